@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The one test command (README: `npm run test:all`; CI: .ci/run). On a fresh machine of this kind it
+# installs what the tests need (Debian packages when missing, npm packages from the lock file), then
+# typechecks, lints and runs every test, and ends with one line: `N passed, N failed, N skipped`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+command -v sox >/dev/null 2>&1 || need+=(sox libsox-fmt-all)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "installing test tools: ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+for tool in sipp espeak-ng sox; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "required test tool '$tool' is missing after install" >&2; exit 1; }
+done
+
+npm ci --no-audit --no-fund
+bash scripts/make-prompts.sh --if-missing
+npm run -s typecheck
+npm run -s lint
+
+# SIPp opens many sockets in the load-shaped tests.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+mkdir -p test-results
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=$?
+node scripts/summarize-tests.mjs test-results/vitest.json
+exit "$status"
