@@ -1,0 +1,15 @@
+# The application image (the B2BUA app; also runs the reference recording server).
+# Production connects it to the official drachtio-server image: see docker-compose.yml.
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY tsconfig.json ./
+COPY src ./src
+COPY prompts ./prompts
+USER node
+ENV NODE_ENV=production
+CMD ["node", "--import", "tsx", "src/app/main.ts"]

@@ -1,0 +1,66 @@
+import type { LevelWithSilent } from 'pino';
+
+/**
+ * The product's configuration, read and validated once at start-up (src/config/load-config.ts) and
+ * passed down frozen. Every field states its default; the environment variable that sets it is in
+ * brackets. A config file (CONFIG_FILE, JSON or YAML, same shape) is read first; the environment wins.
+ */
+export interface Config {
+  readonly log: {
+    /** [LOG_LEVEL] default 'info'. */
+    readonly level: LevelWithSilent;
+  };
+  readonly sip: {
+    /** [SIP_CONTACTS, comma separated] default ['sip:127.0.0.1:5060;transport=udp,tcp']: where the embedded engine listens. */
+    readonly contacts: readonly string[];
+  };
+  readonly drachtio: {
+    /**
+     * [DRACHTIO_HOST] unset by default: the app starts the embedded engine in-process and connects to it.
+     * Set it to use an external drachtio-server instead (production, docker-compose.yml).
+     */
+    readonly host: string | undefined;
+    /** [DRACHTIO_PORT] default 9022: the drachtio admin port (the embedded engine listens there too). */
+    readonly port: number;
+    /** [DRACHTIO_SECRET] default 'cymru' (drachtio-server's documented default). */
+    readonly secret: string;
+  };
+  readonly admin: {
+    /** [ADMIN_HOST] default '127.0.0.1'. Without a token the API refuses any other address. */
+    readonly host: string;
+    /** [ADMIN_PORT] default 8080. */
+    readonly port: number;
+    /** [ADMIN_TOKEN] unset by default: bearer token for the admin API. */
+    readonly token: string | undefined;
+  };
+  readonly store: {
+    /** [SQLITE_PATH] default 'data/settings.db'. */
+    readonly sqlitePath: string;
+    /** [PROVISIONING_FILE] unset by default: YAML/JSON bootstrap, applied idempotently at start. */
+    readonly provisioningFile: string | undefined;
+  };
+  readonly media: {
+    /** [MEDIA_PORT_MIN] default 40000 (even). */
+    readonly portMin: number;
+    /** [MEDIA_PORT_MAX] default 49999. */
+    readonly portMax: number;
+    /** [MEDIA_ADDRESS] default '127.0.0.1': the address written into SDP and bound for RTP. */
+    readonly address: string;
+    /** [PROMPTS_DIR] default 'prompts'. */
+    readonly promptsDir: string;
+  };
+  readonly srs: {
+    /** [SRS_ENABLED] default true: run the reference recording server in-process (the default provider). */
+    readonly enabled: boolean;
+    /** [SRS_SIP_URI] default 'sip:srs@127.0.0.1:5090': where the reference recording server takes SIPREC INVITEs. */
+    readonly sipUri: string;
+    /** [SRS_RTP_PORT_MIN] default 50000. */
+    readonly rtpPortMin: number;
+    /** [SRS_RTP_PORT_MAX] default 50999. */
+    readonly rtpPortMax: number;
+    /** [RECORDINGS_DIR] default 'recordings'. */
+    readonly recordingsDir: string;
+  };
+}
+
+export type ConfigInput = { readonly [K in keyof Config]?: Partial<Config[K]> };

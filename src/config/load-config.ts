@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { AppError } from '../common/errors.js';
+import type { Config, ConfigInput } from './config-types.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const DEFAULT_CONFIG: Config = {
+  log: { level: 'info' },
+  sip: { contacts: ['sip:127.0.0.1:5060;transport=udp,tcp'] },
+  drachtio: { host: undefined, port: 9022, secret: 'cymru' },
+  admin: { host: '127.0.0.1', port: 8080, token: undefined },
+  store: { sqlitePath: 'data/settings.db', provisioningFile: undefined },
+  media: { portMin: 40000, portMax: 49999, address: '127.0.0.1', promptsDir: 'prompts' },
+  srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings' },
+};
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads CONFIG_FILE (if set) then the environment, validates everything, and returns a frozen Config. */
+export function loadConfig(env: Env = process.env): Config {
+  const fromFile = env.CONFIG_FILE ? readConfigFile(env.CONFIG_FILE) : {};
+  return buildConfig(mergeInput(fromFile, inputFromEnv(env)));
+}
+
+function readConfigFile(path: string): ConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new AppError('CONFIG_INVALID', `cannot read CONFIG_FILE ${path}`, { cause: err });
+  }
+  const parsed: unknown = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  if (parsed === null || typeof parsed !== 'object') throw new AppError('CONFIG_INVALID', `${path} is not an object`);
+  return parsed as ConfigInput;
+}
+
+function inputFromEnv(env: Env): ConfigInput {
+  const str = (k: string): string | undefined => (env[k] === undefined || env[k] === '' ? undefined : env[k]);
+  const num = (k: string): number | undefined => (str(k) === undefined ? undefined : Number(str(k)));
+  const bool = (k: string): boolean | undefined => {
+    const v = str(k);
+    return v === undefined ? undefined : /^(1|true|yes|on)$/i.test(v);
+  };
+  const drop = <T extends object>(o: T): Partial<T> =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return {
+    log: drop({ level: str('LOG_LEVEL') as Config['log']['level'] | undefined }),
+    sip: drop({ contacts: str('SIP_CONTACTS')?.split(',').map((s) => s.trim()).filter(Boolean) }),
+    drachtio: drop({ host: str('DRACHTIO_HOST'), port: num('DRACHTIO_PORT'), secret: str('DRACHTIO_SECRET') }),
+    admin: drop({ host: str('ADMIN_HOST'), port: num('ADMIN_PORT'), token: str('ADMIN_TOKEN') }),
+    store: drop({ sqlitePath: str('SQLITE_PATH'), provisioningFile: str('PROVISIONING_FILE') }),
+    media: drop({
+      portMin: num('MEDIA_PORT_MIN'),
+      portMax: num('MEDIA_PORT_MAX'),
+      address: str('MEDIA_ADDRESS'),
+      promptsDir: str('PROMPTS_DIR'),
+    }),
+    srs: drop({
+      enabled: bool('SRS_ENABLED'),
+      sipUri: str('SRS_SIP_URI'),
+      rtpPortMin: num('SRS_RTP_PORT_MIN'),
+      rtpPortMax: num('SRS_RTP_PORT_MAX'),
+      recordingsDir: str('RECORDINGS_DIR'),
+    }),
+  };
+}
+
+function mergeInput(a: ConfigInput, b: ConfigInput): ConfigInput {
+  const out: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ConfigInput>) {
+    out[key] = { ...(a[key] ?? {}), ...(b[key] ?? {}) };
+  }
+  return out as ConfigInput;
+}
+
+/** Applies defaults to an input and validates it; every problem is listed in one CONFIG_INVALID error. */
+export function buildConfig(input: ConfigInput): Config {
+  const c = {} as Record<keyof Config, unknown>;
+  for (const key of Object.keys(DEFAULT_CONFIG) as (keyof Config)[]) {
+    c[key] = Object.freeze({ ...DEFAULT_CONFIG[key], ...(input[key] ?? {}) });
+  }
+  const config = c as unknown as Config;
+  const problems: string[] = [];
+  const port = (name: string, v: number, allowZero = false): void => {
+    if (!Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > 65535) problems.push(`${name} must be a port number (got ${v})`);
+  };
+  if (!LOG_LEVELS.includes(config.log.level as (typeof LOG_LEVELS)[number])) {
+    problems.push(`log.level must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  if (config.sip.contacts.length === 0) problems.push('sip.contacts needs at least one contact');
+  for (const contact of config.sip.contacts) {
+    if (!/^sips?:[^;]+(;.*)?$/.test(contact)) problems.push(`sip.contacts: '${contact}' is not a SIP URI`);
+  }
+  port('drachtio.port', config.drachtio.port);
+  if (!config.drachtio.secret) problems.push('drachtio.secret must not be empty');
+  port('admin.port', config.admin.port, true);
+  if (!config.admin.token && !['127.0.0.1', 'localhost', '::1'].includes(config.admin.host)) {
+    problems.push('admin.host may be a non-loopback address only when admin.token is set');
+  }
+  port('media.portMin', config.media.portMin);
+  port('media.portMax', config.media.portMax);
+  if (config.media.portMin % 2 !== 0) problems.push('media.portMin must be even (RTP on even, RTCP on odd ports)');
+  if (config.media.portMax - config.media.portMin < 3) problems.push('media.portMax must be above media.portMin');
+  port('srs.rtpPortMin', config.srs.rtpPortMin);
+  port('srs.rtpPortMax', config.srs.rtpPortMax);
+  if (config.srs.rtpPortMax - config.srs.rtpPortMin < 3) problems.push('srs.rtpPortMax must be above srs.rtpPortMin');
+  if (!/^sips?:/.test(config.srs.sipUri)) problems.push(`srs.sipUri '${config.srs.sipUri}' is not a SIP URI`);
+  if (problems.length > 0) throw new AppError('CONFIG_INVALID', problems.join('; '));
+  return Object.freeze(config);
+}

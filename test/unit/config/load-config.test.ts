@@ -1,0 +1,40 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isAppError } from '../../../src/common/errors.js';
+import { DEFAULT_CONFIG, loadConfig } from '../../../src/config/load-config.js';
+
+describe('configuration', () => {
+  it('uses the documented defaults with an empty environment (embedded engine, loopback admin API)', () => {
+    const config = loadConfig({});
+    expect(config).toEqual(DEFAULT_CONFIG);
+    expect(config.drachtio.host).toBeUndefined();
+    expect(Object.isFrozen(config) && Object.isFrozen(config.admin)).toBe(true);
+  });
+
+  it('takes values from the environment over the config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'admin:\n  port: 9000\n  token: abc\n  host: 0.0.0.0\nmedia:\n  portMin: 30000\n');
+    const config = loadConfig({ CONFIG_FILE: file, ADMIN_PORT: '9100', DRACHTIO_HOST: 'drachtio', SIP_CONTACTS: 'sip:10.0.0.1;transport=udp, sip:10.0.0.1;transport=tcp' });
+    expect(config.admin).toEqual({ host: '0.0.0.0', port: 9100, token: 'abc' });
+    expect(config.media.portMin).toBe(30000);
+    expect(config.drachtio.host).toBe('drachtio');
+    expect(config.sip.contacts).toEqual(['sip:10.0.0.1;transport=udp', 'sip:10.0.0.1;transport=tcp']);
+  });
+
+  it('refuses invalid settings with one CONFIG_INVALID error naming every problem', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ ADMIN_PORT: '70000', ADMIN_HOST: '0.0.0.0', MEDIA_PORT_MIN: '40001', LOG_LEVEL: 'loud', SIP_CONTACTS: 'http://x' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isAppError(caught, 'CONFIG_INVALID')).toBe(true);
+    const message = (caught as Error).message;
+    for (const fragment of ['admin.port', 'admin.host', 'media.portMin must be even', 'log.level', "'http://x' is not a SIP URI"]) {
+      expect(message).toContain(fragment);
+    }
+  });
+});
