@@ -28,6 +28,38 @@ export const ERROR_CODES = {
   ENGINE_TRANSPORT_UNAVAILABLE: { message: 'requested protocol/transport not available', sipStatus: 503 },
   ENGINE_SIP_MALFORMED: { message: 'malformed SIP message', sipStatus: 400 },
   ENGINE_SIP_TOO_LARGE: { message: 'SIP message too large', sipStatus: 513 },
+  // siprec (pure metadata/multipart/SDP codecs) and srs (reference recording server)
+  SIPREC_XML_MALFORMED: { message: 'malformed XML', sipStatus: 400 },
+  SIPREC_METADATA_INVALID: { message: 'invalid recording metadata', sipStatus: 400 },
+  SIPREC_MULTIPART_MALFORMED: { message: 'malformed multipart body', sipStatus: 400 },
+  SIPREC_SDP_INVALID: { message: 'invalid recording SDP', sipStatus: 400 },
+  SIPREC_SDP_UNACCEPTABLE: { message: 'recording SDP not acceptable', sipStatus: 488 },
+  SIPREC_REQUIRE_MISSING: { message: 'request does not require siprec', sipStatus: 420 },
+  SRS_NO_RTP_PORTS: { message: 'no free RTP ports', sipStatus: 503 },
+  // policy (settings model, R-01..R-20) and admin API
+  POLICY_NOT_FOUND: { message: 'not found', httpStatus: 404 },
+  POLICY_ALREADY_EXISTS: { message: 'already exists', httpStatus: 409 },
+  POLICY_INVALID: { message: 'invalid setting', httpStatus: 400 },
+  POLICY_REFERENCE_INVALID: { message: 'referenced entity does not exist', httpStatus: 422 },
+  POLICY_ADDRESS_IN_USE: { message: 'number or identity already in use', httpStatus: 409 },
+  POLICY_IN_USE: { message: 'still in use', httpStatus: 409 },
+  POLICY_DELAY_OUT_OF_RANGE: { message: 'compliance announcement delay out of range (1-60 s)', httpStatus: 400 },
+  POLICY_TONE_INTERVAL_OUT_OF_RANGE: { message: 'repeat tone interval out of range (10-90 s)', httpStatus: 400 },
+  POLICY_LICENCE_REQUIRED: { message: 'recording requires a Professional or Basic calling licence', httpStatus: 422 },
+  POLICY_TERMS_NOT_ACCEPTED: { message: "the provider's terms of use must be accepted first", httpStatus: 422 },
+  POLICY_REGION_RESTRICTED: { message: "provider not available in the organisation's region", httpStatus: 422 },
+  POLICY_CONFIRMATION_REQUIRED: { message: 'turning recording off for the whole organisation must be confirmed', httpStatus: 422 },
+  POLICY_PROVIDER_REQUIRED: { message: 'a recording provider is required at the location or organisation', httpStatus: 422 },
+  POLICY_STORE_FAILED: { message: 'settings store failure', httpStatus: 500 },
+  POLICY_PROVISIONING_FILE_INVALID: { message: 'invalid provisioning file' },
+  PROVISIONING_FAILED: { message: 'provider auto-provisioning failed', httpStatus: 502 },
+  ADMIN_UNAUTHORIZED: { message: 'missing or wrong bearer token', httpStatus: 401 },
+  ADMIN_VALIDATION_FAILED: { message: 'request does not match the schema', httpStatus: 400 },
+  ADMIN_ROUTE_NOT_FOUND: { message: 'no such route', httpStatus: 404 },
+  ADMIN_INTERNAL: { message: 'internal error', httpStatus: 500 },
+  // media: audio (prompts, WAV)
+  AUDIO_WAV_INVALID: { message: 'invalid or unsupported WAV file' },
+  AUDIO_PROMPT_MISSING: { message: 'required prompt missing' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
