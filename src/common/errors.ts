@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   // common
   CLOSED: { message: 'object is closed', httpStatus: 409 },
   ILLEGAL_STATE_TRANSITION: { message: 'illegal state transition' },
+  // signalling link to the drachtio server
+  SIGNALING_UNAVAILABLE: { message: 'drachtio server unavailable', sipStatus: 503 },
   // engine (embedded SIP engine)
   ENGINE_FRAME_INVALID: { message: 'invalid drachtio frame' },
   ENGINE_AUTH_FAILED: { message: 'incorrect secret' },

@@ -1,0 +1,36 @@
+/**
+ * `npm start`: read the configuration once, start the application, stop cleanly on SIGTERM/SIGINT.
+ */
+import { isAppError } from '../common/errors.js';
+import { loadConfig } from '../config/load-config.js';
+import { createLogger } from '../observability/logger.js';
+import { startApplication } from './application.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error(isAppError(err) ? `${err.code}: ${err.message}` : err);
+    process.exit(2);
+  }
+  const logger = createLogger({ level: config.log.level, base: { service: 'siprec-b2bua' } });
+  process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (kept running)'));
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (kept running)'));
+  const app = await startApplication(config, logger);
+  logger.info('ready');
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    void app.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+void main().catch((err: unknown) => {
+  console.error(isAppError(err) ? `${err.code}: ${err.message}` : err);
+  process.exit(1);
+});
