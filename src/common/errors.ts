@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   ENGINE_TRANSPORT_UNAVAILABLE: { message: 'requested protocol/transport not available', sipStatus: 503 },
   ENGINE_SIP_MALFORMED: { message: 'malformed SIP message', sipStatus: 400 },
   ENGINE_SIP_TOO_LARGE: { message: 'SIP message too large', sipStatus: 513 },
+  ENGINE_CONTACT_INVALID: { message: 'invalid SIP contact' },
+  ENGINE_LISTEN_FAILED: { message: 'engine could not bind its SIP or admin listeners' },
   // siprec (pure metadata/multipart/SDP codecs) and srs (reference recording server)
   SIPREC_XML_MALFORMED: { message: 'malformed XML', sipStatus: 400 },
   SIPREC_METADATA_INVALID: { message: 'invalid recording metadata', sipStatus: 400 },
@@ -38,6 +40,10 @@ export const ERROR_CODES = {
   SIPREC_SDP_UNACCEPTABLE: { message: 'recording SDP not acceptable', sipStatus: 488 },
   SIPREC_REQUIRE_MISSING: { message: 'request does not require siprec', sipStatus: 420 },
   SRS_NO_RTP_PORTS: { message: 'no free RTP ports', sipStatus: 503 },
+  // siprec client (SRC side of RFC 7866, src/siprec/client)
+  SIPREC_CLIENT_OPTIONS_INVALID: { message: 'invalid recording session options' },
+  SIPREC_CLIENT_SRS_UNAVAILABLE: { message: 'no recording server accepted the recording session' },
+  SIPREC_CLIENT_SRS_LOST: { message: 'the recording session was lost mid-call' },
   // policy (settings model, R-01..R-20) and admin API
   POLICY_NOT_FOUND: { message: 'not found', httpStatus: 404 },
   POLICY_ALREADY_EXISTS: { message: 'already exists', httpStatus: 409 },
@@ -62,6 +68,13 @@ export const ERROR_CODES = {
   // media: audio (prompts, WAV)
   AUDIO_WAV_INVALID: { message: 'invalid or unsupported WAV file' },
   AUDIO_PROMPT_MISSING: { message: 'required prompt missing' },
+  // media plane (core)
+  MEDIA_PORTS_EXHAUSTED: { message: 'no free RTP port in the configured range', sipStatus: 503, httpStatus: 503 },
+  MEDIA_BIND_FAILED: { message: 'could not bind an RTP/RTCP socket', sipStatus: 503, httpStatus: 503 },
+  MEDIA_CODEC_NOT_INJECTABLE: { message: 'cannot inject audio into this leg: its codec is not PCMU/PCMA', httpStatus: 409 },
+  MEDIA_SESSION_UNKNOWN: { message: 'unknown media session' },
+  MEDIA_WORKER_FAILED: { message: 'media worker failed', sipStatus: 500, httpStatus: 500 },
+  MEDIA_INVALID_ARGUMENT: { message: 'invalid media argument', httpStatus: 400 },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
