@@ -5,15 +5,23 @@
  *   start:  [embedded engine] -> signalling link -> ...planes...
  *   close:  planes (reverse) -> signalling link -> [embedded engine]
  */
+import { createAdminServer, type AdminServer } from '../admin/admin-server.js';
 import type { Config } from '../config/config-types.js';
 import { startEngine, type Engine } from '../engine/index.js';
 import type { Logger } from '../observability/logger.js';
+import { SettingsService } from '../policy/settings-service.js';
+import { applyProvisioning, readProvisioningFile } from '../policy/store/provisioning-file.js';
+import { openSqliteRepository, type SqlitePolicyRepository } from '../policy/store/sqlite-repository.js';
 import { SignalingConnection } from '../sip/signaling-connection.js';
 
 export interface Application {
   /** The embedded engine, when no external drachtio-server is configured. */
   readonly engine: Engine | undefined;
   readonly signaling: SignalingConnection;
+  readonly repository: SqlitePolicyRepository;
+  readonly admin: AdminServer;
+  /** Where the admin API listens (port resolved when 0 was configured). */
+  readonly adminUrl: string;
   /** Idempotent; resolves when every plane has closed. */
   close(): Promise<void>;
 }
@@ -50,10 +58,31 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     });
     closers.push(() => signaling.close());
 
+    const repository = openSqliteRepository({ path: config.store.sqlitePath });
+    closers.push(() => repository.close());
+    if (config.store.provisioningFile) {
+      const result = await applyProvisioning(new SettingsService({ repository }), await readProvisioningFile(config.store.provisioningFile));
+      logger.info({ file: config.store.provisioningFile, result }, 'provisioning file applied');
+    }
+    const admin = await createAdminServer({
+      repository,
+      host: config.admin.host,
+      port: config.admin.port,
+      token: config.admin.token,
+      logger: logger.child({ component: 'admin' }),
+      provisioning: { defaultBaseUrl: config.admin.provisioningUrl ?? null },
+    });
+    closers.push(() => admin.close());
+    const { url: adminUrl } = await admin.listen();
+    logger.info({ url: adminUrl }, 'admin API listening');
+
     let closed: Promise<void> | undefined;
     return {
       engine,
       signaling,
+      repository,
+      admin,
+      adminUrl,
       close: () => (closed ??= close()),
     };
   } catch (err) {

@@ -32,6 +32,8 @@ export interface Config {
     readonly port: number;
     /** [ADMIN_TOKEN] unset by default: bearer token for the admin API. */
     readonly token: string | undefined;
+    /** [PROVISIONING_URL] unset by default: base URL of the auto-provisioning endpoint for providers without their own. */
+    readonly provisioningUrl: string | undefined;
   };
   readonly store: {
     /** [SQLITE_PATH] default 'data/settings.db'. */

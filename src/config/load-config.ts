@@ -9,7 +9,7 @@ export const DEFAULT_CONFIG: Config = {
   log: { level: 'info' },
   sip: { contacts: ['sip:127.0.0.1:5060;transport=udp,tcp'] },
   drachtio: { host: undefined, port: 9022, secret: 'cymru' },
-  admin: { host: '127.0.0.1', port: 8080, token: undefined },
+  admin: { host: '127.0.0.1', port: 8080, token: undefined, provisioningUrl: undefined },
   store: { sqlitePath: 'data/settings.db', provisioningFile: undefined },
   media: { portMin: 40000, portMax: 49999, address: '127.0.0.1', promptsDir: 'prompts' },
   srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings' },
@@ -48,7 +48,7 @@ function inputFromEnv(env: Env): ConfigInput {
     log: drop({ level: str('LOG_LEVEL') as Config['log']['level'] | undefined }),
     sip: drop({ contacts: str('SIP_CONTACTS')?.split(',').map((s) => s.trim()).filter(Boolean) }),
     drachtio: drop({ host: str('DRACHTIO_HOST'), port: num('DRACHTIO_PORT'), secret: str('DRACHTIO_SECRET') }),
-    admin: drop({ host: str('ADMIN_HOST'), port: num('ADMIN_PORT'), token: str('ADMIN_TOKEN') }),
+    admin: drop({ host: str('ADMIN_HOST'), port: num('ADMIN_PORT'), token: str('ADMIN_TOKEN'), provisioningUrl: str('PROVISIONING_URL') }),
     store: drop({ sqlitePath: str('SQLITE_PATH'), provisioningFile: str('PROVISIONING_FILE') }),
     media: drop({
       portMin: num('MEDIA_PORT_MIN'),
@@ -97,6 +97,9 @@ export function buildConfig(input: ConfigInput): Config {
   port('admin.port', config.admin.port, true);
   if (!config.admin.token && !['127.0.0.1', 'localhost', '::1'].includes(config.admin.host)) {
     problems.push('admin.host may be a non-loopback address only when admin.token is set');
+  }
+  if (config.admin.provisioningUrl !== undefined && !/^https?:\/\/./.test(config.admin.provisioningUrl)) {
+    problems.push(`admin.provisioningUrl '${config.admin.provisioningUrl}' is not an http(s) URL`);
   }
   port('media.portMin', config.media.portMin);
   port('media.portMax', config.media.portMax);

@@ -18,7 +18,7 @@ describe('configuration', () => {
     const file = join(dir, 'config.yaml');
     writeFileSync(file, 'admin:\n  port: 9000\n  token: abc\n  host: 0.0.0.0\nmedia:\n  portMin: 30000\n');
     const config = loadConfig({ CONFIG_FILE: file, ADMIN_PORT: '9100', DRACHTIO_HOST: 'drachtio', SIP_CONTACTS: 'sip:10.0.0.1;transport=udp, sip:10.0.0.1;transport=tcp' });
-    expect(config.admin).toEqual({ host: '0.0.0.0', port: 9100, token: 'abc' });
+    expect(config.admin).toEqual({ host: '0.0.0.0', port: 9100, token: 'abc', provisioningUrl: undefined });
     expect(config.media.portMin).toBe(30000);
     expect(config.drachtio.host).toBe('drachtio');
     expect(config.sip.contacts).toEqual(['sip:10.0.0.1;transport=udp', 'sip:10.0.0.1;transport=tcp']);
@@ -27,13 +27,13 @@ describe('configuration', () => {
   it('refuses invalid settings with one CONFIG_INVALID error naming every problem', () => {
     let caught: unknown;
     try {
-      loadConfig({ ADMIN_PORT: '70000', ADMIN_HOST: '0.0.0.0', MEDIA_PORT_MIN: '40001', LOG_LEVEL: 'loud', SIP_CONTACTS: 'http://x' });
+      loadConfig({ ADMIN_PORT: '70000', ADMIN_HOST: '0.0.0.0', MEDIA_PORT_MIN: '40001', LOG_LEVEL: 'loud', SIP_CONTACTS: 'http://x', PROVISIONING_URL: 'ftp://x' });
     } catch (err) {
       caught = err;
     }
     expect(isAppError(caught, 'CONFIG_INVALID')).toBe(true);
     const message = (caught as Error).message;
-    for (const fragment of ['admin.port', 'admin.host', 'media.portMin must be even', 'log.level', "'http://x' is not a SIP URI"]) {
+    for (const fragment of ['admin.port', 'admin.host', 'media.portMin must be even', 'log.level', "'http://x' is not a SIP URI", "'ftp://x' is not an http(s) URL"]) {
       expect(message).toContain(fragment);
     }
   });
