@@ -1,0 +1,181 @@
+import { AppError } from '../common/errors.js';
+import { parseXsDateTime } from './siprec-ids.js';
+import { childNamed, childrenNamed, parseXml, type XmlElement } from './xml-parser.js';
+import {
+  ANNOUNCEMENT_KINDS,
+  B2BUA_EXTENSION_NS,
+  BROADWORKS_NS,
+  RECORDING_NS,
+  type AnnouncementKind,
+  type AnnouncementRecord,
+  type BroadWorksRecordingInfo,
+  type CallDirection,
+  type MetadataParticipant,
+  type MetadataSession,
+  type RecordingMetadataModel,
+} from './metadata-types.js';
+
+/**
+ * Reads an RFC 7865 `<recording>` document back into a RecordingMetadataModel (complete or
+ * partial). The parser is lenient about what it does not know (unknown extensions are skipped);
+ * structural checks belong to validateMetadata() (src/siprec/metadata-validator.ts), which the SRS
+ * runs first. Not well-formed XML throws SIPREC_XML_MALFORMED; a wrong root throws
+ * SIPREC_METADATA_INVALID.
+ */
+export function parseMetadata(xml: string): RecordingMetadataModel {
+  return metadataFromElement(parseXml(xml));
+}
+
+const R = RECORDING_NS;
+const X = B2BUA_EXTENSION_NS;
+
+function time(el: XmlElement | undefined): number | undefined {
+  return el ? parseXsDateTime(el.text.trim()) : undefined;
+}
+function attrTime(el: XmlElement, name: string): number | undefined {
+  const v = el.attrs.get(name);
+  return v === undefined ? undefined : parseXsDateTime(v);
+}
+const texts = (el: XmlElement, name: string): string[] => childrenNamed(el, name, R).map((c) => c.text.trim());
+function assocTimes(el: XmlElement): { associateTime?: number; disassociateTime?: number } {
+  const out: { associateTime?: number; disassociateTime?: number } = {};
+  const a = time(childNamed(el, 'associate-time', R));
+  const d = time(childNamed(el, 'disassociate-time', R));
+  if (a !== undefined) out.associateTime = a;
+  if (d !== undefined) out.disassociateTime = d;
+  return out;
+}
+/** Copies defined values only, so parsed objects deep-equal the ones the model helpers build. */
+function defined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+function parseAnnouncement(el: XmlElement): AnnouncementRecord {
+  const kind = el.attrs.get('kind') ?? '';
+  const result = el.attrs.get('result');
+  return defined({
+    id: el.attrs.get('id') ?? '',
+    kind: (ANNOUNCEMENT_KINDS as readonly string[]).includes(kind) ? (kind as AnnouncementKind) : ('compliance' as const),
+    target: el.attrs.get('target') ?? '',
+    participant: el.attrs.get('participant'),
+    media: el.attrs.get('media'),
+    phase: el.attrs.get('phase'),
+    language: el.attrs.get('language'),
+    start: attrTime(el, 'start'),
+    end: attrTime(el, 'end'),
+    result: result === 'skipped' ? 'skipped' : 'played',
+    reason: el.attrs.get('reason'),
+  } satisfies AnnouncementRecord);
+}
+
+function parseSession(el: XmlElement): MetadataSession {
+  const s: MetadataSession = {
+    id: el.attrs.get('session_id') ?? '',
+    sipSessionIds: texts(el, 'sipSessionID'),
+    groupRefs: texts(el, 'group-ref'),
+  };
+  const start = time(childNamed(el, 'start-time', R));
+  const stop = time(childNamed(el, 'stop-time', R));
+  if (start !== undefined) s.startTime = start;
+  if (stop !== undefined) s.stopTime = stop;
+  const call = childNamed(el, 'call', X);
+  if (call) {
+    s.call = defined({
+      direction: (call.attrs.get('direction') ?? 'inbound') as CallDirection,
+      trunkCallId: call.attrs.get('trunkCallId'),
+      tenant: call.attrs.get('tenant'),
+      location: call.attrs.get('location'),
+      recordingMode: call.attrs.get('recordingMode'),
+    });
+  }
+  const anns = childNamed(el, 'announcements', X);
+  if (anns) s.announcements = childrenNamed(anns, 'announcement', X).map(parseAnnouncement);
+  const pauses = childNamed(el, 'pauses', X);
+  if (pauses) {
+    s.pauses = childrenNamed(pauses, 'pause', X).map((p) => defined({ start: attrTime(p, 'start') ?? 0, end: attrTime(p, 'end') }));
+  }
+  return s;
+}
+
+function parseParticipant(el: XmlElement): MetadataParticipant {
+  const p: MetadataParticipant = {
+    id: el.attrs.get('participant_id') ?? '',
+    nameIds: childrenNamed(el, 'nameID', R).map((n) => ({
+      aor: n.attrs.get('aor') ?? '',
+      names: childrenNamed(n, 'name', R).map((nm) => defined({ text: nm.text, lang: nm.attrs.get('xml:lang') })),
+    })),
+  };
+  const platform = childNamed(el, 'platform', X);
+  if (platform) {
+    p.platform = {
+      serviceProvider: platform.attrs.get('serviceProvider') ?? '',
+      externalGroup: platform.attrs.get('externalGroup') ?? '',
+      externalIdentifier: platform.attrs.get('externalIdentifier') ?? '',
+      externalType: platform.attrs.get('externalType') ?? 'BroadWorks',
+    };
+  }
+  return p;
+}
+
+function parseBroadWorks(root: XmlElement): BroadWorksRecordingInfo | undefined {
+  for (const ext of root.children.filter((c) => c.name === 'extensiondata')) {
+    const bw = childNamed(ext, 'broadWorksRecordingMetadata', BROADWORKS_NS);
+    if (!bw) continue;
+    const v = (el: XmlElement | undefined, name: string): string | undefined =>
+      el ? childNamed(el, name, BROADWORKS_NS)?.text.trim() : undefined;
+    const callTypeEl = childNamed(bw, 'callType', BROADWORKS_NS);
+    const call = callTypeEl?.children.find((c) => c.name === 'origCall' || c.name === 'termCall');
+    return defined({
+      version: bw.attrs.get('version') ?? '',
+      extTrackingId: v(bw, 'extTrackingID') ?? '',
+      serviceProviderId: v(bw, 'serviceProviderID') ?? '',
+      groupId: v(bw, 'groupID') ?? '',
+      userId: v(bw, 'userID') ?? '',
+      callId: v(bw, 'callID') ?? '',
+      callType: call?.name === 'termCall' ? ('termCall' as const) : ('origCall' as const),
+      callingPartyNumber: v(call, 'callingPartyNumber') ?? '',
+      calledPartyNumber: v(call, 'calledPartyNumber') ?? '',
+      dialedDigits: v(call, 'dialedDigits'),
+      recordingType: v(bw, 'recordingType') ?? '',
+    });
+  }
+  return undefined;
+}
+
+/** Builds the model from an already parsed `<recording>` element. */
+export function metadataFromElement(root: XmlElement): RecordingMetadataModel {
+  if (root.name !== 'recording' || root.ns !== R) {
+    throw new AppError('SIPREC_METADATA_INVALID', `root element is {${root.ns}}${root.name}, expected {${R}}recording`);
+  }
+  const mode = childNamed(root, 'datamode', R)?.text.trim();
+  const model: RecordingMetadataModel = {
+    datamode: mode === 'partial' ? 'partial' : 'complete',
+    groups: childrenNamed(root, 'group', R).map((g) => ({ id: g.attrs.get('group_id') ?? '', ...assocTimes(g) })),
+    sessions: childrenNamed(root, 'session', R).map(parseSession),
+    participants: childrenNamed(root, 'participant', R).map(parseParticipant),
+    streams: childrenNamed(root, 'stream', R).map((s) => ({
+      id: s.attrs.get('stream_id') ?? '',
+      sessionId: s.attrs.get('session_id') ?? '',
+      label: childNamed(s, 'label', R)?.text.trim() ?? '',
+    })),
+    sessionRecordingAssocs: childrenNamed(root, 'sessionrecordingassoc', R).map((a) => ({
+      sessionId: a.attrs.get('session_id') ?? '',
+      ...assocTimes(a),
+    })),
+    participantSessionAssocs: childrenNamed(root, 'participantsessionassoc', R).map((a) => ({
+      participantId: a.attrs.get('participant_id') ?? '',
+      sessionId: a.attrs.get('session_id') ?? '',
+      ...assocTimes(a),
+    })),
+    participantStreamAssocs: childrenNamed(root, 'participantstreamassoc', R).map((a) => ({
+      participantId: a.attrs.get('participant_id') ?? '',
+      send: texts(a, 'send'),
+      recv: texts(a, 'recv'),
+      ...assocTimes(a),
+    })),
+  };
+  const bw = parseBroadWorks(root);
+  if (bw) model.broadWorks = bw;
+  return model;
+}

@@ -1,0 +1,206 @@
+import { formatXsDateTime } from './siprec-ids.js';
+import { writeXmlDocument, type XmlNode } from './xml-writer.js';
+import {
+  B2BUA_EXTENSION_NS,
+  BROADWORKS_NS,
+  RECORDING_NS,
+  type AnnouncementRecord,
+  type BroadWorksRecordingInfo,
+  type MetadataDialect,
+  type MetadataParticipant,
+  type MetadataSession,
+  type RecordingMetadataModel,
+} from './metadata-types.js';
+
+/**
+ * RFC 7865 section 6 serialisation of a RecordingMetadataModel.
+ *
+ * The children of `<recording>` follow the schema's xs:sequence:
+ *   datamode, group*, session*, participant*, stream*, sessionrecordingassoc*,
+ *   participantsessionassoc*, participantstreamassoc*, then extensions (##other).
+ * Inside an element our extensions come last (xs:any namespace="##other").
+ * Dialect 'broadworks' (R-41) appends `<extensiondata>` holding `<broadWorksRecordingMetadata>`
+ * after the standard elements; 'rfc7865' (default) never emits it.
+ *
+ * Output is deterministic (attribute order fixed, 2-space indent, LF), pinned by golden files.
+ */
+export interface SerializeOptions {
+  /** Default 'rfc7865'. */
+  dialect?: MetadataDialect;
+}
+
+const t = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : formatXsDateTime(ms));
+
+function timeNodes(assoc: { associateTime?: number; disassociateTime?: number }): XmlNode[] {
+  const out: XmlNode[] = [];
+  if (assoc.associateTime !== undefined) out.push({ name: 'associate-time', text: t(assoc.associateTime)! });
+  if (assoc.disassociateTime !== undefined) out.push({ name: 'disassociate-time', text: t(assoc.disassociateTime)! });
+  return out;
+}
+
+function announcementNode(a: AnnouncementRecord): XmlNode {
+  return {
+    name: 'b2b:announcement',
+    attrs: [
+      ['id', a.id],
+      ['kind', a.kind],
+      ['target', a.target],
+      ['participant', a.participant],
+      ['media', a.media],
+      ['phase', a.phase],
+      ['language', a.language],
+      ['start', t(a.start)],
+      ['end', t(a.end)],
+      ['result', a.result],
+      ['reason', a.reason],
+    ],
+  };
+}
+
+function sessionNode(s: MetadataSession): XmlNode {
+  const children: XmlNode[] = [
+    ...s.sipSessionIds.map((v) => ({ name: 'sipSessionID', text: v })),
+    ...s.groupRefs.map((v) => ({ name: 'group-ref', text: v })),
+  ];
+  if (s.startTime !== undefined) children.push({ name: 'start-time', text: t(s.startTime)! });
+  if (s.stopTime !== undefined) children.push({ name: 'stop-time', text: t(s.stopTime)! });
+  if (s.call) {
+    children.push({
+      name: 'b2b:call',
+      attrs: [
+        ['direction', s.call.direction],
+        ['trunkCallId', s.call.trunkCallId],
+        ['tenant', s.call.tenant],
+        ['location', s.call.location],
+        ['recordingMode', s.call.recordingMode],
+      ],
+    });
+  }
+  if (s.announcements && s.announcements.length > 0) {
+    children.push({ name: 'b2b:announcements', children: s.announcements.map(announcementNode) });
+  }
+  if (s.pauses && s.pauses.length > 0) {
+    children.push({
+      name: 'b2b:pauses',
+      children: s.pauses.map((p) => ({ name: 'b2b:pause', attrs: [['start', t(p.start)], ['end', t(p.end)]] as const })),
+    });
+  }
+  return { name: 'session', attrs: [['session_id', s.id]], children };
+}
+
+function participantNode(p: MetadataParticipant): XmlNode {
+  const children: XmlNode[] = p.nameIds.map((n) => ({
+    name: 'nameID',
+    attrs: [['aor', n.aor]],
+    children: n.names.map((nm) => ({ name: 'name', attrs: [['xml:lang', nm.lang]], text: nm.text })),
+  }));
+  if (p.platform) {
+    children.push({
+      name: 'b2b:platform',
+      attrs: [
+        ['serviceProvider', p.platform.serviceProvider],
+        ['externalGroup', p.platform.externalGroup],
+        ['externalIdentifier', p.platform.externalIdentifier],
+        ['externalType', p.platform.externalType],
+      ],
+    });
+  }
+  return { name: 'participant', attrs: [['participant_id', p.id]], children };
+}
+
+function broadWorksNode(bw: BroadWorksRecordingInfo, parent: string | undefined): XmlNode {
+  const text = (name: string, v: string | undefined): XmlNode | undefined => (v === undefined ? undefined : { name, text: v });
+  return {
+    name: 'extensiondata',
+    attrs: [['parent', parent]],
+    children: [
+      {
+        name: 'broadWorksRecordingMetadata',
+        attrs: [
+          ['xmlns', BROADWORKS_NS],
+          ['version', bw.version],
+        ],
+        children: [
+          text('extTrackingID', bw.extTrackingId),
+          text('serviceProviderID', bw.serviceProviderId),
+          text('groupID', bw.groupId),
+          text('userID', bw.userId),
+          text('callID', bw.callId),
+          {
+            name: 'callType',
+            children: [
+              {
+                name: bw.callType,
+                children: [
+                  text('callingPartyNumber', bw.callingPartyNumber),
+                  text('calledPartyNumber', bw.calledPartyNumber),
+                  text('dialedDigits', bw.dialedDigits),
+                ],
+              },
+            ],
+          },
+          text('recordingType', bw.recordingType),
+        ],
+      },
+    ],
+  };
+}
+
+function usesExtensionNs(m: RecordingMetadataModel): boolean {
+  return (
+    m.sessions.some((s) => s.call || (s.announcements?.length ?? 0) > 0 || (s.pauses?.length ?? 0) > 0) ||
+    m.participants.some((p) => p.platform)
+  );
+}
+
+/** Serialises the model as an RFC 7865 `<recording>` document (UTF-8 text, LF line ends). */
+export function serializeMetadata(model: RecordingMetadataModel, options: SerializeOptions = {}): string {
+  const dialect = options.dialect ?? 'rfc7865';
+  const children: XmlNode[] = [{ name: 'datamode', text: model.datamode }];
+  for (const g of model.groups) children.push({ name: 'group', attrs: [['group_id', g.id]], children: timeNodes(g) });
+  for (const s of model.sessions) children.push(sessionNode(s));
+  for (const p of model.participants) children.push(participantNode(p));
+  for (const st of model.streams) {
+    children.push({
+      name: 'stream',
+      attrs: [
+        ['stream_id', st.id],
+        ['session_id', st.sessionId],
+      ],
+      children: [{ name: 'label', text: st.label }],
+    });
+  }
+  for (const a of model.sessionRecordingAssocs) {
+    children.push({ name: 'sessionrecordingassoc', attrs: [['session_id', a.sessionId]], children: timeNodes(a) });
+  }
+  for (const a of model.participantSessionAssocs) {
+    children.push({
+      name: 'participantsessionassoc',
+      attrs: [
+        ['participant_id', a.participantId],
+        ['session_id', a.sessionId],
+      ],
+      children: timeNodes(a),
+    });
+  }
+  for (const a of model.participantStreamAssocs) {
+    children.push({
+      name: 'participantstreamassoc',
+      attrs: [['participant_id', a.participantId]],
+      children: [
+        ...a.send.map((id) => ({ name: 'send', text: id })),
+        ...a.recv.map((id) => ({ name: 'recv', text: id })),
+        ...timeNodes(a),
+      ],
+    });
+  }
+  if (dialect === 'broadworks' && model.broadWorks) children.push(broadWorksNode(model.broadWorks, model.sessions[0]?.id));
+  return writeXmlDocument({
+    name: 'recording',
+    attrs: [
+      ['xmlns', RECORDING_NS],
+      ['xmlns:b2b', usesExtensionNs(model) ? B2BUA_EXTENSION_NS : undefined],
+    ],
+    children,
+  });
+}

@@ -1,0 +1,12 @@
+/** Public surface of the reference recording server. */
+export { SrsApp, type SrsAppDeps, type SrsAppEvents, type ActiveRecording } from './srs-app.js';
+export { SrsRecording, checkMetadata, type SrsRecordingState, type SrsRecordingInit } from './srs-recording.js';
+export { DEFAULT_SRS_OPTIONS, resolveSrsOptions, type SrsOptions } from './srs-options.js';
+export type { SrsFaultOptions } from './srs-fault-options.js';
+export { RecordingStore, type RecordingFiles } from './recording-store.js';
+export { buildRecordingSummary, type RecordingSummary, type RecordingEndReason } from './recording-summary.js';
+export { RecordingRtpReceiver, type ReceiverStreamConfig, type StreamStats, type SampleSink } from './rtp-receiver.js';
+export { StereoWavWriter } from './stereo-wav-writer.js';
+export { StereoTimelineBuffer } from './stereo-timeline-buffer.js';
+export { StreamTimeline } from './stream-timeline.js';
+export { PortPool } from './port-pool.js';

@@ -1,0 +1,133 @@
+/**
+ * Runnable reference recording server.
+ *
+ *   node --import tsx src/srs/main.ts [options]
+ *
+ *   --drachtio host:port        drachtio endpoint to connect to (default 127.0.0.1:9022)
+ *   --secret s                  its shared secret (default cymru)
+ *   --engine <sip-contact>      start the embedded SIP engine in-process with this contact, e.g.
+ *                               "sip:127.0.0.1:5080;transport=udp,tcp" (the app then connects to it)
+ *   --rtp-address a             media address (default 127.0.0.1)
+ *   --rtp-ports from-to         RTP port range (default 40000-40999)
+ *   --recordings-dir d          recordings root (default ./recordings)
+ *   --no-require-siprec         accept INVITEs without Require: siprec
+ *   --no-srtp                   refuse RTP/SAVP offers (488) instead of decrypting SDES-SRTP
+ *   --fault spec                none | no-answer | reject[:status] | slow-answer[:ms] | bye-after[:ms]
+ *
+ * SIGINT/SIGTERM: BYE every active recording, finalise the files, disconnect, stop the engine.
+ * Options only come from the command line here; the composition root wires real config later.
+ */
+import Srf from 'drachtio-srf';
+import { createLogger } from '../observability/logger.js';
+import type { SrsFaultOptions } from './srs-fault-options.js';
+import { resolveSrsOptions, type SrsOptions } from './srs-options.js';
+import { SrsApp } from './srs-app.js';
+
+export function parseFault(spec: string): SrsFaultOptions {
+  const [mode, arg] = spec.split(':');
+  const n = arg === undefined ? undefined : Number(arg);
+  if (n !== undefined && !Number.isFinite(n)) throw new RangeError(`bad fault argument in '${spec}'`);
+  switch (mode) {
+    case 'none':
+      return { mode: 'none' };
+    case 'no-answer':
+      return { mode: 'no-answer' };
+    case 'reject':
+      return n === undefined ? { mode: 'reject' } : { mode: 'reject', status: n };
+    case 'slow-answer':
+      return n === undefined ? { mode: 'slow-answer' } : { mode: 'slow-answer', delayMs: n };
+    case 'bye-after':
+      return n === undefined ? { mode: 'bye-after' } : { mode: 'bye-after', afterMs: n };
+    default:
+      throw new RangeError(`unknown fault '${spec}'`);
+  }
+}
+
+export interface SrsCommandLine {
+  options: SrsOptions;
+  engineContact: string | undefined;
+}
+
+export function parseSrsArgs(argv: readonly string[]): SrsCommandLine {
+  const o = resolveSrsOptions();
+  let engineContact: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new RangeError(`${a} needs a value`);
+      return v;
+    };
+    switch (a) {
+      case '--drachtio': {
+        const [host, port] = value().split(':');
+        o.drachtio = { ...o.drachtio, host: host!, port: Number(port ?? 9022) };
+        break;
+      }
+      case '--secret':
+        o.drachtio = { ...o.drachtio, secret: value() };
+        break;
+      case '--engine':
+        engineContact = value();
+        break;
+      case '--rtp-address':
+        o.rtpAddress = value();
+        break;
+      case '--rtp-ports': {
+        const [from, to] = value().split('-').map(Number);
+        if (!Number.isInteger(from) || !Number.isInteger(to)) throw new RangeError('--rtp-ports wants from-to');
+        o.rtpPorts = { from: from!, to: to! };
+        break;
+      }
+      case '--recordings-dir':
+        o.recordingsDir = value();
+        break;
+      case '--no-require-siprec':
+        o.requireSiprec = false;
+        break;
+      case '--no-srtp':
+        o.srtp = false;
+        break;
+      case '--fault':
+        o.faults = parseFault(value());
+        break;
+      default:
+        throw new RangeError(`unknown option ${a}`);
+    }
+  }
+  return { options: o, engineContact };
+}
+
+async function main(): Promise<void> {
+  const { options, engineContact } = parseSrsArgs(process.argv.slice(2));
+  const logger = createLogger({ base: { component: 'srs-main' } });
+  let engine: { close(): Promise<void> } | undefined;
+  if (engineContact) {
+    const { startEngine } = await import('../engine/index.js');
+    const e = await startEngine({ sipContacts: [engineContact], adminHost: options.drachtio.host, adminPort: options.drachtio.port, secret: options.drachtio.secret, logger });
+    engine = e;
+    options.drachtio = { ...options.drachtio, port: e.adminAddress.port };
+  }
+  const srf = new Srf();
+  srf.on('error', (err: Error) => logger.warn({ err }, 'drachtio connection error'));
+  const app = new SrsApp(srf, options, { logger }).attach();
+  srf.on('connect', (err: Error, hostport: string) => {
+    if (!err) logger.info({ hostport, recordingsDir: options.recordingsDir }, 'recording server ready');
+  });
+  void srf.connect(options.drachtio);
+  const stop = async (): Promise<void> => {
+    await app.close();
+    srf.disconnect();
+    await engine?.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,97 @@
+import { formatXsDateTime } from '../siprec/siprec-ids.js';
+import type { CallFacts, RecordingMetadataModel } from '../siprec/metadata-types.js';
+import type { StreamStats } from './rtp-receiver.js';
+
+/**
+ * The small JSON summary the reference SRS writes next to each recording: who was recorded, the
+ * streams and what arrived on them, the announcements and pauses the SRC reported (R-31, R-32),
+ * the pauses seen in SDP (a=inactive), and how the recording ended. Pure: built from the last
+ * metadata model, the receiver statistics and the session's own facts.
+ */
+export type RecordingEndReason = 'bye-from-src' | 'bye-from-srs' | 'fault-bye' | 'error' | 'shutdown';
+
+export interface RecordingSummary {
+  recordingId: string;
+  callId: string;
+  sipSessionIds: string[];
+  startedAt: string;
+  stoppedAt: string | undefined;
+  durationMs: number;
+  endReason: RecordingEndReason | undefined;
+  call: CallFacts | undefined;
+  participants: Array<{ id: string; aor: string | undefined; name: string | undefined; associatedAt?: string; disassociatedAt?: string; platform?: unknown }>;
+  streams: Array<{ label: string; streamId: string | undefined; senders: string[]; codec: string | undefined; packets: number; rtcpPackets: number; droppedInactive: number; droppedMalformed: number }>;
+  announcements: Array<{ id: string; kind: string; target: string; result: string; reason?: string; language?: string; start?: string; end?: string }>;
+  pauses: Array<{ start: string; end: string | undefined }>;
+  sdpPauses: Array<{ startMs: number; endMs: number | undefined }>;
+  metadataDocuments: number;
+  wav: { file: string; frames: number; durationMs: number; channels: 2; sampleRate: number } | undefined;
+}
+
+export interface SummaryInput {
+  recordingId: string;
+  callId: string;
+  startedAtMs: number;
+  stoppedAtMs: number | undefined;
+  endReason: RecordingEndReason | undefined;
+  metadata: RecordingMetadataModel | undefined;
+  metadataDocuments: number;
+  streams: readonly StreamStats[];
+  sdpPauses: ReadonlyArray<{ startMs: number; endMs: number | undefined }>;
+  wav: { file: string; frames: number; sampleRate: number } | undefined;
+}
+
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : formatXsDateTime(ms));
+
+export function buildRecordingSummary(input: SummaryInput): RecordingSummary {
+  const m = input.metadata;
+  const session = m?.sessions[0];
+  const psa = (id: string) => m?.participantSessionAssocs.find((a) => a.participantId === id);
+  return {
+    recordingId: input.recordingId,
+    callId: input.callId,
+    sipSessionIds: session?.sipSessionIds ?? [],
+    startedAt: iso(input.startedAtMs)!,
+    stoppedAt: iso(input.stoppedAtMs),
+    durationMs: input.stoppedAtMs === undefined ? 0 : input.stoppedAtMs - input.startedAtMs,
+    endReason: input.endReason,
+    call: session?.call,
+    participants: (m?.participants ?? []).map((p) => {
+      const a = psa(p.id);
+      return JSON.parse(
+        JSON.stringify({
+          id: p.id,
+          aor: p.nameIds[0]?.aor,
+          name: p.nameIds[0]?.names[0]?.text,
+          associatedAt: iso(a?.associateTime),
+          disassociatedAt: iso(a?.disassociateTime),
+          platform: p.platform,
+        }),
+      ) as RecordingSummary['participants'][number];
+    }),
+    streams: input.streams.map((s) => {
+      const st = m?.streams.find((x) => x.label === s.label);
+      const senders = st ? (m?.participantStreamAssocs ?? []).filter((a) => a.send.includes(st.id)).map((a) => a.participantId) : [];
+      return {
+        label: s.label,
+        streamId: st?.id,
+        senders,
+        codec: s.codec,
+        packets: s.packets,
+        rtcpPackets: s.rtcpPackets,
+        droppedInactive: s.dropped.inactive,
+        droppedMalformed: s.dropped.malformed,
+      };
+    }),
+    announcements: (session?.announcements ?? []).map(
+      (a) =>
+        JSON.parse(
+          JSON.stringify({ id: a.id, kind: a.kind, target: a.target, result: a.result, reason: a.reason, language: a.language, start: iso(a.start), end: iso(a.end) }),
+        ) as RecordingSummary['announcements'][number],
+    ),
+    pauses: (session?.pauses ?? []).map((p) => ({ start: iso(p.start)!, end: iso(p.end) })),
+    sdpPauses: input.sdpPauses.map((p) => ({ ...p })),
+    metadataDocuments: input.metadataDocuments,
+    wav: input.wav ? { ...input.wav, durationMs: Math.round((input.wav.frames * 1000) / input.wav.sampleRate), channels: 2 } : undefined,
+  };
+}

@@ -1,0 +1,247 @@
+import { createSocket, type Socket } from 'node:dgram';
+import type { Clock } from '../common/clock.js';
+import { TypedEmitter } from '../common/typed-emitter.js';
+import { decodeG711, type G711Codec } from '../media/audio/g711.js';
+import { looksLikeRtcp, readRtpHeader } from './rtp-header.js';
+import type { RtpDecryptor } from './srtp-receive.js';
+import { StreamTimeline } from './stream-timeline.js';
+
+/**
+ * The RTP side of one recording at the reference SRS: one UDP socket per recorded stream (label),
+ * RTCP accepted and counted on port + 1 (or muxed on the RTP port), G.711 decoded by payload type
+ * to 8 kHz linear and placed on the recording timeline (StreamTimeline) into a sink (the stereo
+ * WAV writer). The packet path never throws: bad packets are counted and dropped.
+ *
+ * RTP/SAVP streams carry a decryptor (SDES-SRTP, R-42); packets failing authentication are
+ * counted and dropped.
+ *
+ * Pause (`setActive(label, false)`, SDP a=inactive): packets are dropped and counted, so nothing
+ * of a paused conversation reaches the file (R-18); the gap becomes silence.
+ */
+export interface SampleSink {
+  put(channel: 0 | 1, position: number, pcm: Int16Array): void;
+}
+
+export interface ReceiverStreamConfig {
+  label: string;
+  /** WAV channel (0 = left = label 1). */
+  channel: 0 | 1;
+  /** RTP port to bind (even); RTCP binds port + 1. */
+  port: number;
+  /** Payload type -> codec from the negotiated SDP; PT 0 and 8 are always known. */
+  payloadTypes?: ReadonlyMap<number, G711Codec>;
+  telephoneEventPayloadType?: number;
+  /** SRTP decryption for RTP/SAVP streams (R-42); absent = plain RTP. */
+  decryptor?: RtpDecryptor;
+}
+
+export interface StreamStats {
+  label: string;
+  port: number;
+  packets: number;
+  bytes: number;
+  samples: number;
+  rtcpPackets: number;
+  dtmfPackets: number;
+  dropped: { malformed: number; unknownPayloadType: number; inactive: number; srtpAuth: number };
+  reanchors: number;
+  ssrc: number | undefined;
+  codec: G711Codec | undefined;
+  remote: { address: string; port: number } | undefined;
+}
+
+export type RtpReceiverEvents = {
+  /** First decodable packet of a stream. */
+  media: [label: string];
+};
+
+interface StreamState {
+  config: ReceiverStreamConfig;
+  rtp: Socket;
+  rtcp: Socket;
+  timeline: StreamTimeline;
+  active: boolean;
+  pts: Map<number, G711Codec>;
+  stats: StreamStats;
+}
+
+const STATIC_PTS: ReadonlyArray<[number, G711Codec]> = [
+  [0, 'PCMU'],
+  [8, 'PCMA'],
+];
+
+function bindUdp(address: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4' });
+    const onError = (err: Error): void => {
+      s.close();
+      reject(err);
+    };
+    s.once('error', onError);
+    s.bind(port, address, () => {
+      s.off('error', onError);
+      s.on('error', () => undefined); // ICMP errors etc. on a receive-only socket are not fatal
+      resolve(s);
+    });
+  });
+}
+
+export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
+  readonly #streams = new Map<string, StreamState>();
+  readonly #clock: Clock;
+  readonly #startMono: number;
+  readonly #sink: SampleSink;
+  #closed = false;
+
+  private constructor(clock: Clock, sink: SampleSink) {
+    super();
+    this.#clock = clock;
+    this.#startMono = clock.monotonic();
+    this.#sink = sink;
+  }
+
+  /**
+   * Binds every stream's RTP and RTCP sockets on `address`. Rejects (after closing what was
+   * bound) when a port is taken, so the caller can retry with other ports.
+   */
+  static async open(options: { address: string; streams: readonly ReceiverStreamConfig[]; sink: SampleSink; clock: Clock; reanchorMs?: number }): Promise<RecordingRtpReceiver> {
+    const r = new RecordingRtpReceiver(options.clock, options.sink);
+    try {
+      for (const cfg of options.streams) {
+        const rtp = await bindUdp(options.address, cfg.port);
+        let rtcp: Socket;
+        try {
+          rtcp = await bindUdp(options.address, cfg.port + 1);
+        } catch (err) {
+          rtp.close();
+          throw err;
+        }
+        const state: StreamState = {
+          config: cfg,
+          rtp,
+          rtcp,
+          timeline: new StreamTimeline(options.reanchorMs === undefined ? {} : { reanchorMs: options.reanchorMs }),
+          active: true,
+          pts: new Map([...STATIC_PTS, ...(cfg.payloadTypes ?? [])]),
+          stats: {
+            label: cfg.label,
+            port: cfg.port,
+            packets: 0,
+            bytes: 0,
+            samples: 0,
+            rtcpPackets: 0,
+            dtmfPackets: 0,
+            dropped: { malformed: 0, unknownPayloadType: 0, inactive: 0, srtpAuth: 0 },
+            reanchors: 0,
+            ssrc: undefined,
+            codec: undefined,
+            remote: undefined,
+          },
+        };
+        r.#streams.set(cfg.label, state);
+        rtp.on('message', (msg, rinfo) => r.#onRtp(state, msg, rinfo.address, rinfo.port));
+        rtcp.on('message', () => {
+          state.stats.rtcpPackets++;
+        });
+      }
+    } catch (err) {
+      r.close();
+      throw err;
+    }
+    return r;
+  }
+
+  /** Monotonic ms at which the recording timeline starts. */
+  get startMonotonic(): number {
+    return this.#startMono;
+  }
+
+  /** Recording timeline position now, in ms since the start. */
+  elapsedMs(): number {
+    return this.#clock.monotonic() - this.#startMono;
+  }
+
+  /** Pause (false) or resume (true) a stream; on resume the timeline re-anchors on arrival. */
+  setActive(label: string, active: boolean): void {
+    const s = this.#streams.get(label);
+    if (!s) return;
+    if (active && !s.active) s.timeline.reset();
+    s.active = active;
+  }
+
+  isActive(label: string): boolean {
+    return this.#streams.get(label)?.active ?? false;
+  }
+
+  /** Updates the payload-type map after a re-negotiation. */
+  setPayloadTypes(label: string, pts: ReadonlyMap<number, G711Codec>, telephoneEventPayloadType?: number): void {
+    const s = this.#streams.get(label);
+    if (!s) return;
+    s.pts = new Map([...STATIC_PTS, ...pts]);
+    s.config = { ...s.config, telephoneEventPayloadType };
+  }
+
+  stats(): StreamStats[] {
+    return [...this.#streams.values()].map((s) => ({ ...s.stats, reanchors: s.timeline.reanchors, dropped: { ...s.stats.dropped } }));
+  }
+
+  #onRtp(s: StreamState, raw: Buffer, address: string, port: number): void {
+    if (this.#closed) return;
+    if (looksLikeRtcp(raw)) {
+      s.stats.rtcpPackets++;
+      return;
+    }
+    let msg = raw;
+    if (s.config.decryptor) {
+      if (!readRtpHeader(raw)) {
+        s.stats.dropped.malformed++;
+        return;
+      }
+      const plain = s.config.decryptor.decrypt(raw);
+      if (!plain) {
+        s.stats.dropped.srtpAuth++;
+        return;
+      }
+      msg = plain;
+    }
+    const h = readRtpHeader(msg);
+    if (!h) {
+      s.stats.dropped.malformed++;
+      return;
+    }
+    if (!s.active) {
+      s.stats.dropped.inactive++;
+      return;
+    }
+    if (h.payloadType === s.config.telephoneEventPayloadType) {
+      s.stats.dtmfPackets++;
+      return;
+    }
+    const codec = s.pts.get(h.payloadType);
+    if (!codec) {
+      s.stats.dropped.unknownPayloadType++;
+      return;
+    }
+    const pcm = decodeG711(codec, msg.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength));
+    const pos = s.timeline.position(h.ssrc, h.timestamp, this.elapsedMs());
+    this.#sink.put(s.config.channel, pos, pcm);
+    const first = s.stats.packets === 0;
+    s.stats.packets++;
+    s.stats.bytes += msg.length;
+    s.stats.samples += pcm.length;
+    s.stats.ssrc = h.ssrc;
+    s.stats.codec = codec;
+    s.stats.remote = { address, port };
+    if (first) this.emit('media', s.config.label);
+  }
+
+  /** Closes every socket. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#streams.values()) {
+      s.rtp.close();
+      s.rtcp.close();
+    }
+  }
+}

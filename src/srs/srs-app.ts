@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import type Srf from 'drachtio-srf';
+import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from '../common/clock.js';
+import { AppError, isAppError } from '../common/errors.js';
+import { TypedEmitter } from '../common/typed-emitter.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { buildSnapshotRequest } from '../siprec/metadata-request.js';
+import { RS_METADATA_REQUEST_CONTENT_TYPE, parseSiprecBody, type SiprecBody } from '../siprec/multipart.js';
+import { parseRecordingSdp } from '../siprec/recording-sdp.js';
+import { DEFAULT_BYE_AFTER_MS, DEFAULT_REJECT_STATUS, DEFAULT_SLOW_ANSWER_MS } from './srs-fault-options.js';
+import type { SrsOptions } from './srs-options.js';
+import { PortPool } from './port-pool.js';
+import { RecordingStore } from './recording-store.js';
+import type { RecordingEndReason, RecordingSummary } from './recording-summary.js';
+import { SrsRecording } from './srs-recording.js';
+
+/**
+ * The reference recording server as an unmodified drachtio-srf application (RFC 7866 SRS role).
+ *
+ * INVITE:   Require: siprec (else 420) -> multipart body (else 400) -> metadata validated (400) ->
+ *           SDP parsed (400) / acceptable (488) -> ports (503) -> 200 with a=recvonly per stream.
+ * re-INVITE: new offer (a=inactive = pause, a=sendonly = resume) and/or metadata; 200 with the
+ *           same ports. UPDATE/INFO with metadata: stored, 200.
+ * BYE:      files finalised (WAV header fixed, summary written).
+ * Snapshot: requestSnapshot() sends an UPDATE with an rs-metadata-request body (RFC 7866 9.3).
+ * Faults:   options.faults (no-answer, reject, slow-answer, bye-after) for SRC failure tests.
+ */
+type SrfRequest = Srf.SrfRequest;
+type SrfResponse = Srf.SrfResponse;
+type SrfDialog = Srf.Dialog;
+
+export interface SrsAppDeps {
+  clock?: Clock;
+  timers?: Timers;
+  logger?: Logger;
+  /** Recording id generator; default crypto.randomUUID(). */
+  newRecordingId?: () => string;
+}
+
+export interface ActiveRecording {
+  readonly recording: SrsRecording;
+  readonly dialog: SrfDialog;
+}
+
+export type SrsAppEvents = {
+  'recording-started': [recording: SrsRecording];
+  'recording-updated': [recording: SrsRecording];
+  'recording-ended': [summary: RecordingSummary];
+  /** An INVITE we refused (status) or a failure inside a dialog. */
+  rejected: [status: number, reason: string];
+};
+
+function hasSiprecTag(req: SrfRequest): boolean {
+  const require = req.has('Require') ? req.get('Require') : '';
+  return require
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .includes('siprec');
+}
+
+function statusOf(err: unknown): number {
+  return isAppError(err) && err.sipStatus !== undefined ? err.sipStatus : 500;
+}
+
+export class SrsApp extends TypedEmitter<SrsAppEvents> {
+  readonly options: SrsOptions;
+  readonly store: RecordingStore;
+  readonly #srf: Srf;
+  readonly #clock: Clock;
+  readonly #timers: Timers;
+  readonly #log: Logger;
+  readonly #ports: PortPool;
+  readonly #newId: () => string;
+  readonly #active = new Map<string, ActiveRecording>();
+  readonly #pendingTimers = new Set<TimerHandle>();
+  /** Slow answers waiting for their delay; close() releases them at once. */
+  readonly #waiters = new Set<() => void>();
+  #closed = false;
+
+  constructor(srf: Srf, options: SrsOptions, deps: SrsAppDeps = {}) {
+    super();
+    this.#srf = srf;
+    this.options = options;
+    this.#clock = deps.clock ?? systemClock;
+    this.#timers = deps.timers ?? systemTimers;
+    this.#log = (deps.logger ?? silentLogger).child({ component: 'srs' });
+    this.#ports = new PortPool(options.rtpPorts);
+    this.#newId = deps.newRecordingId ?? (() => randomUUID());
+    this.store = new RecordingStore(options.recordingsDir);
+    this.onListenerError = (err, event) => this.#log.error({ err, event }, 'listener failed');
+  }
+
+  /** Registers the INVITE route on srf (call before or after srf.connect()). */
+  attach(): this {
+    this.#srf.invite((req: SrfRequest, res: SrfResponse) => {
+      this.#onInvite(req, res).catch((err: unknown) => this.#log.error({ err }, 'INVITE handling failed'));
+    });
+    return this;
+  }
+
+  /** Active recordings by recording id. */
+  recordings(): ReadonlyMap<string, ActiveRecording> {
+    return this.#active;
+  }
+
+  #reject(res: SrfResponse, status: number, reason: string, headers: Record<string, string> = {}): void {
+    this.#log.info({ status, reason }, 'INVITE refused');
+    if (!res.finalResponseSent) res.send(status, { headers });
+    this.emit('rejected', status, reason);
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const h = this.#timers.setTimeout(() => {
+      this.#pendingTimers.delete(h);
+      fn();
+    }, ms);
+    this.#pendingTimers.add(h);
+  }
+
+  async #onInvite(req: SrfRequest, res: SrfResponse): Promise<void> {
+    if (this.#closed) return this.#reject(res, 503, 'shutting down');
+    const faults = this.options.faults;
+    if (faults.mode === 'no-answer') {
+      this.#log.info('fault no-answer: INVITE left unanswered');
+      return;
+    }
+    if (faults.mode === 'reject') {
+      const headers: Record<string, string> = faults.retryAfterSec === undefined ? {} : { 'Retry-After': String(faults.retryAfterSec) };
+      return this.#reject(res, faults.status ?? DEFAULT_REJECT_STATUS, 'fault reject', headers);
+    }
+    if (this.options.requireSiprec && !hasSiprecTag(req)) return this.#reject(res, 420, 'Require: siprec missing');
+
+    let body: SiprecBody;
+    try {
+      body = parseSiprecBody(req.has('Content-Type') ? req.get('Content-Type') : undefined, req.body ?? '');
+      if (body.sdp === undefined) throw new AppError('SIPREC_SDP_INVALID', 'no application/sdp part');
+    } catch (err) {
+      return this.#reject(res, statusOf(err) === 500 ? 400 : statusOf(err), (err as Error).message);
+    }
+
+    let canceled = false;
+    req.on('cancel', () => {
+      canceled = true;
+    });
+
+    let recording: SrsRecording;
+    try {
+      const offer = parseRecordingSdp(body.sdp!);
+      recording = await SrsRecording.start({
+        recordingId: this.#newId(),
+        callId: req.get('Call-ID'),
+        offer,
+        metadataXml: body.metadata,
+        store: this.store,
+        ports: this.#ports,
+        rtpAddress: this.options.rtpAddress,
+        acceptCodecs: this.options.acceptCodecs,
+        jitterWindowMs: this.options.jitterWindowMs,
+        validate: this.options.validateMetadata,
+        srtp: this.options.srtp,
+        clock: this.#clock,
+        logger: this.#log,
+      });
+    } catch (err) {
+      return this.#reject(res, statusOf(err), (err as Error).message);
+    }
+
+    if (faults.mode === 'slow-answer') {
+      res.send(180);
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.#waiters.delete(done);
+          resolve();
+        };
+        this.#waiters.add(done);
+        this.#later(faults.delayMs ?? DEFAULT_SLOW_ANSWER_MS, done);
+      });
+    }
+    if (canceled || this.#closed) {
+      if (this.#closed && !res.finalResponseSent) res.send(503);
+      await recording.close(this.#closed ? 'shutdown' : 'error');
+      return;
+    }
+
+    let dialog: SrfDialog;
+    try {
+      dialog = await this.#srf.createUAS(req, res, { localSdp: recording.answerSdp, headers: { 'Content-Type': 'application/sdp' } });
+    } catch (err) {
+      this.#log.info({ err }, 'INVITE ended before the dialog was established');
+      await recording.close('error');
+      return;
+    }
+    this.#active.set(recording.recordingId, { recording, dialog });
+    this.emit('recording-started', recording);
+    this.#wireDialog(recording, dialog);
+
+    if (faults.mode === 'bye-after') {
+      this.#later(faults.afterMs ?? DEFAULT_BYE_AFTER_MS, () => {
+        if (!this.#active.has(recording.recordingId)) return;
+        dialog.destroy();
+        void this.#end(recording, 'fault-bye');
+      });
+    }
+  }
+
+  #wireDialog(recording: SrsRecording, dialog: SrfDialog): void {
+    dialog.on('destroy', () => {
+      void this.#end(recording, 'bye-from-src');
+    });
+    dialog.on('modify', (req: SrfRequest, res: SrfResponse) => {
+      void this.#onReinvite(recording, dialog, req, res);
+    });
+    const metadataOnly = (req: SrfRequest, res: SrfResponse): void => {
+      void (async () => {
+        try {
+          const body = parseSiprecBody(req.has('Content-Type') ? req.get('Content-Type') : undefined, req.body ?? '');
+          if (body.metadata !== undefined) {
+            await recording.addMetadata(body.metadata);
+            this.emit('recording-updated', recording);
+          }
+          res.send(200);
+        } catch (err) {
+          res.send(statusOf(err) === 500 ? 400 : statusOf(err));
+          this.emit('rejected', statusOf(err), (err as Error).message);
+        }
+      })();
+    };
+    dialog.on('update', metadataOnly);
+    dialog.on('info', metadataOnly);
+  }
+
+  async #onReinvite(recording: SrsRecording, dialog: SrfDialog, req: SrfRequest, res: SrfResponse): Promise<void> {
+    try {
+      const body = parseSiprecBody(req.has('Content-Type') ? req.get('Content-Type') : undefined, req.body ?? '');
+      const offer = body.sdp === undefined ? undefined : parseRecordingSdp(body.sdp);
+      const answer = await recording.update(offer, body.metadata);
+      dialog.local.sdp = answer;
+      res.send(200, { body: answer, headers: { 'Content-Type': 'application/sdp' } });
+      this.emit('recording-updated', recording);
+    } catch (err) {
+      const status = statusOf(err) === 500 ? 400 : statusOf(err);
+      res.send(status);
+      this.emit('rejected', status, (err as Error).message);
+    }
+  }
+
+  async #end(recording: SrsRecording, reason: RecordingEndReason): Promise<RecordingSummary> {
+    this.#active.delete(recording.recordingId);
+    const summary = await recording.close(reason);
+    this.emit('recording-ended', summary);
+    return summary;
+  }
+
+  /**
+   * Asks the SRC for a complete metadata snapshot (RFC 7866 section 9.3): an in-dialog UPDATE with
+   * an application/rs-metadata-request body. Resolves with the SRC's status code.
+   */
+  async requestSnapshot(recordingId: string, reason = 'SRS internal error'): Promise<number> {
+    const active = this.#active.get(recordingId);
+    if (!active) throw new AppError('CLOSED', `no active recording ${recordingId}`);
+    const res = await active.dialog.request({
+      method: 'UPDATE',
+      headers: { 'Content-Type': RS_METADATA_REQUEST_CONTENT_TYPE },
+      body: buildSnapshotRequest(reason),
+    } as unknown as Srf.SrfRequest);
+    return res.status;
+  }
+
+  /** Ends one recording from the SRS side (BYE) and finalises its files. */
+  async stopRecording(recordingId: string): Promise<RecordingSummary | undefined> {
+    const active = this.#active.get(recordingId);
+    if (!active) return undefined;
+    active.dialog.destroy();
+    return this.#end(active.recording, 'bye-from-srs');
+  }
+
+  /** Sends BYE on every active recording, finalises the files, clears timers. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const h of this.#pendingTimers) this.#timers.clearTimeout(h);
+    this.#pendingTimers.clear();
+    for (const release of [...this.#waiters]) release();
+    await Promise.all(
+      [...this.#active.values()].map(async ({ recording, dialog }) => {
+        try {
+          dialog.destroy();
+        } catch {
+          // the dialog may already be gone
+        }
+        await this.#end(recording, 'shutdown');
+      }),
+    );
+  }
+}

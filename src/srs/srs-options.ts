@@ -1,0 +1,51 @@
+import type { SrsFaultOptions } from './srs-fault-options.js';
+
+/**
+ * Options of the reference recording server (src/srs/main.ts, createSrsApp). Every field states
+ * its default; the composition root (or the command line) builds one object and passes it down.
+ */
+export interface SrsOptions {
+  /**
+   * The drachtio app-protocol endpoint the SRS connects to: the embedded engine or an external
+   * drachtio-server. Default host '127.0.0.1', port 9022, secret 'cymru'.
+   */
+  drachtio: { host: string; port: number; secret: string };
+  /** Address in our SDP answers and where the RTP sockets bind. Default '127.0.0.1'. */
+  rtpAddress: string;
+  /** RTP port range (even RTP ports, RTCP on port + 1). Default 40000-40999. */
+  rtpPorts: { from: number; to: number };
+  /** Root folder of the recordings (<dir>/<YYYY-MM-DD>/<recording-id>.*). Default './recordings'. */
+  recordingsDir: string;
+  /** Refuse INVITEs without `Require: siprec` with 420. Default true. */
+  requireSiprec: boolean;
+  /** Codecs we accept, in preference order. Default ['PCMU', 'PCMA']. */
+  acceptCodecs: Array<'PCMU' | 'PCMA'>;
+  /** Accept RTP/SAVP offers with SDES AES_CM_128_HMAC_SHA1_80 and decrypt them (R-42). Default true. */
+  srtp: boolean;
+  /** Late-packet window of the WAV timeline, ms. Default 500. */
+  jitterWindowMs: number;
+  /** Refuse metadata that fails the RFC 7865 structural validator with 400. Default true. */
+  validateMetadata: boolean;
+  /** Fault simulation for tests of the SRC's failure handling. Default { mode: 'none' }. */
+  faults: SrsFaultOptions;
+}
+
+const DEFAULTS: SrsOptions = {
+  drachtio: { host: '127.0.0.1', port: 9022, secret: 'cymru' },
+  rtpAddress: '127.0.0.1',
+  rtpPorts: { from: 40000, to: 40999 },
+  recordingsDir: './recordings',
+  requireSiprec: true,
+  acceptCodecs: ['PCMU', 'PCMA'],
+  srtp: true,
+  jitterWindowMs: 500,
+  validateMetadata: true,
+  faults: { mode: 'none' },
+};
+
+export const DEFAULT_SRS_OPTIONS: Readonly<SrsOptions> = Object.freeze(DEFAULTS);
+
+/** Fills defaults for every field not given (nested objects are replaced, not merged). */
+export function resolveSrsOptions(partial: Partial<SrsOptions> = {}): SrsOptions {
+  return { ...structuredClone(DEFAULTS), ...partial };
+}

@@ -1,0 +1,367 @@
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import type { Clock } from '../common/clock.js';
+import { AppError } from '../common/errors.js';
+import type { G711Codec } from '../media/audio/g711.js';
+import type { Logger } from '../observability/logger.js';
+import { silentLogger } from '../observability/logger.js';
+import { parseMetadata } from '../siprec/metadata-parser.js';
+import { validateMetadata } from '../siprec/metadata-validator.js';
+import type { RecordingMetadataModel } from '../siprec/metadata-types.js';
+import type { RecordingSdp } from '../siprec/recording-sdp.js';
+import { buildSrsAnswer } from '../siprec/srs-answer.js';
+import type { PortPool } from './port-pool.js';
+import type { RecordingFiles, RecordingStore } from './recording-store.js';
+import { buildRecordingSummary, type RecordingEndReason, type RecordingSummary } from './recording-summary.js';
+import { RecordingRtpReceiver, type ReceiverStreamConfig } from './rtp-receiver.js';
+import { StereoWavWriter } from './stereo-wav-writer.js';
+import { SDES_SUITE, createSrtpDecryptor, formatSdesKeyParams, parseSdesKeyParams, type SdesKey } from './srtp-receive.js';
+import type { RecordingSdpStream, SdesCrypto } from '../siprec/recording-sdp.js';
+
+/**
+ * One recording at the reference SRS, independent of SIP: it answers the SRC's offers, owns the
+ * RTP receiver and the WAV writer, stores every metadata document, and writes the summary on close.
+ *
+ *   receiving <-> paused        (every offered stream a=inactive = paused; R-18)
+ *   receiving | paused -> closed (BYE either way, fault, shutdown; files finalised once)
+ *
+ * Label '1' goes to WAV channel 1 (left), label '2' to channel 2; without labels the m-line order
+ * decides. Streams beyond the first two audio streams are refused (port 0).
+ */
+export type SrsRecordingState = 'receiving' | 'paused' | 'closed';
+
+const TRANSITIONS: Record<SrsRecordingState, readonly SrsRecordingState[]> = {
+  receiving: ['paused', 'closed'],
+  paused: ['receiving', 'closed'],
+  closed: [],
+};
+
+export interface SrsRecordingInit {
+  recordingId: string;
+  callId: string;
+  offer: RecordingSdp;
+  /** Metadata document of the INVITE, if any (already extracted from the multipart body). */
+  metadataXml: string | undefined;
+  store: RecordingStore;
+  ports: PortPool;
+  rtpAddress: string;
+  acceptCodecs: readonly string[];
+  jitterWindowMs: number;
+  validate: boolean;
+  /** Accept RTP/SAVP offers with SDES AES_CM_128_HMAC_SHA1_80 (R-42). Default true. */
+  srtp?: boolean;
+  /** Key material source for our SDES keys; default crypto.randomBytes. */
+  randomBytes?: (size: number) => Buffer;
+  clock: Clock;
+  logger?: Logger;
+}
+
+/** Validates (when asked) and parses a metadata document; throws SIPREC_METADATA_INVALID / SIPREC_XML_MALFORMED. */
+export function checkMetadata(xml: string, validate: boolean): RecordingMetadataModel {
+  if (validate) {
+    const issues = validateMetadata(xml, { dialect: 'broadworks' });
+    if (issues.length > 0) throw new AppError('SIPREC_METADATA_INVALID', issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join('; '));
+  }
+  return parseMetadata(xml);
+}
+
+/** Applies a partial document (RFC 7865 section 6.1 datamode partial) onto the last complete one. */
+function mergePartial(base: RecordingMetadataModel, partial: RecordingMetadataModel): RecordingMetadataModel {
+  const m = structuredClone(base);
+  for (const s of partial.sessions) {
+    const t = m.sessions.find((x) => x.id === s.id);
+    if (t && s.stopTime !== undefined) t.stopTime = s.stopTime;
+  }
+  for (const a of partial.sessionRecordingAssocs) {
+    const t = m.sessionRecordingAssocs.find((x) => x.sessionId === a.sessionId);
+    if (t && a.disassociateTime !== undefined) t.disassociateTime = a.disassociateTime;
+  }
+  for (const a of partial.participantSessionAssocs) {
+    const t = m.participantSessionAssocs.find((x) => x.participantId === a.participantId && x.sessionId === a.sessionId);
+    if (t && a.disassociateTime !== undefined) t.disassociateTime = a.disassociateTime;
+    else if (!t) m.participantSessionAssocs.push(a);
+  }
+  for (const p of partial.participants) if (!m.participants.some((x) => x.id === p.id)) m.participants.push(p);
+  return m;
+}
+
+const MAX_BIND_ATTEMPTS = 5;
+
+/**
+ * Answers an RTP/SAVP stream (RFC 4568 section 7.1.2): picks the SRC's first AES_CM_128_HMAC_SHA1_80
+ * line with a usable key, answers with the same tag and a fresh key of ours, and remembers both.
+ */
+function sdesAnswerer(keys: Map<number, { remote: SdesKey; local: SdesKey }>, random: (n: number) => Buffer) {
+  return (stream: RecordingSdpStream): SdesCrypto | undefined => {
+    for (const c of stream.crypto) {
+      if (c.suite !== SDES_SUITE) continue;
+      const remote = parseSdesKeyParams(c.keyParams);
+      if (!remote) continue;
+      const raw = random(30);
+      const local = { masterKey: raw.subarray(0, 16), masterSalt: raw.subarray(16, 30) };
+      keys.set(stream.index, { remote, local });
+      return { tag: c.tag, suite: SDES_SUITE, keyParams: formatSdesKeyParams(local) };
+    }
+    return undefined;
+  };
+}
+
+export class SrsRecording {
+  readonly recordingId: string;
+  readonly callId: string;
+  readonly startedAtMs: number;
+  #state: SrsRecordingState = 'receiving';
+  readonly #init: SrsRecordingInit;
+  readonly #files: RecordingFiles;
+  readonly #receiver: RecordingRtpReceiver;
+  readonly #writer: StereoWavWriter;
+  readonly #ports: number[];
+  /** Offer m-line index -> label (for recorded streams) and our port per m-line (0 = refused). */
+  readonly #answerPorts: number[];
+  readonly #labels: Array<string | undefined>;
+  readonly #log: Logger;
+  #sdpVersion = 1;
+  /** Our SDES answer per m-line (RTP/SAVP streams only). */
+  #crypto: Array<SdesCrypto | undefined> = [];
+  #answerSdp = '';
+  #metadata: RecordingMetadataModel | undefined;
+  readonly #sdpPauses: Array<{ startMs: number; endMs: number | undefined }> = [];
+  #closing: Promise<RecordingSummary> | undefined;
+
+  private constructor(init: SrsRecordingInit, files: RecordingFiles, receiver: RecordingRtpReceiver, writer: StereoWavWriter, ports: number[], answerPorts: number[], labels: Array<string | undefined>, startedAtMs: number) {
+    this.#init = init;
+    this.recordingId = init.recordingId;
+    this.callId = init.callId;
+    this.#files = files;
+    this.#receiver = receiver;
+    this.#writer = writer;
+    this.#ports = ports;
+    this.#answerPorts = answerPorts;
+    this.#labels = labels;
+    this.startedAtMs = startedAtMs;
+    this.#log = (init.logger ?? silentLogger).child({ recordingId: init.recordingId, callId: init.callId });
+  }
+
+  /**
+   * Validates the metadata, allocates ports, binds sockets, opens the files and builds the answer.
+   * Throws AppError SIPREC_METADATA_INVALID/SIPREC_XML_MALFORMED (400), SIPREC_SDP_UNACCEPTABLE (488),
+   * SRS_NO_RTP_PORTS (503).
+   */
+  static async start(init: SrsRecordingInit): Promise<SrsRecording> {
+    const metadata = init.metadataXml === undefined ? undefined : checkMetadata(init.metadataXml, init.validate);
+    // Which offered m-lines we record: the first two audio streams, channel by label 1/2 or order.
+    const audio = init.offer.streams.filter((s) => s.media === 'audio' && s.port !== 0).slice(0, 2);
+    if (audio.length === 0) throw new AppError('SIPREC_SDP_UNACCEPTABLE', 'no audio stream offered');
+    const channelOf = (i: number): 0 | 1 => {
+      const label = audio[i]!.label;
+      if (label === '1') return 0;
+      if (label === '2') return 1;
+      return i === 0 ? 0 : 1;
+    };
+    if (audio.length === 2 && channelOf(0) === channelOf(1)) throw new AppError('SIPREC_SDP_INVALID', 'two streams map to the same channel');
+
+    let lastErr: unknown;
+    for (let attempt = 0; attempt < MAX_BIND_ATTEMPTS; attempt++) {
+      const ports: number[] = [];
+      for (let i = 0; i < audio.length; i++) {
+        const p = init.ports.allocate();
+        if (p === undefined) {
+          for (const q of ports) init.ports.release(q);
+          throw new AppError('SRS_NO_RTP_PORTS');
+        }
+        ports.push(p);
+      }
+      const answerPorts = init.offer.streams.map((s) => {
+        const k = audio.indexOf(s);
+        return k < 0 ? 0 : ports[k]!;
+      });
+      // Build the answer first: it throws 488 before any socket is bound.
+      const keys = new Map<number, { remote: SdesKey; local: SdesKey }>();
+      const answerCrypto = (init.srtp ?? true) ? sdesAnswerer(keys, init.randomBytes ?? cryptoRandomBytes) : undefined;
+      let answer;
+      try {
+        answer = buildSrsAnswer(init.offer, {
+          sessionId: String(init.clock.now()),
+          version: 1,
+          address: init.rtpAddress,
+          ports: answerPorts,
+          acceptCodecs: init.acceptCodecs,
+          ...(answerCrypto ? { answerCrypto } : {}),
+        });
+      } catch (err) {
+        for (const q of ports) init.ports.release(q);
+        throw err;
+      }
+      const startedAtMs = init.clock.now();
+      const files = await init.store.create(init.recordingId, startedAtMs);
+      const writer = await StereoWavWriter.create(files.wavPath, { windowSamples: Math.round(init.jitterWindowMs * 8) });
+      const decryptors = await Promise.all(
+        audio.map(async (s) => {
+          const k = keys.get(s.index);
+          return answer.streams[s.index]?.accepted && k ? createSrtpDecryptor(k.remote, k.local) : undefined;
+        }),
+      );
+      const configs: ReceiverStreamConfig[] = audio.map((s, i) => ({
+        label: s.label ?? String(i + 1),
+        channel: channelOf(i),
+        port: ports[i]!,
+        payloadTypes: new Map(s.formats.filter((f) => f.encoding === 'PCMU' || f.encoding === 'PCMA').map((f) => [f.payloadType, f.encoding as G711Codec])),
+        ...(s.telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType: s.telephoneEventPayloadType }),
+        ...(decryptors[i] ? { decryptor: decryptors[i] } : {}),
+      }));
+      let receiver: RecordingRtpReceiver;
+      try {
+        receiver = await RecordingRtpReceiver.open({ address: init.rtpAddress, streams: configs, sink: writer, clock: init.clock, reanchorMs: Math.max(200, init.jitterWindowMs) });
+      } catch (err) {
+        lastErr = err;
+        await writer.close().catch(() => undefined);
+        for (const q of ports) init.ports.release(q);
+        continue; // a port was taken by someone else: try the next ones
+      }
+      const labels = init.offer.streams.map((s) => {
+        const k = audio.indexOf(s);
+        return k < 0 ? undefined : configs[k]!.label;
+      });
+      const rec = new SrsRecording(init, files, receiver, writer, ports, answerPorts, labels, startedAtMs);
+      rec.#answerSdp = answer.sdp;
+      rec.#crypto = answer.streams.map((st) => st.crypto);
+      rec.#metadata = metadata;
+      if (init.metadataXml !== undefined) await files.appendMetadata(init.metadataXml);
+      rec.#applyDirections(init.offer);
+      rec.#log.info({ ports, labels: configs.map((c) => c.label) }, 'recording started');
+      return rec;
+    }
+    throw new AppError('SRS_NO_RTP_PORTS', `could not bind RTP sockets: ${String(lastErr)}`);
+  }
+
+  get state(): SrsRecordingState {
+    return this.#state;
+  }
+
+  get answerSdp(): string {
+    return this.#answerSdp;
+  }
+
+  get metadata(): RecordingMetadataModel | undefined {
+    return this.#metadata;
+  }
+
+  get metadataDocuments(): number {
+    return this.#files.metadataCount;
+  }
+
+  get files(): RecordingFiles {
+    return this.#files;
+  }
+
+  receiverStats() {
+    return this.#receiver.stats();
+  }
+
+  #transition(next: SrsRecordingState): void {
+    if (this.#state === next) return;
+    if (!TRANSITIONS[this.#state].includes(next)) throw new AppError('ILLEGAL_STATE_TRANSITION', `${this.#state} -> ${next}`);
+    this.#log.debug({ from: this.#state, to: next }, 'recording state');
+    this.#state = next;
+  }
+
+  #applyDirections(offer: RecordingSdp): void {
+    let anyActive = false;
+    offer.streams.forEach((s, i) => {
+      const label = this.#labels[i];
+      if (label === undefined) return;
+      const active = s.direction !== 'inactive' && s.direction !== 'recvonly' && s.port !== 0;
+      this.#receiver.setActive(label, active);
+      anyActive ||= active;
+    });
+    const nowMs = this.#receiver.elapsedMs();
+    if (!anyActive && this.#state === 'receiving') {
+      this.#transition('paused');
+      this.#sdpPauses.push({ startMs: Math.round(nowMs), endMs: undefined });
+    } else if (anyActive && this.#state === 'paused') {
+      this.#transition('receiving');
+      const last = this.#sdpPauses.at(-1);
+      if (last && last.endMs === undefined) last.endMs = Math.round(nowMs);
+    }
+  }
+
+  /**
+   * A re-INVITE: new offer (same m-lines; a=inactive pauses, a=sendonly resumes) and optionally a
+   * new metadata document. Returns our answer (same ports, o= version bumped).
+   */
+  async update(offer: RecordingSdp | undefined, metadataXml: string | undefined): Promise<string> {
+    if (this.#state === 'closed') throw new AppError('CLOSED', 'recording is closed');
+    if (metadataXml !== undefined) await this.addMetadata(metadataXml);
+    if (offer) {
+      if (offer.streams.length < this.#answerPorts.length) throw new AppError('SIPREC_SDP_INVALID', 'a re-offer must keep every m-line');
+      const ports = offer.streams.map((_, i) => this.#answerPorts[i] ?? 0);
+      const answer = buildSrsAnswer(offer, {
+        sessionId: this.#answerSdp.match(/^o=\S+ (\S+)/m)?.[1] ?? '0',
+        version: ++this.#sdpVersion,
+        address: this.#init.rtpAddress,
+        ports,
+        acceptCodecs: this.#init.acceptCodecs,
+        // Keys stay as negotiated first (no re-keying in the reference SRS).
+        answerCrypto: (s) => this.#crypto[s.index],
+      });
+      offer.streams.forEach((s, i) => {
+        const label = this.#labels[i];
+        if (label === undefined) return;
+        const pts = new Map(s.formats.filter((f) => f.encoding === 'PCMU' || f.encoding === 'PCMA').map((f) => [f.payloadType, f.encoding as G711Codec]));
+        this.#receiver.setPayloadTypes(label, pts, s.telephoneEventPayloadType);
+      });
+      this.#applyDirections(offer);
+      this.#answerSdp = answer.sdp;
+    }
+    return this.#answerSdp;
+  }
+
+  /** Stores a metadata document (complete replaces, partial merges). Throws on invalid metadata. */
+  async addMetadata(xml: string): Promise<void> {
+    if (this.#state === 'closed') throw new AppError('CLOSED', 'recording is closed');
+    const model = checkMetadata(xml, this.#init.validate);
+    this.#metadata = model.datamode === 'partial' && this.#metadata ? mergePartial(this.#metadata, model) : model;
+    await this.#files.appendMetadata(xml);
+  }
+
+  /** Finalises the WAV file and writes the summary. Idempotent: later calls get the same summary. */
+  close(reason: RecordingEndReason): Promise<RecordingSummary> {
+    this.#closing ??= (async () => {
+      const elapsed = this.#receiver.elapsedMs();
+      const stoppedAtMs = this.#init.clock.now();
+      const last = this.#sdpPauses.at(-1);
+      if (last && last.endMs === undefined) last.endMs = Math.round(elapsed);
+      this.#state = 'closed';
+      const streams = this.#receiver.stats();
+      this.#receiver.close();
+      for (const p of this.#ports) this.#init.ports.release(p);
+      let wav: { file: string; frames: number; sampleRate: number } | undefined;
+      try {
+        const res = await this.#writer.close(Math.round(elapsed * 8));
+        wav = { file: res.path.split(/[\\/]/).pop()!, frames: res.frames, sampleRate: 8000 };
+      } catch (err) {
+        this.#log.error({ err }, 'finalising the WAV file failed');
+      }
+      const summary = buildRecordingSummary({
+        recordingId: this.recordingId,
+        callId: this.callId,
+        startedAtMs: this.startedAtMs,
+        stoppedAtMs,
+        endReason: reason,
+        metadata: this.#metadata,
+        metadataDocuments: this.#files.metadataCount,
+        streams,
+        sdpPauses: this.#sdpPauses,
+        wav,
+      });
+      try {
+        await this.#files.writeSummary(summary);
+      } catch (err) {
+        this.#log.error({ err }, 'writing the summary failed');
+      }
+      this.#log.info({ reason, frames: wav?.frames }, 'recording closed');
+      return summary;
+    })();
+    return this.#closing;
+  }
+}
+

@@ -1,0 +1,96 @@
+/**
+ * A two-channel sample buffer on a common timeline (pure, no I/O). Samples are put at absolute
+ * positions per channel; positions nobody wrote stay silent. Once the newest write is more than
+ * `windowSamples` ahead, older frames are handed out interleaved (L = channel 0 = label 1,
+ * R = channel 1 = label 2, 16-bit little endian) through `onFrames`, so memory stays bounded and
+ * late packets within the window still land in the right place.
+ *
+ *   committed            (committed + capacity)
+ *   |<- window ->|   newest write
+ *   [ flushed... | pending samples, both channels, zero = silence ]
+ */
+export interface StereoTimelineBufferOptions {
+  /** Pending capacity per channel in samples; default 32000 (4 s at 8 kHz). */
+  capacity?: number;
+  /** How far behind the newest write frames are kept for late packets; default 4000 (500 ms). */
+  windowSamples?: number;
+}
+
+export interface TimelineBufferStats {
+  /** Samples dropped because they arrived for positions already flushed. */
+  lateSamples: number;
+  /** Writes refused (longer than half the capacity, or negative positions before start). */
+  refusedWrites: number;
+  /** Frames handed out so far. */
+  framesFlushed: number;
+}
+
+export class StereoTimelineBuffer {
+  readonly #capacity: number;
+  readonly #window: number;
+  readonly #ch: [Int16Array, Int16Array];
+  readonly #onFrames: (interleaved: Buffer) => void;
+  #committed = 0;
+  #maxEnd = 0;
+  readonly stats: TimelineBufferStats = { lateSamples: 0, refusedWrites: 0, framesFlushed: 0 };
+
+  constructor(onFrames: (interleaved: Buffer) => void, options: StereoTimelineBufferOptions = {}) {
+    this.#capacity = options.capacity ?? 32000;
+    this.#window = Math.min(options.windowSamples ?? 4000, this.#capacity);
+    this.#ch = [new Int16Array(this.#capacity), new Int16Array(this.#capacity)];
+    this.#onFrames = onFrames;
+  }
+
+  /** End of the furthest write (frames), i.e. the recording length so far. */
+  get length(): number {
+    return Math.max(this.#maxEnd, this.#committed);
+  }
+
+  put(channel: 0 | 1, position: number, pcm: Int16Array): void {
+    if (!Number.isInteger(position) || pcm.length > this.#capacity / 2) {
+      this.stats.refusedWrites++;
+      return;
+    }
+    let data = pcm;
+    let pos = position;
+    if (pos < this.#committed) {
+      const skip = this.#committed - pos;
+      if (skip >= data.length) {
+        this.stats.lateSamples += data.length;
+        return;
+      }
+      this.stats.lateSamples += skip;
+      data = data.subarray(skip);
+      pos = this.#committed;
+    }
+    const end = pos + data.length;
+    // Keep `window` frames behind the newest write, but never flush past this write's start.
+    if (end - this.#committed > this.#capacity) this.#flushTo(Math.min(pos, end - this.#window));
+    this.#ch[channel].set(data, pos - this.#committed);
+    if (end > this.#maxEnd) this.#maxEnd = end;
+  }
+
+  /** Flushes everything up to max(furthest write, minFrames); call once at the end. */
+  finish(minFrames = 0): void {
+    this.#flushTo(Math.max(this.#maxEnd, minFrames));
+  }
+
+  #flushTo(target: number): void {
+    while (this.#committed < target) {
+      const k = Math.min(target - this.#committed, this.#capacity);
+      const out = Buffer.allocUnsafe(k * 4);
+      const [l, r] = this.#ch;
+      for (let i = 0; i < k; i++) {
+        out.writeInt16LE(l[i]!, i * 4);
+        out.writeInt16LE(r[i]!, i * 4 + 2);
+      }
+      l.copyWithin(0, k);
+      r.copyWithin(0, k);
+      l.fill(0, this.#capacity - k);
+      r.fill(0, this.#capacity - k);
+      this.#committed += k;
+      this.stats.framesFlushed += k;
+      this.#onFrames(out);
+    }
+  }
+}

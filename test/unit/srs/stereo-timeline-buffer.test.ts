@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { StereoTimelineBuffer } from '../../../src/srs/stereo-timeline-buffer.js';
+
+function collect(options = {}) {
+  const chunks: Buffer[] = [];
+  const buf = new StereoTimelineBuffer((c) => chunks.push(c), options);
+  const frames = (): Array<[number, number]> => {
+    const all = Buffer.concat(chunks);
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < all.length; i += 4) out.push([all.readInt16LE(i), all.readInt16LE(i + 2)]);
+    return out;
+  };
+  return { buf, frames };
+}
+
+describe('StereoTimelineBuffer', () => {
+  it('interleaves channel 0 (label 1) left and channel 1 (label 2) right, aligned by position', () => {
+    const { buf, frames } = collect({ capacity: 16, windowSamples: 4 });
+    buf.put(0, 0, Int16Array.from([1, 2, 3]));
+    buf.put(1, 1, Int16Array.from([-1, -2]));
+    buf.finish();
+    expect(frames()).toEqual([
+      [1, 0],
+      [2, -1],
+      [3, -2],
+    ]);
+  });
+
+  it('turns gaps into silence and pads to the requested length', () => {
+    const { buf, frames } = collect({ capacity: 8, windowSamples: 2 });
+    buf.put(0, 0, Int16Array.from([5]));
+    buf.put(0, 20, Int16Array.from([6])); // beyond capacity: older frames flushed
+    buf.finish(24);
+    const f = frames();
+    expect(f).toHaveLength(24);
+    expect(f[0]).toEqual([5, 0]);
+    expect(f[20]).toEqual([6, 0]);
+    expect(f.filter(([l, r]) => l !== 0 || r !== 0)).toHaveLength(2);
+  });
+
+  it('keeps late packets inside the window and counts those behind it', () => {
+    const { buf, frames } = collect({ capacity: 8, windowSamples: 4 });
+    buf.put(0, 10, Int16Array.from([1, 1]));
+    buf.put(1, 9, Int16Array.from([7])); // late but inside the window
+    buf.put(1, 0, Int16Array.from([9, 9])); // long flushed
+    buf.finish();
+    expect(frames()[9]).toEqual([0, 7]);
+    expect(buf.stats.lateSamples).toBe(2);
+  });
+
+  it('refuses absurd writes without throwing', () => {
+    const { buf } = collect({ capacity: 8 });
+    buf.put(0, 0, new Int16Array(100));
+    buf.put(0, 1.5, new Int16Array(1));
+    expect(buf.stats.refusedWrites).toBe(2);
+  });
+
+  it('never throws and keeps every in-window sample for random packet orders (seeded)', () => {
+    let seed = 42;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const { buf, frames } = collect({ capacity: 64, windowSamples: 16 });
+    let maxEnd = 0;
+    for (let i = 0; i < 500; i++) {
+      const pos = i * 4 + rnd(20) - 10;
+      const len = 1 + rnd(30);
+      expect(() => buf.put((i % 2) as 0 | 1, pos, new Int16Array(len).fill(1))).not.toThrow();
+      if (pos >= 0) maxEnd = Math.max(maxEnd, pos + len);
+    }
+    buf.finish();
+    expect(frames()).toHaveLength(maxEnd);
+  });
+});
