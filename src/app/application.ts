@@ -13,6 +13,8 @@ import { SettingsService } from '../policy/settings-service.js';
 import { applyProvisioning, readProvisioningFile } from '../policy/store/provisioning-file.js';
 import { openSqliteRepository, type SqlitePolicyRepository } from '../policy/store/sqlite-repository.js';
 import { SignalingConnection } from '../sip/signaling-connection.js';
+import { resolveSrsOptions } from '../srs/srs-options.js';
+import { SrsApp } from '../srs/srs-app.js';
 
 export interface Application {
   /** The embedded engine, when no external drachtio-server is configured. */
@@ -20,6 +22,8 @@ export interface Application {
   readonly signaling: SignalingConnection;
   readonly repository: SqlitePolicyRepository;
   readonly admin: AdminServer;
+  /** The in-process reference recording server (srs.enabled), with its own engine. */
+  readonly srs: { readonly engine: Engine; readonly app: SrsApp } | undefined;
   /** Where the admin API listens (port resolved when 0 was configured). */
   readonly adminUrl: string;
   /** Idempotent; resolves when every plane has closed. */
@@ -76,8 +80,11 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     const { url: adminUrl } = await admin.listen();
     logger.info({ url: adminUrl }, 'admin API listening');
 
+    const srs = config.srs.enabled ? await startReferenceSrs(config, logger, closers) : undefined;
+
     let closed: Promise<void> | undefined;
     return {
+      srs,
       engine,
       signaling,
       repository,
@@ -89,4 +96,42 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     await close();
     throw err;
   }
+}
+
+/**
+ * The reference recording server of the embedded setup: a drachtio app of its own behind a second
+ * embedded engine listening on srs.sipUri, so its INVITE route never competes with the B2BUA's.
+ */
+async function startReferenceSrs(
+  config: Config,
+  logger: Logger,
+  closers: Array<() => Promise<void> | void>,
+): Promise<{ engine: Engine; app: SrsApp }> {
+  const uri = /^sips?:(?:[^@;]*@)?([^:;]+)(?::(\d+))?/.exec(config.srs.sipUri);
+  const host = uri?.[1] ?? '127.0.0.1';
+  const port = Number(uri?.[2] ?? 5060);
+  const log = logger.child({ component: 'srs' });
+  const engine = await startEngine({
+    sipContacts: [`sip:${host}:${port};transport=udp,tcp`],
+    adminHost: '127.0.0.1',
+    adminPort: 0,
+    secret: config.drachtio.secret,
+    logger: log.child({ component: 'srs-engine' }),
+  });
+  closers.push(() => engine.close());
+  const signaling = await SignalingConnection.connect({ ...engine.adminAddress, secret: config.drachtio.secret, logger: log });
+  closers.push(() => signaling.close());
+  const app = new SrsApp(
+    signaling.srf,
+    resolveSrsOptions({
+      drachtio: { ...engine.adminAddress, secret: config.drachtio.secret },
+      rtpAddress: config.media.address,
+      rtpPorts: { from: config.srs.rtpPortMin, to: config.srs.rtpPortMax },
+      recordingsDir: config.srs.recordingsDir,
+    }),
+    { logger: log },
+  ).attach();
+  closers.push(() => app.close());
+  log.info({ sipUri: config.srs.sipUri, recordingsDir: config.srs.recordingsDir }, 'reference recording server ready');
+  return { engine, app };
 }

@@ -6,7 +6,7 @@ import { startApplication } from '../../../src/app/application.js';
 import { buildConfig } from '../../../src/config/load-config.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 
-// Ports 19000-19099 belong to this file.
+// Ports 19000-19199 belong to this file.
 function testConfig(dir: string) {
   return buildConfig({
     log: { level: 'silent' },
@@ -14,7 +14,7 @@ function testConfig(dir: string) {
     drachtio: { port: 19022 },
     admin: { port: 19080 },
     store: { sqlitePath: join(dir, 'settings.db') },
-    srs: { enabled: false },
+    srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:19090', rtpPortMin: 19100, rtpPortMax: 19199, recordingsDir: join(dir, 'recordings') },
   });
 }
 
@@ -28,6 +28,8 @@ describe('application (composition root)', () => {
         expect(app.engine?.stats().connectedApps).toBe(1);
         expect(app.signaling.connected).toBe(true);
         expect(app.signaling.hostports).toContain('udp/127.0.0.1:19060');
+        expect(app.srs?.engine.sipEndpoints).toContainEqual({ protocol: 'udp', host: '127.0.0.1', port: 19090 });
+        expect(app.srs?.engine.stats().connectedApps).toBe(1);
         const health = await fetch(`${app.adminUrl}/healthz`);
         expect(health.status).toBe(200);
         const created = await fetch(`${app.adminUrl}/v1/orgs`, {
