@@ -1,0 +1,215 @@
+/**
+ * `npm run bench:media`: recorded calls per core through this media plane versus rtpengine.
+ *
+ * A load generator in its own process (bench/media-loadgen.ts) drives N recorded calls: per call
+ * two inbound streams at 50 packets/s (the parties), two relayed and two forked outbound streams
+ * (the other party, the recording server's two streams). N ramps up; each step runs for a few
+ * seconds and reports loss, added latency (p50/p99/p99.9, send -> receive inside the generator) and
+ * the CPU of the relay under test. The same ramp then runs through Debian's rtpengine-daemon
+ * (userspace, one thread, started here on 127.0.0.1; forks via subscribe requests).
+ *
+ * Options: --steps 100,200,400 (calls per step) --duration 5000 (ms per step) --no-rtpengine
+ * --workers 1. Ports: relay 40000-47999, generator 48000-51999, rtpengine 52000-59899 and ng 59990.
+ * Pass criteria of a step: loss < 0.01 % and p99 <= 10 ms.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { MediaPlane } from '../src/media/media-plane.js';
+import type { MediaSession } from '../src/media/media-session.js';
+import type { CallPorts, CallTargets, LoadgenCommand, LoadgenReply, StepReport } from './media-loadgen.js';
+import { ensureRtpengine, RtpengineUnderTest } from './media-rtpengine.js';
+
+const args = process.argv.slice(2);
+function arg(name: string, dflt: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
+}
+const STEPS = arg('steps', '50,100,150,200,250,300,400,500,600,800,1000').split(',').map(Number);
+const DURATION = Number(arg('duration', '5000'));
+const WORKERS = Number(arg('workers', '1'));
+const WITH_RTPENGINE = !args.includes('--no-rtpengine');
+const LOADGEN_BASE = 48000;
+const MAX_CALLS = 1000;
+
+const log = (s: string): void => console.log(s);
+
+interface StepResult extends StepReport {
+  relayCpuPercent: number;
+  loss: number;
+  pass: boolean;
+}
+
+class Loadgen {
+  readonly #child: ChildProcess;
+  #waiting: ((r: LoadgenReply) => void) | undefined;
+
+  constructor() {
+    const entry = fileURLToPath(new URL('./media-loadgen.ts', import.meta.url));
+    this.#child = fork(entry, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    this.#child.on('message', (m: LoadgenReply) => {
+      const w = this.#waiting;
+      this.#waiting = undefined;
+      w?.(m);
+    });
+  }
+
+  get pid(): number {
+    return this.#child.pid ?? 0;
+  }
+
+  request(cmd: LoadgenCommand): Promise<LoadgenReply> {
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+      this.#child.send(cmd);
+    });
+  }
+
+  async bind(count: number): Promise<CallPorts[]> {
+    const r = await this.request({ op: 'bind', count, basePort: LOADGEN_BASE });
+    if (r.op !== 'bound') throw new Error(`loadgen bind: ${JSON.stringify(r)}`);
+    return r.ports;
+  }
+
+  async run(targets: CallTargets[], durationMs: number): Promise<StepReport> {
+    const r = await this.request({ op: 'run', targets, durationMs });
+    if (r.op !== 'report') throw new Error(`loadgen run: ${JSON.stringify(r)}`);
+    return r.report;
+  }
+
+  exit(): void {
+    this.#child.send({ op: 'exit' } satisfies LoadgenCommand);
+  }
+}
+
+interface RelayUnderTest {
+  name: string;
+  setupCall(index: number, ports: CallPorts): Promise<CallTargets>;
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+async function ourRelay(): Promise<RelayUnderTest> {
+  const plane = await MediaPlane.start({ portMin: 40000, portMax: 47999, workers: WORKERS });
+  const sessions: MediaSession[] = [];
+  return {
+    name: `this media plane (${WORKERS} worker${WORKERS === 1 ? '' : 's'})`,
+    async setupCall(_index, ports) {
+      const s = await plane.createSession({ label: `bench-${_index}` });
+      sessions.push(s);
+      await s.setRemote('a', { address: '127.0.0.1', port: ports.a });
+      await s.setRemote('b', { address: '127.0.0.1', port: ports.b });
+      await s.startFork({ targets: [{ address: '127.0.0.1', port: ports.f1 }, { address: '127.0.0.1', port: ports.f2 }] });
+      return { toA: s.local.a.rtpPort, toB: s.local.b.rtpPort };
+    },
+    cpuSeconds() {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
+    },
+    async stop() {
+      await plane.close();
+    },
+  };
+}
+
+async function rtpengineRelay(): Promise<RelayUnderTest | undefined> {
+  const bin = ensureRtpengine(log);
+  if (!bin) return undefined;
+  const r = await RtpengineUnderTest.start(bin, { ngPort: 59990, portMin: 52000, portMax: 59899 });
+  return {
+    name: 'rtpengine-daemon (userspace, 1 thread)',
+    setupCall: (i, p) => r.setupCall(i, p),
+    cpuSeconds: () => r.cpuSeconds(),
+    stop: () => r.stop(),
+  };
+}
+
+async function ramp(relay: RelayUnderTest, loadgen: Loadgen): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  const targets: CallTargets[] = [];
+  for (const n of STEPS) {
+    if (n > MAX_CALLS) break;
+    const ports = await loadgen.bind(n);
+    while (targets.length < n) targets.push(await relay.setupCall(targets.length, ports[targets.length]!));
+    await new Promise((r) => setTimeout(r, 300));
+    const cpu0 = relay.cpuSeconds();
+    const report = await loadgen.run(targets.slice(0, n), DURATION);
+    const relayCpuPercent = ((relay.cpuSeconds() - cpu0) / (DURATION / 1000)) * 100;
+    const loss = 1 - (report.relayed + report.forked) / (2 * report.sent);
+    const pass = loss < 0.0001 && report.latencyMs.p99 <= 10;
+    const r: StepResult = { ...report, relayCpuPercent, loss, pass };
+    results.push(r);
+    log(
+      `  ${relay.name}: ${n} calls (${n * 2} in, ${n * 4} out streams): loss ${(loss * 100).toFixed(4)} %, ` +
+        `p50/p99/p99.9 ${fmt(report.latencyMs.p50)}/${fmt(report.latencyMs.p99)}/${fmt(report.latencyMs.p999)} ms, ` +
+        `relay CPU ${relayCpuPercent.toFixed(0)} %, generator CPU ${report.cpuPercent.toFixed(0)} % (sent ${report.sent}, relayed ${report.relayed}, forked ${report.forked}, dup ${report.duplicates}, other ${report.unknown}) ${pass ? "PASS" : "FAIL"}`,
+    );
+    if (!pass) break;
+  }
+  return results;
+}
+
+const fmt = (x: number): string => x.toFixed(2);
+
+function summary(name: string, results: StepResult[]): { best: StepResult | undefined; perCore: number | undefined } {
+  const passing = results.filter((r) => r.pass);
+  const best = passing[passing.length - 1];
+  const perCore = best && best.relayCpuPercent > 0 ? best.calls / (best.relayCpuPercent / 100) : undefined;
+  log(
+    best
+      ? `${name}: largest N passing = ${best.calls} recorded calls; CPU ${best.relayCpuPercent.toFixed(0)} %; ` +
+          `p50/p99/p99.9 ${fmt(best.latencyMs.p50)}/${fmt(best.latencyMs.p99)}/${fmt(best.latencyMs.p999)} ms; ` +
+          `~${perCore?.toFixed(0)} recorded calls per core (N / CPU)`
+      : `${name}: no step passed`,
+  );
+  return { best, perCore };
+}
+
+async function main(): Promise<void> {
+  log(`bench:media: steps ${STEPS.join(',')} calls, ${DURATION} ms each; pass = loss < 0.01 % and p99 <= 10 ms`);
+  const loadgen = new Loadgen();
+  const table: Array<[string, StepResult[]]> = [];
+  try {
+    const ours = await ourRelay();
+    try {
+      table.push([ours.name, await ramp(ours, loadgen)]);
+    } finally {
+      await ours.stop();
+    }
+    if (WITH_RTPENGINE) {
+      const rtp = await rtpengineRelay();
+      if (rtp) {
+        try {
+          table.push([rtp.name, await ramp(rtp, loadgen)]);
+        } finally {
+          await rtp.stop();
+        }
+      } else log('rtpengine unavailable: comparison skipped');
+    }
+  } finally {
+    loadgen.exit();
+  }
+  log('');
+  log('| relay | calls | streams in/out | loss % | p50 ms | p99 ms | p99.9 ms | relay CPU % | generator CPU % | pass |');
+  log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const [name, rows] of table) {
+    for (const r of rows) {
+      log(
+        `| ${name} | ${r.calls} | ${r.calls * 2}/${r.calls * 4} | ${(r.loss * 100).toFixed(4)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p99)} | ` +
+          `${fmt(r.latencyMs.p999)} | ${r.relayCpuPercent.toFixed(0)} | ${r.cpuPercent.toFixed(0)} | ${r.pass ? 'yes' : 'no'} |`,
+      );
+    }
+  }
+  log('');
+  const sums = table.map(([name, rows]) => summary(name, rows));
+  if (sums.length === 2 && sums[0]!.perCore && sums[1]!.perCore) {
+    log(`ratio (this plane / rtpengine), recorded calls per core: ${(sums[0]!.perCore / sums[1]!.perCore).toFixed(2)}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,241 @@
+/**
+ * The media benchmark's load generator: a separate process (child of bench/media-bench.ts, talking
+ * over IPC). Per recorded call it plays the two parties (sockets A and B, each sending one 20 ms
+ * G.711-sized packet every 20 ms) and the recording server (sockets F1, F2 receiving the forks).
+ * Every payload carries (call, direction, counter, send time), so any socket can attribute a packet
+ * and measure its latency through the relay under test. Packets are spread evenly over the 20 ms
+ * period (each stream has its own phase), as real calls are.
+ */
+import dgram from 'node:dgram';
+import { rtpPayloadOffset, writeRtpHeader } from '../src/media/rtp/rtp-header.js';
+
+export interface CallPorts {
+  a: number;
+  b: number;
+  f1: number;
+  f2: number;
+}
+export interface CallTargets {
+  /** Where A sends (the relay's port for leg A). */
+  toA: number;
+  /** Where B sends. */
+  toB: number;
+}
+
+export type LoadgenCommand =
+  | { op: 'bind'; count: number; basePort: number }
+  | { op: 'run'; targets: CallTargets[]; durationMs: number }
+  | { op: 'exit' };
+
+export interface StepReport {
+  calls: number;
+  sent: number;
+  relayed: number;
+  forked: number;
+  /** Packets not attributable to this run (RTCP, stragglers of an earlier step). */
+  unknown: number;
+  /** Packets received twice on the same path. */
+  duplicates: number;
+  latencyMs: { p50: number; p99: number; p999: number; max: number };
+  cpuPercent: number;
+}
+
+export type LoadgenReply = { op: 'bound'; ports: CallPorts[] } | { op: 'report'; report: StepReport } | { op: 'error'; message: string };
+
+const HIST_RES = 0.01; // ms per bucket
+const HIST_SIZE = 200_000; // up to 2 s
+const MAGIC = 0x5a;
+
+interface CallSockets {
+  a: dgram.Socket;
+  b: dgram.Socket;
+  f1: dgram.Socket;
+  f2: dgram.Socket;
+}
+
+const calls: CallSockets[] = [];
+const ports: CallPorts[] = [];
+let hist = new Uint32Array(HIST_SIZE);
+let relayed = 0;
+let forked = 0;
+let unknown = 0;
+let running = false;
+let runId = 0;
+/** Seen bitmaps per kind (relay, fork): bit (stream * rounds + counter). */
+let seen: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
+let rounds = 0;
+let duplicates = 0;
+
+function onMessage(kind: 0 | 1) {
+  return (buf: Buffer): void => {
+    const now = performance.now();
+    const off = rtpPayloadOffset(buf);
+    if (off < 0 || buf.length < off + 22 || buf[off] !== MAGIC || buf[off + 21] !== (runId & 0xff)) {
+      unknown++;
+      return;
+    }
+    const stream = buf.readUInt32LE(off + 1) * 2 + buf[off + 5]!;
+    const counter = buf.readUInt32LE(off + 6);
+    const bit = stream * rounds + counter;
+    const map = seen[kind];
+    if (counter >= rounds || bit >> 3 >= map.length || map[bit >> 3]! & (1 << (bit & 7))) {
+      duplicates++;
+      return;
+    }
+    map[bit >> 3] = map[bit >> 3]! | (1 << (bit & 7));
+    const sentAt = buf.readDoubleLE(off + 9 + 4);
+    const lat = now - sentAt;
+    const bucket = Math.min(HIST_SIZE - 1, Math.max(0, Math.floor(lat / HIST_RES)));
+    hist[bucket]!++;
+    if (kind === 0) relayed++;
+    else forked++;
+  };
+}
+
+function bind(port: number, kind: 0 | 1): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    // synchronous lookup for IP literals: the send then leaves before send() returns (no tick later),
+    // so the packet buffers of the ring below are not overwritten while still queued
+    const s = dgram.createSocket({ type: 'udp4', lookup: ((addr: string, _o: unknown, cb: (e: null, a: string, f: number) => void) => cb(null, addr, 4)) as unknown as dgram.SocketOptions['lookup'] });
+    s.once('error', reject);
+    s.bind(port, '127.0.0.1', () => {
+      s.off('error', reject);
+      s.on('error', () => {});
+      try {
+        s.setRecvBufferSize(1 << 20);
+      } catch {
+        // default
+      }
+      s.on('message', onMessage(kind));
+      resolve(s);
+    });
+  });
+}
+
+async function bindCalls(count: number, basePort: number): Promise<CallPorts[]> {
+  while (calls.length < count) {
+    const i = calls.length;
+    const p = basePort + i * 4;
+    const [a, b, f1, f2] = await Promise.all([bind(p, 0), bind(p + 1, 0), bind(p + 2, 1), bind(p + 3, 1)]);
+    calls.push({ a, b, f1, f2 });
+    ports.push({ a: p, b: p + 1, f1: p + 2, f2: p + 3 });
+  }
+  return ports.slice(0, count);
+}
+
+function percentile(q: number, total: number): number {
+  const want = Math.ceil(total * q);
+  let acc = 0;
+  for (let i = 0; i < HIST_SIZE; i++) {
+    acc += hist[i]!;
+    if (acc >= want) return (i + 1) * HIST_RES;
+  }
+  return HIST_SIZE * HIST_RES;
+}
+
+function run(targets: CallTargets[], durationMs: number): Promise<StepReport> {
+  hist = new Uint32Array(HIST_SIZE);
+  relayed = 0;
+  forked = 0;
+  unknown = 0;
+  duplicates = 0;
+  runId++;
+  running = true;
+  const streams = targets.length * 2;
+  rounds = Math.floor(durationMs / 20);
+  seen = [new Uint8Array(Math.ceil((streams * rounds) / 8)), new Uint8Array(Math.ceil((streams * rounds) / 8))];
+  const phase = new Float64Array(streams);
+  const order: number[] = [];
+  for (let s = 0; s < streams; s++) {
+    phase[s] = Math.random() * 20;
+    order.push(s);
+  }
+  order.sort((x, y) => phase[x]! - phase[y]!);
+  const seq = new Uint16Array(streams);
+  const ssrc = new Uint32Array(streams);
+  for (let s = 0; s < streams; s++) {
+    seq[s] = (Math.random() * 0xffff) & 0xffff;
+    ssrc[s] = (Math.random() * 0xffffffff) >>> 0;
+  }
+  const counters = new Uint32Array(streams);
+  const ring = Array.from({ length: 4096 }, () => Buffer.alloc(172, 0xff));
+  let ringIdx = 0;
+  let sent = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now() + 5;
+  let cursor = 0; // global packet index in the virtual schedule
+  const total = rounds * streams;
+  return new Promise((resolve) => {
+    const tick = (): void => {
+      const now = performance.now();
+      while (cursor < total) {
+        const round = Math.floor(cursor / streams);
+        const s = order[cursor % streams]!;
+        const due = t0 + round * 20 + phase[s]!;
+        if (due > now) break;
+        const pkt = ring[ringIdx++ & 4095]!;
+        const call = s >> 1;
+        const dir = s & 1;
+        writeRtpHeader(pkt, { payloadType: 0, seq: seq[s]!, timestamp: (counters[s]! * 160) >>> 0, ssrc: ssrc[s]! });
+        seq[s] = (seq[s]! + 1) & 0xffff;
+        pkt[12] = MAGIC;
+        pkt.writeUInt32LE(call, 13);
+        pkt[17] = dir;
+        pkt.writeUInt32LE(counters[s]!++, 18);
+        pkt[12 + 21] = runId & 0xff;
+        pkt.writeDoubleLE(performance.now(), 12 + 13);
+        const sock = dir === 0 ? calls[call]!.a : calls[call]!.b;
+        const t = targets[call]!;
+        sock.send(pkt, dir === 0 ? t.toA : t.toB, '127.0.0.1');
+        sent++;
+        cursor++;
+      }
+      if (cursor < total) {
+        setTimeout(tick, 1);
+        return;
+      }
+      const wall = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      // let the stragglers arrive
+      setTimeout(() => {
+        running = false;
+        const n = hist.reduce((x, y) => x + y, 0);
+        resolve({
+          calls: targets.length,
+          sent,
+          relayed,
+          forked,
+          unknown,
+          duplicates,
+          latencyMs: { p50: percentile(0.5, n), p99: percentile(0.99, n), p999: percentile(0.999, n), max: percentile(1, n) },
+          cpuPercent: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+        });
+      }, 500);
+    };
+    setTimeout(tick, 5);
+  });
+}
+
+process.on('message', (msg: LoadgenCommand) => {
+  const reply = (r: LoadgenReply): void => {
+    process.send?.(r);
+  };
+  if (msg.op === 'exit') {
+    for (const c of calls) for (const s of [c.a, c.b, c.f1, c.f2]) s.close();
+    process.exit(0);
+  }
+  if (running) {
+    reply({ op: 'error', message: 'busy' });
+    return;
+  }
+  if (msg.op === 'bind') {
+    bindCalls(msg.count, msg.basePort).then(
+      (p) => reply({ op: 'bound', ports: p }),
+      (err: Error) => reply({ op: 'error', message: err.message }),
+    );
+  } else if (msg.op === 'run') {
+    void run(msg.targets, msg.durationMs).then((report) => reply({ op: 'report', report }));
+  }
+});
+// end if the bench dies
+process.on('disconnect', () => process.exit(0));

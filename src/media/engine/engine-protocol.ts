@@ -1,0 +1,84 @@
+/**
+ * Messages between the MediaPlane (main thread) and a media engine (worker thread, or the same
+ * thread with `workers: 0`). Commands carry a request number `req`; the engine answers each with
+ * exactly one reply. Events are unsolicited. All plain data (structured clone).
+ */
+import type { ToneSpec } from '../audio/tones.js';
+import type {
+  ForkOptions,
+  InjectTarget,
+  LegId,
+  LocalRtpAddress,
+  MediaSessionOptions,
+  MediaSessionStats,
+  PromptEndReason,
+  RemoteMedia,
+  ToneKind,
+} from '../media-session-types.js';
+
+export type EngineCommand =
+  | { op: 'registerPrompt'; key: string; pcm: Int16Array }
+  | { op: 'createSession'; id: string; address: string; ports: { a: number; b: number }; options: MediaSessionOptions }
+  | { op: 'setRemote'; id: string; leg: LegId; remote: RemoteMedia }
+  | {
+      op: 'playPrompt';
+      id: string;
+      playbackId: number;
+      target: InjectTarget;
+      /** A registered prompt (registerPrompt) or raw 8 kHz PCM. */
+      source: { key: string } | { pcm: Int16Array };
+      name: string;
+      language: string | undefined;
+    }
+  | { op: 'stopPrompt'; id: string; target: InjectTarget }
+  | { op: 'startReminder'; id: string; intervalMs: number; initialDelayMs: number; tone: ToneSpec }
+  | { op: 'stopReminder'; id: string }
+  | { op: 'tone'; id: string; target: InjectTarget; tone: ToneSpec; kind: ToneKind }
+  | { op: 'prepareFork'; id: string; ports: [number, number] }
+  | { op: 'startFork'; id: string; fork: ForkOptions }
+  | { op: 'pauseFork'; id: string; silence: boolean | undefined }
+  | { op: 'resumeFork'; id: string }
+  | { op: 'stopFork'; id: string }
+  | { op: 'stats'; id: string }
+  | { op: 'closeSession'; id: string }
+  | { op: 'shutdown' };
+
+export type EngineRequest = EngineCommand & { req: number };
+
+export interface EngineErrorData {
+  code: string;
+  message: string;
+  /** For MEDIA_BIND_FAILED: the RTP ports that could not be bound. */
+  ports?: number[];
+}
+
+export type EngineEvent =
+  | { type: 'latched'; leg: LegId; address: string; port: number }
+  | { type: 'dtmf'; leg: LegId; digit: string; end: boolean; durationMs: number; rtpTimestamp: number; at: number }
+  | { type: 'promptStarted'; playbackId: number; leg: LegId; name: string; language: string | undefined; at: number }
+  | {
+      type: 'promptEnded';
+      playbackId: number;
+      leg: LegId;
+      name: string;
+      language: string | undefined;
+      at: number;
+      reason: PromptEndReason;
+      framesSent: number;
+    }
+  | { type: 'toneStarted'; kind: ToneKind; legs: LegId[]; at: number; durationMs: number };
+
+export type EngineMessage =
+  | { kind: 'reply'; req: number; ok: true; value?: unknown }
+  | { kind: 'reply'; req: number; ok: false; error: EngineErrorData }
+  | { kind: 'event'; id: string; event: EngineEvent }
+  | { kind: 'ready' };
+
+/** Reply values by op. */
+export interface CreateSessionReply {
+  a: LocalRtpAddress;
+  b: LocalRtpAddress;
+}
+export type PrepareForkReply = [LocalRtpAddress, LocalRtpAddress];
+export type PlayPromptReply = { legs: LegId[] };
+export type StatsReply = MediaSessionStats;

@@ -1,0 +1,785 @@
+/**
+ * One call's media inside a media engine (worker side): two legs, the relay between them, the two
+ * forked recording streams, prompts and tones. The per-packet path lives here.
+ *
+ * ```
+ *            leg A endpoint                               leg B endpoint
+ *  A ──RTP──▶ [latch A]──┬─ fork[0] (copy, own SSRC) ──▶ recording server stream 1 (what A says)
+ *                        └─ relay: rewrite to-B stream ─▶ B   (dropped while a prompt plays to B;
+ *                                                              tones mixed into it)
+ *  A ◀─────── rewrite to-A stream ◀─┬─[latch B]◀──RTP── B
+ *             (prompt frames        └─ fork[1] ────────▶ recording server stream 2 (what B says)
+ *              replace it)
+ * ```
+ *
+ * Prompt-versus-speech policy (documented in docs/media.md): while a prompt plays to a leg, that leg
+ * hears only the prompt: the other party's speech towards it is replaced (dropped), not mixed. The
+ * leg's own speech still goes to the other party and to the recording. Tones (reminder, beeps) are
+ * mixed into whatever the leg hears (relayed speech or prompt); when nothing is flowing towards the
+ * leg the tone is sent on its own. Prompts and tones never reach the forked streams (R-15): the fork
+ * copies the packet before any mixing.
+ */
+import type { Clock, TimerHandle, Timers } from '../../common/clock.js';
+import { AppError } from '../../common/errors.js';
+import { G711_SILENCE, type G711Codec } from '../audio/g711.js';
+import { cutFrames } from '../audio/prompt-library.js';
+import { renderTone, type ToneSpec } from '../audio/tones.js';
+import { mixIntoFrame } from '../processors/audio-mixer.js';
+import { TelephoneEventDecoder } from '../processors/dtmf.js';
+import { SrtpProtector, type RtpProtector } from '../processors/fork-srtp.js';
+import { FramePacer } from '../processors/prompt-pacer.js';
+import { RewriteResult, StreamRewriter } from '../processors/relay-rewriter.js';
+import type { ScratchRing } from '../processors/scratch-ring.js';
+import { LatchVerdict, SourceLatch } from '../processors/source-latch.js';
+import { ReceiveStats } from '../rtp/receive-stats.js';
+import { ntpMiddle, parseRtcp, toNtp, writeReceiverReport, writeSdesCname, writeSenderReport, type ReportBlock } from '../rtp/rtcp.js';
+import {
+  looksLikeRtcp,
+  rtpPayloadEnd,
+  rtpPayloadOffset,
+  rtpPayloadType,
+  rtpSeq,
+  rtpSsrc,
+  rtpTimestamp,
+  setRtpPayloadType,
+} from '../rtp/rtp-header.js';
+import { addTs } from '../rtp/wrap-math.js';
+import type { RtpEndpoint, RtpEndpointFactory } from '../transport/udp-endpoint.js';
+import type {
+  ForkOptions,
+  ForkStreamStats,
+  ForkTarget,
+  InjectTarget,
+  LegId,
+  LegStats,
+  LocalRtpAddress,
+  MediaSessionOptions,
+  MediaSessionStats,
+  PayloadTypeInfo,
+  PromptEndReason,
+  RemoteMedia,
+  ToneKind,
+} from '../media-session-types.js';
+import type { EngineEvent } from './engine-protocol.js';
+
+const KIND_UNKNOWN = 0;
+const KIND_PCMU = 1;
+const KIND_PCMA = 2;
+const KIND_TE = 3;
+const KIND_OTHER = 4;
+
+const FRAME_SAMPLES = 160;
+const FRAME_MS = 20;
+/** A tone is sent on its own when nothing went to the leg for this long. */
+const IDLE_FILL_MS = 30;
+
+/** RFC 3551 table 4/5 static payload types we recognise without an rtpmap. */
+const DEFAULT_PAYLOAD_TYPES: PayloadTypeInfo[] = [
+  { pt: 0, name: 'PCMU' },
+  { pt: 8, name: 'PCMA' },
+  { pt: 101, name: 'telephone-event' },
+];
+
+function kindOf(name: string): number {
+  const n = name.toUpperCase();
+  if (n === 'PCMU') return KIND_PCMU;
+  if (n === 'PCMA') return KIND_PCMA;
+  if (n === 'TELEPHONE-EVENT') return KIND_TE;
+  return KIND_OTHER;
+}
+
+function randomU32(): number {
+  return (Math.random() * 0x1_0000_0000) >>> 0;
+}
+
+/** Services a session needs from its engine. */
+export interface EngineContext {
+  clock: Clock;
+  timers: Timers;
+  endpoints: RtpEndpointFactory;
+  scratch: ScratchRing;
+  emit(id: string, event: EngineEvent): void;
+  promptFrames(key: string, codec: G711Codec): readonly Buffer[] | undefined;
+}
+
+interface Playback {
+  id: number;
+  name: string;
+  language: string | undefined;
+  frames: readonly Buffer[];
+  pacer: FramePacer;
+  startedAt: number;
+  ended: boolean;
+}
+
+class Leg {
+  readonly id: LegId;
+  readonly endpoint: RtpEndpoint;
+  readonly latch: SourceLatch;
+  /** Payload type -> kind (KIND_*). */
+  readonly ptKind = new Uint8Array(128);
+  readonly ptClockRate = new Uint32Array(128).fill(8000);
+  /** Payload type name by pt (for fork mapping). */
+  ptNames: Array<string | undefined> = [];
+  injectCodec: G711Codec | undefined = 'PCMU';
+  injectPt = 0;
+  rtcpPort = 0;
+  rtcpMux = false;
+  readonly recv = new ReceiveStats();
+  readonly dtmf = new TelephoneEventDecoder();
+  /** The stream we send to this leg. */
+  readonly out: StreamRewriter;
+  playback: Playback | undefined;
+  overlay: Int16Array | undefined;
+  overlayOffset = 0;
+  overlayPacer: FramePacer | undefined;
+  stats = {
+    received: 0,
+    receivedBytes: 0,
+    malformed: 0,
+    hijackDropped: 0,
+    unlatchedDropped: 0,
+    replacedByPrompt: 0,
+    rewriteDropped: 0,
+    generated: 0,
+    dtmfEvents: 0,
+    rtcpReceived: 0,
+    rtcpSent: 0,
+  };
+
+  constructor(id: LegId, endpoint: RtpEndpoint, mode: 'sdp' | 'first-source') {
+    this.id = id;
+    this.endpoint = endpoint;
+    this.latch = new SourceLatch(mode);
+    this.out = new StreamRewriter(randomU32(), randomU32() & 0xffff, randomU32());
+    this.setPayloadTypes(DEFAULT_PAYLOAD_TYPES);
+  }
+
+  setPayloadTypes(list: PayloadTypeInfo[]): void {
+    this.ptKind.fill(KIND_UNKNOWN);
+    this.ptNames = [];
+    // static types stay recognisable even when the SDP omits their rtpmap
+    this.ptKind[0] = KIND_PCMU;
+    this.ptKind[8] = KIND_PCMA;
+    this.ptNames[0] = 'PCMU';
+    this.ptNames[8] = 'PCMA';
+    this.injectCodec = undefined;
+    for (const p of list) {
+      if (!Number.isInteger(p.pt) || p.pt < 0 || p.pt > 127) continue;
+      const kind = kindOf(p.name);
+      this.ptKind[p.pt] = kind;
+      this.ptNames[p.pt] = p.name.toUpperCase();
+      this.ptClockRate[p.pt] = p.clockRate ?? 8000;
+      if (this.injectCodec === undefined && (kind === KIND_PCMU || kind === KIND_PCMA)) {
+        this.injectCodec = kind === KIND_PCMU ? 'PCMU' : 'PCMA';
+        this.injectPt = p.pt;
+      }
+    }
+  }
+}
+
+class ForkStream {
+  readonly endpoint: RtpEndpoint;
+  rewriter: StreamRewriter;
+  target: ForkTarget | undefined;
+  rtcpPort = 0;
+  /** Leg payload type -> recording-server payload type, -1 = not accepted. */
+  readonly ptMap = new Int16Array(128).fill(-1);
+  /** Recording-server payload type of each G.711 codec, -1 when not offered. */
+  silencePt = -1;
+  silenceCodec: G711Codec = 'PCMU';
+  protector: RtpProtector | undefined;
+  silencePacer: FramePacer | undefined;
+  stats = { sent: 0, sentBytes: 0, silenceFrames: 0, pausedDropped: 0, codecDropped: 0 };
+
+  constructor(endpoint: RtpEndpoint) {
+    this.endpoint = endpoint;
+    this.rewriter = new StreamRewriter(randomU32(), randomU32() & 0xffff, randomU32());
+  }
+}
+
+type ForkState = 'idle' | 'prepared' | 'active' | 'paused' | 'stopped';
+
+export class EngineSession {
+  readonly id: string;
+  readonly label: string;
+  readonly a: Leg;
+  readonly b: Leg;
+  readonly #ctx: EngineContext;
+  readonly #options: Required<Pick<MediaSessionOptions, 'relayTelephoneEvents' | 'rtcpIntervalMs' | 'cname'>>;
+  #forks: [ForkStream, ForkStream] | undefined;
+  #forkState: ForkState = 'idle';
+  #forkTelephoneEvents = false;
+  #reminderTimer: TimerHandle | undefined;
+  #reminderStart: TimerHandle | undefined;
+  #rtcpTimer: TimerHandle | undefined;
+  readonly #toneCache = new Map<string, Int16Array>();
+  #closed = false;
+
+  private constructor(id: string, ctx: EngineContext, a: RtpEndpoint, b: RtpEndpoint, options: MediaSessionOptions) {
+    this.id = id;
+    this.label = options.label ?? id;
+    this.#ctx = ctx;
+    this.#options = {
+      relayTelephoneEvents: options.relayTelephoneEvents ?? true,
+      rtcpIntervalMs: options.rtcpIntervalMs ?? 5000,
+      cname: options.cname ?? 'recording-b2bua',
+    };
+    this.a = new Leg('a', a, options.latching?.a ?? 'sdp');
+    this.b = new Leg('b', b, options.latching?.b ?? 'sdp');
+    this.#wire(this.a, this.b);
+    this.#wire(this.b, this.a);
+    if (this.#options.rtcpIntervalMs > 0) {
+      this.#rtcpTimer = ctx.timers.setInterval(() => this.#sendRtcpReports(), this.#options.rtcpIntervalMs);
+    }
+  }
+
+  /** Bind both legs' endpoints; on failure closes what it opened and rejects with the failing ports. */
+  static async open(id: string, ctx: EngineContext, address: string, ports: { a: number; b: number }, options: MediaSessionOptions): Promise<EngineSession> {
+    const [ra, rb] = await Promise.allSettled([ctx.endpoints.open(address, ports.a), ctx.endpoints.open(address, ports.b)]);
+    if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return new EngineSession(id, ctx, ra.value, rb.value, options);
+    if (ra.status === 'fulfilled') ra.value.close();
+    if (rb.status === 'fulfilled') rb.value.close();
+    const failed = [ra.status === 'rejected' ? ports.a : undefined, rb.status === 'rejected' ? ports.b : undefined].filter((p): p is number => p !== undefined);
+    throw Object.assign(new AppError('MEDIA_BIND_FAILED', `ports ${failed.join(', ')}`), { ports: failed });
+  }
+
+  get local(): { a: LocalRtpAddress; b: LocalRtpAddress } {
+    return { a: localOf(this.a.endpoint), b: localOf(this.b.endpoint) };
+  }
+
+  #leg(id: LegId): Leg {
+    return id === 'a' ? this.a : this.b;
+  }
+
+  #legs(target: InjectTarget): Leg[] {
+    if (target === 'both') return [this.a, this.b];
+    if (target === 'a' || target === 'b') return [this.#leg(target)];
+    throw new AppError('MEDIA_INVALID_ARGUMENT', `target ${String(target)}`);
+  }
+
+  #wire(from: Leg, to: Leg): void {
+    const forkIndex = from.id === 'a' ? 0 : 1;
+    from.endpoint.onRtp = (buf, address, port) => this.#onRtp(from, to, forkIndex, buf, address, port);
+    from.endpoint.onRtcp = (buf, address, port) => this.#onRtcp(from, buf, address, port);
+  }
+
+  // ---------------------------------------------------------------- the packet path
+
+  #onRtp(from: Leg, to: Leg, forkIndex: number, buf: Buffer, address: string, port: number): void {
+    const len = buf.length;
+    if (looksLikeRtcp(buf, len)) {
+      this.#onRtcp(from, buf, address, port);
+      return;
+    }
+    const off = rtpPayloadOffset(buf, len);
+    if (off < 0) {
+      from.stats.malformed++;
+      return;
+    }
+    const verdict = from.latch.check(address, port);
+    if (verdict !== LatchVerdict.Accept) {
+      if (verdict === LatchVerdict.Hijack) {
+        from.stats.hijackDropped++;
+        return;
+      }
+      if (verdict === LatchVerdict.NotReady) {
+        from.stats.unlatchedDropped++;
+        return;
+      }
+      this.#ctx.emit(this.id, { type: 'latched', leg: from.id, address, port });
+    }
+    const now = this.#ctx.clock.monotonic();
+    const end = rtpPayloadEnd(buf, len);
+    const pt = rtpPayloadType(buf);
+    const kind = from.ptKind[pt]!;
+    from.stats.received++;
+    from.stats.receivedBytes += len;
+    if (kind !== KIND_TE) from.recv.update(rtpSsrc(buf), rtpSeq(buf), rtpTimestamp(buf), end - off, now);
+    else this.#onTelephoneEvent(from, buf, off, end, pt);
+
+    // 1. the fork gets the packet as the party sent it (before any mixing): R-15, R-30
+    const forks = this.#forks;
+    if (forks !== undefined && (kind !== KIND_TE || this.#forkTelephoneEvents)) {
+      if (this.#forkState === 'active') this.#forkPacket(forks[forkIndex]!, buf, len, pt, now);
+      else if (this.#forkState === 'paused') forks[forkIndex]!.stats.pausedDropped++;
+    }
+
+    // 2. relay to the other leg, unless a prompt replaces it
+    if (to.latch.address === undefined) return;
+    if (to.playback !== undefined) {
+      to.stats.replacedByPrompt++;
+      return;
+    }
+    if (kind === KIND_TE && !this.#options.relayTelephoneEvents) return;
+    if (to.out.rewriteRelayed(buf, now, len) !== RewriteResult.Forward) {
+      to.stats.rewriteDropped++;
+      return;
+    }
+    if (to.overlay !== undefined && (kind === KIND_PCMU || kind === KIND_PCMA)) {
+      this.#mixOverlay(to, kind === KIND_PCMU ? 'PCMU' : 'PCMA', buf.subarray(off, end));
+    }
+    to.endpoint.sendRtp(buf, len, to.latch.port, to.latch.address!);
+  }
+
+  #onTelephoneEvent(from: Leg, buf: Buffer, off: number, end: number, pt: number): void {
+    const events = from.dtmf.pushAll(buf.subarray(off, end), rtpTimestamp(buf));
+    if (events.length === 0) return;
+    const rate = from.ptClockRate[pt]! / 1000;
+    const at = this.#ctx.clock.now();
+    for (const e of events) {
+      from.stats.dtmfEvents++;
+      this.#ctx.emit(this.id, {
+        type: 'dtmf',
+        leg: from.id,
+        digit: e.digit,
+        end: e.end,
+        durationMs: Math.round(e.durationSamples / rate),
+        rtpTimestamp: e.startTimestamp,
+        at,
+      });
+    }
+  }
+
+  #forkPacket(fork: ForkStream, buf: Buffer, len: number, pt: number, now: number): void {
+    const outPt = fork.ptMap[pt]!;
+    if (outPt < 0) {
+      fork.stats.codecDropped++;
+      return;
+    }
+    const copy = this.#ctx.scratch.take(len, fork.endpoint.rtpSendQueueCount() > 0);
+    buf.copy(copy, 0, 0, len);
+    if (fork.rewriter.rewriteRelayed(copy, now, len) !== RewriteResult.Forward) return;
+    if (outPt !== pt) setRtpPayloadType(copy, outPt);
+    this.#sendFork(fork, copy, len);
+  }
+
+  #sendFork(fork: ForkStream, packet: Buffer, len: number): void {
+    const target = fork.target!;
+    fork.stats.sent++;
+    fork.stats.sentBytes += len;
+    if (fork.protector !== undefined) {
+      const protectedPacket = fork.protector.protect(packet, len);
+      if (protectedPacket !== undefined) fork.endpoint.sendRtp(protectedPacket, protectedPacket.length, target.port, target.address);
+      return;
+    }
+    fork.endpoint.sendRtp(packet, len, target.port, target.address);
+  }
+
+  #mixOverlay(to: Leg, codec: G711Codec, payload: Uint8Array): void {
+    const overlay = to.overlay!;
+    mixIntoFrame(codec, payload, overlay, to.overlayOffset);
+    to.overlayOffset += payload.length;
+    if (to.overlayOffset >= overlay.length) this.#endOverlay(to);
+  }
+
+  #onRtcp(from: Leg, buf: Buffer, address: string, _port: number): void {
+    // RTCP is only read (never forwarded); a NAT may change its port, so only the address is checked
+    if (from.latch.latched && address !== from.latch.address) {
+      from.stats.hijackDropped++;
+      return;
+    }
+    const parsed = parseRtcp(buf, buf.length);
+    if (parsed === undefined) {
+      from.stats.malformed++;
+      return;
+    }
+    from.stats.rtcpReceived++;
+    if (parsed.sender !== undefined) from.recv.onSenderReport(ntpMiddle(parsed.sender.ntpSec, parsed.sender.ntpFrac), this.#ctx.clock.monotonic());
+  }
+
+  // ---------------------------------------------------------------- RTCP generation (RFC 3550 6.4)
+
+  #sendRtcpReports(): void {
+    const nowMono = this.#ctx.clock.monotonic();
+    const ntp = toNtp(this.#ctx.clock.now());
+    for (const leg of [this.a, this.b]) {
+      if (leg.latch.address === undefined) continue;
+      const blocks: ReportBlock[] = leg.recv.started ? [leg.recv.reportBlock(nowMono)] : [];
+      const out = Buffer.alloc(28 + 24 * blocks.length + 8 + 260);
+      let n: number;
+      if (leg.out.hasSent) {
+        const rtpTs = addTs(leg.out.lastTimestamp, Math.round((nowMono - leg.out.lastSentAtMs) * 8));
+        n = writeSenderReport(out, 0, leg.out.ssrc, { ntpSec: ntp.sec, ntpFrac: ntp.frac, rtpTimestamp: rtpTs, packetCount: leg.out.packetsSent, octetCount: leg.out.octetsSent }, blocks);
+      } else {
+        n = writeReceiverReport(out, 0, leg.out.ssrc, blocks);
+      }
+      n = writeSdesCname(out, n, leg.out.ssrc, this.#options.cname);
+      if (leg.rtcpMux) leg.endpoint.sendRtp(out, n, leg.latch.port, leg.latch.address);
+      else leg.endpoint.sendRtcp(out, n, leg.rtcpPort || leg.latch.port + 1, leg.latch.address);
+      leg.stats.rtcpSent++;
+    }
+    if (this.#forks !== undefined && (this.#forkState === 'active' || this.#forkState === 'paused')) {
+      for (const fork of this.#forks) {
+        if (fork.target === undefined || !fork.rewriter.hasSent || fork.protector !== undefined) continue;
+        const out = Buffer.alloc(28 + 8 + 260);
+        const rtpTs = addTs(fork.rewriter.lastTimestamp, Math.round((nowMono - fork.rewriter.lastSentAtMs) * 8));
+        let n = writeSenderReport(out, 0, fork.rewriter.ssrc, { ntpSec: ntp.sec, ntpFrac: ntp.frac, rtpTimestamp: rtpTs, packetCount: fork.rewriter.packetsSent, octetCount: fork.rewriter.octetsSent }, []);
+        n = writeSdesCname(out, n, fork.rewriter.ssrc, this.#options.cname);
+        fork.endpoint.sendRtcp(out, n, fork.rtcpPort, fork.target.address);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  setRemote(legId: LegId, remote: RemoteMedia): void {
+    this.#assertOpen();
+    if (typeof remote.address !== 'string' || remote.address.length === 0 || !validPort(remote.port)) {
+      throw new AppError('MEDIA_INVALID_ARGUMENT', `remote ${remote.address}:${remote.port}`);
+    }
+    const leg = this.#leg(legId);
+    leg.latch.setExpected(remote.address, remote.port);
+    leg.rtcpMux = remote.rtcpMux ?? false;
+    leg.rtcpPort = remote.rtcpPort ?? remote.port + 1;
+    leg.setPayloadTypes(remote.payloadTypes ?? DEFAULT_PAYLOAD_TYPES);
+    if (this.#forks !== undefined) this.#mapForkPayloadTypes();
+  }
+
+  /** Start a prompt to one leg or both; returns the legs it plays to. */
+  playPrompt(
+    playbackId: number,
+    target: InjectTarget,
+    source: { key: string } | { pcm: Int16Array },
+    name: string,
+    language: string | undefined,
+  ): LegId[] {
+    this.#assertOpen();
+    const legs = this.#legs(target);
+    for (const leg of legs) {
+      if (leg.injectCodec === undefined) throw new AppError('MEDIA_CODEC_NOT_INJECTABLE', `leg ${leg.id}`);
+      if (leg.latch.address === undefined) throw new AppError('MEDIA_INVALID_ARGUMENT', `leg ${leg.id} has no remote address yet`);
+    }
+    const plans = legs.map((leg) => {
+      const codec = leg.injectCodec!;
+      const frames = 'key' in source ? this.#ctx.promptFrames(source.key, codec) : cutFrames(codec, source.pcm);
+      if (frames === undefined) throw new AppError('MEDIA_INVALID_ARGUMENT', `unknown prompt ${'key' in source ? source.key : ''}`);
+      return { leg, frames };
+    });
+    for (const { leg, frames } of plans) this.#startPlayback(leg, playbackId, frames, name, language);
+    return legs.map((l) => l.id);
+  }
+
+  #startPlayback(leg: Leg, playbackId: number, frames: readonly Buffer[], name: string, language: string | undefined): void {
+    if (leg.playback !== undefined) this.#endPlayback(leg, 'replaced');
+    const pb: Playback = {
+      id: playbackId,
+      name,
+      language,
+      frames,
+      startedAt: 0,
+      ended: false,
+      pacer: new FramePacer(this.#ctx.clock, this.#ctx.timers, (i) => this.#playbackFrame(leg, pb, i), FRAME_MS),
+    };
+    leg.playback = pb;
+    pb.pacer.start();
+  }
+
+  #playbackFrame(leg: Leg, pb: Playback, index: number): void {
+    if (pb.ended) return;
+    if (index >= pb.frames.length) {
+      // the last frame's 20 ms are over: the prompt has played out
+      this.#endPlayback(leg, 'completed');
+      return;
+    }
+    if (index === 0) {
+      pb.startedAt = this.#ctx.clock.now();
+      this.#ctx.emit(this.id, { type: 'promptStarted', playbackId: pb.id, leg: leg.id, name: pb.name, language: pb.language, at: pb.startedAt });
+    }
+    this.#sendGenerated(leg, pb.frames[index]!, index > 0);
+  }
+
+  #endPlayback(leg: Leg, reason: PromptEndReason): void {
+    const pb = leg.playback;
+    if (pb === undefined || pb.ended) return;
+    pb.ended = true;
+    pb.pacer.stop();
+    leg.playback = undefined;
+    const framesSent = Math.min(pb.pacer.framesSent, pb.frames.length);
+    this.#ctx.emit(this.id, {
+      type: 'promptEnded',
+      playbackId: pb.id,
+      leg: leg.id,
+      name: pb.name,
+      language: pb.language,
+      at: this.#ctx.clock.now(),
+      reason,
+      framesSent,
+    });
+  }
+
+  stopPrompt(target: InjectTarget): void {
+    this.#assertOpen();
+    for (const leg of this.#legs(target)) this.#endPlayback(leg, 'stopped');
+  }
+
+  /** Send one generated 160-sample G.711 frame to a leg (prompt frame or tone-only frame). */
+  #sendGenerated(leg: Leg, payload: Uint8Array | undefined, consecutive: boolean): void {
+    const codec = leg.injectCodec;
+    if (codec === undefined || leg.latch.address === undefined) return;
+    const len = 12 + FRAME_SAMPLES;
+    const pkt = this.#ctx.scratch.take(len, leg.endpoint.rtpSendQueueCount() > 0);
+    if (payload !== undefined) pkt.set(payload.subarray(0, FRAME_SAMPLES), 12);
+    else pkt.fill(G711_SILENCE[codec], 12, len);
+    if (payload !== undefined && payload.length < FRAME_SAMPLES) pkt.fill(G711_SILENCE[codec], 12 + payload.length, len);
+    if (leg.overlay !== undefined) this.#mixOverlay(leg, codec, pkt.subarray(12, len));
+    leg.out.stampGenerated(pkt, leg.injectPt, FRAME_SAMPLES, this.#ctx.clock.monotonic(), consecutive, FRAME_SAMPLES);
+    leg.stats.generated++;
+    leg.endpoint.sendRtp(pkt, len, leg.latch.port, leg.latch.address);
+  }
+
+  // ---------------------------------------------------------------- tones
+
+  #renderTone(tone: ToneSpec): Int16Array {
+    const key = `${tone.frequencyHz}/${tone.durationMs}/${tone.levelDbfs}/${tone.repeat ?? 1}/${tone.gapMs ?? 0}`;
+    let pcm = this.#toneCache.get(key);
+    if (pcm === undefined) {
+      pcm = renderTone(tone);
+      this.#toneCache.set(key, pcm);
+    }
+    return pcm;
+  }
+
+  /** Mix a tone into what the target legs hear (R-18, R-19). Legs that cannot be injected are skipped. */
+  tone(target: InjectTarget, tone: ToneSpec, kind: ToneKind): LegId[] {
+    this.#assertOpen();
+    const pcm = this.#renderTone(tone);
+    const legs = this.#legs(target).filter((l) => l.injectCodec !== undefined && l.latch.address !== undefined);
+    for (const leg of legs) this.#startOverlay(leg, pcm);
+    if (legs.length > 0) {
+      this.#ctx.emit(this.id, { type: 'toneStarted', kind, legs: legs.map((l) => l.id), at: this.#ctx.clock.now(), durationMs: (pcm.length * 1000) / 8000 });
+    }
+    return legs.map((l) => l.id);
+  }
+
+  #startOverlay(leg: Leg, pcm: Int16Array): void {
+    leg.overlay = pcm;
+    leg.overlayOffset = 0;
+    if (leg.overlayPacer === undefined) {
+      const pacer = new FramePacer(this.#ctx.clock, this.#ctx.timers, () => this.#overlayTick(leg), FRAME_MS);
+      leg.overlayPacer = pacer;
+      pacer.start();
+    }
+  }
+
+  /** While a tone is active: if nothing is flowing to the leg (silent party, no prompt), send the tone on its own. */
+  #overlayTick(leg: Leg): void {
+    if (leg.overlay === undefined) return;
+    if (leg.playback !== undefined) return;
+    const now = this.#ctx.clock.monotonic();
+    if (leg.out.hasSent && now - leg.out.lastSentAtMs < IDLE_FILL_MS) return;
+    const consecutive = leg.out.hasSent && now - leg.out.lastSentAtMs < IDLE_FILL_MS + FRAME_MS;
+    this.#sendGenerated(leg, undefined, consecutive);
+  }
+
+  #endOverlay(leg: Leg): void {
+    leg.overlay = undefined;
+    leg.overlayOffset = 0;
+    const pacer = leg.overlayPacer;
+    leg.overlayPacer = undefined;
+    pacer?.stop();
+  }
+
+  startReminder(intervalMs: number, initialDelayMs: number, tone: ToneSpec): void {
+    this.#assertOpen();
+    if (!(intervalMs >= 1000) || !(initialDelayMs >= 0)) throw new AppError('MEDIA_INVALID_ARGUMENT', `reminder interval ${intervalMs} ms`);
+    this.stopReminder();
+    const fire = (): void => {
+      if (!this.#closed) this.tone('both', tone, 'reminder');
+    };
+    this.#reminderStart = this.#ctx.timers.setTimeout(() => {
+      this.#reminderStart = undefined;
+      fire();
+      this.#reminderTimer = this.#ctx.timers.setInterval(fire, intervalMs);
+    }, initialDelayMs);
+  }
+
+  stopReminder(): void {
+    this.#ctx.timers.clearTimeout(this.#reminderStart);
+    this.#ctx.timers.clearInterval(this.#reminderTimer);
+    this.#reminderStart = undefined;
+    this.#reminderTimer = undefined;
+  }
+
+  // ---------------------------------------------------------------- fork (R-30)
+
+  async prepareFork(address: string, ports: [number, number]): Promise<[LocalRtpAddress, LocalRtpAddress]> {
+    this.#assertOpen();
+    if (this.#forks !== undefined) return [localOf(this.#forks[0].endpoint), localOf(this.#forks[1].endpoint)];
+    const [r0, r1] = await Promise.allSettled([this.#ctx.endpoints.open(address, ports[0]), this.#ctx.endpoints.open(address, ports[1])]);
+    if (r0.status === 'fulfilled' && r1.status === 'fulfilled' && !this.#closed) {
+      this.#forks = [new ForkStream(r0.value), new ForkStream(r1.value)];
+      for (const f of this.#forks) f.endpoint.onRtcp = () => {};
+      this.#forkState = 'prepared';
+      return [localOf(r0.value), localOf(r1.value)];
+    }
+    if (r0.status === 'fulfilled') r0.value.close();
+    if (r1.status === 'fulfilled') r1.value.close();
+    this.#assertOpen();
+    const failed = [r0.status === 'rejected' ? ports[0] : undefined, r1.status === 'rejected' ? ports[1] : undefined].filter((p): p is number => p !== undefined);
+    throw Object.assign(new AppError('MEDIA_BIND_FAILED', `fork ports ${failed.join(', ')}`), { ports: failed });
+  }
+
+  startFork(options: ForkOptions): void {
+    this.#assertOpen();
+    const forks = this.#forks;
+    if (forks === undefined) throw new AppError('MEDIA_INVALID_ARGUMENT', 'fork not prepared');
+    if (!Array.isArray(options.targets) || options.targets.length !== 2) throw new AppError('MEDIA_INVALID_ARGUMENT', 'fork needs two targets');
+    for (let i = 0; i < 2; i++) {
+      const t = options.targets[i]!;
+      if (typeof t.address !== 'string' || !validPort(t.port)) throw new AppError('MEDIA_INVALID_ARGUMENT', `fork target ${t.address}:${t.port}`);
+      const f = forks[i]!;
+      f.target = t;
+      f.rtcpPort = t.rtcpPort ?? t.port + 1;
+      if (t.ssrc !== undefined && t.ssrc >>> 0 !== f.rewriter.ssrc) {
+        f.rewriter = new StreamRewriter(t.ssrc, randomU32() & 0xffff, randomU32());
+      }
+      f.protector = t.srtp !== undefined ? new SrtpProtector(t.srtp) : undefined;
+    }
+    this.#forkTelephoneEvents = options.forkTelephoneEvents ?? false;
+    this.#silenceWhilePaused = options.silenceWhilePaused ?? false;
+    this.#mapForkPayloadTypes();
+    if (this.#forkState === 'paused') this.resumeFork();
+    this.#forkState = 'active';
+  }
+
+  #silenceWhilePaused = false;
+
+  #mapForkPayloadTypes(): void {
+    const forks = this.#forks;
+    if (forks === undefined) return;
+    for (let i = 0; i < 2; i++) {
+      const f = forks[i]!;
+      const leg = i === 0 ? this.a : this.b;
+      const srs = f.target?.payloadTypes ?? DEFAULT_PAYLOAD_TYPES;
+      const byName = new Map<string, number>();
+      for (const p of srs) if (!byName.has(p.name.toUpperCase())) byName.set(p.name.toUpperCase(), p.pt);
+      f.ptMap.fill(-1);
+      for (let pt = 0; pt < 128; pt++) {
+        const name = leg.ptNames[pt];
+        if (name !== undefined) f.ptMap[pt] = byName.get(name) ?? -1;
+      }
+      const codec: G711Codec = leg.injectCodec ?? 'PCMU';
+      f.silenceCodec = byName.has(codec) ? codec : byName.has('PCMU') ? 'PCMU' : 'PCMA';
+      f.silencePt = byName.get(f.silenceCodec) ?? -1;
+    }
+  }
+
+  /** Nothing of the conversation reaches the recording server until resume (R-18); optionally silence frames. */
+  pauseFork(silence: boolean | undefined): void {
+    this.#assertOpen();
+    if (this.#forkState !== 'active') return;
+    this.#forkState = 'paused';
+    const withSilence = silence ?? this.#silenceWhilePaused;
+    for (const f of this.#forks!) {
+      f.rewriter.breakEpoch();
+      if (withSilence && f.silencePt >= 0) {
+        const pacer = new FramePacer(this.#ctx.clock, this.#ctx.timers, (i) => this.#silenceFrame(f, i), FRAME_MS);
+        f.silencePacer = pacer;
+        pacer.start();
+      }
+    }
+  }
+
+  #silenceFrame(f: ForkStream, index: number): void {
+    const len = 12 + FRAME_SAMPLES;
+    const pkt = this.#ctx.scratch.take(len, f.endpoint.rtpSendQueueCount() > 0);
+    pkt.fill(G711_SILENCE[f.silenceCodec], 12, len);
+    f.rewriter.stampGenerated(pkt, f.silencePt, FRAME_SAMPLES, this.#ctx.clock.monotonic(), index > 0, FRAME_SAMPLES);
+    f.stats.silenceFrames++;
+    this.#sendFork(f, pkt, len);
+  }
+
+  resumeFork(): void {
+    this.#assertOpen();
+    if (this.#forkState !== 'paused') return;
+    for (const f of this.#forks!) {
+      f.silencePacer?.stop();
+      f.silencePacer = undefined;
+      f.rewriter.breakEpoch();
+    }
+    this.#forkState = 'active';
+  }
+
+  stopFork(): void {
+    this.#assertOpen();
+    this.#closeForks();
+    if (this.#forkState !== 'idle') this.#forkState = 'stopped';
+  }
+
+  #closeForks(): void {
+    const forks = this.#forks;
+    this.#forks = undefined;
+    if (forks === undefined) return;
+    for (const f of forks) {
+      f.silencePacer?.stop();
+      f.endpoint.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- stats, close
+
+  stats(): MediaSessionStats {
+    const forks = this.#forks;
+    return {
+      id: this.id,
+      label: this.label,
+      a: legStats(this.a),
+      b: legStats(this.b),
+      fork: { state: this.#forkState, streams: forks ? forks.map(forkStats) : [] },
+    };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AppError('CLOSED', `media session ${this.id}`);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Idempotent: stops prompts (reason 'closed'), tones, timers, forks; closes every socket. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ctx.timers.clearInterval(this.#rtcpTimer);
+    this.stopReminder();
+    for (const leg of [this.a, this.b]) {
+      this.#endPlayback(leg, 'closed');
+      this.#endOverlay(leg);
+      leg.endpoint.close();
+    }
+    this.#closeForks();
+  }
+}
+
+function validPort(port: unknown): port is number {
+  return typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536;
+}
+
+function localOf(ep: RtpEndpoint): LocalRtpAddress {
+  return { address: ep.address, rtpPort: ep.rtpPort, rtcpPort: ep.rtcpPort };
+}
+
+function legStats(leg: Leg): LegStats {
+  return {
+    remote: leg.latch.address !== undefined ? { address: leg.latch.address, port: leg.latch.port } : undefined,
+    latched: leg.latch.latched,
+    ...leg.stats,
+    lost: leg.recv.lost,
+    jitter: leg.recv.jitter,
+    sent: leg.out.packetsSent,
+    sendErrors: leg.endpoint.sendErrors,
+    injectCodec: leg.injectCodec,
+  };
+}
+
+function forkStats(f: ForkStream): ForkStreamStats {
+  return {
+    ssrc: f.rewriter.ssrc,
+    ...f.stats,
+    sendErrors: f.endpoint.sendErrors,
+    lastSeq: f.rewriter.lastSeq,
+    lastTimestamp: f.rewriter.lastTimestamp,
+  };
+}

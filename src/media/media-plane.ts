@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, type ErrorCode, ERROR_CODES } from '../common/errors.js';
+import type { Logger } from '../observability/logger.js';
+import { PROMPT_NAMES, type Prompt, type PromptLibrary } from './audio/prompt-library.js';
+import type { EngineCommand, EngineErrorData, EngineMessage, CreateSessionReply, PrepareForkReply } from './engine/engine-protocol.js';
+import { InThreadEngineLink, WorkerEngineLink, type EngineLink } from './engine/engine-link.js';
+import type { MediaEngineOptions } from './engine/media-engine.js';
+import { MediaSession, type SessionHost } from './media-session.js';
+import type { MediaSessionOptions } from './media-session-types.js';
+import { PortAllocator } from './transport/port-allocator.js';
+
+export interface MediaPlaneOptions {
+  /** Address bound for RTP and written into SDP. Default '127.0.0.1'. */
+  address?: string;
+  /** RTP port range (RTP even, RTCP = RTP + 1); config media.portMin/portMax. */
+  portMin: number;
+  portMax: number;
+  /**
+   * Media worker threads; sessions go to the least loaded one. Default 1 (media never runs on the
+   * signalling event loop). 0 runs the engine in this thread (tests with a fake clock).
+   */
+  workers?: number;
+  /** Prompts registered in every engine at start (PCM sent once per worker). */
+  prompts?: PromptLibrary;
+  /** Clock/timers/endpoints for the in-thread engine (`workers: 0`); ignored with workers. */
+  engine?: MediaEngineOptions;
+  /** How many other ports to try when a bind fails (a port held by another process). Default 8. */
+  bindRetries?: number;
+  logger?: Logger;
+}
+
+interface EngineSlot {
+  link: EngineLink;
+  sessions: number;
+  failed: boolean;
+}
+
+interface Pending {
+  slot: EngineSlot;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+type PlaneState = 'running' | 'closing' | 'closed';
+
+function errorFrom(data: EngineErrorData): AppError {
+  const code = (data.code in ERROR_CODES ? data.code : 'MEDIA_WORKER_FAILED') as ErrorCode;
+  const err = new AppError(code, data.message);
+  if (data.ports) Object.assign(err, { ports: data.ports });
+  return err;
+}
+
+/**
+ * The media plane: owns the media workers and the RTP port allocator, and creates one MediaSession
+ * per anchored call. See src/media/index.ts for the API overview and docs/media.md for the design.
+ */
+export class MediaPlane {
+  readonly address: string;
+  readonly #ports: PortAllocator;
+  readonly #slots: EngineSlot[] = [];
+  readonly #pending = new Map<number, Pending>();
+  readonly #sessions = new Map<string, { session: MediaSession; slot: EngineSlot; ports: number[] }>();
+  readonly #promptKeys = new WeakMap<Prompt, string>();
+  readonly #bindRetries: number;
+  readonly #logger: Logger | undefined;
+  #nextReq = 1;
+  #state: PlaneState = 'running';
+
+  private constructor(options: MediaPlaneOptions) {
+    this.address = options.address ?? '127.0.0.1';
+    this.#ports = new PortAllocator(options.portMin, options.portMax);
+    this.#bindRetries = options.bindRetries ?? 8;
+    this.#logger = options.logger;
+  }
+
+  /** Start the workers and register the prompt library in each. */
+  static async start(options: MediaPlaneOptions): Promise<MediaPlane> {
+    const plane = new MediaPlane(options);
+    const workers = options.workers ?? 1;
+    if (workers === 0) plane.#addSlot(new InThreadEngineLink(options.engine));
+    for (let i = 0; i < workers; i++) plane.#addSlot(new WorkerEngineLink(`media-${i}`));
+    try {
+      await Promise.all(plane.#slots.map((s) => s.link.ready()));
+      if (options.prompts) await plane.#registerPrompts(options.prompts);
+    } catch (err) {
+      await plane.close();
+      throw new AppError('MEDIA_WORKER_FAILED', 'media worker did not start', { cause: err });
+    }
+    return plane;
+  }
+
+  #addSlot(link: EngineLink): void {
+    const slot: EngineSlot = { link, sessions: 0, failed: false };
+    link.onMessage = (msg) => this.#onMessage(msg);
+    link.onFailure = (err) => this.#onEngineFailure(slot, err);
+    this.#slots.push(slot);
+  }
+
+  async #registerPrompts(library: PromptLibrary): Promise<void> {
+    const seen = new Map<string, Prompt>();
+    for (const language of library.languages()) {
+      for (const name of PROMPT_NAMES) {
+        const prompt = library.get(name, language);
+        const key = `${prompt.name}/${prompt.language}`;
+        this.#promptKeys.set(prompt, key);
+        seen.set(key, prompt);
+      }
+    }
+    await Promise.all(
+      this.#slots.flatMap((slot) => [...seen].map(([key, prompt]) => this.#request(slot, { op: 'registerPrompt', key, pcm: prompt.pcm }))),
+    );
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** Ports in use (pairs) and the range's capacity. */
+  get portUsage(): { inUse: number; capacity: number } {
+    return { inUse: this.#ports.inUse, capacity: this.#ports.capacity };
+  }
+
+  #onMessage(msg: EngineMessage): void {
+    if (msg.kind === 'reply') {
+      const p = this.#pending.get(msg.req);
+      if (p === undefined) return;
+      this.#pending.delete(msg.req);
+      if (msg.ok) p.resolve(msg.value);
+      else p.reject(errorFrom(msg.error));
+    } else if (msg.kind === 'event') {
+      this.#sessions.get(msg.id)?.session.handleEngineEvent(msg.event);
+    }
+  }
+
+  #onEngineFailure(slot: EngineSlot, err: Error): void {
+    if (slot.failed) return;
+    slot.failed = true;
+    this.#logger?.error({ err }, 'media worker failed; closing its sessions');
+    for (const [, entry] of this.#sessions) if (entry.slot === slot) entry.session.markClosed('media worker failed');
+    for (const [req, p] of this.#pending) {
+      if (p.slot !== slot) continue;
+      this.#pending.delete(req);
+      p.reject(new AppError('MEDIA_WORKER_FAILED', err.message, { cause: err }));
+    }
+  }
+
+  #request<T>(slot: EngineSlot, cmd: EngineCommand): Promise<T> {
+    if (slot.failed) return Promise.reject(new AppError('MEDIA_WORKER_FAILED', 'worker is gone'));
+    const req = this.#nextReq++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(req, { slot, resolve: resolve as (v: unknown) => void, reject });
+      slot.link.post({ ...cmd, req });
+    });
+  }
+
+  #allocatePair(): number {
+    const port = this.#ports.allocate();
+    if (port === undefined) throw new AppError('MEDIA_PORTS_EXHAUSTED', `${this.#ports.min}-${this.#ports.max}`);
+    return port;
+  }
+
+  /** Allocate ports for both legs (retrying around ports other processes hold) and open a session. */
+  async createSession(options: MediaSessionOptions = {}): Promise<MediaSession> {
+    if (this.#state !== 'running') throw new AppError('CLOSED', 'media plane');
+    const slot = this.#slots.filter((s) => !s.failed).sort((x, y) => x.sessions - y.sessions)[0];
+    if (slot === undefined) throw new AppError('MEDIA_WORKER_FAILED', 'no media worker left');
+    const id = randomUUID();
+    slot.sessions++;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const a = this.#allocatePair();
+        let b: number;
+        try {
+          b = this.#allocatePair();
+        } catch (err) {
+          this.#ports.release(a);
+          throw err;
+        }
+        try {
+          const local = await this.#request<CreateSessionReply>(slot, { op: 'createSession', id, address: this.address, ports: { a, b }, options });
+          const ports = [a, b];
+          const session = new MediaSession(id, local, this.#host(slot, id, ports));
+          this.#sessions.set(id, { session, slot, ports });
+          return session;
+        } catch (err) {
+          const failed = (err as { ports?: number[] }).ports ?? [];
+          for (const p of [a, b]) {
+            if (failed.includes(p)) this.#ports.markUnavailable(p);
+            else this.#ports.release(p);
+          }
+          if (failed.length === 0 || attempt >= this.#bindRetries) throw err;
+        }
+      }
+    } catch (err) {
+      slot.sessions--;
+      throw err;
+    }
+  }
+
+  #host(slot: EngineSlot, id: string, ports: number[]): SessionHost {
+    return {
+      request: <T>(cmd: EngineCommand) => this.#request<T>(slot, cmd),
+      promptKey: (prompt) => this.#promptKeys.get(prompt),
+      prepareFork: async (session) => {
+        for (let attempt = 0; ; attempt++) {
+          if (session.forkPorts !== undefined) {
+            return this.#request<PrepareForkReply>(slot, { op: 'prepareFork', id, ports: session.forkPorts });
+          }
+          const p0 = this.#allocatePair();
+          let p1: number;
+          try {
+            p1 = this.#allocatePair();
+          } catch (err) {
+            this.#ports.release(p0);
+            throw err;
+          }
+          try {
+            const reply = await this.#request<PrepareForkReply>(slot, { op: 'prepareFork', id, ports: [p0, p1] });
+            session.forkPorts = [p0, p1];
+            ports.push(p0, p1);
+            return reply;
+          } catch (err) {
+            const failed = (err as { ports?: number[] }).ports ?? [];
+            for (const p of [p0, p1]) {
+              if (failed.includes(p)) this.#ports.markUnavailable(p);
+              else this.#ports.release(p);
+            }
+            if (failed.length === 0 || attempt >= this.#bindRetries) throw err;
+          }
+        }
+      },
+      released: () => {
+        const entry = this.#sessions.get(id);
+        if (entry === undefined) return;
+        this.#sessions.delete(id);
+        entry.slot.sessions--;
+        for (const p of entry.ports) this.#ports.release(p);
+      },
+    };
+  }
+
+  /** Close every session and stop the workers (idempotent). */
+  async close(): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#state = 'closing';
+    await Promise.all([...this.#sessions.values()].map((e) => e.session.close()));
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        if (!slot.failed) await this.#request(slot, { op: 'shutdown' }).catch(() => undefined);
+        await slot.link.terminate();
+      }),
+    );
+    for (const [, p] of this.#pending) p.reject(new AppError('CLOSED', 'media plane'));
+    this.#pending.clear();
+    this.#state = 'closed';
+  }
+}

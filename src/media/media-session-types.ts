@@ -1,0 +1,193 @@
+/**
+ * Types shared by the public media API (MediaPlane/MediaSession, main thread) and the media engine
+ * (worker thread). Everything here is plain data: it crosses threads by structured clone.
+ */
+import type { ToneSpec } from './audio/tones.js';
+
+/** Leg A is the call's first leg (the caller side), leg B the second (the callee side). */
+export type LegId = 'a' | 'b';
+/** Where a prompt or tone goes. */
+export type InjectTarget = LegId | 'both';
+
+/** A local RTP address to write into SDP (`c=` address, `m=` port); RTCP is rtpPort + 1. */
+export interface LocalRtpAddress {
+  address: string;
+  rtpPort: number;
+  rtcpPort: number;
+}
+
+/** One negotiated payload type (from `a=rtpmap`, or static per RFC 3551 when absent). */
+export interface PayloadTypeInfo {
+  /** 0..127 */
+  pt: number;
+  /** Encoding name as in a=rtpmap, case-insensitive: 'PCMU', 'PCMA', 'telephone-event', others. */
+  name: string;
+  /** Default 8000. */
+  clockRate?: number;
+}
+
+/** What a leg's SDP says about where its media goes and what it carries. */
+export interface RemoteMedia {
+  address: string;
+  port: number;
+  /** Default port + 1; ignored with rtcpMux. */
+  rtcpPort?: number;
+  /** RFC 5761: RTCP on the RTP port. Default false. */
+  rtcpMux?: boolean;
+  /**
+   * The payload types of the leg's answer, in preference order. The first PCMU/PCMA entry is the
+   * codec prompts and tones are encoded in for this leg; when there is none, nothing can be injected
+   * (media is still relayed untouched). Default: [PCMU/0, PCMA/8].
+   */
+  payloadTypes?: PayloadTypeInfo[];
+}
+
+/** Options of one media session. */
+export interface MediaSessionOptions {
+  /** A label for logs and stats (e.g. the SIP Call-ID). Default: the session id. */
+  label?: string;
+  /** Latching mode per leg (see SourceLatch). Default 'sdp' for both. */
+  latching?: { a?: 'sdp' | 'first-source'; b?: 'sdp' | 'first-source' };
+  /** Relay RFC 4733 telephone-events to the other leg. Default true. */
+  relayTelephoneEvents?: boolean;
+  /** RTCP report interval (RFC 3550 6.2), ms; 0 disables RTCP generation. Default 5000. */
+  rtcpIntervalMs?: number;
+  /** CNAME in our SDES packets. Default 'recording-b2bua'. */
+  cname?: string;
+}
+
+/** SRTP keying for one forked stream (R-42), RFC 4568 / RFC 3711; only the sending side is used. */
+export interface ForkSrtpOptions {
+  /** Default 'AES_CM_128_HMAC_SHA1_80'. */
+  profile?: 'AES_CM_128_HMAC_SHA1_80' | 'AEAD_AES_128_GCM';
+  /** 16 bytes. */
+  masterKey: Uint8Array;
+  /** 14 bytes (AES_CM) or 12 bytes (GCM). */
+  masterSalt: Uint8Array;
+}
+
+/** One of the two recording streams (R-30). */
+export interface ForkTarget {
+  address: string;
+  port: number;
+  /** Default port + 1. */
+  rtcpPort?: number;
+  /** Our SSRC on this stream. Default: random. */
+  ssrc?: number;
+  /** The recording server's payload types (its SDP answer). Default: PCMU/0, PCMA/8, telephone-event/101. */
+  payloadTypes?: PayloadTypeInfo[];
+  srtp?: ForkSrtpOptions;
+}
+
+export interface ForkOptions {
+  /** targets[0] receives what leg A sends, targets[1] what leg B sends. */
+  targets: [ForkTarget, ForkTarget];
+  /** Forward telephone-events to the recording server too. Default false (only what was said). */
+  forkTelephoneEvents?: boolean;
+  /** While paused, send 20 ms silence frames instead of nothing (a recording server profile option). Default false. */
+  silenceWhilePaused?: boolean;
+}
+
+export type PromptEndReason = 'completed' | 'stopped' | 'replaced' | 'closed';
+
+/** Events a media session reports (wall-clock ms since the epoch in `at`). */
+export interface MediaSessionEvents extends Record<string, unknown[]> {
+  /** A leg's source was latched (first-source mode) or confirmed. */
+  latched: [leg: LegId, address: string, port: number];
+  /** RFC 4733 DTMF from a leg: once at the start (end=false), once at the end (end=true). */
+  dtmf: [event: DtmfNotice];
+  /** The first frame of a prompt went to `leg`. */
+  promptStarted: [event: PromptNotice];
+  /** The prompt finished playing out to `leg` (its last frame's 20 ms are over) or was stopped. */
+  promptEnded: [event: PromptNotice & { reason: PromptEndReason; framesSent: number }];
+  /** A tone (reminder or beep) began to be mixed into the legs named. */
+  toneStarted: [event: { kind: ToneKind; legs: LegId[]; at: number; durationMs: number }];
+  /** The session closed (after close() or a worker failure). */
+  closed: [reason: string];
+}
+
+export type ToneKind = 'reminder' | 'beep';
+
+export interface DtmfNotice {
+  leg: LegId;
+  digit: string;
+  end: boolean;
+  /** Duration so far (start) or total (end), ms. */
+  durationMs: number;
+  /** RTP timestamp of the event start (RFC 4733 2.3). */
+  rtpTimestamp: number;
+  at: number;
+}
+
+export interface PromptNotice {
+  playbackId: number;
+  leg: LegId;
+  /** The prompt's name (library name, or the caller's label for raw PCM). */
+  name: string;
+  language: string | undefined;
+  at: number;
+}
+
+export interface PromptResult {
+  playbackId: number;
+  /** Per leg that played it. */
+  legs: Array<{ leg: LegId; startedAt: number; endedAt: number; reason: PromptEndReason; framesSent: number }>;
+}
+
+/** A tone to mix: a spec from audio/tones.ts. */
+export type ToneInput = ToneSpec;
+
+/** Counters of one leg. */
+export interface LegStats {
+  /** Where media to this leg goes (latched source or SDP), if known. */
+  remote: { address: string; port: number } | undefined;
+  latched: boolean;
+  /** Packets received from the leg and accepted. */
+  received: number;
+  receivedBytes: number;
+  /** Dropped: not an RTP/RTCP packet (bad version, short, bad lengths). */
+  malformed: number;
+  /** Dropped: from a source other than the latched one (hijack attempt). */
+  hijackDropped: number;
+  /** Dropped: arrived before the leg's address was known (sdp latching). */
+  unlatchedDropped: number;
+  /** Receiver statistics of the stream from the leg (RFC 3550 A.3/A.8). */
+  lost: number;
+  jitter: number;
+  /** Packets sent to the leg (relayed + generated). */
+  sent: number;
+  /** Relayed packets towards the leg replaced by a prompt. */
+  replacedByPrompt: number;
+  /** Relayed packets towards the leg dropped as duplicates/too late by the rewriter. */
+  rewriteDropped: number;
+  /** Prompt/tone frames generated towards the leg. */
+  generated: number;
+  dtmfEvents: number;
+  rtcpReceived: number;
+  rtcpSent: number;
+  sendErrors: number;
+  /** Codec prompts are injected in, or undefined (cannot inject). */
+  injectCodec: 'PCMU' | 'PCMA' | undefined;
+}
+
+export interface ForkStreamStats {
+  ssrc: number;
+  sent: number;
+  sentBytes: number;
+  silenceFrames: number;
+  /** Packets not forked because the fork was paused. */
+  pausedDropped: number;
+  /** Packets not forked because the recording server did not accept their codec. */
+  codecDropped: number;
+  sendErrors: number;
+  lastSeq: number;
+  lastTimestamp: number;
+}
+
+export interface MediaSessionStats {
+  id: string;
+  label: string;
+  a: LegStats;
+  b: LegStats;
+  fork: { state: 'idle' | 'prepared' | 'active' | 'paused' | 'stopped'; streams: ForkStreamStats[] };
+}

@@ -1,0 +1,90 @@
+import { serializeMetadata } from '../metadata-serializer.js';
+import { snapshotMetadata } from '../metadata-model.js';
+import type { MetadataDialect, RecordingMetadataModel } from '../metadata-types.js';
+import { buildSiprecBody, chooseBoundary, RS_METADATA_CONTENT_TYPE, RS_METADATA_LEGACY_CONTENT_TYPE, RS_METADATA_REQUEST_CONTENT_TYPE, SDP_CONTENT_TYPE } from '../multipart.js';
+import { buildSrcOffer, type SrcOfferStream } from '../src-offer.js';
+import type { RecordingLocalMedia, SrsTransport } from './recording-session-options.js';
+import type { SrsBody, SrsHeaders } from './srs-connector-types.js';
+
+/**
+ * Pure builders of what the SRC sends (RFC 7866 sections 6.1, 8.1.1, 9): the SDP offer with one
+ * labelled m-line per direction, the multipart/mixed body with the complete metadata snapshot, and
+ * the headers of the initial INVITE and of re-INVITEs. Everything is passed in; nothing reads the
+ * clock or draws randomness.
+ */
+
+/** Labels of the two streams (R-30): 1 = PSTN/other party, 2 = user. */
+export const RECORDING_LABELS = ['1', '2'] as const;
+
+export interface RecordingOfferInput {
+  media: RecordingLocalMedia;
+  srtp: boolean;
+  sdpSessionId: string;
+  /** o= version: bumped for every offer (RFC 3264 section 8). */
+  sdpVersion: number;
+  /** 'inactive' while paused (R-18, R-32). */
+  direction: 'sendonly' | 'inactive';
+}
+
+export function buildRecordingSdp(input: RecordingOfferInput): string {
+  const { media } = input;
+  const streams: SrcOfferStream[] = [
+    { label: '1', port: media.ports.label1, ...(input.srtp && media.crypto ? { crypto: media.crypto.label1 } : {}) },
+    { label: '2', port: media.ports.label2, ...(input.srtp && media.crypto ? { crypto: media.crypto.label2 } : {}) },
+  ];
+  return buildSrcOffer({
+    sessionId: input.sdpSessionId,
+    version: input.sdpVersion,
+    address: media.address,
+    streams,
+    ...(media.codecs ? { codecs: media.codecs } : {}),
+    direction: input.direction,
+  });
+}
+
+export interface RecordingBodyInput extends RecordingOfferInput {
+  metadata: RecordingMetadataModel;
+  dialect: MetadataDialect;
+  legacyMetadataContentType: boolean;
+  /** Seed of the multipart boundary (e.g. the recording id). */
+  boundarySeed: string;
+}
+
+/** The multipart/mixed body: SDP offer + complete metadata snapshot (RFC 7866 section 9.1). */
+export function buildRecordingBody(input: RecordingBodyInput): SrsBody {
+  const sdp = buildRecordingSdp(input);
+  const xml = serializeMetadata(snapshotMetadata(input.metadata), { dialect: input.dialect });
+  const boundary = chooseBoundary(input.boundarySeed, [{ body: sdp }, { body: xml }]);
+  const built = buildSiprecBody({
+    sdp,
+    metadata: xml,
+    boundary,
+    metadataContentType: input.legacyMetadataContentType ? RS_METADATA_LEGACY_CONTENT_TYPE : RS_METADATA_CONTENT_TYPE,
+  });
+  return { contentType: built.contentType, body: built.body };
+}
+
+/** Our Contact with the SRC feature tag (RFC 7866 section 6.1.1); `localhost` is filled in by the SIP server. */
+export function srcContact(user: string, transport: SrsTransport): string {
+  return `<sip:${user}@localhost${transport === 'udp' ? '' : `;transport=${transport}`}>;+sip.src`;
+}
+
+/** Headers of the initial recording INVITE (RFC 7866 section 6.1.1; spec siprec.md). */
+export function initialInviteHeaders(contactUser: string, transport: SrsTransport, extra: SrsHeaders = {}): SrsHeaders {
+  return {
+    ...extra,
+    Require: 'siprec',
+    Contact: srcContact(contactUser, transport),
+    Accept: `${SDP_CONTENT_TYPE}, ${RS_METADATA_REQUEST_CONTENT_TYPE}`,
+  };
+}
+
+/** Headers of our re-INVITEs (the feature tag stays on the Contact). */
+export function reinviteHeaders(contactUser: string, transport: SrsTransport): SrsHeaders {
+  return { Contact: srcContact(contactUser, transport) };
+}
+
+/** An application/sdp body. */
+export function sdpBody(sdp: string): SrsBody {
+  return { contentType: SDP_CONTENT_TYPE, body: sdp };
+}

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PromptLibrary } from '../../../src/media/audio/prompt-library.js';
+import { MediaPlane } from '../../../src/media/media-plane.js';
+import type { MediaSession } from '../../../src/media/media-session.js';
+import { FakeSrsMedia } from '../../fakes/fake-srs-media.js';
+import { goertzelPower } from '../../support/goertzel.js';
+import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
+import { portBlock } from '../../support/ports.js';
+import { RtpPeer } from '../../support/rtp-peer.js';
+import { sine } from '../../support/tone-source.js';
+
+const LOCAL = '127.0.0.1';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('media plane with a worker thread (sockets off the signalling loop)', () => {
+  const block = portBlock(MEDIA_CORE_PORTS, 3, 100);
+  const [planeMin] = block.take(20);
+  let plane: MediaPlane;
+  let library: PromptLibrary;
+  let session: MediaSession;
+  let a: RtpPeer;
+  let b: RtpPeer;
+  let srs: FakeSrsMedia;
+
+  beforeAll(async () => {
+    library = PromptLibrary.load('prompts', { languages: ['en'] });
+    plane = await MediaPlane.start({ portMin: planeMin!, portMax: planeMin! + 19, workers: 1, prompts: library });
+    a = await RtpPeer.open(block.take(2)[0]!);
+    b = await RtpPeer.open(block.take(2)[0]!);
+    srs = await FakeSrsMedia.open([block.take(2)[0]!, block.take(2)[0]!]);
+    session = await plane.createSession();
+    await session.setRemote('a', { address: LOCAL, port: a.port });
+    await session.setRemote('b', { address: LOCAL, port: b.port });
+  });
+
+  afterAll(async () => {
+    await plane?.close();
+    a?.close();
+    b?.close();
+    srs?.close();
+  });
+
+  it('allocates local RTP addresses from the configured range before any remote SDP (even RTP, RTCP + 1)', () => {
+    for (const l of [session.local.a, session.local.b]) {
+      expect(l.address).toBe(LOCAL);
+      expect(l.rtpPort % 2).toBe(0);
+      expect(l.rtcpPort).toBe(l.rtpPort + 1);
+      expect(l.rtpPort).toBeGreaterThanOrEqual(planeMin!);
+      expect(l.rtpPort).toBeLessThanOrEqual(planeMin! + 19);
+    }
+  });
+
+  it('plays a library prompt to both legs sample-exact, with start/end events (R-11, R-31)', async () => {
+    const prompt = library.get('recording-paused', 'en');
+    const frames = prompt.frames('PCMU');
+    const result = await session.playPrompt('both', prompt);
+    await sleep(50);
+    expect(result.legs.map((l) => l.leg).sort()).toEqual(['a', 'b']);
+    for (const leg of result.legs) {
+      expect(leg.reason).toBe('completed');
+      expect(leg.framesSent).toBe(frames.length);
+      expect(leg.endedAt - leg.startedAt).toBeGreaterThanOrEqual(frames.length * 20 - 10);
+      expect(leg.endedAt - leg.startedAt).toBeLessThan(frames.length * 20 + 100);
+    }
+    for (const peer of [a, b]) {
+      const got = peer.packets();
+      expect(got).toHaveLength(frames.length);
+      got.forEach((p, i) => expect(p.payload.equals(frames[i]!)).toBe(true));
+      expect(RtpPeer.continuityProblems(got)).toEqual([]);
+      expect(got[0]!.marker).toBe(true);
+    }
+  });
+
+  it('relays and forks through the worker: each recording stream holds only its party', async () => {
+    a.clear();
+    b.clear();
+    await session.startFork({ targets: srs.targets() });
+    await Promise.all([
+      a.play(sine(700, 500, -6), { address: LOCAL, port: session.local.a.rtpPort }),
+      b.play(sine(1100, 500, -6), { address: LOCAL, port: session.local.b.rtpPort }),
+    ]);
+    await sleep(80);
+    const s1 = srs.audio(0);
+    const s2 = srs.audio(1);
+    expect(s1.length).toBeGreaterThanOrEqual(24 * 160);
+    expect(goertzelPower(s1, 700)).toBeGreaterThan(0.1);
+    expect(goertzelPower(s1, 1100)).toBeLessThan(1e-4);
+    expect(goertzelPower(s2, 1100)).toBeGreaterThan(0.1);
+    expect(goertzelPower(s2, 700)).toBeLessThan(1e-4);
+    expect(b.packets().length).toBeGreaterThanOrEqual(24);
+    // the prompt's stream to B continues seamlessly into the relayed audio
+    const stats = await session.getStats();
+    expect(stats.fork.streams[0]!.sent).toBe(srs.packets(0).length);
+  });
+
+  it('closing the plane closes its sessions and frees the ports', async () => {
+    const s2 = await plane.createSession();
+    expect(plane.portUsage.inUse).toBe(6); // 2 legs + 2 fork streams of the first session, 2 legs here
+    await s2.close();
+    expect(plane.portUsage.inUse).toBe(4);
+    await plane.close();
+    expect(session.state).toBe('closed');
+    expect(plane.portUsage.inUse).toBe(0);
+  });
+});
