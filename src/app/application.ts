@@ -8,6 +8,8 @@
 import { createAdminServer, type AdminServer } from '../admin/admin-server.js';
 import type { Config } from '../config/config-types.js';
 import { startEngine, type Engine } from '../engine/index.js';
+import { PromptLibrary } from '../media/audio/prompt-library.js';
+import { MediaPlane } from '../media/media-plane.js';
 import type { Logger } from '../observability/logger.js';
 import { SettingsService } from '../policy/settings-service.js';
 import { applyProvisioning, readProvisioningFile } from '../policy/store/provisioning-file.js';
@@ -20,6 +22,8 @@ export interface Application {
   /** The embedded engine, when no external drachtio-server is configured. */
   readonly engine: Engine | undefined;
   readonly signaling: SignalingConnection;
+  readonly media: MediaPlane;
+  readonly prompts: PromptLibrary;
   readonly repository: SqlitePolicyRepository;
   readonly admin: AdminServer;
   /** The in-process reference recording server (srs.enabled), with its own engine. */
@@ -62,6 +66,16 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     });
     closers.push(() => signaling.close());
 
+    const prompts = PromptLibrary.load(config.media.promptsDir, { logger });
+    const media = await MediaPlane.start({
+      portMin: config.media.portMin,
+      portMax: config.media.portMax,
+      address: config.media.address,
+      prompts,
+      logger: logger.child({ component: 'media' }),
+    });
+    closers.push(() => media.close());
+
     const repository = openSqliteRepository({ path: config.store.sqlitePath });
     closers.push(() => repository.close());
     if (config.store.provisioningFile) {
@@ -87,6 +101,8 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       srs,
       engine,
       signaling,
+      media,
+      prompts,
       repository,
       admin,
       adminUrl,
