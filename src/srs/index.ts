@@ -9,4 +9,3 @@ export { RecordingRtpReceiver, type ReceiverStreamConfig, type StreamStats, type
 export { StereoWavWriter } from './stereo-wav-writer.js';
 export { StereoTimelineBuffer } from './stereo-timeline-buffer.js';
 export { StreamTimeline } from './stream-timeline.js';
-export { PortPool } from './port-pool.js';

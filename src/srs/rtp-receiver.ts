@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { Clock } from '../common/clock.js';
 import { TypedEmitter } from '../common/typed-emitter.js';
 import { decodeG711, type G711Codec } from '../media/audio/g711.js';
-import { looksLikeRtcp, readRtpHeader } from './rtp-header.js';
+import { looksLikeRtcp, rtpPayloadEnd, rtpPayloadOffset, rtpPayloadType, rtpSsrc, rtpTimestamp } from '../media/rtp/rtp-header.js';
 import type { RtpDecryptor } from './srtp-receive.js';
 import { StreamTimeline } from './stream-timeline.js';
 
@@ -193,7 +193,7 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
     }
     let msg = raw;
     if (s.config.decryptor) {
-      if (!readRtpHeader(raw)) {
+      if (rtpPayloadOffset(raw) < 0) {
         s.stats.dropped.malformed++;
         return;
       }
@@ -204,8 +204,8 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
       }
       msg = plain;
     }
-    const h = readRtpHeader(msg);
-    if (!h) {
+    const payloadOffset = rtpPayloadOffset(msg);
+    if (payloadOffset < 0) {
       s.stats.dropped.malformed++;
       return;
     }
@@ -213,23 +213,25 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
       s.stats.dropped.inactive++;
       return;
     }
-    if (h.payloadType === s.config.telephoneEventPayloadType) {
+    const payloadType = rtpPayloadType(msg);
+    if (payloadType === s.config.telephoneEventPayloadType) {
       s.stats.dtmfPackets++;
       return;
     }
-    const codec = s.pts.get(h.payloadType);
+    const codec = s.pts.get(payloadType);
     if (!codec) {
       s.stats.dropped.unknownPayloadType++;
       return;
     }
-    const pcm = decodeG711(codec, msg.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength));
-    const pos = s.timeline.position(h.ssrc, h.timestamp, this.elapsedMs());
+    const ssrc = rtpSsrc(msg);
+    const pcm = decodeG711(codec, msg.subarray(payloadOffset, rtpPayloadEnd(msg)));
+    const pos = s.timeline.position(ssrc, rtpTimestamp(msg), this.elapsedMs());
     this.#sink.put(s.config.channel, pos, pcm);
     const first = s.stats.packets === 0;
     s.stats.packets++;
     s.stats.bytes += msg.length;
     s.stats.samples += pcm.length;
-    s.stats.ssrc = h.ssrc;
+    s.stats.ssrc = ssrc;
     s.stats.codec = codec;
     s.stats.remote = { address, port };
     if (first) this.emit('media', s.config.label);

@@ -9,7 +9,7 @@ import { RS_METADATA_REQUEST_CONTENT_TYPE, parseSiprecBody, type SiprecBody } fr
 import { parseRecordingSdp } from '../siprec/recording-sdp.js';
 import { DEFAULT_BYE_AFTER_MS, DEFAULT_REJECT_STATUS, DEFAULT_SLOW_ANSWER_MS } from './srs-fault-options.js';
 import type { SrsOptions } from './srs-options.js';
-import { PortPool } from './port-pool.js';
+import { PortAllocator } from '../media/transport/port-allocator.js';
 import { RecordingStore } from './recording-store.js';
 import type { RecordingEndReason, RecordingSummary } from './recording-summary.js';
 import { SrsRecording } from './srs-recording.js';
@@ -69,7 +69,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
   readonly #clock: Clock;
   readonly #timers: Timers;
   readonly #log: Logger;
-  readonly #ports: PortPool;
+  readonly #ports: PortAllocator;
   readonly #newId: () => string;
   readonly #active = new Map<string, ActiveRecording>();
   readonly #pendingTimers = new Set<TimerHandle>();
@@ -84,7 +84,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
     this.#clock = deps.clock ?? systemClock;
     this.#timers = deps.timers ?? systemTimers;
     this.#log = (deps.logger ?? silentLogger).child({ component: 'srs' });
-    this.#ports = new PortPool(options.rtpPorts);
+    this.#ports = new PortAllocator(options.rtpPorts.from, options.rtpPorts.to);
     this.#newId = deps.newRecordingId ?? (() => randomUUID());
     this.store = new RecordingStore(options.recordingsDir);
     this.onListenerError = (err, event) => this.#log.error({ err, event }, 'listener failed');

@@ -9,7 +9,7 @@ import { validateMetadata } from '../siprec/metadata-validator.js';
 import type { RecordingMetadataModel } from '../siprec/metadata-types.js';
 import type { RecordingSdp } from '../siprec/recording-sdp.js';
 import { buildSrsAnswer } from '../siprec/srs-answer.js';
-import type { PortPool } from './port-pool.js';
+import type { PortAllocator } from '../media/transport/port-allocator.js';
 import type { RecordingFiles, RecordingStore } from './recording-store.js';
 import { buildRecordingSummary, type RecordingEndReason, type RecordingSummary } from './recording-summary.js';
 import { RecordingRtpReceiver, type ReceiverStreamConfig } from './rtp-receiver.js';
@@ -42,7 +42,7 @@ export interface SrsRecordingInit {
   /** Metadata document of the INVITE, if any (already extracted from the multipart body). */
   metadataXml: string | undefined;
   store: RecordingStore;
-  ports: PortPool;
+  ports: PortAllocator;
   rtpAddress: string;
   acceptCodecs: readonly string[];
   jitterWindowMs: number;

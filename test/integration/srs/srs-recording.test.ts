@@ -6,7 +6,7 @@ import { systemClock } from '../../../src/common/clock.js';
 import { isAppError } from '../../../src/common/errors.js';
 import { decodeWav } from '../../../src/media/audio/wav.js';
 import { buildSrcOffer, parseRecordingSdp, parseSrsAnswer, serializeMetadata } from '../../../src/siprec/index.js';
-import { PortPool } from '../../../src/srs/port-pool.js';
+import { PortAllocator } from '../../../src/media/transport/port-allocator.js';
 import { RecordingStore } from '../../../src/srs/recording-store.js';
 import { SrsRecording } from '../../../src/srs/srs-recording.js';
 import { goertzelPower } from '../../support/goertzel.js';
@@ -31,7 +31,7 @@ function channel(data: Buffer, ch: 0 | 1, fromMs: number, toMs: number): Int16Ar
 
 describe('SrsRecording over real UDP sockets', () => {
   it('records label 1 on channel 1 and label 2 on channel 2, pauses become silence (R-30, R-18)', async () => {
-    const ports = new PortPool({ from: 17100, to: 17139 });
+    const ports = new PortAllocator(17100, 17139);
     const rec = await SrsRecording.start({
       recordingId: 'rec-a',
       callId: 'call-a',
@@ -98,7 +98,7 @@ describe('SrsRecording over real UDP sockets', () => {
   });
 
   it('refuses invalid metadata before binding any port (400)', async () => {
-    const ports = new PortPool({ from: 17100, to: 17139 });
+    const ports = new PortAllocator(17100, 17139);
     const bad = serializeMetadata(initialModel()).replace('2a3OYhkUSjq/YXVWwLUaVw==', 'd9adce86-1914-4a3a-bf61-7556c0b51a57');
     const err = await SrsRecording.start({
       recordingId: 'rec-b', callId: 'c', offer: offer('sendonly', 1), metadataXml: bad, store: new RecordingStore(root), ports,
@@ -110,7 +110,7 @@ describe('SrsRecording over real UDP sockets', () => {
   });
 
   it('answers 503 (SRS_NO_RTP_PORTS) when the port range is used up', async () => {
-    const ports = new PortPool({ from: 17130, to: 17132 }); // one pair only, two streams offered
+    const ports = new PortAllocator(17130, 17132); // one pair only, two streams offered
     const err = await SrsRecording.start({
       recordingId: 'rec-c', callId: 'c', offer: offer('sendonly', 1), metadataXml: undefined, store: new RecordingStore(root), ports,
       rtpAddress: '127.0.0.1', acceptCodecs: ['PCMU'], jitterWindowMs: 200, validate: true, clock: systemClock,
@@ -133,7 +133,7 @@ describe('SrsRecording over real UDP sockets', () => {
         ],
       }),
     );
-    const ports = new PortPool({ from: 17100, to: 17139 });
+    const ports = new PortAllocator(17100, 17139);
     const rec = await SrsRecording.start({
       recordingId: 'rec-srtp', callId: 'c', offer: savpOffer, metadataXml: undefined, store: new RecordingStore(root), ports,
       rtpAddress: '127.0.0.1', acceptCodecs: ['PCMU'], jitterWindowMs: 200, validate: true, clock: systemClock,
