@@ -1,0 +1,77 @@
+/**
+ * Port blocks for integration tests.
+ *
+ * Vitest runs two test files at once (forked workers), so every file that opens sockets takes its
+ * own block out of its owner's range: block `index` of `size` ports starting at `range.from`.
+ * Inside a file, tests take ports one after the other (`next()`, `take(n)`), so a test never
+ * re-binds a port a previous test of the same file may still hold in TIME_WAIT.
+ *
+ * Ranges in use (see the task briefs): engine conformance tests 15000-16999, engine unit/smoke
+ * tests 14000-14999, engine benchmark 30000-30999.
+ */
+export interface PortRange {
+  /** First port of the range (inclusive). */
+  from: number;
+  /** Last port of the range (inclusive). */
+  to: number;
+}
+
+/** The engine conformance suite's range (SIP, SIPp control and media ports). */
+export const ENGINE_CONFORMANCE_PORTS: PortRange = { from: 15000, to: 16999 };
+
+/** Hands out distinct ports from one block; throws once the block is used up (a test bug). */
+export class PortBlock {
+  readonly base: number;
+  readonly end: number;
+  private cursor: number;
+
+  constructor(range: PortRange, index: number, size: number) {
+    if (!Number.isInteger(index) || index < 0) throw new Error(`port block index must be a non-negative integer, got ${index}`);
+    if (!Number.isInteger(size) || size < 1) throw new Error(`port block size must be a positive integer, got ${size}`);
+    this.base = range.from + index * size;
+    this.end = this.base + size - 1;
+    if (this.end > range.to) {
+      throw new Error(`port block ${index} of size ${size} (${this.base}-${this.end}) lies outside ${range.from}-${range.to}`);
+    }
+    this.cursor = this.base;
+  }
+
+  /** The next free port of the block. */
+  next(): number {
+    return this.take(1)[0]!;
+  }
+
+  /** `count` consecutive ports (e.g. RTP + RTCP + the SIPp echo port + 2). */
+  take(count: number): number[] {
+    if (this.cursor + count - 1 > this.end) {
+      throw new Error(`port block ${this.base}-${this.end} exhausted (asked for ${count} more)`);
+    }
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) ports.push(this.cursor++);
+    return ports;
+  }
+
+  /** Ports still available in the block. */
+  get remaining(): number {
+    return this.end - this.cursor + 1;
+  }
+}
+
+/** Block `index` (0-based) of `size` ports (default 100) in `range`. Each test file uses a distinct index. */
+export function portBlock(range: PortRange, index: number, size = 100): PortBlock {
+  return new PortBlock(range, index, size);
+}
+
+/** Ports for one SIPp instance: SIP (-p), control (-cp) and media (-mp, SIPp also binds mp+2). */
+export interface SippPorts {
+  port: number;
+  controlPort: number;
+  mediaPort: number;
+}
+
+/** Takes the six ports one SIPp instance needs from a block. */
+export function sippPorts(block: PortBlock): SippPorts {
+  const [port, controlPort] = block.take(2) as [number, number];
+  const [mediaPort] = block.take(4) as [number];
+  return { port, controlPort, mediaPort };
+}
