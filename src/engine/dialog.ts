@@ -1,0 +1,64 @@
+/**
+ * Dialog state, RFC 3261 section 12. The dialog id the app sees is drachtio's:
+ *   `<Call-ID>;from-tag=<From tag of the dialog-creating request>`
+ * for both roles (srf computes the same string in findDialogByCallIDAndFromTag).
+ *
+ *   early --2xx--> confirmed --BYE / ACK timeout / session expiry--> terminated
+ *     |--non-2xx final--> terminated
+ */
+import type { TimerHandle } from '../common/clock.js';
+import type { ServerTransaction } from './server-transaction.js';
+import type { SipProtocol } from './sip-transport.js';
+
+export type DialogRole = 'uas' | 'uac';
+export type DialogState = 'early' | 'confirmed' | 'terminated';
+
+export function makeDialogId(callId: string, fromTag: string): string {
+  return `${callId};from-tag=${fromTag}`;
+}
+
+export class Dialog {
+  state: DialogState = 'early';
+  /** Remote tag ('' while a UAC dialog has no To-tag yet). */
+  remoteTag = '';
+  /** Our From (uac) / To (uas) header value including our tag. */
+  localParty = '';
+  /** The peer's From (uas) / To (uac) header value including its tag. */
+  remoteParty = '';
+  localCseq = 0;
+  remoteCseq = -1;
+  remoteTarget = '';
+  /** Route set, in the order the Route header lists it. */
+  routeSet: string[] = [];
+  protocol: SipProtocol = 'udp';
+  localContact = '';
+  appId: number | undefined;
+  /** UAC: CSeq of the last INVITE we sent and whether its final response was 2xx. */
+  inviteCseq = 0;
+  inviteSucceeded = false;
+  /** UAC: the last ACK we sent for a 2xx (re-sent on 2xx retransmissions) and its CSeq. */
+  ackText: string | undefined;
+  ackCseq = 0;
+  /** UAC: RSeq/CSeq of the last reliable provisional (for RAck). */
+  lastRseq = 0;
+  lastRseqCseq = 0;
+  /** UAS: transaction id of the dialog-creating INVITE (the first ACK is delivered with it). */
+  initialTxnId = '';
+  /** UAS: the INVITE server transaction awaiting PRACK (reliable 1xx) or ACK (2xx), if any. */
+  serverInvite: ServerTransaction | undefined;
+  /** Client transaction id of an outstanding INVITE we sent in this dialog (re-INVITE), if any. */
+  pendingReinviteTxnId: string | undefined;
+  /** Session timer (RFC 4028). */
+  sessionExpires = 0;
+  refresher: 'uac' | 'uas' | undefined;
+  sessionTimer: TimerHandle | undefined;
+  /** Whether we are the refresher. */
+  weRefresh = false;
+
+  constructor(
+    readonly id: string,
+    readonly role: DialogRole,
+    readonly callId: string,
+    readonly localTag: string,
+  ) {}
+}

@@ -1,0 +1,138 @@
+/**
+ * The embedded SIP engine: speaks drachtio-server's app protocol to drachtio-srf apps and SIP
+ * (UDP/TCP) to the network. An unmodified srf app connects with
+ * `srf.connect({ host, port, secret })` exactly as to drachtio-server.
+ */
+import { systemClock, systemTimers, type Clock, type Timers } from '../common/clock.js';
+import { AppError, isAppError } from '../common/errors.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { AppServer } from './app-server.js';
+import { EngineCore } from './engine-core.js';
+import { SipTransport } from './sip-transport.js';
+
+export interface EngineOptions {
+  /** SIP listen points, like drachtio-server's <contact>/--contact: e.g. 'sip:127.0.0.1:5060;transport=udp,tcp'.
+   *  Port 0 is allowed: TCP binds first and UDP then shares the chosen port. */
+  sipContacts: string[];
+  /** App-protocol (admin) listener. Defaults 127.0.0.1 and 9022; port 0 = ephemeral. */
+  adminHost?: string;
+  adminPort?: number;
+  /** Shared secret apps authenticate with. */
+  secret: string;
+  logger?: Logger; // default: silent
+  /** RFC 3261 timer base values in ms (defaults T1 500, T2 4000, T4 5000); tests may shrink them. */
+  t1?: number;
+  t2?: number;
+  t4?: number;
+  /** Largest SIP message accepted, bytes (default 65535; larger UDP datagrams are dropped and counted, TCP gets 513). */
+  maxMessageBytes?: number;
+  /** RFC 4028 Min-SE in seconds (default 90): smaller Session-Expires get 422. */
+  minSessionExpires?: number;
+  /** Outbound mode (optional): like drachtio's `<request-handler>tcp://host:port`, the engine dials an app that
+   *  called `srf.listen()` for every new request that no connected app routed. */
+  requestHandler?: string;
+  /** Injected time (default: system clock and timers). */
+  clock?: Clock;
+  timers?: Timers;
+}
+
+export interface EngineStats {
+  messagesReceived: number;
+  messagesSent: number;
+  malformedDropped: number;
+  badRequestsAnswered: number;
+  retransmissionsSent: number;
+  retransmissionsAbsorbed: number;
+  activeServerTransactions: number;
+  activeClientTransactions: number;
+  activeDialogs: number;
+  connectedApps: number;
+}
+
+export interface Engine {
+  readonly adminAddress: { host: string; port: number };
+  readonly sipEndpoints: ReadonlyArray<{ protocol: 'udp' | 'tcp'; host: string; port: number }>;
+  stats(): EngineStats;
+  /** Idempotent: closes app connections, SIP sockets, and clears every timer. */
+  close(): Promise<void>;
+}
+
+export async function startEngine(options: EngineOptions): Promise<Engine> {
+  const logger = options.logger ?? silentLogger;
+  const maxMessageBytes = options.maxMessageBytes ?? 65535;
+  // eslint-disable-next-line prefer-const
+  let core: EngineCore;
+  const transport = new SipTransport({
+    contacts: options.sipContacts,
+    maxMessageBytes,
+    logger,
+    onMessage: (data, source) => core.onSipData(data, source),
+    onTooLarge: (source, head, reason) => {
+      try {
+        core.onTooLarge(source, head, reason);
+      } catch (err) {
+        logger.error({ err }, 'engine: error handling an oversized message');
+      }
+    },
+  });
+  const apps = new AppServer({
+    host: options.adminHost ?? '127.0.0.1',
+    port: options.adminPort ?? 9022,
+    secret: options.secret,
+    logger,
+    hostports: () => transport.points.map((p) => `${p.protocol}/${p.host}:${p.port}`).join(','),
+    onSipMessage: (app, msgId, tokens, sip) => core.onAppSip(app, msgId, tokens, sip),
+    onDisconnect: (app) => core.onAppDisconnect(app),
+  });
+  core = new EngineCore({
+    transport,
+    apps,
+    logger,
+    timers: options.timers ?? systemTimers,
+    clock: options.clock ?? systemClock,
+    t1: options.t1 ?? 500,
+    t2: options.t2 ?? 4000,
+    t4: options.t4 ?? 5000,
+    minSessionExpires: options.minSessionExpires,
+    requestHandler: parseRequestHandler(options.requestHandler),
+  });
+  try {
+    await transport.start();
+    await apps.listen();
+  } catch (err) {
+    core.close();
+    await transport.close();
+    await apps.close();
+    if (isAppError(err)) throw err;
+    throw new AppError('ENGINE_LISTEN_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
+  }
+  logger.info({ sip: transport.points, admin: apps.address }, 'engine: started');
+  let closing: Promise<void> | undefined;
+  return {
+    adminAddress: apps.address,
+    sipEndpoints: transport.points,
+    stats: () => ({
+      ...core.counters,
+      activeServerTransactions: core.activeServerTransactions,
+      activeClientTransactions: core.activeClientTransactions,
+      activeDialogs: core.activeDialogs,
+      connectedApps: apps.connectedApps,
+    }),
+    close: () => {
+      closing ??= (async () => {
+        core.close();
+        await apps.close();
+        await transport.close();
+        logger.info('engine: closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+function parseRequestHandler(url: string | undefined): { host: string; port: number } | undefined {
+  if (url === undefined) return undefined;
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})\/?$/.exec(url.trim());
+  if (!m) throw new AppError('CONFIG_INVALID', `requestHandler must look like tcp://host:port, got ${url}`);
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
