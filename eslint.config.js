@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'recordings/**', 'data/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'recordings/**', 'data/**', '.tmp/**', '.tmp-*'] },
   ...tseslint.configs.recommended,
   {
     rules: {
