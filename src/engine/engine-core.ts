@@ -779,6 +779,7 @@ export class EngineCore {
   // ------------------------------------------------------------------ app side
 
   onAppDisconnect(app: AppConnection): void {
+    this.#outboundSince.delete(app.id);
     // Pending requests owned by the app can no longer be answered: let their timers clean up.
     for (const t of this.#serverById.values()) if (t.appId === app.id && t.open) t.detached = true;
   }

@@ -12,6 +12,9 @@ import { SipStreamFramer } from './sip-stream-framer.js';
 
 export type SipProtocol = 'udp' | 'tcp';
 
+/** Requested UDP socket buffer size (4 MiB; the kernel caps it at net.core.rmem_max/wmem_max). */
+const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export interface ListenPoint {
   protocol: SipProtocol;
   host: string;
@@ -95,6 +98,14 @@ export class SipTransport {
       socket.bind(port, host, () => {
         socket.off('error', reject);
         const bound = socket.address().port;
+        // Bursts of datagrams arrive while the event loop is busy: a larger kernel receive buffer
+        // (best effort, capped by net.core.rmem_max) avoids drops and the retransmissions they cause.
+        try {
+          socket.setRecvBufferSize(UDP_BUFFER_BYTES);
+          socket.setSendBufferSize(UDP_BUFFER_BYTES);
+        } catch (err) {
+          this.#opts.logger.debug({ err }, 'engine: could not enlarge udp buffers');
+        }
         const point: ListenPoint = { protocol: 'udp', host, port: bound };
         socket.on('error', (err) => this.#opts.logger.warn({ err }, 'udp socket error'));
         socket.on('message', (data, rinfo) => {

@@ -279,6 +279,38 @@ describe('engine smoke: raw SIP and app-protocol robustness', () => {
     }
   });
 
+  it('MUST answer NOK to bad app requests and keep serving the app (E22, F28, A5)', async () => {
+    const app = connect(ADMIN, '127.0.0.1');
+    let data = '';
+    app.on('data', (d: Buffer) => (data += d.toString()));
+    app.write(frame('n1|authenticate|cymru|'));
+    for (let i = 0; i < 50 && !data.includes('n1|OK'); i++) await new Promise((r) => setTimeout(r, 10));
+    app.write(
+      frame('n2|sip|no-such-txn|\r\nSIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n') +
+        frame('n3|sip||\r\ngarbage') +
+        frame('n4|sip||nope;from-tag=x\r\nINFO sip:placeholder SIP/2.0\r\nContent-Length: 0\r\n\r\n') +
+        frame('n5|sip|no-such-txn|\r\nCANCEL sip:a@b SIP/2.0\r\nContent-Length: 0\r\n\r\n') +
+        frame('n6|sip||\r\nMESSAGE sip:a@127.0.0.1:14269 SIP/2.0\r\n\r\nhello') +
+        frame('n7|sip||\r\nOPTIONS sip:a@127.0.0.1:14269;transport=tls SIP/2.0\r\n\r\n') +
+        frame(`n8|sip||\r\nOPTIONS sip:a@127.0.0.1:${PORT} SIP/2.0\r\n\r\n`) +
+        frame('n9|bogus') +
+        frame('n10|ping'),
+    );
+    for (let i = 0; i < 100 && !data.includes('n10|OK|pong'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(data).toContain('|response|n2|NOK|Response not sent due to unknown transaction');
+    expect(data).toMatch(/\|response\|n3\|NOK\|/);
+    expect(data).toContain('|response|n4|NOK|Server error: unable to find dialog for dialog id provided');
+    expect(data).toContain('|response|n5|NOK|unable to cancel unknown transaction id: no-such-txn');
+    expect(data).toContain('|response|n6|NOK|missing content-type');
+    expect(data).toContain('|response|n7|NOK|requested protocol/transport not available');
+    expect(data).toContain('|response|n8|NOK|can not send request to myself');
+    expect(data).toMatch(/\|response\|n9\|NOK\|/);
+    expect(data).toContain('|response|n10|OK|pong');
+    const closed = new Promise<void>((r) => app.on('close', () => r()));
+    app.destroy();
+    await closed;
+  });
+
   it('MUST drop an app that sends a bad frame or a wrong secret, and keep serving (A1, A2)', async () => {
     const bad = connect(ADMIN, '127.0.0.1');
     await new Promise<void>((r) => bad.on('connect', () => r()));
@@ -346,5 +378,21 @@ describe('engine smoke: outbound mode (srf.listen)', () => {
       await engine.close();
       server.close();
     }
+  });
+});
+
+describe('engine smoke: start-up options', () => {
+  it('MAY take port 0: TCP picks a port and UDP shares it; close() is idempotent', async () => {
+    const engine = await startEngine({ sipContacts: ['sip:127.0.0.1:0;transport=udp,tcp'], adminPort: 0, secret: 's' });
+    const ports = new Set(engine.sipEndpoints.map((e) => e.port));
+    expect(engine.sipEndpoints.map((e) => e.protocol).sort()).toEqual(['tcp', 'udp']);
+    expect(ports.size).toBe(1);
+    expect(engine.adminAddress.port).toBeGreaterThan(0);
+    await Promise.all([engine.close(), engine.close()]);
+    await engine.close();
+  });
+
+  it('MUST refuse a contact with an unsupported transport (ENGINE_CONTACT_INVALID)', async () => {
+    await expect(startEngine({ sipContacts: ['sip:127.0.0.1:14299;transport=ws'], adminPort: 0, secret: 's' })).rejects.toMatchObject({ code: 'ENGINE_CONTACT_INVALID' });
   });
 });
