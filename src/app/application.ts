@@ -6,15 +6,24 @@
  *   close:  planes (reverse) -> signalling link -> [embedded engine]
  */
 import { createAdminServer, type AdminServer } from '../admin/admin-server.js';
+import { callsPlugin } from '../admin/plugins/calls-plugin.js';
+import { CallManager } from '../call/call-manager.js';
+import { siprecRecordingFactory } from '../call/siprec-recording-port.js';
+import { systemClock, systemTimers } from '../common/clock.js';
+import { metricsPlugin } from '../admin/plugins/metrics-plugin.js';
 import type { Config } from '../config/config-types.js';
 import { startEngine, type Engine } from '../engine/index.js';
 import { PromptLibrary } from '../media/audio/prompt-library.js';
 import { MediaPlane } from '../media/media-plane.js';
 import type { Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { openRecordingEventLog, type RecordingEventLog } from '../observability/recording-events.js';
 import { SettingsService } from '../policy/settings-service.js';
 import { applyProvisioning, readProvisioningFile } from '../policy/store/provisioning-file.js';
 import { openSqliteRepository, type SqlitePolicyRepository } from '../policy/store/sqlite-repository.js';
+import { SrfSignalingPort } from '../sip/leg.js';
 import { SignalingConnection } from '../sip/signaling-connection.js';
+import { DrachtioSrsConnector } from '../sip/srs-connector.js';
 import { resolveSrsOptions } from '../srs/srs-options.js';
 import { SrsApp } from '../srs/srs-app.js';
 
@@ -28,6 +37,15 @@ export interface Application {
   readonly admin: AdminServer;
   /** The in-process reference recording server (srs.enabled), with its own engine. */
   readonly srs: { readonly engine: Engine; readonly app: SrsApp } | undefined;
+  /**
+   * Prometheus metrics (GET /v1/metrics). The call layer gets `metrics.calls` (CallMetrics) and
+   * registers its figures with `metrics.setCallStatsSource(() => ({ activeCalls, ... }))`.
+   */
+  readonly metrics: Metrics;
+  /** The recording event log (config events.*); the call layer calls `recordingEvents.record({...})`. */
+  readonly recordingEvents: RecordingEventLog;
+  /** The call layer: every INVITE becomes a recorded (or not) B2BUA call (src/call/). */
+  readonly calls: CallManager;
   /** Where the admin API listens (port resolved when 0 was configured). */
   readonly adminUrl: string;
   /** Idempotent; resolves when every plane has closed. */
@@ -82,6 +100,36 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       const result = await applyProvisioning(new SettingsService({ repository }), await readProvisioningFile(config.store.provisioningFile));
       logger.info({ file: config.store.provisioningFile, result }, 'provisioning file applied');
     }
+    const recordingEvents = await openRecordingEventLog({
+      file: config.events.file,
+      webhook: config.events.webhookUrl ? { url: config.events.webhookUrl, token: config.events.webhookToken, queueSize: config.events.queueSize } : undefined,
+      logger: logger.child({ component: 'recording-events' }),
+    });
+    closers.push(() => recordingEvents.close());
+    const metrics = createMetrics(
+      {
+        engine: engine ? () => engine!.stats() : undefined,
+        media: () => media.stats(),
+        eventLog: () => recordingEvents.stats(),
+      },
+      { logger: logger.child({ component: 'metrics' }) },
+    );
+    closers.push(() => metrics.close());
+
+    // The call layer. Admission / routing options are not in Config yet: trunk calls only, users reached by SIP identity.
+    const calls = new CallManager({
+      signaling: new SrfSignalingPort(signaling.srf, { logger }),
+      policy: { snapshots: () => repository.loadAllSnapshots() },
+      media,
+      prompts,
+      recording: siprecRecordingFactory({ connector: new DrachtioSrsConnector(signaling.srf, { logger }), clock: systemClock, timers: systemTimers, logger }),
+      logger,
+      metrics: metrics.calls,
+      events: recordingEvents,
+    }).attach();
+    closers.push(() => calls.close());
+    metrics.setCallStatsSource(() => calls.stats());
+
     const admin = await createAdminServer({
       repository,
       host: config.admin.host,
@@ -89,6 +137,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       token: config.admin.token,
       logger: logger.child({ component: 'admin' }),
       provisioning: { defaultBaseUrl: config.admin.provisioningUrl ?? null },
+      extraPlugins: [metricsPlugin(metrics), callsPlugin(calls)],
     });
     closers.push(() => admin.close());
     const { url: adminUrl } = await admin.listen();
@@ -105,6 +154,9 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       prompts,
       repository,
       admin,
+      metrics,
+      recordingEvents,
+      calls,
       adminUrl,
       close: () => (closed ??= close()),
     };

@@ -65,6 +65,9 @@ export const ERROR_CODES = {
   ADMIN_VALIDATION_FAILED: { message: 'request does not match the schema', httpStatus: 400 },
   ADMIN_ROUTE_NOT_FOUND: { message: 'no such route', httpStatus: 404 },
   ADMIN_INTERNAL: { message: 'internal error', httpStatus: 500 },
+  // call layer (src/call, B2BUA)
+  CALL_NOT_FOUND: { message: 'no such live call', httpStatus: 404 },
+  CALL_CONTROL_REFUSED: { message: 'recording control not possible on this call', httpStatus: 409 },
   // media: audio (prompts, WAV)
   AUDIO_WAV_INVALID: { message: 'invalid or unsupported WAV file' },
   AUDIO_PROMPT_MISSING: { message: 'required prompt missing' },
@@ -75,6 +78,8 @@ export const ERROR_CODES = {
   MEDIA_SESSION_UNKNOWN: { message: 'unknown media session' },
   MEDIA_WORKER_FAILED: { message: 'media worker failed', sipStatus: 500, httpStatus: 500 },
   MEDIA_INVALID_ARGUMENT: { message: 'invalid media argument', httpStatus: 400 },
+  // observability (recording event log)
+  EVENT_LOG_UNAVAILABLE: { message: 'recording event log file cannot be opened for appending' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -63,6 +63,17 @@ export interface Config {
     /** [RECORDINGS_DIR] default 'recordings'. */
     readonly recordingsDir: string;
   };
+  /** The recording event log (started/paused/resumed/stopped/failed per call; docs/observability.md). */
+  readonly events: {
+    /** [RECORDING_EVENTS_FILE] unset by default: append the events here as JSON lines (directory created). */
+    readonly file: string | undefined;
+    /** [RECORDING_EVENTS_WEBHOOK_URL] unset by default: POST the events here (http or https), batched, retried with back-off. */
+    readonly webhookUrl: string | undefined;
+    /** [RECORDING_EVENTS_WEBHOOK_TOKEN] unset by default: sent as `Authorization: Bearer <token>` to the webhook. */
+    readonly webhookToken: string | undefined;
+    /** [RECORDING_EVENTS_QUEUE_SIZE] default 1000: events held for the webhook; beyond it the oldest are dropped (counted). */
+    readonly queueSize: number;
+  };
 }
 
 export type ConfigInput = { readonly [K in keyof Config]?: Partial<Config[K]> };

@@ -13,6 +13,7 @@ export const DEFAULT_CONFIG: Config = {
   store: { sqlitePath: 'data/settings.db', provisioningFile: undefined },
   media: { portMin: 40000, portMax: 49999, address: '127.0.0.1', promptsDir: 'prompts' },
   srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings' },
+  events: { file: undefined, webhookUrl: undefined, webhookToken: undefined, queueSize: 1000 },
 };
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -63,6 +64,12 @@ function inputFromEnv(env: Env): ConfigInput {
       rtpPortMax: num('SRS_RTP_PORT_MAX'),
       recordingsDir: str('RECORDINGS_DIR'),
     }),
+    events: drop({
+      file: str('RECORDING_EVENTS_FILE'),
+      webhookUrl: str('RECORDING_EVENTS_WEBHOOK_URL'),
+      webhookToken: str('RECORDING_EVENTS_WEBHOOK_TOKEN'),
+      queueSize: num('RECORDING_EVENTS_QUEUE_SIZE'),
+    }),
   };
 }
 
@@ -109,6 +116,12 @@ export function buildConfig(input: ConfigInput): Config {
   port('srs.rtpPortMax', config.srs.rtpPortMax);
   if (config.srs.rtpPortMax - config.srs.rtpPortMin < 3) problems.push('srs.rtpPortMax must be above srs.rtpPortMin');
   if (!/^sips?:/.test(config.srs.sipUri)) problems.push(`srs.sipUri '${config.srs.sipUri}' is not a SIP URI`);
+  if (config.events.webhookUrl !== undefined && !/^https?:\/\/./.test(config.events.webhookUrl)) {
+    problems.push(`events.webhookUrl '${config.events.webhookUrl}' is not an http(s) URL`);
+  }
+  if (!Number.isInteger(config.events.queueSize) || config.events.queueSize < 1) {
+    problems.push(`events.queueSize must be a positive integer (got ${config.events.queueSize})`);
+  }
   if (problems.length > 0) throw new AppError('CONFIG_INVALID', problems.join('; '));
   return Object.freeze(config);
 }

@@ -16,6 +16,7 @@
  * await media.pauseFork({ silence: false }); await media.resumeFork(); await media.stopFork();
  * media.on('dtmf', e => ...)             // RFC 4733 digits: start and end (R-17 feature codes)
  * await media.getStats(); await media.close(); await plane.close();
+ * await plane.stats();                  // MediaPlaneStats: packets in/out/forked, drops by reason, sessions (metrics)
  * ```
  *
  * Threading: the sockets and the per-packet path live in media worker threads (`workers`, default

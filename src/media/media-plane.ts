@@ -6,7 +6,8 @@ import type { EngineCommand, EngineErrorData, EngineMessage, CreateSessionReply,
 import { InThreadEngineLink, WorkerEngineLink, type EngineLink } from './engine/engine-link.js';
 import type { MediaEngineOptions } from './engine/media-engine.js';
 import { MediaSession, type SessionHost } from './media-session.js';
-import type { MediaSessionOptions } from './media-session-types.js';
+import type { MediaPlaneStats, MediaSessionOptions, MediaTotals } from './media-session-types.js';
+import { addMediaTotals, emptyMediaTotals } from './media-totals.js';
 import { PortAllocator } from './transport/port-allocator.js';
 
 export interface MediaPlaneOptions {
@@ -26,6 +27,8 @@ export interface MediaPlaneOptions {
   engine?: MediaEngineOptions;
   /** How many other ports to try when a bind fails (a port held by another process). Default 8. */
   bindRetries?: number;
+  /** How long stats() waits for a worker's totals before using its last known ones. Default 1000 ms. */
+  statsTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -33,6 +36,8 @@ interface EngineSlot {
   link: EngineLink;
   sessions: number;
   failed: boolean;
+  /** The worker's last totals reply (kept so counters survive a failed or slow worker). */
+  lastTotals: MediaTotals | undefined;
 }
 
 interface Pending {
@@ -62,6 +67,7 @@ export class MediaPlane {
   readonly #sessions = new Map<string, { session: MediaSession; slot: EngineSlot; ports: number[] }>();
   readonly #promptKeys = new WeakMap<Prompt, string>();
   readonly #bindRetries: number;
+  readonly #statsTimeoutMs: number;
   readonly #logger: Logger | undefined;
   #nextReq = 1;
   #state: PlaneState = 'running';
@@ -70,6 +76,7 @@ export class MediaPlane {
     this.address = options.address ?? '127.0.0.1';
     this.#ports = new PortAllocator(options.portMin, options.portMax);
     this.#bindRetries = options.bindRetries ?? 8;
+    this.#statsTimeoutMs = options.statsTimeoutMs ?? 1000;
     this.#logger = options.logger;
   }
 
@@ -90,7 +97,7 @@ export class MediaPlane {
   }
 
   #addSlot(link: EngineLink): void {
-    const slot: EngineSlot = { link, sessions: 0, failed: false };
+    const slot: EngineSlot = { link, sessions: 0, failed: false, lastTotals: undefined };
     link.onMessage = (msg) => this.#onMessage(msg);
     link.onFailure = (err) => this.#onEngineFailure(slot, err);
     this.#slots.push(slot);
@@ -118,6 +125,48 @@ export class MediaPlane {
   /** Ports in use (pairs) and the range's capacity. */
   get portUsage(): { inUse: number; capacity: number } {
     return { inUse: this.#ports.inUse, capacity: this.#ports.capacity };
+  }
+
+  /**
+   * Aggregate counters of the whole plane (packets in/out/forked, drops by reason, sessions): one
+   * `totals` request per worker, summed here; nothing is added to the packet path. A worker that
+   * failed, or does not answer within statsTimeoutMs, contributes its last known counters (and no
+   * current sessions), so counters never go backwards. After close() the last figures are returned.
+   */
+  async stats(): Promise<MediaPlaneStats> {
+    if (this.#state === 'running') await this.#refreshTotals();
+    const sum = emptyMediaTotals();
+    for (const slot of this.#slots) {
+      if (slot.lastTotals !== undefined) addMediaTotals(sum, slot.lastTotals, { countersOnly: slot.failed || this.#state !== 'running' });
+    }
+    return {
+      ...sum,
+      workers: this.#slots.length,
+      workersFailed: this.#slots.filter((s) => s.failed).length,
+      portsInUse: this.#ports.inUse,
+      portCapacity: this.#ports.capacity,
+    };
+  }
+
+  /** Ask every live worker for its totals (one request each, bounded by statsTimeoutMs). */
+  async #refreshTotals(): Promise<void> {
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        if (slot.failed) return;
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), this.#statsTimeoutMs);
+        });
+        try {
+          const reply = await Promise.race([this.#request<MediaTotals>(slot, { op: 'totals' }), timeout]);
+          if (reply !== undefined) slot.lastTotals = reply;
+        } catch {
+          // a worker that fails mid-request keeps its last totals
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
   }
 
   #onMessage(msg: EngineMessage): void {
@@ -244,6 +293,7 @@ export class MediaPlane {
     if (this.#state !== 'running') return;
     this.#state = 'closing';
     await Promise.all([...this.#sessions.values()].map((e) => e.session.close()));
+    await this.#refreshTotals(); // the final counters stay readable through stats()
     await Promise.all(
       this.#slots.map(async (slot) => {
         if (!slot.failed) await this.#request(slot, { op: 'shutdown' }).catch(() => undefined);

@@ -191,3 +191,49 @@ export interface MediaSessionStats {
   b: LegStats;
   fork: { state: 'idle' | 'prepared' | 'active' | 'paused' | 'stopped'; streams: ForkStreamStats[] };
 }
+
+/** Why a received or relayed RTP/RTCP packet was dropped (a fault, counted per packet). */
+export type MediaDropReason = 'malformed' | 'hijack' | 'unlatched' | 'rewrite' | 'forkCodec';
+
+/**
+ * Aggregate counters of one media engine, or of the whole plane (MediaPlane.stats()). Counters are
+ * totals since the engine started, closed sessions included; `sessions`, `forksActive` and
+ * `forksPaused` are current values.
+ */
+export interface MediaTotals {
+  /** Sessions open now. */
+  sessions: number;
+  /** Sessions opened since start. */
+  sessionsOpened: number;
+  /** Sessions whose fork is active / paused now. */
+  forksActive: number;
+  forksPaused: number;
+  /** RTP packets accepted from the legs (LegStats.received summed). */
+  rtpIn: number;
+  rtpInBytes: number;
+  /** RTP packets sent to the legs: relayed plus generated prompt/tone frames. */
+  rtpOut: number;
+  /** Of rtpOut: prompt/tone frames generated. */
+  rtpGenerated: number;
+  /** RTP packets sent to recording servers, silence frames while paused included. */
+  rtpForked: number;
+  rtpForkedBytes: number;
+  /** Packets dropped as faults, by reason (LegStats malformed/hijackDropped/unlatchedDropped/rewriteDropped, ForkStreamStats codecDropped). */
+  dropped: Record<MediaDropReason, number>;
+  /** Packets deliberately not passed on: relay replaced by a prompt (R-11); fork paused (R-18). */
+  withheld: { prompt: number; forkPaused: number };
+  rtcpIn: number;
+  rtcpOut: number;
+  /** Sends the OS refused (legs and forks). */
+  sendErrors: number;
+}
+
+/** MediaPlane.stats(): the totals of every worker plus the plane's own figures. */
+export interface MediaPlaneStats extends MediaTotals {
+  /** Media workers (engines) started, and how many of them failed. */
+  workers: number;
+  workersFailed: number;
+  /** RTP/RTCP port pairs in use and the range's capacity. */
+  portsInUse: number;
+  portCapacity: number;
+}

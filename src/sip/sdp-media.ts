@@ -121,6 +121,12 @@ export interface LegSdpOptions {
   readonly preferG711?: boolean;
   /** Offer only G.711 + telephone-event when the source offers G.711 (prompt injection guaranteed). Default false. */
   readonly onlyG711?: boolean;
+  /**
+   * Keep only these payload types (telephone-event is always kept), e.g. the one G.711 codec already
+   * answered to the other leg in early media. Payload types the source does not offer are ignored;
+   * when none remains the restriction is not applied. Default: no restriction.
+   */
+  readonly payloadTypes?: readonly number[];
   /** Override the direction attribute; default: keep the source's. */
   readonly direction?: MediaDirection;
   /** Add `a=record:...` (RFC 7866 section 6.5) for a recording-aware user agent; default: none (and any source value removed). */
@@ -181,10 +187,14 @@ export function buildLegSdp(sourceSdp: string, opts: LegSdpOptions): string | un
 }
 
 function orderedPayloads(audio: AudioDescription, opts: LegSdpOptions): number[] {
-  const g711 = audio.codecs.filter((c) => G711.has(c.name));
   let codecs = audio.codecs;
+  if (opts.payloadTypes) {
+    const kept = audio.codecs.filter((c) => opts.payloadTypes!.includes(c.payloadType));
+    if (kept.length > 0) codecs = kept;
+  }
+  const g711 = codecs.filter((c) => G711.has(c.name));
   if (opts.onlyG711 && g711.length > 0) codecs = g711;
-  else if (opts.preferG711) codecs = [...g711, ...audio.codecs.filter((c) => !G711.has(c.name))];
+  else if (opts.preferG711) codecs = [...g711, ...codecs.filter((c) => !G711.has(c.name))];
   const order = codecs.map((c) => c.payloadType);
   if (audio.telephoneEvent) order.push(audio.telephoneEvent.payloadType);
   return order;
@@ -193,4 +203,9 @@ function orderedPayloads(audio: AudioDescription, opts: LegSdpOptions): number[]
 /** True when every codec this leg can send is G.711 (prompts and tones can be injected). */
 export function injectable(audio: AudioDescription): boolean {
   return audio.codecs.length > 0 && G711.has(audio.codecs[0]!.name);
+}
+
+/** The first PCMU/PCMA codec of an audio description (what early media and prompts use), or undefined. */
+export function firstG711(audio: AudioDescription): AudioCodec | undefined {
+  return audio.codecs.find((c) => G711.has(c.name));
 }

@@ -11,6 +11,7 @@ import type {
   LocalRtpAddress,
   MediaSessionOptions,
   MediaSessionStats,
+  MediaTotals,
   PromptEndReason,
   RemoteMedia,
   ToneKind,
@@ -40,6 +41,8 @@ export type EngineCommand =
   | { op: 'resumeFork'; id: string }
   | { op: 'stopFork'; id: string }
   | { op: 'stats'; id: string }
+  /** Aggregate counters of the engine (reply MediaTotals). */
+  | { op: 'totals' }
   | { op: 'closeSession'; id: string }
   | { op: 'shutdown' };
 
@@ -82,3 +85,4 @@ export interface CreateSessionReply {
 export type PrepareForkReply = [LocalRtpAddress, LocalRtpAddress];
 export type PlayPromptReply = { legs: LegId[] };
 export type StatsReply = MediaSessionStats;
+export type TotalsReply = MediaTotals;

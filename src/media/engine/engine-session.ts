@@ -55,6 +55,7 @@ import type {
   LocalRtpAddress,
   MediaSessionOptions,
   MediaSessionStats,
+  MediaTotals,
   PayloadTypeInfo,
   PromptEndReason,
   RemoteMedia,
@@ -214,6 +215,8 @@ export class EngineSession {
   #reminderStart: TimerHandle | undefined;
   #rtcpTimer: TimerHandle | undefined;
   readonly #toneCache = new Map<string, Int16Array>();
+  /** Counters of forks already closed (stopFork, close), kept for addTotals. */
+  readonly #retiredForks: ForkCounters = { sent: 0, sentBytes: 0, codecDropped: 0, pausedDropped: 0, sendErrors: 0 };
   #closed = false;
 
   private constructor(id: string, ctx: EngineContext, a: RtpEndpoint, b: RtpEndpoint, options: MediaSessionOptions) {
@@ -714,6 +717,7 @@ export class EngineSession {
     for (const f of forks) {
       f.silencePacer?.stop();
       f.endpoint.close();
+      addForkCounters(this.#retiredForks, f);
     }
   }
 
@@ -728,6 +732,39 @@ export class EngineSession {
       b: legStats(this.b),
       fork: { state: this.#forkState, streams: forks ? forks.map(forkStats) : [] },
     };
+  }
+
+  /**
+   * Adds this session's counters to `t` (MediaEngine.totals()): both legs, the live forks and forks
+   * already stopped. Current values (forksActive/forksPaused) only while the session is open.
+   * Reads counters only; O(1), off the packet path.
+   */
+  addTotals(t: MediaTotals): void {
+    for (const leg of [this.a, this.b]) {
+      const s = leg.stats;
+      t.rtpIn += s.received;
+      t.rtpInBytes += s.receivedBytes;
+      t.rtpOut += leg.out.packetsSent;
+      t.rtpGenerated += s.generated;
+      t.dropped.malformed += s.malformed;
+      t.dropped.hijack += s.hijackDropped;
+      t.dropped.unlatched += s.unlatchedDropped;
+      t.dropped.rewrite += s.rewriteDropped;
+      t.withheld.prompt += s.replacedByPrompt;
+      t.rtcpIn += s.rtcpReceived;
+      t.rtcpOut += s.rtcpSent;
+      t.sendErrors += leg.endpoint.sendErrors;
+    }
+    const forks = this.#forks === undefined ? [this.#retiredForks] : [this.#retiredForks, ...this.#forks.map((f) => forkCounters(f))];
+    for (const c of forks) {
+      t.rtpForked += c.sent;
+      t.rtpForkedBytes += c.sentBytes;
+      t.dropped.forkCodec += c.codecDropped;
+      t.withheld.forkPaused += c.pausedDropped;
+      t.sendErrors += c.sendErrors;
+    }
+    if (!this.#closed && this.#forkState === 'active') t.forksActive++;
+    if (!this.#closed && this.#forkState === 'paused') t.forksPaused++;
   }
 
   #assertOpen(): void {
@@ -772,6 +809,28 @@ function legStats(leg: Leg): LegStats {
     sendErrors: leg.endpoint.sendErrors,
     injectCodec: leg.injectCodec,
   };
+}
+
+interface ForkCounters {
+  sent: number;
+  sentBytes: number;
+  codecDropped: number;
+  pausedDropped: number;
+  sendErrors: number;
+}
+
+function forkCounters(f: ForkStream): ForkCounters {
+  const s = f.stats;
+  return { sent: s.sent, sentBytes: s.sentBytes, codecDropped: s.codecDropped, pausedDropped: s.pausedDropped, sendErrors: f.endpoint.sendErrors };
+}
+
+function addForkCounters(into: ForkCounters, f: ForkStream): void {
+  const c = forkCounters(f);
+  into.sent += c.sent;
+  into.sentBytes += c.sentBytes;
+  into.codecDropped += c.codecDropped;
+  into.pausedDropped += c.pausedDropped;
+  into.sendErrors += c.sendErrors;
 }
 
 function forkStats(f: ForkStream): ForkStreamStats {

@@ -8,6 +8,8 @@
 import { systemClock, systemTimers, type Clock, type Timers } from '../../common/clock.js';
 import { AppError, isAppError } from '../../common/errors.js';
 import type { G711Codec } from '../audio/g711.js';
+import type { MediaTotals } from '../media-session-types.js';
+import { addMediaTotals, emptyMediaTotals } from '../media-totals.js';
 import { cutFrames } from '../audio/prompt-library.js';
 import { ScratchRing } from '../processors/scratch-ring.js';
 import { udpEndpointFactory, type RtpEndpointFactory } from '../transport/udp-endpoint.js';
@@ -30,6 +32,9 @@ export class MediaEngine {
   readonly #sessions = new Map<string, EngineSession>();
   readonly #prompts = new Map<string, RegisteredPrompt>();
   readonly #ctx: EngineContext;
+  /** Counters of sessions already closed (totals()). */
+  readonly #retired: MediaTotals = emptyMediaTotals();
+  #opened = 0;
   #closed = false;
 
   constructor(post: (msg: EngineMessage) => void, options: MediaEngineOptions = {}) {
@@ -46,6 +51,23 @@ export class MediaEngine {
 
   get sessionCount(): number {
     return this.#sessions.size;
+  }
+
+  /**
+   * Aggregate counters of this engine (MediaTotals): closed sessions' counters plus every open
+   * session's. One pass over the open sessions; nothing on the packet path.
+   */
+  totals(): MediaTotals {
+    const t = addMediaTotals(emptyMediaTotals(), this.#retired);
+    for (const s of this.#sessions.values()) s.addTotals(t);
+    t.sessions = this.#sessions.size;
+    t.sessionsOpened = this.#opened;
+    return t;
+  }
+
+  #retire(s: EngineSession): void {
+    s.close();
+    s.addTotals(this.#retired);
   }
 
   #promptFrames(key: string, codec: G711Codec): readonly Buffer[] | undefined {
@@ -87,6 +109,7 @@ export class MediaEngine {
           throw new AppError('CLOSED', 'media engine');
         }
         this.#sessions.set(msg.id, s);
+        this.#opened++;
         return s.local;
       }
       case 'setRemote':
@@ -123,10 +146,12 @@ export class MediaEngine {
         return undefined;
       case 'stats':
         return this.#session(msg.id).stats();
+      case 'totals':
+        return this.totals();
       case 'closeSession': {
         const s = this.#sessions.get(msg.id);
         this.#sessions.delete(msg.id);
-        s?.close();
+        if (s !== undefined) this.#retire(s);
         return undefined;
       }
       case 'shutdown':
@@ -139,7 +164,7 @@ export class MediaEngine {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of this.#sessions.values()) s.close();
+    for (const s of this.#sessions.values()) this.#retire(s);
     this.#sessions.clear();
   }
 }

@@ -24,6 +24,29 @@ describe('configuration', () => {
     expect(config.sip.contacts).toEqual(['sip:10.0.0.1;transport=udp', 'sip:10.0.0.1;transport=tcp']);
   });
 
+  it('reads the recording event log settings (file, webhook URL and token, queue size) from the environment', () => {
+    expect(loadConfig({}).events).toEqual({ file: undefined, webhookUrl: undefined, webhookToken: undefined, queueSize: 1000 });
+    const config = loadConfig({
+      RECORDING_EVENTS_FILE: 'logs/recording-events.jsonl',
+      RECORDING_EVENTS_WEBHOOK_URL: 'https://hooks.example.com/recordings',
+      RECORDING_EVENTS_WEBHOOK_TOKEN: 'hook-token',
+      RECORDING_EVENTS_QUEUE_SIZE: '50',
+    });
+    expect(config.events).toEqual({ file: 'logs/recording-events.jsonl', webhookUrl: 'https://hooks.example.com/recordings', webhookToken: 'hook-token', queueSize: 50 });
+  });
+
+  it('refuses a recording event webhook that is not http(s) and a queue size below 1', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ RECORDING_EVENTS_WEBHOOK_URL: 'file:///tmp/x', RECORDING_EVENTS_QUEUE_SIZE: '0' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isAppError(caught, 'CONFIG_INVALID')).toBe(true);
+    expect((caught as Error).message).toContain("events.webhookUrl 'file:///tmp/x' is not an http(s) URL");
+    expect((caught as Error).message).toContain('events.queueSize must be a positive integer');
+  });
+
   it('refuses invalid settings with one CONFIG_INVALID error naming every problem', () => {
     let caught: unknown;
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildLegSdp, injectable, readAudio } from '../../../src/sip/sdp-media.js';
+import { buildLegSdp, firstG711, injectable, readAudio } from '../../../src/sip/sdp-media.js';
 
 const crlf = (lines: string[]): string => lines.join('\r\n') + '\r\n';
 
@@ -86,5 +86,15 @@ describe('SDP media helpers', () => {
     const out = buildLegSdp(withRecord, { address: '127.0.0.1', port: 40000, sessionId: 1, sessionVersion: 2, direction: 'inactive' });
     expect(out).not.toContain('record:');
     expect(readAudio(out!)?.direction).toBe('inactive');
+  });
+  it('keeps only the payload types asked for (the codec already answered in early media), plus telephone-event', () => {
+    const sdp = buildLegSdp(PSTN_OFFER, { address: '127.0.0.1', port: 40000, sessionId: 7, sessionVersion: 1, payloadTypes: [8] })!;
+    const audio = readAudio(sdp)!;
+    expect(audio.codecs.map((c) => c.name)).toEqual(['PCMA']);
+    expect(audio.telephoneEvent?.payloadType).toBe(101);
+    // a restriction that matches nothing is not applied (never an SDP without codecs)
+    expect(readAudio(buildLegSdp(PSTN_OFFER, { address: '127.0.0.1', port: 40000, sessionId: 7, sessionVersion: 1, payloadTypes: [96] })!)!.codecs).toHaveLength(3);
+    expect(firstG711(readAudio(PSTN_OFFER)!)?.name).toBe('PCMA');
+    expect(firstG711(readAudio(PSTN_OFFER.replace('18 8 0 101', '18 101'))!)).toBeUndefined();
   });
 });

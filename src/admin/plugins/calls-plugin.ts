@@ -1,0 +1,69 @@
+import { AppError } from '../../common/errors.js';
+import type { CallSummary } from '../../call/call-session.js';
+import type { ControlResult } from '../../call/recording-controller.js';
+import { RECORDING_ACTIONS, type RecordingAction } from '../../call/recording-controls.js';
+import type { AdminPlugin } from '../admin-options.js';
+import { defineRoute } from '../admin-route.js';
+
+/**
+ * Live calls (the call layer's CallManager) and per-call recording control (R-17 "through the
+ * admin API, per call"):
+ *
+ *   GET    /v1/calls                      live calls with their recording state
+ *   GET    /v1/calls/{id}                 one call (id = the call's id, or its SIP Call-ID)
+ *   POST   /v1/calls/{id}/recording       { "action": "start" | "stop" | "pause" | "resume" }
+ *                                         200 { ok: true, state }; 409 CALL_CONTROL_REFUSED when the
+ *                                         party's mode or the recording state does not allow it
+ *   DELETE /v1/calls/{id}                 hang the call up (both legs), 204
+ *
+ * Unknown ids answer 404 CALL_NOT_FOUND.
+ */
+export interface LiveCalls {
+  list(): CallSummary[];
+  get(id: string): { summary(): CallSummary; control(action: RecordingAction): Promise<ControlResult>; hangup(reason: string): Promise<void> } | undefined;
+}
+
+const recordingActionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['action'],
+  properties: { action: { type: 'string', enum: [...RECORDING_ACTIONS] } },
+} as const;
+
+export function callsPlugin(calls: LiveCalls): AdminPlugin {
+  const find = (id: string) => {
+    const call = calls.get(id);
+    if (!call) throw new AppError('CALL_NOT_FOUND', id);
+    return call;
+  };
+  return {
+    name: 'calls',
+    register(app) {
+      const tags = ['calls'];
+      defineRoute(app, { method: 'GET', url: '/calls', tags, summary: 'Live calls with their recording state', handler: async () => ({ calls: calls.list() }) });
+      defineRoute(app, { method: 'GET', url: '/calls/:callId', tags, summary: 'One live call', handler: async ({ params }) => find(params.callId!).summary() });
+      defineRoute<{ action: RecordingAction }>(app, {
+        method: 'POST',
+        url: '/calls/:callId/recording',
+        tags,
+        summary: 'Start, stop, pause or resume the recording of a live call (R-17)',
+        body: recordingActionSchema,
+        handler: async ({ params, body }) => {
+          const result = await find(params.callId!).control(body.action);
+          if (!result.ok) throw new AppError('CALL_CONTROL_REFUSED', `${body.action}: ${result.reason} (recording ${result.state})`);
+          return result;
+        },
+      });
+      defineRoute(app, {
+        method: 'DELETE',
+        url: '/calls/:callId',
+        tags,
+        summary: 'Hang up a live call',
+        handler: async ({ params }) => {
+          await find(params.callId!).hangup('admin-hangup');
+          return undefined;
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { systemClock, systemTimers, type Clock, type Timers } from '../common/clock.js';
+import { AppError } from '../common/errors.js';
+import { callLogger, type Logger } from '../observability/logger.js';
+import { noopCallMetrics, type CallMetrics, type CallStats } from '../observability/metrics-types.js';
+import { noopRecordingEvents, type RecordingEventSink } from '../observability/recording-event-types.js';
+import { decideCall } from '../policy/call-decision.js';
+import { createPolicyDirectory } from '../policy/policy-directory.js';
+import { admitInvite } from '../sip/admission.js';
+import type { InboundInvite, SignalingPort } from '../sip/b2bua-types.js';
+import { routeLegB } from '../sip/b2bua-routing.js';
+import { resolveCallOptions, type CallLayerOptions, type ResolvedCallOptions } from './call-options.js';
+import type { MediaFactory, PolicySource, PromptSource, RecordingPortFactory } from './call-ports.js';
+import { CallSession, type CallSummary } from './call-session.js';
+import type { ControlResult } from './recording-controller.js';
+import type { RecordingAction } from './recording-controls.js';
+
+/**
+ * The call layer's entry: every new INVITE is admitted (src/sip/admission.ts), decided
+ * (src/policy/call-decision.ts), routed (src/sip/b2bua-routing.ts) and run as a CallSession. Keeps
+ * the live calls for the admin API (GET /v1/calls, POST /v1/calls/{id}/recording).
+ *
+ *   INVITE -> admission (403 unknown source / caller, 404 unknown number)
+ *          -> decision  -> route (503 when there is none) -> CallSession.run()
+ */
+export interface CallManagerDeps {
+  readonly signaling: SignalingPort;
+  readonly policy: PolicySource;
+  readonly media: MediaFactory;
+  readonly prompts: PromptSource;
+  readonly recording: RecordingPortFactory;
+  readonly options?: CallLayerOptions;
+  /** Default the system clock and timers. */
+  readonly clock?: Clock;
+  readonly timers?: Timers;
+  readonly logger: Logger;
+  /** Counters (src/observability/metrics.ts `metrics.calls`); default none. */
+  readonly metrics?: CallMetrics;
+  /** The recording event log (src/observability/recording-events.ts); default none. */
+  readonly events?: RecordingEventSink;
+}
+
+export class CallManager {
+  readonly #d: CallManagerDeps;
+  readonly #options: ResolvedCallOptions;
+  readonly #calls = new Map<string, CallSession>();
+  readonly #log: Logger;
+  readonly #metrics: CallMetrics;
+  #closed = false;
+
+  constructor(deps: CallManagerDeps) {
+    this.#d = deps;
+    this.#metrics = deps.metrics ?? noopCallMetrics;
+    this.#options = resolveCallOptions(deps.options);
+    this.#log = deps.logger.child({ component: 'calls' });
+  }
+
+  /** Start taking INVITEs. */
+  attach(): this {
+    this.#d.signaling.onInvite((invite) => void this.#onInvite(invite));
+    return this;
+  }
+
+  async #onInvite(invite: InboundInvite): Promise<void> {
+    const log = callLogger(this.#log, invite.callId);
+    if (this.#closed) {
+      this.#metrics.callRejected('shutting-down');
+      return invite.reject(503);
+    }
+    const replaces = invite.header('Replaces');
+    if (replaces) return this.#onReplaces(invite, replaces, log);
+    try {
+      const snapshots = await this.#d.policy.snapshots();
+      const admission = admitInvite(
+        {
+          sourceAddress: invite.sourceAddress,
+          sourcePort: invite.sourcePort,
+          from: invite.from,
+          to: invite.to,
+          requestUri: invite.requestUri,
+          ...optional('pAssertedIdentity', invite.header('P-Asserted-Identity')),
+          ...optional('diversion', invite.header('Diversion')),
+          ...optional('historyInfo', invite.header('History-Info')),
+        },
+        snapshots,
+        createPolicyDirectory(snapshots),
+        this.#options.admission,
+      );
+      if (!admission.admitted) {
+        log.info({ status: admission.status, reason: admission.reason, source: `${invite.sourceAddress}:${invite.sourcePort}` }, 'INVITE refused');
+        this.#metrics.callRejected(admission.status === 404 ? 'not-found' : 'forbidden');
+        return invite.reject(admission.status);
+      }
+      const decision = decideCall(admission.snapshot, admission.classified.input);
+      const uri = routeLegB(admission, this.#options.routing);
+      if (!uri) {
+        log.warn({ input: admission.classified.input }, 'no route for leg B');
+        this.#metrics.callRejected('no-route');
+        return invite.reject(503);
+      }
+      log.info({ direction: decision.direction, record: decision.record, compliance: decision.compliance.play, legB: uri }, 'call admitted');
+      const session = new CallSession({
+        invite,
+        admission,
+        decision,
+        legBUri: uri,
+        signaling: this.#d.signaling,
+        mediaFactory: this.#d.media,
+        prompts: this.#d.prompts,
+        recording: this.#d.recording,
+        options: this.#options,
+        clock: this.#d.clock ?? systemClock,
+        timers: this.#d.timers ?? systemTimers,
+        log,
+        metrics: this.#metrics,
+        events: this.#d.events ?? noopRecordingEvents,
+      });
+      this.#metrics.callStarted(decision.direction);
+      this.#calls.set(session.id, session);
+      session.once('ended', () => this.#calls.delete(session.id));
+      await session.run();
+    } catch (err) {
+      log.error({ err }, 'INVITE handling failed');
+      invite.reject((err as AppError).sipStatus ?? 500);
+    }
+  }
+
+  /**
+   * RFC 3891: an INVITE whose Replaces names a leg of a live call takes that leg's place (R-13);
+   * 481 when no live call has that leg. The new party is trusted because it knows the dialog.
+   */
+  async #onReplaces(invite: InboundInvite, replaces: string, log: Logger): Promise<void> {
+    const callId = replaces.split(';')[0]!.trim();
+    const call = [...this.#calls.values()].find((c) => c.hasLeg(callId));
+    if (!call) {
+      log.info({ replaces: callId }, 'INVITE with Replaces for no live call: 481');
+      return invite.reject(481);
+    }
+    await call.replaceLeg(invite, callId);
+  }
+
+  /** Live calls (admin GET /v1/calls). */
+  list(): CallSummary[] {
+    return [...this.#calls.values()].map((c) => c.summary());
+  }
+
+  get(id: string): CallSession | undefined {
+    return this.#calls.get(id) ?? [...this.#calls.values()].find((c) => c.callId === id);
+  }
+
+  /** R-17 admin control of one call; POLICY_NOT_FOUND when there is no such live call. */
+  async control(id: string, action: RecordingAction): Promise<ControlResult> {
+    const call = this.get(id);
+    if (!call) throw new AppError('CALL_NOT_FOUND', id);
+    return call.control(action);
+  }
+
+  /** Figures for the metrics registry (Metrics.setCallStatsSource); cheap and synchronous. */
+  stats(): CallStats {
+    let recordingsActive = 0;
+    let recordingsPaused = 0;
+    let recordingsFailed = 0;
+    for (const c of this.#calls.values()) {
+      const s = c.recordingState;
+      if (s === 'recording') recordingsActive++;
+      else if (s === 'paused') recordingsPaused++;
+      else if (s === 'failed') recordingsFailed++;
+    }
+    return { activeCalls: this.#calls.size, recordingsActive, recordingsPaused, recordingsFailed };
+  }
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  /** Hang up every call; new INVITEs get 503. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#calls.values()].map((c) => c.close('shutdown')));
+  }
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}

@@ -1,0 +1,35 @@
+import type { AdmissionOptions } from '../sip/admission.js';
+import type { RoutingOptions } from '../sip/b2bua-routing.js';
+import { DEFAULT_FEATURE_CODES, DEFAULT_INTER_DIGIT_TIMEOUT_MS, type RecordingAction } from './recording-controls.js';
+
+/** Options of the call layer; every field states its default. */
+export interface CallLayerOptions {
+  /** Who may place calls (src/sip/admission.ts). Default: trunks only, no trusted sources, closed. */
+  readonly admission?: AdmissionOptions;
+  /** Where leg B goes (src/sip/b2bua-routing.ts). Default: SIP identities / trunk source addresses. */
+  readonly routing?: RoutingOptions;
+  /** R-17 DTMF feature codes. Default { '*1': 'start', '*2': 'stop', '*3': 'pause', '*4': 'resume' }. */
+  readonly featureCodes?: Readonly<Record<string, RecordingAction>>;
+  /** Most time between the digits of one feature code, ms. Default 3000. */
+  readonly interDigitTimeoutMs?: number;
+  /** How long leg B may ring before the call is given up (408 to the caller), ms. Default 120,000. */
+  readonly ringTimeoutMs?: number;
+}
+
+export interface ResolvedCallOptions {
+  readonly admission: AdmissionOptions;
+  readonly routing: RoutingOptions;
+  readonly featureCodes: Readonly<Record<string, RecordingAction>>;
+  readonly interDigitTimeoutMs: number;
+  readonly ringTimeoutMs: number;
+}
+
+export function resolveCallOptions(o: CallLayerOptions = {}): ResolvedCallOptions {
+  return {
+    admission: o.admission ?? {},
+    routing: o.routing ?? {},
+    featureCodes: o.featureCodes ?? DEFAULT_FEATURE_CODES,
+    interDigitTimeoutMs: o.interDigitTimeoutMs ?? DEFAULT_INTER_DIGIT_TIMEOUT_MS,
+    ringTimeoutMs: o.ringTimeoutMs ?? 120_000,
+  };
+}

@@ -1,0 +1,461 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock, TimerHandle, Timers } from '../common/clock.js';
+import { TypedEmitter } from '../common/typed-emitter.js';
+import type { DtmfNotice, LegId } from '../media/media-session-types.js';
+import type { Logger } from '../observability/logger.js';
+import type { CallMetrics } from '../observability/metrics-types.js';
+import type { RecordingEventSink } from '../observability/recording-event-types.js';
+import type { CallDecision, PartyRecordingDecision } from '../policy/call-decision-types.js';
+import { firstUri, type Admission } from '../sip/admission.js';
+import type { InboundInvite, InDialogRequest, Leg, PendingDial, SignalingPort } from '../sip/b2bua-types.js';
+import { readAudio, type RecordIndication } from '../sip/sdp-media.js';
+import { CALL_TRANSITIONS, type CallState } from './call-state.js';
+import type { ResolvedCallOptions } from './call-options.js';
+import type { CallMedia, MediaFactory, PromptSource, RecordingPortFactory } from './call-ports.js';
+import { LegSdp } from './leg-sdp.js';
+import { payloadTypesOf, remoteMediaOf } from './leg-media.js';
+import { RecordingController, type ControlResult } from './recording-controller.js';
+import { FeatureCodeMatcher, parseInfoControl, type RecordingAction } from './recording-controls.js';
+import { StateMachine } from './state-machine.js';
+import { announce } from './tasks/announce.js';
+import { preAnswerCompliance } from './tasks/pre-answer-compliance.js';
+import { updateRecordIndication } from './tasks/record-indication.js';
+import { relayReoffer } from './tasks/relay-reoffer.js';
+import { referTarget, replaceByInvite, transferByRefer, type ReplaceContext } from './tasks/transfer.js';
+import { participantsOf } from './tasks/participants.js';
+
+/**
+ * One call through the B2BUA (state machine in call-state.ts): leg A (caller, UAS), leg B (callee,
+ * UAC), the anchored media session, and the recording controller. The flow is a list of small
+ * tasks (tasks/): announce, dial, connect, relay re-offers, controls, hang up. A call tears down
+ * with one close().
+ *
+ * R-11 ordering: with the inbound compliance announcement, the caller gets 183 with our SDP and
+ * hears the prompt; leg B is INVITEd (alerted) only after the prompt has played out, so the callee
+ * can never answer into it. A CANCEL during the prompt ends everything (media closed, no leg B).
+ */
+export interface CallSessionDeps {
+  readonly invite: InboundInvite;
+  readonly admission: Extract<Admission, { admitted: true }>;
+  readonly decision: CallDecision;
+  readonly legBUri: string;
+  readonly signaling: SignalingPort;
+  readonly mediaFactory: MediaFactory;
+  readonly prompts: PromptSource;
+  readonly recording: RecordingPortFactory;
+  readonly options: ResolvedCallOptions;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly log: Logger;
+  readonly metrics: CallMetrics;
+  readonly events: RecordingEventSink;
+}
+
+export interface CallSummary {
+  readonly id: string;
+  readonly callId: string;
+  readonly state: CallState;
+  readonly direction: CallDecision['direction'];
+  readonly orgId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly startedAt: string;
+  readonly answeredAt: string | null;
+  readonly recording: { readonly state: string; readonly party: { kind: string; id: string } | null; readonly mode: string | null };
+  readonly complianceAnnouncementPlayed: boolean;
+  readonly announcements: readonly { kind: string; result: string; target: string }[];
+}
+
+export type CallSessionEvents = { state: [from: CallState, to: CallState]; ended: [reason: string] };
+
+export class CallSession extends TypedEmitter<CallSessionEvents> {
+  readonly id = randomUUID();
+  readonly #d: CallSessionDeps;
+  readonly #sm: StateMachine<CallState>;
+  readonly #log: Logger;
+  readonly #startedAt: number;
+  #answeredAt: number | undefined;
+  #media: CallMedia | undefined;
+  #legs: { a?: Leg; b?: Leg } = {};
+  #sdp: { a?: LegSdp; b?: LegSdp } = {};
+  #dial: PendingDial | undefined;
+  #recording: RecordingController | undefined;
+  readonly #party: PartyRecordingDecision | undefined;
+  readonly #userLeg: LegId;
+  readonly #pstnLeg: LegId | undefined;
+  #compliancePlayed = false;
+  #timers = new Set<TimerHandle>();
+  #matcher: FeatureCodeMatcher;
+  #reofferBusy = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(deps: CallSessionDeps) {
+    super();
+    this.#d = deps;
+    this.#log = deps.log;
+    this.#startedAt = deps.clock.now();
+    this.#sm = new StateMachine('call', 'admitted', CALL_TRANSITIONS, deps.log, (from, to) => this.emit('state', from, to));
+    this.onListenerError = (err) => deps.log.error({ err }, 'call listener failed');
+    this.#party = deps.decision.parties.find((p) => p.record);
+    this.#userLeg = this.#party?.party.side === 'caller' ? 'a' : 'b';
+    const dir = deps.decision.direction;
+    this.#pstnLeg = dir === 'inbound-pstn' ? 'a' : dir === 'outbound-pstn' ? 'b' : undefined;
+    this.#matcher = new FeatureCodeMatcher(deps.options.featureCodes, deps.options.interDigitTimeoutMs);
+  }
+
+  get state(): CallState {
+    return this.#sm.state;
+  }
+
+  /** The recording's state, for the call layer's figures. */
+  get recordingState(): string {
+    return this.#recording?.state ?? 'idle';
+  }
+
+  get callId(): string {
+    return this.#d.invite.callId;
+  }
+
+  /** Runs the call to its end; never rejects. */
+  async run(): Promise<void> {
+    const { invite, decision } = this.#d;
+    invite.onCancel(() => void this.hangup('cancel'));
+    try {
+      const audioA = readAudio(invite.sdp);
+      if (!audioA) return this.#refuse(488, 'no usable audio in the offer');
+      const media = await this.#d.mediaFactory.createSession({ label: invite.callId });
+      this.#media = media;
+      media.on('dtmf', (e) => this.#onDtmf(e));
+      media.on('closed', () => void this.hangup('media-closed'));
+      if (this.#ended()) return void (await this.close('cancel'));
+      this.#sdp = { a: new LegSdp(media.local.a, sessionIdOf(this.#startedAt, 1)), b: new LegSdp(media.local.b, sessionIdOf(this.#startedAt, 2)) };
+      this.#sdp.a!.recordAware = invite.recordAware;
+      this.#sdp.a!.indication = this.#party?.start === 'onAnswer' ? 'on' : 'off';
+      let keep: number[] | undefined;
+      const c = decision.compliance;
+      if (c.play && c.phase === 'pre-answer') {
+        const r = await preAnswerCompliance({ invite, audioA, sdpA: this.#sdp.a!, media, prompts: this.#d.prompts, clock: this.#d.clock, log: this.#log, language: c.language }, () =>
+          this.#sm.transition('announcing'),
+        );
+        this.#compliancePlayed = r.note.result === 'played';
+        this.#note(r.note);
+        keep = r.keep;
+      }
+      if (this.#ended()) return;
+      await this.#dialB(keep);
+    } catch (err) {
+      this.#log.error({ err }, 'call failed');
+      this.#refuse((err as { sipStatus?: number }).sipStatus ?? 500, 'internal error'); // e.g. 503 MEDIA_PORTS_EXHAUSTED
+    }
+  }
+
+  /** INVITE leg B with our offer; connect both legs on its 200. */
+  async #dialB(keep: number[] | undefined): Promise<void> {
+    const { invite, decision } = this.#d;
+    if (this.#sm.can('dialling')) this.#sm.transition('dialling');
+    const offer = this.#sdp.b!.build(invite.sdp, {
+      ...(keep ? { payloadTypes: keep } : {}),
+      onlyG711: decision.record,
+      preferG711: decision.compliance.play,
+    });
+    if (!offer) return this.#refuse(488, 'no usable audio in the offer');
+    let earlyAnswered = this.#sdp.a!.last !== undefined;
+    const dial = this.#d.signaling.dial(this.#d.legBUri, {
+      sdp: offer,
+      from: invite.from.replace(/;tag=[^;>\s]*/i, ''),
+      onProvisional: (status, sdp) => {
+        if (!this.#sm.is('dialling') || status <= 100) return;
+        const early = sdp ? readAudio(sdp) : undefined;
+        if (early && !earlyAnswered) {
+          // early media from the callee (ringback, carrier announcements): this is A's answer now
+          const answer = this.#sdp.a!.build(sdp);
+          if (answer) {
+            earlyAnswered = true;
+            void this.#media?.setRemote('b', remoteMediaOf(early)).catch(() => undefined);
+            void this.#media?.setRemote('a', remoteMediaOf(readAudio(invite.sdp)!, payloadTypesOf(early))).catch(() => undefined);
+            invite.progress(183, answer);
+            return;
+          }
+        }
+        if (status === 180 || !earlyAnswered) invite.progress(180);
+      },
+    });
+    this.#dial = dial;
+    const ring = this.#d.timers.setTimeout(() => dial.cancel(), this.#d.options.ringTimeoutMs);
+    const outcome = await dial.result;
+    this.#d.timers.clearTimeout(ring);
+    this.#dial = undefined;
+    if (!outcome.ok) {
+      if (!this.#ended()) this.#refuse(outcome.cancelled ? 408 : outcome.status >= 400 ? outcome.status : 500, outcome.reason);
+      return;
+    }
+    const legB = outcome.leg;
+    if (this.#ended()) return void (await legB.hangup('caller cancelled'));
+    this.#legs.b = legB;
+    this.#sdp.b!.recordAware = legB.recordAware;
+    await this.#connect(legB);
+  }
+
+  async #connect(legB: Leg): Promise<void> {
+    const media = this.#media!;
+    const audioB = readAudio(legB.remoteSdp);
+    if (!audioB) {
+      await legB.hangup('no usable audio');
+      return this.#refuse(488, 'callee answered without usable audio');
+    }
+    await media.setRemote('b', remoteMediaOf(audioB));
+    const answerA = this.#sdp.a!.last ?? this.#sdp.a!.build(legB.remoteSdp);
+    if (!answerA) {
+      await legB.hangup('no usable audio');
+      return this.#refuse(488, 'no common audio');
+    }
+    await media.setRemote('a', remoteMediaOf(readAudio(this.#d.invite.sdp)!, payloadTypesOf(readAudio(answerA)!)));
+    let legA: Leg;
+    try {
+      legA = await this.#d.invite.answer(answerA);
+    } catch (err) {
+      this.#log.info({ err: (err as Error).message }, 'caller went away before the answer');
+      await legB.hangup('caller gone');
+      return void (await this.close('cancel'));
+    }
+    this.#legs.a = legA;
+    this.#answeredAt = this.#d.clock.now();
+    this.#sm.transition('connected');
+    this.#wire(legA, 'a');
+    this.#wire(legB, 'b');
+    this.#log.info({ direction: this.#d.decision.direction }, 'call connected');
+    await this.#afterAnswer();
+  }
+
+  /** R-14 recording on answer, R-12 outbound compliance after the delay, R-31 indication to leg B. */
+  async #afterAnswer(): Promise<void> {
+    const { decision } = this.#d;
+    if (this.#party) {
+      this.#recording = this.#createRecording(this.#party);
+      for (const n of this.#pendingNotes) this.#recording.note(n);
+      this.#pendingNotes = [];
+      if (this.#party.start === 'onAnswer') await this.#recording.start();
+      else this.#indicate(this.#recording.indication);
+    }
+    const c = decision.compliance;
+    if (c.play && c.phase === 'post-answer' && this.#pstnLeg) {
+      const pstn = this.#pstnLeg;
+      const play = async (): Promise<void> => {
+        if (!this.#sm.is('connected') || this.#compliancePlayed) return;
+        this.#compliancePlayed = true; // R-13: once per call, even when the prompt is cut short
+        const note = await announce(this.#media!, this.#d.prompts, this.#d.clock, this.#log, {
+          kind: 'compliance',
+          prompt: 'compliance',
+          language: c.language,
+          target: pstn,
+          audience: 'pstn',
+          phase: 'post-answer',
+        });
+        this.#note(note);
+      };
+      if (c.delaySeconds > 0) this.#after(c.delaySeconds * 1000, () => void play());
+      else await play();
+    }
+  }
+
+  #createRecording(party: PartyRecordingDecision): RecordingController {
+    const { admission, decision, invite } = this.#d;
+    const people = participantsOf(decision, party, invite, admission);
+    return new RecordingController({
+      media: this.#media!,
+      prompts: this.#d.prompts,
+      factory: this.#d.recording,
+      party,
+      userLeg: this.#userLeg,
+      request: {
+        callId: invite.callId,
+        direction: decision.direction,
+        orgId: admission.classified.orgId,
+        locationId: party.party.locationId,
+        mode: party.mode,
+        userSide: party.party.side,
+        provider: party.provider!,
+        other: people.other,
+        user: people.user,
+      },
+      clock: this.#d.clock,
+      timers: this.#d.timers,
+      log: this.#log,
+      onIndication: (v) => this.#indicate(v),
+      onEndCall: () => void this.hangup('recording-required'),
+      metrics: this.#d.metrics,
+      events: this.#d.events,
+    });
+  }
+
+  #pendingNotes: Parameters<RecordingController['note']>[0][] = [];
+  readonly #notes: Parameters<RecordingController['note']>[0][] = [];
+
+  #note(n: Parameters<RecordingController['note']>[0]): void {
+    this.#notes.push(n);
+    if (n.result === 'played') this.#d.metrics.announcementPlayed(n.kind);
+    if (this.#recording) this.#recording.note(n);
+    else this.#pendingNotes.push(n);
+  }
+
+  /** R-31: a=record towards record-aware legs, by re-INVITE when the value changes. */
+  #indicate(value: RecordIndication): void {
+    if (this.#sm.is('connected')) updateRecordIndication(value, this.#legs, this.#sdp, this.#media!, this.#log);
+  }
+
+  /** Events of the leg currently on `side` (a transfer swaps the leg, not the side). */
+  #wire(leg: Leg, side: LegId): void {
+    leg.on('bye', () => {
+      if (this.#legs[side] === leg) void this.hangup(side === 'a' ? 'bye-caller' : 'bye-callee');
+    });
+    leg.on('reoffer', (req) => void this.#exclusive(req, () => relayReoffer({ req, from: side, toLeg: this.#legs[other(side)]!, sdp: this.#sdp, media: this.#media!, log: this.#log })));
+    leg.on('info', (req) => void this.#onInfo(side, req));
+    leg.on('refer', (req) => void this.#exclusive(req, () => this.#onRefer(side, req)));
+  }
+
+  /** One offer/answer exchange at a time (RFC 3261 section 14.2: 491 to an overlapping one). */
+  async #exclusive(req: InDialogRequest, task: () => Promise<unknown>): Promise<void> {
+    if (this.#reofferBusy || !this.#sm.is('connected')) return req.respond(491, {});
+    this.#reofferBusy = true;
+    try {
+      await task();
+    } finally {
+      this.#reofferBusy = false;
+    }
+  }
+
+  #replaceContext(side: LegId): ReplaceContext {
+    return { side, legs: this.#legs, sdp: this.#sdp, media: this.#media!, log: this.#log };
+  }
+
+  /** R-13 transfer by REFER: the B2BUA dials the target itself; recording continues, no announcement again. */
+  async #onRefer(side: LegId, req: InDialogRequest): Promise<void> {
+    const { invite } = this.#d;
+    const from = (side === 'b' ? invite.from : invite.to).replace(/;tag=[^;>\s]*/i, '');
+    const leg = await transferByRefer(this.#replaceContext(side), req, this.#d.signaling, from);
+    if (leg) this.#joined(side, leg, referTarget(req.header('Refer-To'))?.uri ?? 'sip:unknown@invalid');
+  }
+
+  /** R-13 INVITE with Replaces naming one of this call's legs (RFC 3891). */
+  async replaceLeg(invite: InboundInvite, replacedCallId: string): Promise<void> {
+    const side = (['a', 'b'] as const).find((s) => this.#legs[s]?.callId === replacedCallId);
+    if (!side || this.#reofferBusy || !this.#sm.is('connected')) return invite.reject(side ? 491 : 481);
+    this.#reofferBusy = true;
+    try {
+      const leg = await replaceByInvite(this.#replaceContext(side), invite);
+      if (leg) this.#joined(side, leg, firstUri(invite.from) ?? invite.from);
+    } finally {
+      this.#reofferBusy = false;
+    }
+  }
+
+  #joined(side: LegId, leg: Leg, aor: string): void {
+    this.#wire(leg, side);
+    this.#recording?.participantChanged(side === this.#userLeg ? 'user' : 'other', { aor });
+    this.#log.info({ side, aor, compliancePlayed: this.#compliancePlayed }, 'party joined by transfer (R-13: no announcement again)');
+  }
+
+  /** True when one of the call's legs has this SIP Call-ID. */
+  hasLeg(callId: string): boolean {
+    return this.#legs.a?.callId === callId || this.#legs.b?.callId === callId;
+  }
+
+  async #onInfo(side: LegId, req: InDialogRequest): Promise<void> {
+    const ctl = parseInfoControl(req.contentType, req.body);
+    if (ctl.kind === 'unknown') return req.respond(415, {});
+    req.respond(200, {});
+    if (side !== this.#userLeg) return;
+    const action = ctl.kind === 'action' ? ctl.action : this.#matcher.push(ctl.digit, this.#d.clock.monotonic());
+    if (action) await this.control(action);
+  }
+
+  #onDtmf(e: DtmfNotice): void {
+    if (!e.end || e.leg !== this.#userLeg || !this.#sm.is('connected')) return;
+    const action = this.#matcher.push(e.digit, this.#d.clock.monotonic());
+    if (action) void this.control(action);
+  }
+
+  /** R-17 control (DTMF, SIP INFO, admin API). */
+  async control(action: RecordingAction): Promise<ControlResult> {
+    if (!this.#recording || !this.#sm.is('connected')) return { ok: false, state: this.#recording?.state ?? 'idle', reason: 'no recorded party on this call' };
+    const r = await this.#recording.control(action);
+    this.#log.info({ action, ...r }, 'recording control');
+    return r;
+  }
+
+  summary(): CallSummary {
+    const { invite, decision, admission } = this.#d;
+    return {
+      id: this.id,
+      callId: invite.callId,
+      state: this.state,
+      direction: decision.direction,
+      orgId: admission.classified.orgId,
+      from: invite.from,
+      to: invite.to,
+      startedAt: new Date(this.#startedAt).toISOString(),
+      answeredAt: this.#answeredAt === undefined ? null : new Date(this.#answeredAt).toISOString(),
+      recording: {
+        state: this.#recording?.state ?? 'idle',
+        party: this.#party ? { kind: this.#party.party.kind, id: this.#party.party.id } : null,
+        mode: this.#party?.mode ?? null,
+      },
+      complianceAnnouncementPlayed: this.#compliancePlayed,
+      announcements: this.#notes.map((n) => ({ kind: n.kind, result: n.result, target: n.target })),
+    };
+  }
+
+  #after(ms: number, fn: () => void): void {
+    const h = this.#d.timers.setTimeout(() => {
+      this.#timers.delete(h);
+      fn();
+    }, ms);
+    this.#timers.add(h);
+  }
+
+  #ended(): boolean {
+    return this.#sm.is('ending', 'ended');
+  }
+
+  #refuse(status: number, reason: string): void {
+    this.#log.info({ status, reason }, 'call refused');
+    this.#d.invite.reject(status);
+    void this.close(`refused-${status}`);
+  }
+
+  /**
+   * End the call from any state. `reason` is a short code (also the metrics label): bye-caller,
+   * bye-callee, cancel, refused-<status>, admin-hangup, media-closed, recording-required, shutdown.
+   */
+  hangup(reason: string): Promise<void> {
+    return this.close(reason);
+  }
+
+  /** Idempotent: CANCEL / BYE both legs, stop the recording (final metadata), close the media. */
+  close(reason = 'closed'): Promise<void> {
+    if (this.#closing) return this.#closing;
+    if (this.#sm.can('ending')) this.#sm.transition('ending');
+    this.#closing = (async () => {
+      this.#log.info({ reason }, 'call ending');
+      for (const h of this.#timers) this.#d.timers.clearTimeout(h);
+      this.#timers.clear();
+      this.#dial?.cancel();
+      if (!this.#legs.a) this.#d.invite.reject(480);
+      await Promise.all([this.#legs.a?.hangup(), this.#legs.b?.hangup(), this.#recording?.close()]);
+      await this.#media?.close().catch(() => undefined);
+      this.#sm.transition('ended');
+      this.#d.metrics.callEnded(this.#d.decision.direction, reason);
+      this.emit('ended', reason);
+    })();
+    return this.#closing;
+  }
+}
+
+function other(side: LegId): LegId {
+  return side === 'a' ? 'b' : 'a';
+}
+
+/** An o= session id per leg, from the call's start time (distinct per leg, RFC 4566 section 5.2). */
+function sessionIdOf(startedAt: number, leg: number): number {
+  return Math.floor(startedAt / 1000) * 10 + leg;
+}

@@ -1,0 +1,306 @@
+import type { Clock, Timers } from '../common/clock.js';
+import { PAUSE_BEEP, RESUME_BEEP } from '../media/audio/tones.js';
+import type { ForkTarget, LegId } from '../media/media-session-types.js';
+import type { Logger } from '../observability/logger.js';
+import type { CallMetrics } from '../observability/metrics-types.js';
+import type { RecordingEventKind, RecordingEventSink } from '../observability/recording-event-types.js';
+import type { PartyRecordingDecision } from '../policy/call-decision-types.js';
+import type { RecordIndication } from '../sip/sdp-media.js';
+import { RECORDING_TRANSITIONS, type RecordingState } from './call-state.js';
+import type {
+  AnnouncementNote,
+  CallMedia,
+  PromptSource,
+  RecordingParticipant,
+  RecordingPort,
+  RecordingPortFactory,
+  RecordingStartRequest,
+  RecordingStreamTarget,
+} from './call-ports.js';
+import type { RecordingAction } from './recording-controls.js';
+import { StateMachine } from './state-machine.js';
+import { announce } from './tasks/announce.js';
+
+/**
+ * The recording of one call: its state machine (call-state.ts), the RecordingPort towards the
+ * provider, the fork in the media plane, and the tones and prompts around them.
+ *
+ * - R-14: `start('auto')` when the recorded party answers (always modes); onDemand waits for a control.
+ * - R-34: start() returns at once; the fork starts when the recording server answers (`established`).
+ * - R-16: the start/stop announcement plays to all parties when the decision says so.
+ * - R-18: pause stops the fork first (nothing reaches the provider), then signals the recording
+ *   server; the pause/resume notification (beep or announcement) plays to all parties.
+ * - R-19: the reminder tone runs while recording, never while paused or stopped.
+ * - R-40: on failure the provider's policy applies: proceed silently, proceed with the
+ *   'recording-stopped' announcement, or that announcement and then the end of the call.
+ * - R-31: every announcement played or skipped is reported to the recording port (and kept for a
+ *   recording that starts later, e.g. the pre-answer compliance announcement).
+ */
+export interface RecordingControllerDeps {
+  readonly media: CallMedia;
+  readonly prompts: PromptSource;
+  readonly factory: RecordingPortFactory;
+  readonly party: PartyRecordingDecision;
+  /** The leg the recorded user is on. */
+  readonly userLeg: LegId;
+  readonly request: Omit<RecordingStartRequest, 'local'>;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly log: Logger;
+  /** The record indication changed (R-31: a=record towards record-aware legs). */
+  readonly onIndication: (value: RecordIndication) => void;
+  /** R-40 endCallWithAnnouncement: the call must end. */
+  readonly onEndCall: (reason: string) => void;
+  readonly metrics: CallMetrics;
+  readonly events: RecordingEventSink;
+}
+
+export type ControlResult = { readonly ok: true; readonly state: RecordingState } | { readonly ok: false; readonly state: RecordingState; readonly reason: string };
+
+export class RecordingController {
+  readonly #d: RecordingControllerDeps;
+  readonly #sm: StateMachine<RecordingState>;
+  readonly #notes: AnnouncementNote[] = [];
+  #port: RecordingPort | undefined;
+  #closed = false;
+
+  constructor(deps: RecordingControllerDeps) {
+    this.#d = deps;
+    this.#sm = new StateMachine('recording', 'idle', RECORDING_TRANSITIONS, deps.log);
+  }
+
+  get state(): RecordingState {
+    return this.#sm.state;
+  }
+
+  /** The a=record value the legs should see (RFC 7866 section 6.5). */
+  get indication(): RecordIndication {
+    if (this.#sm.is('recording', 'starting')) return 'on';
+    return this.#sm.is('paused') ? 'paused' : 'off';
+  }
+
+  /** Announcements so far (R-31). */
+  get announcements(): readonly AnnouncementNote[] {
+    return this.#notes;
+  }
+
+  #event(event: RecordingEventKind, reason?: string): void {
+    this.#d.events.record({ event, callId: this.#d.request.callId, ...(reason ? { reason } : {}), detail: { orgId: this.#d.request.orgId, mode: this.#d.party.mode } });
+  }
+
+  /** Notes of announcements played by the controller itself (the session notes its own). */
+  #own(n: AnnouncementNote): void {
+    if (n.result === 'played') this.#d.metrics.announcementPlayed(n.kind);
+    this.note(n);
+  }
+
+  note(n: AnnouncementNote): void {
+    this.#notes.push(n);
+    this.#port?.announcement(n);
+  }
+
+  participantChanged(side: 'other' | 'user', joining: RecordingParticipant): void {
+    this.#port?.participantChanged(side, joining);
+  }
+
+  /** R-17: apply a user / admin control; checks the party's allowed controls. */
+  async control(action: RecordingAction): Promise<ControlResult> {
+    if (this.#closed) return { ok: false, state: this.state, reason: 'call ended' };
+    if (!this.#d.party.controls[action]) return { ok: false, state: this.state, reason: `${action} is not allowed in mode ${this.#d.party.mode}` };
+    switch (action) {
+      case 'start':
+        return this.#sm.is('idle', 'stopped', 'failed') ? (await this.start(), { ok: true, state: this.state }) : this.#refuse('already recording');
+      case 'stop':
+        return this.#sm.is('starting', 'recording', 'paused') ? (await this.stop(true), { ok: true, state: this.state }) : this.#refuse('not recording');
+      case 'pause':
+        return this.#sm.is('starting', 'recording') ? (await this.pause(), { ok: true, state: this.state }) : this.#refuse(this.#sm.is('paused') ? 'already paused' : 'not recording');
+      case 'resume':
+        return this.#sm.is('paused') ? (await this.resume(), { ok: true, state: this.state }) : this.#refuse('not paused');
+    }
+  }
+
+  #refuse(reason: string): ControlResult {
+    return { ok: false, state: this.state, reason };
+  }
+
+  /** R-14: start the recording (returns once the SIPREC INVITE is on its way, R-34). */
+  async start(): Promise<void> {
+    const d = this.#d;
+    this.#sm.transition('starting');
+    d.onIndication('on');
+    let local: [{ address: string; rtpPort: number }, { address: string; rtpPort: number }];
+    try {
+      local = await d.media.prepareFork();
+    } catch (err) {
+      d.log.error({ err }, 'fork ports unavailable: not recording');
+      this.#failed('fork ports unavailable');
+      return;
+    }
+    if (this.#closed) return;
+    // fork stream 0 carries what leg A says, stream 1 what leg B says; label 2 is the user (R-30)
+    const userIdx = d.userLeg === 'a' ? 0 : 1;
+    const port = d.factory({ callId: d.request.callId });
+    this.#port = port;
+    port.on('established', (t) => void this.#established(port, t));
+    port.on('failed', (f) => void this.#onFailure(port, f.policy, f.detail));
+    for (const n of this.#notes) port.announcement(n); // before start: they ride on the first INVITE
+    port.start({
+      ...d.request,
+      local: { address: local[0].address, label1Port: local[1 - userIdx]!.rtpPort, label2Port: local[userIdx]!.rtpPort },
+    });
+    await this.#startStopAnnouncement('start', 'recording-started');
+    if (this.#sm.is('starting', 'recording')) await this.#reminder(true);
+  }
+
+  async #established(port: RecordingPort, t: { label1: RecordingStreamTarget; label2: RecordingStreamTarget }): Promise<void> {
+    if (port !== this.#port || this.#closed || !this.#sm.is('starting', 'paused')) return;
+    const toFork = (s: RecordingStreamTarget): ForkTarget => ({
+      address: s.accepted ? s.address : '0.0.0.0',
+      port: s.accepted ? s.port : 9,
+      ...(s.payloadType !== undefined ? { payloadTypes: [{ pt: s.payloadType, name: s.payloadType === 8 ? 'PCMA' : 'PCMU' }] } : {}),
+      ...(s.srtp ? { srtp: s.srtp } : {}),
+    });
+    const targets: [ForkTarget, ForkTarget] = this.#d.userLeg === 'a' ? [toFork(t.label2), toFork(t.label1)] : [toFork(t.label1), toFork(t.label2)];
+    const paused = this.#sm.is('paused');
+    try {
+      await this.#d.media.startFork({ targets });
+      if (paused) {
+        await this.#d.media.pauseFork();
+        await port.pause();
+      } else this.#sm.transition('recording');
+      this.#d.metrics.recordingStarted();
+      this.#event('started');
+      if (paused) this.#event('paused', 'before-established');
+      this.#d.log.info({ paused }, 'recording established: forking');
+    } catch (err) {
+      this.#d.log.error({ err }, 'fork could not start');
+    }
+  }
+
+  async #onFailure(port: RecordingPort, policy: RecordingControllerDeps['request']['provider']['failurePolicy'], detail: string): Promise<void> {
+    if (port !== this.#port || this.#closed) return;
+    this.#d.log.warn({ policy, detail }, 'recording failed (R-40)');
+    const reason = this.#sm.is('starting') ? 'srs-unavailable' : 'srs-lost';
+    this.#d.metrics.recordingFailed(reason);
+    this.#event('failed', reason);
+    this.#failed(detail);
+    await this.#d.media.stopFork().catch(() => undefined);
+    if (policy === 'proceedWithoutAnnouncement') return;
+    const n = await announce(this.#d.media, this.#d.prompts, this.#d.clock, this.#d.log, {
+      kind: 'stop',
+      prompt: 'recording-stopped',
+      language: this.#d.party.language,
+      target: 'both',
+      audience: 'all',
+      phase: 'mid-call',
+    });
+    this.#own(n);
+    if (policy === 'endCallWithAnnouncement') this.#d.onEndCall('recording required but failed (R-40)');
+  }
+
+  #failed(detail: string): void {
+    if (this.#sm.can('failed')) this.#sm.transition('failed');
+    void this.#reminder(false);
+    this.#d.onIndication('off');
+    this.#d.log.debug({ detail }, 'recording failed');
+  }
+
+  async pause(): Promise<void> {
+    const wasStarting = this.#sm.is('starting');
+    this.#sm.transition('paused');
+    this.#d.onIndication('paused');
+    await this.#reminder(false);
+    if (!wasStarting) {
+      this.#d.metrics.recordingPaused();
+      this.#event('paused', 'user-request');
+      await this.#d.media.pauseFork().catch((err: unknown) => this.#d.log.warn({ err }, 'pauseFork failed'));
+      await this.#port?.pause();
+    }
+    await this.#notification('pause');
+  }
+
+  async resume(): Promise<void> {
+    this.#sm.transition('recording');
+    this.#d.onIndication('on');
+    await this.#notification('resume');
+    if (this.#closed || !this.#sm.is('recording')) return;
+    await this.#d.media.resumeFork().catch((err: unknown) => this.#d.log.warn({ err }, 'resumeFork failed'));
+    await this.#port?.resume();
+    this.#d.metrics.recordingResumed();
+    this.#event('resumed', 'user-request');
+    await this.#reminder(true);
+  }
+
+  /** Stop the recording; `announced` plays the R-16 stop announcement (a user's stop, not the call's end). */
+  async stop(announced: boolean): Promise<void> {
+    if (!this.#sm.can('stopped')) return;
+    this.#sm.transition('stopped');
+    this.#d.metrics.recordingStopped('user-request');
+    this.#event('stopped', 'user-request');
+    const port = this.#port;
+    this.#port = undefined;
+    if (!this.#closed) {
+      this.#d.onIndication('off');
+      await this.#reminder(false);
+      await this.#d.media.stopFork().catch(() => undefined);
+    }
+    await port?.stop();
+    if (announced && !this.#closed) await this.#startStopAnnouncement('stop', 'recording-stopped');
+  }
+
+  /** The call ended: stop cleanly (R-32 final metadata, BYE) and never act again. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const port = this.#port;
+    this.#port = undefined;
+    if (this.#sm.can('stopped') && !this.#sm.is('idle', 'failed')) {
+      this.#sm.transition('stopped');
+      this.#d.metrics.recordingStopped('call-ended');
+      this.#event('stopped', 'call-ended');
+    }
+    if (port) await port.stop().catch(() => undefined);
+  }
+
+  async #startStopAnnouncement(kind: 'start' | 'stop', prompt: 'recording-started' | 'recording-stopped'): Promise<void> {
+    const ann = this.#d.party.startStopAnnouncement;
+    if (!ann.play) {
+      this.note({ kind, target: 'all', result: 'skipped', phase: 'mid-call', reason: ann.reason });
+      return;
+    }
+    this.#own(await announce(this.#d.media, this.#d.prompts, this.#d.clock, this.#d.log, { kind, prompt, language: ann.language, target: 'both', audience: 'all', phase: 'mid-call' }));
+  }
+
+  async #notification(kind: 'pause' | 'resume'): Promise<void> {
+    const how = this.#d.party.pauseResumeNotification;
+    if (how === 'none' || this.#closed) return;
+    if (how === 'beep') {
+      const start = this.#d.clock.now();
+      const legs = await this.#d.media.beep(kind === 'pause' ? PAUSE_BEEP : RESUME_BEEP, 'both').catch(() => [] as LegId[]);
+      this.#own({ kind, target: 'all', result: legs.length > 0 ? 'played' : 'skipped', phase: 'mid-call', media: 'beep', start });
+      return;
+    }
+    this.#own(
+      await announce(this.#d.media, this.#d.prompts, this.#d.clock, this.#d.log, {
+        kind,
+        prompt: kind === 'pause' ? 'recording-paused' : 'recording-resumed',
+        language: this.#d.party.language,
+        target: 'both',
+        audience: 'all',
+        phase: 'mid-call',
+      }),
+    );
+  }
+
+  /** R-19: the reminder tone runs only while recording. */
+  async #reminder(on: boolean): Promise<void> {
+    const interval = this.#d.party.repeatToneIntervalSeconds;
+    if (interval === null || this.#closed) return;
+    try {
+      if (on) await this.#d.media.startReminderTone(interval * 1000);
+      else await this.#d.media.stopReminderTone();
+    } catch (err) {
+      this.#d.log.debug({ err }, 'reminder tone change failed');
+    }
+  }
+}

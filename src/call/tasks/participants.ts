@@ -1,0 +1,28 @@
+import type { CallDecision, PartyRecordingDecision } from '../../policy/call-decision-types.js';
+import { firstUri, type Admission } from '../../sip/admission.js';
+import type { InboundInvite } from '../../sip/b2bua-types.js';
+import type { RecordingParticipant } from '../call-ports.js';
+
+/**
+ * Task: the two participants of the recording metadata (R-31, R-33): the recorded user (label 2,
+ * with the platform information) and the other party (label 1): the PSTN number as tel:+E164 when
+ * it is one, otherwise the SIP address the signalling carried.
+ */
+export function participantsOf(
+  decision: CallDecision,
+  party: PartyRecordingDecision,
+  invite: InboundInvite,
+  admission: Extract<Admission, { admitted: true }>,
+): { user: RecordingParticipant; other: RecordingParticipant } {
+  const p = party.party;
+  const userAor = p.sipIdentities[0] ? `sip:${p.sipIdentities[0].replace(/^sips?:/i, '')}` : p.numbers[0] ? `tel:${p.numbers[0]}` : `sip:${p.id}@invalid`;
+  const input = admission.classified.input;
+  const pstn = input.caller.kind === 'pstn' ? input.caller.number : input.callee.kind === 'pstn' ? input.callee.number : undefined;
+  let otherAor: string;
+  if (pstn && decision.direction !== 'internal') otherAor = /^\+\d+$/.test(pstn) ? `tel:${pstn}` : `sip:${pstn}@pstn.invalid`;
+  else otherAor = (p.side === 'caller' ? firstUri(invite.requestUri) : firstUri(invite.from)) ?? 'sip:unknown@invalid';
+  return {
+    user: { aor: userAor, name: p.displayName, platform: p.platformInfo },
+    other: { aor: otherAor },
+  };
+}

@@ -1,0 +1,36 @@
+import type { LegId } from '../../media/media-session-types.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Leg } from '../../sip/b2bua-types.js';
+import { readAudio, type RecordIndication } from '../../sip/sdp-media.js';
+import type { CallMedia } from '../call-ports.js';
+import type { LegSdp } from '../leg-sdp.js';
+import { remoteMediaOf } from '../leg-media.js';
+
+/**
+ * Task (R-31, RFC 7866 section 6.5): tell each record-aware leg (`Supported: record-aware`)
+ * whether the call is recorded with `a=record:on|off|paused`, by re-INVITE when the value changes.
+ * Legs that did not advertise record-aware never get the attribute. Failures are logged only.
+ */
+export function updateRecordIndication(
+  value: RecordIndication,
+  legs: { a?: Leg; b?: Leg },
+  sdp: { a?: LegSdp; b?: LegSdp },
+  media: CallMedia,
+  log: Logger,
+): void {
+  for (const side of ['a', 'b'] as LegId[]) {
+    const mine = sdp[side]!;
+    const leg = legs[side];
+    if (!leg || !mine.recordAware || mine.indication === value) continue;
+    mine.indication = value;
+    const offer = mine.build();
+    if (!offer) continue;
+    leg.reinvite(offer).then(
+      (answer) => {
+        const audio = readAudio(answer);
+        if (audio) void media.setRemote(side, remoteMediaOf(audio)).catch(() => undefined);
+      },
+      (err: unknown) => log.debug({ err, side }, 'record indication re-INVITE failed'),
+    );
+  }
+}

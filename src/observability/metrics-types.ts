@@ -1,0 +1,134 @@
+/**
+ * The narrow interfaces between the planes and the metrics registry (src/observability/metrics.ts),
+ * so that no plane imports prom-client:
+ *   - CallMetrics: counters the call layer increments as things happen;
+ *   - MetricsSources: figures read at scrape time (engine, media, call layer, event log).
+ * Source shapes are structural subsets of the planes' own stats types (EngineStats,
+ * MediaPlaneStats), so observability imports no other plane.
+ */
+import type { CallDirection } from '../policy/call-decision-types.js';
+
+/** The `direction` label: the policy's call direction, or 'unclassified' for calls ended before classification. */
+export type CallDirectionLabel = CallDirection | 'unclassified';
+
+/**
+ * Counters the call layer increments (metric names in docs/observability.md). Never throws; free
+ * text in `reason`/`kind` is turned into a bounded label value (lower case, [a-z0-9_.:-], at most
+ * 64 characters, at most 64 distinct values per metric, then 'other').
+ */
+export interface CallMetrics {
+  /** A call was admitted (siprec_b2bua_calls_total{direction}). */
+  callStarted(direction: CallDirectionLabel): void;
+  /** An admitted call ended (siprec_b2bua_calls_ended_total{direction,reason}), e.g. 'bye-caller', 'bye-callee', 'cancel', 'failed'. */
+  callEnded(direction: CallDirectionLabel, reason: string): void;
+  /** An INVITE was refused before a call existed (siprec_b2bua_calls_rejected_total{reason}), e.g. 'not-provisioned', 'overload'. */
+  callRejected(reason: string): void;
+  /** siprec_b2bua_recording_events_total{event="started"}: the recording server accepted (RFC 7866 session established). */
+  recordingStarted(): void;
+  recordingPaused(): void;
+  recordingResumed(): void;
+  /** siprec_b2bua_recording_events_total{event="stopped"} and siprec_b2bua_recordings_stopped_total{reason}, e.g. 'call-ended', 'user-request'. */
+  recordingStopped(reason: string): void;
+  /** siprec_b2bua_recording_events_total{event="failed"} and siprec_b2bua_recording_failures_total{reason}, e.g. 'srs-unavailable', 'srs-lost'. */
+  recordingFailed(reason: string): void;
+  /** The recording session moved to the next recording server (siprec_b2bua_srs_failovers_total). */
+  srsFailover(): void;
+  /** An announcement, tone or beep was played (siprec_b2bua_announcements_played_total{kind}): AnnouncementNote kinds 'compliance', 'start', 'stop', 'pause', 'resume', 'reminder-tone'. */
+  announcementPlayed(kind: string): void;
+}
+
+/** CallMetrics that count nothing (tests, tools). */
+export const noopCallMetrics: CallMetrics = Object.freeze({
+  callStarted: () => {},
+  callEnded: () => {},
+  callRejected: () => {},
+  recordingStarted: () => {},
+  recordingPaused: () => {},
+  recordingResumed: () => {},
+  recordingStopped: () => {},
+  recordingFailed: () => {},
+  srsFailover: () => {},
+  announcementPlayed: () => {},
+});
+
+/** Current figures of the call layer, read at scrape time. */
+export interface CallStats {
+  /** Calls admitted and not yet ended. */
+  activeCalls: number;
+  /** Calls whose recording is established and running / paused. */
+  recordingsActive: number;
+  recordingsPaused: number;
+  /** Calls still up whose recording failed (recording failure policy R-40 let them continue). Default 0. */
+  recordingsFailed?: number;
+}
+
+/** Supplied by the call layer; must be cheap and synchronous. */
+export type CallStatsSource = () => CallStats;
+
+/** What metrics read of the embedded SIP engine (a subset of src/engine EngineStats). */
+export interface EngineFigures {
+  messagesReceived: number;
+  messagesSent: number;
+  malformedDropped: number;
+  badRequestsAnswered: number;
+  retransmissionsSent: number;
+  retransmissionsAbsorbed: number;
+  activeServerTransactions: number;
+  activeClientTransactions: number;
+  activeDialogs: number;
+  connectedApps: number;
+}
+
+/** What metrics read of the media plane (a subset of src/media MediaPlaneStats). */
+export interface MediaFigures {
+  sessions: number;
+  sessionsOpened: number;
+  forksActive: number;
+  forksPaused: number;
+  rtpIn: number;
+  rtpInBytes: number;
+  rtpOut: number;
+  rtpGenerated: number;
+  rtpForked: number;
+  rtpForkedBytes: number;
+  dropped: { malformed: number; hijack: number; unlatched: number; rewrite: number; forkCodec: number };
+  withheld: { prompt: number; forkPaused: number };
+  rtcpIn: number;
+  rtcpOut: number;
+  sendErrors: number;
+  workers: number;
+  workersFailed: number;
+  portsInUse: number;
+  portCapacity: number;
+}
+
+/** What metrics read of the recording event log (src/observability/recording-events.ts). */
+export interface EventLogFigures {
+  /** Events accepted by record(). */
+  recorded: number;
+  /** Lines appended to the file. */
+  fileWritten: number;
+  /** Events not written to the file (write error, or the write buffer was full). */
+  fileDropped: number;
+  /** Events the webhook acknowledged (2xx). */
+  webhookDelivered: number;
+  /** Events dropped from a full webhook queue (oldest first). */
+  webhookDropped: number;
+  /** Events given up after the last retry, or refused with a 4xx. */
+  webhookFailed: number;
+  /** POST attempts that were retried. */
+  webhookRetries: number;
+  /** Events waiting for the webhook now. */
+  webhookQueued: number;
+}
+
+/** Where scrape-time figures come from; every source is optional. */
+export interface MetricsSources {
+  /** The embedded SIP engine (absent with an external drachtio-server). */
+  engine?: () => EngineFigures;
+  /** The media plane: one cheap request per worker (MediaPlane.stats()). */
+  media?: () => Promise<MediaFigures>;
+  /** The call layer (can also be set later with Metrics.setCallStatsSource). */
+  calls?: CallStatsSource;
+  eventLog?: () => EventLogFigures;
+}

@@ -1,0 +1,333 @@
+/**
+ * The metrics registry (Prometheus text exposition format, served by the admin API at
+ * GET /v1/metrics). Every metric is listed in docs/observability.md.
+ *
+ *   - a private prom-client Registry (never the global one), so tests and embedded uses can hold
+ *     several without name clashes;
+ *   - Node.js process metrics and event-loop lag (collectDefaultMetrics with
+ *     eventLoopMonitoringPrecision: monitorEventLoopDelay percentiles as gauges);
+ *   - counters the call layer increments through CallMetrics (it never imports prom-client);
+ *   - figures read at scrape time from injected sources (engine, media plane, call layer, event
+ *     log): scrape() reads every source once, then renders, so one scrape costs one media request
+ *     per worker. Counters read from a source are exposed as counters (their value is the source's
+ *     running total). A source that throws is counted (metrics_source_errors_total) and its metrics
+ *     are left out of that scrape.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from './logger.js';
+import type {
+  CallDirectionLabel,
+  CallMetrics,
+  CallStats,
+  CallStatsSource,
+  EngineFigures,
+  EventLogFigures,
+  MediaFigures,
+  MetricsSources,
+} from './metrics-types.js';
+
+export interface MetricsOptions {
+  /** Prefix of every metric name. Default 'siprec_b2bua_'. */
+  prefix?: string;
+  /** Node.js process and event-loop metrics (prom-client default metrics). Default true. */
+  defaultMetrics?: boolean;
+  /** Resolution of the event-loop delay histogram, ms. Default 10. */
+  eventLoopMonitoringPrecision?: number;
+  /** Distinct values a free-text label (reason, kind) may take per metric before 'other'. Default 64. */
+  maxLabelValues?: number;
+  logger?: Logger;
+}
+
+export const METRICS_DEFAULTS = Object.freeze({ prefix: 'siprec_b2bua_', eventLoopMonitoringPrecision: 10, maxLabelValues: 64 });
+
+export interface Metrics {
+  /** The private registry (tests may read single metrics from it). */
+  readonly registry: Registry;
+  /** What the call layer increments. */
+  readonly calls: CallMetrics;
+  /** The Content-Type of scrape() output. */
+  readonly contentType: string;
+  /** Set (or replace) the call layer's figures after construction. */
+  setCallStatsSource(source: CallStatsSource | undefined): void;
+  /** Read every source once and render the registry in the Prometheus text format. */
+  scrape(): Promise<string>;
+  /** Drop every metric (idempotent). Later CallMetrics calls are ignored. */
+  close(): void;
+}
+
+interface Snapshot {
+  engine: EngineFigures | undefined;
+  media: MediaFigures | undefined;
+  calls: CallStats | undefined;
+  eventLog: EventLogFigures | undefined;
+}
+
+const LABEL_UNSAFE = /[^a-z0-9_.:-]+/g;
+
+/** A free-text label value made safe and short: lower case, [a-z0-9_.:-], at most 64 characters, 'unknown' when empty. */
+export function labelValue(text: unknown): string {
+  const s = String(text ?? '')
+    .toLowerCase()
+    .replace(LABEL_UNSAFE, '_')
+    .slice(0, 64);
+  return s === '' || s === '_' ? 'unknown' : s;
+}
+
+export function createMetrics(sources: MetricsSources = {}, options: MetricsOptions = {}): Metrics {
+  const prefix = options.prefix ?? METRICS_DEFAULTS.prefix;
+  const maxLabelValues = options.maxLabelValues ?? METRICS_DEFAULTS.maxLabelValues;
+  const logger = options.logger;
+  const registry = new Registry();
+  const registers = [registry];
+  const n = (name: string): string => `${prefix}${name}`;
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({
+      register: registry,
+      prefix,
+      eventLoopMonitoringPrecision: options.eventLoopMonitoringPrecision ?? METRICS_DEFAULTS.eventLoopMonitoringPrecision,
+    });
+  }
+
+  let callSource = sources.calls;
+  let snap: Snapshot = { engine: undefined, media: undefined, calls: undefined, eventLog: undefined };
+  let closed = false;
+
+  // ------------------------------------------------------------------ bounded free-text labels
+  const seen = new Map<string, Set<string>>();
+  const bounded = (metric: string, text: unknown): string => {
+    const v = labelValue(text);
+    let set = seen.get(metric);
+    if (set === undefined) seen.set(metric, (set = new Set()));
+    if (set.has(v)) return v;
+    if (set.size >= maxLabelValues) return 'other';
+    set.add(v);
+    return v;
+  };
+  const direction = (d: CallDirectionLabel): string => bounded('direction', d);
+
+  // ------------------------------------------------------------------ counters the call layer increments
+  const callsTotal = new Counter({ name: n('calls_total'), help: 'Calls admitted, by direction (rate() of it is the call rate).', labelNames: ['direction'], registers });
+  const callsEnded = new Counter({ name: n('calls_ended_total'), help: 'Admitted calls that ended, by direction and reason.', labelNames: ['direction', 'reason'], registers });
+  const callsRejected = new Counter({ name: n('calls_rejected_total'), help: 'INVITEs refused before a call existed, by reason.', labelNames: ['reason'], registers });
+  const recordingEvents = new Counter({ name: n('recording_events_total'), help: 'Recording lifecycle events: started, paused, resumed, stopped, failed.', labelNames: ['event'], registers });
+  const recordingsStopped = new Counter({ name: n('recordings_stopped_total'), help: 'Recordings stopped, by reason.', labelNames: ['reason'], registers });
+  const recordingFailures = new Counter({ name: n('recording_failures_total'), help: 'Recordings that failed (at start or mid-call), by reason.', labelNames: ['reason'], registers });
+  const srsFailovers = new Counter({ name: n('srs_failovers_total'), help: 'Recording sessions moved to the next recording server.', registers });
+  const announcements = new Counter({ name: n('announcements_played_total'), help: 'Announcements, tones and beeps played, by kind.', labelNames: ['kind'], registers });
+  for (const event of ['started', 'paused', 'resumed', 'stopped', 'failed']) recordingEvents.inc({ event }, 0);
+
+  const guard = (fn: () => void): void => {
+    if (closed) return;
+    try {
+      fn();
+    } catch (err) {
+      logger?.warn({ err }, 'metrics: counter update failed');
+    }
+  };
+  const calls: CallMetrics = {
+    callStarted: (d) => guard(() => callsTotal.inc({ direction: direction(d) })),
+    callEnded: (d, reason) => guard(() => callsEnded.inc({ direction: direction(d), reason: bounded('calls_ended', reason) })),
+    callRejected: (reason) => guard(() => callsRejected.inc({ reason: bounded('calls_rejected', reason) })),
+    recordingStarted: () => guard(() => recordingEvents.inc({ event: 'started' })),
+    recordingPaused: () => guard(() => recordingEvents.inc({ event: 'paused' })),
+    recordingResumed: () => guard(() => recordingEvents.inc({ event: 'resumed' })),
+    recordingStopped: (reason) =>
+      guard(() => {
+        recordingEvents.inc({ event: 'stopped' });
+        recordingsStopped.inc({ reason: bounded('recordings_stopped', reason) });
+      }),
+    recordingFailed: (reason) =>
+      guard(() => {
+        recordingEvents.inc({ event: 'failed' });
+        recordingFailures.inc({ reason: bounded('recording_failures', reason) });
+      }),
+    srsFailover: () => guard(() => srsFailovers.inc()),
+    announcementPlayed: (kind) => guard(() => announcements.inc({ kind: bounded('announcements', kind) })),
+  };
+
+  // ------------------------------------------------------------------ figures read at scrape time
+  /** A gauge whose values come from the snapshot; `read` returns [labels, value] pairs or undefined (source absent). */
+  const gauge = (name: string, help: string, labelNames: string[], read: (s: Snapshot) => Array<[Record<string, string>, number]> | undefined): void => {
+    new Gauge({
+      name: n(name),
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        const values = read(snap);
+        if (values === undefined) {
+          if (labelNames.length === 0) this.remove({}); // no source: leave the metric out
+          return;
+        }
+        for (const [labels, value] of values) this.set(labels, value);
+      },
+    });
+  };
+  /** A counter whose value is a source's running total. */
+  const total = (name: string, help: string, labelNames: string[], read: (s: Snapshot) => Array<[Record<string, string>, number]> | undefined): void => {
+    new Counter({
+      name: n(name),
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        const values = read(snap);
+        if (values === undefined) {
+          if (labelNames.length === 0) this.remove({}); // no source: leave the metric out
+          return;
+        }
+        for (const [labels, value] of values) this.inc(labels, Math.max(0, value));
+      },
+    });
+  };
+  const one = (v: number | undefined): Array<[Record<string, string>, number]> | undefined => (v === undefined ? undefined : [[{}, v]]);
+
+  // call layer
+  gauge('active_calls', 'Calls admitted and not yet ended.', [], (s) => one(s.calls?.activeCalls));
+  gauge('recordings', 'Recordings of calls in progress, by state (active, paused, failed).', ['state'], (s) =>
+    s.calls && [
+      [{ state: 'active' }, s.calls.recordingsActive],
+      [{ state: 'paused' }, s.calls.recordingsPaused],
+      [{ state: 'failed' }, s.calls.recordingsFailed ?? 0],
+    ],
+  );
+
+  // SIP engine
+  total('sip_messages_total', 'SIP messages received and sent by the embedded engine.', ['direction'], (s) =>
+    s.engine && [
+      [{ direction: 'in' }, s.engine.messagesReceived],
+      [{ direction: 'out' }, s.engine.messagesSent],
+    ],
+  );
+  total('sip_malformed_total', 'Malformed or oversized SIP messages received by the embedded engine: answered 400/513 (action=answered) or dropped (action=dropped).', ['action'], (s) =>
+    s.engine && [
+      [{ action: 'dropped' }, s.engine.malformedDropped],
+      [{ action: 'answered' }, s.engine.badRequestsAnswered],
+    ],
+  );
+  total('sip_retransmissions_total', 'SIP retransmissions sent (kind=sent) and duplicates absorbed (kind=absorbed).', ['kind'], (s) =>
+    s.engine && [
+      [{ kind: 'sent' }, s.engine.retransmissionsSent],
+      [{ kind: 'absorbed' }, s.engine.retransmissionsAbsorbed],
+    ],
+  );
+  gauge('sip_transactions', 'Active SIP transactions, by role.', ['role'], (s) =>
+    s.engine && [
+      [{ role: 'server' }, s.engine.activeServerTransactions],
+      [{ role: 'client' }, s.engine.activeClientTransactions],
+    ],
+  );
+  gauge('sip_dialogs', 'Active SIP dialogs in the embedded engine.', [], (s) => one(s.engine?.activeDialogs));
+  gauge('sip_connected_apps', 'Applications connected to the embedded engine.', [], (s) => one(s.engine?.connectedApps));
+
+  // media plane
+  total('rtp_packets_total', 'RTP packets: in (accepted from legs), out (sent to legs), forked (sent to recording servers), dropped (faults, see rtp_dropped_total).', ['direction'], (s) => {
+    const m = s.media;
+    if (m === undefined) return undefined;
+    const d = m.dropped;
+    return [
+      [{ direction: 'in' }, m.rtpIn],
+      [{ direction: 'out' }, m.rtpOut],
+      [{ direction: 'forked' }, m.rtpForked],
+      [{ direction: 'dropped' }, d.malformed + d.hijack + d.unlatched + d.rewrite + d.forkCodec],
+    ];
+  });
+  total('rtp_bytes_total', 'RTP bytes accepted from legs (in) and sent to recording servers (forked).', ['direction'], (s) =>
+    s.media && [
+      [{ direction: 'in' }, s.media.rtpInBytes],
+      [{ direction: 'forked' }, s.media.rtpForkedBytes],
+    ],
+  );
+  total('rtp_generated_packets_total', 'Prompt and tone frames generated towards legs (included in rtp_packets_total{direction="out"}).', [], (s) => one(s.media?.rtpGenerated));
+  total('rtp_dropped_total', 'RTP/RTCP packets dropped, by reason: malformed, hijack (wrong source), unlatched (before SDP), rewrite (duplicate/late), fork_codec.', ['reason'], (s) =>
+    s.media && [
+      [{ reason: 'malformed' }, s.media.dropped.malformed],
+      [{ reason: 'hijack' }, s.media.dropped.hijack],
+      [{ reason: 'unlatched' }, s.media.dropped.unlatched],
+      [{ reason: 'rewrite' }, s.media.dropped.rewrite],
+      [{ reason: 'fork_codec' }, s.media.dropped.forkCodec],
+    ],
+  );
+  total('rtp_withheld_total', 'RTP packets deliberately not passed on: prompt (a prompt replaced the relay), fork_paused (recording paused).', ['reason'], (s) =>
+    s.media && [
+      [{ reason: 'prompt' }, s.media.withheld.prompt],
+      [{ reason: 'fork_paused' }, s.media.withheld.forkPaused],
+    ],
+  );
+  total('rtcp_packets_total', 'RTCP packets received from and sent to legs.', ['direction'], (s) =>
+    s.media && [
+      [{ direction: 'in' }, s.media.rtcpIn],
+      [{ direction: 'out' }, s.media.rtcpOut],
+    ],
+  );
+  total('rtp_send_errors_total', 'RTP/RTCP sends the operating system refused.', [], (s) => one(s.media?.sendErrors));
+  gauge('media_sessions', 'Media sessions open (one per anchored call).', [], (s) => one(s.media?.sessions));
+  total('media_sessions_total', 'Media sessions opened.', [], (s) => one(s.media?.sessionsOpened));
+  gauge('media_forks', 'Recording forks by state (active, paused).', ['state'], (s) =>
+    s.media && [
+      [{ state: 'active' }, s.media.forksActive],
+      [{ state: 'paused' }, s.media.forksPaused],
+    ],
+  );
+  gauge('media_ports_in_use', 'RTP/RTCP port pairs in use.', [], (s) => one(s.media?.portsInUse));
+  gauge('media_ports_capacity', 'RTP/RTCP port pairs in the configured range.', [], (s) => one(s.media?.portCapacity));
+  gauge('media_workers', 'Media worker threads, by state (running, failed).', ['state'], (s) =>
+    s.media && [
+      [{ state: 'running' }, s.media.workers - s.media.workersFailed],
+      [{ state: 'failed' }, s.media.workersFailed],
+    ],
+  );
+
+  // recording event log
+  total('recording_event_log_total', 'Recording event log entries, by sink (file, webhook) and outcome (written, delivered, dropped, failed, retried).', ['sink', 'outcome'], (s) =>
+    s.eventLog && [
+      [{ sink: 'file', outcome: 'written' }, s.eventLog.fileWritten],
+      [{ sink: 'file', outcome: 'dropped' }, s.eventLog.fileDropped],
+      [{ sink: 'webhook', outcome: 'delivered' }, s.eventLog.webhookDelivered],
+      [{ sink: 'webhook', outcome: 'dropped' }, s.eventLog.webhookDropped],
+      [{ sink: 'webhook', outcome: 'failed' }, s.eventLog.webhookFailed],
+      [{ sink: 'webhook', outcome: 'retried' }, s.eventLog.webhookRetries],
+    ],
+  );
+  gauge('recording_event_log_queue_length', 'Recording events waiting for the webhook.', [], (s) => one(s.eventLog?.webhookQueued));
+
+  const sourceErrors = new Counter({ name: n('metrics_source_errors_total'), help: 'Scrapes in which a figure source failed, by source.', labelNames: ['source'], registers });
+
+  // ------------------------------------------------------------------ scrape
+  const read = async <T>(name: string, fn: (() => T | Promise<T>) | undefined): Promise<T | undefined> => {
+    if (fn === undefined) return undefined;
+    try {
+      return await fn();
+    } catch (err) {
+      sourceErrors.inc({ source: name });
+      logger?.warn({ err, source: name }, 'metrics: source failed');
+      return undefined;
+    }
+  };
+
+  return {
+    registry,
+    calls,
+    contentType: registry.contentType,
+    setCallStatsSource(source) {
+      callSource = source;
+    },
+    async scrape() {
+      const [engine, media, callStats, eventLog] = await Promise.all([
+        read('engine', sources.engine),
+        read('media', sources.media),
+        read('calls', callSource),
+        read('event_log', sources.eventLog),
+      ]);
+      snap = { engine, media, calls: callStats, eventLog };
+      return registry.metrics();
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      registry.clear();
+    },
+  };
+}

@@ -1,0 +1,281 @@
+/**
+ * The drachtio-srf implementation of the call layer's signalling interfaces (b2bua-types.ts): the
+ * only module besides signaling-connection.ts and srs-connector.ts that imports drachtio-srf.
+ *
+ *   leg A: srf.invite(handler) -> InboundInvite; progress() = res.send(18x); answer() = srf.createUAS
+ *   leg B: srf.createUAC(uri, { localSdp, headers }, { cbRequest, cbProvisional }); cancel = req.cancel()
+ *   both : dialog 'destroy' -> bye, 'modify'/'update' -> reoffer, 'info' -> info, 'refer' -> refer
+ *
+ * Works the same against drachtio-server and the embedded engine (src/engine). A CANCEL from the
+ * caller is answered by the SIP server (200 to CANCEL, 487 to the INVITE, RFC 3261 section 9.2);
+ * srf then emits 'cancel' on the request.
+ */
+import type Srf from 'drachtio-srf';
+import { TypedEmitter } from '../common/typed-emitter.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import type {
+  DialOptions,
+  DialOutcome,
+  InboundInvite,
+  InDialogRequest,
+  Leg,
+  LegEvents,
+  PendingDial,
+  SignalingPort,
+  SipHeaders,
+} from './b2bua-types.js';
+
+type SrfRequest = Srf.SrfRequest;
+type SrfResponse = Srf.SrfResponse;
+type SrfDialog = Srf.Dialog;
+
+/** RFC 7866 section 6.5: a UA that understands a=record advertises the record-aware option tag. */
+export function advertisesRecordAware(supported: string | undefined): boolean {
+  return (supported ?? '')
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .includes('record-aware');
+}
+
+function getHeader(msg: { get(name: string): string | undefined; has?(name: string): boolean }, name: string): string | undefined {
+  try {
+    const v = msg.get(name);
+    return v === undefined || v === '' ? undefined : String(v);
+  } catch {
+    return undefined;
+  }
+}
+
+function sendOptions(options: { body?: string; contentType?: string; headers?: SipHeaders } | undefined): { headers: SipHeaders; body?: string } {
+  const headers: SipHeaders = { ...options?.headers };
+  if (options?.body !== undefined) {
+    headers['Content-Type'] = options.contentType ?? 'application/sdp';
+    return { headers, body: options.body };
+  }
+  return { headers };
+}
+
+function inDialog(method: InDialogRequest['method'], req: SrfRequest, res: SrfResponse): InDialogRequest {
+  let answered = false;
+  return {
+    method,
+    contentType: getHeader(req, 'Content-Type'),
+    body: req.body ?? '',
+    header: (name) => getHeader(req, name),
+    respond: (status, options) => {
+      if (answered) return;
+      answered = true;
+      res.send(status, sendOptions(options));
+    },
+  };
+}
+
+/** One established dialog over drachtio-srf. */
+export class SrfLeg extends TypedEmitter<LegEvents> implements Leg {
+  readonly side: 'a' | 'b';
+  readonly callId: string;
+  readonly recordAware: boolean;
+  readonly #dialog: SrfDialog;
+  readonly #log: Logger;
+  #gone = false;
+  #bye: Promise<void> | undefined;
+
+  constructor(side: 'a' | 'b', dialog: SrfDialog, recordAware: boolean, log: Logger) {
+    super();
+    this.side = side;
+    this.#dialog = dialog;
+    this.callId = dialog.sip.callId;
+    this.recordAware = recordAware;
+    this.#log = log;
+    this.onListenerError = (err, event) => log.error({ err, event, side }, 'leg listener failed');
+    dialog.on('destroy', (_req: unknown, reason?: unknown) => {
+      this.#gone = true;
+      this.emit('bye', typeof reason === 'string' ? reason : 'BYE');
+    });
+    const forward = (event: 'reoffer' | 'info' | 'refer', method: InDialogRequest['method']) => (req: SrfRequest, res: SrfResponse) => {
+      const r = inDialog(method, req, res);
+      if (this.listenerCount(event) === 0) r.respond(event === 'reoffer' ? 488 : 200);
+      else this.emit(event, r); // the listener answers, possibly later (a re-offer waits for the other leg)
+    };
+    dialog.on('modify', forward('reoffer', 'INVITE'));
+    dialog.on('update', forward('reoffer', 'UPDATE'));
+    dialog.on('info', forward('info', 'INFO'));
+    dialog.on('refer', forward('refer', 'REFER'));
+  }
+
+  get remoteSdp(): string {
+    return this.#dialog.remote.sdp ?? '';
+  }
+
+  async reinvite(sdp: string): Promise<string> {
+    if (this.#gone) throw new Error('dialog is gone');
+    return this.#dialog.modify(sdp);
+  }
+
+  async request(method: 'INFO' | 'NOTIFY', options: { body?: string; contentType?: string; headers?: SipHeaders }): Promise<number> {
+    if (this.#gone) return 481;
+    const opts = { method, ...sendOptions(options) };
+    const res = (await this.#dialog.request(opts as unknown as SrfRequest)) as unknown as { status: number };
+    return res.status;
+  }
+
+  hangup(reason?: string): Promise<void> {
+    if (this.#bye) return this.#bye;
+    if (this.#gone) return (this.#bye = Promise.resolve());
+    this.#gone = true;
+    this.#bye = new Promise<void>((resolve) => {
+      try {
+        const headers = reason ? { headers: { Reason: `SIP;cause=200;text="${reason.replace(/"/g, '')}"` } } : undefined;
+        this.#dialog.destroy(headers, (err: unknown) => {
+          if (err) this.#log.debug({ err, side: this.side }, 'BYE failed');
+          resolve();
+        });
+      } catch (err) {
+        this.#log.debug({ err, side: this.side }, 'BYE could not be sent');
+        resolve();
+      }
+    });
+    return this.#bye;
+  }
+}
+
+class SrfInboundInvite implements InboundInvite {
+  readonly callId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly requestUri: string;
+  readonly sourceAddress: string;
+  readonly sourcePort: number;
+  readonly sdp: string;
+  readonly recordAware: boolean;
+  #final = false;
+  readonly #srf: Srf;
+  readonly #req: SrfRequest;
+  readonly #res: SrfResponse;
+  readonly #log: Logger;
+
+  constructor(srf: Srf, req: SrfRequest, res: SrfResponse, log: Logger) {
+    this.#srf = srf;
+    this.#req = req;
+    this.#res = res;
+    this.#log = log;
+    this.callId = getHeader(req, 'Call-ID') ?? '';
+    this.from = getHeader(req, 'From') ?? '';
+    this.to = getHeader(req, 'To') ?? '';
+    this.requestUri = req.uri ?? '';
+    this.sourceAddress = req.source_address ?? '';
+    this.sourcePort = Number(req.source_port ?? 0);
+    this.sdp = req.body ?? '';
+    this.recordAware = advertisesRecordAware(getHeader(req, 'Supported'));
+  }
+
+  header(name: string): string | undefined {
+    return getHeader(this.#req, name);
+  }
+
+  progress(status: 180 | 183, sdp?: string): void {
+    if (this.#final || (this.#req as unknown as { canceled?: boolean }).canceled) return;
+    this.#res.send(status, sdp === undefined ? {} : { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
+  }
+
+  reject(status: number, reason?: string): void {
+    if (this.#final) return;
+    this.#final = true;
+    if ((this.#req as unknown as { canceled?: boolean }).canceled) return;
+    if (reason) this.#res.send(status, reason, {});
+    else this.#res.send(status);
+  }
+
+  async answer(sdp: string, headers?: SipHeaders): Promise<Leg> {
+    if (this.#final) throw new Error('INVITE already answered');
+    this.#final = true;
+    const dialog = await this.#srf.createUAS(this.#req, this.#res, { localSdp: sdp, headers: { ...headers } });
+    return new SrfLeg('a', dialog, this.recordAware, this.#log);
+  }
+
+  onCancel(fn: () => void): void {
+    this.#req.on('cancel', () => {
+      this.#final = true;
+      fn();
+    });
+  }
+}
+
+export interface SrfSignalingPortOptions {
+  /** Default silent. */
+  logger?: Logger;
+}
+
+/** SignalingPort over an srf connected to a drachtio server (or the embedded engine). */
+export class SrfSignalingPort implements SignalingPort {
+  readonly #srf: Srf;
+  readonly #log: Logger;
+
+  constructor(srf: Srf, options: SrfSignalingPortOptions = {}) {
+    this.#srf = srf;
+    this.#log = (options.logger ?? silentLogger).child({ component: 'b2bua-legs' });
+  }
+
+  onInvite(handler: (invite: InboundInvite) => void): void {
+    this.#srf.invite((req, res) => handler(new SrfInboundInvite(this.#srf, req, res, this.#log)));
+  }
+
+  dial(uri: string, options: DialOptions): PendingDial {
+    let sent: SrfRequest | undefined;
+    let cancelled = false;
+    const cancelSent = (): void => {
+      try {
+        sent?.cancel(() => undefined);
+      } catch (err) {
+        this.#log.debug({ err }, 'CANCEL could not be sent');
+      }
+    };
+    const headers: SipHeaders = { ...options.headers };
+    if (options.from) headers.From = options.from;
+    const result = new Promise<DialOutcome>((resolve) => {
+      let uac: Promise<SrfDialog>;
+      try {
+        uac = this.#srf.createUAC(
+          uri,
+          { localSdp: options.sdp, headers },
+          {
+            // srf calls cbRequest(err, req) at run time although its typings say (req).
+            cbRequest: ((...args: unknown[]) => {
+              const req = (args.length > 1 ? args[1] : args[0]) as SrfRequest | Error | null | undefined;
+              if (!req || req instanceof Error) return;
+              sent = req;
+              if (cancelled) cancelSent();
+            }) as (req: SrfRequest) => void,
+            cbProvisional: (res: SrfResponse) => options.onProvisional?.(res.status, res.body ? res.body : undefined),
+          },
+        );
+      } catch (err) {
+        resolve({ ok: false, status: 500, reason: (err as Error).message, cancelled: false });
+        return;
+      }
+      uac.then(
+        (dialog) => {
+          const supported = getHeader((dialog as unknown as { res?: SrfResponse }).res ?? { get: () => undefined }, 'Supported');
+          const leg = new SrfLeg('b', dialog, advertisesRecordAware(supported), this.#log);
+          if (cancelled) {
+            void leg.hangup();
+            resolve({ ok: false, status: 487, reason: 'Request Terminated', cancelled: true });
+          } else resolve({ ok: true, leg });
+        },
+        (err: unknown) => {
+          const e = err as { status?: unknown; reason?: unknown; message?: unknown };
+          const status = typeof e?.status === 'number' ? e.status : 500;
+          resolve({ ok: false, status, reason: typeof e?.reason === 'string' ? e.reason : String(e?.message ?? err), cancelled });
+        },
+      );
+    });
+    return {
+      result,
+      cancel: () => {
+        if (cancelled) return;
+        cancelled = true;
+        cancelSent();
+      },
+    };
+  }
+}

@@ -1,0 +1,62 @@
+/** Shared set-up of the call-layer unit tests: CallManager over fake signalling, media and recording. */
+import { CallManager } from '../../../src/call/call-manager.js';
+import type { CallLayerOptions } from '../../../src/call/call-options.js';
+import type { PromptSource } from '../../../src/call/call-ports.js';
+import type { Prompt, PromptName } from '../../../src/media/audio/prompt-library.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import type { PolicySnapshot } from '../../../src/policy/policy-types.js';
+import { FakeClock } from '../../fakes/fake-clock.js';
+import { fakeMediaFactory } from '../../fakes/fake-call-media.js';
+import { FakeInvite, FakeSignaling } from '../../fakes/fake-legs.js';
+import { fakeRecordingFactory } from '../../fakes/fake-recording-port.js';
+
+export const prompts: PromptSource = {
+  get: (name: PromptName, language: string): Prompt => ({
+    name,
+    language,
+    pcm: new Int16Array(800),
+    durationMs: 100,
+    frames: () => [],
+  }),
+};
+
+export async function flush(rounds = 8): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+}
+
+export function setup(snapshot: PolicySnapshot, options: CallLayerOptions = {}) {
+  const clock = new FakeClock();
+  const signaling = new FakeSignaling();
+  const media = fakeMediaFactory(() => clock.now());
+  const recording = fakeRecordingFactory();
+  const manager = new CallManager({
+    signaling,
+    policy: { snapshots: async () => [snapshot] },
+    media,
+    prompts,
+    recording: recording.factory,
+    options: { routing: { userProxy: 'sip:10.0.0.5:5060' }, admission: { trustedSources: ['10.0.0.5'] }, ...options },
+    clock,
+    timers: clock,
+    logger: silentLogger,
+  }).attach();
+  return {
+    clock,
+    signaling,
+    media,
+    recording,
+    manager,
+    /** A call from the carrier trunk (192.0.2.10) to a number. */
+    inbound(to: string, extra: Partial<ConstructorParameters<typeof FakeInvite>[0]> = {}): FakeInvite {
+      const invite = new FakeInvite({ from: '<sip:+15559990000@192.0.2.10>;tag=x', to: `<sip:${to}@b2bua.example>`, ...extra });
+      signaling.deliver(invite);
+      return invite;
+    },
+    /** A call from a user behind the PBX (10.0.0.5). */
+    fromUser(from: string, to: string, extra: Partial<ConstructorParameters<typeof FakeInvite>[0]> = {}): FakeInvite {
+      const invite = new FakeInvite({ from: `<sip:${from}>;tag=y`, to: `<sip:${to}@b2bua.example>`, source: '10.0.0.5', ...extra });
+      signaling.deliver(invite);
+      return invite;
+    },
+  };
+}

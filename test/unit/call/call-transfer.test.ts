@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { referTarget } from '../../../src/call/tasks/transfer.js';
+import { readAudio } from '../../../src/sip/sdp-media.js';
+import { FakeInvite, fakeRequest, sdpOffer } from '../../fakes/fake-legs.js';
+import { makeSnapshot } from '../policy/snapshot-builder.js';
+import { flush, setup } from './call-harness-unit.js';
+
+const ALICE = '+15550002001';
+
+async function connectedInboundCall() {
+  const t = setup(makeSnapshot({ orgCompliance: { inboundPstn: true }, alice: { enabled: true, mode: 'always' } }));
+  const invite = t.inbound(ALICE);
+  await flush();
+  const legB = t.signaling.answer();
+  await flush();
+  t.recording.ports[0]!.establish();
+  await flush();
+  return { t, invite, legB, media: t.media.sessions[0]! };
+}
+
+describe('R-13 transfer: the call continues, recording continues, no second announcement', () => {
+  it('MUST perform a REFER itself: 202, NOTIFY 100/200, new leg on the same local port, old leg released', async () => {
+    const { t, invite, legB, media } = await connectedInboundCall();
+    const refer = fakeRequest('REFER', '', undefined, { 'Refer-To': '<sip:+15550002002@10.0.0.5>' });
+    legB.emit('refer', refer);
+    await flush();
+    expect(refer.responses[0]!.status).toBe(202);
+    const dial = t.signaling.dials[1]!;
+    expect(dial.uri).toBe('sip:+15550002002@10.0.0.5');
+    expect(dial.options.from).toBe('<sip:+15559990000@192.0.2.10>');
+    expect(readAudio(dial.options.sdp)!.port).toBe(26002); // leg B's anchored port is reused
+    const newB = t.signaling.answer({ port: 32000, sdp: sdpOffer(32000, { address: '198.51.100.8', codecs: '0 101' }) });
+    await flush();
+    expect(legB.requests.map((r) => r.body)).toEqual(['SIP/2.0 100 Trying\r\n', 'SIP/2.0 200 OK\r\n']);
+    expect(legB.hangups).toBe(1);
+    expect(media.remotes.at(-1)).toMatchObject({ leg: 'a' });
+    expect(media.remotes.some((r) => r.leg === 'b' && r.remote.port === 32000)).toBe(true);
+    expect(invite.legA!.reinvites).toHaveLength(1); // the caller follows the new party (e.g. off hold)
+    expect(t.recording.ports[0]!.participantChanges).toEqual([{ side: 'user', joining: { aor: 'sip:+15550002002@10.0.0.5' } }]);
+    expect(media.prompts.filter((p) => p.name === 'compliance')).toHaveLength(1);
+    expect(t.recording.ports).toHaveLength(1);
+    // the transferor's own BYE no longer ends the call; the new party's does
+    legB.emit('bye', 'BYE');
+    await flush();
+    expect(t.manager.list()[0]!.state).toBe('connected');
+    newB.emit('bye', 'BYE');
+    await flush();
+    expect(t.manager.size).toBe(0);
+    expect(invite.legA!.hangups).toBe(1);
+  });
+
+  it('MUST keep the call as it was when the transfer target refuses (NOTIFY with the failure)', async () => {
+    const { t, legB } = await connectedInboundCall();
+    legB.emit('refer', fakeRequest('REFER', '', undefined, { 'Refer-To': '<sip:busy@10.0.0.5>' }));
+    await flush();
+    t.signaling.dials[1]!.resolve({ ok: false, status: 486, reason: 'Busy Here', cancelled: false });
+    await flush();
+    expect(legB.requests.at(-1)!.body).toBe('SIP/2.0 486 Busy Here\r\n');
+    expect(legB.hangups).toBe(0);
+    expect(t.manager.list()[0]!.state).toBe('connected');
+  });
+
+  it('MUST let an INVITE with Replaces take over the named leg (RFC 3891), 481 when no call has it', async () => {
+    const { t, invite, legB, media } = await connectedInboundCall();
+    const replacing = new FakeInvite({ from: '<sip:carol@acme.example>;tag=z', to: '<sip:+15559990000@b2bua>', source: '10.0.0.5', sdp: sdpOffer(33000), headers: { Replaces: 'call-b;to-tag=1;from-tag=2' }, callId: 'replacing-1' });
+    t.signaling.deliver(replacing);
+    await flush();
+    expect(invite.legA!.reinvites).toHaveLength(1);
+    expect(readAudio(replacing.answeredSdp!)!.port).toBe(26002);
+    expect(legB.hangups).toBe(1);
+    expect(media.remotes.some((r) => r.leg === 'b' && r.remote.port === 33000)).toBe(true);
+    expect(t.recording.ports[0]!.participantChanges[0]).toMatchObject({ side: 'user', joining: { aor: 'sip:carol@acme.example' } });
+    const stray = new FakeInvite({ from: '<sip:x@y>', to: '<sip:z@w>', headers: { Replaces: 'nope;to-tag=1;from-tag=2' } });
+    t.signaling.deliver(stray);
+    await flush();
+    expect(stray.rejected).toBe(481);
+  });
+
+  it('reads Refer-To with an embedded Replaces (attended transfer)', () => {
+    expect(referTarget('<sip:bob@pbx?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2>')).toEqual({ uri: 'sip:bob@pbx', headers: { Replaces: 'abc;to-tag=1;from-tag=2' } });
+    expect(referTarget('tel:+1555')).toBeUndefined();
+    expect(referTarget(undefined)).toBeUndefined();
+  });
+});
