@@ -116,13 +116,19 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     );
     closers.push(() => metrics.close());
 
-    // The call layer. Admission / routing options are not in Config yet: trunk calls only, users reached by SIP identity.
+    // The call layer: every INVITE becomes a recorded (or not) B2BUA call.
     const calls = new CallManager({
       signaling: new SrfSignalingPort(signaling.srf, { logger }),
       policy: { snapshots: () => repository.loadAllSnapshots() },
       media,
       prompts,
       recording: siprecRecordingFactory({ connector: new DrachtioSrsConnector(signaling.srf, { logger }), clock: systemClock, timers: systemTimers, logger }),
+      options: {
+        admission: { trustedSources: config.calls.trustedSources, open: config.calls.open },
+        routing: { userProxy: config.calls.userProxy, trunkTargets: config.calls.trunkTargets },
+        featureCodes: config.calls.featureCodes,
+        ringTimeoutMs: config.calls.ringTimeoutMs,
+      },
       logger,
       metrics: metrics.calls,
       events: recordingEvents,

@@ -74,6 +74,21 @@ export interface Config {
     /** [RECORDING_EVENTS_QUEUE_SIZE] default 1000: events held for the webhook; beyond it the oldest are dropped (counted). */
     readonly queueSize: number;
   };
+  /** Who may place calls and where leg B goes (src/sip/admission.ts, src/sip/b2bua-routing.ts; docs/call-flows.md). */
+  readonly calls: {
+    /** [CALLS_TRUSTED_SOURCES, comma separated 'host' or 'host:port'] default []: PBXs / user agents whose calls are accepted besides trunks. */
+    readonly trustedSources: readonly string[];
+    /** [CALLS_OPEN] default false: accept calls from any source (the caller must still be a known user or trunk). */
+    readonly open: boolean;
+    /** [CALLS_USER_PROXY] unset by default: SIP URI of the PBX / registrar that reaches users; unset = each user's first SIP identity. */
+    readonly userProxy: string | undefined;
+    /** [CALLS_TRUNK_TARGETS, 'trunkId=host:port,...'] default {}: where outbound PSTN calls go per trunk; default the trunk's first source address. */
+    readonly trunkTargets: Readonly<Record<string, string>>;
+    /** [CALLS_FEATURE_CODES, '*1=start,*2=stop,*3=pause,*4=resume'] default those: R-17 DTMF feature codes. */
+    readonly featureCodes: Readonly<Record<string, 'start' | 'stop' | 'pause' | 'resume'>>;
+    /** [CALLS_RING_TIMEOUT_MS] default 120000: how long leg B may ring. */
+    readonly ringTimeoutMs: number;
+  };
 }
 
 export type ConfigInput = { readonly [K in keyof Config]?: Partial<Config[K]> };

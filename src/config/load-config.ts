@@ -14,6 +14,14 @@ export const DEFAULT_CONFIG: Config = {
   media: { portMin: 40000, portMax: 49999, address: '127.0.0.1', promptsDir: 'prompts' },
   srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings' },
   events: { file: undefined, webhookUrl: undefined, webhookToken: undefined, queueSize: 1000 },
+  calls: {
+    trustedSources: [],
+    open: false,
+    userProxy: undefined,
+    trunkTargets: {},
+    featureCodes: { '*1': 'start', '*2': 'stop', '*3': 'pause', '*4': 'resume' },
+    ringTimeoutMs: 120_000,
+  },
 };
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -70,7 +78,31 @@ function inputFromEnv(env: Env): ConfigInput {
       webhookToken: str('RECORDING_EVENTS_WEBHOOK_TOKEN'),
       queueSize: num('RECORDING_EVENTS_QUEUE_SIZE'),
     }),
+    calls: drop({
+      trustedSources: list(str('CALLS_TRUSTED_SOURCES')),
+      open: bool('CALLS_OPEN'),
+      userProxy: str('CALLS_USER_PROXY'),
+      trunkTargets: pairs(str('CALLS_TRUNK_TARGETS')),
+      featureCodes: pairs(str('CALLS_FEATURE_CODES')) as Config['calls']['featureCodes'] | undefined,
+      ringTimeoutMs: num('CALLS_RING_TIMEOUT_MS'),
+    }),
   };
+}
+
+function list(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** 'a=b, c=d' -> { a: 'b', c: 'd' }; an item without '=' maps to '' and is reported by validation. */
+function pairs(value: string | undefined): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const item of list(value) ?? []) {
+    const eq = item.indexOf('=');
+    if (eq < 0) out[item] = '';
+    else out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  }
+  return out;
 }
 
 function mergeInput(a: ConfigInput, b: ConfigInput): ConfigInput {
@@ -107,6 +139,19 @@ export function buildConfig(input: ConfigInput): Config {
   }
   if (config.admin.provisioningUrl !== undefined && !/^https?:\/\/./.test(config.admin.provisioningUrl)) {
     problems.push(`admin.provisioningUrl '${config.admin.provisioningUrl}' is not an http(s) URL`);
+  }
+  if (config.calls.userProxy !== undefined && !/^sips?:./.test(config.calls.userProxy)) {
+    problems.push(`calls.userProxy '${config.calls.userProxy}' is not a SIP URI`);
+  }
+  for (const [trunk, target] of Object.entries(config.calls.trunkTargets)) {
+    if (!/^[^\s:;]+(:\d{1,5})?(;.*)?$/.test(target)) problems.push(`calls.trunkTargets: '${trunk}=${target}' needs host[:port]`);
+  }
+  for (const [code, action] of Object.entries(config.calls.featureCodes)) {
+    if (!/^[0-9*#A-D]{1,8}$/.test(code)) problems.push(`calls.featureCodes: '${code}' is not a DTMF sequence`);
+    if (!['start', 'stop', 'pause', 'resume'].includes(action)) problems.push(`calls.featureCodes: '${code}=${action}' is not start|stop|pause|resume`);
+  }
+  if (!Number.isInteger(config.calls.ringTimeoutMs) || config.calls.ringTimeoutMs < 1000) {
+    problems.push('calls.ringTimeoutMs must be a whole number of ms >= 1000');
   }
   port('media.portMin', config.media.portMin);
   port('media.portMax', config.media.portMax);

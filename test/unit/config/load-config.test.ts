@@ -47,16 +47,30 @@ describe('configuration', () => {
     expect((caught as Error).message).toContain('events.queueSize must be a positive integer');
   });
 
+  it('reads the call-layer lists and maps (trusted sources, trunk targets, feature codes)', () => {
+    const config = loadConfig({
+      CALLS_TRUSTED_SOURCES: '10.0.0.5, 10.0.0.6:5080',
+      CALLS_TRUNK_TARGETS: 'carrier=192.0.2.1:5060, backup=192.0.2.2',
+      CALLS_FEATURE_CODES: '*7=pause,*8=resume',
+      CALLS_USER_PROXY: 'sip:10.0.0.5:5060',
+    });
+    expect(config.calls.trustedSources).toEqual(['10.0.0.5', '10.0.0.6:5080']);
+    expect(config.calls.trunkTargets).toEqual({ carrier: '192.0.2.1:5060', backup: '192.0.2.2' });
+    expect(config.calls.featureCodes).toEqual({ '*7': 'pause', '*8': 'resume' });
+    expect(config.calls.userProxy).toBe('sip:10.0.0.5:5060');
+    expect(loadConfig({}).calls.featureCodes).toEqual({ '*1': 'start', '*2': 'stop', '*3': 'pause', '*4': 'resume' });
+  });
+
   it('refuses invalid settings with one CONFIG_INVALID error naming every problem', () => {
     let caught: unknown;
     try {
-      loadConfig({ ADMIN_PORT: '70000', ADMIN_HOST: '0.0.0.0', MEDIA_PORT_MIN: '40001', LOG_LEVEL: 'loud', SIP_CONTACTS: 'http://x', PROVISIONING_URL: 'ftp://x' });
+      loadConfig({ ADMIN_PORT: '70000', ADMIN_HOST: '0.0.0.0', MEDIA_PORT_MIN: '40001', LOG_LEVEL: 'loud', SIP_CONTACTS: 'http://x', PROVISIONING_URL: 'ftp://x', CALLS_FEATURE_CODES: '*9=explode,x1=start', CALLS_USER_PROXY: 'pbx' });
     } catch (err) {
       caught = err;
     }
     expect(isAppError(caught, 'CONFIG_INVALID')).toBe(true);
     const message = (caught as Error).message;
-    for (const fragment of ['admin.port', 'admin.host', 'media.portMin must be even', 'log.level', "'http://x' is not a SIP URI", "'ftp://x' is not an http(s) URL"]) {
+    for (const fragment of ['admin.port', 'admin.host', 'media.portMin must be even', 'log.level', "'http://x' is not a SIP URI", "'ftp://x' is not an http(s) URL", "'*9=explode' is not start|stop|pause|resume", "'x1' is not a DTMF sequence", "calls.userProxy 'pbx'"]) {
       expect(message).toContain(fragment);
     }
   });
