@@ -150,6 +150,24 @@ describe('engine conformance: app answers as UAS (SIPp UAC)', () => {
     expect(await within(pracked.promise, 2000, 'the PRACK callback')).toBe('PRACK');
   });
 
+  it("F30 UPDATE in an early dialog: delivered on the pending INVITE ('update' event), the app's answer reaches SIPp, the call then completes", async () => {
+    const updated = deferred<string>();
+    app.handle('invite', (req, res) => {
+      req.on('update', (update: { body: string }, updateRes: { send: (status: number, opts: { body: string }) => void }) => {
+        updated.resolve(update.body);
+        updateRes.send(200, { body: testSdp(40010, 'recvonly', 2) });
+        setTimeout(() => app.srf.createUAS(req, res, { localSdp: testSdp(40010, 'recvonly', 2) }).catch(() => undefined), 50);
+      });
+      sendResponse(res, 183, { headers: { Require: '100rel' }, body: testSdp(40010) });
+    });
+    const result = await sippUac('uac-call-early-update');
+    expectSippOk(result);
+    expect(await within(updated.promise, 2000, "the INVITE's update event")).toContain('a=sendonly');
+    const updateOk = findMessages(result.messages, { direction: 'received', status: 200, cseqMethod: 'UPDATE' });
+    expect(updateOk, result.describe()).toHaveLength(1);
+    expect(updateOk[0]!.text).toContain('a=recvonly');
+  });
+
   it("E23 re-INVITE from SIPp: the app gets 'modify' with the new SDP and its 200 answer reaches SIPp", async () => {
     const modified = deferred<string>();
     answerCalls((dialog) => {
