@@ -21,6 +21,7 @@ import { openRecordingEventLog, type RecordingEventLog } from '../observability/
 import { SettingsService } from '../policy/settings-service.js';
 import { applyProvisioning, readProvisioningFile } from '../policy/store/provisioning-file.js';
 import { openSqliteRepository, type SqlitePolicyRepository } from '../policy/store/sqlite-repository.js';
+import { AccessControl } from '../sip/access-control.js';
 import { SrfSignalingPort } from '../sip/leg.js';
 import { SignalingConnection } from '../sip/signaling-connection.js';
 import { DrachtioSrsConnector } from '../sip/srs-connector.js';
@@ -123,6 +124,16 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       media,
       prompts,
       recording: siprecRecordingFactory({ connector: new DrachtioSrsConnector(signaling.srf, { logger }), clock: systemClock, timers: systemTimers, logger }),
+      access: new AccessControl(
+        {
+          deny: config.calls.deny,
+          ...(config.calls.maxConcurrentCalls > 0 ? { maxConcurrentCalls: config.calls.maxConcurrentCalls } : {}),
+          ...(config.calls.rateLimitPerSource > 0
+            ? { rateLimit: { ratePerSecond: config.calls.rateLimitPerSource, burst: config.calls.rateLimitBurst || 2 * config.calls.rateLimitPerSource } }
+            : {}),
+        },
+        systemClock,
+      ),
       options: {
         admission: { trustedSources: config.calls.trustedSources, open: config.calls.open },
         routing: { userProxy: config.calls.userProxy, trunkTargets: config.calls.trunkTargets },

@@ -5,6 +5,7 @@ import { noopCallMetrics, type CallMetrics, type CallStats } from '../observabil
 import { noopRecordingEvents, type RecordingEventSink } from '../observability/recording-event-types.js';
 import { decideCall } from '../policy/call-decision.js';
 import { createPolicyDirectory } from '../policy/policy-directory.js';
+import type { AccessControl, CallSlotDecision } from '../sip/access-control.js';
 import { admitInvite } from '../sip/admission.js';
 import type { InboundInvite, SignalingPort } from '../sip/b2bua-types.js';
 import { routeLegB } from '../sip/b2bua-routing.js';
@@ -37,6 +38,8 @@ export interface CallManagerDeps {
   readonly metrics?: CallMetrics;
   /** The recording event log (src/observability/recording-events.ts); default none. */
   readonly events?: RecordingEventSink;
+  /** Source ACL, per-source rate limit and concurrent-call limit (src/sip/access-control.ts); default none. */
+  readonly access?: AccessControl;
 }
 
 export class CallManager {
@@ -66,8 +69,20 @@ export class CallManager {
       this.#metrics.callRejected('shutting-down');
       return invite.reject(503);
     }
+    const access = this.#d.access;
+    if (access) {
+      const verdict = access.checkRequest({ address: invite.sourceAddress, port: invite.sourcePort }, 'INVITE');
+      if (verdict.action !== 'allow') {
+        this.#metrics.callRejected(verdict.reason);
+        log.debug({ source: invite.sourceAddress, reason: verdict.reason, action: verdict.action }, 'INVITE refused by access control');
+        // 'drop' answers nothing: the engine forgets the request when its pending timer ends.
+        if (verdict.action === 'reject') invite.reject(verdict.status, undefined, retryAfter(verdict.retryAfterSec));
+        return;
+      }
+    }
     const replaces = invite.header('Replaces');
     if (replaces) return this.#onReplaces(invite, replaces, log);
+    let slot: CallSlotDecision | undefined;
     try {
       const snapshots = await this.#d.policy.snapshots();
       const admission = admitInvite(
@@ -97,6 +112,12 @@ export class CallManager {
         this.#metrics.callRejected('no-route');
         return invite.reject(503);
       }
+      slot = access?.acquireCall();
+      if (slot?.action === 'reject') {
+        log.warn({ reason: slot.reason }, 'call refused: concurrent-call limit');
+        this.#metrics.callRejected(slot.reason);
+        return invite.reject(slot.status, undefined, retryAfter(slot.retryAfterSec));
+      }
       log.info({ direction: decision.direction, record: decision.record, compliance: decision.compliance.play, legB: uri }, 'call admitted');
       const session = new CallSession({
         invite,
@@ -116,10 +137,15 @@ export class CallManager {
       });
       this.#metrics.callStarted(decision.direction);
       this.#calls.set(session.id, session);
-      session.once('ended', () => this.#calls.delete(session.id));
+      const release = slot?.action === 'allow' ? slot.release : undefined;
+      session.once('ended', () => {
+        this.#calls.delete(session.id);
+        release?.();
+      });
       await session.run();
     } catch (err) {
       log.error({ err }, 'INVITE handling failed');
+      if (slot?.action === 'allow') slot.release();
       invite.reject((err as AppError).sipStatus ?? 500);
     }
   }
@@ -181,4 +207,8 @@ export class CallManager {
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+function retryAfter(seconds: number | undefined): Record<string, string> | undefined {
+  return seconds === undefined ? undefined : { 'Retry-After': String(seconds) };
 }

@@ -88,6 +88,14 @@ export interface Config {
     readonly featureCodes: Readonly<Record<string, 'start' | 'stop' | 'pause' | 'resume'>>;
     /** [CALLS_RING_TIMEOUT_MS] default 120000: how long leg B may ring. */
     readonly ringTimeoutMs: number;
+    /** [CALLS_MAX_CONCURRENT] default 0 = unlimited: further INVITEs get 503 with Retry-After. */
+    readonly maxConcurrentCalls: number;
+    /** [CALLS_RATE_LIMIT_PER_SOURCE] default 0 = off: new INVITEs per second per source address (token bucket). */
+    readonly rateLimitPerSource: number;
+    /** [CALLS_RATE_LIMIT_BURST] default 0 = twice the rate: the bucket size. */
+    readonly rateLimitBurst: number;
+    /** [CALLS_DENY, comma separated addresses or CIDRs] default []: sources always refused (403). */
+    readonly deny: readonly string[];
   };
 }
 

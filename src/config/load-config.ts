@@ -21,6 +21,10 @@ export const DEFAULT_CONFIG: Config = {
     trunkTargets: {},
     featureCodes: { '*1': 'start', '*2': 'stop', '*3': 'pause', '*4': 'resume' },
     ringTimeoutMs: 120_000,
+    maxConcurrentCalls: 0,
+    rateLimitPerSource: 0,
+    rateLimitBurst: 0,
+    deny: [],
   },
 };
 
@@ -85,6 +89,10 @@ function inputFromEnv(env: Env): ConfigInput {
       trunkTargets: pairs(str('CALLS_TRUNK_TARGETS')),
       featureCodes: pairs(str('CALLS_FEATURE_CODES')) as Config['calls']['featureCodes'] | undefined,
       ringTimeoutMs: num('CALLS_RING_TIMEOUT_MS'),
+      maxConcurrentCalls: num('CALLS_MAX_CONCURRENT'),
+      rateLimitPerSource: num('CALLS_RATE_LIMIT_PER_SOURCE'),
+      rateLimitBurst: num('CALLS_RATE_LIMIT_BURST'),
+      deny: list(str('CALLS_DENY')),
     }),
   };
 }
@@ -149,6 +157,9 @@ export function buildConfig(input: ConfigInput): Config {
   for (const [code, action] of Object.entries(config.calls.featureCodes)) {
     if (!/^[0-9*#A-D]{1,8}$/.test(code)) problems.push(`calls.featureCodes: '${code}' is not a DTMF sequence`);
     if (!['start', 'stop', 'pause', 'resume'].includes(action)) problems.push(`calls.featureCodes: '${code}=${action}' is not start|stop|pause|resume`);
+  }
+  for (const key of ['maxConcurrentCalls', 'rateLimitPerSource', 'rateLimitBurst'] as const) {
+    if (!Number.isFinite(config.calls[key]) || config.calls[key] < 0) problems.push(`calls.${key} must be a number >= 0 (0 = off)`);
   }
   if (!Number.isInteger(config.calls.ringTimeoutMs) || config.calls.ringTimeoutMs < 1000) {
     problems.push('calls.ringTimeoutMs must be a whole number of ms >= 1000');

@@ -64,7 +64,7 @@ export interface InboundInvite {
   /** 180/183, with SDP for early media. Ignored once a final response went out. */
   progress(status: 180 | 183, sdp?: string): void;
   /** Final non-2xx. Ignored once a final response went out. */
-  reject(status: number, reason?: string): void;
+  reject(status: number, reason?: string, headers?: SipHeaders): void;
   /** 200 with our SDP; resolves with the dialog. */
   answer(sdp: string, headers?: SipHeaders): Promise<Leg>;
   /** The caller CANCELled (the SIP server already answered 200 and 487). */

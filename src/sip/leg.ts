@@ -178,12 +178,13 @@ class SrfInboundInvite implements InboundInvite {
     this.#res.send(status, sdp === undefined ? {} : { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
   }
 
-  reject(status: number, reason?: string): void {
+  reject(status: number, reason?: string, headers?: SipHeaders): void {
     if (this.#final) return;
     this.#final = true;
     if ((this.#req as unknown as { canceled?: boolean }).canceled) return;
-    if (reason) this.#res.send(status, reason, {});
-    else this.#res.send(status);
+    const opts = { headers: { ...headers } };
+    if (reason) this.#res.send(status, reason, opts);
+    else this.#res.send(status, opts);
   }
 
   async answer(sdp: string, headers?: SipHeaders): Promise<Leg> {

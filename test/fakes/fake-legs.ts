@@ -122,8 +122,12 @@ export class FakeInvite implements InboundInvite {
     this.progressSent.push({ status, ...(sdp !== undefined ? { sdp } : {}) });
   }
 
-  reject(status: number): void {
-    if (this.rejected === undefined && this.answeredSdp === undefined) this.rejected = status;
+  rejectHeaders: SipHeaders | undefined;
+  reject(status: number, _reason?: string, headers?: SipHeaders): void {
+    if (this.rejected === undefined && this.answeredSdp === undefined) {
+      this.rejected = status;
+      this.rejectHeaders = headers;
+    }
   }
 
   async answer(sdp: string): Promise<Leg> {

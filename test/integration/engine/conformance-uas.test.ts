@@ -4,6 +4,7 @@
  * Names carry the item of the engine checklist (shared spec drachtio-engine-checklist.md).
  * Ports: block 0 of the conformance range (15000-15149).
  */
+import type { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   deferred,
@@ -153,7 +154,8 @@ describe('engine conformance: app answers as UAS (SIPp UAC)', () => {
   it("F30 UPDATE in an early dialog: delivered on the pending INVITE ('update' event), the app's answer reaches SIPp, the call then completes", async () => {
     const updated = deferred<string>();
     app.handle('invite', (req, res) => {
-      req.on('update', (update: { body: string }, updateRes: { send: (status: number, opts: { body: string }) => void }) => {
+      // srf emits 'update' on the pending INVITE's req; its bundled types do not declare it.
+      (req as unknown as EventEmitter).on('update', (update: { body: string }, updateRes: { send: (status: number, opts: { body: string }) => void }) => {
         updated.resolve(update.body);
         updateRes.send(200, { body: testSdp(40010, 'recvonly', 2) });
         setTimeout(() => app.srf.createUAS(req, res, { localSdp: testSdp(40010, 'recvonly', 2) }).catch(() => undefined), 50);

@@ -4,6 +4,7 @@ import type { CallLayerOptions } from '../../../src/call/call-options.js';
 import type { PromptSource } from '../../../src/call/call-ports.js';
 import type { Prompt, PromptName } from '../../../src/media/audio/prompt-library.js';
 import { silentLogger } from '../../../src/observability/logger.js';
+import type { AccessControl } from '../../../src/sip/access-control.js';
 import type { PolicySnapshot } from '../../../src/policy/policy-types.js';
 import { FakeClock } from '../../fakes/fake-clock.js';
 import { fakeMediaFactory } from '../../fakes/fake-call-media.js';
@@ -24,7 +25,7 @@ export async function flush(rounds = 8): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
 }
 
-export function setup(snapshot: PolicySnapshot, options: CallLayerOptions = {}) {
+export function setup(snapshot: PolicySnapshot, options: CallLayerOptions = {}, access?: (clock: FakeClock) => AccessControl) {
   const clock = new FakeClock();
   const signaling = new FakeSignaling();
   const media = fakeMediaFactory(() => clock.now());
@@ -39,6 +40,7 @@ export function setup(snapshot: PolicySnapshot, options: CallLayerOptions = {}) 
     clock,
     timers: clock,
     logger: silentLogger,
+    ...(access ? { access: access(clock) } : {}),
   }).attach();
   return {
     clock,
