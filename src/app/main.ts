@@ -19,12 +19,22 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (kept running)'));
   const app = await startApplication(config, logger);
   logger.info('ready');
+  // First SIGTERM/SIGINT: drain (new calls 503, calls in progress run on up to calls.drainSeconds),
+  // then close. A second signal closes at once.
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: closing now');
+      void app.close().then(() => process.exit(0));
+      return;
+    }
     stopping = true;
-    logger.info({ signal }, 'stopping');
-    void app.close().then(() => process.exit(0));
+    logger.info({ signal, drainSeconds: config.calls.drainSeconds }, 'stopping: draining calls');
+    void app.calls
+      .drain(config.calls.drainSeconds * 1000)
+      .then((cut) => logger.info({ cut }, 'drained'))
+      .then(() => app.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

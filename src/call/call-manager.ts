@@ -49,6 +49,7 @@ export class CallManager {
   readonly #log: Logger;
   readonly #metrics: CallMetrics;
   #closed = false;
+  #drain: { promise: Promise<number>; check: () => void } | undefined;
 
   constructor(deps: CallManagerDeps) {
     this.#d = deps;
@@ -65,9 +66,9 @@ export class CallManager {
 
   async #onInvite(invite: InboundInvite): Promise<void> {
     const log = callLogger(this.#log, invite.callId);
-    if (this.#closed) {
+    if (this.#closed || this.#drain) {
       this.#metrics.callRejected('shutting-down');
-      return invite.reject(503);
+      return invite.reject(503, undefined, this.#drain ? retryAfter(DRAIN_RETRY_AFTER_SEC) : undefined);
     }
     const access = this.#d.access;
     if (access) {
@@ -141,6 +142,7 @@ export class CallManager {
       session.once('ended', () => {
         this.#calls.delete(session.id);
         release?.();
+        this.#drain?.check();
       });
       await session.run();
     } catch (err) {
@@ -198,6 +200,35 @@ export class CallManager {
     return this.#calls.size;
   }
 
+  /**
+   * Graceful drain (SIGTERM): from now on new INVITEs get 503 with Retry-After; the calls in
+   * progress run on until they end by themselves or `maxMs` has passed, and only then are hung up
+   * (their recordings stopped with final metadata). Resolves with the number of calls that had to
+   * be cut. Idempotent: a second call returns the first drain's promise.
+   */
+  drain(maxMs: number): Promise<number> {
+    if (this.#drain) return this.#drain.promise;
+    const timers = this.#d.timers ?? systemTimers;
+    let finish: (cut: number) => void = () => undefined;
+    const promise = new Promise<number>((resolve) => (finish = resolve));
+    let expired = false;
+    const deadline = timers.setTimeout(() => {
+      expired = true;
+      const cut = this.#calls.size;
+      this.#log.warn({ calls: cut, drainMs: maxMs }, 'drain time over: ending the remaining calls');
+      void this.close().then(() => finish(cut));
+    }, maxMs);
+    const check = (): void => {
+      if (expired || this.#calls.size > 0) return;
+      timers.clearTimeout(deadline);
+      finish(0);
+    };
+    this.#drain = { promise, check };
+    this.#log.info({ calls: this.#calls.size, drainMs: maxMs }, 'draining: new calls get 503');
+    check();
+    return promise;
+  }
+
   /** Hang up every call; new INVITEs get 503. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -208,6 +239,9 @@ export class CallManager {
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
+
+/** Retry-After sent to new INVITEs while draining: long enough for a load balancer to move on. */
+const DRAIN_RETRY_AFTER_SEC = 30;
 
 function retryAfter(seconds: number | undefined): Record<string, string> | undefined {
   return seconds === undefined ? undefined : { 'Retry-After': String(seconds) };

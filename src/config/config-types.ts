@@ -94,6 +94,8 @@ export interface Config {
     readonly rateLimitPerSource: number;
     /** [CALLS_RATE_LIMIT_BURST] default 0 = twice the rate: the bucket size. */
     readonly rateLimitBurst: number;
+    /** [CALLS_DRAIN_SECONDS] default 30: on SIGTERM, how long calls in progress may run on before they are ended. */
+    readonly drainSeconds: number;
     /** [CALLS_DENY, comma separated addresses or CIDRs] default []: sources always refused (403). */
     readonly deny: readonly string[];
   };

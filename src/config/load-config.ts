@@ -24,6 +24,7 @@ export const DEFAULT_CONFIG: Config = {
     maxConcurrentCalls: 0,
     rateLimitPerSource: 0,
     rateLimitBurst: 0,
+    drainSeconds: 30,
     deny: [],
   },
 };
@@ -59,7 +60,8 @@ function inputFromEnv(env: Env): ConfigInput {
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
     log: drop({ level: str('LOG_LEVEL') as Config['log']['level'] | undefined }),
-    sip: drop({ contacts: str('SIP_CONTACTS')?.split(',').map((s) => s.trim()).filter(Boolean) }),
+    // a comma starts a new contact only before 'sip:'/'sips:', so ';transport=udp,tcp' stays in its contact
+    sip: drop({ contacts: str('SIP_CONTACTS')?.split(/,(?=\s*sips?:)/i).map((s) => s.trim()).filter(Boolean) }),
     drachtio: drop({ host: str('DRACHTIO_HOST'), port: num('DRACHTIO_PORT'), secret: str('DRACHTIO_SECRET') }),
     admin: drop({ host: str('ADMIN_HOST'), port: num('ADMIN_PORT'), token: str('ADMIN_TOKEN'), provisioningUrl: str('PROVISIONING_URL') }),
     store: drop({ sqlitePath: str('SQLITE_PATH'), provisioningFile: str('PROVISIONING_FILE') }),
@@ -92,6 +94,7 @@ function inputFromEnv(env: Env): ConfigInput {
       maxConcurrentCalls: num('CALLS_MAX_CONCURRENT'),
       rateLimitPerSource: num('CALLS_RATE_LIMIT_PER_SOURCE'),
       rateLimitBurst: num('CALLS_RATE_LIMIT_BURST'),
+      drainSeconds: num('CALLS_DRAIN_SECONDS'),
       deny: list(str('CALLS_DENY')),
     }),
   };
@@ -158,7 +161,7 @@ export function buildConfig(input: ConfigInput): Config {
     if (!/^[0-9*#A-D]{1,8}$/.test(code)) problems.push(`calls.featureCodes: '${code}' is not a DTMF sequence`);
     if (!['start', 'stop', 'pause', 'resume'].includes(action)) problems.push(`calls.featureCodes: '${code}=${action}' is not start|stop|pause|resume`);
   }
-  for (const key of ['maxConcurrentCalls', 'rateLimitPerSource', 'rateLimitBurst'] as const) {
+  for (const key of ['maxConcurrentCalls', 'rateLimitPerSource', 'rateLimitBurst', 'drainSeconds'] as const) {
     if (!Number.isFinite(config.calls[key]) || config.calls[key] < 0) problems.push(`calls.${key} must be a number >= 0 (0 = off)`);
   }
   if (!Number.isInteger(config.calls.ringTimeoutMs) || config.calls.ringTimeoutMs < 1000) {

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { makeSnapshot } from '../policy/snapshot-builder.js';
+import { flush, setup } from './call-harness-unit.js';
+
+const ALICE = '+15550002001';
+const always = { enabled: true, mode: 'always' as const };
+
+describe('CallManager: graceful drain', () => {
+  it('MUST refuse new calls with 503 + Retry-After and MUST NOT cut a call before the drain time, then end it cleanly', async () => {
+    const t = setup(makeSnapshot({ alice: always }));
+    const invite = t.inbound(ALICE);
+    await flush();
+    t.signaling.answer();
+    await flush();
+    t.recording.ports[0]!.establish();
+    await flush();
+    let cut: number | undefined;
+    void t.manager.drain(30_000).then((n) => (cut = n));
+    const late = t.inbound(ALICE);
+    await flush();
+    expect(late.rejected).toBe(503);
+    expect(late.rejectHeaders).toEqual({ 'Retry-After': '30' });
+    t.clock.advance(29_999);
+    await flush();
+    expect(invite.legA!.hangups).toBe(0);
+    expect(t.manager.size).toBe(1);
+    expect(cut).toBeUndefined();
+    t.clock.advance(1);
+    await flush();
+    expect(invite.legA!.hangups).toBe(1);
+    expect(t.recording.ports[0]!.calls).toContain('stop');
+    expect(t.manager.size).toBe(0);
+    expect(cut).toBe(1);
+  });
+
+  it('resolves as soon as the last call ends by itself, cutting none', async () => {
+    const t = setup(makeSnapshot({ alice: always }));
+    t.inbound(ALICE);
+    await flush();
+    const legB = t.signaling.answer();
+    await flush();
+    let cut: number | undefined;
+    void t.manager.drain(30_000).then((n) => (cut = n));
+    await flush();
+    expect(cut).toBeUndefined();
+    legB.emit('bye', 'BYE');
+    await flush();
+    expect(cut).toBe(0);
+    expect(t.clock.pending).toBe(0);
+  });
+});
