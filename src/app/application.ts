@@ -20,6 +20,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { openRecordingEventLog, type RecordingEventLog } from '../observability/recording-events.js';
 import { SettingsService } from '../policy/settings-service.js';
 import { applyProvisioning, readProvisioningFile } from '../policy/store/provisioning-file.js';
+import { SnapshotCache } from '../policy/store/snapshot-cache.js';
 import { openSqliteRepository, type SqlitePolicyRepository } from '../policy/store/sqlite-repository.js';
 import { AccessControl } from '../sip/access-control.js';
 import { SrfSignalingPort } from '../sip/leg.js';
@@ -96,6 +97,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     closers.push(() => media.close());
 
     const repository = openSqliteRepository({ path: config.store.sqlitePath });
+    const policy = new SnapshotCache(repository);
     closers.push(() => repository.close());
     if (config.store.provisioningFile) {
       const result = await applyProvisioning(new SettingsService({ repository }), await readProvisioningFile(config.store.provisioningFile));
@@ -120,7 +122,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     // The call layer: every INVITE becomes a recorded (or not) B2BUA call.
     const calls = new CallManager({
       signaling: new SrfSignalingPort(signaling.srf, { logger }),
-      policy: { snapshots: () => repository.loadAllSnapshots() },
+      policy,
       media,
       prompts,
       recording: siprecRecordingFactory({ connector: new DrachtioSrsConnector(signaling.srf, { logger }), clock: systemClock, timers: systemTimers, logger }),
@@ -154,6 +156,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       token: config.admin.token,
       logger: logger.child({ component: 'admin' }),
       provisioning: { defaultBaseUrl: config.admin.provisioningUrl ?? null },
+      onSettingsChanged: () => policy.invalidate(),
       extraPlugins: [metricsPlugin(metrics), callsPlugin(calls)],
     });
     closers.push(() => admin.close());

@@ -4,7 +4,8 @@ import { callLogger, type Logger } from '../observability/logger.js';
 import { noopCallMetrics, type CallMetrics, type CallStats } from '../observability/metrics-types.js';
 import { noopRecordingEvents, type RecordingEventSink } from '../observability/recording-event-types.js';
 import { decideCall } from '../policy/call-decision.js';
-import { createPolicyDirectory } from '../policy/policy-directory.js';
+import { createPolicyDirectory, type PolicyDirectory } from '../policy/policy-directory.js';
+import type { PolicySnapshot } from '../policy/policy-types.js';
 import type { AccessControl, CallSlotDecision } from '../sip/access-control.js';
 import { admitInvite } from '../sip/admission.js';
 import type { InboundInvite, SignalingPort } from '../sip/b2bua-types.js';
@@ -46,6 +47,8 @@ export class CallManager {
   readonly #d: CallManagerDeps;
   readonly #options: ResolvedCallOptions;
   readonly #calls = new Map<string, CallSession>();
+  /** One directory per snapshot list: rebuilt only when the settings change (the source hands out a new list). */
+  readonly #directories = new WeakMap<readonly PolicySnapshot[], PolicyDirectory>();
   readonly #log: Logger;
   readonly #metrics: CallMetrics;
   #closed = false;
@@ -62,6 +65,15 @@ export class CallManager {
   attach(): this {
     this.#d.signaling.onInvite((invite) => void this.#onInvite(invite));
     return this;
+  }
+
+  #directoryOf(snapshots: readonly PolicySnapshot[]): PolicyDirectory {
+    let directory = this.#directories.get(snapshots);
+    if (!directory) {
+      directory = createPolicyDirectory(snapshots);
+      this.#directories.set(snapshots, directory);
+    }
+    return directory;
   }
 
   async #onInvite(invite: InboundInvite): Promise<void> {
@@ -98,7 +110,7 @@ export class CallManager {
           ...optional('historyInfo', invite.header('History-Info')),
         },
         snapshots,
-        createPolicyDirectory(snapshots),
+        this.#directoryOf(snapshots),
         this.#options.admission,
       );
       if (!admission.admitted) {
