@@ -54,6 +54,12 @@ export interface MediaSessionOptions {
   rtcpIntervalMs?: number;
   /** CNAME in our SDES packets. Default 'recording-b2bua'. */
   cname?: string;
+  /**
+   * SSRC lock of both legs (processors/ssrc-lock.ts): a new SSRC from a leg replaces the current one
+   * only after the current one has been silent `switchAfterSilenceMs` (default 300) and the new one
+   * sent `probation` sequential packets (RFC 3550 A.1 MIN_SEQUENTIAL, default 2).
+   */
+  ssrcLock?: { switchAfterSilenceMs?: number; probation?: number };
 }
 
 /** SRTP keying for one forked stream (R-42), RFC 4568 / RFC 3711; only the sending side is used. */
@@ -151,6 +157,17 @@ export interface LegStats {
   hijackDropped: number;
   /** Dropped: arrived before the leg's address was known (sdp latching). */
   unlatchedDropped: number;
+  /**
+   * Dropped: from the latched source but not the SSRC the leg is locked to (another stream, or a new
+   * SSRC still in RFC 3550 A.1 probation or waiting for the current one to fall silent).
+   */
+  foreignSsrcDropped: number;
+  /** Dropped: a payload type the leg did not negotiate (not in setRemote payloadTypes). */
+  unknownPayloadTypeDropped: number;
+  /** The SSRC the leg's stream is locked to, once one passed probation. */
+  ssrc: number | undefined;
+  /** Times the lock moved to a new SSRC (re-INVITE, transfer, PBX restart). */
+  ssrcSwitches: number;
   /** Receiver statistics of the stream from the leg (RFC 3550 A.3/A.8). */
   lost: number;
   jitter: number;
@@ -193,7 +210,7 @@ export interface MediaSessionStats {
 }
 
 /** Why a received or relayed RTP/RTCP packet was dropped (a fault, counted per packet). */
-export type MediaDropReason = 'malformed' | 'hijack' | 'unlatched' | 'rewrite' | 'forkCodec';
+export type MediaDropReason = 'malformed' | 'hijack' | 'unlatched' | 'foreignSsrc' | 'unknownPayloadType' | 'rewrite' | 'forkCodec';
 
 /**
  * Aggregate counters of one media engine, or of the whole plane (MediaPlane.stats()). Counters are
@@ -218,7 +235,7 @@ export interface MediaTotals {
   /** RTP packets sent to recording servers, silence frames while paused included. */
   rtpForked: number;
   rtpForkedBytes: number;
-  /** Packets dropped as faults, by reason (LegStats malformed/hijackDropped/unlatchedDropped/rewriteDropped, ForkStreamStats codecDropped). */
+  /** Packets dropped as faults, by reason (LegStats malformed/hijackDropped/unlatchedDropped/foreignSsrcDropped/unknownPayloadTypeDropped/rewriteDropped, ForkStreamStats codecDropped). */
   dropped: Record<MediaDropReason, number>;
   /** Packets deliberately not passed on: relay replaced by a prompt (R-11); fork paused (R-18). */
   withheld: { prompt: number; forkPaused: number };

@@ -31,6 +31,7 @@ import { FramePacer } from '../processors/prompt-pacer.js';
 import { RewriteResult, StreamRewriter } from '../processors/relay-rewriter.js';
 import type { ScratchRing } from '../processors/scratch-ring.js';
 import { LatchVerdict, SourceLatch } from '../processors/source-latch.js';
+import { SsrcLock, SsrcVerdict, type SsrcLockOptions } from '../processors/ssrc-lock.js';
 import { ReceiveStats } from '../rtp/receive-stats.js';
 import { ntpMiddle, parseRtcp, toNtp, writeReceiverReport, writeSdesCname, writeSenderReport, type ReportBlock } from '../rtp/rtcp.js';
 import {
@@ -74,7 +75,7 @@ const FRAME_MS = 20;
 /** A tone is sent on its own when nothing went to the leg for this long. */
 const IDLE_FILL_MS = 30;
 
-/** RFC 3551 table 4/5 static payload types we recognise without an rtpmap. */
+/** Payload types of a leg before its SDP is known (first-source latching); also the fork default. */
 const DEFAULT_PAYLOAD_TYPES: PayloadTypeInfo[] = [
   { pt: 0, name: 'PCMU' },
   { pt: 8, name: 'PCMA' },
@@ -117,7 +118,9 @@ class Leg {
   readonly id: LegId;
   readonly endpoint: RtpEndpoint;
   readonly latch: SourceLatch;
-  /** Payload type -> kind (KIND_*). */
+  /** Which SSRC from the latched source is accepted (RFC 3550 A.1 probation, switch after silence). */
+  readonly ssrcLock: SsrcLock;
+  /** Payload type -> kind (KIND_*); KIND_UNKNOWN = not negotiated, dropped. */
   readonly ptKind = new Uint8Array(128);
   readonly ptClockRate = new Uint32Array(128).fill(8000);
   /** Payload type name by pt (for fork mapping). */
@@ -140,6 +143,8 @@ class Leg {
     malformed: 0,
     hijackDropped: 0,
     unlatchedDropped: 0,
+    foreignSsrcDropped: 0,
+    unknownPayloadTypeDropped: 0,
     replacedByPrompt: 0,
     rewriteDropped: 0,
     generated: 0,
@@ -148,28 +153,30 @@ class Leg {
     rtcpSent: 0,
   };
 
-  constructor(id: LegId, endpoint: RtpEndpoint, mode: 'sdp' | 'first-source') {
+  constructor(id: LegId, endpoint: RtpEndpoint, mode: 'sdp' | 'first-source', ssrcLock: SsrcLockOptions | undefined) {
     this.id = id;
     this.endpoint = endpoint;
     this.latch = new SourceLatch(mode);
+    this.ssrcLock = new SsrcLock(ssrcLock);
     this.out = new StreamRewriter(randomU32(), randomU32() & 0xffff, randomU32());
     this.setPayloadTypes(DEFAULT_PAYLOAD_TYPES);
   }
 
-  setPayloadTypes(list: PayloadTypeInfo[]): void {
+  /**
+   * The payload types the leg negotiated (its SDP): only these are accepted from it, others are
+   * counted in unknownPayloadTypeDropped. A static type listed without a name (no rtpmap) is named
+   * after RFC 3551 (0 PCMU, 8 PCMA).
+   */
+  setPayloadTypes(list: readonly PayloadTypeInfo[]): void {
     this.ptKind.fill(KIND_UNKNOWN);
     this.ptNames = [];
-    // static types stay recognisable even when the SDP omits their rtpmap
-    this.ptKind[0] = KIND_PCMU;
-    this.ptKind[8] = KIND_PCMA;
-    this.ptNames[0] = 'PCMU';
-    this.ptNames[8] = 'PCMA';
     this.injectCodec = undefined;
     for (const p of list) {
       if (!Number.isInteger(p.pt) || p.pt < 0 || p.pt > 127) continue;
-      const kind = kindOf(p.name);
+      const name = typeof p.name === 'string' && p.name.length > 0 ? p.name : p.pt === 0 ? 'PCMU' : p.pt === 8 ? 'PCMA' : 'UNKNOWN';
+      const kind = kindOf(name);
       this.ptKind[p.pt] = kind;
-      this.ptNames[p.pt] = p.name.toUpperCase();
+      this.ptNames[p.pt] = name.toUpperCase();
       this.ptClockRate[p.pt] = p.clockRate ?? 8000;
       if (this.injectCodec === undefined && (kind === KIND_PCMU || kind === KIND_PCMA)) {
         this.injectCodec = kind === KIND_PCMU ? 'PCMU' : 'PCMA';
@@ -228,8 +235,8 @@ export class EngineSession {
       rtcpIntervalMs: options.rtcpIntervalMs ?? 5000,
       cname: options.cname ?? 'recording-b2bua',
     };
-    this.a = new Leg('a', a, options.latching?.a ?? 'sdp');
-    this.b = new Leg('b', b, options.latching?.b ?? 'sdp');
+    this.a = new Leg('a', a, options.latching?.a ?? 'sdp', options.ssrcLock);
+    this.b = new Leg('b', b, options.latching?.b ?? 'sdp', options.ssrcLock);
     this.#wire(this.a, this.b);
     this.#wire(this.b, this.a);
     if (this.#options.rtcpIntervalMs > 0) {
@@ -290,12 +297,23 @@ export class EngineSession {
         from.stats.unlatchedDropped++;
         return;
       }
+      // a new source address sends a new stream: forget the SSRC lock (it locks at once, tentatively)
+      from.ssrcLock.reset();
       this.#ctx.emit(this.id, { type: 'latched', leg: from.id, address, port });
     }
-    const now = this.#ctx.clock.monotonic();
-    const end = rtpPayloadEnd(buf, len);
+    // only payload types the leg negotiated, and only its locked SSRC (RFC 3550 A.1)
     const pt = rtpPayloadType(buf);
     const kind = from.ptKind[pt]!;
+    if (kind === KIND_UNKNOWN) {
+      from.stats.unknownPayloadTypeDropped++;
+      return;
+    }
+    const now = this.#ctx.clock.monotonic();
+    if (from.ssrcLock.check(rtpSsrc(buf), rtpSeq(buf), now) === SsrcVerdict.Foreign) {
+      from.stats.foreignSsrcDropped++;
+      return;
+    }
+    const end = rtpPayloadEnd(buf, len);
     from.stats.received++;
     from.stats.receivedBytes += len;
     if (kind !== KIND_TE) from.recv.update(rtpSsrc(buf), rtpSeq(buf), rtpTimestamp(buf), end - off, now);
@@ -432,6 +450,9 @@ export class EngineSession {
       throw new AppError('MEDIA_INVALID_ARGUMENT', `remote ${remote.address}:${remote.port}`);
     }
     const leg = this.#leg(legId);
+    // a new remote address (re-INVITE to another endpoint, transfer) sends a new stream: it needs
+    // only probation, not the old stream's silence; the same address keeps the lock
+    if (remote.address !== leg.latch.address || remote.port !== leg.latch.port) leg.ssrcLock.reset();
     leg.latch.setExpected(remote.address, remote.port);
     leg.rtcpMux = remote.rtcpMux ?? false;
     leg.rtcpPort = remote.rtcpPort ?? remote.port + 1;
@@ -749,6 +770,8 @@ export class EngineSession {
       t.dropped.malformed += s.malformed;
       t.dropped.hijack += s.hijackDropped;
       t.dropped.unlatched += s.unlatchedDropped;
+      t.dropped.foreignSsrc += s.foreignSsrcDropped;
+      t.dropped.unknownPayloadType += s.unknownPayloadTypeDropped;
       t.dropped.rewrite += s.rewriteDropped;
       t.withheld.prompt += s.replacedByPrompt;
       t.rtcpIn += s.rtcpReceived;
@@ -802,6 +825,8 @@ function legStats(leg: Leg): LegStats {
   return {
     remote: leg.latch.address !== undefined ? { address: leg.latch.address, port: leg.latch.port } : undefined,
     latched: leg.latch.latched,
+    ssrc: leg.ssrcLock.locked ? leg.ssrcLock.ssrc : undefined,
+    ssrcSwitches: leg.ssrcLock.switches,
     ...leg.stats,
     lost: leg.recv.lost,
     jitter: leg.recv.jitter,

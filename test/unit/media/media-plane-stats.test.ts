@@ -8,9 +8,9 @@ const PEER = '127.0.0.1';
 const A_PORT = 5000;
 const B_PORT = 6000;
 
-function pcmu(seq: number): Buffer {
+function pcmu(seq: number, ssrc = 0x1234, payloadType = 0): Buffer {
   const buf = Buffer.alloc(12 + 160, 0xff);
-  writeRtpHeader(buf, { payloadType: 0, seq, timestamp: seq * 160, ssrc: 0x1234 });
+  writeRtpHeader(buf, { payloadType, seq, timestamp: seq * 160, ssrc });
   return buf;
 }
 
@@ -44,6 +44,8 @@ describe('MediaPlane.stats() aggregate counters', () => {
       for (let i = 0; i < 3; i++) legA.deliver(Buffer.from([0x80, 0x00, i]), PEER, A_PORT); // too short: malformed
       legA.deliver(pcmu(999), PEER, 7777); // another source: hijack
       legA.deliver(pcmu(998), '127.0.0.2', A_PORT);
+      legA.deliver(pcmu(seq, 0x9999), PEER, A_PORT); // another SSRC from A's own address: foreignSsrc
+      legA.deliver(pcmu(seq, 0x1234, 18), PEER, A_PORT); // G.729, never negotiated: unknownPayloadType
 
       const [f0, f1] = await session.prepareFork();
       await session.startFork({ targets: [{ address: PEER, port: 8000 }, { address: PEER, port: 8002 }] });
@@ -69,7 +71,7 @@ describe('MediaPlane.stats() aggregate counters', () => {
         rtpGenerated: 0,
         rtpForked: 5,
         rtpForkedBytes: 5 * 172,
-        dropped: { malformed: 3, hijack: 2, unlatched: 2, rewrite: 0, forkCodec: 0 },
+        dropped: { malformed: 3, hijack: 2, unlatched: 2, foreignSsrc: 1, unknownPayloadType: 1, rewrite: 0, forkCodec: 0 },
         withheld: { prompt: 0, forkPaused: 4 },
         workers: 1,
         workersFailed: 0,
