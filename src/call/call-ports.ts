@@ -53,6 +53,8 @@ export interface PromptSource {
 export interface RecordingParticipant {
   /** sip:/tel: address of record. */
   readonly aor: string;
+  /** The party's E.164 number when known (BroadWorks calling/called party number, R-41). */
+  readonly number?: string;
   readonly name?: string;
   readonly platform?: PlatformInfo;
 }

@@ -85,8 +85,8 @@ export class SiprecRecordingPort extends TypedEmitter<RecordingPortEvents> imple
     if (this.#session) return;
     const now = this.#o.clock.now();
     this.#ids = { other: this.#id(), user: this.#id() };
-    const user = numberOf(req.user.aor);
-    const other = numberOf(req.other.aor);
+    const user = req.user.number ?? numberOf(req.user.aor);
+    const other = req.other.number ?? numberOf(req.other.aor);
     const model = createRecordingMetadata({
       groupId: this.#id(),
       sessionId: this.#id(),

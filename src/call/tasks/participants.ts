@@ -22,7 +22,7 @@ export function participantsOf(
   if (pstn && decision.direction !== 'internal') otherAor = /^\+\d+$/.test(pstn) ? `tel:${pstn}` : `sip:${pstn}@pstn.invalid`;
   else otherAor = (p.side === 'caller' ? firstUri(invite.requestUri) : firstUri(invite.from)) ?? 'sip:unknown@invalid';
   return {
-    user: { aor: userAor, name: p.displayName, platform: p.platformInfo },
+    user: { aor: userAor, ...(p.numbers[0] ? { number: p.numbers[0] } : {}), name: p.displayName, platform: p.platformInfo },
     other: { aor: otherAor },
   };
 }

@@ -1,0 +1,404 @@
+/**
+ * End-to-end recording harness: the real call layer (CallManager, media plane, prompts) with the
+ * real SIPREC client (SiprecRecordingPort -> RecordingSession -> DrachtioSrsConnector) talking to
+ * reference recording servers (SrsApp, each behind its own embedded engine, as the application's
+ * in-process SRS runs), SIPp for the parties' signalling and RtpPeer endpoints for their audio.
+ * What the recording server wrote (2-channel WAV, metadata history, JSON summary) is what the tests
+ * assert on.
+ *
+ * Ports: this folder owns 36000-38999; each test file takes its own block (see `e2eBlock`).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Application } from '../../../src/app/application.js';
+import { siprecRecordingFactory, type SiprecRecordingPortOptions } from '../../../src/call/siprec-recording-port.js';
+import type { CallLayerOptions } from '../../../src/call/call-options.js';
+import { systemClock, systemTimers } from '../../../src/common/clock.js';
+import { startEngine, type Engine } from '../../../src/engine/index.js';
+import { decodeWav } from '../../../src/media/audio/wav.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import type { PolicyRepository } from '../../../src/policy/policy-repository.js';
+import type { PolicySnapshot, Provider } from '../../../src/policy/policy-types.js';
+import { DrachtioSrsConnector } from '../../../src/sip/srs-connector.js';
+import { SignalingConnection } from '../../../src/sip/signaling-connection.js';
+import { parseMetadata } from '../../../src/siprec/metadata-parser.js';
+import type { RecordingMetadataModel } from '../../../src/siprec/metadata-types.js';
+import { SrsApp } from '../../../src/srs/srs-app.js';
+import type { SrsFaultOptions } from '../../../src/srs/srs-fault-options.js';
+import { resolveSrsOptions } from '../../../src/srs/srs-options.js';
+import type { RecordingSummary } from '../../../src/srs/recording-summary.js';
+import { startCallHarness, type CallHarness, type SessionTrace } from '../../support/call-harness.js';
+import { goertzelPower, meanSquare } from '../../support/goertzel.js';
+import { portBlock, type PortBlock } from '../../support/ports.js';
+import { RtpPeer, type Target } from '../../support/rtp-peer.js';
+import { scenarioPath, startSipp, type SippResult } from '../../support/sipp.js';
+import { sine } from '../../support/tone-source.js';
+import { makeSnapshot, type SnapshotOptions } from '../../unit/policy/snapshot-builder.js';
+
+/** The PSTN / other party's test tone (label 1, WAV channel 1). */
+export const OTHER_HZ = 1000;
+/** The recorded user's test tone (label 2, WAV channel 2). */
+export const USER_HZ = 1500;
+export const CALLER_NUMBER = '+15559990000';
+/** alice's number in the snapshot builder's organisation. */
+export const ALICE_NUMBER = '+15550002001';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Block `index` (0..5) of 500 ports of this folder's range 36000-38999. */
+export function e2eBlock(index: number): PortBlock {
+  return portBlock({ from: 36000, to: 38999 }, index, 500);
+}
+
+/** Wall-clock time (Date.now() scale) of a performance.now() instant. */
+export function wallOf(perf: number): number {
+  return performance.timeOrigin + perf;
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+// ---------------------------------------------------------------- reference recording servers
+
+export interface SrsInstance {
+  readonly uri: string;
+  readonly app: SrsApp;
+  readonly engine: Engine;
+  readonly dir: string;
+  readonly summaries: RecordingSummary[];
+  readonly rejected: Array<{ status: number; reason: string }>;
+  /** Recordings started (INVITE answered 200). */
+  started: number;
+  /** Our SDP answer of every recording started. */
+  readonly answers: string[];
+  close(): Promise<void>;
+}
+
+export async function startSrs(o: { sipPort: number; rtpFrom: number; rtpTo: number; dir: string; faults?: SrsFaultOptions }): Promise<SrsInstance> {
+  const secret = 'e2e-srs';
+  const engine = await startEngine({
+    sipContacts: [`sip:127.0.0.1:${o.sipPort};transport=udp`],
+    adminHost: '127.0.0.1',
+    adminPort: 0,
+    secret,
+    t1: 100,
+    t2: 800,
+    t4: 1000,
+  });
+  const signaling = await SignalingConnection.connect({ ...engine.adminAddress, secret, logger: silentLogger });
+  const app = new SrsApp(
+    signaling.srf,
+    resolveSrsOptions({
+      drachtio: { ...engine.adminAddress, secret },
+      rtpAddress: '127.0.0.1',
+      rtpPorts: { from: o.rtpFrom, to: o.rtpTo },
+      recordingsDir: o.dir,
+      faults: o.faults ?? { mode: 'none' },
+    }),
+    { logger: silentLogger },
+  ).attach();
+  const instance: SrsInstance = {
+    uri: `sip:srs@127.0.0.1:${o.sipPort}`,
+    app,
+    engine,
+    dir: o.dir,
+    summaries: [],
+    rejected: [],
+    started: 0,
+    answers: [],
+    async close() {
+      await app.close();
+      signaling.close();
+      await engine.close();
+    },
+  };
+  app.on('recording-started', (r) => {
+    instance.started++;
+    instance.answers.push(r.answerSdp);
+  });
+  app.on('recording-ended', (s) => instance.summaries.push(s));
+  app.on('rejected', (status, reason) => instance.rejected.push({ status, reason }));
+  return instance;
+}
+
+// ---------------------------------------------------------------- the product side
+
+/** The snapshot builder's organisation with provider 'srs' replaced (trunk source = the SIPp caller). */
+export function e2eSnapshot(o: {
+  trunkPort: number;
+  provider: Partial<Provider> & { recordingServers: Provider['recordingServers'] };
+  policy?: SnapshotOptions;
+}): PolicySnapshot {
+  const s = makeSnapshot(o.policy ?? {});
+  return {
+    ...s,
+    org: { ...s.org },
+    providers: s.providers.map((p) => (p.id === 'srs' ? { ...p, ...o.provider } : p)),
+    trunks: [{ ...s.trunks[0]!, sourceAddresses: [`127.0.0.1:${o.trunkPort}`] }],
+  };
+}
+
+export async function startProduct(o: {
+  block: PortBlock;
+  pbxPort: number;
+  snapshot: () => PolicySnapshot;
+  session?: SiprecRecordingPortOptions['session'];
+  options?: CallLayerOptions;
+}): Promise<CallHarness> {
+  const [sipPort] = o.block.take(2);
+  const range = o.block.take(101);
+  const rtpMin = range[0]! % 2 === 0 ? range[0] : range[1]; // RTP on even ports
+  return startCallHarness({
+    sipPort: sipPort!,
+    rtpPortMin: rtpMin!,
+    rtpPortMax: rtpMin! + 99,
+    snapshots: () => [o.snapshot()],
+    options: o.options ?? { admission: { trustedSources: [`127.0.0.1:${o.pbxPort}`] }, routing: { userProxy: `sip:127.0.0.1:${o.pbxPort}` } },
+    recording: (srf) =>
+      siprecRecordingFactory({
+        connector: new DrachtioSrsConnector(srf),
+        clock: systemClock,
+        timers: systemTimers,
+        session: { attemptTimeoutMs: 1500, startDeadlineMs: 5000, ...o.session },
+      }),
+  });
+}
+
+// ---------------------------------------------------------------- what the recording server wrote
+
+export interface StereoWav {
+  readonly ch1: Int16Array;
+  readonly ch2: Int16Array;
+  readonly sampleRate: number;
+  readonly durationMs: number;
+}
+
+/** Parses the SRS's WAV (16-bit PCM, 2 channels interleaved) into its two channels. */
+export function readStereoWav(file: string): StereoWav {
+  const info = decodeWav(readFileSync(file), file);
+  if (info.format !== 'pcm16' || info.channels !== 2) throw new Error(`${file}: expected 2-channel pcm16, got ${info.format}/${info.channels}`);
+  const frames = info.data.length / 4;
+  const ch1 = new Int16Array(frames);
+  const ch2 = new Int16Array(frames);
+  for (let i = 0; i < frames; i++) {
+    ch1[i] = info.data.readInt16LE(i * 4);
+    ch2[i] = info.data.readInt16LE(i * 4 + 2);
+  }
+  return { ch1, ch2, sampleRate: info.sampleRate, durationMs: (frames * 1000) / info.sampleRate };
+}
+
+/** Samples [fromMs, toMs) of a channel (clamped). */
+export function slice(pcm: Int16Array, fromMs: number, toMs: number, rate = 8000): Int16Array {
+  const a = Math.max(0, Math.round((fromMs * rate) / 1000));
+  const b = Math.min(pcm.length, Math.round((toMs * rate) / 1000));
+  return b > a ? pcm.subarray(a, b) : new Int16Array(0);
+}
+
+/** Share of the window's energy at one frequency (1.0 = a pure tone at that frequency). */
+export function toneShare(pcm: Int16Array, hz: number): number {
+  const ms = meanSquare(pcm);
+  return ms === 0 ? 0 : goertzelPower(pcm, hz) / (2 * ms);
+}
+
+/** The folder (`<recordingsDir>/<date>/`) holding one recording's files. */
+export function recordingFolder(recordingsDir: string, recordingId: string): string {
+  for (const day of readdirSync(recordingsDir)) {
+    const folder = join(recordingsDir, day);
+    if (readdirSync(folder).includes(`${recordingId}.wav`)) return folder;
+  }
+  throw new Error(`no files of recording ${recordingId} under ${recordingsDir}`);
+}
+
+/** The recording's WAV file. */
+export function wavFile(srs: { readonly dir: string }, summary: RecordingSummary): string {
+  return join(recordingFolder(srs.dir, summary.recordingId), `${summary.recordingId}.wav`);
+}
+
+/** Every metadata document the SRS received for one recording, in order (`<id>.metadata.<n>.xml`). */
+export function metadataHistory(srs: { readonly dir: string }, summary: RecordingSummary): Array<{ xml: string; model: RecordingMetadataModel }> {
+  const dir = recordingFolder(srs.dir, summary.recordingId);
+  const prefix = `${summary.recordingId}.metadata.`;
+  const files = readdirSync(dir)
+    .filter((f) => f.startsWith(prefix) && /\.\d+\.xml$/.test(f))
+    .sort((a, b) => Number(/\.(\d+)\.xml$/.exec(a)![1]) - Number(/\.(\d+)\.xml$/.exec(b)![1]));
+  return files.map((f) => {
+    const xml = readFileSync(join(dir, f), 'utf8');
+    return { xml, model: parseMetadata(xml) };
+  });
+}
+
+// ---------------------------------------------------------------- one call through the product
+
+export interface CallRun {
+  /** The PSTN party's audio endpoint (sends OTHER_HZ). */
+  readonly pstn: RtpPeer;
+  /** The recorded user's phone audio endpoint (sends USER_HZ). */
+  readonly user: RtpPeer;
+  readonly trace: SessionTrace;
+  /** Where the user's phone sends RTP (for DTMF feature codes). */
+  readonly toUser: Target;
+  /** Both SIPp parties' results: [caller, callee]. */
+  readonly done: Promise<[SippResult, SippResult]>;
+  /** performance.now() when the call reached `connected`. */
+  connected(): Promise<number>;
+  close(): void;
+}
+
+/**
+ * Places one call: inbound = the PSTN party calls alice through the trunk; outbound = alice's
+ * phone (from the PBX, a trusted source) calls the PSTN number through the trunk. The caller talks
+ * `talkMs` after the answer, then hangs up (or, with `callerExpectsBye`, waits for our BYE).
+ */
+export async function placeCall(
+  h: CallDriver,
+  block: PortBlock,
+  o: { direction: 'inbound' | 'outbound'; trunkPort: number; pbxPort: number; talkMs: number; callerExpectsBye?: boolean; timeoutSec?: number },
+): Promise<CallRun> {
+  const pstn = await RtpPeer.open(block.take(2)[0]!);
+  const user = await RtpPeer.open(block.take(2)[0]!);
+  const index = h.sessions.length;
+  const timeoutSec = o.timeoutSec ?? 30;
+  const inbound = o.direction === 'inbound';
+  const callee = startSipp({
+    scenario: scenarioPath('callee', 'calls'),
+    port: inbound ? o.pbxPort : o.trunkPort,
+    controlPort: block.next(),
+    mediaPort: block.take(4)[0]!,
+    keys: { rtp_port: inbound ? user.port : pstn.port, supported: 'timer' },
+    timeoutSec,
+  });
+  await callee.ready();
+  const caller = startSipp({
+    scenario: o.callerExpectsBye ? scenarioPath('caller-expect-bye', 'recording') : scenarioPath('caller', 'calls'),
+    remote: h.target,
+    port: inbound ? o.trunkPort : o.pbxPort,
+    controlPort: block.next(),
+    mediaPort: block.take(4)[0]!,
+    keys: inbound
+      ? { from_user: CALLER_NUMBER, from_host: '127.0.0.1', to_user: ALICE_NUMBER, rtp_port: pstn.port, supported: 'timer' }
+      : { from_user: ALICE_NUMBER, from_host: 'acme.example', to_user: CALLER_NUMBER, rtp_port: user.port, supported: 'timer' },
+    pauseMs: o.talkMs,
+    timeoutSec,
+  });
+  const trace = await h.nextSession(index, 10_000);
+  const toA = { address: '127.0.0.1', port: trace.session.local.a.rtpPort };
+  const toB = { address: '127.0.0.1', port: trace.session.local.b.rtpPort };
+  const toneMs = (timeoutSec - 2) * 1000;
+  const toPstn = inbound ? toA : toB;
+  const toUser = inbound ? toB : toA;
+  void pstn.play(sine(OTHER_HZ, toneMs), toPstn);
+  void user.play(sine(USER_HZ, toneMs), toUser);
+  const done = Promise.all([caller.done, callee.done]);
+  return {
+    pstn,
+    user,
+    trace,
+    toUser,
+    done,
+    async connected() {
+      await waitFor(() => h.manager.list().some((c) => c.state === 'connected'), 10_000, 'the call to connect');
+      return performance.now();
+    },
+    close() {
+      pstn.close();
+      user.close();
+    },
+  };
+}
+
+/** What placeCall needs of the product: the call-harness, or an instrumented application. */
+export type CallDriver = Pick<CallHarness, 'target' | 'manager' | 'sessions' | 'nextSession'>;
+
+/**
+ * Instruments a started application (src/app/application.ts) as a CallDriver: every media session
+ * the call layer creates is traced (prompts started/ended) like the call-harness does.
+ */
+export function applicationDriver(app: Application, sipPort: number): CallDriver {
+  const sessions: SessionTrace[] = [];
+  const media = app.media;
+  const create = media.createSession.bind(media);
+  media.createSession = async (...args: Parameters<typeof create>) => {
+    const session = await create(...args);
+    const trace: SessionTrace = { session, createdAt: performance.now(), prompts: [] };
+    session.on('promptStarted', (e) => trace.prompts.push({ name: e.name, leg: e.leg, startedAt: performance.now() }));
+    session.on('promptEnded', (e) => {
+      const p = trace.prompts.find((x) => x.name === e.name && x.leg === e.leg && x.endedAt === undefined);
+      if (p) Object.assign(p, { endedAt: performance.now(), reason: e.reason });
+    });
+    sessions.push(trace);
+    return session;
+  };
+  return {
+    target: `127.0.0.1:${sipPort}`,
+    manager: app.calls,
+    sessions,
+    async nextSession(index, timeoutMs = 5000) {
+      await waitFor(() => sessions.length > index, timeoutMs, `media session #${index}`);
+      return sessions[index]!;
+    },
+  };
+}
+
+/** Writes a whole policy snapshot into the application's settings repository. */
+export async function storeSnapshot(repository: PolicyRepository, s: PolicySnapshot): Promise<void> {
+  await repository.createOrganisation(s.org);
+  for (const p of s.providers) await repository.providers.create(p);
+  for (const t of s.termsAcceptances) await repository.putTermsAcceptance(t);
+  for (const l of s.locations) await repository.locations.create(l);
+  for (const u of s.users) await repository.users.create(u);
+  for (const v of s.virtualLines) await repository.virtualLines.create(v);
+  for (const f of s.features) await repository.features.create(f);
+  for (const t of s.trunks) await repository.trunks.create(t);
+}
+
+/** Presses a feature code on the user's phone (RFC 4733). */
+export async function pressCode(run: CallRun, code: string): Promise<void> {
+  for (const d of code) await run.user.sendDtmf(d, 100, run.toUser);
+}
+
+/** The tones and beeps the product plays (R-18, R-19): none of them may appear in a recording. */
+export const PRODUCT_TONES_HZ = [1400, 530, 1850] as const;
+
+export interface WindowReport {
+  readonly startMs: number;
+  /** Mean power (a full-scale sinusoid reads 0.5). */
+  readonly level: number;
+  /** Share of the energy at the party's tone. */
+  readonly share: number;
+  /** Strongest power at a product tone frequency. */
+  readonly productTone: number;
+}
+
+/** Cuts a channel into `windowMs` windows and measures each. */
+export function windows(pcm: Int16Array, partyHz: number, windowMs = 200): WindowReport[] {
+  const out: WindowReport[] = [];
+  const n = (windowMs * 8000) / 1000;
+  for (let i = 0; i + n <= pcm.length; i += n) {
+    const w = pcm.subarray(i, i + n);
+    out.push({
+      startMs: (i * 1000) / 8000,
+      level: meanSquare(w),
+      share: toneShare(w, partyHz),
+      productTone: Math.max(...PRODUCT_TONES_HZ.map((hz) => goertzelPower(w, hz))),
+    });
+  }
+  return out;
+}
+
+/** Level of a full window of the test tone as the parties send it (-6 dBFS peak, G.711). */
+export const TONE_LEVEL = 0.5 * 10 ** (-6 / 10);
+
+/** Windows fully inside the party's speech (no start/stop edge in them). */
+export function fullWindows(report: WindowReport[]): WindowReport[] {
+  return report.filter((w) => w.level > 0.8 * TONE_LEVEL);
+}
+
+/** Milliseconds into the WAV of a performance.now() instant. */
+export function wavMsOf(summary: RecordingSummary, perf: number): number {
+  return wallOf(perf) - Date.parse(summary.startedAt);
+}

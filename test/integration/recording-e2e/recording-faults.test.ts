@@ -1,0 +1,116 @@
+/**
+ * End to end, recording-server faults: the call hangs up while the recording INVITE is still
+ * pending (the SRC must CANCEL it, the server never records), and the recording server BYEs in
+ * the middle of the call (the R-40 policy applies, the call goes on).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PolicySnapshot } from '../../../src/policy/policy-types.js';
+import type { CallHarness } from '../../support/call-harness.js';
+import {
+  OTHER_HZ,
+  USER_HZ,
+  e2eBlock,
+  e2eSnapshot,
+  fullWindows,
+  placeCall,
+  readStereoWav,
+  sleep,
+  startProduct,
+  startSrs,
+  waitFor,
+  wallOf,
+  wavFile,
+  windows,
+  type SrsInstance,
+} from './e2e-harness.js';
+
+const block = e2eBlock(3);
+const trunkPort = block.next();
+const pbxPort = block.next();
+const dir = mkdtempSync(join(tmpdir(), 'e2e-faults-'));
+const SLOW_MS = 3000;
+const BYE_AFTER_MS = 2000;
+let slow: SrsInstance;
+let quitter: SrsInstance;
+let h: CallHarness;
+let snapshot: PolicySnapshot;
+
+function configure(srs: SrsInstance): void {
+  snapshot = e2eSnapshot({
+    trunkPort,
+    provider: { recordingServers: [{ uri: srs.uri, transport: 'udp' }], failurePolicy: 'proceedWithAnnouncement' },
+    policy: { alice: { enabled: true, mode: 'always' } },
+  });
+}
+
+beforeAll(async () => {
+  const [a] = block.take(20);
+  const [b] = block.take(20);
+  slow = await startSrs({ sipPort: block.next(), rtpFrom: a!, rtpTo: a! + 19, dir: join(dir, 'slow'), faults: { mode: 'slow-answer', delayMs: SLOW_MS } });
+  quitter = await startSrs({ sipPort: block.next(), rtpFrom: b!, rtpTo: b! + 19, dir: join(dir, 'quitter'), faults: { mode: 'bye-after', afterMs: BYE_AFTER_MS } });
+  configure(slow);
+  h = await startProduct({ block, pbxPort, snapshot: () => snapshot, session: { attemptTimeoutMs: 6000, startDeadlineMs: 8000 } });
+});
+
+afterAll(async () => {
+  await h?.close();
+  await slow?.close();
+  await quitter?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('recording-server faults end to end', () => {
+  it('hang-up during the recording INVITE: the call ends at once, the INVITE is CANCELled, nothing is recorded', async () => {
+    configure(slow);
+    const run = await placeCall(h, block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 800 });
+    let hungUpAt = 0;
+    try {
+      const connectedAt = await run.connected();
+      const [caller, callee] = await run.done;
+      hungUpAt = performance.now();
+      expect(caller.exitCode, caller.describe()).toBe(0);
+      expect(callee.exitCode, callee.describe()).toBe(0);
+      // the slow server delayed nothing: the call ended well before it would have answered
+      expect(hungUpAt - connectedAt).toBeLessThan(SLOW_MS - 500);
+    } finally {
+      run.close();
+    }
+    await waitFor(() => h.manager.list().length === 0, 2000, 'the call to be gone');
+    // had the INVITE not been CANCELled, the server would answer it after SLOW_MS
+    await sleep(Math.max(0, hungUpAt + SLOW_MS + 500 - performance.now()));
+    expect(slow.started).toBe(0);
+    expect(slow.summaries).toEqual([]);
+    expect(run.trace.prompts).toEqual([]);
+  }, 20_000);
+
+  it('R-40: a recording-server BYE mid-call ends the recording (WAV up to the BYE), "recording stopped" is played, the call goes on', async () => {
+    configure(quitter);
+    const run = await placeCall(h, block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 6000 });
+    try {
+      const [caller, callee] = await run.done;
+      expect(caller.exitCode, caller.describe()).toBe(0);
+      expect(callee.exitCode, callee.describe()).toBe(0);
+    } finally {
+      run.close();
+    }
+    await waitFor(() => quitter.summaries.length === 1, 3000, 'the recording summary');
+    const summary = quitter.summaries[0]!;
+    expect(summary.endReason).toBe('fault-bye');
+    expect(summary.durationMs).toBeGreaterThan(BYE_AFTER_MS - 100);
+    expect(summary.durationMs).toBeLessThan(BYE_AFTER_MS + 600);
+    const wav = readStereoWav(wavFile(quitter, summary));
+    expect(Math.abs(wav.durationMs - summary.durationMs)).toBeLessThanOrEqual(100);
+    const ch1 = fullWindows(windows(wav.ch1, OTHER_HZ));
+    const ch2 = fullWindows(windows(wav.ch2, USER_HZ));
+    expect(ch1.length).toBeGreaterThan(5);
+    expect(ch2.length).toBeGreaterThan(5);
+    for (const w of [...ch1, ...ch2]) expect(w.share).toBeGreaterThan(0.97);
+    // the policy's announcement came after the server's BYE, to both parties
+    const stopped = run.trace.prompts.filter((p) => p.name === 'recording-stopped');
+    expect(stopped.map((p) => p.leg).sort()).toEqual(['a', 'b']);
+    for (const p of stopped) expect(wallOf(p.startedAt!)).toBeGreaterThanOrEqual(Date.parse(summary.stoppedAt!) - 50);
+  }, 20_000);
+});
