@@ -223,9 +223,11 @@ export class EngineCore {
         this.#malformed(r.error, r.msg, source);
         return;
       }
-      if (this.#log.isLevelEnabled('debug')) this.#log.debug({ from: `${source.remoteHost}:${source.remotePort}`, msg: buf.toString('utf8') }, 'engine: recv');
-      if (r.msg.isRequest) this.#onRequest(r.msg, buf, source);
-      else this.#onResponse(r.msg, buf, source);
+      // what the app gets: CRLF line ends and `SIP/2.0` even when the peer wrote otherwise
+      const wire = r.wire ?? buf;
+      if (this.#log.isLevelEnabled('debug')) this.#log.debug({ from: `${source.remoteHost}:${source.remotePort}`, msg: wire.toString('utf8') }, 'engine: recv');
+      if (r.msg.isRequest) this.#onRequest(r.msg, wire, source);
+      else this.#onResponse(r.msg, wire, source);
     } catch (err) {
       this.counters.malformedDropped++;
       this.#log.error({ err }, 'engine: error handling SIP message');

@@ -5,9 +5,21 @@
  *
  * The parser is the engine's hot path and handles untrusted network input: it never throws,
  * it returns a result object. It is tolerant where RFC 3261 asks for tolerance (compact header
- * forms, header folding, LF-only line ends, case-insensitive names, comma-joined multi-valued
- * headers) and strict where safety needs it (start line, Content-Length digits and range,
- * size limit, the five headers every request needs).
+ * forms, header folding, case-insensitive names and SIP-Version, comma-joined multi-valued
+ * headers, and LF-only line ends when the whole header section uses them) and strict where safety
+ * needs it (start line, Content-Length digits and range, size limit, the five headers every
+ * request needs), and wherever the app's parser (drachtio-srf, which splits on CRLF only) would
+ * read the bytes differently from the engine:
+ *
+ * - the line ending of the start line sets the mode: in a CRLF message a bare CR or LF anywhere in
+ *   the header section is an error (in an LF-only message, any CR is);
+ * - the header section must end with an empty line, also on UDP (RFC 3261 section 7);
+ * - the Request-URI is visible ASCII only: no CTLs, no SP, no raw 8-bit bytes (section 25.1, a
+ *   SIP-URI / absoluteURI is escaped ASCII);
+ * - a header name is a token; only SP/HTAB around the name and value are whitespace (HCOLON, LWS),
+ *   so a UTF-8 BOM or NBSP before a name makes it a bad name.
+ *
+ * What reaches the app is CRLF-only with the SIP-Version spelled `SIP/2.0` (`wire` in the result).
  */
 
 /** One header field. `name` is the full lower-case form (compact forms are expanded). */
@@ -31,7 +43,11 @@ export interface SipMessage {
 }
 
 export type ParseResult =
-  | { ok: true; msg: SipMessage }
+  /**
+   * `wire` is the form to hand on when it differs from the input (LF-only line ends made CRLF,
+   * the request's SIP-Version spelled `SIP/2.0`); absent when the input is already in that form.
+   */
+  | { ok: true; msg: SipMessage; wire?: Buffer }
   /** `msg` is present when the start line and headers could be read (a 400 may be possible). */
   | { ok: false; error: string; msg?: SipMessage };
 
@@ -77,16 +93,60 @@ export function headerDisplayName(name: string): string {
   return out;
 }
 
-function headerEnd(buf: Buffer): { end: number; sepLen: number } {
-  const crlf = buf.indexOf('\r\n\r\n');
-  if (crlf >= 0) return { end: crlf, sepLen: 4 };
-  const lf = buf.indexOf('\n\n');
-  if (lf >= 0) return { end: lf, sepLen: 2 };
-  return { end: -1, sepLen: 0 };
+interface HeadBounds {
+  /** Offset of the empty line that ends the header section, -1 if there is none. */
+  end: number;
+  /** Length of the separator (CRLFCRLF or LFLF) at `end`, 0 if none. */
+  sepLen: number;
+  /** The start line ends with a bare LF: the whole header section must use LF-only line ends. */
+  lfOnly: boolean;
+  /** Offset just past the start line's text (before its CRLF/LF); the buffer length if no line end. */
+  startEnd: number;
 }
 
-function parseHead(head: string): ParseResult {
-  const lines = head.split(/\r?\n/);
+/** Where the start line and the header section end; the start line's line ending sets the mode. */
+function headBounds(buf: Buffer): HeadBounds {
+  const nl = buf.indexOf(10);
+  if (nl < 0) return { end: -1, sepLen: 0, lfOnly: false, startEnd: buf.length };
+  if (nl > 0 && buf[nl - 1] !== 13) {
+    const end = buf.indexOf('\n\n', nl);
+    return { end, sepLen: end < 0 ? 0 : 2, lfOnly: true, startEnd: nl };
+  }
+  const end = buf.indexOf('\r\n\r\n', nl > 0 ? nl - 1 : 0);
+  return { end, sepLen: end < 0 ? 0 : 4, lfOnly: false, startEnd: nl > 0 ? nl - 1 : 0 };
+}
+
+function isSpTab(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** `s.slice(start, end)` without leading/trailing SP/HTAB (LWS; String.trim() would also eat BOM/NBSP). */
+function sliceLws(s: string, start: number, end: number): string {
+  while (start < end && isSpTab(s.charCodeAt(start))) start++;
+  while (end > start && isSpTab(s.charCodeAt(end - 1))) end--;
+  return s.slice(start, end);
+}
+
+/** Only visible ASCII (0x21-0x7E): what an escaped Request-URI may contain (RFC 3261 section 25.1). */
+function isVisibleAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** `SIP/2.0` in any letter case, ASCII only (toUpperCase() would map e.g. dotless i to I). */
+function isSipVersion(v: string): boolean {
+  return v === 'SIP/2.0' || (v.length === 7 && /^sip\/2\.0$/i.test(v));
+}
+
+/**
+ * Parse the header section (start line and header lines, no empty line). `lfOnly`: the lines end
+ * with bare LF instead of CRLF; any CR (or, in CRLF mode, any LF left after the split) is an error.
+ */
+function parseHead(head: string, lfOnly: boolean): ParseResult {
+  const lines = head.split(lfOnly ? '\n' : '\r\n');
   const start = lines[0] ?? '';
   let isRequest: boolean;
   let method = '';
@@ -111,9 +171,8 @@ function parseHead(head: string): ParseResult {
       method = start.slice(0, sp1);
       uri = start.slice(sp1 + 1, sp2);
       const version = start.slice(sp2 + 1);
-      if (!TOKEN_RE.test(method) || uri.length === 0 || version.toUpperCase() !== 'SIP/2.0') {
-        startError = 'bad request line';
-      }
+      if (!TOKEN_RE.test(method) || !isSipVersion(version)) startError = 'bad request line';
+      else if (uri.length === 0 || !isVisibleAscii(uri)) startError = 'bad Request-URI';
     }
   }
   const headers: SipHeader[] = [];
@@ -122,19 +181,20 @@ function parseHead(head: string): ParseResult {
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i] as string;
     if (line.length === 0) continue;
-    if (line.indexOf('\0') >= 0 || line.indexOf('\r') >= 0) {
-      // NUL or a bare CR would split or cut the message differently downstream (header injection)
+    if (line.indexOf('\0') >= 0 || line.indexOf('\r') >= 0 || line.indexOf('\n') >= 0) {
+      // NUL, or a CR/LF that is not this message's line ending, would split or cut the message
+      // differently downstream (header injection; srf splits on CRLF only)
       headerError ??= 'illegal control character in header';
     }
     const first = line.charCodeAt(0);
-    if (first === 32 || first === 9) {
+    if (isSpTab(first)) {
       // folded continuation (RFC 3261 section 7.3.1)
       const prev = headers[headers.length - 1];
       if (!prev) {
         headerError ??= 'continuation line without header';
         continue;
       }
-      prev.value += ' ' + line.trim();
+      prev.value += ' ' + sliceLws(line, 0, line.length);
       continue;
     }
     const colon = line.indexOf(':');
@@ -142,17 +202,53 @@ function parseHead(head: string): ParseResult {
       headerError ??= 'header line without colon';
       continue;
     }
-    const rawName = line.slice(0, colon).trim();
+    // header-name HCOLON: only SP/HTAB may sit between the name and the colon
+    let nameEnd = colon;
+    while (nameEnd > 0 && isSpTab(line.charCodeAt(nameEnd - 1))) nameEnd--;
+    const rawName = line.slice(0, nameEnd);
     if (!TOKEN_RE.test(rawName)) {
       headerError ??= 'bad header name';
       continue;
     }
-    headers.push({ name: normalizeHeaderName(rawName), value: line.slice(colon + 1).trim() });
+    headers.push({ name: normalizeHeaderName(rawName), value: sliceLws(line, colon + 1, line.length) });
   }
   const msg: SipMessage = { isRequest, method, uri, status, reason, headers, body: '' };
   if (startError !== undefined) return { ok: false, error: startError, msg };
   if (headerError !== undefined) return { ok: false, error: headerError, msg };
   return { ok: true, msg };
+}
+
+/**
+ * The CRLF form of an accepted message with the request's SIP-Version spelled `SIP/2.0`, or
+ * undefined when `buf` is already that (the common case: no copy). Only for messages whose header
+ * section ends at `b.end`.
+ */
+function wireForm(buf: Buffer, b: HeadBounds, isRequest: boolean): Buffer | undefined {
+  const v = b.startEnd - 7;
+  // the version is ASCII (checked), so only the letters S, I, P can differ from `SIP/2.0`
+  const fixVersion = isRequest && v > 0 && (buf[v] !== 0x53 || buf[v + 1] !== 0x49 || buf[v + 2] !== 0x50);
+  if (!b.lfOnly && !fixVersion) return undefined;
+  let out: Buffer;
+  if (b.lfOnly) {
+    let lines = 0;
+    for (let i = buf.indexOf(10); i >= 0 && i < b.end; i = buf.indexOf(10, i + 1)) lines++;
+    out = Buffer.allocUnsafe(buf.length + lines + 2);
+    let o = 0;
+    let from = 0;
+    for (let i = buf.indexOf(10); i >= 0 && i < b.end; i = buf.indexOf(10, i + 1)) {
+      o += buf.copy(out, o, from, i);
+      out[o++] = 13;
+      out[o++] = 10;
+      from = i + 1;
+    }
+    o += buf.copy(out, o, from, b.end);
+    o += out.write('\r\n\r\n', o, 'latin1');
+    buf.copy(out, o, b.end + b.sepLen);
+  } else {
+    out = Buffer.from(buf);
+  }
+  if (fixVersion) out.write('SIP/2.0', v, 'latin1');
+  return out;
 }
 
 export interface ParseOptions {
@@ -166,13 +262,16 @@ export interface ParseOptions {
  */
 export function parseSipMessage(buf: Buffer, options: ParseOptions = {}): ParseResult {
   try {
-    const { end, sepLen } = headerEnd(buf);
+    const bounds = headBounds(buf);
+    const { end, sepLen } = bounds;
     const headEnd = end < 0 ? buf.length : end;
     const head = buf.toString('utf8', 0, headEnd);
-    const r = parseHead(head);
+    const r = parseHead(head, bounds.lfOnly);
     if (!r.ok) return r;
     const msg = r.msg;
-    const bodyStart = end < 0 ? buf.length : end + sepLen;
+    // RFC 3261 section 7: the header section ends with an empty line, on UDP too (srf needs it)
+    if (end < 0) return { ok: false, error: 'header section not ended by an empty line', msg };
+    const bodyStart = end + sepLen;
     const available = buf.length - bodyStart;
     const clValue = getHeader(msg, 'content-length');
     let bodyLen = available;
@@ -187,7 +286,8 @@ export function parseSipMessage(buf: Buffer, options: ParseOptions = {}): ParseR
     if (bodyLen > 0) msg.body = buf.toString('utf8', bodyStart, bodyStart + bodyLen);
     const err = validateCore(msg);
     if (err !== undefined) return { ok: false, error: err, msg };
-    return { ok: true, msg };
+    const wire = wireForm(buf, bounds, msg.isRequest);
+    return wire === undefined ? { ok: true, msg } : { ok: true, msg, wire };
   } catch (err) {
     return { ok: false, error: `parser failure: ${String(err)}` };
   }
@@ -210,7 +310,8 @@ export function parseAppSip(text: string): ParseResult {
     end = text.length;
     sep = 0;
   }
-  const r = parseHead(text.slice(0, end).replace(/\r\n$/, ''));
+  const nl = text.indexOf('\n');
+  const r = parseHead(text.slice(0, end).replace(/\r\n$/, ''), nl > 0 && text.charCodeAt(nl - 1) !== 13);
   if (!r.ok) return r;
   r.msg.body = text.slice(end + sep);
   removeHeader(r.msg, 'content-length');
