@@ -22,6 +22,8 @@ describe('configuration', () => {
     expect(config.media.portMin).toBe(30000);
     expect(config.drachtio.host).toBe('drachtio');
     expect(config.sip.contacts).toEqual(['sip:10.0.0.1;transport=udp', 'sip:10.0.0.1;transport=tcp']);
+    // a comma inside a contact's transport list does not split it (drachtio-server's contact syntax)
+    expect(loadConfig({ SIP_CONTACTS: 'sip:127.0.0.1:5060;transport=udp,tcp' }).sip.contacts).toEqual(['sip:127.0.0.1:5060;transport=udp,tcp']);
   });
 
   it('reads the recording event log settings (file, webhook URL and token, queue size) from the environment', () => {
