@@ -9,7 +9,7 @@
  * (userspace, one thread, started here on 127.0.0.1; forks via subscribe requests).
  *
  * Options: --steps 100,200,400 (calls per step) --duration 5000 (ms per step) --no-rtpengine
- * --workers 1. Ports: relay 40000-47999, generator 48000-51999, rtpengine 52000-59899 and ng 59990.
+ * --workers 1. Ports: relay 40000-47999, generator 10000-13999, rtpengine 52000-59899 and ng 59990.
  * Pass criteria of a step: loss < 0.01 % and p99 <= 10 ms.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -28,7 +28,8 @@ const STEPS = arg('steps', '50,100,150,200,250,300,400,500,600,800,1000').split(
 const DURATION = Number(arg('duration', '5000'));
 const WORKERS = Number(arg('workers', '1'));
 const WITH_RTPENGINE = !args.includes('--no-rtpengine');
-const LOADGEN_BASE = 48000;
+// Below the kernel's ephemeral range (32768-60999), so outgoing sockets of other processes never take them.
+const LOADGEN_BASE = 10000;
 const MAX_CALLS = 1000;
 
 const log = (s: string): void => console.log(s);

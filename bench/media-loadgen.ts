@@ -133,6 +133,30 @@ function percentile(q: number, total: number): number {
   return HIST_SIZE * HIST_RES;
 }
 
+let streamSeq = new Uint16Array(0);
+let streamSsrc = new Uint32Array(0);
+let streamTs = new Uint32Array(0);
+
+/** Per-stream RTP state that lives as long as the calls (streams are only ever added). */
+function growStreamState(streams: number): void {
+  const have = streamSeq.length;
+  if (streams <= have) return;
+  const seq = new Uint16Array(streams);
+  const ssrc = new Uint32Array(streams);
+  const ts = new Uint32Array(streams);
+  seq.set(streamSeq);
+  ssrc.set(streamSsrc);
+  ts.set(streamTs);
+  for (let s = have; s < streams; s++) {
+    seq[s] = (Math.random() * 0xffff) & 0xffff;
+    ssrc[s] = (Math.random() * 0xffffffff) >>> 0;
+    ts[s] = (Math.random() * 0xffffffff) >>> 0;
+  }
+  streamSeq = seq;
+  streamSsrc = ssrc;
+  streamTs = ts;
+}
+
 function run(targets: CallTargets[], durationMs: number): Promise<StepReport> {
   hist = new Uint32Array(HIST_SIZE);
   relayed = 0;
@@ -151,12 +175,14 @@ function run(targets: CallTargets[], durationMs: number): Promise<StepReport> {
     order.push(s);
   }
   order.sort((x, y) => phase[x]! - phase[y]!);
-  const seq = new Uint16Array(streams);
-  const ssrc = new Uint32Array(streams);
-  for (let s = 0; s < streams; s++) {
-    seq[s] = (Math.random() * 0xffff) & 0xffff;
-    ssrc[s] = (Math.random() * 0xffffffff) >>> 0;
-  }
+  // A call's streams keep their SSRC, sequence and timestamp from one step to the next, as a real
+  // call would: a new SSRC from the same source is a real source change, which the relay rightly
+  // holds back until it passes RFC 3550 A.1 probation.
+  growStreamState(streams);
+  const seq = streamSeq;
+  const ssrc = streamSsrc;
+  const tsBase = new Uint32Array(streams);
+  for (let s = 0; s < streams; s++) tsBase[s] = streamTs[s]!;
   const counters = new Uint32Array(streams);
   const ring = Array.from({ length: 4096 }, () => Buffer.alloc(172, 0xff));
   let ringIdx = 0;
@@ -176,7 +202,8 @@ function run(targets: CallTargets[], durationMs: number): Promise<StepReport> {
         const pkt = ring[ringIdx++ & 4095]!;
         const call = s >> 1;
         const dir = s & 1;
-        writeRtpHeader(pkt, { payloadType: 0, seq: seq[s]!, timestamp: (counters[s]! * 160) >>> 0, ssrc: ssrc[s]! });
+        writeRtpHeader(pkt, { payloadType: 0, seq: seq[s]!, timestamp: (tsBase[s]! + counters[s]! * 160) >>> 0, ssrc: ssrc[s]! });
+        streamTs[s] = (tsBase[s]! + (counters[s]! + 1) * 160) >>> 0;
         seq[s] = (seq[s]! + 1) & 0xffff;
         pkt[12] = MAGIC;
         pkt.writeUInt32LE(call, 13);
