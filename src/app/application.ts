@@ -5,6 +5,7 @@
  *   start:  [embedded engine] -> signalling link -> ...planes...
  *   close:  planes (reverse) -> signalling link -> [embedded engine]
  */
+import { readFileSync } from 'node:fs';
 import { createAdminServer, type AdminServer } from '../admin/admin-server.js';
 import { callsPlugin } from '../admin/plugins/calls-plugin.js';
 import { CallManager } from '../call/call-manager.js';
@@ -12,7 +13,7 @@ import { siprecRecordingFactory } from '../call/siprec-recording-port.js';
 import { systemClock, systemTimers } from '../common/clock.js';
 import { metricsPlugin } from '../admin/plugins/metrics-plugin.js';
 import type { Config } from '../config/config-types.js';
-import { startEngine, type Engine } from '../engine/index.js';
+import { startEngine, type Engine, type TlsSettings } from '../engine/index.js';
 import { PromptLibrary } from '../media/audio/prompt-library.js';
 import { MediaPlane } from '../media/media-plane.js';
 import type { Logger } from '../observability/logger.js';
@@ -75,6 +76,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         adminPort: config.drachtio.port,
         secret: config.drachtio.secret,
         logger: logger.child({ component: 'engine' }),
+        tls: engineTls(config.sip),
       });
       closers.push(() => engine!.close());
     }
@@ -222,4 +224,15 @@ async function startReferenceSrs(
   closers.push(() => app.close());
   log.info({ sipUri: config.srs.sipUri, recordingsDir: config.srs.recordingsDir }, 'reference recording server ready');
   return { engine, app };
+}
+
+/** The embedded engine's TLS settings from SIP_TLS_KEY_FILE / SIP_TLS_CERT_FILE / SIP_TLS_CA_FILE (undefined: no TLS). */
+function engineTls(sip: Config['sip']): TlsSettings | undefined {
+  if (sip.tlsKeyFile === undefined || sip.tlsCertFile === undefined) return undefined;
+  return {
+    key: readFileSync(sip.tlsKeyFile),
+    cert: readFileSync(sip.tlsCertFile),
+    ca: sip.tlsCaFile === undefined ? undefined : readFileSync(sip.tlsCaFile),
+    rejectUnauthorized: sip.tlsVerify,
+  };
 }

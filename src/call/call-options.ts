@@ -2,6 +2,9 @@ import type { AdmissionOptions } from '../sip/admission.js';
 import type { RoutingOptions } from '../sip/b2bua-routing.js';
 import { DEFAULT_FEATURE_CODES, DEFAULT_INTER_DIGIT_TIMEOUT_MS, type RecordingAction } from './recording-controls.js';
 
+/** Default of CallLayerOptions.recordingRequiredTimeoutMs. */
+export const DEFAULT_RECORDING_REQUIRED_TIMEOUT_MS = 5000;
+
 /** Options of the call layer; every field states its default. */
 export interface CallLayerOptions {
   /** Who may place calls (src/sip/admission.ts). Default: trunks only, no trusted sources, closed. */
@@ -14,6 +17,13 @@ export interface CallLayerOptions {
   readonly interDigitTimeoutMs?: number;
   /** How long leg B may ring before the call is given up (408 to the caller), ms. Default 120,000. */
   readonly ringTimeoutMs?: number;
+  /**
+   * R-40 `endCallWithAnnouncement` ("recording required"): how long the PSTN party is held (inbound:
+   * leg A unanswered after the user answered; outbound: leg B not yet INVITEd) waiting for the
+   * recording server's 200 before the call is refused with the announcement, ms. Default 5000
+   * (one SIPREC attempt timeout, 4000, plus a fast failover answer).
+   */
+  readonly recordingRequiredTimeoutMs?: number;
 }
 
 export interface ResolvedCallOptions {
@@ -22,6 +32,7 @@ export interface ResolvedCallOptions {
   readonly featureCodes: Readonly<Record<string, RecordingAction>>;
   readonly interDigitTimeoutMs: number;
   readonly ringTimeoutMs: number;
+  readonly recordingRequiredTimeoutMs: number;
 }
 
 export function resolveCallOptions(o: CallLayerOptions = {}): ResolvedCallOptions {
@@ -31,5 +42,6 @@ export function resolveCallOptions(o: CallLayerOptions = {}): ResolvedCallOption
     featureCodes: o.featureCodes ?? DEFAULT_FEATURE_CODES,
     interDigitTimeoutMs: o.interDigitTimeoutMs ?? DEFAULT_INTER_DIGIT_TIMEOUT_MS,
     ringTimeoutMs: o.ringTimeoutMs ?? 120_000,
+    recordingRequiredTimeoutMs: o.recordingRequiredTimeoutMs ?? DEFAULT_RECORDING_REQUIRED_TIMEOUT_MS,
   };
 }

@@ -19,6 +19,7 @@ import { FeatureCodeMatcher, parseInfoControl, type RecordingAction } from './re
 import { StateMachine } from './state-machine.js';
 import { announce } from './tasks/announce.js';
 import { preAnswerCompliance } from './tasks/pre-answer-compliance.js';
+import { earlyMediaFromOffer, recordingGate } from './tasks/recording-gate.js';
 import { updateRecordIndication } from './tasks/record-indication.js';
 import { relayReoffer } from './tasks/relay-reoffer.js';
 import { referTarget, replaceByInvite, transferByRefer, type ReplaceContext } from './tasks/transfer.js';
@@ -142,6 +143,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         keep = r.keep;
       }
       if (this.#ended()) return;
+      // R-40 recording required, outbound: the PSTN callee is INVITEd only after the recording server's 200
+      if (this.#pstnLeg === 'b' && this.#recordingRequired() && !(await this.#secureRecording(true))) return;
       await this.#dialB(keep);
     } catch (err) {
       this.#log.error({ err }, 'call failed');
@@ -204,12 +207,15 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       return this.#refuse(488, 'callee answered without usable audio');
     }
     await media.setRemote('b', remoteMediaOf(audioB));
+    const earlySent = this.#sdp.a!.last !== undefined;
     const answerA = this.#sdp.a!.last ?? this.#sdp.a!.build(legB.remoteSdp);
     if (!answerA) {
       await legB.hangup('no usable audio');
       return this.#refuse(488, 'no common audio');
     }
     await media.setRemote('a', remoteMediaOf(readAudio(this.#d.invite.sdp)!, payloadTypesOf(readAudio(answerA)!)));
+    // R-40 recording required, inbound: the PSTN caller is answered only after the recording server's 200
+    if (this.#pstnLeg === 'a' && this.#recordingRequired() && !(await this.#secureRecording(false, earlySent ? undefined : answerA))) return;
     let legA: Leg;
     try {
       legA = await this.#d.invite.answer(answerA);
@@ -231,11 +237,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   async #afterAnswer(): Promise<void> {
     const { decision } = this.#d;
     if (this.#party) {
-      this.#recording = this.#createRecording(this.#party);
-      for (const n of this.#pendingNotes) this.#recording.note(n);
-      this.#pendingNotes = [];
-      if (this.#party.start === 'onAnswer') await this.#recording.start();
-      else this.#indicate(this.#recording.indication);
+      const secured = this.#recording !== undefined; // R-40 recording required: already established
+      const rec = this.#ensureRecording(this.#party);
+      if (secured) {
+        this.#indicate(rec.indication);
+        await rec.answered();
+      } else if (this.#party.start === 'onAnswer') await rec.start();
+      else this.#indicate(rec.indication);
     }
     const c = decision.compliance;
     if (c.play && c.phase === 'post-answer' && this.#pstnLeg) {
@@ -256,6 +264,54 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       if (c.delaySeconds > 0) this.#after(c.delaySeconds * 1000, () => void play());
       else await play();
     }
+  }
+
+  /** R-40 `endCallWithAnnouncement` for a recording that starts on answer: the PSTN party waits for it. */
+  #recordingRequired(): boolean {
+    return this.#party?.start === 'onAnswer' && this.#party.provider?.failurePolicy === 'endCallWithAnnouncement';
+  }
+
+  /**
+   * R-40 recording required (tasks/recording-gate.ts): true once the recording server answered 200;
+   * otherwise the prompt has played as early media (inbound: `answerA` in a 183 unless one was sent)
+   * and the call is ending. Outbound holds the fork until leg B answers (R-14).
+   */
+  async #secureRecording(outbound: boolean, answerA?: string): Promise<boolean> {
+    const { invite } = this.#d;
+    this.#sm.transition('securing-recording');
+    const out = await recordingGate({
+      recording: this.#ensureRecording(this.#party!),
+      holdFork: outbound,
+      timeoutMs: this.#d.options.recordingRequiredTimeoutMs,
+      media: this.#media!,
+      prompts: this.#d.prompts,
+      clock: this.#d.clock,
+      timers: this.#d.timers,
+      log: this.#log,
+      language: this.#party!.language,
+      target: outbound ? 'a' : 'both',
+      beforeAnnounce: outbound
+        ? () => earlyMediaFromOffer(invite, this.#sdp.a!, this.#media!)
+        : async () => {
+            if (answerA !== undefined) invite.progress(183, answerA);
+            return true;
+          },
+      ended: () => this.#ended(),
+    });
+    if (out.result === 'established') return true;
+    if (out.result !== 'ended') {
+      this.#note(out.note);
+      void this.hangup('recording-required');
+    }
+    return false;
+  }
+
+  #ensureRecording(party: PartyRecordingDecision): RecordingController {
+    if (this.#recording) return this.#recording;
+    this.#recording = this.#createRecording(party);
+    for (const n of this.#pendingNotes) this.#recording.note(n);
+    this.#pendingNotes = [];
+    return this.#recording;
   }
 
   #createRecording(party: PartyRecordingDecision): RecordingController {

@@ -11,14 +11,21 @@
  *                                                             ▼
  *                                                          ending ──legs, recording, media closed──▶ ended
  *
+ * R-40 recording required (provider policy `endCallWithAnnouncement`, tasks/recording-gate.ts):
+ * `securing-recording` waits for the recording server's 200 before the PSTN party is connected:
+ * outbound admitted ──▶ securing-recording ──SRS 200──▶ dialling (leg B INVITEd only now);
+ * inbound dialling ──leg B 200──▶ securing-recording ──SRS 200──▶ connected (leg A answered only now).
+ * Failure or timeout: the 'recording-stopped' prompt as early media, then ending.
+ *
  * `ended` is final: the session has released everything with one close().
  */
-export type CallState = 'admitted' | 'announcing' | 'dialling' | 'connected' | 'ending' | 'ended';
+export type CallState = 'admitted' | 'announcing' | 'securing-recording' | 'dialling' | 'connected' | 'ending' | 'ended';
 
 export const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
-  admitted: ['announcing', 'dialling', 'ending'],
+  admitted: ['announcing', 'securing-recording', 'dialling', 'ending'],
   announcing: ['dialling', 'ending'],
-  dialling: ['connected', 'ending'],
+  'securing-recording': ['dialling', 'connected', 'ending'],
+  dialling: ['securing-recording', 'connected', 'ending'],
   connected: ['ending'],
   ending: ['ended'],
   ended: [],

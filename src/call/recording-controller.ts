@@ -27,6 +27,8 @@ import { announce } from './tasks/announce.js';
  *
  * - R-14: `start('auto')` when the recorded party answers (always modes); onDemand waits for a control.
  * - R-34: start() returns at once; the fork starts when the recording server answers (`established`).
+ * - R-40 recording required: startRequired() is the one start the call waits for (before the PSTN
+ *   party is connected); its failure is reported to the caller instead of applying the policy.
  * - R-16: the start/stop announcement plays to all parties when the decision says so.
  * - R-18: pause stops the fork first (nothing reaches the provider), then signals the recording
  *   server; the pause/resume notification (beep or announcement) plays to all parties.
@@ -125,6 +127,56 @@ export class RecordingController {
 
   /** R-14: start the recording (returns once the SIPREC INVITE is on its way, R-34). */
   async start(): Promise<void> {
+    if (await this.#open()) await this.#started();
+  }
+
+  /**
+   * R-40 `endCallWithAnnouncement` ("recording required"): start the recording session before the
+   * PSTN party is connected. Resolves 'established' on the recording server's 200, 'failed' on its
+   * failure (the policy is NOT applied here: the caller of this method refuses the call) or when
+   * the controller is closed meanwhile. With `holdFork` the fork waits for answered() (the parties
+   * are not talking yet, R-14). Bound the wait yourself (tasks/recording-gate.ts) and close() on expiry.
+   */
+  startRequired(holdFork: boolean): Promise<'established' | 'failed'> {
+    return new Promise((resolve) => {
+      this.#gate = { holdFork, resolve };
+      void this.#open().then((ok) => {
+        if (!ok) this.#settle('failed');
+      });
+    });
+  }
+
+  /** After startRequired() succeeded and the call was answered: release a held fork, then R-16 / R-19. */
+  async answered(): Promise<void> {
+    const held = this.#held;
+    this.#held = undefined;
+    if (held && !this.#closed && this.#sm.is('recording')) {
+      await this.#d.media.startFork({ targets: held }).catch((err: unknown) => this.#d.log.error({ err }, 'fork could not start'));
+    }
+    if (this.#sm.is('recording')) await this.#started();
+  }
+
+  /** startRequired() gave up ('timeout': no 200 in time; 'failed': already reported): count it, then close(). */
+  async abandon(why: 'failed' | 'timeout'): Promise<void> {
+    if (why === 'timeout' && !this.#closed && this.#sm.is('starting')) {
+      this.#d.metrics.recordingFailed('srs-timeout');
+      this.#event('failed', 'srs-timeout');
+      this.#failed('no answer from the recording server in time');
+    }
+    await this.close();
+  }
+
+  #gate: { holdFork: boolean; resolve: (r: 'established' | 'failed') => void } | undefined;
+  #held: [ForkTarget, ForkTarget] | undefined;
+
+  #settle(r: 'established' | 'failed'): void {
+    const g = this.#gate;
+    this.#gate = undefined;
+    g?.resolve(r);
+  }
+
+  /** starting: fork ports, SIPREC INVITE on its way. False when nothing was started. */
+  async #open(): Promise<boolean> {
     const d = this.#d;
     this.#sm.transition('starting');
     d.onIndication('on');
@@ -134,9 +186,9 @@ export class RecordingController {
     } catch (err) {
       d.log.error({ err }, 'fork ports unavailable: not recording');
       this.#failed('fork ports unavailable');
-      return;
+      return false;
     }
-    if (this.#closed) return;
+    if (this.#closed) return false;
     // fork stream 0 carries what leg A says, stream 1 what leg B says; label 2 is the user (R-30)
     const userIdx = d.userLeg === 'a' ? 0 : 1;
     const port = d.factory({ callId: d.request.callId });
@@ -148,6 +200,11 @@ export class RecordingController {
       ...d.request,
       local: { address: local[0].address, label1Port: local[1 - userIdx]!.rtpPort, label2Port: local[userIdx]!.rtpPort },
     });
+    return true;
+  }
+
+  /** R-16 start announcement, R-19 reminder tone. */
+  async #started(): Promise<void> {
     await this.#startStopAnnouncement('start', 'recording-started');
     if (this.#sm.is('starting', 'recording')) await this.#reminder(true);
   }
@@ -162,6 +219,14 @@ export class RecordingController {
     });
     const targets: [ForkTarget, ForkTarget] = this.#d.userLeg === 'a' ? [toFork(t.label2), toFork(t.label1)] : [toFork(t.label1), toFork(t.label2)];
     const paused = this.#sm.is('paused');
+    if (this.#gate?.holdFork && !paused) {
+      this.#held = targets; // released by answered()
+      this.#sm.transition('recording');
+      this.#d.metrics.recordingStarted();
+      this.#event('started');
+      this.#d.log.info('recording established before the answer (R-40 recording required): fork held');
+      return this.#settle('established');
+    }
     try {
       await this.#d.media.startFork({ targets });
       if (paused) {
@@ -175,6 +240,7 @@ export class RecordingController {
     } catch (err) {
       this.#d.log.error({ err }, 'fork could not start');
     }
+    this.#settle('established');
   }
 
   async #onFailure(port: RecordingPort, policy: RecordingControllerDeps['request']['provider']['failurePolicy'], detail: string): Promise<void> {
@@ -185,6 +251,7 @@ export class RecordingController {
     this.#event('failed', reason);
     this.#failed(detail);
     await this.#d.media.stopFork().catch(() => undefined);
+    if (this.#gate) return this.#settle('failed'); // recording required before connecting: the session refuses the call
     if (policy === 'proceedWithoutAnnouncement') return;
     const n = await announce(this.#d.media, this.#d.prompts, this.#d.clock, this.#d.log, {
       kind: 'stop',
@@ -252,6 +319,7 @@ export class RecordingController {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#settle('failed');
     const port = this.#port;
     this.#port = undefined;
     if (this.#sm.can('stopped') && !this.#sm.is('idle', 'failed')) {

@@ -13,6 +13,17 @@ export interface Config {
   readonly sip: {
     /** [SIP_CONTACTS, comma separated] default ['sip:127.0.0.1:5060;transport=udp,tcp']: where the embedded engine listens. */
     readonly contacts: readonly string[];
+    /**
+     * [SIP_TLS_KEY_FILE] / [SIP_TLS_CERT_FILE] unset by default: PEM key and certificate of the embedded
+     * engine's TLS transport (RFC 3261 section 26.2; a 'sips:host:5061' contact in SIP_CONTACTS listens on it,
+     * and requests to sips: / ;transport=tls recording servers go out over TLS). Set both or neither.
+     */
+    readonly tlsKeyFile: string | undefined;
+    readonly tlsCertFile: string | undefined;
+    /** [SIP_TLS_CA_FILE] unset by default (Node's bundled roots): PEM CAs that verify TLS peers. */
+    readonly tlsCaFile: string | undefined;
+    /** [SIP_TLS_VERIFY] default true: reject TLS peers whose certificate does not verify. */
+    readonly tlsVerify: boolean;
   };
   readonly drachtio: {
     /**

@@ -7,7 +7,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export const DEFAULT_CONFIG: Config = {
   log: { level: 'info' },
-  sip: { contacts: ['sip:127.0.0.1:5060;transport=udp,tcp'] },
+  sip: { contacts: ['sip:127.0.0.1:5060;transport=udp,tcp'], tlsKeyFile: undefined, tlsCertFile: undefined, tlsCaFile: undefined, tlsVerify: true },
   drachtio: { host: undefined, port: 9022, secret: 'cymru' },
   admin: { host: '127.0.0.1', port: 8080, token: undefined, provisioningUrl: undefined },
   store: { sqlitePath: 'data/settings.db', provisioningFile: undefined },
@@ -61,7 +61,13 @@ function inputFromEnv(env: Env): ConfigInput {
   return {
     log: drop({ level: str('LOG_LEVEL') as Config['log']['level'] | undefined }),
     // a comma starts a new contact only before 'sip:'/'sips:', so ';transport=udp,tcp' stays in its contact
-    sip: drop({ contacts: str('SIP_CONTACTS')?.split(/,(?=\s*sips?:)/i).map((s) => s.trim()).filter(Boolean) }),
+    sip: drop({
+      contacts: str('SIP_CONTACTS')?.split(/,(?=\s*sips?:)/i).map((s) => s.trim()).filter(Boolean),
+      tlsKeyFile: str('SIP_TLS_KEY_FILE'),
+      tlsCertFile: str('SIP_TLS_CERT_FILE'),
+      tlsCaFile: str('SIP_TLS_CA_FILE'),
+      tlsVerify: bool('SIP_TLS_VERIFY'),
+    }),
     drachtio: drop({ host: str('DRACHTIO_HOST'), port: num('DRACHTIO_PORT'), secret: str('DRACHTIO_SECRET') }),
     admin: drop({ host: str('ADMIN_HOST'), port: num('ADMIN_PORT'), token: str('ADMIN_TOKEN'), provisioningUrl: str('PROVISIONING_URL') }),
     store: drop({ sqlitePath: str('SQLITE_PATH'), provisioningFile: str('PROVISIONING_FILE') }),
@@ -139,6 +145,9 @@ export function buildConfig(input: ConfigInput): Config {
     problems.push(`log.level must be one of ${LOG_LEVELS.join(', ')}`);
   }
   if (config.sip.contacts.length === 0) problems.push('sip.contacts needs at least one contact');
+  if ((config.sip.tlsKeyFile === undefined) !== (config.sip.tlsCertFile === undefined)) {
+    problems.push('sip.tlsKeyFile and sip.tlsCertFile (SIP_TLS_KEY_FILE, SIP_TLS_CERT_FILE) go together');
+  }
   for (const contact of config.sip.contacts) {
     if (!/^sips?:[^;]+(;.*)?$/.test(contact)) problems.push(`sip.contacts: '${contact}' is not a SIP URI`);
   }

@@ -2,8 +2,11 @@
  * Standalone engine, with options named like drachtio-server's:
  *   npm run engine -- --contact "sip:127.0.0.1:5060;transport=udp,tcp" --address 127.0.0.1 --port 9022 \
  *     --secret cymru --loglevel info
+ * TLS like drachtio-server: --contact "sips:127.0.0.1:5061;transport=tls" --tls-key-file key.pem
+ *   --tls-cert-file cert.pem [--tls-chain-file chain.pem] [--tls-ca-file ca.pem] [--tls-no-verify]
  * `--contact` may repeat. SIGTERM/SIGINT close the engine cleanly.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../observability/logger.js';
 import { startEngine } from './index.js';
@@ -21,6 +24,11 @@ async function main(): Promise<void> {
       loglevel: { type: 'string', default: 'info' },
       'min-se': { type: 'string' },
       'request-handler': { type: 'string' },
+      'tls-key-file': { type: 'string' },
+      'tls-cert-file': { type: 'string' },
+      'tls-chain-file': { type: 'string' },
+      'tls-ca-file': { type: 'string' },
+      'tls-no-verify': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -28,7 +36,23 @@ async function main(): Promise<void> {
   const logger = createLogger({ level, base: { component: 'engine' } });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${values.port}`);
+  const keyFile = values['tls-key-file'];
+  const certFile = values['tls-cert-file'];
+  if ((keyFile === undefined) !== (certFile === undefined)) throw new Error('--tls-key-file and --tls-cert-file go together');
+  const chainFile = values['tls-chain-file'];
+  const caFile = values['tls-ca-file'];
+  const tls =
+    keyFile !== undefined && certFile !== undefined
+      ? {
+          key: readFileSync(keyFile),
+          // the chain follows the leaf certificate, as drachtio-server presents it
+          cert: chainFile ? Buffer.concat([readFileSync(certFile), Buffer.from('\n'), readFileSync(chainFile)]) : readFileSync(certFile),
+          ca: caFile ? readFileSync(caFile) : undefined,
+          rejectUnauthorized: !values['tls-no-verify'],
+        }
+      : undefined;
   const engine = await startEngine({
+    tls,
     sipContacts: values.contact?.length ? values.contact : ['sip:127.0.0.1:5060;transport=udp,tcp'],
     adminHost: values.address,
     adminPort: port,

@@ -139,7 +139,7 @@ export class EngineCore {
     if (this.#closed) return;
     this.counters.messagesSent++;
     if (this.#log.isLevelEnabled('debug')) this.#log.debug({ to: `${target.protocol}/${target.host}:${target.port}`, msg: text }, 'engine: send');
-    this.#o.transport.send(target.protocol, target.host, target.port, text, onError);
+    this.#o.transport.send(target.protocol, target.host, target.port, text, onError, target.serverName);
   }
 
   #now(): string {
@@ -150,9 +150,14 @@ export class EngineCore {
     return this.#o.transport.pointFor(protocol) ?? (this.#o.transport.points[0] as ListenPoint);
   }
 
-  #contactFor(protocol: SipProtocol): string {
+  /**
+   * The engine's Contact for a transport. TLS: `<sips:host:port>` when the request URI was sips:
+   * (RFC 3261 section 8.1.1.8 requires a SIPS Contact then), else `<sip:host:port;transport=tls>`.
+   */
+  #contactFor(protocol: SipProtocol, sips = false): string {
     const p = this.#point(protocol);
-    return `<sip:${hostport(p)}${protocol === 'tcp' ? ';transport=tcp' : ''}>`;
+    if (protocol === 'tls' && sips) return `<sips:${hostport(p)}>`;
+    return `<sip:${hostport(p)}${protocol === 'udp' ? '' : `;transport=${protocol}`}>`;
   }
 
   #appById(id: number | undefined): AppConnection | undefined {
@@ -200,13 +205,13 @@ export class EngineCore {
   /** An oversized message (513 over TCP when answerable), or a TCP stream with a bad Content-Length (400) or garbage. */
   onTooLarge(source: MessageSource, head: Buffer | undefined, reason: 'too-large' | 'bad-content-length' | 'garbage' = 'too-large'): void {
     this.counters.messagesReceived++;
-    if (head && source.protocol === 'tcp') {
+    if (head && source.protocol !== 'udp') {
       const r = parseSipMessage(Buffer.concat([head, Buffer.from('\r\n\r\n')]), { stream: false });
       const msg = r.ok ? r.msg : r.msg;
       if (msg && canAnswer(msg)) {
         stampTopVia(msg, source);
         const status = reason === 'too-large' ? 513 : 400;
-        this.#send({ protocol: 'tcp', host: source.remoteHost, port: source.remotePort }, serializeSipMessage(buildResponse(msg, status, newTag())));
+        this.#send({ protocol: source.protocol, host: source.remoteHost, port: source.remotePort }, serializeSipMessage(buildResponse(msg, status, newTag())));
         this.counters.badRequestsAnswered++;
         return;
       }
@@ -218,7 +223,7 @@ export class EngineCore {
     if (this.#closed) return;
     this.counters.messagesReceived++;
     try {
-      const r = parseSipMessage(buf, { stream: source.protocol === 'tcp' });
+      const r = parseSipMessage(buf, { stream: source.protocol !== 'udp' });
       if (!r.ok) {
         this.#malformed(r.error, r.msg, source);
         return;
@@ -722,9 +727,11 @@ export class EngineCore {
       if (u && uriParam(u, 'lr') !== undefined) uriText = na?.uri ?? uriText;
     }
     const u = parseSipUri(uriText);
-    const t = u ? uriParam(u, 'transport')?.toLowerCase() : undefined;
-    const protocol: SipProtocol = t === 'tcp' || t === 'udp' ? t : d.protocol;
-    return { protocol, host: u ? stripBrackets(u.host) : '127.0.0.1', port: u?.port ?? 5060 };
+    const t = u ? (u.scheme === 'sips' ? 'tls' : uriParam(u, 'transport')?.toLowerCase()) : undefined;
+    const protocol: SipProtocol = t === 'tcp' || t === 'udp' || t === 'tls' ? t : d.protocol;
+    const host = u ? stripBrackets(u.host) : '127.0.0.1';
+    const port = u?.port ?? (protocol === 'tls' ? 5061 : 5060);
+    return protocol === 'tls' && !isIP(host) ? { protocol, host, port, serverName: host } : { protocol, host, port };
   }
 
   /** Build an in-dialog request (RFC 3261 section 12.2.1.1). */
@@ -843,7 +850,7 @@ export class EngineCore {
     const needsContact = reliable || (success && (isInvite || req.method === 'UPDATE' || req.method === 'SUBSCRIBE'));
     const built = buildAppResponse(req, appMsg, {
       toTag: t.toTag,
-      contact: needsContact ? this.#contactFor(protocol) : undefined,
+      contact: needsContact ? this.#contactFor(protocol, isSips(req.uri)) : undefined,
       hostport: hostport(this.#point(protocol)),
       rseq: reliable ? t.nextRseq : undefined,
       sessionExpires:
@@ -1006,10 +1013,12 @@ export class EngineCore {
       app.respond(msgId, `NOK|invalid request-uri ${appMsg.uri}`);
       return;
     }
-    const requested = (uriParam(hop, 'transport') ?? (ruri ? uriParam(ruri, 'transport') : undefined))?.toLowerCase();
+    // RFC 3261 section 26.2.2: a sips: URI (next hop or Request-URI) asks for TLS to it
+    const sips = hop.scheme === 'sips' || ruri?.scheme === 'sips';
+    const requested = sips ? 'tls' : (uriParam(hop, 'transport') ?? (ruri ? uriParam(ruri, 'transport') : undefined))?.toLowerCase();
     let protocol: SipProtocol;
     if (requested !== undefined) {
-      if (requested !== 'udp' && requested !== 'tcp') {
+      if (requested !== 'udp' && requested !== 'tcp' && requested !== 'tls') {
         app.respond(msgId, 'NOK|requested protocol/transport not available');
         return;
       }
@@ -1020,7 +1029,8 @@ export class EngineCore {
       protocol = requested;
     } else protocol = this.#o.transport.hasProtocol('udp') ? 'udp' : 'tcp';
     let host = stripBrackets(hop.host);
-    const port = hop.port ?? 5060;
+    const serverName = protocol === 'tls' && !isIP(host) ? host : undefined;
+    const port = hop.port ?? (protocol === 'tls' ? 5061 : 5060);
     if (!isIP(host)) {
       try {
         host = (await lookup(host)).address;
@@ -1039,7 +1049,7 @@ export class EngineCore {
     const built = buildNewRequest(appMsg, {
       via: `SIP/2.0/${protocol.toUpperCase()} ${hp};rport;branch=${branch}`,
       hostport: hp,
-      contact: this.#contactFor(protocol),
+      contact: this.#contactFor(protocol, isSips(appMsg.uri)),
       callId: newCallId(),
       cseq: newCseq(),
       fromTag: newTag(),
@@ -1050,7 +1060,7 @@ export class EngineCore {
     }
     const msg = built.msg;
     const text = serializeSipMessage(msg);
-    const target: Target = { protocol, host, port };
+    const target: Target = serverName === undefined ? { protocol, host, port } : { protocol, host, port, serverName };
     const ct = new ClientTransaction(this.#ctx, newUuid(), `${branch}|${hp}|${method}`, msg, text, target, this.#clientHooks);
     ct.appId = app.id;
     if (method === 'INVITE') {
@@ -1085,6 +1095,10 @@ export class EngineCore {
 
 function hostport(p: { host: string; port: number }): string {
   return `${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`;
+}
+
+function isSips(uri: string): boolean {
+  return /^\s*sips:/i.test(uri);
 }
 
 function stripBrackets(h: string): string {

@@ -1,6 +1,6 @@
 /**
  * The embedded SIP engine: speaks drachtio-server's app protocol to drachtio-srf apps and SIP
- * (UDP/TCP) to the network. An unmodified srf app connects with
+ * (UDP/TCP/TLS) to the network. An unmodified srf app connects with
  * `srf.connect({ host, port, secret })` exactly as to drachtio-server.
  */
 import { systemClock, systemTimers, type Clock, type Timers } from '../common/clock.js';
@@ -8,12 +8,20 @@ import { AppError, isAppError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { AppServer } from './app-server.js';
 import { EngineCore } from './engine-core.js';
-import { SipTransport } from './sip-transport.js';
+import { SipTransport, type SipProtocol, type TlsSettings } from './sip-transport.js';
+
+export type { TlsSettings } from './sip-transport.js';
 
 export interface EngineOptions {
   /** SIP listen points, like drachtio-server's <contact>/--contact: e.g. 'sip:127.0.0.1:5060;transport=udp,tcp'.
-   *  Port 0 is allowed: TCP binds first and UDP then shares the chosen port. */
+   *  Port 0 is allowed: TCP binds first and UDP then shares the chosen port.
+   *  TLS (RFC 3261 section 26.2): 'sips:127.0.0.1:5061' or 'sip:127.0.0.1:5061;transport=tls' (needs `tls`);
+   *  a contact listing tls with udp/tcp puts TLS on port + 1. */
   sipContacts: string[];
+  /** Key, certificate, CAs and peer verification for TLS contacts and outbound TLS (default: no TLS;
+   *  requests to sips: or ;transport=tls URIs then get `NOK|requested protocol/transport not available`).
+   *  `rejectUnauthorized` defaults to true, `handshakeTimeoutMs` to 5000. */
+  tls?: TlsSettings;
   /** App-protocol (admin) listener. Defaults 127.0.0.1 and 9022; port 0 = ephemeral. */
   adminHost?: string;
   adminPort?: number;
@@ -47,11 +55,13 @@ export interface EngineStats {
   activeClientTransactions: number;
   activeDialogs: number;
   connectedApps: number;
+  /** TLS handshakes that failed or timed out, inbound (including plain TCP on a TLS port) and outbound. */
+  tlsHandshakeFailures: number;
 }
 
 export interface Engine {
   readonly adminAddress: { host: string; port: number };
-  readonly sipEndpoints: ReadonlyArray<{ protocol: 'udp' | 'tcp'; host: string; port: number }>;
+  readonly sipEndpoints: ReadonlyArray<{ protocol: SipProtocol; host: string; port: number }>;
   stats(): EngineStats;
   /** Idempotent: closes app connections, SIP sockets, and clears every timer. */
   close(): Promise<void>;
@@ -64,6 +74,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   let core: EngineCore;
   const transport = new SipTransport({
     contacts: options.sipContacts,
+    tls: options.tls,
     maxMessageBytes,
     logger,
     onMessage: (data, source) => core.onSipData(data, source),
@@ -117,6 +128,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       activeClientTransactions: core.activeClientTransactions,
       activeDialogs: core.activeDialogs,
       connectedApps: apps.connectedApps,
+      tlsHandshakeFailures: transport.tlsHandshakeFailures,
     }),
     close: () => {
       closing ??= (async () => {

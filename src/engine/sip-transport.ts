@@ -1,16 +1,37 @@
 /**
- * SIP transports (RFC 3261 section 18): UDP sockets and TCP listeners on the configured contacts,
- * with outbound TCP connections reused per remote address (an inbound connection from a peer is
- * reused to reach that peer too). The transport knows nothing about SIP semantics: it hands
+ * SIP transports (RFC 3261 section 18): UDP sockets, TCP and TLS listeners on the configured
+ * contacts, with outbound TCP/TLS connections reused per remote address (an inbound connection from
+ * a peer is reused to reach that peer too). TLS (RFC 3261 sections 18 and 26.2, RFC 5630) uses the
+ * same Content-Length stream framing as TCP; outbound TLS verifies the peer's certificate (SNI = the
+ * host name when the request named one), a handshake that fails or exceeds its timeout is counted
+ * and logged and the connection dropped. The transport knows nothing about SIP semantics: it hands
  * whole messages (datagrams, or stream-framed messages) to `onMessage` and sends text.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
 import { AppError } from '../common/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { SipStreamFramer } from './sip-stream-framer.js';
 
-export type SipProtocol = 'udp' | 'tcp';
+export type SipProtocol = 'udp' | 'tcp' | 'tls';
+
+/** TLS material and policy (drachtio-server's --tls-key-file / --tls-cert-file / --tls-chain-file). */
+export interface TlsSettings {
+  /** PEM private key. */
+  key: string | Buffer;
+  /** PEM certificate (chain may follow it). */
+  cert: string | Buffer;
+  /** PEM CA certificates that verify peers (default: Node's bundled roots). */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Reject peers whose certificate does not verify, for outbound connections (default true). */
+  rejectUnauthorized?: boolean;
+  /** Longest a TLS handshake may take before the connection is dropped, ms (default 5000). */
+  handshakeTimeoutMs?: number;
+}
+
+/** Default TLS handshake timeout, ms. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 5000;
 
 /** Requested UDP socket buffer size (4 MiB; the kernel caps it at net.core.rmem_max/wmem_max). */
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -30,8 +51,11 @@ export interface MessageSource {
 }
 
 export interface SipTransportOptions {
-  /** Contacts like 'sip:127.0.0.1:5060;transport=udp,tcp' (default transport udp, port 5060). */
+  /** Contacts like 'sip:127.0.0.1:5060;transport=udp,tcp' (default transport udp, port 5060) or
+   *  'sips:127.0.0.1:5061;transport=tls' (a sips: contact defaults to tls on port 5061). */
   contacts: string[];
+  /** Required when a contact has transport tls. */
+  tls?: TlsSettings;
   maxMessageBytes: number;
   logger: Logger;
   onMessage: (data: Buffer, source: MessageSource) => void;
@@ -51,17 +75,22 @@ interface ContactSpec {
 
 /** Parse a drachtio-style contact. Throws on a malformed one (configuration error). */
 export function parseContact(contact: string): ContactSpec {
-  const m = /^sips?:(?:[^@]*@)?(\[[0-9a-fA-F:.]+\]|[^;:]+)(?::(\d+))?(.*)$/i.exec(contact.trim());
+  const m = /^(sips?):(?:[^@]*@)?(\[[0-9a-fA-F:.]+\]|[^;:]+)(?::(\d+))?(.*)$/i.exec(contact.trim());
   if (!m) throw new AppError('ENGINE_CONTACT_INVALID', contact);
-  const port = m[2] === undefined ? 5060 : Number(m[2]);
-  const tm = /;transport=([a-z,]+)/i.exec(m[3] ?? '');
-  const protocols = (tm ? (tm[1] as string).toLowerCase().split(',') : ['udp']).filter((p) => p.length > 0);
-  for (const p of protocols) if (p !== 'udp' && p !== 'tcp') throw new AppError('ENGINE_CONTACT_INVALID', `unsupported transport ${p} in ${contact}`);
-  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port, protocols: protocols as SipProtocol[] };
+  const secure = (m[1] as string).toLowerCase() === 'sips';
+  const port = m[3] === undefined ? (secure ? 5061 : 5060) : Number(m[3]);
+  const tm = /;transport=([a-z,]+)/i.exec(m[4] ?? '');
+  const protocols = (tm ? (tm[1] as string).toLowerCase().split(',') : [secure ? 'tls' : 'udp']).filter((p) => p.length > 0);
+  for (const p of protocols) if (p !== 'udp' && p !== 'tcp' && p !== 'tls') throw new AppError('ENGINE_CONTACT_INVALID', `unsupported transport ${p} in ${contact}`);
+  if (secure && protocols.some((p) => p !== 'tls')) throw new AppError('ENGINE_CONTACT_INVALID', `a sips: contact carries tls only: ${contact}`);
+  return { host: (m[2] as string).replace(/^\[|\]$/g, ''), port, protocols: protocols as SipProtocol[] };
 }
 
 interface TcpConn {
+  protocol: 'tcp' | 'tls';
   socket: net.Socket;
+  /** False while an outbound TLS handshake is pending (its failure fails the queued sends); true otherwise. */
+  secured: boolean;
   framer: SipStreamFramer;
   local: ListenPoint;
   key: string;
@@ -71,17 +100,31 @@ export class SipTransport {
   readonly #opts: SipTransportOptions;
   readonly #udp: Array<{ socket: dgram.Socket; point: ListenPoint }> = [];
   readonly #tcpServers: Array<{ server: net.Server; point: ListenPoint }> = [];
+  readonly #tlsServers: Array<{ server: tls.Server; point: ListenPoint }> = [];
   readonly #conns = new Map<string, TcpConn>();
   readonly points: ListenPoint[] = [];
   #closed = false;
+  /** TLS handshakes that failed or timed out (inbound and outbound), and plain connections dropped on a TLS port. */
+  tlsHandshakeFailures = 0;
 
   constructor(opts: SipTransportOptions) {
     this.#opts = opts;
   }
 
   async start(): Promise<void> {
-    for (const c of this.#opts.contacts.map(parseContact)) {
+    const specs = this.#opts.contacts.map(parseContact);
+    const tlsOpts = this.#opts.tls;
+    if (specs.some((c) => c.protocols.includes('tls')) && !tlsOpts) {
+      throw new AppError('ENGINE_CONTACT_INVALID', 'a tls contact needs a TLS key and certificate');
+    }
+    for (const c of specs) {
       let port = c.port;
+      if (c.protocols.includes('tls') && tlsOpts) {
+        // a contact listing tls with other transports puts TLS on the next port (5060 -> 5061)
+        const only = c.protocols.length === 1;
+        const tlsPort = await this.#listenTls(c.host, only || port === 0 ? port : port + 1, tlsOpts);
+        if (only) port = tlsPort;
+      }
       if (c.protocols.includes('tcp')) {
         port = await this.#listenTcp(c.host, port);
       }
@@ -142,14 +185,74 @@ export class SipTransport {
     });
   }
 
-  #adopt(socket: net.Socket, local: ListenPoint, key: string): TcpConn {
-    const conn: TcpConn = { socket, framer: new SipStreamFramer(this.#opts.maxMessageBytes), local, key };
+  #listenTls(host: string, port: number, settings: TlsSettings): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = tls.createServer({
+        key: settings.key,
+        cert: settings.cert,
+        ca: settings.ca,
+        handshakeTimeout: settings.handshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS,
+      });
+      server.on('secureConnection', (socket) => {
+        const point = this.#tlsServers.find((s) => s.server === server)?.point;
+        if (point) this.#adopt(socket, point, tlsKey(normalizeHost(socket.remoteAddress ?? ''), socket.remotePort ?? 0), 'tls');
+        else socket.destroy();
+      });
+      // a failed or timed-out handshake (including a plain TCP peer): count, log, drop; never throw
+      server.on('tlsClientError', (err, socket) => {
+        this.tlsHandshakeFailures++;
+        this.#opts.logger.warn({ err: err.message, remote: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}` }, 'engine: inbound tls handshake failed');
+        socket.destroy();
+      });
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const addr = server.address() as net.AddressInfo;
+        const point: ListenPoint = { protocol: 'tls', host, port: addr.port };
+        server.on('error', (err) => this.#opts.logger.warn({ err }, 'tls server error'));
+        this.#tlsServers.push({ server, point });
+        this.points.push(point);
+        resolve(addr.port);
+      });
+    });
+  }
+
+  /** Outbound TLS (RFC 3261 section 26.2.1): verify the peer, SNI = host name, bounded handshake. */
+  #connectTls(host: string, port: number, serverName: string | undefined, settings: TlsSettings): tls.TLSSocket {
+    const sni = serverName !== undefined && net.isIP(serverName) === 0 ? serverName : undefined;
+    const socket = tls.connect({
+      host,
+      port,
+      servername: sni,
+      key: settings.key,
+      cert: settings.cert,
+      ca: settings.ca,
+      rejectUnauthorized: settings.rejectUnauthorized ?? true,
+    });
+    const timeoutMs = settings.handshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS;
+    const timer = setTimeout(() => socket.destroy(new Error(`tls handshake timeout after ${timeoutMs} ms`)), timeoutMs);
+    const onFail = (err: Error): void => {
+      clearTimeout(timer);
+      this.tlsHandshakeFailures++;
+      this.#opts.logger.warn({ err: err.message, remote: `${host}:${port}`, servername: sni }, 'engine: outbound tls handshake failed');
+    };
+    socket.once('error', onFail);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      socket.off('error', onFail);
+    });
+    socket.once('close', () => clearTimeout(timer));
+    return socket;
+  }
+
+  #adopt(socket: net.Socket, local: ListenPoint, key: string, protocol: 'tcp' | 'tls' = 'tcp'): TcpConn {
+    const conn: TcpConn = { protocol, socket, secured: true, framer: new SipStreamFramer(this.#opts.maxMessageBytes), local, key };
     this.#conns.set(key, conn);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       const r = conn.framer.push(chunk);
       const source: MessageSource = {
-        protocol: 'tcp',
+        protocol,
         remoteHost: normalizeHost(socket.remoteAddress ?? ''),
         remotePort: socket.remotePort ?? 0,
         local,
@@ -161,7 +264,7 @@ export class SipTransport {
         socket.end();
       }
     });
-    socket.on('error', (err) => this.#opts.logger.debug({ err, key }, 'tcp connection error'));
+    socket.on('error', (err) => this.#opts.logger.debug({ err, key }, `${protocol} connection error`));
     socket.on('close', () => {
       if (this.#conns.get(key) === conn) this.#conns.delete(key);
     });
@@ -178,10 +281,11 @@ export class SipTransport {
   }
 
   /**
-   * Send a message. For TCP an existing connection to host:port is reused, else one is opened.
-   * `onError` is called (at most once) if the message cannot be delivered.
+   * Send a message. For TCP/TLS an existing connection to host:port is reused, else one is opened
+   * (TLS: `serverName` is the SNI and the name checked against the certificate, when it is a host
+   * name). `onError` is called (at most once) if the message cannot be delivered.
    */
-  send(protocol: SipProtocol, host: string, port: number, data: string, onError?: (err: Error) => void): void {
+  send(protocol: SipProtocol, host: string, port: number, data: string, onError?: (err: Error) => void, serverName?: string): void {
     if (this.#closed) return;
     if (protocol === 'udp') {
       const u = this.#udp[0];
@@ -196,16 +300,29 @@ export class SipTransport {
       } else u.socket.send(data, port, host);
       return;
     }
-    const key = `${host}:${port}`;
+    const key = protocol === 'tls' ? tlsKey(host, port) : `${host}:${port}`;
     let conn = this.#conns.get(key);
     if (!conn || conn.socket.destroyed) {
-      const local = this.pointFor('tcp');
+      const local = this.pointFor(protocol);
       if (!local) {
-        onError?.(new Error('no tcp transport'));
+        onError?.(new Error(`no ${protocol} transport`));
         return;
       }
-      const socket = net.connect({ host, port });
-      conn = this.#adopt(socket, local, key);
+      if (protocol === 'tls') {
+        const settings = this.#opts.tls;
+        if (!settings) {
+          onError?.(new Error('no tls settings'));
+          return;
+        }
+        const socket = this.#connectTls(host, port, serverName, settings);
+        const c = this.#adopt(socket, local, key, 'tls');
+        c.secured = false;
+        socket.once('secureConnect', () => (c.secured = true));
+        conn = c;
+      } else {
+        const socket = net.connect({ host, port });
+        conn = this.#adopt(socket, local, key);
+      }
     }
     const socket = conn.socket;
     let reported = false;
@@ -214,7 +331,7 @@ export class SipTransport {
       reported = true;
       onError?.(err);
     };
-    if (socket.connecting) socket.once('error', fail);
+    if (socket.connecting || !conn.secured) socket.once('error', fail);
     socket.write(data, (err) => {
       if (err) fail(err);
     });
@@ -228,8 +345,14 @@ export class SipTransport {
     await Promise.all([
       ...this.#udp.map((u) => new Promise<void>((r) => u.socket.close(() => r()))),
       ...this.#tcpServers.map((s) => new Promise<void>((r) => s.server.close(() => r()))),
+      ...this.#tlsServers.map((s) => new Promise<void>((r) => s.server.close(() => r()))),
     ]);
   }
+}
+
+/** TLS connections live in the same map as TCP ones under a distinct key. */
+function tlsKey(host: string, port: number): string {
+  return `tls|${host}:${port}`;
 }
 
 function normalizeHost(h: string): string {

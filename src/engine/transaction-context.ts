@@ -9,6 +9,8 @@ export interface Target {
   protocol: SipProtocol;
   host: string;
   port: number;
+  /** TLS only: the host name the request named (SNI and certificate check) when `host` is its resolved address. */
+  serverName?: string;
 }
 
 export interface TransactionContext {

@@ -252,12 +252,13 @@ export interface CallRun {
 /**
  * Places one call: inbound = the PSTN party calls alice through the trunk; outbound = alice's
  * phone (from the PBX, a trusted source) calls the PSTN number through the trunk. The caller talks
- * `talkMs` after the answer, then hangs up (or, with `callerExpectsBye`, waits for our BYE).
+ * `talkMs` after the answer, then hangs up (or, with `callerExpectsBye`, waits for our BYE; with
+ * `callerExpectsRefusal`, expects 183 then 480 and is never answered: R-40 recording required).
  */
 export async function placeCall(
   h: CallDriver,
   block: PortBlock,
-  o: { direction: 'inbound' | 'outbound'; trunkPort: number; pbxPort: number; talkMs: number; callerExpectsBye?: boolean; timeoutSec?: number },
+  o: { direction: 'inbound' | 'outbound'; trunkPort: number; pbxPort: number; talkMs: number; callerExpectsBye?: boolean; callerExpectsRefusal?: boolean; timeoutSec?: number },
 ): Promise<CallRun> {
   const pstn = await RtpPeer.open(block.take(2)[0]!);
   const user = await RtpPeer.open(block.take(2)[0]!);
@@ -274,7 +275,11 @@ export async function placeCall(
   });
   await callee.ready();
   const caller = startSipp({
-    scenario: o.callerExpectsBye ? scenarioPath('caller-expect-bye', 'recording') : scenarioPath('caller', 'calls'),
+    scenario: o.callerExpectsRefusal
+      ? scenarioPath('caller-expect-refusal', 'recording')
+      : o.callerExpectsBye
+        ? scenarioPath('caller-expect-bye', 'recording')
+        : scenarioPath('caller', 'calls'),
     remote: h.target,
     port: inbound ? o.trunkPort : o.pbxPort,
     controlPort: block.next(),

@@ -89,8 +89,10 @@ describe('R-40 failover and failure policies end to end', () => {
     expect(run.trace.prompts.some((p) => p.name === 'recording-stopped')).toBe(false);
     const summary = good.summaries[0]!;
     expect(summary.endReason).toBe('bye-from-src');
-    // the second server was tried only after the first one's attempt timed out (1200 ms)
-    expect(Date.parse(summary.startedAt) - wallOf(connectedAt)).toBeGreaterThan(1000);
+    // R-40 recording required: the caller was connected only once the second server (tried after the
+    // first one's 1200 ms attempt timeout) had answered 200
+    expect(wallOf(connectedAt)).toBeGreaterThanOrEqual(Date.parse(summary.startedAt) - 20);
+    expect(connectedAt - run.trace.createdAt).toBeGreaterThan(1000);
     const wav = readStereoWav(wavFile(good, summary));
     expect(Math.abs(wav.durationMs - summary.durationMs)).toBeLessThanOrEqual(100);
     const ch1 = fullWindows(windows(wav.ch1, OTHER_HZ));
@@ -140,9 +142,9 @@ describe('R-40 failover and failure policies end to end', () => {
     expect(toneShare(heard(run.pstn, p.endedAt! + 200, p.endedAt! + 1200), USER_HZ)).toBeGreaterThan(0.9);
   }, 20_000);
 
-  it('R-40 endCallWithAnnouncement: both parties hear "recording stopped", then the call is ended', async () => {
+  it('R-40 endCallWithAnnouncement: the PSTN caller is never answered; both parties hear "recording stopped", then 480', async () => {
     configure([refusing], 'endCallWithAnnouncement');
-    const run = await placeCall(h, block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 0, callerExpectsBye: true, timeoutSec: 15 });
+    const run = await placeCall(h, block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 0, callerExpectsRefusal: true, timeoutSec: 15 });
     let endedAt = 0;
     try {
       const [caller, callee] = await run.done;

@@ -63,6 +63,12 @@ describe('configuration', () => {
     expect(loadConfig({}).calls.featureCodes).toEqual({ '*1': 'start', '*2': 'stop', '*3': 'pause', '*4': 'resume' });
   });
 
+  it('takes the TLS key and certificate together for sips contacts (R-42), refusing one without the other', () => {
+    const config = loadConfig({ SIP_TLS_KEY_FILE: 'key.pem', SIP_TLS_CERT_FILE: 'cert.pem', SIP_TLS_VERIFY: 'false' });
+    expect(config.sip).toMatchObject({ tlsKeyFile: 'key.pem', tlsCertFile: 'cert.pem', tlsVerify: false });
+    expect(() => loadConfig({ SIP_TLS_KEY_FILE: 'key.pem' })).toThrow(/go together/);
+  });
+
   it('refuses invalid settings with one CONFIG_INVALID error naming every problem', () => {
     let caught: unknown;
     try {
