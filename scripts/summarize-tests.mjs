@@ -10,8 +10,11 @@ try {
   console.log('0 passed, 1 failed');
   process.exit(0);
 }
-// A file that failed to load counts as a failure even though it reported no test.
-const brokenFiles = (report.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+// A file that failed outside its tests (import error, failing beforeAll: its tests then show as
+// skipped) counts as one failure, so a broken file can never pass as "skipped".
+const brokenFiles = (report.testResults ?? []).filter(
+  (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+).length;
 const failed = report.numFailedTests + brokenFiles;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
