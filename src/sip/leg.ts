@@ -24,6 +24,7 @@ import type {
   SignalingPort,
   SipHeaders,
 } from './b2bua-types.js';
+import { rebindDialogSocket } from './dialog-socket.js';
 
 type SrfRequest = Srf.SrfRequest;
 type SrfResponse = Srf.SrfResponse;
@@ -109,12 +110,14 @@ export class SrfLeg extends TypedEmitter<LegEvents> implements Leg {
 
   async reinvite(sdp: string): Promise<string> {
     if (this.#gone) throw new Error('dialog is gone');
+    rebindDialogSocket(this.#dialog);
     return this.#dialog.modify(sdp);
   }
 
   async request(method: 'INFO' | 'NOTIFY', options: { body?: string; contentType?: string; headers?: SipHeaders }): Promise<number> {
     if (this.#gone) return 481;
     const opts = { method, ...sendOptions(options) };
+    rebindDialogSocket(this.#dialog);
     const res = (await this.#dialog.request(opts as unknown as SrfRequest)) as unknown as { status: number };
     return res.status;
   }
@@ -125,6 +128,7 @@ export class SrfLeg extends TypedEmitter<LegEvents> implements Leg {
     this.#gone = true;
     this.#bye = new Promise<void>((resolve) => {
       try {
+        rebindDialogSocket(this.#dialog);
         const headers = reason ? { headers: { Reason: `SIP;cause=200;text="${reason.replace(/"/g, '')}"` } } : undefined;
         this.#dialog.destroy(headers, (err: unknown) => {
           if (err) this.#log.debug({ err, side: this.side }, 'BYE failed');

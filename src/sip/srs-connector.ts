@@ -16,6 +16,7 @@ import {
   type SrsInviteRequest,
   type SrsModifyResult,
 } from '../siprec/client/srs-connector-types.js';
+import { rebindDialogSocket } from './dialog-socket.js';
 
 /**
  * The drachtio-srf implementation of SrsConnector (src/siprec/client/srs-connector-types.ts): the
@@ -192,6 +193,7 @@ class DrachtioSrsDialog extends TypedEmitter<SrsDialogEvents> implements SrsDial
   modify(body: SrsBody, headers: SrsHeaders): Promise<SrsModifyResult> {
     if (this.#gone) return Promise.reject(new Error('recording dialog is gone'));
     const opts = { method: 'INVITE', headers: { ...headers, 'Content-Type': body.contentType }, body: body.body };
+    rebindDialogSocket(this.#dialog);
     return (this.#dialog.request(opts as unknown as Srf.SrfRequest) as unknown as Promise<AnyRes>).then((res) => {
       const ok = res.status >= 200 && res.status < 300;
       return {
@@ -211,6 +213,7 @@ class DrachtioSrsDialog extends TypedEmitter<SrsDialogEvents> implements SrsDial
     this.#gone = true;
     const bye = new Promise<void>((resolve) => {
       try {
+        rebindDialogSocket(this.#dialog);
         this.#dialog.destroy(headers ? { headers: { ...headers } } : undefined, (err: unknown) => {
           if (err) this.#log.debug({ err }, 'BYE to the recording server failed');
           resolve();
