@@ -1,0 +1,405 @@
+/**
+ * Whole-product load benchmark (`npm run bench:load`): SIPp places recorded inbound PSTN calls with
+ * RTP through everything `npm start` runs (embedded engine + call app + media plane + in-process
+ * reference recording server), one process: node --import tsx src/app/main.ts with
+ * CONFIG_FILE=config/embedded.yaml and environment overrides only (as the run-command test does).
+ *
+ *   SIPp UAC (pack/pstn-caller.xml, the carrier, rtp_stream 600 Hz) -> product -> SIPp UAS
+ *   (pack/user-callee.xml, alice, rtp_stream 1000 Hz); the product forks both streams to its
+ *   recording server, which writes a 2-channel WAV per call.
+ *
+ * The call rate ramps in steps (-r rate, -m rate x step seconds, -l bound, -d call length). Per step
+ * it prints calls attempted/ok/failed, achieved CPS, peak concurrent calls (active_calls gauge),
+ * product CPU % (/proc/<pid>/stat, all threads; 100 % = one core; in brackets the main thread,
+ * which runs the engine, the call app, the admin API and the reference recording server, while
+ * the media plane relays in its worker thread), SIPp's CPU %, peak RSS and RSS per concurrent
+ * call, the worst event-loop lag p99 over the step's scrapes (prom-client resets its histogram on
+ * each scrape, so each value covers about one poll period), RTP counters from GET /v1/metrics and
+ * the WAV files written. A step is clean with 0 failed calls, every call ok, no recording failure,
+ * one WAV per call and an estimated RTP loss < 0.01 %. The ramp stops at the first unclean step.
+ *
+ * RTP loss estimate from the product's counters (it cannot see packets the kernel dropped before
+ * it read them): relay loss = 1 - (out - generated) / (in - withheld - dropped), judged against
+ * 0.01 %. "Not forked" = 1 - forked / (in - dropped): received audio that never reached the
+ * recording server, which is mostly the gap between the answer and the recording server's answer
+ * (the fork is prepared but not active yet, engine-session.ts); judged against --fork-gap-limit.
+ *
+ * Flags: --rates 2,5,10,... (calls/s), --call-seconds N (8; the carrier's talk time after answer),
+ *        --step-seconds N (20; how long new calls are placed), --max-minutes N (10; hard bound),
+ *        --fork-gap-limit PCT (1; a step is unclean when this share of received audio was not forked).
+ * Besides the product, the two SIPp instances (with rtp_stream) run on the same 2 cores.
+ * Ports (no 5xxx/6xxx/8080 so a running `npm start` does not clash): SIP 16060, admin 16080,
+ * engine link 16022, media 20000-27999, recording server 16090 + RTP 28000-29999, SIPp carrier
+ * 16050 (control 16051, RTP from 10000), SIPp callee 16070 (control 16071, RTP from 12000).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startSipp, type SippProcess, type SippResult } from '../test/support/sipp.js';
+import { cpuSeconds, mainThreadCpuSeconds, metric, rssMb, scrape, wavFiles, type Scrape } from './load-probes.js';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const PACK = join(ROOT, 'sipp-scenarios', 'pack');
+const P = {
+  sip: 16060,
+  drachtio: 16022,
+  admin: 16080,
+  mediaMin: 20000,
+  mediaMax: 27999,
+  srs: 16090,
+  srsRtpMin: 28000,
+  srsRtpMax: 29999,
+  carrier: 16050,
+  carrierControl: 16051,
+  carrierMedia: 10000,
+  callee: 16070,
+  calleeControl: 16071,
+  calleeMedia: 12000,
+} as const;
+const USER_NUMBER = '+15550002001';
+const LOSS_LIMIT = 0.0001; // 0.01 %
+
+const { values } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '2,5,10,15,20,25,30,40' },
+    'call-seconds': { type: 'string', default: '8' },
+    'step-seconds': { type: 'string', default: '20' },
+    'max-minutes': { type: 'string', default: '10' },
+    'fork-gap-limit': { type: 'string', default: '1' },
+  },
+  strict: true,
+});
+const rates = values.rates.split(',').map(Number).filter((n) => n > 0);
+const callSeconds = Number(values['call-seconds']);
+const stepSeconds = Number(values['step-seconds']);
+const deadline = Date.now() + Number(values['max-minutes']) * 60_000;
+const forkGapLimit = Number(values['fork-gap-limit']) / 100;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Product {
+  child: ChildProcess;
+  pid: number;
+  log: () => string;
+}
+
+/** Temp dir with tone files, scenario copies reading them by absolute path, and a provisioning copy. */
+function prepare(dir: string): { caller: string; callee: string; provisioning: string } {
+  const audio = spawnSync('bash', [join(ROOT, 'scripts', 'make-test-audio.sh'), join(dir, 'audio')], { encoding: 'utf8', timeout: 20_000 });
+  if (audio.status !== 0) throw new Error(`make-test-audio.sh failed: ${audio.stderr}`);
+  const copy = (name: string): string => {
+    const xml = readFileSync(join(PACK, `${name}.xml`), 'utf8').replaceAll('"audio/', `"${join(dir, 'audio')}/`);
+    const out = join(dir, `${name}.xml`);
+    writeFileSync(out, xml);
+    return out;
+  };
+  const provisioning = join(dir, 'provisioning.yaml');
+  writeFileSync(
+    provisioning,
+    readFileSync(join(ROOT, 'config', 'demo-provisioning.yaml'), 'utf8')
+      .replaceAll('127.0.0.1:5070', `127.0.0.1:${P.callee}`)
+      .replaceAll('127.0.0.1:5080', `127.0.0.1:${P.carrier}`)
+      .replaceAll('127.0.0.1:5090', `127.0.0.1:${P.srs}`),
+  );
+  return { caller: copy('pstn-caller'), callee: copy('user-callee'), provisioning };
+}
+
+async function startProduct(dir: string, provisioning: string): Promise<Product> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      CONFIG_FILE: 'config/embedded.yaml',
+      LOG_LEVEL: 'warn',
+      SIP_CONTACTS: `sip:127.0.0.1:${P.sip};transport=udp,tcp`,
+      DRACHTIO_PORT: String(P.drachtio),
+      ADMIN_PORT: String(P.admin),
+      MEDIA_PORT_MIN: String(P.mediaMin),
+      MEDIA_PORT_MAX: String(P.mediaMax),
+      SRS_SIP_URI: `sip:srs@127.0.0.1:${P.srs}`,
+      SRS_RTP_PORT_MIN: String(P.srsRtpMin),
+      SRS_RTP_PORT_MAX: String(P.srsRtpMax),
+      SQLITE_PATH: join(dir, 'data', 'settings.db'),
+      PROVISIONING_FILE: provisioning,
+      RECORDINGS_DIR: join(dir, 'recordings'),
+    },
+  });
+  let log = '';
+  const onData = (d: Buffer): void => {
+    log = (log + d.toString()).slice(-50_000);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  // LOG_LEVEL=warn hides the "ready" line, so readiness is the admin API answering a scrape
+  const end = Date.now() + 20_000;
+  while (Date.now() < end) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`product exited before ready\n${log.slice(-5000)}`);
+    if (await scrape(P.admin)) return { child, pid: child.pid!, log: () => log };
+    await sleep(200);
+  }
+  throw new Error(`product not ready within 20 s\n${log.slice(-5000)}`);
+}
+
+async function stopProduct(p: Product): Promise<void> {
+  const c = p.child;
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  const exited = new Promise<void>((r) => c.once('exit', () => r()));
+  c.kill('SIGTERM');
+  const t = setTimeout(() => c.kill('SIGKILL'), 8000);
+  await exited;
+  clearTimeout(t);
+}
+
+interface Counters {
+  in: number;
+  out: number;
+  forked: number;
+  dropped: number;
+  generated: number;
+  withheld: number;
+  sendErrors: number;
+  recFailed: number;
+  recStarted: number;
+  rejected: number;
+}
+
+function counters(s: Scrape): Counters {
+  const rtp = (direction: string): number => metric(s, 'siprec_b2bua_rtp_packets_total', { direction });
+  return {
+    in: rtp('in'),
+    out: rtp('out'),
+    forked: rtp('forked'),
+    dropped: rtp('dropped'),
+    generated: metric(s, 'siprec_b2bua_rtp_generated_packets_total'),
+    withheld: metric(s, 'siprec_b2bua_rtp_withheld_total'),
+    sendErrors: metric(s, 'siprec_b2bua_rtp_send_errors_total'),
+    recFailed: metric(s, 'siprec_b2bua_recording_events_total', { event: 'failed' }),
+    recStarted: metric(s, 'siprec_b2bua_recording_events_total', { event: 'started' }),
+    rejected: metric(s, 'siprec_b2bua_calls_rejected_total'),
+  };
+}
+
+function diff(a: Counters, b: Counters): Counters {
+  const out = { ...b };
+  for (const k of Object.keys(out) as (keyof Counters)[]) out[k] = b[k] - a[k];
+  return out;
+}
+
+/** Calls admitted per second between the first scrape that saw an admitted call and the first that saw them all. */
+function admissionRate(samples: { t: number; n: number }[]): number {
+  const last = samples.at(-1)?.n ?? 0;
+  const a = samples.find((x) => x.n > 0);
+  const b = samples.find((x) => x.n === last);
+  if (!a || !b || b.t <= a.t) return last;
+  return (b.n - a.n) / ((b.t - a.t) / 1000);
+}
+
+interface Step {
+  rate: number;
+  attempted: number;
+  ok: number;
+  failed: number;
+  cps: number;
+  peakCalls: number;
+  cpuPct: number;
+  mainCpuPct: number;
+  sippCpuPct: number;
+  peakRssMb: number;
+  rssPerCallKb: number;
+  lagP99Ms: number;
+  rtp: Counters;
+  relayLossPct: number;
+  forkGapPct: number;
+  wavs: number;
+  wavSeconds: number;
+  clean: boolean;
+  why: string[];
+  sipp?: SippResult;
+}
+
+async function runStep(rate: number, product: Product, files: { caller: string }, recordingsDir: string, baseRssMb: number, uasPid: number): Promise<Step> {
+  const calls = Math.max(1, Math.round(rate * stepSeconds));
+  const before = await scrape(P.admin);
+  if (!before) throw new Error('metrics scrape failed before the step');
+  const wav0 = wavFiles(recordingsDir);
+  const cpu0 = cpuSeconds(product.pid);
+  const main0 = mainThreadCpuSeconds(product.pid);
+  const uasCpu0 = cpuSeconds(uasPid);
+  let uacCpu = 0;
+  let uasCpu = uasCpu0;
+  const t0 = Date.now();
+  const uac = startSipp({
+    scenario: files.caller,
+    remote: `127.0.0.1:${P.sip}`,
+    service: USER_NUMBER,
+    port: P.carrier,
+    controlPort: P.carrierControl,
+    mediaPort: P.carrierMedia,
+    calls,
+    rate,
+    limit: Math.ceil(rate * (callSeconds + 15)) + 10,
+    pauseMs: callSeconds * 1000,
+    timeoutSec: stepSeconds + callSeconds + 60,
+    recvTimeoutMs: 20_000,
+    maxSocket: 4096,
+    traceMessages: false,
+  });
+  let finished = false;
+  const done = uac.done.finally(() => (finished = true));
+  let peakCalls = 0;
+  let peakRss = 0;
+  let lagP99 = 0;
+  const calls0 = metric(before, 'siprec_b2bua_calls_total');
+  const admitted: { t: number; n: number }[] = [];
+  while (!finished) {
+    const s = await scrape(P.admin);
+    if (s) {
+      admitted.push({ t: Date.now(), n: metric(s, 'siprec_b2bua_calls_total') - calls0 });
+      peakCalls = Math.max(peakCalls, metric(s, 'siprec_b2bua_active_calls'));
+      lagP99 = Math.max(lagP99, metric(s, 'siprec_b2bua_nodejs_eventloop_lag_p99_seconds'));
+    }
+    peakRss = Math.max(peakRss, rssMb(product.pid));
+    if (uac.pid !== undefined) uacCpu = Math.max(uacCpu, cpuSeconds(uac.pid));
+    uasCpu = Math.max(uasCpu, cpuSeconds(uasPid));
+    await sleep(1000);
+  }
+  const sipp = await done;
+  const wallS = (Date.now() - t0) / 1000;
+  const cpuPct = (100 * (cpuSeconds(product.pid) - cpu0)) / wallS;
+  const mainCpuPct = (100 * (mainThreadCpuSeconds(product.pid) - main0)) / wallS;
+  // both sampled while running (a process that has exited has no /proc entry): a floor
+  const sippCpuPct = (100 * (uacCpu + Math.max(uasCpu, cpuSeconds(uasPid)) - uasCpu0)) / wallS;
+  // let the product finish the last BYEs and the recording server close its files
+  let after: Scrape | undefined;
+  for (let i = 0; i < 20; i++) {
+    after = await scrape(P.admin);
+    if (after && metric(after, 'siprec_b2bua_active_calls') === 0 && wavFiles(recordingsDir).count - wav0.count >= sipp.stats.successful) break;
+    await sleep(500);
+  }
+  if (!after) throw new Error('metrics scrape failed after the step');
+  const rtp = diff(counters(before), counters(after));
+  const wav1 = wavFiles(recordingsDir);
+  const relayIn = rtp.in - rtp.withheld - rtp.dropped;
+  const relayLoss = relayIn > 0 ? Math.max(0, 1 - (rtp.out - rtp.generated) / relayIn) : 0;
+  const forkIn = rtp.in - rtp.dropped;
+  const forkGap = forkIn > 0 ? Math.max(0, 1 - rtp.forked / forkIn) : 0;
+  const ok = sipp.stats.successful;
+  const failed = sipp.stats.failed;
+  const why: string[] = [];
+  if (failed > 0) why.push(`${failed} failed calls`);
+  if (ok !== calls) why.push(`${ok}/${calls} calls ok (sipp exit ${sipp.exitCode}${sipp.killed ? ', killed' : ''})`);
+  if (rtp.recFailed > 0) why.push(`${rtp.recFailed} recording failures`);
+  if (rtp.rejected > 0) why.push(`${rtp.rejected} INVITEs rejected`);
+  if (wav1.count - wav0.count !== ok) why.push(`${wav1.count - wav0.count} WAVs for ${ok} calls`);
+  if (relayLoss >= LOSS_LIMIT) why.push(`relay loss ${(relayLoss * 100).toFixed(4)} %`);
+  if (forkGap >= forkGapLimit) why.push(`${(forkGap * 100).toFixed(2)} % of received audio not forked to the recording server`);
+  if (rtp.sendErrors > 0) why.push(`${rtp.sendErrors} RTP send errors`);
+  return {
+    rate,
+    attempted: sipp.stats.created,
+    ok,
+    failed,
+    cps: admissionRate(admitted),
+    peakCalls,
+    cpuPct,
+    mainCpuPct,
+    sippCpuPct,
+    peakRssMb: peakRss,
+    rssPerCallKb: peakCalls > 0 ? ((peakRss - baseRssMb) * 1024) / peakCalls : 0,
+    lagP99Ms: lagP99 * 1000,
+    rtp,
+    relayLossPct: relayLoss * 100,
+    forkGapPct: forkGap * 100,
+    wavs: wav1.count - wav0.count,
+    wavSeconds: wav1.seconds - wav0.seconds,
+    clean: why.length === 0,
+    why,
+    sipp,
+  };
+}
+
+const HEADER =
+  '| rate (calls/s) | attempted / ok / failed | CPS | peak concurrent calls | product CPU % (main thread) | SIPp CPU % | peak RSS | RSS per call (above idle) | event-loop lag p99 (worst) | RTP in / out / forked / dropped | relay loss % | not forked % | WAVs (audio s) | clean |';
+
+function row(s: Step): string {
+  const r = s.rtp;
+  return (
+    `| ${s.rate} | ${s.attempted} / ${s.ok} / ${s.failed} | ${s.cps.toFixed(1)} | ${s.peakCalls} | ${s.cpuPct.toFixed(0)} (${s.mainCpuPct.toFixed(0)}) | ${s.sippCpuPct.toFixed(0)} | ${s.peakRssMb.toFixed(0)} MB | ` +
+    `${s.rssPerCallKb.toFixed(0)} kB | ${s.lagP99Ms.toFixed(1)} ms | ${r.in} / ${r.out} / ${r.forked} / ${r.dropped} | ${s.relayLossPct.toFixed(4)} | ` +
+    `${s.forkGapPct.toFixed(2)} | ${s.wavs} (${s.wavSeconds.toFixed(0)}) | ${s.clean ? 'yes' : `no: ${s.why.join('; ')}`} |`
+  );
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'load-bench-'));
+  const files = prepare(dir);
+  const recordingsDir = join(dir, 'recordings');
+  let product: Product | undefined;
+  let uas: SippProcess | undefined;
+  const steps: Step[] = [];
+  const hard = setTimeout(() => {
+    console.error('max-minutes reached: stopping');
+    uas?.stop(1000).catch(() => undefined);
+    product?.child.kill('SIGKILL');
+    process.exit(2);
+  }, deadline - Date.now() + 60_000);
+  hard.unref();
+  try {
+    product = await startProduct(dir, files.provisioning);
+    await sleep(1000);
+    const baseRss = rssMb(product.pid);
+    const totalCalls = rates.reduce((a, r) => a + Math.round(r * stepSeconds), 0);
+    uas = startSipp({
+      scenario: files.callee,
+      port: P.callee,
+      controlPort: P.calleeControl,
+      mediaPort: P.calleeMedia,
+      calls: totalCalls * 2, // never reached: stopped at the end
+      timeoutSec: Math.ceil((deadline - Date.now()) / 1000) + 30,
+      timeoutError: false,
+      maxSocket: 4096,
+      traceMessages: false,
+    });
+    await uas.ready();
+    console.log(`whole product: calls of ${callSeconds} s after answer, ${stepSeconds} s of new calls per step, idle RSS ${baseRss.toFixed(0)} MB`);
+    console.log(HEADER);
+    console.log(`|${'---|'.repeat(14)}`);
+    for (const rate of rates) {
+      if (Date.now() + (stepSeconds + callSeconds + 15) * 1000 > deadline) {
+        console.log(`(max-minutes: rate ${rate} not run)`);
+        break;
+      }
+      const s = await runStep(rate, product, files, recordingsDir, baseRss, uas.pid ?? 0);
+      steps.push(s);
+      console.log(row(s));
+      if (!s.clean) {
+        console.log(`\nfirst unclean step at ${rate} calls/s:\n${s.sipp?.describe() ?? ''}`);
+        const errs = product.log().split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+        if (errs.length) console.log(`product warnings/errors (last 20 of ${errs.length}):\n${errs.slice(-20).join('\n')}`);
+        break;
+      }
+      await sleep(2000);
+    }
+    const best = steps.filter((s) => s.clean).at(-1);
+    console.log(
+      best
+        ? `\nhighest clean step: ${best.rate} calls/s (${best.cps.toFixed(1)} CPS achieved), ${best.peakCalls} concurrent recorded calls, ` +
+            `product CPU ${best.cpuPct.toFixed(0)} %, ${best.rssPerCallKb.toFixed(0)} kB RSS per call, event-loop lag p99 ${best.lagP99Ms.toFixed(1)} ms`
+        : '\nno clean step',
+    );
+  } finally {
+    clearTimeout(hard);
+    if (uas) await uas.stop(2000).catch(() => undefined);
+    if (product) await stopProduct(product);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

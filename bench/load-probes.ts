@@ -1,0 +1,92 @@
+/**
+ * Probes for the whole-product load benchmark (bench/load-bench.ts): process CPU and memory from
+ * /proc, the Prometheus text of GET /v1/metrics, and the recordings the reference server writes.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** utime + stime of a process and all its threads (/proc/<pid>/stat fields 14 and 15), seconds. */
+export function cpuSeconds(pid: number): number {
+  return parseCpu(readProc(`/proc/${pid}/stat`));
+}
+
+/** utime + stime of a process's main thread only (the event loop; its thread id is the pid), seconds. */
+export function mainThreadCpuSeconds(pid: number): number {
+  return parseCpu(readProc(`/proc/${pid}/task/${pid}/stat`));
+}
+
+function parseCpu(stat: string): number {
+  if (!stat) return 0;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Current resident set size (VmRSS), MB; 0 once the process is gone. */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readProc(`/proc/${pid}/status`));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+function readProc(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** One scrape: `name{labels}` -> value (labels as written by prom-client, sorted as exposed). */
+export type Scrape = Map<string, number>;
+
+/** Parses Prometheus text exposition: comment lines skipped, one sample per line. */
+export function parseMetrics(text: string): Scrape {
+  const out: Scrape = new Map();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const cut = line.lastIndexOf(' ');
+    if (cut < 0) continue;
+    const value = Number(line.slice(cut + 1));
+    if (!Number.isNaN(value)) out.set(line.slice(0, cut), value);
+  }
+  return out;
+}
+
+/** Value of `name` whose labels include every given label=value (summed over matches); 0 when absent. */
+export function metric(s: Scrape, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const [key, value] of s) {
+    const brace = key.indexOf('{');
+    const base = brace < 0 ? key : key.slice(0, brace);
+    if (base !== name) continue;
+    if (want.every((w) => key.includes(w))) sum += value;
+  }
+  return sum;
+}
+
+/** GET /v1/metrics on the admin API; undefined when the scrape fails. */
+export async function scrape(adminPort: number): Promise<Scrape | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${adminPort}/v1/metrics`, { signal: AbortSignal.timeout(3000) });
+    if (!res.ok) return undefined;
+    return parseMetrics(await res.text());
+  } catch {
+    return undefined;
+  }
+}
+
+/** WAV files under the recordings directory: count and total audio seconds (2 ch, 16 bit, 8 kHz assumed from size). */
+export function wavFiles(dir: string): { count: number; seconds: number } {
+  if (!existsSync(dir)) return { count: 0, seconds: 0 };
+  let count = 0;
+  let bytes = 0;
+  for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    if (!f.endsWith('.wav')) continue;
+    count++;
+    bytes += Math.max(0, statSync(join(dir, f)).size - 44);
+  }
+  return { count, seconds: bytes / (2 * 2 * 8000) };
+}
