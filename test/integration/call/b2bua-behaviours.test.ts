@@ -9,9 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PromptLibrary } from '../../../src/media/audio/prompt-library.js';
 import type { PolicySnapshot } from '../../../src/policy/policy-types.js';
 import { startCallHarness, type CallHarness } from '../../support/call-harness.js';
-import { goertzelPower, meanSquare } from '../../support/goertzel.js';
+import { waitFor } from '../../support/engine-harness.js';
+import { heard, toneShare } from '../../support/audio-checks.js';
+import { meanSquare } from '../../support/goertzel.js';
 import { portBlock, type PortRange } from '../../support/ports.js';
-import { RtpPeer, type ReceivedPacket } from '../../support/rtp-peer.js';
+import { RtpPeer } from '../../support/rtp-peer.js';
 import { findMessages, scenarioPath, startSipp, type SippProcess } from '../../support/sipp.js';
 import { sine } from '../../support/tone-source.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
@@ -67,25 +69,6 @@ function party(scenario: string, port: number, keys: Record<string, string | num
   });
 }
 
-/** The PCM a peer received between two instants (performance.now()). */
-function heard(peer: RtpPeer, from = -Infinity, to = Infinity): Int16Array {
-  return RtpPeer.decode(peer.packets((p: ReceivedPacket) => (p.pt === 0 || p.pt === 8) && p.at >= from && p.at < to));
-}
-
-/** Share of the signal's power at `hz` (a pure tone reads ~1, speech or another tone ~0). */
-function toneShare(pcm: Int16Array, hz: number): number {
-  const ms = meanSquare(pcm);
-  return ms === 0 ? 0 : goertzelPower(pcm, hz) / (2 * ms);
-}
-
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 interface InboundCall {
   readonly toUser: string;
   readonly callee?: string;
@@ -120,13 +103,13 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
       const toB = { address: '127.0.0.1', port: trace.session.local.b.rtpPort };
       void callerRtp.play(sine(CALLER_HZ, 15000), toA);
       void userRtp.play(sine(USER_HZ, 15000), toB);
-      await waitFor(() => h.recordings.length > recordingsBefore, 10_000);
+      await waitFor(() => h.recordings.length > recordingsBefore, 'h.recordings.length > recordingsBefore', 10_000);
       const port = h.recordings.at(-1)!;
       port.establish('127.0.0.1', [srs[0].port, srs[1].port]);
       // the target answers the B2BUA's INVITE: from then on it talks into the same anchored side
-      await waitFor(() => h.dials.length >= 2 && h.dials.at(-1)!.uri.includes(`:${targetPort}`), 10_000);
+      await waitFor(() => h.dials.length >= 2 && h.dials.at(-1)!.uri.includes(`:${targetPort}`), 'h.dials.length >= 2 && h.dials.at(-1)!.uri.includes(`:${targetPort}`)', 10_000);
       void targetRtp.play(sine(TARGET_HZ, 8000), toB);
-      await waitFor(() => port.participantChanges.length > 0, 5000);
+      await waitFor(() => port.participantChanges.length > 0, 'port.participantChanges.length > 0', 5000);
       const transferredAt = performance.now();
       const [rc, rs, rt] = await Promise.all([uac.done, uas.done, target.done]);
       expect(rc.exitCode, rc.describe()).toBe(0);
@@ -157,7 +140,7 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
       expect(userStream.length).toBeGreaterThan(8000);
       expect(toneShare(userStream, TARGET_HZ)).toBeGreaterThan(0.8);
       expect(toneShare(heard(srs[0], transferredAt + 300, transferredAt + 2300), CALLER_HZ)).toBeGreaterThan(0.8);
-      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0);
+      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'h.manager.size === 0 && h.plane.sessionCount === 0');
     } finally {
       for (const p of [callerRtp, userRtp, targetRtp, ...srs]) p.close();
     }
@@ -198,7 +181,7 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
       await establish;
       expect(rc.exitCode, rc.describe()).toBe(0);
       expect(rs.exitCode, rs.describe()).toBe(0);
-      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0);
+      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'h.manager.size === 0 && h.plane.sessionCount === 0');
       return { trace, callerRtp, userRtp, srs, rc, recordings: h.recordings.slice(recordingsBefore) };
     } finally {
       for (const p of [callerRtp, userRtp, ...srs]) p.close();
@@ -213,7 +196,7 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
       toUser: ALICE,
       callMs: 4000,
       during: async ({ toB, userRtp }) => {
-        await waitFor(() => h.dials.length > 0 && performance.now() - h.dials.at(-1)!.at > 1500, 5000);
+        await waitFor(() => h.dials.length > 0 && performance.now() - h.dials.at(-1)!.at > 1500, 'h.dials.length > 0 && performance.now() - h.dials.at(-1)!.at > 1500', 5000);
         recordingsAtKey = h.recordings.filter((p) => p.calls.includes('start')).length;
         keyedAt = performance.now();
         await userRtp.sendDtmf('*', 100, toB);
@@ -241,7 +224,7 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
       calleePauseMs: 1500,
       callMs: 3500,
       during: async () => {
-        await waitFor(() => h.dials.length > 0 && performance.now() - h.dials.at(-1)!.at > 1000, 5000);
+        await waitFor(() => h.dials.length > 0 && performance.now() - h.dials.at(-1)!.at > 1000, 'h.dials.length > 0 && performance.now() - h.dials.at(-1)!.at > 1000', 5000);
         startedBefore = h.recordings.filter((p) => p.calls.includes('start')).length;
       },
     });

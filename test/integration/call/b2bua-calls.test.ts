@@ -6,9 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicySnapshot } from '../../../src/policy/policy-types.js';
 import { startCallHarness, type CallHarness } from '../../support/call-harness.js';
-import { goertzelPower, meanSquare } from '../../support/goertzel.js';
+import { waitFor } from '../../support/engine-harness.js';
+import { heard, toneShare } from '../../support/audio-checks.js';
+import { meanSquare } from '../../support/goertzel.js';
 import { portBlock, type PortRange } from '../../support/ports.js';
-import { RtpPeer, type ReceivedPacket } from '../../support/rtp-peer.js';
+import { RtpPeer } from '../../support/rtp-peer.js';
 import { findMessages, scenarioPath, startSipp, type SippProcess } from '../../support/sipp.js';
 import { sine } from '../../support/tone-source.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
@@ -61,25 +63,6 @@ function party(scenario: string, port: number, keys: Record<string, string | num
   });
 }
 
-/** The PCM a peer received between two instants (performance.now()). */
-function heard(peer: RtpPeer, from = -Infinity, to = Infinity): Int16Array {
-  return RtpPeer.decode(peer.packets((p: ReceivedPacket) => (p.pt === 0 || p.pt === 8) && p.at >= from && p.at < to));
-}
-
-/** Share of the signal's power at `hz` (a pure tone reads ~1, speech or another tone ~0). */
-function toneShare(pcm: Int16Array, hz: number): number {
-  const ms = meanSquare(pcm);
-  return ms === 0 ? 0 : goertzelPower(pcm, hz) / (2 * ms);
-}
-
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('recording B2BUA calls (SIPp + RTP peers)', () => {
   it('R-11: the PSTN caller hears the compliance announcement as early media before the callee is alerted, then both talk', async () => {
     setSnapshot(makeSnapshot({ orgCompliance: { inboundPstn: true }, alice: { enabled: true, mode: 'always' }, aliceLanguage: 'es-ES' }));
@@ -118,7 +101,7 @@ describe('recording B2BUA calls (SIPp + RTP peers)', () => {
       expect(toneShare(calleeHeard, CALLER_HZ)).toBeGreaterThan(0.8);
       // R-14: recording started on answer (fake recording server)
       expect(h.recordings.at(-1)!.started).toMatchObject({ direction: 'inbound-pstn', mode: 'always' });
-      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0);
+      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'h.manager.size === 0 && h.plane.sessionCount === 0');
     } finally {
       callerRtp.close();
       calleeRtp.close();
@@ -134,7 +117,7 @@ describe('recording B2BUA calls (SIPp + RTP peers)', () => {
       const r = await uac.done;
       expect(r.exitCode, r.describe()).toBe(0);
       expect(findMessages(r.messages, { direction: 'received', status: 487 })).toHaveLength(1);
-      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0);
+      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'h.manager.size === 0 && h.plane.sessionCount === 0');
       expect(h.dials.length).toBe(dialsBefore);
       const trace = h.sessions.at(-1)!;
       expect(trace.prompts.find((p) => p.name === 'compliance')?.reason).not.toBe('completed');
@@ -170,7 +153,7 @@ describe('recording B2BUA calls (SIPp + RTP peers)', () => {
       const userDuring = heard(userRtp, prompt.startedAt! + 100, prompt.endedAt! - 100);
       expect(toneShare(userDuring, CALLEE_HZ)).toBeGreaterThan(0.8);
       expect(h.recordings.at(-1)!.started).toMatchObject({ direction: 'outbound-pstn' });
-      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0);
+      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'h.manager.size === 0 && h.plane.sessionCount === 0');
     } finally {
       userRtp.close();
       pstnRtp.close();
@@ -195,7 +178,7 @@ describe('recording B2BUA calls (SIPp + RTP peers)', () => {
       expect(trace.prompts).toHaveLength(0);
       expect(toneShare(heard(aRtp), CALLEE_HZ)).toBeGreaterThan(0.8);
       expect(toneShare(heard(bRtp), CALLER_HZ)).toBeGreaterThan(0.8);
-      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0);
+      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'h.manager.size === 0 && h.plane.sessionCount === 0');
     } finally {
       aRtp.close();
       bRtp.close();
@@ -214,7 +197,7 @@ describe('recording B2BUA calls (SIPp + RTP peers)', () => {
       void callerRtp.play(sine(CALLER_HZ, 6000), { address: '127.0.0.1', port: trace.session.local.a.rtpPort });
       void calleeRtp.play(sine(CALLEE_HZ, 6000), { address: '127.0.0.1', port: trace.session.local.b.rtpPort });
       const recordingsBefore = h.recordings.length;
-      await waitFor(() => h.recordings.length > recordingsBefore);
+      await waitFor(() => h.recordings.length > recordingsBefore, 'h.recordings.length > recordingsBefore');
       const port = h.recordings.at(-1)!;
       port.establish('127.0.0.1', [srs[0].port, srs[1].port]);
       const [rc, rs] = await Promise.all([uac.done, uas.done]);
@@ -232,7 +215,7 @@ describe('recording B2BUA calls (SIPp + RTP peers)', () => {
       // after unhold both parties hear each other again
       expect(toneShare(heard(callerRtp, unholdAt, unholdAt + 1000), CALLEE_HZ)).toBeGreaterThan(0.8);
       expect(toneShare(heard(calleeRtp, unholdAt, unholdAt + 1000), CALLER_HZ)).toBeGreaterThan(0.8);
-      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0);
+      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'h.manager.size === 0 && h.plane.sessionCount === 0');
     } finally {
       for (const p of [callerRtp, calleeRtp, ...srs]) p.close();
     }
@@ -249,7 +232,7 @@ describe('recording B2BUA calls (SIPp + RTP peers)', () => {
       expect(rc.exitCode, rc.describe()).toBe(0);
       expect(rs.exitCode, rs.describe()).toBe(0);
       expect(findMessages(rs.messages, { direction: 'received', method: 'CANCEL' })).toHaveLength(1);
-      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0);
+      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'h.manager.size === 0 && h.plane.sessionCount === 0');
       expect(h.recordings.length).toBe(recordingsBefore); // never answered: never recorded (R-14)
     } finally {
       callerRtp.close();

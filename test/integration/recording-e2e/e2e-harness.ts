@@ -8,6 +8,7 @@
  *
  * Ports: this folder owns 36000-38999; each test file takes its own block (see `e2eBlock`).
  */
+import { heard, toneShare } from '../../support/audio-checks.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Application } from '../../../src/app/application.js';
@@ -199,11 +200,7 @@ export function slice(pcm: Int16Array, fromMs: number, toMs: number, rate = 8000
   return b > a ? pcm.subarray(a, b) : new Int16Array(0);
 }
 
-/** Share of the window's energy at one frequency (1.0 = a pure tone at that frequency). */
-export function toneShare(pcm: Int16Array, hz: number): number {
-  const ms = meanSquare(pcm);
-  return ms === 0 ? 0 : goertzelPower(pcm, hz) / (2 * ms);
-}
+export { heard, toneShare };
 
 /** The folder (`<recordingsDir>/<date>/`) holding one recording's files. */
 export function recordingFolder(recordingsDir: string, recordingId: string): string {

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FailurePolicy, PolicySnapshot } from '../../../src/policy/policy-types.js';
 import { validateMetadata } from '../../../src/siprec/metadata-validator.js';
 import type { CallHarness } from '../../support/call-harness.js';
-import { RtpPeer } from '../../support/rtp-peer.js';
 import {
   OTHER_HZ,
   USER_HZ,
@@ -21,6 +20,7 @@ import {
   readStereoWav,
   startProduct,
   startSrs,
+  heard,
   toneShare,
   waitFor,
   wavFile,
@@ -64,11 +64,6 @@ afterAll(async () => {
   for (const s of [silent, good, refusing]) await s?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** What the PSTN party heard in [from, to) (performance.now()), decoded. */
-function heard(peer: RtpPeer, from: number, to: number): Int16Array {
-  return RtpPeer.decode(peer.packets((p) => (p.pt === 0 || p.pt === 8) && p.at >= from && p.at < to));
-}
 
 describe('R-40 failover and failure policies end to end', () => {
   it('R-40: the second recording server records the call when the first is silent (attempt timeout, CANCEL)', async () => {
