@@ -4,13 +4,14 @@
  * Real SIPp parties, RtpPeer audio, the embedded engine and media plane (split from
  * b2bua-behaviours.test.ts because one interval takes the minimum 10 s).
  */
+import { heard } from '../../support/audio-checks.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REMINDER_TONE } from '../../../src/media/audio/tones.js';
 import type { PolicySnapshot } from '../../../src/policy/policy-types.js';
 import { startCallHarness, type CallHarness } from '../../support/call-harness.js';
 import { goertzelPower } from '../../support/goertzel.js';
 import { portBlock } from '../../support/ports.js';
-import { RtpPeer, type ReceivedPacket } from '../../support/rtp-peer.js';
+import { RtpPeer } from '../../support/rtp-peer.js';
 import { scenarioPath, startSipp } from '../../support/sipp.js';
 import { sine } from '../../support/tone-source.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
@@ -50,7 +51,7 @@ afterAll(async () => {
 function reminderTrack(peer: RtpPeer, from: number, to: number): Array<{ at: number; power: number }> {
   const out: Array<{ at: number; power: number }> = [];
   for (let t = from; t < to; t += 100) {
-    const pcm = RtpPeer.decode(peer.packets((p: ReceivedPacket) => (p.pt === 0 || p.pt === 8) && p.at >= t && p.at < t + 200));
+    const pcm = heard(peer, t, t + 200);
     out.push({ at: t, power: pcm.length >= 800 ? goertzelPower(pcm, REMINDER_TONE.frequencyHz) : 0 });
   }
   return out;
