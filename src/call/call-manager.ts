@@ -64,7 +64,28 @@ export class CallManager {
   /** Start taking INVITEs. */
   attach(): this {
     this.#d.signaling.onInvite((invite) => void this.#onInvite(invite));
+    this.#d.signaling.onReconnect(() => void this.auditDialogs());
     return this;
+  }
+
+  /**
+   * After the link to the SIP server came back: asks every connected call whether its dialogs still
+   * exist (in-dialog OPTIONS, CallSession.probeLegs). A party that hung up while the link was down
+   * had its BYE answered by the SIP server without the app; its call is ended now, the other party
+   * gets a BYE and the recording stops with its final metadata. A few calls at a time, so a
+   * reconnect with many calls in progress sends no burst. Resolves with the number of calls ended.
+   */
+  async auditDialogs(): Promise<number> {
+    const calls = [...this.#calls.values()];
+    this.#log.info({ calls: calls.length }, 'link to the SIP server is back: checking the dialogs of the calls in progress');
+    let next = 0;
+    let ended = 0;
+    const worker = async (): Promise<void> => {
+      while (next < calls.length) if (await calls[next++]!.probeLegs()) ended++;
+    };
+    await Promise.all(Array.from({ length: Math.min(AUDIT_CONCURRENCY, calls.length) }, worker));
+    if (ended > 0) this.#log.warn({ ended }, 'calls whose party hung up while the link was down were ended');
+    return ended;
   }
 
   #directoryOf(snapshots: readonly PolicySnapshot[]): PolicyDirectory {
@@ -251,6 +272,9 @@ export class CallManager {
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
+
+/** Calls whose dialogs are checked at once after a reconnect (each check is one or two OPTIONS). */
+const AUDIT_CONCURRENCY = 16;
 
 /** Retry-After sent to new INVITEs while draining: long enough for a load balancer to move on. */
 const DRAIN_RETRY_AFTER_SEC = 30;

@@ -411,6 +411,20 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#log.info({ side, aor, compliancePlayed: this.#compliancePlayed }, 'party joined by transfer (R-13: no announcement again)');
   }
 
+  /**
+   * Checks that both dialogs still exist (after the link to the SIP server came back): leg A, then
+   * leg B. A gone leg emits 'bye', which ends the call like a hang-up of that party. Resolves true
+   * when a leg was gone. Never rejects.
+   */
+  async probeLegs(): Promise<boolean> {
+    for (const side of ['a', 'b'] as const) {
+      const leg = this.#legs[side];
+      if (!leg || !this.#sm.is('connected')) return false;
+      if ((await leg.probe()) === 'gone') return true;
+    }
+    return false;
+  }
+
   /** True when one of the call's legs has this SIP Call-ID. */
   hasLeg(callId: string): boolean {
     return this.#legs.a?.callId === callId || this.#legs.b?.callId === callId;

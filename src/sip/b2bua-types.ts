@@ -46,6 +46,15 @@ export interface Leg extends TypedEmitter<LegEvents> {
   request(method: 'INFO' | 'NOTIFY', options: { body?: string; contentType?: string; headers?: SipHeaders }): Promise<number>;
   /** BYE; idempotent, never rejects. */
   hangup(reason?: string): Promise<void>;
+  /**
+   * Is the dialog still there? An in-dialog OPTIONS (RFC 3261 section 11; the dialog keep-alive
+   * SBCs run). 'gone' on 481 or 408 (RFC 5057 section 5.1: the dialog is over) or when the SIP
+   * server no longer knows the dialog (it answered the remote party's BYE while the app's link to
+   * it was down); the leg then emits 'bye' as if the remote party had hung up. 'alive' on any other
+   * answer (200, 405, 501...: the remote party is there). 'unknown' when the request could not be
+   * sent at all (e.g. the link is down again). Never rejects.
+   */
+  probe(): Promise<'alive' | 'gone' | 'unknown'>;
 }
 
 /** An INVITE that opened a new call (leg A, before we answer). */
@@ -96,4 +105,6 @@ export interface SignalingPort {
   /** Every new INVITE (out of dialog) goes to the handler. */
   onInvite(handler: (invite: InboundInvite) => void): void;
   dial(uri: string, options: DialOptions): PendingDial;
+  /** The link to the SIP server came back after it was lost (not called for the first connect). */
+  onReconnect(handler: () => void): void;
 }

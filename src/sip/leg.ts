@@ -71,6 +71,9 @@ function inDialog(method: InDialogRequest['method'], req: SrfRequest, res: SrfRe
   };
 }
 
+/** The SIP server's answer when the app names a dialog it no longer has (drachtio-server and the engine). */
+const NO_SUCH_DIALOG = /unable to find dialog/i;
+
 /** One established dialog over drachtio-srf. */
 export class SrfLeg extends TypedEmitter<LegEvents> implements Leg {
   readonly side: 'a' | 'b';
@@ -120,6 +123,28 @@ export class SrfLeg extends TypedEmitter<LegEvents> implements Leg {
     rebindDialogSocket(this.#dialog);
     const res = (await this.#dialog.request(opts as unknown as SrfRequest)) as unknown as { status: number };
     return res.status;
+  }
+
+  async probe(): Promise<'alive' | 'gone' | 'unknown'> {
+    if (this.#gone) return 'gone';
+    let status: number;
+    try {
+      rebindDialogSocket(this.#dialog);
+      status = ((await this.#dialog.request({ method: 'OPTIONS' } as unknown as SrfRequest)) as unknown as { status: number }).status;
+    } catch (err) {
+      // srf passes the SIP server's NOK text as the error
+      if (!NO_SUCH_DIALOG.test(String((err as Error)?.message ?? err))) {
+        this.#log.debug({ err, side: this.side }, 'in-dialog OPTIONS could not be sent');
+        return 'unknown';
+      }
+      status = 481;
+    }
+    if (status !== 481 && status !== 408) return 'alive';
+    if (this.#gone) return 'gone';
+    this.#gone = true;
+    this.#log.info({ side: this.side, status }, 'dialog is gone (in-dialog OPTIONS): ending the leg');
+    this.emit('bye', 'dialog-gone');
+    return 'gone';
   }
 
   hangup(reason?: string): Promise<void> {
@@ -223,6 +248,13 @@ export class SrfSignalingPort implements SignalingPort {
 
   onInvite(handler: (invite: InboundInvite) => void): void {
     this.#srf.invite((req, res) => handler(new SrfInboundInvite(this.#srf, req, res, this.#log)));
+  }
+
+  /** srf emits 'connect' again each time it has re-authenticated after a lost link (this port is built once srf is connected). */
+  onReconnect(handler: () => void): void {
+    this.#srf.on('connect', (err: Error | null) => {
+      if (!err) handler();
+    });
   }
 
   dial(uri: string, options: DialOptions): PendingDial {

@@ -69,6 +69,15 @@ export class FakeLeg extends TypedEmitter<LegEvents> implements Leg {
   async hangup(): Promise<void> {
     this.hangups++;
   }
+
+  /** What the next probe() finds; 'gone' also emits 'bye' like SrfLeg does. */
+  probeResult: 'alive' | 'gone' | 'unknown' = 'alive';
+  probes = 0;
+  async probe(): Promise<'alive' | 'gone' | 'unknown'> {
+    this.probes++;
+    if (this.probeResult === 'gone') this.emit('bye', 'dialog-gone');
+    return this.probeResult;
+  }
 }
 
 /** An in-dialog request built by the test; `responses` records what the call layer answered. */
@@ -164,6 +173,16 @@ export class FakeSignaling implements SignalingPort {
 
   deliver(invite: InboundInvite): void {
     this.#handler?.(invite);
+  }
+
+  #reconnect: (() => void) | undefined;
+  onReconnect(handler: () => void): void {
+    this.#reconnect = handler;
+  }
+
+  /** The link to the SIP server came back. */
+  reconnect(): void {
+    this.#reconnect?.();
   }
 
   dial(uri: string, options: DialOptions): PendingDial {

@@ -86,6 +86,7 @@ export async function startCallHarness(o: CallHarnessOptions): Promise<CallHarne
   const port = new SrfSignalingPort(signaling.srf);
   const instrumented: SignalingPort = {
     onInvite: (h) => port.onInvite(h),
+    onReconnect: (h) => port.onReconnect(h),
     dial: (uri: string, options: DialOptions): PendingDial => {
       dials.push({ uri, at: performance.now() });
       return port.dial(uri, options);

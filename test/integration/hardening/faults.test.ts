@@ -276,6 +276,44 @@ describe('hardening: faults around a recorded call', () => {
     await waitFor(() => srs.summaries.length === 2, 3000, 'the second recording summary');
   }, 40_000);
 
+  it('a party hanging up while the app<->engine link is down: the engine answers its BYE, and once srf has reconnected the app finds the dialog gone and ends the call (BYE to the other party, recording stopped normally)', async () => {
+    configure(srs.uri, 'udp');
+    const startedBefore = srs.started;
+    const summariesBefore = srs.summaries.length;
+    const run = await placeCall(driver(), block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 1200 });
+    let calleeEndedAt = 0;
+    let restoredAt = 0;
+    try {
+      await run.connected();
+      await waitFor(() => srs.started === startedBefore + 1, 5000, 'the recording to start');
+      // the recording server's 200 answered and ACKed before the cut (talk time 1,200 ms from the caller's ACK)
+      await waitFor(() => manager.list()[0]?.recording.state === 'recording', 2000, 'the recording to be established');
+      await sleep(200);
+      const reconnected = new Promise<void>((resolve) => signaling.srf.once('connect', () => resolve()));
+      relay.cut();
+      await waitFor(() => engine.stats().connectedApps === 0, 2000, 'the engine to notice the lost app');
+      // the caller's BYE comes while no app is connected: answered by the engine (SIPp's scenario ends ok)
+      const [caller, callee] = [run.done.then(([c]) => c), run.done.then(([, c]) => c)];
+      await sleep(2500);
+      // the app has not heard of it: the call and the callee's leg are still up
+      expect(manager.list().map((c) => c.state)).toEqual(['connected']);
+      restoredAt = performance.now();
+      relay.restore();
+      await Promise.race([reconnected, sleep(5000).then(() => Promise.reject(new Error('srf did not reconnect within 5 s')))]);
+      const calleeResult = await callee;
+      calleeEndedAt = performance.now();
+      expect((await caller).exitCode, (await caller).describe()).toBe(0);
+      // the callee got a BYE from the B2BUA (its scenario waits for one) soon after the link came back
+      expect(calleeResult.exitCode, calleeResult.describe()).toBe(0);
+      expect(calleeEndedAt - restoredAt).toBeLessThan(3000);
+    } finally {
+      run.close();
+    }
+    await waitFor(() => manager.list().length === 0, 3000, 'the call to be gone');
+    await waitFor(() => srs.summaries.length === summariesBefore + 1, 3000, 'the recording summary');
+    expect(srs.summaries[summariesBefore]!.endReason).not.toBe('fault-bye');
+  }, 30_000);
+
   it('R-40: a TCP reset on the recording server connection applies the failure policy (proceed), the call and its media go on', async () => {
     configure(`sip:srs@127.0.0.1:${tcpSrsPort}`, 'tcp');
     const invitesBefore = tcpSrsSeen.invites;

@@ -269,6 +269,8 @@ export async function placeCall(
     mediaPort: block.take(4)[0]!,
     keys: { rtp_port: inbound ? user.port : pstn.port, supported: 'timer' },
     timeoutSec,
+    // -aa: answer in-dialog OPTIONS/INFO/NOTIFY/UPDATE with 200, as a phone does (the B2BUA checks its dialogs after a link outage)
+    extraArgs: ['-aa'],
   });
   await callee.ready();
   const caller = startSipp({
@@ -286,6 +288,7 @@ export async function placeCall(
       : { from_user: ALICE_NUMBER, from_host: 'acme.example', to_user: CALLER_NUMBER, rtp_port: user.port, supported: 'timer' },
     pauseMs: o.talkMs,
     timeoutSec,
+    extraArgs: ['-aa'],
   });
   const trace = await h.nextSession(index, 10_000);
   const toA = { address: '127.0.0.1', port: trace.session.local.a.rtpPort };
