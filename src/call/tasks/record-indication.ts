@@ -21,8 +21,11 @@ export function updateRecordIndication(
   for (const side of ['a', 'b'] as LegId[]) {
     const mine = sdp[side]!;
     const leg = legs[side];
-    if (!leg || !mine.recordAware || mine.indication === value) continue;
+    if (!leg || mine.indication === value) continue;
+    // kept on every leg, so a record-aware party that later takes this leg's place (transfer,
+    // INVITE with Replaces) is told the current value at once
     mine.indication = value;
+    if (!mine.recordAware) continue;
     const offer = mine.build();
     if (!offer) continue;
     leg.reinvite(offer).then(

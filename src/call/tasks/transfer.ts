@@ -129,8 +129,13 @@ export async function replaceByInvite(ctx: ReplaceContext, invite: InboundInvite
     return undefined;
   }
   const audioOther = readAudio(answerOther);
-  const answer = audioOther ? ctx.sdp[ctx.side]!.build(answerOther) : undefined;
+  // R-31 stays on: the answer carries a=record when the new party is record-aware, never otherwise
+  const mine = ctx.sdp[ctx.side]!;
+  const wasAware = mine.recordAware;
+  mine.recordAware = invite.recordAware;
+  const answer = audioOther ? mine.build(answerOther) : undefined;
   if (!audioOther || !answer) {
+    mine.recordAware = wasAware;
     invite.reject(488);
     return undefined;
   }
@@ -139,7 +144,6 @@ export async function replaceByInvite(ctx: ReplaceContext, invite: InboundInvite
   const leg = await invite.answer(answer);
   const old = ctx.legs[ctx.side]!;
   ctx.legs[ctx.side] = leg;
-  ctx.sdp[ctx.side]!.recordAware = leg.recordAware;
   old.removeAllListeners();
   void old.hangup();
   ctx.log.info({ side: ctx.side }, 'leg replaced (INVITE with Replaces)');
