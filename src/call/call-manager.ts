@@ -7,7 +7,8 @@ import { decideCall } from '../policy/call-decision.js';
 import { createPolicyDirectory, type PolicyDirectory } from '../policy/policy-directory.js';
 import type { PolicySnapshot } from '../policy/policy-types.js';
 import type { AccessControl, CallSlotDecision } from '../sip/access-control.js';
-import { admitInvite } from '../sip/admission.js';
+import { admitInvite, knownSourceRole } from '../sip/admission.js';
+import { identityAllowed, isStaleFailure, type DigestAuthenticator } from '../sip/digest-auth.js';
 import type { InboundInvite, SignalingPort } from '../sip/b2bua-types.js';
 import { routeLegB } from '../sip/b2bua-routing.js';
 import { resolveCallOptions, type CallLayerOptions, type ResolvedCallOptions } from './call-options.js';
@@ -41,6 +42,11 @@ export interface CallManagerDeps {
   readonly events?: RecordingEventSink;
   /** Source ACL, per-source rate limit and concurrent-call limit (src/sip/access-control.ts); default none. */
   readonly access?: AccessControl;
+  /**
+   * Digest authentication of user agents that are neither trunks nor trusted sources
+   * (src/sip/digest-auth.ts; config calls.digestRealm); default none = off.
+   */
+  readonly digest?: DigestAuthenticator;
 }
 
 export class CallManager {
@@ -119,6 +125,26 @@ export class CallManager {
     let slot: CallSlotDecision | undefined;
     try {
       const snapshots = await this.#d.policy.snapshots();
+      // RFC 3261 section 22.3: a user agent that is neither a trunk nor a trusted source proves its
+      // credentials (407 challenge) and may then call only as one of its identities.
+      const digest = this.#d.digest;
+      let authenticated = false;
+      if (digest && !knownSourceRole(snapshots, invite.sourceAddress, invite.sourcePort, this.#options.admission)) {
+        const source = `${invite.sourceAddress}:${invite.sourcePort}`;
+        const verdict = digest.verify({ method: 'INVITE', requestUri: invite.requestUri, authorization: invite.header('Proxy-Authorization') });
+        if (!verdict.ok) {
+          this.#metrics.callRejected(verdict.reason === 'missing' || verdict.reason === 'stale' ? 'auth-required' : 'auth-failed');
+          log.debug({ source, reason: verdict.reason }, 'INVITE challenged for digest credentials');
+          // One row per header name (SipHeaders), and RFC 3261 section 7.3.1 forbids joining challenges: the preferred algorithm is offered.
+          return invite.reject(407, undefined, { 'Proxy-Authenticate': digest.challenges({ stale: isStaleFailure(verdict.reason) })[0]! });
+        }
+        if (!identityAllowed(verdict.identities, invite.from)) {
+          this.#metrics.callRejected('auth-identity-mismatch');
+          log.info({ source, user: verdict.username }, 'INVITE refused: From is not one of the authenticated user\'s identities');
+          return invite.reject(403);
+        }
+        authenticated = true;
+      }
       const admission = admitInvite(
         {
           sourceAddress: invite.sourceAddress,
@@ -129,6 +155,7 @@ export class CallManager {
           ...optional('pAssertedIdentity', invite.header('P-Asserted-Identity')),
           ...optional('diversion', invite.header('Diversion')),
           ...optional('historyInfo', invite.header('History-Info')),
+          authenticated,
         },
         snapshots,
         this.#directoryOf(snapshots),

@@ -109,6 +109,25 @@ export interface Config {
     readonly drainSeconds: number;
     /** [CALLS_DENY, comma separated addresses or CIDRs] default []: sources always refused (403). */
     readonly deny: readonly string[];
+    /**
+     * [CALLS_DIGEST_REALM] unset by default = digest authentication off. When set, an INVITE from a source
+     * that is neither a trunk nor a trusted source must carry digest credentials (RFC 3261 section 22.3):
+     * 407 with a Proxy-Authenticate challenge in this realm; an authenticated user is admitted even when
+     * `open` is false (src/sip/digest-auth.ts, docs/hardening.md).
+     */
+    readonly digestRealm: string | undefined;
+    /**
+     * [CALLS_DIGEST_CREDENTIALS_FILE] unset by default; required with digestRealm: YAML/JSON
+     * `{ users: [{ username, password? | ha1Md5? | ha1Sha256?, identities? }] }`, read once at start.
+     */
+    readonly digestCredentialsFile: string | undefined;
+    /**
+     * [CALLS_DIGEST_ALGORITHMS, comma separated 'MD5' | 'SHA-256', most preferred first] default ['MD5']:
+     * the first is challenged (SIPp 3.6.1 and many phones answer MD5 only); all listed are accepted.
+     */
+    readonly digestAlgorithms: readonly ('MD5' | 'SHA-256')[];
+    /** [CALLS_DIGEST_NONCE_SECONDS] default 300: how long a nonce is valid before a stale=true challenge. */
+    readonly digestNonceSeconds: number;
   };
 }
 

@@ -26,6 +26,10 @@ export const DEFAULT_CONFIG: Config = {
     rateLimitBurst: 0,
     drainSeconds: 30,
     deny: [],
+    digestRealm: undefined,
+    digestCredentialsFile: undefined,
+    digestAlgorithms: ['MD5'],
+    digestNonceSeconds: 300,
   },
 };
 
@@ -102,6 +106,10 @@ function inputFromEnv(env: Env): ConfigInput {
       rateLimitBurst: num('CALLS_RATE_LIMIT_BURST'),
       drainSeconds: num('CALLS_DRAIN_SECONDS'),
       deny: list(str('CALLS_DENY')),
+      digestRealm: str('CALLS_DIGEST_REALM'),
+      digestCredentialsFile: str('CALLS_DIGEST_CREDENTIALS_FILE'),
+      digestAlgorithms: list(str('CALLS_DIGEST_ALGORITHMS')) as Config['calls']['digestAlgorithms'] | undefined,
+      digestNonceSeconds: num('CALLS_DIGEST_NONCE_SECONDS'),
     }),
   };
 }
@@ -175,6 +183,17 @@ export function buildConfig(input: ConfigInput): Config {
   }
   if (!Number.isInteger(config.calls.ringTimeoutMs) || config.calls.ringTimeoutMs < 1000) {
     problems.push('calls.ringTimeoutMs must be a whole number of ms >= 1000');
+  }
+  if (config.calls.digestRealm !== undefined) {
+    if (config.calls.digestRealm === '' || /["\\\r\n]/.test(config.calls.digestRealm)) problems.push('calls.digestRealm must not contain quotes, backslashes or line breaks');
+    if (!config.calls.digestCredentialsFile) problems.push('calls.digestCredentialsFile (CALLS_DIGEST_CREDENTIALS_FILE) is required when calls.digestRealm is set');
+  }
+  const algorithms = config.calls.digestAlgorithms;
+  if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => a !== 'MD5' && a !== 'SHA-256') || new Set(algorithms).size !== algorithms.length) {
+    problems.push(`calls.digestAlgorithms must list 'MD5' and/or 'SHA-256' once each (got ${JSON.stringify(algorithms)})`);
+  }
+  if (!Number.isInteger(config.calls.digestNonceSeconds) || config.calls.digestNonceSeconds < 1) {
+    problems.push('calls.digestNonceSeconds must be a whole number of seconds >= 1');
   }
   port('media.portMin', config.media.portMin);
   port('media.portMax', config.media.portMax);

@@ -10,6 +10,10 @@
  *   or admission is open                                  or From; a user / virtual line calling a number
  *                                                         of the organisation is internal, anything else
  *                                                         outbound PSTN; unknown caller: 403
+ *   the caller proved digest credentials               -> the same, but looked up by From only: a
+ *   (facts.authenticated, src/sip/digest-auth.ts)         P-Asserted-Identity from outside the trust domain
+ *                                                         is ignored (RFC 3325 section 5); admitted even
+ *                                                         when admission is not open
  *   any other source                                   -> 403 Forbidden
  *
  * Source entries are 'host' (any port) or 'host:port' (that port only); a trunk entry with a port
@@ -40,9 +44,14 @@ export interface InviteFacts {
   readonly pAssertedIdentity?: string;
   readonly diversion?: string;
   readonly historyInfo?: string;
+  /**
+   * The caller proved digest credentials (the call layer checked them and that From is one of the
+   * user's identities). Admits a source that is neither trunk nor trusted; default false.
+   */
+  readonly authenticated?: boolean;
 }
 
-export type SourceRole = 'trunk' | 'trusted' | 'open';
+export type SourceRole = 'trunk' | 'trusted' | 'authenticated' | 'open';
 
 export type Admission =
   | { readonly admitted: false; readonly status: 403 | 404; readonly reason: string }
@@ -114,23 +123,41 @@ export function admitInvite(
     };
     return { admitted: true, source: 'trunk', classified, snapshot, trunk: trunkHit, dialled };
   }
-  const trusted = (options.trustedSources ?? []).some((e) => sourceMatches(e, facts.sourceAddress, facts.sourcePort));
-  if (!trusted && options.open !== true) return { admitted: false, status: 403, reason: 'source not allowed' };
+  const trusted = isTrustedSource(options, facts.sourceAddress, facts.sourcePort);
+  const authenticated = !trusted && facts.authenticated === true;
+  if (!trusted && !authenticated && options.open !== true) return { admitted: false, status: 403, reason: 'source not allowed' };
   // An empty source address never matches a trunk: the call is classified from the caller's identity.
+  // RFC 3325 section 5: P-Asserted-Identity counts only from inside the trust domain.
   const classified =
-    classifyUserSide(directory, facts.pAssertedIdentity, dialledUri, divertedFrom) ?? classifyUserSide(directory, facts.from, dialledUri, divertedFrom);
+    (authenticated ? null : classifyUserSide(directory, facts.pAssertedIdentity, dialledUri, divertedFrom)) ??
+    classifyUserSide(directory, facts.from, dialledUri, divertedFrom);
   if (!classified) return { admitted: false, status: 403, reason: 'caller is not a user of any organisation' };
   const snapshot = snapshots.find((s) => s.org.id === classified.orgId);
   if (!snapshot) return { admitted: false, status: 403, reason: 'caller is not a user of any organisation' };
   const trunk = classified.input.direction === 'outbound-pstn' ? (snapshot.trunks[0] ?? null) : null;
   return {
     admitted: true,
-    source: trusted ? 'trusted' : 'open',
+    source: trusted ? 'trusted' : authenticated ? 'authenticated' : 'open',
     classified: { ...classified, trunkId: trunk?.id ?? null },
     snapshot,
     trunk,
     dialled,
   };
+}
+
+/** 'trunk' when a trunk's source entry matches, 'trusted' for options.trustedSources, else undefined. Never throws. */
+export function knownSourceRole(
+  snapshots: readonly PolicySnapshot[],
+  address: string,
+  port: number,
+  options: AdmissionOptions = {},
+): 'trunk' | 'trusted' | undefined {
+  if (findTrunk(snapshots, address, port)) return 'trunk';
+  return isTrustedSource(options, address, port) ? 'trusted' : undefined;
+}
+
+function isTrustedSource(options: AdmissionOptions, address: string, port: number): boolean {
+  return (options.trustedSources ?? []).some((e) => sourceMatches(e, address, port));
 }
 
 /** voicemail answers on behalf of the diverting user / virtual line, when known. */

@@ -18,6 +18,7 @@ import type { MediaSession } from '../../src/media/media-session.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { PolicySnapshot } from '../../src/policy/policy-types.js';
 import type { DialOptions, PendingDial, SignalingPort } from '../../src/sip/b2bua-types.js';
+import type { DigestAuthenticator } from '../../src/sip/digest-auth.js';
 import { SrfSignalingPort } from '../../src/sip/leg.js';
 import { SignalingConnection } from '../../src/sip/signaling-connection.js';
 import { fakeRecordingFactory, type FakeRecordingPort } from '../fakes/fake-recording-port.js';
@@ -32,6 +33,8 @@ export interface CallHarnessOptions {
   readonly options: CallLayerOptions;
   /** The recording port factory; default a fake (recordings[] lists its ports). */
   readonly recording?: (srf: SignalingConnection['srf']) => RecordingPortFactory;
+  /** Digest authentication of untrusted sources (src/sip/digest-auth.ts); default none. */
+  readonly digest?: DigestAuthenticator;
 }
 
 export interface SessionTrace {
@@ -100,6 +103,7 @@ export async function startCallHarness(o: CallHarnessOptions): Promise<CallHarne
     prompts,
     recording: o.recording ? o.recording(signaling.srf) : recording.factory,
     options: o.options,
+    ...(o.digest ? { digest: o.digest } : {}),
     logger: silentLogger,
   }).attach();
   let closed = false;

@@ -69,6 +69,32 @@ describe('configuration', () => {
     expect(() => loadConfig({ SIP_TLS_KEY_FILE: 'key.pem' })).toThrow(/go together/);
   });
 
+  it('leaves digest authentication off by default and reads realm, credentials file, algorithms and nonce lifetime', () => {
+    expect(loadConfig({}).calls).toMatchObject({ digestRealm: undefined, digestCredentialsFile: undefined, digestAlgorithms: ['MD5'], digestNonceSeconds: 300 });
+    const config = loadConfig({
+      CALLS_DIGEST_REALM: 'acme.example',
+      CALLS_DIGEST_CREDENTIALS_FILE: 'config/users.yaml',
+      CALLS_DIGEST_ALGORITHMS: 'SHA-256, MD5',
+      CALLS_DIGEST_NONCE_SECONDS: '60',
+    });
+    expect(config.calls).toMatchObject({ digestRealm: 'acme.example', digestCredentialsFile: 'config/users.yaml', digestAlgorithms: ['SHA-256', 'MD5'], digestNonceSeconds: 60 });
+  });
+
+  it('refuses a digest realm without credentials file, unknown or repeated algorithms and a nonce lifetime below 1 s', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ CALLS_DIGEST_REALM: 'a"b', CALLS_DIGEST_ALGORITHMS: 'SHA-1,MD5', CALLS_DIGEST_NONCE_SECONDS: '0' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isAppError(caught, 'CONFIG_INVALID')).toBe(true);
+    const message = (caught as Error).message;
+    for (const fragment of ['calls.digestRealm must not contain quotes', 'calls.digestCredentialsFile (CALLS_DIGEST_CREDENTIALS_FILE) is required', 'calls.digestAlgorithms', 'calls.digestNonceSeconds']) {
+      expect(message).toContain(fragment);
+    }
+    expect(() => loadConfig({ CALLS_DIGEST_ALGORITHMS: 'MD5,MD5' })).toThrow(/digestAlgorithms/);
+  });
+
   it('refuses invalid settings with one CONFIG_INVALID error naming every problem', () => {
     let caught: unknown;
     try {

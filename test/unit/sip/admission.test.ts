@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPolicyDirectory } from '../../../src/policy/policy-directory.js';
-import { admitInvite, firstUri, sourceMatches, userPart, type InviteFacts } from '../../../src/sip/admission.js';
+import { admitInvite, firstUri, knownSourceRole, sourceMatches, userPart, type InviteFacts } from '../../../src/sip/admission.js';
 import { routeLegB } from '../../../src/sip/b2bua-routing.js';
 import { makeSnapshot } from '../policy/snapshot-builder.js';
 
@@ -79,6 +79,25 @@ describe('INVITE admission (R-10)', () => {
     expect(fromPhone).toMatchObject({ admitted: true, source: 'trusted' });
     expect(sourceMatches('127.0.0.1', '127.0.0.1', 9)).toBe(true);
     expect(sourceMatches('127.0.0.1:5062', '127.0.0.1', 9)).toBe(false);
+  });
+
+  it('MUST admit a digest-authenticated caller from an unknown source without open admission, classified by From only (RFC 3325)', () => {
+    const f = facts({ sourceAddress: '198.51.100.1', from: '<sip:alice@acme.example>;tag=3', pAssertedIdentity: '<sip:bob@acme.example>', requestUri: 'sip:2002@x', to: '<sip:2002@x>' });
+    expect(admitInvite(f, snapshots, directory, {})).toMatchObject({ admitted: false, status: 403 });
+    const a = admitInvite({ ...f, authenticated: true }, snapshots, directory, {});
+    expect(a).toMatchObject({ admitted: true, source: 'authenticated' });
+    expect(a.admitted && a.classified.input.caller).toEqual({ kind: 'user', id: 'alice' });
+    // a trusted source keeps its role and its P-Asserted-Identity
+    const t = admitInvite({ ...f, sourceAddress: '10.0.0.5', authenticated: true }, snapshots, directory, trusted);
+    expect(t).toMatchObject({ admitted: true, source: 'trusted' });
+    expect(t.admitted && t.classified.input.caller).toEqual({ kind: 'user', id: 'bob' });
+  });
+
+  it('MUST tell trunk and trusted sources from the others', () => {
+    expect(knownSourceRole(snapshots, '192.0.2.10', 5060, trusted)).toBe('trunk');
+    expect(knownSourceRole(snapshots, '10.0.0.5', 5070, trusted)).toBe('trusted');
+    expect(knownSourceRole(snapshots, '198.51.100.1', 5060, trusted)).toBeUndefined();
+    expect(knownSourceRole(snapshots, '', 0)).toBeUndefined();
   });
 
   it('never throws on odd header values', () => {
