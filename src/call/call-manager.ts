@@ -9,7 +9,7 @@ import type { PolicySnapshot } from '../policy/policy-types.js';
 import type { AccessControl, CallSlotDecision } from '../sip/access-control.js';
 import { admitInvite, knownSourceRole } from '../sip/admission.js';
 import { identityAllowed, isStaleFailure, type DigestAuthenticator } from '../sip/digest-auth.js';
-import type { InboundInvite, SignalingPort } from '../sip/b2bua-types.js';
+import type { DialogIdentifiers, InboundInvite, SignalingPort } from '../sip/b2bua-types.js';
 import { routeLegB } from '../sip/b2bua-routing.js';
 import { resolveCallOptions, type CallLayerOptions, type ResolvedCallOptions } from './call-options.js';
 import type { MediaFactory, PolicySource, PromptSource, RecordingPortFactory } from './call-ports.js';
@@ -120,31 +120,13 @@ export class CallManager {
         return;
       }
     }
-    const replaces = invite.header('Replaces');
-    if (replaces) return this.#onReplaces(invite, replaces, log);
     let slot: CallSlotDecision | undefined;
     try {
       const snapshots = await this.#d.policy.snapshots();
-      // RFC 3261 section 22.3: a user agent that is neither a trunk nor a trusted source proves its
-      // credentials (407 challenge) and may then call only as one of its identities.
-      const digest = this.#d.digest;
-      let authenticated = false;
-      if (digest && !knownSourceRole(snapshots, invite.sourceAddress, invite.sourcePort, this.#options.admission)) {
-        const source = `${invite.sourceAddress}:${invite.sourcePort}`;
-        const verdict = digest.verify({ method: 'INVITE', requestUri: invite.requestUri, authorization: invite.header('Proxy-Authorization') });
-        if (!verdict.ok) {
-          this.#metrics.callRejected(verdict.reason === 'missing' || verdict.reason === 'stale' ? 'auth-required' : 'auth-failed');
-          log.debug({ source, reason: verdict.reason }, 'INVITE challenged for digest credentials');
-          // One row per header name (SipHeaders), and RFC 3261 section 7.3.1 forbids joining challenges: the preferred algorithm is offered.
-          return invite.reject(407, undefined, { 'Proxy-Authenticate': digest.challenges({ stale: isStaleFailure(verdict.reason) })[0]! });
-        }
-        if (!identityAllowed(verdict.identities, invite.from)) {
-          this.#metrics.callRejected('auth-identity-mismatch');
-          log.info({ source, user: verdict.username }, 'INVITE refused: From is not one of the authenticated user\'s identities');
-          return invite.reject(403);
-        }
-        authenticated = true;
-      }
+      const authenticated = this.#authenticate(invite, snapshots, log);
+      if (authenticated === undefined) return;
+      const replaces = invite.header('Replaces');
+      if (replaces) return await this.#onReplaces(invite, replaces, log);
       const admission = admitInvite(
         {
           sourceAddress: invite.sourceAddress,
@@ -217,13 +199,42 @@ export class CallManager {
    * 481 when no live call has that leg. The new party is trusted because it knows the dialog.
    */
   async #onReplaces(invite: InboundInvite, replaces: string, log: Logger): Promise<void> {
-    const callId = replaces.split(';')[0]!.trim();
-    const call = [...this.#calls.values()].find((c) => c.hasLeg(callId));
-    if (!call) {
-      log.info({ replaces: callId }, 'INVITE with Replaces for no live call: 481');
+    const target = parseReplaces(replaces);
+    const call = target && [...this.#calls.values()].find((c) => c.hasLeg(target));
+    if (!target || !call) {
+      log.info({ replaces: target?.callId ?? replaces }, 'INVITE with Replaces for no live dialog: 481');
       return invite.reject(481);
     }
-    await call.replaceLeg(invite, callId);
+    // RFC 3891 section 3: early-only asks to replace a dialog that is still early; ours are confirmed
+    if (target.earlyOnly) return invite.reject(486);
+    await call.replaceLeg(invite, target.callId);
+  }
+
+  /**
+   * RFC 3261 section 22.3: a user agent that is neither a trunk nor a trusted source proves its
+   * credentials (407 challenge) and may then call only as one of its identities. True when it did,
+   * false when it did not have to (digest off, trunk, trusted source), undefined when the INVITE was
+   * refused here. Applies to INVITEs with Replaces too: knowing a dialog's identifiers is no credential.
+   */
+  #authenticate(invite: InboundInvite, snapshots: readonly PolicySnapshot[], log: Logger): boolean | undefined {
+    const digest = this.#d.digest;
+    if (!digest || knownSourceRole(snapshots, invite.sourceAddress, invite.sourcePort, this.#options.admission)) return false;
+    const source = `${invite.sourceAddress}:${invite.sourcePort}`;
+    const verdict = digest.verify({ method: 'INVITE', requestUri: invite.requestUri, authorization: invite.header('Proxy-Authorization') });
+    if (!verdict.ok) {
+      this.#metrics.callRejected(verdict.reason === 'missing' || verdict.reason === 'stale' ? 'auth-required' : 'auth-failed');
+      log.debug({ source, reason: verdict.reason }, 'INVITE challenged for digest credentials');
+      // One row per header name (SipHeaders), and RFC 3261 section 7.3.1 forbids joining challenges: the preferred algorithm is offered.
+      invite.reject(407, undefined, { 'Proxy-Authenticate': digest.challenges({ stale: isStaleFailure(verdict.reason) })[0]! });
+      return undefined;
+    }
+    if (!identityAllowed(verdict.identities, invite.from)) {
+      this.#metrics.callRejected('auth-identity-mismatch');
+      log.info({ source, user: verdict.username }, "INVITE refused: From is not one of the authenticated user's identities");
+      invite.reject(403);
+      return undefined;
+    }
+    return true;
   }
 
   /** Live calls (admin GET /v1/calls). */
@@ -294,6 +305,21 @@ export class CallManager {
     this.#closed = true;
     await Promise.all([...this.#calls.values()].map((c) => c.close('shutdown')));
   }
+}
+
+/**
+ * RFC 3891 section 6.1: `Replaces: callid;to-tag=x;from-tag=y[;early-only]`. The tags are as the
+ * recipient (the B2BUA) sees the dialog: to-tag is its local tag, from-tag the remote party's.
+ * Undefined when a part is missing.
+ */
+export function parseReplaces(value: string): DialogIdentifiers & { earlyOnly: boolean } | undefined {
+  const [callId, ...params] = value.split(';').map((p) => p.trim());
+  const param = (name: string): string | undefined =>
+    params.find((p) => p.toLowerCase().startsWith(`${name}=`))?.slice(name.length + 1).replace(/^"|"$/g, '');
+  const localTag = param('to-tag');
+  const remoteTag = param('from-tag');
+  if (!callId || !localTag || !remoteTag) return undefined;
+  return { callId, localTag, remoteTag, earlyOnly: params.some((p) => p.toLowerCase() === 'early-only') };
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

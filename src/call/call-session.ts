@@ -7,7 +7,7 @@ import type { CallMetrics } from '../observability/metrics-types.js';
 import type { RecordingEventSink } from '../observability/recording-event-types.js';
 import type { CallDecision, PartyRecordingDecision } from '../policy/call-decision-types.js';
 import { firstUri, type Admission } from '../sip/admission.js';
-import type { InboundInvite, InDialogRequest, Leg, PendingDial, SignalingPort } from '../sip/b2bua-types.js';
+import type { DialogIdentifiers, InboundInvite, InDialogRequest, Leg, PendingDial, SignalingPort } from '../sip/b2bua-types.js';
 import { readAudio, type RecordIndication } from '../sip/sdp-media.js';
 import { CALL_TRANSITIONS, type CallState } from './call-state.js';
 import type { ResolvedCallOptions } from './call-options.js';
@@ -425,9 +425,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     return false;
   }
 
-  /** True when one of the call's legs has this SIP Call-ID. */
-  hasLeg(callId: string): boolean {
-    return this.#legs.a?.callId === callId || this.#legs.b?.callId === callId;
+  /** True when one of the call's legs is this dialog (Call-ID and both tags, RFC 3891 section 3). */
+  hasLeg(id: DialogIdentifiers): boolean {
+    return [this.#legs.a, this.#legs.b].some((l) => l !== undefined && l.callId === id.callId && l.localTag === id.localTag && l.remoteTag === id.remoteTag);
   }
 
   async #onInfo(side: LegId, req: InDialogRequest): Promise<void> {

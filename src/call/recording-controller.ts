@@ -218,8 +218,7 @@ export class RecordingController {
       ...(s.srtp ? { srtp: s.srtp } : {}),
     });
     const targets: [ForkTarget, ForkTarget] = this.#d.userLeg === 'a' ? [toFork(t.label2), toFork(t.label1)] : [toFork(t.label1), toFork(t.label2)];
-    const paused = this.#sm.is('paused');
-    if (this.#gate?.holdFork && !paused) {
+    if (this.#gate?.holdFork && !this.#sm.is('paused')) {
       this.#held = targets; // released by answered()
       this.#sm.transition('recording');
       this.#d.metrics.recordingStarted();
@@ -229,10 +228,13 @@ export class RecordingController {
     }
     try {
       await this.#d.media.startFork({ targets });
+      // the state is read after the fork started: a pause, resume or stop may have come meanwhile
+      if (port !== this.#port || this.#closed) return this.#settle('established');
+      const paused = this.#sm.is('paused');
       if (paused) {
         await this.#d.media.pauseFork();
         await port.pause();
-      } else this.#sm.transition('recording');
+      } else if (this.#sm.is('starting')) this.#sm.transition('recording');
       this.#d.metrics.recordingStarted();
       this.#event('started');
       if (paused) this.#event('paused', 'before-established');

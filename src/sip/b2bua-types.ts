@@ -32,10 +32,20 @@ export interface LegEvents extends Record<string, unknown[]> {
   refer: [req: InDialogRequest];
 }
 
+/** A dialog's identifiers as this side sees it (RFC 3261 section 12). */
+export interface DialogIdentifiers {
+  readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
+}
+
 /** An established dialog (one leg of the call). */
 export interface Leg extends TypedEmitter<LegEvents> {
   readonly side: 'a' | 'b';
   readonly callId: string;
+  /** Our tag and the remote party's tag on this dialog. */
+  readonly localTag: string;
+  readonly remoteTag: string;
   /** The remote party's SDP as last negotiated. */
   readonly remoteSdp: string;
   /** RFC 7866 section 6.5: the leg advertised `Supported: record-aware` (gets a=record:...). */

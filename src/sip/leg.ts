@@ -78,6 +78,8 @@ const NO_SUCH_DIALOG = /unable to find dialog/i;
 export class SrfLeg extends TypedEmitter<LegEvents> implements Leg {
   readonly side: 'a' | 'b';
   readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
   readonly recordAware: boolean;
   readonly #dialog: SrfDialog;
   readonly #log: Logger;
@@ -89,6 +91,8 @@ export class SrfLeg extends TypedEmitter<LegEvents> implements Leg {
     this.side = side;
     this.#dialog = dialog;
     this.callId = dialog.sip.callId;
+    this.localTag = dialog.sip.localTag;
+    this.remoteTag = dialog.sip.remoteTag;
     this.recordAware = recordAware;
     this.#log = log;
     this.onListenerError = (err, event) => log.error({ err, event, side }, 'leg listener failed');

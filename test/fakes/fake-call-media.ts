@@ -96,9 +96,16 @@ export class FakeCallMedia extends TypedEmitter<MediaSessionEvents> implements C
       { address: '127.0.0.1', rtpPort: 26006, rtcpPort: 26007 },
     ];
   }
+  /** When set, startFork() resolves only on releaseForkStart() (a slow media worker). */
+  holdForkStart = false;
+  #forkStarted: (() => void) | undefined;
   async startFork(options: ForkOptions): Promise<void> {
     this.fork = options;
     this.log.push('startFork');
+    if (this.holdForkStart) await new Promise<void>((resolve) => (this.#forkStarted = resolve));
+  }
+  releaseForkStart(): void {
+    this.#forkStarted?.();
   }
   async pauseFork(): Promise<void> {
     this.log.push('pauseFork');

@@ -34,6 +34,8 @@ export function sdpOffer(port: number, opts: { codecs?: string; direction?: stri
 
 export class FakeLeg extends TypedEmitter<LegEvents> implements Leg {
   readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
   remoteSdp: string;
   recordAware: boolean;
   readonly reinvites: string[] = [];
@@ -49,12 +51,27 @@ export class FakeLeg extends TypedEmitter<LegEvents> implements Leg {
   ) {
     super();
     this.callId = `call-${side}`;
+    this.localTag = `local-${side}`;
+    this.remoteTag = `remote-${side}`;
     this.remoteSdp = opts.sdp ?? sdpOffer(port);
     this.recordAware = opts.recordAware ?? false;
   }
 
+  /** When set, each re-INVITE is answered only on releaseReinvite() (a slow party); `reinvitesInProgress` counts them. */
+  holdReinvites = false;
+  reinvitesInProgress = 0;
+  #held: Array<() => void> = [];
+  releaseReinvite(): void {
+    this.#held.shift()?.();
+  }
+
   async reinvite(sdp: string): Promise<string> {
     this.reinvites.push(sdp);
+    if (this.holdReinvites) {
+      this.reinvitesInProgress++;
+      await new Promise<void>((resolve) => this.#held.push(resolve));
+      this.reinvitesInProgress--;
+    }
     const a = this.reinviteAnswer;
     if (typeof a === 'number') throw Object.assign(new Error(`status ${a}`), { status: a });
     this.remoteSdp = a(sdp);

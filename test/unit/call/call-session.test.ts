@@ -204,6 +204,27 @@ describe('CallSession: controls', () => {
     expect(port.notes.filter((n) => n.kind === 'pause' || n.kind === 'resume').map((n) => n.result)).toEqual(['played', 'played']);
   });
 
+  it('MUST keep a pause that arrives while the fork towards the recording server is still starting (R-18)', async () => {
+    const t = setup(makeSnapshot({ alice: { enabled: true, mode: 'alwaysWithPauseResume' } }));
+    t.inbound(ALICE);
+    await flush();
+    t.signaling.answer();
+    await flush();
+    const media = t.media.sessions[0]!;
+    media.holdForkStart = true;
+    const port = t.recording.ports[0]!;
+    port.establish();
+    await flush();
+    expect(media.log).toContain('startFork');
+    const id = t.manager.list()[0]!.id;
+    await expect(t.manager.control(id, 'pause')).resolves.toMatchObject({ ok: true });
+    media.releaseForkStart();
+    await flush();
+    expect(t.manager.list()[0]!.recording.state).toBe('paused');
+    expect(media.log.indexOf('pauseFork')).toBeGreaterThan(media.log.indexOf('startFork'));
+    expect(port.calls).toContain('pause');
+  });
+
   it('MUST refuse pause in mode always, and start an onDemand recording only on the user command (SIP INFO) (R-14, R-17)', async () => {
     const t = setup(makeSnapshot({ alice: always }));
     t.inbound(ALICE);
@@ -306,6 +327,40 @@ describe('CallSession: recording indication and recording failure', () => {
     await flush();
     expect(readAudio(legB.reinvites.at(-1)!)!.recordIndication).toBe('paused');
     expect(readAudio(invite.legA!.reinvites.at(-1)!)!.recordIndication).toBe('paused');
+  });
+
+  it('MUST NOT overlap a=record re-INVITEs on a leg: a pause and resume during a slow re-INVITE send only the latest value after it (R-31, RFC 3261 section 14.1)', async () => {
+    const t = setup(makeSnapshot({ alice: { enabled: true, mode: 'alwaysWithPauseResume' } }));
+    t.inbound(ALICE);
+    await flush();
+    const legB = t.signaling.answer({ recordAware: true });
+    await flush();
+    t.recording.ports[0]!.establish();
+    await flush();
+    legB.holdReinvites = true;
+    const sentBefore = legB.reinvites.length;
+    const id = t.manager.list()[0]!.id;
+    await t.manager.control(id, 'pause');
+    await flush();
+    await t.manager.control(id, 'resume');
+    await flush();
+    await t.manager.control(id, 'pause');
+    await flush();
+    // one in progress (paused), the later changes wait
+    expect(legB.reinvites.length - sentBefore).toBe(1);
+    expect(legB.reinvitesInProgress).toBe(1);
+    expect(readAudio(legB.reinvites.at(-1)!)!.recordIndication).toBe('paused');
+    await t.manager.control(id, 'resume');
+    await flush();
+    legB.releaseReinvite();
+    await flush();
+    // then exactly one more, with the latest value
+    expect(legB.reinvites.length - sentBefore).toBe(2);
+    expect(readAudio(legB.reinvites.at(-1)!)!.recordIndication).toBe('on');
+    legB.releaseReinvite();
+    await flush();
+    expect(legB.reinvites.length - sentBefore).toBe(2);
+    expect(legB.reinvitesInProgress).toBe(0);
   });
 
   it('MUST apply the R-40 policy: "endCallWithAnnouncement" plays the stop prompt to all and ends the call', async () => {

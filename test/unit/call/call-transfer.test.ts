@@ -60,9 +60,23 @@ describe('R-13 transfer: the call continues, recording continues, no second anno
     expect(t.manager.list()[0]!.state).toBe('connected');
   });
 
-  it('MUST let an INVITE with Replaces take over the named leg (RFC 3891), 481 when no call has it', async () => {
+  it('MUST let an INVITE with Replaces take over the named leg (RFC 3891: Call-ID, to-tag = our tag, from-tag = theirs), 481 when no dialog matches, 486 for early-only', async () => {
     const { t, invite, legB, media } = await connectedInboundCall();
-    const replacing = new FakeInvite({ from: '<sip:carol@acme.example>;tag=z', to: '<sip:+15559990000@b2bua>', source: '10.0.0.5', sdp: sdpOffer(33000), headers: { Replaces: 'call-b;to-tag=1;from-tag=2' }, callId: 'replacing-1' });
+    const replacesOf = (value: string, callId: string): FakeInvite =>
+      new FakeInvite({ from: '<sip:carol@acme.example>;tag=z', to: '<sip:+15559990000@b2bua>', source: '10.0.0.5', sdp: sdpOffer(33000), headers: { Replaces: value }, callId });
+    // the right Call-ID with the tags swapped or wrong is no match (RFC 3891 section 3)
+    for (const [i, value] of ['call-b;to-tag=remote-b;from-tag=local-b', 'call-b;to-tag=local-b;from-tag=x', 'call-b;to-tag=local-b', 'call-b'].entries()) {
+      const wrong = replacesOf(value, `wrong-${i}`);
+      t.signaling.deliver(wrong);
+      await flush();
+      expect(wrong.rejected, value).toBe(481);
+    }
+    const early = replacesOf('call-b;to-tag=local-b;from-tag=remote-b;early-only', 'early-1');
+    t.signaling.deliver(early);
+    await flush();
+    expect(early.rejected).toBe(486);
+    expect(legB.hangups).toBe(0);
+    const replacing = replacesOf('call-b;to-tag=local-b;from-tag=remote-b', 'replacing-1');
     t.signaling.deliver(replacing);
     await flush();
     expect(invite.legA!.reinvites).toHaveLength(1);
