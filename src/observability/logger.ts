@@ -12,10 +12,17 @@ export interface LoggerOptions {
 }
 
 /** Field names that can carry a secret, wherever they sit: top level and up to three levels deep. */
-const SECRET_KEYS = ['secret', 'token', 'password', 'authorization', 'cookie', 'webhookToken'] as const;
+const SECRET_KEYS = ['secret', 'token', 'password', 'authorization', 'proxy-authorization', 'cookie', 'webhookToken', 'ha1Md5', 'ha1Sha256'] as const;
 
-/** The redaction paths (pino/fast-redact syntax): each secret key at depth 1 to 4, e.g. `config.drachtio.secret`, `req.headers.authorization`. */
-export const REDACT_PATHS: readonly string[] = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
+/**
+ * The redaction paths (pino/fast-redact syntax): each secret key at depth 1 to 4, e.g.
+ * `config.drachtio.secret`, `req.headers.authorization`; keys that are not identifiers in brackets.
+ */
+export const REDACT_PATHS: readonly string[] = SECRET_KEYS.flatMap((key) => {
+  const k = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
+  const dot = k.startsWith('[') ? '' : '.';
+  return [k, `*${dot}${k}`, `*.*${dot}${k}`, `*.*.*${dot}${k}`];
+});
 
 /**
  * JSON logs on stdout (pino). Secrets never reach a log line: the redaction list covers every

@@ -44,4 +44,14 @@ describe('logger', () => {
     expect(out.raw()).not.toMatch(/abc123|def456|ghi789|s3cr3t|p4ss/);
     expect(out.lines[0]).toMatchObject({ callId: 'call-1', recordingId: 'rec-1', req: { headers: { authorization: '[redacted]', host: 'x' } } });
   });
+
+  it('MUST NOT write SIP digest credentials: Proxy-Authorization headers and HA1 hashes', () => {
+    const out = capture();
+    const logger = createLogger({ destination: out.destination });
+    logger.warn({ sip: { headers: { 'proxy-authorization': 'Digest response="d1g3st"', via: 'SIP/2.0/UDP x' } } }, 'sip');
+    logger.warn({ 'proxy-authorization': 'Digest response="t0p"', user: { username: 'alice', ha1Md5: 'h4sh1', ha1Sha256: 'h4sh2' } }, 'flat');
+    expect(out.raw()).not.toMatch(/d1g3st|t0p|h4sh1|h4sh2/);
+    expect(out.lines[0]).toMatchObject({ sip: { headers: { 'proxy-authorization': '[redacted]', via: 'SIP/2.0/UDP x' } } });
+    expect(out.lines[1]).toMatchObject({ user: { username: 'alice', ha1Md5: '[redacted]' } });
+  });
 });
