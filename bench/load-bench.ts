@@ -27,132 +27,71 @@
  * Flags: --rates 2,5,10,... (calls/s), --call-seconds N (8; the carrier's talk time after answer),
  *        --step-seconds N (20; how long new calls are placed), --max-minutes N (10; hard bound),
  *        --fork-gap-limit PCT (1; a step is unclean when this share of received audio was not forked).
+ * Soak mode (bench/load-soak.ts) instead of the ramp when --soak-minutes is given:
+ *        --soak-minutes N, --soak-rate R (10), --call-seconds N (20 in soak mode), --warmup-seconds N (30),
+ *        --sample-seconds N (30), --idle-wait-seconds N (90), --rss-tolerance X (1.2),
+ *        --heap-tolerance X (1.1), --gc yes|no (yes: product started with --expose-gc).
+ * Both modes: --product-log FILE (the product's whole output, appended), --product-log-level L (warn).
  * Besides the product, the two SIPp instances (with rtp_stream) run on the same 2 cores.
- * Ports (no 5xxx/6xxx/8080 so a running `npm start` does not clash): SIP 16060, admin 16080,
- * engine link 16022, media 20000-27999, recording server 16090 + RTP 28000-29999, SIPp carrier
- * 16050 (control 16051, RTP from 10000), SIPp callee 16070 (control 16071, RTP from 12000).
+ * Ports (bench/load-setup.ts; outside 5xxx, 8080, 9022 and the engine tests' 16xxx): SIP 9160,
+ * admin 9180, engine link 9122, media 20000-27999, recording server 9190 + RTP 28000-29999, SIPp
+ * carrier 9150 (control 9151, RTP from 10000), SIPp callee 9170 (control 9171, RTP from 12000).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startSipp, type SippProcess, type SippResult } from '../test/support/sipp.js';
+import type { SippProcess, SippResult } from '../test/support/sipp.js';
 import { cpuSeconds, mainThreadCpuSeconds, metric, rssMb, scrape, wavFiles, type Scrape } from './load-probes.js';
+import { P, prepare, sleep, startCallee, startCarrier, startProduct, stopProduct, type BenchFiles, type Product } from './load-setup.js';
+import { runSoak, SOAK_DEFAULTS } from './load-soak.js';
 
-const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const PACK = join(ROOT, 'sipp-scenarios', 'pack');
-const P = {
-  sip: 16060,
-  drachtio: 16022,
-  admin: 16080,
-  mediaMin: 20000,
-  mediaMax: 27999,
-  srs: 16090,
-  srsRtpMin: 28000,
-  srsRtpMax: 29999,
-  carrier: 16050,
-  carrierControl: 16051,
-  carrierMedia: 10000,
-  callee: 16070,
-  calleeControl: 16071,
-  calleeMedia: 12000,
-} as const;
-const USER_NUMBER = '+15550002001';
 const LOSS_LIMIT = 0.0001; // 0.01 %
 
 const { values } = parseArgs({
   options: {
     rates: { type: 'string', default: '2,5,10,15,20,25,30,40' },
-    'call-seconds': { type: 'string', default: '8' },
+    'call-seconds': { type: 'string' },
     'step-seconds': { type: 'string', default: '20' },
     'max-minutes': { type: 'string', default: '10' },
     'fork-gap-limit': { type: 'string', default: '1' },
+    // soak mode (bench/load-soak.ts): chosen by --soak-minutes
+    'soak-minutes': { type: 'string' },
+    'soak-rate': { type: 'string', default: String(SOAK_DEFAULTS.rate) },
+    'warmup-seconds': { type: 'string', default: String(SOAK_DEFAULTS.warmupSeconds) },
+    'sample-seconds': { type: 'string', default: String(SOAK_DEFAULTS.sampleSeconds) },
+    'idle-wait-seconds': { type: 'string', default: String(SOAK_DEFAULTS.idleWaitSeconds) },
+    'rss-tolerance': { type: 'string', default: String(SOAK_DEFAULTS.rssTolerance) },
+    'heap-tolerance': { type: 'string', default: String(SOAK_DEFAULTS.heapTolerance) },
+    gc: { type: 'string', default: 'yes' },
+    // both modes
+    'product-log': { type: 'string' },
+    'product-log-level': { type: 'string', default: 'warn' },
   },
   strict: true,
 });
-const rates = values.rates.split(',').map(Number).filter((n) => n > 0);
-const callSeconds = Number(values['call-seconds']);
-const stepSeconds = Number(values['step-seconds']);
-const deadline = Date.now() + Number(values['max-minutes']) * 60_000;
-const forkGapLimit = Number(values['fork-gap-limit']) / 100;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface Product {
-  child: ChildProcess;
-  pid: number;
-  log: () => string;
-}
-
-/** Temp dir with tone files, scenario copies reading them by absolute path, and a provisioning copy. */
-function prepare(dir: string): { caller: string; callee: string; provisioning: string } {
-  const audio = spawnSync('bash', [join(ROOT, 'scripts', 'make-test-audio.sh'), join(dir, 'audio')], { encoding: 'utf8', timeout: 20_000 });
-  if (audio.status !== 0) throw new Error(`make-test-audio.sh failed: ${audio.stderr}`);
-  const copy = (name: string): string => {
-    const xml = readFileSync(join(PACK, `${name}.xml`), 'utf8').replaceAll('"audio/', `"${join(dir, 'audio')}/`);
-    const out = join(dir, `${name}.xml`);
-    writeFileSync(out, xml);
-    return out;
-  };
-  const provisioning = join(dir, 'provisioning.yaml');
-  writeFileSync(
-    provisioning,
-    readFileSync(join(ROOT, 'config', 'demo-provisioning.yaml'), 'utf8')
-      .replaceAll('127.0.0.1:5070', `127.0.0.1:${P.callee}`)
-      .replaceAll('127.0.0.1:5080', `127.0.0.1:${P.carrier}`)
-      .replaceAll('127.0.0.1:5090', `127.0.0.1:${P.srs}`),
-  );
-  return { caller: copy('pstn-caller'), callee: copy('user-callee'), provisioning };
-}
-
-async function startProduct(dir: string, provisioning: string): Promise<Product> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      CONFIG_FILE: 'config/embedded.yaml',
-      LOG_LEVEL: 'warn',
-      SIP_CONTACTS: `sip:127.0.0.1:${P.sip};transport=udp,tcp`,
-      DRACHTIO_PORT: String(P.drachtio),
-      ADMIN_PORT: String(P.admin),
-      MEDIA_PORT_MIN: String(P.mediaMin),
-      MEDIA_PORT_MAX: String(P.mediaMax),
-      SRS_SIP_URI: `sip:srs@127.0.0.1:${P.srs}`,
-      SRS_RTP_PORT_MIN: String(P.srsRtpMin),
-      SRS_RTP_PORT_MAX: String(P.srsRtpMax),
-      SQLITE_PATH: join(dir, 'data', 'settings.db'),
-      PROVISIONING_FILE: provisioning,
-      RECORDINGS_DIR: join(dir, 'recordings'),
-    },
-  });
-  let log = '';
-  const onData = (d: Buffer): void => {
-    log = (log + d.toString()).slice(-50_000);
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  // LOG_LEVEL=warn hides the "ready" line, so readiness is the admin API answering a scrape
-  const end = Date.now() + 20_000;
-  while (Date.now() < end) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`product exited before ready\n${log.slice(-5000)}`);
-    if (await scrape(P.admin)) return { child, pid: child.pid!, log: () => log };
-    await sleep(200);
+/** A positive finite number from a flag, or exit 2 with the flag named. */
+function num(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) {
+    console.error(`--${flag}: expected a positive number, got '${text}'`);
+    process.exit(2);
   }
-  throw new Error(`product not ready within 20 s\n${log.slice(-5000)}`);
+  return n;
 }
 
-async function stopProduct(p: Product): Promise<void> {
-  const c = p.child;
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const exited = new Promise<void>((r) => c.once('exit', () => r()));
-  c.kill('SIGTERM');
-  const t = setTimeout(() => c.kill('SIGKILL'), 8000);
-  await exited;
-  clearTimeout(t);
+if (values.gc !== 'yes' && values.gc !== 'no') {
+  console.error(`--gc: expected yes or no, got '${values.gc}'`);
+  process.exit(2);
 }
+const rates = values.rates.split(',').map(Number).filter((n) => n > 0);
+const soakMode = values['soak-minutes'] !== undefined;
+const callSeconds = num('call-seconds', values['call-seconds'], soakMode ? SOAK_DEFAULTS.callSeconds : 8);
+const stepSeconds = num('step-seconds', values['step-seconds'], 20);
+const deadline = Date.now() + num('max-minutes', values['max-minutes'], 10) * 60_000;
+const forkGapLimit = num('fork-gap-limit', values['fork-gap-limit'], 1) / 100;
 
 interface Counters {
   in: number;
@@ -221,7 +160,7 @@ interface Step {
   sipp?: SippResult;
 }
 
-async function runStep(rate: number, product: Product, files: { caller: string }, recordingsDir: string, baseRssMb: number, uasPid: number): Promise<Step> {
+async function runStep(rate: number, product: Product, files: BenchFiles, recordingsDir: string, baseRssMb: number, uasPid: number): Promise<Step> {
   const calls = Math.max(1, Math.round(rate * stepSeconds));
   const before = await scrape(P.admin);
   if (!before) throw new Error('metrics scrape failed before the step');
@@ -232,22 +171,7 @@ async function runStep(rate: number, product: Product, files: { caller: string }
   let uacCpu = 0;
   let uasCpu = uasCpu0;
   const t0 = Date.now();
-  const uac = startSipp({
-    scenario: files.caller,
-    remote: `127.0.0.1:${P.sip}`,
-    service: USER_NUMBER,
-    port: P.carrier,
-    controlPort: P.carrierControl,
-    mediaPort: P.carrierMedia,
-    calls,
-    rate,
-    limit: Math.ceil(rate * (callSeconds + 15)) + 10,
-    pauseMs: callSeconds * 1000,
-    timeoutSec: stepSeconds + callSeconds + 60,
-    recvTimeoutMs: 20_000,
-    maxSocket: 4096,
-    traceMessages: false,
-  });
+  const uac = startCarrier(files, { rate, calls, callSeconds, timeoutSec: stepSeconds + callSeconds + 60 });
   let finished = false;
   const done = uac.done.finally(() => (finished = true));
   let peakCalls = 0;
@@ -334,7 +258,7 @@ function row(s: Step): string {
   );
 }
 
-async function main(): Promise<void> {
+async function ramp(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'load-bench-'));
   const files = prepare(dir);
   const recordingsDir = join(dir, 'recordings');
@@ -349,22 +273,10 @@ async function main(): Promise<void> {
   }, deadline - Date.now() + 60_000);
   hard.unref();
   try {
-    product = await startProduct(dir, files.provisioning);
+    product = await startProduct(dir, files.provisioning, { logLevel: values['product-log-level'], logFile: values['product-log'] });
     await sleep(1000);
     const baseRss = rssMb(product.pid);
-    const totalCalls = rates.reduce((a, r) => a + Math.round(r * stepSeconds), 0);
-    uas = startSipp({
-      scenario: files.callee,
-      port: P.callee,
-      controlPort: P.calleeControl,
-      mediaPort: P.calleeMedia,
-      calls: totalCalls * 2, // never reached: stopped at the end
-      timeoutSec: Math.ceil((deadline - Date.now()) / 1000) + 30,
-      timeoutError: false,
-      maxSocket: 4096,
-      traceMessages: false,
-    });
-    await uas.ready();
+    uas = await startCallee(files, Math.ceil((deadline - Date.now()) / 1000) + 30);
     console.log(`whole product: calls of ${callSeconds} s after answer, ${stepSeconds} s of new calls per step, idle RSS ${baseRss.toFixed(0)} MB`);
     console.log(HEADER);
     console.log(`|${'---|'.repeat(14)}`);
@@ -378,7 +290,7 @@ async function main(): Promise<void> {
       console.log(row(s));
       if (!s.clean) {
         console.log(`\nfirst unclean step at ${rate} calls/s:\n${s.sipp?.describe() ?? ''}`);
-        const errs = product.log().split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+        const errs = product.problems();
         if (errs.length) console.log(`product warnings/errors (last 20 of ${errs.length}):\n${errs.slice(-20).join('\n')}`);
         break;
       }
@@ -399,7 +311,24 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+const run = soakMode
+  ? runSoak({
+      minutes: num('soak-minutes', values['soak-minutes'], 10),
+      rate: num('soak-rate', values['soak-rate'], SOAK_DEFAULTS.rate),
+      callSeconds,
+      warmupSeconds: num('warmup-seconds', values['warmup-seconds'], SOAK_DEFAULTS.warmupSeconds),
+      sampleSeconds: num('sample-seconds', values['sample-seconds'], SOAK_DEFAULTS.sampleSeconds),
+      idleWaitSeconds: num('idle-wait-seconds', values['idle-wait-seconds'], SOAK_DEFAULTS.idleWaitSeconds),
+      rssTolerance: num('rss-tolerance', values['rss-tolerance'], SOAK_DEFAULTS.rssTolerance),
+      heapTolerance: num('heap-tolerance', values['heap-tolerance'], SOAK_DEFAULTS.heapTolerance),
+      gc: values.gc !== 'no',
+      productLogLevel: values['product-log-level'],
+      productLogFile: values['product-log'],
+    }).then((pass) => {
+      process.exitCode = pass ? 0 : 1;
+    })
+  : ramp();
+run.catch((err: unknown) => {
   console.error(err);
   process.exitCode = 1;
 });

@@ -1,9 +1,11 @@
 /**
- * Probes for the whole-product load benchmark (bench/load-bench.ts): process CPU and memory from
- * /proc, the Prometheus text of GET /v1/metrics, and the recordings the reference server writes.
+ * Probes for the whole-product load benchmark (bench/load-bench.ts, bench/load-soak.ts): process
+ * CPU, memory and file descriptors from /proc, the Prometheus text of GET /v1/metrics, and the
+ * recordings the reference server writes.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -28,6 +30,28 @@ function parseCpu(stat: string): number {
 export function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readProc(`/proc/${pid}/status`));
   return m ? Number(m[1]) / 1024 : 0;
+}
+
+/**
+ * Open file descriptors of a process (/proc/<pid>/fd, every thread, the media worker included) and
+ * how many of them are sockets (readlink gives 'socket:[inode]'); zeros once the process is gone.
+ */
+export function openFds(pid: number): { fds: number; sockets: number } {
+  let names: string[];
+  try {
+    names = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return { fds: 0, sockets: 0 };
+  }
+  let sockets = 0;
+  for (const name of names) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${name}`).startsWith('socket:')) sockets++;
+    } catch {
+      // closed between readdir and readlink
+    }
+  }
+  return { fds: names.length, sockets };
 }
 
 function readProc(path: string): string {
@@ -67,15 +91,24 @@ export function metric(s: Scrape, name: string, labels: Record<string, string> =
   return sum;
 }
 
-/** GET /v1/metrics on the admin API; undefined when the scrape fails. */
-export async function scrape(adminPort: number): Promise<Scrape | undefined> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${adminPort}/v1/metrics`, { signal: AbortSignal.timeout(3000) });
-    if (!res.ok) return undefined;
-    return parseMetrics(await res.text());
-  } catch {
-    return undefined;
-  }
+/**
+ * GET /v1/metrics on the admin API over a fresh connection closed after the answer (no keep-alive,
+ * so no scrape connection lingers in the product's socket and handle counts between scrapes);
+ * undefined when the scrape fails or takes longer than 3 s.
+ */
+export function scrape(adminPort: number): Promise<Scrape | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port: adminPort, path: '/v1/metrics', agent: false, headers: { connection: 'close' }, timeout: 3000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve(res.statusCode === 200 ? parseMetrics(body) : undefined));
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy(new Error('scrape timeout')));
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
 }
 
 /** WAV files under the recordings directory: count and total audio seconds (2 ch, 16 bit, 8 kHz assumed from size). */
@@ -87,6 +120,35 @@ export function wavFiles(dir: string): { count: number; seconds: number } {
     if (!f.endsWith('.wav')) continue;
     count++;
     bytes += Math.max(0, statSync(join(dir, f)).size - 44);
+  }
+  return { count, seconds: bytes / (2 * 2 * 8000) };
+}
+
+/**
+ * Counts and deletes finished recordings (a `<id>.json` summary exists: the recording server writes
+ * it after closing the WAV), so a long soak does not fill the disk: returns the WAVs removed and
+ * their audio seconds. Recordings still being written are left alone.
+ */
+export function collectFinishedRecordings(dir: string): { count: number; seconds: number } {
+  if (!existsSync(dir)) return { count: 0, seconds: 0 };
+  let count = 0;
+  let bytes = 0;
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+  const finished = files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+  const done = new Set(finished);
+  for (const f of files) {
+    const id = f.replace(/\.(wav|json|metadata(\.\d+)?\.xml)$/, '');
+    if (id === f || !done.has(id)) continue;
+    const path = join(dir, f);
+    try {
+      if (f.endsWith('.wav')) {
+        count++;
+        bytes += Math.max(0, statSync(path).size - 44);
+      }
+      rmSync(path, { force: true });
+    } catch {
+      // gone already
+    }
   }
   return { count, seconds: bytes / (2 * 2 * 8000) };
 }

@@ -18,12 +18,15 @@ import { PromptLibrary } from '../media/audio/prompt-library.js';
 import { MediaPlane } from '../media/media-plane.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import type { SrsFigures } from '../observability/metrics-types.js';
 import { openRecordingEventLog, type RecordingEventLog } from '../observability/recording-events.js';
 import { SettingsService } from '../policy/settings-service.js';
 import { applyProvisioning, readProvisioningFile } from '../policy/store/provisioning-file.js';
 import { SnapshotCache } from '../policy/store/snapshot-cache.js';
 import { openSqliteRepository, type SqlitePolicyRepository } from '../policy/store/sqlite-repository.js';
 import { AccessControl } from '../sip/access-control.js';
+import { DigestAuthenticator } from '../sip/digest-auth.js';
+import { readDigestCredentialsFile } from '../sip/digest-credentials-file.js';
 import { SrfSignalingPort } from '../sip/leg.js';
 import { SignalingConnection } from '../sip/signaling-connection.js';
 import { DrachtioSrsConnector } from '../sip/srs-connector.js';
@@ -111,15 +114,32 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       logger: logger.child({ component: 'recording-events' }),
     });
     closers.push(() => recordingEvents.close());
+    const srsRef: { current?: { engine: Engine; app: SrsApp } } = {}; // the recording server starts last; read at scrape time
     const metrics = createMetrics(
       {
         engine: engine ? () => engine!.stats() : undefined,
         media: () => media.stats(),
         eventLog: () => recordingEvents.stats(),
+        srs: () => srsRef.current && srsFigures(srsRef.current),
       },
       { logger: logger.child({ component: 'metrics' }) },
     );
     closers.push(() => metrics.close());
+
+    // Digest authentication of user agents (off unless calls.digestRealm is set); the file is read once, never logged.
+    const digest =
+      config.calls.digestRealm === undefined || config.calls.digestCredentialsFile === undefined
+        ? undefined
+        : new DigestAuthenticator(
+            {
+              realm: config.calls.digestRealm,
+              users: readDigestCredentialsFile(config.calls.digestCredentialsFile),
+              algorithms: config.calls.digestAlgorithms,
+              nonceSeconds: config.calls.digestNonceSeconds,
+            },
+            systemClock,
+          );
+    if (digest) logger.info({ realm: digest.realm, algorithms: digest.algorithms, users: digest.userCount }, 'digest authentication of user agents on');
 
     // The call layer: every INVITE becomes a recorded (or not) B2BUA call.
     const calls = new CallManager({
@@ -144,6 +164,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         featureCodes: config.calls.featureCodes,
         ringTimeoutMs: config.calls.ringTimeoutMs,
       },
+      ...(digest ? { digest } : {}),
       logger,
       metrics: metrics.calls,
       events: recordingEvents,
@@ -166,6 +187,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     logger.info({ url: adminUrl }, 'admin API listening');
 
     const srs = config.srs.enabled ? await startReferenceSrs(config, logger, closers) : undefined;
+    srsRef.current = srs;
 
     let closed: Promise<void> | undefined;
     return {
@@ -224,6 +246,17 @@ async function startReferenceSrs(
   closers.push(() => app.close());
   log.info({ sipUri: config.srs.sipUri, recordingsDir: config.srs.recordingsDir }, 'reference recording server ready');
   return { engine, app };
+}
+
+/** What metrics read of the reference recording server (siprec_b2bua_srs_* gauges). */
+function srsFigures(srs: { engine: Engine; app: SrsApp }): SrsFigures {
+  const e = srs.engine.stats();
+  return {
+    recordingsActive: srs.app.recordings().size,
+    activeDialogs: e.activeDialogs,
+    activeServerTransactions: e.activeServerTransactions,
+    activeClientTransactions: e.activeClientTransactions,
+  };
 }
 
 /** The embedded engine's TLS settings from SIP_TLS_KEY_FILE / SIP_TLS_CERT_FILE / SIP_TLS_CA_FILE (undefined: no TLS). */

@@ -122,6 +122,19 @@ export interface EventLogFigures {
   webhookQueued: number;
 }
 
+/**
+ * What metrics read of the in-process reference recording server (src/srs SrsApp and the embedded
+ * engine it runs behind), so that a leak there shows as well as one in the B2BUA.
+ */
+export interface SrsFigures {
+  /** Recordings the server is receiving now (SrsApp.recordings().size). */
+  recordingsActive: number;
+  /** Its engine's dialogs and transactions (EngineStats). */
+  activeDialogs: number;
+  activeServerTransactions: number;
+  activeClientTransactions: number;
+}
+
 /** Where scrape-time figures come from; every source is optional. */
 export interface MetricsSources {
   /** The embedded SIP engine (absent with an external drachtio-server). */
@@ -131,4 +144,6 @@ export interface MetricsSources {
   /** The call layer (can also be set later with Metrics.setCallStatsSource). */
   calls?: CallStatsSource;
   eventLog?: () => EventLogFigures;
+  /** The in-process reference recording server; undefined (metrics left out) when it is not running. */
+  srs?: () => SrsFigures | undefined;
 }

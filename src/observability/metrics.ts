@@ -8,7 +8,7 @@
  *     eventLoopMonitoringPrecision: monitorEventLoopDelay percentiles as gauges);
  *   - counters the call layer increments through CallMetrics (it never imports prom-client);
  *   - figures read at scrape time from injected sources (engine, media plane, call layer, event
- *     log): scrape() reads every source once, then renders, so one scrape costs one media request
+ *     log, in-process reference recording server): scrape() reads every source once, then renders, so one scrape costs one media request
  *     per worker. Counters read from a source are exposed as counters (their value is the source's
  *     running total). A source that throws is counted (metrics_source_errors_total) and its metrics
  *     are left out of that scrape.
@@ -24,6 +24,7 @@ import type {
   EventLogFigures,
   MediaFigures,
   MetricsSources,
+  SrsFigures,
 } from './metrics-types.js';
 
 export interface MetricsOptions {
@@ -60,6 +61,7 @@ interface Snapshot {
   media: MediaFigures | undefined;
   calls: CallStats | undefined;
   eventLog: EventLogFigures | undefined;
+  srs: SrsFigures | undefined;
 }
 
 const LABEL_UNSAFE = /[^a-z0-9_.:-]+/g;
@@ -89,7 +91,7 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
   }
 
   let callSource = sources.calls;
-  let snap: Snapshot = { engine: undefined, media: undefined, calls: undefined, eventLog: undefined };
+  let snap: Snapshot = { engine: undefined, media: undefined, calls: undefined, eventLog: undefined, srs: undefined };
   let closed = false;
 
   // ------------------------------------------------------------------ bounded free-text labels
@@ -295,6 +297,16 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
   );
   gauge('recording_event_log_queue_length', 'Recording events waiting for the webhook.', [], (s) => one(s.eventLog?.webhookQueued));
 
+  // in-process reference recording server
+  gauge('srs_recordings', 'Recordings the in-process reference recording server is receiving now.', [], (s) => one(s.srs?.recordingsActive));
+  gauge('srs_sip_dialogs', "Active SIP dialogs in the reference recording server's engine.", [], (s) => one(s.srs?.activeDialogs));
+  gauge('srs_sip_transactions', "Active SIP transactions in the reference recording server's engine, by role.", ['role'], (s) =>
+    s.srs && [
+      [{ role: 'server' }, s.srs.activeServerTransactions],
+      [{ role: 'client' }, s.srs.activeClientTransactions],
+    ],
+  );
+
   const sourceErrors = new Counter({ name: n('metrics_source_errors_total'), help: 'Scrapes in which a figure source failed, by source.', labelNames: ['source'], registers });
 
   // ------------------------------------------------------------------ scrape
@@ -317,13 +329,14 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
       callSource = source;
     },
     async scrape() {
-      const [engine, media, callStats, eventLog] = await Promise.all([
+      const [engine, media, callStats, eventLog, srs] = await Promise.all([
         read('engine', sources.engine),
         read('media', sources.media),
         read('calls', callSource),
         read('event_log', sources.eventLog),
+        read('srs', sources.srs),
       ]);
-      snap = { engine, media, calls: callStats, eventLog };
+      snap = { engine, media, calls: callStats, eventLog, srs };
       return registry.metrics();
     },
     close() {

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../../../src/observability/metrics.js';
+import type { SrsFigures } from '../../../src/observability/metrics-types.js';
+import { parsePrometheusText, sampleValue } from '../../support/prometheus-text.js';
+
+const P = 'siprec_b2bua_';
+
+describe('metrics registry: in-process reference recording server', () => {
+  it('exposes the recording server figures as gauges: active recordings, its engine dialogs and transactions by role', async () => {
+    let figures: SrsFigures = { recordingsActive: 3, activeDialogs: 4, activeServerTransactions: 2, activeClientTransactions: 1 };
+    const m = createMetrics({ srs: () => figures }, { defaultMetrics: false });
+    let text = await m.scrape();
+    expect(parsePrometheusText(text).types.get(`${P}srs_recordings`)).toBe('gauge');
+    expect(sampleValue(text, `${P}srs_recordings`)).toBe(3);
+    expect(sampleValue(text, `${P}srs_sip_dialogs`)).toBe(4);
+    expect(sampleValue(text, `${P}srs_sip_transactions`, { role: 'server' })).toBe(2);
+    expect(sampleValue(text, `${P}srs_sip_transactions`, { role: 'client' })).toBe(1);
+    figures = { recordingsActive: 0, activeDialogs: 0, activeServerTransactions: 0, activeClientTransactions: 0 };
+    text = await m.scrape();
+    expect(sampleValue(text, `${P}srs_recordings`)).toBe(0);
+    expect(sampleValue(text, `${P}srs_sip_dialogs`)).toBe(0);
+    m.close();
+  });
+
+  it('leaves the recording server metrics out while the source reports no server (SRS disabled or not started yet)', async () => {
+    const m = createMetrics({ srs: () => undefined }, { defaultMetrics: false });
+    const text = await m.scrape();
+    expect(sampleValue(text, `${P}srs_recordings`)).toBeUndefined();
+    expect(sampleValue(text, `${P}srs_sip_dialogs`)).toBeUndefined();
+    expect(sampleValue(text, `${P}srs_sip_transactions`, { role: 'server' })).toBeUndefined();
+    m.close();
+  });
+});
