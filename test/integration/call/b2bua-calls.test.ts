@@ -190,13 +190,13 @@ describe('recording B2BUA calls (SIPp + RTP peers)', () => {
     const calleeRtp = await RtpPeer.open(block.take(2)[0]!);
     const srs = [await RtpPeer.open(block.take(2)[0]!), await RtpPeer.open(block.take(2)[0]!)] as const;
     try {
+      const recordingsBefore = h.recordings.length; // before the call: its recording starts at answer
       const uas = party('callee-reinvite', pbxPort, { rtp_port: calleeRtp.port });
       await uas.ready();
       const uac = party('caller-hold', trunkPort, { from_user: '+15559990000', from_host: '127.0.0.1', to_user: ALICE, rtp_port: callerRtp.port }, { remote: h.target, pauseMs: 1500 });
       const trace = await h.nextSession(h.sessions.length);
       void callerRtp.play(sine(CALLER_HZ, 6000), { address: '127.0.0.1', port: trace.session.local.a.rtpPort });
       void calleeRtp.play(sine(CALLEE_HZ, 6000), { address: '127.0.0.1', port: trace.session.local.b.rtpPort });
-      const recordingsBefore = h.recordings.length;
       await waitFor(() => h.recordings.length > recordingsBefore, 'h.recordings.length > recordingsBefore');
       const port = h.recordings.at(-1)!;
       port.establish('127.0.0.1', [srs[0].port, srs[1].port]);
