@@ -356,7 +356,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   /** R-31: a=record towards record-aware legs, by re-INVITE when the value changes. */
   #indicate(value: RecordIndication): void {
-    if (this.#sm.is('connected')) updateRecordIndication(value, this.#legs, this.#sdp, this.#media!, this.#log);
+    if (this.#sm.is('connected')) {
+      updateRecordIndication(value, { legs: this.#legs, sdp: this.#sdp, media: this.#media!, log: this.#log, after: (ms, fn) => this.#after(ms, fn) });
+    }
   }
 
   /** Events of the leg currently on `side` (a transfer swaps the leg, not the side). */

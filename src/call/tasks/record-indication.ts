@@ -14,45 +14,64 @@ import { remoteMediaOf } from '../leg-media.js';
  * One re-INVITE per leg at a time (RFC 3261 section 14.1: no new re-INVITE while one is in
  * progress): a change that comes meanwhile is sent when the running one ends, and only the latest
  * value is sent (pause and resume in quick succession cost at most two re-INVITEs, never overlap).
+ * A 491 (glare with the party's own re-INVITE) is retried after the section 14.1 wait: 2.1-4 s on
+ * leg B, whose Call-ID is ours, 0-2 s on leg A.
  */
-export function updateRecordIndication(
-  value: RecordIndication,
-  legs: { a?: Leg; b?: Leg },
-  sdp: { a?: LegSdp; b?: LegSdp },
-  media: CallMedia,
-  log: Logger,
-): void {
+export function updateRecordIndication(value: RecordIndication, call: IndicationContext): void {
   for (const side of ['a', 'b'] as LegId[]) {
-    const mine = sdp[side]!;
-    const leg = legs[side];
+    const mine = call.sdp[side]!;
+    const leg = call.legs[side];
     if (!leg || mine.indication === value) continue;
     // kept on every leg, so a record-aware party that later takes this leg's place (transfer,
     // INVITE with Replaces) is told the current value at once
     mine.indication = value;
-    if (mine.recordAware) send(side, leg, mine, media, log);
+    if (mine.recordAware) send(side, leg, call);
   }
 }
 
-/** Legs with a record-indication re-INVITE in progress, and the value it carries. */
-const inProgress = new WeakMap<Leg, RecordIndication | undefined>();
+export interface IndicationContext {
+  readonly legs: { a?: Leg; b?: Leg };
+  readonly sdp: { a?: LegSdp; b?: LegSdp };
+  readonly media: CallMedia;
+  readonly log: Logger;
+  /** Runs fn after ms unless the call has ended (the session's timers). */
+  readonly after: (ms: number, fn: () => void) => void;
+  /** Default Math.random. */
+  readonly random?: () => number;
+}
 
-function send(side: LegId, leg: Leg, mine: LegSdp, media: CallMedia, log: Logger): void {
-  if (inProgress.has(leg)) return; // the running re-INVITE sends the latest value when it ends
+/** Legs with a record-indication re-INVITE in progress or waiting to be retried. */
+const busy = new WeakSet<Leg>();
+
+function send(side: LegId, leg: Leg, call: IndicationContext): void {
+  const mine = call.sdp[side]!;
+  if (busy.has(leg) || call.legs[side] !== leg) return; // the running one sends the latest value when it ends
   const offer = mine.build();
   if (!offer) return;
   const sent = mine.indication;
-  inProgress.set(leg, sent);
-  leg
-    .reinvite(offer)
-    .then(
-      (answer) => {
-        const audio = readAudio(answer);
-        if (audio) void media.setRemote(side, remoteMediaOf(audio)).catch(() => undefined);
-      },
-      (err: unknown) => log.debug({ err, side }, 'record indication re-INVITE failed'),
-    )
-    .finally(() => {
-      inProgress.delete(leg);
-      if (mine.indication !== sent && mine.recordAware) send(side, leg, mine, media, log);
-    });
+  busy.add(leg);
+  const next = (): void => {
+    busy.delete(leg);
+    if (mine.indication !== sent && mine.recordAware) send(side, leg, call);
+  };
+  leg.reinvite(offer).then(
+    (answer) => {
+      const audio = readAudio(answer);
+      if (audio) void call.media.setRemote(side, remoteMediaOf(audio)).catch(() => undefined);
+      next();
+    },
+    (err: unknown) => {
+      if ((err as { status?: unknown })?.status !== 491) {
+        call.log.debug({ err, side }, 'record indication re-INVITE failed');
+        return next();
+      }
+      const r = (call.random ?? Math.random)();
+      const waitMs = side === 'b' ? 2100 + Math.floor(r * 1900) : Math.floor(r * 2000);
+      call.log.debug({ side, waitMs }, 'record indication re-INVITE met glare (491): retrying');
+      call.after(waitMs, () => {
+        busy.delete(leg);
+        send(side, leg, call);
+      });
+    },
+  );
 }

@@ -363,6 +363,30 @@ describe('CallSession: recording indication and recording failure', () => {
     expect(legB.reinvitesInProgress).toBe(0);
   });
 
+  it('MUST retry an a=record re-INVITE answered 491 after the RFC 3261 section 14.1 wait (2.1-4 s on leg B, whose Call-ID is ours)', async () => {
+    const t = setup(makeSnapshot({ alice: { enabled: true, mode: 'alwaysWithPauseResume' } }));
+    t.inbound(ALICE);
+    await flush();
+    const legB = t.signaling.answer({ recordAware: true });
+    await flush();
+    t.recording.ports[0]!.establish();
+    await flush();
+    const answer = legB.reinviteAnswer;
+    legB.reinviteAnswer = 491;
+    const sentBefore = legB.reinvites.length;
+    await t.manager.control(t.manager.list()[0]!.id, 'pause');
+    await flush();
+    expect(legB.reinvites.length - sentBefore).toBe(1);
+    legB.reinviteAnswer = answer;
+    t.clock.advance(2099);
+    await flush();
+    expect(legB.reinvites.length - sentBefore).toBe(1);
+    t.clock.advance(1901);
+    await flush();
+    expect(legB.reinvites.length - sentBefore).toBe(2);
+    expect(readAudio(legB.reinvites.at(-1)!)!.recordIndication).toBe('paused');
+  });
+
   it('MUST apply the R-40 policy: "endCallWithAnnouncement" plays the stop prompt to all and ends the call', async () => {
     const t = setup(makeSnapshot({ alice: always }));
     const invite = t.inbound(ALICE);
