@@ -20,7 +20,7 @@ import { StateMachine } from './state-machine.js';
 import { announce } from './tasks/announce.js';
 import { preAnswerCompliance } from './tasks/pre-answer-compliance.js';
 import { earlyMediaFromOffer, recordingGate } from './tasks/recording-gate.js';
-import { updateRecordIndication } from './tasks/record-indication.js';
+import { sendRecordIndication, updateRecordIndication, type IndicationContext } from './tasks/record-indication.js';
 import { relayReoffer } from './tasks/relay-reoffer.js';
 import { referTarget, replaceByInvite, transferByRefer, type ReplaceContext } from './tasks/transfer.js';
 import { participantsOf } from './tasks/participants.js';
@@ -356,9 +356,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   /** R-31: a=record towards record-aware legs, by re-INVITE when the value changes. */
   #indicate(value: RecordIndication): void {
-    if (this.#sm.is('connected')) {
-      updateRecordIndication(value, { legs: this.#legs, sdp: this.#sdp, media: this.#media!, log: this.#log, after: (ms, fn) => this.#after(ms, fn) });
-    }
+    if (this.#sm.is('connected')) updateRecordIndication(value, this.#indicationContext());
+  }
+
+  #indicationContext(): IndicationContext {
+    return { legs: this.#legs, sdp: this.#sdp, media: this.#media!, log: this.#log, after: (ms, fn) => this.#after(ms, fn) };
   }
 
   /** Events of the leg currently on `side` (a transfer swaps the leg, not the side). */
@@ -391,7 +393,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const { invite } = this.#d;
     const from = (side === 'b' ? invite.from : invite.to).replace(/;tag=[^;>\s]*/i, '');
     const leg = await transferByRefer(this.#replaceContext(side), req, this.#d.signaling, from);
-    if (leg) this.#joined(side, leg, referTarget(req.header('Refer-To'))?.uri ?? 'sip:unknown@invalid');
+    if (!leg) return;
+    this.#joined(side, leg, referTarget(req.header('Refer-To'))?.uri ?? 'sip:unknown@invalid');
+    if (leg.recordAware && this.#sdp[side]!.indication !== undefined) sendRecordIndication(side, leg, this.#indicationContext());
   }
 
   /** R-13 INVITE with Replaces naming one of this call's legs (RFC 3891). */

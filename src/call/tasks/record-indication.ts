@@ -25,7 +25,7 @@ export function updateRecordIndication(value: RecordIndication, call: Indication
     // kept on every leg, so a record-aware party that later takes this leg's place (transfer,
     // INVITE with Replaces) is told the current value at once
     mine.indication = value;
-    if (mine.recordAware) send(side, leg, call);
+    if (mine.recordAware) sendRecordIndication(side, leg, call);
   }
 }
 
@@ -43,7 +43,11 @@ export interface IndicationContext {
 /** Legs with a record-indication re-INVITE in progress or waiting to be retried. */
 const busy = new WeakSet<Leg>();
 
-function send(side: LegId, leg: Leg, call: IndicationContext): void {
+/**
+ * Sends the leg its current indication by re-INVITE (one at a time per leg, see above); also for a
+ * record-aware party that joined by transfer after an offer that could not carry a=record.
+ */
+export function sendRecordIndication(side: LegId, leg: Leg, call: IndicationContext): void {
   const mine = call.sdp[side]!;
   if (busy.has(leg) || call.legs[side] !== leg) return; // the running one sends the latest value when it ends
   const offer = mine.build();
@@ -52,7 +56,7 @@ function send(side: LegId, leg: Leg, call: IndicationContext): void {
   busy.add(leg);
   const next = (): void => {
     busy.delete(leg);
-    if (mine.indication !== sent && mine.recordAware) send(side, leg, call);
+    if (mine.indication !== sent && mine.recordAware) sendRecordIndication(side, leg, call);
   };
   leg.reinvite(offer).then(
     (answer) => {
@@ -70,7 +74,7 @@ function send(side: LegId, leg: Leg, call: IndicationContext): void {
       call.log.debug({ side, waitMs }, 'record indication re-INVITE met glare (491): retrying');
       call.after(waitMs, () => {
         busy.delete(leg);
-        send(side, leg, call);
+        sendRecordIndication(side, leg, call);
       });
     },
   );

@@ -82,7 +82,13 @@ export async function transferByRefer(
   const other: LegId = ctx.side === 'a' ? 'b' : 'a';
   req.respond(202, {});
   sipfrag(old, '100 Trying', ctx.log);
-  const offer = ctx.sdp[ctx.side]!.build(ctx.legs[other]!.remoteSdp);
+  // whether the target is record-aware shows only in its answer, so the offer carries no
+  // a=record; the call layer tells a record-aware target afterwards (sendRecordIndication)
+  const mine = ctx.sdp[ctx.side]!;
+  const wasAware = mine.recordAware;
+  mine.recordAware = false;
+  const offer = mine.build(ctx.legs[other]!.remoteSdp);
+  mine.recordAware = wasAware;
   if (!offer) {
     sipfrag(old, '488 Not Acceptable Here', ctx.log);
     return undefined;

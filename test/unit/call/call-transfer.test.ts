@@ -90,6 +90,26 @@ describe('R-13 transfer: the call continues, recording continues, no second anno
     expect(stray.rejected).toBe(481);
   });
 
+  it('R-31: a REFER target is offered no a=record (its support is unknown), then told a=record:on by re-INVITE when its answer says record-aware', async () => {
+    const t = setup(makeSnapshot({ alice: { enabled: true, mode: 'always' } }));
+    t.inbound(ALICE);
+    await flush();
+    const legB = t.signaling.answer({ recordAware: true });
+    await flush();
+    t.recording.ports[0]!.establish();
+    await flush();
+    expect(readAudio(legB.reinvites.at(-1)!)!.recordIndication).toBe('on');
+    const refer = fakeRequest('REFER', '', undefined, { 'Refer-To': '<sip:+15550002002@10.0.0.5>' });
+    legB.emit('refer', refer);
+    await flush();
+    const dial = t.signaling.dials[1]!;
+    expect(readAudio(dial.options.sdp)!.recordIndication).toBeUndefined();
+    const target = t.signaling.answer({ port: 32000, recordAware: true, sdp: sdpOffer(32000, { address: '198.51.100.8', codecs: '0 101' }) });
+    await flush();
+    expect(target.reinvites).toHaveLength(1);
+    expect(readAudio(target.reinvites[0]!)!.recordIndication).toBe('on');
+  });
+
   it('reads Refer-To with an embedded Replaces (attended transfer)', () => {
     expect(referTarget('<sip:bob@pbx?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2>')).toEqual({ uri: 'sip:bob@pbx', headers: { Replaces: 'abc;to-tag=1;from-tag=2' } });
     expect(referTarget('tel:+1555')).toBeUndefined();
