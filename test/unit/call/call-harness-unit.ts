@@ -5,6 +5,8 @@ import type { PromptSource } from '../../../src/call/call-ports.js';
 import type { Prompt, PromptName } from '../../../src/media/audio/prompt-library.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import type { AccessControl } from '../../../src/sip/access-control.js';
+import type { DigestAuthenticator } from '../../../src/sip/digest-auth.js';
+import { noopCallMetrics } from '../../../src/observability/metrics-types.js';
 import type { PolicySnapshot } from '../../../src/policy/policy-types.js';
 import { FakeClock } from '../../fakes/fake-clock.js';
 import { fakeMediaFactory } from '../../fakes/fake-call-media.js';
@@ -25,8 +27,14 @@ export async function flush(rounds = 8): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
 }
 
-export function setup(snapshot: PolicySnapshot, options: CallLayerOptions = {}, access?: (clock: FakeClock) => AccessControl) {
+export function setup(
+  snapshot: PolicySnapshot,
+  options: CallLayerOptions = {},
+  access?: (clock: FakeClock) => AccessControl,
+  digest?: (clock: FakeClock) => DigestAuthenticator,
+) {
   const clock = new FakeClock();
+  const rejected: string[] = [];
   const signaling = new FakeSignaling();
   const media = fakeMediaFactory(() => clock.now());
   const recording = fakeRecordingFactory();
@@ -41,9 +49,13 @@ export function setup(snapshot: PolicySnapshot, options: CallLayerOptions = {}, 
     timers: clock,
     logger: silentLogger,
     ...(access ? { access: access(clock) } : {}),
+    ...(digest ? { digest: digest(clock) } : {}),
+    metrics: { ...noopCallMetrics, callRejected: (reason: string) => rejected.push(reason) },
   }).attach();
   return {
     clock,
+    /** Reasons of the INVITEs the call layer refused (CallMetrics.callRejected), in order. */
+    rejected,
     signaling,
     media,
     recording,
