@@ -142,8 +142,10 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     if (digest) logger.info({ realm: digest.realm, algorithms: digest.algorithms, users: digest.userCount }, 'digest authentication of user agents on');
 
     // The call layer: every INVITE becomes a recorded (or not) B2BUA call.
+    const signalingPort = new SrfSignalingPort(signaling.srf, { logger });
+    signalingPort.answerOptions(); // keep-alive pings get 200, not the SIP server's 503
     const calls = new CallManager({
-      signaling: new SrfSignalingPort(signaling.srf, { logger }),
+      signaling: signalingPort,
       policy,
       media,
       prompts,

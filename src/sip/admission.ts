@@ -87,7 +87,12 @@ export function firstUri(value: string | undefined): string | undefined {
 export function userPart(value: string): string {
   const uri = firstUri(value) ?? value;
   const m = /^(?:sips?:|tel:)?([^@;>]+)@/i.exec(uri.trim()) ?? /^tel:([^;>]+)/i.exec(uri.trim());
-  return m ? decodeURIComponent(m[1]!) : '';
+  if (!m) return '';
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return m[1]!; // a broken %-escape (RFC 3261 section 25.1 'escaped') stays as it is: admission never throws
+  }
 }
 
 function historyTarget(historyInfo: string | undefined): string | undefined {

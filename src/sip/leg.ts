@@ -254,6 +254,22 @@ export class SrfSignalingPort implements SignalingPort {
     this.#srf.invite((req, res) => handler(new SrfInboundInvite(this.#srf, req, res, this.#log)));
   }
 
+  /**
+   * RFC 3261 section 11: answers out-of-dialog OPTIONS (the keep-alive pings of carriers, SBCs and
+   * load balancers) with 200 and the methods and body types the B2BUA takes. Without this route the
+   * SIP server answers 503, and a peer that pings takes the B2BUA for down.
+   */
+  answerOptions(): void {
+    const srf = this.#srf as unknown as { options(handler: (req: SrfRequest, res: SrfResponse) => void): void };
+    srf.options((_req, res) => {
+      try {
+        res.send(200, { headers: { Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE', Accept: 'application/sdp' } });
+      } catch (err) {
+        this.#log.debug({ err }, 'OPTIONS could not be answered');
+      }
+    });
+  }
+
   /** srf emits 'connect' again each time it has re-authenticated after a lost link (this port is built once srf is connected). */
   onReconnect(handler: () => void): void {
     this.#srf.on('connect', (err: Error | null) => {

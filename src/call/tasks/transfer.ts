@@ -40,7 +40,13 @@ export function referTarget(referTo: string | undefined): { uri: string; headers
   if (q >= 0) {
     for (const kv of full.slice(q + 1).split('&')) {
       const [k, v] = kv.split('=');
-      if (k && v && k.toLowerCase() === 'replaces') headers.Replaces = decodeURIComponent(v);
+      if (k && v && k.toLowerCase() === 'replaces') {
+        try {
+          headers.Replaces = decodeURIComponent(v);
+        } catch {
+          // a broken %-escape: no Replaces (a REFER from the network must never throw here)
+        }
+      }
     }
   }
   return { uri: q >= 0 ? full.slice(0, q) : full, headers };

@@ -8,17 +8,24 @@
  * temporary settings database, recordings directory, tone files, and a copy of
  * config/demo-provisioning.yaml whose 127.0.0.1 ports are moved into that range.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goertzelPower } from '../../support/goertzel.js';
-import { assertSippInstalled, buildSippArgs } from '../../support/sipp.js';
-
-const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const PACK = join(ROOT, 'sipp-scenarios', 'pack');
+import {
+  makeTestAudio,
+  readWav,
+  recordingFiles,
+  ROOT,
+  runPackSipp as runPackSippIn,
+  startProductProcess,
+  withTimeout,
+  writeDemoProvisioning,
+  type PackSippOptions,
+  type ProductProcess,
+} from '../../support/product-process.js';
+import { assertSippInstalled } from '../../support/sipp.js';
 
 /** Ports of this test (39000-39999). The demo's 5070 / 5080 / 5090 map to CALLEE / CARRIER / SRS. */
 const P = {
@@ -41,130 +48,31 @@ const P = {
 const CALLER_HZ = 600; // audio/caller.ul (scripts/make-test-audio.sh)
 const CALLEE_HZ = 1000; // audio/callee.ul
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
 let dir = '';
-let app: ChildProcess | undefined;
-let appExit: Promise<Exit>;
-let appLog = '';
-
-function exited(child: ChildProcess): Promise<Exit> {
-  return new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`${what}: no result within ${ms} ms`)), ms).unref())]);
-}
+let app: ProductProcess | undefined;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Runs a pack scenario as the README shows it: from a folder holding audio/, exact ports given. */
-function runPackSipp(name: string, opts: { remote?: string; service?: string; port: number; controlPort: number; mediaPort: number; pauseMs?: number }) {
-  const files = { stat: join(dir, `${name}.stat.csv`), messages: join(dir, `${name}.msg.log`), errors: join(dir, `${name}.err.log`) };
-  const args = buildSippArgs({ scenario: join(PACK, `${name}.xml`), timeoutSec: 25, ...opts }, files);
-  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const kill = setTimeout(() => child.kill('SIGKILL'), 35_000);
-  const done = exited(child).then((e) => {
-    clearTimeout(kill);
-    const log = existsSync(files.errors) ? readFileSync(files.errors, 'utf8').slice(-2000) : '';
-    return { ...e, describe: `sipp ${args.join(' ')}\nexit=${e.code} signal=${e.signal}\n${stderr}\n${log}` };
-  });
-  return { child, done };
-}
-
-/** Channel `ch` of a 16-bit PCM WAV as samples; also the header facts. */
-function readWav(path: string): { channels: number; rate: number; samples: (ch: number) => Int16Array } {
-  const buf = readFileSync(path);
-  expect(buf.toString('ascii', 0, 4)).toBe('RIFF');
-  let off = 12;
-  let channels = 0;
-  let rate = 0;
-  let data = Buffer.alloc(0);
-  while (off + 8 <= buf.length) {
-    const id = buf.toString('ascii', off, off + 4);
-    const size = buf.readUInt32LE(off + 4);
-    if (id === 'fmt ') {
-      channels = buf.readUInt16LE(off + 10);
-      rate = buf.readUInt32LE(off + 12);
-      expect(buf.readUInt16LE(off + 22)).toBe(16);
-    } else if (id === 'data') data = buf.subarray(off + 8, off + 8 + size);
-    off += 8 + size + (size % 2);
-  }
-  const frames = Math.floor(data.length / (2 * Math.max(channels, 1)));
-  return {
-    channels,
-    rate,
-    samples: (ch) => {
-      const out = new Int16Array(frames);
-      for (let i = 0; i < frames; i++) out[i] = data.readInt16LE((i * channels + ch) * 2);
-      return out;
-    },
-  };
-}
-
-function recordingFiles(recordingsDir: string): string[] {
-  if (!existsSync(recordingsDir)) return [];
-  return readdirSync(recordingsDir, { recursive: true, encoding: 'utf8' }).map((f) => join(recordingsDir, f));
+/** Runs a pack scenario as the README shows it: from the test's folder holding audio/, exact ports given. */
+function runPackSipp(name: string, opts: PackSippOptions) {
+  return runPackSippIn(dir, name, opts);
 }
 
 beforeAll(async () => {
   assertSippInstalled();
   dir = mkdtempSync(join(tmpdir(), 'run-command-'));
-  const audio = spawnSync('bash', [join(ROOT, 'scripts', 'make-test-audio.sh'), join(dir, 'audio')], { encoding: 'utf8', timeout: 15_000 });
-  expect(audio.status, audio.stderr).toBe(0);
-  const demo = readFileSync(join(ROOT, 'config', 'demo-provisioning.yaml'), 'utf8');
-  writeFileSync(
-    join(dir, 'provisioning.yaml'),
-    demo.replaceAll('127.0.0.1:5070', `127.0.0.1:${P.callee}`).replaceAll('127.0.0.1:5080', `127.0.0.1:${P.carrier}`).replaceAll('127.0.0.1:5090', `127.0.0.1:${P.srs}`),
-  );
+  makeTestAudio(dir);
+  const provisioningFile = writeDemoProvisioning(dir, { callee: P.callee, carrier: P.carrier, srs: P.srs });
 
   // exactly what `npm start` runs (package.json "start"), with environment overrides only
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   expect(pkg.scripts.start).toContain('config/embedded.yaml');
   expect(pkg.scripts.start).toContain('node --import tsx src/app/main.ts');
-  app = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      CONFIG_FILE: 'config/embedded.yaml',
-      LOG_LEVEL: 'info',
-      SIP_CONTACTS: `sip:127.0.0.1:${P.sip};transport=udp,tcp`,
-      DRACHTIO_PORT: String(P.drachtio),
-      ADMIN_PORT: String(P.admin),
-      MEDIA_PORT_MIN: String(P.mediaMin),
-      MEDIA_PORT_MAX: String(P.mediaMax),
-      SRS_SIP_URI: `sip:srs@127.0.0.1:${P.srs}`,
-      SRS_RTP_PORT_MIN: String(P.srsRtpMin),
-      SRS_RTP_PORT_MAX: String(P.srsRtpMax),
-      SQLITE_PATH: join(dir, 'data', 'settings.db'),
-      PROVISIONING_FILE: join(dir, 'provisioning.yaml'),
-      RECORDINGS_DIR: join(dir, 'recordings'),
-    },
-  });
-  appExit = exited(app);
-  const ready = new Promise<void>((res, rej) => {
-    const onData = (d: Buffer): void => {
-      appLog = (appLog + d.toString()).slice(-30_000);
-      if (/"msg":"ready"/.test(appLog)) res();
-    };
-    app!.stdout!.on('data', onData);
-    app!.stderr!.on('data', onData);
-    void appExit.then((e) => rej(new Error(`npm start exited before ready (${e.code}/${e.signal})\n${appLog}`)));
-  });
-  await withTimeout(ready, 15_000, 'waiting for the "ready" log line');
+  app = await startProductProcess({ dir, ports: P, provisioningFile, logLevel: 'info' });
 }, 30_000);
 
 afterAll(async () => {
-  if (app && app.exitCode === null && app.signalCode === null) {
-    app.kill('SIGKILL');
-    await appExit;
-  }
+  await app?.kill();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -226,9 +134,9 @@ describe('the README run command (npm start on config/embedded.yaml)', () => {
 
   it('stops cleanly on SIGTERM (exit code 0)', async () => {
     expect(app).toBeDefined();
-    app!.kill('SIGTERM');
-    const exit = await withTimeout(appExit, 8000, 'exit after SIGTERM');
-    expect(exit, appLog.slice(-3000)).toEqual({ code: 0, signal: null });
-    expect(appLog, "the stop was logged").toMatch(/"signal":"SIGTERM"/);
+    app!.child.kill('SIGTERM');
+    const exit = await withTimeout(app!.exit, 8000, 'exit after SIGTERM');
+    expect(exit, app!.log().slice(-3000)).toEqual({ code: 0, signal: null });
+    expect(app!.log(), "the stop was logged").toMatch(/"signal":"SIGTERM"/);
   }, 10_000);
 });

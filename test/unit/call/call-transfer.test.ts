@@ -114,5 +114,7 @@ describe('R-13 transfer: the call continues, recording continues, no second anno
     expect(referTarget('<sip:bob@pbx?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2>')).toEqual({ uri: 'sip:bob@pbx', headers: { Replaces: 'abc;to-tag=1;from-tag=2' } });
     expect(referTarget('tel:+1555')).toBeUndefined();
     expect(referTarget(undefined)).toBeUndefined();
+    // a broken %-escape from the network never throws: the target stands, without Replaces
+    expect(referTarget('<sip:bob@pbx?Replaces=abc%4G%3B>')).toEqual({ uri: 'sip:bob@pbx', headers: {} });
   });
 });

@@ -105,6 +105,9 @@ describe('INVITE admission (R-10)', () => {
     expect(firstUri('"x" <sip:a@b;user=phone>;tag=1')).toBe('sip:a@b;user=phone');
     expect(userPart('garbage')).toBe('');
     expect(userPart('tel:+15551234')).toBe('+15551234');
+    // a broken %-escape stays as it is (found by the whole-product fuzz: it used to throw URIError -> 500)
+    expect(userPart('<sip:+1555%E0%A4%A@127.0.0.1>')).toBe('+1555%E0%A4%A');
+    expect(admitInvite(facts({ from: '<sip:%zz@127.0.0.1>', to: '<sip:%@127.0.0.1>', requestUri: 'sip:%E0%A4%A@127.0.0.1' }), snapshots, directory, trusted)).toMatchObject({ admitted: false });
     expect(admitInvite(facts({ from: '', to: '', requestUri: '' }), snapshots, directory, trusted)).toMatchObject({ admitted: false });
   });
 });
