@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createAdminServer, type AdminServer } from '../admin/admin-server.js';
 import { callsPlugin } from '../admin/plugins/calls-plugin.js';
-import { CallManager } from '../call/call-manager.js';
+import { CallManager, DRAIN_RETRY_AFTER_SEC } from '../call/call-manager.js';
 import { siprecRecordingFactory } from '../call/siprec-recording-port.js';
 import { systemClock, systemTimers } from '../common/clock.js';
 import { metricsPlugin } from '../admin/plugins/metrics-plugin.js';
@@ -143,8 +143,9 @@ export async function startApplication(config: Config, logger: Logger): Promise<
 
     // The call layer: every INVITE becomes a recorded (or not) B2BUA call.
     const signalingPort = new SrfSignalingPort(signaling.srf, { logger });
-    signalingPort.answerOptions(); // keep-alive pings get 200, not the SIP server's 503
-    const calls = new CallManager({
+    // keep-alive pings get 200 (not the SIP server's 503), and 503 once the calls drain
+    signalingPort.answerOptions(() => !calls.draining, DRAIN_RETRY_AFTER_SEC);
+    const calls: CallManager = new CallManager({
       signaling: signalingPort,
       policy,
       media,

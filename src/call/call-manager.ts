@@ -271,6 +271,11 @@ export class CallManager {
     return this.#calls.size;
   }
 
+  /** True from drain() or close() on: new INVITEs get 503. */
+  get draining(): boolean {
+    return this.#closed || this.#drain !== undefined;
+  }
+
   /**
    * Graceful drain (SIGTERM): from now on new INVITEs get 503 with Retry-After; the calls in
    * progress run on until they end by themselves or `maxMs` has passed, and only then are hung up
@@ -329,8 +334,8 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
 /** Calls whose dialogs are checked at once after a reconnect (each check is one or two OPTIONS). */
 const AUDIT_CONCURRENCY = 16;
 
-/** Retry-After sent to new INVITEs while draining: long enough for a load balancer to move on. */
-const DRAIN_RETRY_AFTER_SEC = 30;
+/** Retry-After sent to new INVITEs (and OPTIONS pings) while draining: long enough for a load balancer to move on. */
+export const DRAIN_RETRY_AFTER_SEC = 30;
 
 function retryAfter(seconds: number | undefined): Record<string, string> | undefined {
   return seconds === undefined ? undefined : { 'Retry-After': String(seconds) };

@@ -257,13 +257,16 @@ export class SrfSignalingPort implements SignalingPort {
   /**
    * RFC 3261 section 11: answers out-of-dialog OPTIONS (the keep-alive pings of carriers, SBCs and
    * load balancers) with 200 and the methods and body types the B2BUA takes. Without this route the
-   * SIP server answers 503, and a peer that pings takes the B2BUA for down.
+   * SIP server answers 503, and a peer that pings takes the B2BUA for down. While `accepting()` is
+   * false (draining) the answer is 503 with Retry-After, so the peer sends new calls elsewhere
+   * (section 11.2: the answer is the one an INVITE would get).
    */
-  answerOptions(): void {
+  answerOptions(accepting: () => boolean = () => true, retryAfterSec = 30): void {
     const srf = this.#srf as unknown as { options(handler: (req: SrfRequest, res: SrfResponse) => void): void };
     srf.options((_req, res) => {
       try {
-        res.send(200, { headers: { Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE', Accept: 'application/sdp' } });
+        if (!accepting()) res.send(503, { headers: { 'Retry-After': String(retryAfterSec) } });
+        else res.send(200, { headers: { Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE', Accept: 'application/sdp' } });
       } catch (err) {
         this.#log.debug({ err }, 'OPTIONS could not be answered');
       }

@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { startApplication } from '../../../src/app/application.js';
 import { buildConfig } from '../../../src/config/load-config.js';
 import { silentLogger } from '../../../src/observability/logger.js';
+import { rawRequest } from '../../support/engine-harness.js';
 
 // Ports 19000-19299 belong to this file.
 function testConfig(dir: string) {
@@ -49,6 +51,45 @@ describe('application (composition root)', () => {
         await app.close();
         await app.close();
       }
+    }
+  });
+
+  it('answers OPTIONS keep-alive pings (RFC 3261 section 11) with 200 and Allow, and with 503 + Retry-After once it drains', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'app-'));
+    const app = await startApplication(testConfig(dir), silentLogger);
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(19010, '127.0.0.1', () => r()));
+    let n = 0;
+    const ping = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        n++;
+        const timer = setTimeout(() => reject(new Error('no answer to OPTIONS within 2 s')), 2000);
+        sock.once('message', (msg) => {
+          clearTimeout(timer);
+          resolve(msg.toString('utf8'));
+        });
+        const text = rawRequest({
+          method: 'OPTIONS',
+          uri: 'sip:127.0.0.1:19060',
+          callId: `ping-${n}-${Date.now()}`,
+          branch: `z9hG4bK-ping-${n}-${Date.now()}`,
+          fromTag: `p${n}`,
+          cseq: n,
+          local: { port: 19010, transport: 'UDP' },
+        });
+        sock.send(text, 19060, '127.0.0.1');
+      });
+    try {
+      const ok = await ping();
+      expect(ok).toMatch(/^SIP\/2\.0 200 /);
+      expect(ok).toMatch(/^Allow: .*INVITE.*BYE.*OPTIONS/im);
+      void app.calls.drain(60_000);
+      const draining = await ping();
+      expect(draining).toMatch(/^SIP\/2\.0 503 /);
+      expect(draining).toMatch(/^Retry-After: 30\s*$/im);
+    } finally {
+      sock.close();
+      await app.close();
     }
   });
 });
