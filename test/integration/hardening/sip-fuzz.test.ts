@@ -11,7 +11,6 @@
  * one). Ports: 31000-31499 (hardening block 0).
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect as netConnect, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import v8 from 'node:v8';
@@ -23,6 +22,7 @@ import { startEngine, type Engine, type EngineStats } from '../../../src/engine/
 import { testSdp } from '../../support/engine-harness.js';
 import { portBlock, sippPorts } from '../../support/ports.js';
 import { SipFuzzer, fuzzSeedFromEnv, loadCorpus, Prng, renderTemplate, type FuzzVariant } from '../../support/sip-fuzzer.js';
+import { sipProbe, tcpFuzzSession } from '../../support/sip-fuzz-tcp.js';
 import { runSipp, type SippResult } from '../../support/sipp.js';
 import { HARDENING_BLOCKS, HARDENING_BLOCK_SIZE, HARDENING_PORTS } from './hardening-ports.js';
 
@@ -209,76 +209,37 @@ async function closeLiveDialogs(): Promise<void> {
   await sleep(50);
 }
 
-/**
- * One TCP connection: a run of variants written back to back as one stream, some split at random
- * byte offsets, with stray CRLF keep-alives; then an abrupt reset, a graceful close, or a reset in
- * the middle of a message. Returns the number of variants written while the connection was open.
- */
+/** One TCP connection of variants (test/support/sip-fuzz-tcp.ts), counted in the run state. */
 async function tcpSession(s: RunState, localPort: number, budget: number, rng: Prng): Promise<{ written: number; reusable: boolean }> {
-  const sock: Socket = netConnect({ host: HOST, port: SIP_PORT, localAddress: HOST, localPort });
-  let closed = false;
-  sock.on('data', tally);
-  sock.on('error', () => undefined);
-  sock.on('close', () => {
-    closed = true;
+  const r = await tcpFuzzSession({
+    port: SIP_PORT,
+    localPort,
+    budget,
+    rng,
+    onData: tally,
+    next: () => {
+      const v = fuzzer.variant(2 * s.nextTcp++ + 1, { target: TARGET, local: `${HOST}:${localPort}`, transport: 'TCP' });
+      remember(s, v, `tcp:${localPort}`);
+      return v;
+    },
+    valid: () =>
+      Buffer.from(
+        renderTemplate(loadCorpusOnce().find((t) => t.name === 'invite-sdp')!, {
+          target: TARGET,
+          local: `${HOST}:${localPort}`,
+          transport: 'TCP',
+          callId: `cut-${s.nextTcp}`,
+          branch: `z9hG4bK-cut-${s.nextTcp}`,
+          fromTag: 'cut',
+          toTag: 'cut',
+          cseq: 1,
+        }),
+        'latin1',
+      ),
   });
-  const connected = await new Promise<boolean>((resolveConnect) => {
-    sock.once('connect', () => resolveConnect(true));
-    sock.once('error', () => resolveConnect(false));
-  });
-  if (!connected) {
-    s.tcpConnectFailures++;
-    sock.destroy();
-    return { written: 0, reusable: false };
-  }
-  s.tcpSessions++;
-  sock.setNoDelay(true);
-  const write = (data: Buffer): Promise<void> => new Promise((r) => (closed ? r() : sock.write(data, () => r())));
-  let written = 0;
-  for (let i = 0; i < budget && !closed; i++) {
-    const v = fuzzer.variant(2 * s.nextTcp++ + 1, { target: TARGET, local: `${HOST}:${localPort}`, transport: 'TCP' });
-    remember(s, v, `tcp:${localPort}`);
-    if (rng.chance(0.05)) await write(Buffer.from('\r\n\r\n'));
-    if (rng.chance(0.25) && v.data.length > 4) {
-      let off = 0;
-      while (off < v.data.length && !closed) {
-        const n = rng.range(1, Math.max(1, Math.floor(v.data.length / 2)));
-        await write(v.data.subarray(off, off + n));
-        off += n;
-        if (rng.chance(0.3)) await new Promise((r) => setImmediate(r));
-      }
-    } else await write(v.data);
-    if (!closed) written++;
-    if (i % 8 === 7) await sleep(1);
-  }
-  const ending = rng.next();
-  if (ending < 0.15 && !closed) {
-    // reset in the middle of a valid message
-    const valid = Buffer.from(
-      renderTemplate(loadCorpusOnce().find((t) => t.name === 'invite-sdp')!, {
-        target: TARGET,
-        local: `${HOST}:${localPort}`,
-        transport: 'TCP',
-        callId: `cut-${s.nextTcp}`,
-        branch: `z9hG4bK-cut-${s.nextTcp}`,
-        fromTag: 'cut',
-        toTag: 'cut',
-        cseq: 1,
-      }),
-      'latin1',
-    );
-    await write(valid.subarray(0, rng.range(1, valid.length - 1)));
-  }
-  await sleep(rng.range(0, 5));
-  if (ending > 0.85 && !closed) {
-    // graceful: our FIN first leaves this local port in TIME_WAIT, so it is not reused
-    sock.end();
-    await Promise.race([new Promise((r) => sock.once('close', r)), sleep(300)]);
-    sock.destroy();
-    return { written, reusable: false };
-  }
-  if (!sock.destroyed) sock.resetAndDestroy();
-  return { written, reusable: true };
+  if (r.connected) s.tcpSessions++;
+  else s.tcpConnectFailures++;
+  return r;
 }
 
 let corpusCache: ReturnType<typeof loadCorpus> | undefined;
@@ -334,7 +295,7 @@ function measure(): { heap: number; rss: number } {
 }
 
 /** A valid request over a fresh socket; resolves with the first status line received. */
-async function probe(transport: 'UDP' | 'TCP', port: number, method: 'OPTIONS'): Promise<string> {
+function probe(transport: 'UDP' | 'TCP', port: number, method: 'OPTIONS'): Promise<string> {
   const template = loadCorpusOnce().find((t) => t.name === method.toLowerCase())!;
   const text = renderTemplate(template, {
     target: TARGET,
@@ -346,30 +307,7 @@ async function probe(transport: 'UDP' | 'TCP', port: number, method: 'OPTIONS'):
     toTag: 'probe',
     cseq: 1,
   });
-  return new Promise<string>((resolveProbe) => {
-    const timer = setTimeout(() => finish('no answer'), 3000);
-    let finish: (line: string) => void;
-    if (transport === 'UDP') {
-      const sock = createSocket('udp4');
-      finish = (line) => {
-        clearTimeout(timer);
-        sock.close();
-        resolveProbe(line);
-      };
-      sock.on('message', (m) => finish(m.toString('latin1').split('\r\n')[0]!));
-      sock.bind(port, HOST, () => sock.send(Buffer.from(text, 'latin1'), SIP_PORT, HOST));
-    } else {
-      const sock = netConnect({ host: HOST, port: SIP_PORT, localAddress: HOST, localPort: port });
-      finish = (line) => {
-        clearTimeout(timer);
-        sock.resetAndDestroy();
-        resolveProbe(line);
-      };
-      sock.on('error', (err) => finish(`error ${err.message}`));
-      sock.on('data', (d) => finish(d.toString('latin1').split('\r\n')[0]!));
-      sock.on('connect', () => sock.write(Buffer.from(text, 'latin1')));
-    }
-  });
+  return sipProbe(transport, SIP_PORT, port, Buffer.from(text, 'latin1'));
 }
 
 async function connectApp(appRequests: Record<string, number>, appErrors: string[]): Promise<Srf> {
