@@ -5,16 +5,15 @@
  * layer with a fake recording port whose fork goes to two more RtpPeers (the recording server's
  * streams). What each party heard is checked spectrally (Goertzel).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PromptLibrary } from '../../../src/media/audio/prompt-library.js';
-import type { PolicySnapshot } from '../../../src/policy/policy-types.js';
-import { startCallHarness, type CallHarness } from '../../support/call-harness.js';
+import { useCallTestbed, type InboundCallOptions } from '../../support/call-testbed.js';
 import { waitFor } from '../../support/engine-harness.js';
 import { heard, toneShare } from '../../support/audio-checks.js';
 import { meanSquare } from '../../support/goertzel.js';
 import { portBlock, type PortRange } from '../../support/ports.js';
-import { RtpPeer } from '../../support/rtp-peer.js';
-import { findMessages, scenarioPath, startSipp, type SippProcess } from '../../support/sipp.js';
+import type { RtpPeer, Target } from '../../support/rtp-peer.js';
+import { findMessages } from '../../support/sipp.js';
 import { sine } from '../../support/tone-source.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
 
@@ -25,61 +24,18 @@ const CALLER_HZ = 1000;
 const USER_HZ = 1500;
 const TARGET_HZ = 700;
 
+// trunk: the carrier (calls in from here); pbx: users' phones behind the PBX answer here;
+// target: the transfer target's phone
 const block = portBlock(BEHAVIOUR_PORTS, 0, 500);
-const [sipPort] = block.take(10);
-const [rtpMin] = block.take(100);
-const trunkPort = block.next(); // the carrier: calls in from here
-const pbxPort = block.next(); // users' phones behind the PBX answer here
-const targetPort = block.next(); // the transfer target's phone
+const tb = useCallTestbed(block, { parties: ['target'], trusted: ['pbx', 'target'], snapshot: makeSnapshot() });
+const { target: targetPort } = tb.ports;
+const { setSnapshot, party, rtpPeer } = tb;
 
 const prompts = PromptLibrary.load('prompts', { languages: ['en', 'es', 'de'] });
-let snapshot: PolicySnapshot = makeSnapshot();
-let h: CallHarness;
 
-function setSnapshot(s: PolicySnapshot): void {
-  snapshot = { ...s, trunks: [{ ...s.trunks[0]!, sourceAddresses: [`127.0.0.1:${trunkPort}`] }] };
-}
-
-beforeAll(async () => {
-  h = await startCallHarness({
-    sipPort: sipPort!,
-    rtpPortMin: rtpMin!,
-    rtpPortMax: rtpMin! + 99,
-    snapshots: () => [snapshot],
-    options: {
-      admission: { trustedSources: [`127.0.0.1:${pbxPort}`, `127.0.0.1:${targetPort}`] },
-      routing: { userProxy: `sip:127.0.0.1:${pbxPort}` },
-    },
-  });
-});
-
-afterAll(async () => {
-  await h?.close();
-});
-
-function party(scenario: string, port: number, keys: Record<string, string | number>, extra: { remote?: string; pauseMs?: number } = {}): SippProcess {
-  return startSipp({
-    scenario: scenarioPath(scenario, 'calls'),
-    port,
-    controlPort: block.next(),
-    mediaPort: block.take(4)[0]!,
-    keys: { supported: 'timer', ...keys },
-    timeoutSec: 20,
-    ...extra,
-  });
-}
-
-interface InboundCall {
-  readonly toUser: string;
-  readonly callee?: string;
-  readonly caller?: string;
-  readonly calleeKeys?: Record<string, string | number>;
-  readonly callerKeys?: Record<string, string | number>;
-  /** The callee scenario's -d (e.g. before it sends INFO). */
-  readonly calleePauseMs?: number;
-  /** How long the caller stays after the ACK (-d). */
-  readonly callMs: number;
-  readonly during?: (ctx: { toB: { address: string; port: number }; userRtp: RtpPeer }) => Promise<void>;
+interface BehaviourCall extends Omit<InboundCallOptions, 'tones'> {
+  /** Runs while the call is up. */
+  readonly during?: (ctx: { toB: Target; userRtp: RtpPeer }) => Promise<void>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -87,63 +43,55 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
   it('R-13: a REFER transfer replaces the transferor by the target; no second compliance announcement; the recording continues with a participant update', async () => {
     setSnapshot(makeSnapshot({ orgCompliance: { inboundPstn: true }, alice: { enabled: true, mode: 'always' } }));
-    const callerRtp = await RtpPeer.open(block.take(2)[0]!);
-    const userRtp = await RtpPeer.open(block.take(2)[0]!);
-    const targetRtp = await RtpPeer.open(block.take(2)[0]!);
-    const srs = [await RtpPeer.open(block.take(2)[0]!), await RtpPeer.open(block.take(2)[0]!)] as const;
-    try {
-      const target = party('callee', targetPort, { rtp_port: targetRtp.port });
-      await target.ready();
-      const uas = party('callee-refer', pbxPort, { rtp_port: userRtp.port, target: `bob@127.0.0.1:${targetPort}` }, { pauseMs: 1500 });
-      await uas.ready();
-      const recordingsBefore = h.recordings.length;
-      const uac = party('caller-reinvited', trunkPort, { from_user: '+15559990000', from_host: '127.0.0.1', to_user: ALICE, rtp_port: callerRtp.port }, { remote: h.target, pauseMs: 2500 });
-      const trace = await h.nextSession(h.sessions.length);
-      const toA = { address: '127.0.0.1', port: trace.session.local.a.rtpPort };
-      const toB = { address: '127.0.0.1', port: trace.session.local.b.rtpPort };
-      void callerRtp.play(sine(CALLER_HZ, 15000), toA);
-      void userRtp.play(sine(USER_HZ, 15000), toB);
-      await waitFor(() => h.recordings.length > recordingsBefore, 'h.recordings.length > recordingsBefore', 10_000);
-      const port = h.recordings.at(-1)!;
-      port.establish('127.0.0.1', [srs[0].port, srs[1].port]);
-      // the target answers the B2BUA's INVITE: from then on it talks into the same anchored side
-      await waitFor(() => h.dials.length >= 2 && h.dials.at(-1)!.uri.includes(`:${targetPort}`), 'h.dials.length >= 2 && h.dials.at(-1)!.uri.includes(`:${targetPort}`)', 10_000);
-      void targetRtp.play(sine(TARGET_HZ, 8000), toB);
-      await waitFor(() => port.participantChanges.length > 0, 'port.participantChanges.length > 0', 5000);
-      const transferredAt = performance.now();
-      const [rc, rs, rt] = await Promise.all([uac.done, uas.done, target.done]);
-      expect(rc.exitCode, rc.describe()).toBe(0);
-      expect(rs.exitCode, rs.describe()).toBe(0);
-      expect(rt.exitCode, rt.describe()).toBe(0);
+    const targetRtp = await rtpPeer();
+    const target = party('callee', targetPort, { rtp_port: targetRtp.port });
+    await target.ready();
+    const call = await tb.inboundCall({
+      toUser: ALICE,
+      caller: 'caller-reinvited',
+      callee: 'callee-refer',
+      calleeKeys: { target: `bob@127.0.0.1:${targetPort}` },
+      calleePauseMs: 1500,
+      callMs: 2500,
+      tones: { callerHz: CALLER_HZ, userHz: USER_HZ, ms: 15000 },
+    });
+    const { uac, uas, trace, toB, callerRtp } = call;
+    const { port, srs } = await tb.recordingFork(call.recordingsBefore, 10_000);
+    // the target answers the B2BUA's INVITE: from then on it talks into the same anchored side
+    await waitFor(() => tb.h.dials.length >= 2 && tb.h.dials.at(-1)!.uri.includes(`:${targetPort}`), 'the target to be dialled', 10_000);
+    void targetRtp.play(sine(TARGET_HZ, 8000), toB);
+    await waitFor(() => port.participantChanges.length > 0, 'the participant change', 5000);
+    const transferredAt = performance.now();
+    const [rc, rs, rt] = await Promise.all([uac.done, uas.done, target.done]);
+    expect(rc.exitCode, rc.describe()).toBe(0);
+    expect(rs.exitCode, rs.describe()).toBe(0);
+    expect(rt.exitCode, rt.describe()).toBe(0);
 
-      // SIP: 202 to the REFER, sipfrag NOTIFYs 100 then 200, then the transferor's BYE
-      const notifies = findMessages(rs.messages, { direction: 'received', method: 'NOTIFY' });
-      expect(notifies.map((n) => /SIP\/2\.0 (\d+)/.exec(n.text.split(/\r?\n\r?\n/)[1] ?? '')?.[1])).toEqual(['100', '200']);
-      expect(findMessages(rs.messages, { direction: 'received', method: 'BYE' })).toHaveLength(1);
-      // the target was INVITEd by the B2BUA and later got the BYE when the caller hung up
-      expect(findMessages(rt.messages, { direction: 'received', method: 'BYE' })).toHaveLength(1);
+    // SIP: 202 to the REFER, sipfrag NOTIFYs 100 then 200, then the transferor's BYE
+    const notifies = findMessages(rs.messages, { direction: 'received', method: 'NOTIFY' });
+    expect(notifies.map((n) => /SIP\/2\.0 (\d+)/.exec(n.text.split(/\r?\n\r?\n/)[1] ?? '')?.[1])).toEqual(['100', '200']);
+    expect(findMessages(rs.messages, { direction: 'received', method: 'BYE' })).toHaveLength(1);
+    // the target was INVITEd by the B2BUA and later got the BYE when the caller hung up
+    expect(findMessages(rt.messages, { direction: 'received', method: 'BYE' })).toHaveLength(1);
 
-      // R-13: the compliance announcement played once (before answer), never again
-      expect(trace.prompts.filter((p) => p.name === 'compliance')).toHaveLength(1);
-      expect(trace.prompts.every((p) => p.startedAt! < transferredAt - 500)).toBe(true);
-      // the remaining party (the PSTN caller) hears the target, and no prompt energy (not speech)
-      const after = heard(callerRtp, transferredAt + 300, transferredAt + 2300);
-      expect(after.length).toBeGreaterThan(8000);
-      expect(toneShare(after, TARGET_HZ)).toBeGreaterThan(0.8);
-      // the target hears the caller
-      expect(toneShare(heard(targetRtp), CALLER_HZ)).toBeGreaterThan(0.8);
+    // R-13: the compliance announcement played once (before answer), never again
+    expect(trace.prompts.filter((p) => p.name === 'compliance')).toHaveLength(1);
+    expect(trace.prompts.every((p) => p.startedAt! < transferredAt - 500)).toBe(true);
+    // the remaining party (the PSTN caller) hears the target, and no prompt energy (not speech)
+    const after = heard(callerRtp, transferredAt + 300, transferredAt + 2300);
+    expect(after.length).toBeGreaterThan(8000);
+    expect(toneShare(after, TARGET_HZ)).toBeGreaterThan(0.8);
+    // the target hears the caller
+    expect(toneShare(heard(targetRtp), CALLER_HZ)).toBeGreaterThan(0.8);
 
-      // the same recording session continues: a participant update, no stop until the end
-      expect(port.participantChanges).toEqual([{ side: 'user', joining: { aor: `sip:bob@127.0.0.1:${targetPort}` } }]);
-      expect(port.calls.filter((c) => c !== 'close')).toEqual(['start', 'stop']);
-      const userStream = heard(srs[1], transferredAt + 300, transferredAt + 2300);
-      expect(userStream.length).toBeGreaterThan(8000);
-      expect(toneShare(userStream, TARGET_HZ)).toBeGreaterThan(0.8);
-      expect(toneShare(heard(srs[0], transferredAt + 300, transferredAt + 2300), CALLER_HZ)).toBeGreaterThan(0.8);
-      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'h.manager.size === 0 && h.plane.sessionCount === 0');
-    } finally {
-      for (const p of [callerRtp, userRtp, targetRtp, ...srs]) p.close();
-    }
+    // the same recording session continues: a participant update, no stop until the end
+    expect(port.participantChanges).toEqual([{ side: 'user', joining: { aor: `sip:bob@127.0.0.1:${targetPort}` } }]);
+    expect(port.calls.filter((c) => c !== 'close')).toEqual(['start', 'stop']);
+    const userStream = heard(srs[1], transferredAt + 300, transferredAt + 2300);
+    expect(userStream.length).toBeGreaterThan(8000);
+    expect(toneShare(userStream, TARGET_HZ)).toBeGreaterThan(0.8);
+    expect(toneShare(heard(srs[0], transferredAt + 300, transferredAt + 2300), CALLER_HZ)).toBeGreaterThan(0.8);
+    await tb.idle();
   }, 30_000);
 
   /**
@@ -152,40 +100,28 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
    * RtpPeers (the recording server's streams). `during` runs while the call is up. The peers are
    * closed on return; what they received stays readable.
    */
-  async function inboundCall(o: InboundCall) {
-    const callerRtp = await RtpPeer.open(block.take(2)[0]!);
-    const userRtp = await RtpPeer.open(block.take(2)[0]!);
-    const srs = [await RtpPeer.open(block.take(2)[0]!), await RtpPeer.open(block.take(2)[0]!)] as const;
-    const recordingsBefore = h.recordings.length;
-    try {
-      const uas = party(o.callee ?? 'callee', pbxPort, { rtp_port: userRtp.port, ...o.calleeKeys }, o.calleePauseMs === undefined ? {} : { pauseMs: o.calleePauseMs });
-      await uas.ready();
-      const uac = party(o.caller ?? 'caller', trunkPort, { from_user: '+15559990000', from_host: '127.0.0.1', to_user: o.toUser, rtp_port: callerRtp.port, ...o.callerKeys }, { remote: h.target, pauseMs: o.callMs });
-      const trace = await h.nextSession(h.sessions.length);
-      const toA = { address: '127.0.0.1', port: trace.session.local.a.rtpPort };
-      const toB = { address: '127.0.0.1', port: trace.session.local.b.rtpPort };
-      void callerRtp.play(sine(CALLER_HZ, o.callMs + 6000), toA);
-      void userRtp.play(sine(USER_HZ, o.callMs + 6000), toB);
-      let uacPending = true;
-      const establish = (async () => {
-        const until = performance.now() + o.callMs + 6000;
-        while (performance.now() < until && uacPending) {
-          const p = h.recordings[recordingsBefore];
-          if (p) return p.establish('127.0.0.1', [srs[0].port, srs[1].port]);
-          await sleep(10);
-        }
-      })();
-      if (o.during) await o.during({ toB, userRtp });
-      const [rc, rs] = await Promise.all([uac.done, uas.done]);
-      uacPending = false;
-      await establish;
-      expect(rc.exitCode, rc.describe()).toBe(0);
-      expect(rs.exitCode, rs.describe()).toBe(0);
-      await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'h.manager.size === 0 && h.plane.sessionCount === 0');
-      return { trace, callerRtp, userRtp, srs, rc, recordings: h.recordings.slice(recordingsBefore) };
-    } finally {
-      for (const p of [callerRtp, userRtp, ...srs]) p.close();
-    }
+  async function inboundCall(o: BehaviourCall) {
+    const srs = [await rtpPeer(), await rtpPeer()] as const;
+    const call = await tb.inboundCall({ ...o, tones: { callerHz: CALLER_HZ, userHz: USER_HZ, ms: o.callMs + 6000 } });
+    const { uac, uas, trace, toB, callerRtp, userRtp, recordingsBefore } = call;
+    let uacPending = true;
+    const establish = (async () => {
+      const until = performance.now() + o.callMs + 6000;
+      while (performance.now() < until && uacPending) {
+        const p = tb.h.recordings[recordingsBefore];
+        if (p) return p.establish('127.0.0.1', [srs[0].port, srs[1].port]);
+        await sleep(10);
+      }
+    })();
+    if (o.during) await o.during({ toB, userRtp });
+    const [rc, rs] = await Promise.all([uac.done, uas.done]);
+    uacPending = false;
+    await establish;
+    expect(rc.exitCode, rc.describe()).toBe(0);
+    expect(rs.exitCode, rs.describe()).toBe(0);
+    await tb.idle();
+    tb.closeRtpPeers(); // stops their tones before a test's next call
+    return { trace, callerRtp, userRtp, srs, rc, recordings: tb.h.recordings.slice(recordingsBefore) };
   }
 
   it('R-14/R-17 onDemand: nothing is recorded until the user keys *1 (RFC 4733); then the recording starts and the fork carries both parties', async () => {
@@ -196,15 +132,15 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
       toUser: ALICE,
       callMs: 4000,
       during: async ({ toB, userRtp }) => {
-        await waitFor(() => h.dials.length > 0 && performance.now() - h.dials.at(-1)!.at > 1500, 'h.dials.length > 0 && performance.now() - h.dials.at(-1)!.at > 1500', 5000);
-        recordingsAtKey = h.recordings.filter((p) => p.calls.includes('start')).length;
+        await waitFor(() => tb.h.dials.length > 0 && performance.now() - tb.h.dials.at(-1)!.at > 1500, '1.5 s after the user was dialled', 5000);
+        recordingsAtKey = tb.h.recordings.filter((p) => p.calls.includes('start')).length;
         keyedAt = performance.now();
         await userRtp.sendDtmf('*', 100, toB);
         await userRtp.sendDtmf('1', 100, toB);
       },
     });
     // before *1: no recording started for this call
-    expect(recordingsAtKey).toBe(h.recordings.filter((p) => p.calls.includes('start')).length - 1);
+    expect(recordingsAtKey).toBe(tb.h.recordings.filter((p) => p.calls.includes('start')).length - 1);
     expect(r.recordings).toHaveLength(1);
     const port = r.recordings[0]!;
     expect(port.times[0]!).toBeGreaterThan(keyedAt);
@@ -224,11 +160,11 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
       calleePauseMs: 1500,
       callMs: 3500,
       during: async () => {
-        await waitFor(() => h.dials.length > 0 && performance.now() - h.dials.at(-1)!.at > 1000, 'h.dials.length > 0 && performance.now() - h.dials.at(-1)!.at > 1000', 5000);
-        startedBefore = h.recordings.filter((p) => p.calls.includes('start')).length;
+        await waitFor(() => tb.h.dials.length > 0 && performance.now() - tb.h.dials.at(-1)!.at > 1000, '1 s after the user was dialled', 5000);
+        startedBefore = tb.h.recordings.filter((p) => p.calls.includes('start')).length;
       },
     });
-    expect(startedBefore).toBe(h.recordings.filter((p) => p.calls.includes('start')).length - 1);
+    expect(startedBefore).toBe(tb.h.recordings.filter((p) => p.calls.includes('start')).length - 1);
     expect(r.recordings).toHaveLength(1);
     expect(r.recordings[0]!.started).toMatchObject({ mode: 'onDemand' });
     expect(r.srs[1].packets().length).toBeGreaterThan(25);
@@ -240,7 +176,7 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
     const r = await inboundCall({ toUser: ALICE, callMs: 3500 });
     expect(r.trace.prompts.filter((p) => p.name === 'compliance')).toHaveLength(1);
     expect(r.trace.prompts.filter((p) => p.name === 'recording-started')).toHaveLength(0);
-    const answeredAt = h.dials.at(-1)!.at;
+    const answeredAt = tb.h.dials.at(-1)!.at;
     // after answer the caller hears the user's voice only, no prompt energy
     const after = heard(r.callerRtp, answeredAt + 600, answeredAt + 3000);
     expect(after.length).toBeGreaterThan(8000);
@@ -264,7 +200,7 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
   it('R-20: a call to a virtual line whose recording is enabled is recorded', async () => {
     setSnapshot(makeSnapshot({ lobby: { enabled: true, mode: 'always' } }));
     const r = await inboundCall({ toUser: '+15550009000', callMs: 2000 });
-    expect(h.dials.at(-1)!.uri).toContain('+15550009000');
+    expect(tb.h.dials.at(-1)!.uri).toContain('+15550009000');
     expect(r.recordings).toHaveLength(1);
     expect(r.recordings[0]!.started).toMatchObject({ direction: 'inbound-pstn', mode: 'always' });
     expect(toneShare(heard(r.srs[1]), USER_HZ)).toBeGreaterThan(0.8);

@@ -5,47 +5,26 @@
  * b2bua-behaviours.test.ts because one interval takes the minimum 10 s).
  */
 import { heard } from '../../support/audio-checks.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REMINDER_TONE } from '../../../src/media/audio/tones.js';
-import type { PolicySnapshot } from '../../../src/policy/policy-types.js';
-import { startCallHarness, type CallHarness } from '../../support/call-harness.js';
+import { useCallTestbed } from '../../support/call-testbed.js';
 import { goertzelPower } from '../../support/goertzel.js';
 import { portBlock } from '../../support/ports.js';
-import { RtpPeer } from '../../support/rtp-peer.js';
-import { scenarioPath, startSipp } from '../../support/sipp.js';
-import { sine } from '../../support/tone-source.js';
+import type { RtpPeer } from '../../support/rtp-peer.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
 
+const INTERVAL_S = 10;
 const block = portBlock({ from: 29000, to: 29999 }, 1, 500); // b2bua-behaviours.test.ts has block 0
-const [sipPort] = block.take(10);
-const [rtpMin] = block.take(100);
-const trunkPort = block.next();
-const pbxPort = block.next();
+const tb = useCallTestbed(block, {
+  trusted: ['pbx'],
+  snapshot: makeSnapshot({
+    alice: { enabled: true, mode: 'alwaysWithPauseResume', pauseResumeNotification: 'none', repeatTone: { enabled: true, intervalSeconds: INTERVAL_S } },
+  }),
+  timeoutSec: 40,
+});
 const CALLER_HZ = 1000;
 const USER_HZ = 600;
-const INTERVAL_S = 10;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-let snapshot: PolicySnapshot;
-let h: CallHarness;
-
-beforeAll(async () => {
-  const s = makeSnapshot({
-    alice: { enabled: true, mode: 'alwaysWithPauseResume', pauseResumeNotification: 'none', repeatTone: { enabled: true, intervalSeconds: INTERVAL_S } },
-  });
-  snapshot = { ...s, trunks: [{ ...s.trunks[0]!, sourceAddresses: [`127.0.0.1:${trunkPort}`] }] };
-  h = await startCallHarness({
-    sipPort: sipPort!,
-    rtpPortMin: rtpMin!,
-    rtpPortMax: rtpMin! + 99,
-    snapshots: () => [snapshot],
-    options: { admission: { trustedSources: [`127.0.0.1:${pbxPort}`] }, routing: { userProxy: `sip:127.0.0.1:${pbxPort}` } },
-  });
-});
-
-afterAll(async () => {
-  await h?.close();
-});
 
 /** Reminder-tone power heard in each 100 ms step (a 200 ms window) from `from` to `to`. */
 function reminderTrack(peer: RtpPeer, from: number, to: number): Array<{ at: number; power: number }> {
@@ -64,63 +43,37 @@ function toneBursts(track: Array<{ at: number; power: number }>, floor: number):
 
 describe('R-19 reminder tone over real RTP', () => {
   it('R-19: both parties hear the reminder tone intervalSeconds after recording starts, not while paused; the fork never carries it', async () => {
-    const caller = await RtpPeer.open(block.take(2)[0]!);
-    const user = await RtpPeer.open(block.take(2)[0]!);
-    const srs1 = await RtpPeer.open(block.take(2)[0]!);
-    const srs2 = await RtpPeer.open(block.take(2)[0]!);
-    try {
-      const uas = startSipp({ scenario: scenarioPath('callee', 'calls'), port: pbxPort, controlPort: block.next(), mediaPort: block.take(4)[0]!, keys: { rtp_port: user.port, supported: 'timer' }, timeoutSec: 40 });
-      await uas.ready();
-      const uac = startSipp({
-        scenario: scenarioPath('caller', 'calls'),
-        remote: `127.0.0.1:${sipPort}`,
-        port: trunkPort,
-        controlPort: block.next(),
-        mediaPort: block.take(4)[0]!,
-        keys: { from_user: '+15559990000', from_host: '127.0.0.1', to_user: '+15550002001', rtp_port: caller.port, supported: 'timer' },
-        pauseMs: 22_500,
-        timeoutSec: 40,
-      });
-      const trace = await h.nextSession(0);
-      const toA = { address: '127.0.0.1', port: trace.session.local.a.rtpPort };
-      const toB = { address: '127.0.0.1', port: trace.session.local.b.rtpPort };
-      void caller.play(sine(CALLER_HZ, 24_000), toA);
-      void user.play(sine(USER_HZ, 24_000), toB);
-      const deadline = performance.now() + 5000;
-      while (h.recordings.length === 0 && performance.now() < deadline) await sleep(10);
-      const port = h.recordings[0]!;
-      port.establish('127.0.0.1', [srs1.port, srs2.port]);
-      const startedAt = port.times[0]!;
-      // after the first reminder (at +10 s) the user pauses (*3) and stays paused past the second one (+20 s)
-      await sleep(Math.max(0, startedAt + INTERVAL_S * 1000 + 1200 - performance.now()));
-      await user.sendDtmf('*', 100, toB);
-      await user.sendDtmf('3', 100, toB);
-      const [rc, rs] = await Promise.all([uac.done, uas.done]);
-      expect(rc.exitCode, rc.describe()).toBe(0);
-      expect(rs.exitCode, rs.describe()).toBe(0);
-      expect(port.calls.filter((c) => c === 'pause' || c === 'resume')).toEqual(['pause']);
-      const pausedAt = port.times[port.calls.indexOf('pause')]!;
-      const endAt = startedAt + 2 * INTERVAL_S * 1000 + 1500;
+    const call = await tb.inboundCall({ toUser: '+15550002001', callMs: 22_500, tones: { callerHz: CALLER_HZ, userHz: USER_HZ, ms: 24_000 } });
+    const { uac, uas, toB, callerRtp: caller, userRtp: user } = call;
+    const { port, srs: [srs1, srs2] } = await tb.recordingFork(call.recordingsBefore);
+    const startedAt = port.times[0]!;
+    // after the first reminder (at +10 s) the user pauses (*3) and stays paused past the second one (+20 s)
+    await sleep(Math.max(0, startedAt + INTERVAL_S * 1000 + 1200 - performance.now()));
+    await user.sendDtmf('*', 100, toB);
+    await user.sendDtmf('3', 100, toB);
+    const [rc, rs] = await Promise.all([uac.done, uas.done]);
+    expect(rc.exitCode, rc.describe()).toBe(0);
+    expect(rs.exitCode, rs.describe()).toBe(0);
+    expect(port.calls.filter((c) => c === 'pause' || c === 'resume')).toEqual(['pause']);
+    const pausedAt = port.times[port.calls.indexOf('pause')]!;
+    const endAt = startedAt + 2 * INTERVAL_S * 1000 + 1500;
 
-      for (const peer of [caller, user]) {
-        const track = reminderTrack(peer, startedAt + 500, endAt);
-        const quiet = track.filter((s) => s.at < startedAt + INTERVAL_S * 1000 - 1000).map((s) => s.power);
-        const floor = quiet.reduce((a, b) => a + b, 0) / Math.max(1, quiet.length);
-        const bursts = toneBursts(track, floor);
-        // heard once, about intervalSeconds after the recording started (no tone before, none while paused)
-        expect(bursts.length, JSON.stringify({ bursts, startedAt, pausedAt })).toBeGreaterThan(0);
-        expect(bursts[0]! - startedAt).toBeGreaterThan(INTERVAL_S * 1000 - 1200);
-        expect(bursts.at(-1)! - startedAt).toBeLessThan(INTERVAL_S * 1000 + 1000);
-        expect(bursts.every((t) => t < pausedAt)).toBe(true);
-      }
-      // R-15: the recording streams never carry the tone (they carry each party's own voice)
-      for (const srs of [srs1, srs2]) {
-        const track = reminderTrack(srs, startedAt + INTERVAL_S * 1000 - 1000, Math.min(pausedAt, startedAt + INTERVAL_S * 1000 + 1000));
-        const loud = track.filter((s) => s.power > 1e-4);
-        expect(loud).toHaveLength(0);
-      }
-    } finally {
-      for (const p of [caller, user, srs1, srs2]) p.close();
+    for (const peer of [caller, user]) {
+      const track = reminderTrack(peer, startedAt + 500, endAt);
+      const quiet = track.filter((s) => s.at < startedAt + INTERVAL_S * 1000 - 1000).map((s) => s.power);
+      const floor = quiet.reduce((a, b) => a + b, 0) / Math.max(1, quiet.length);
+      const bursts = toneBursts(track, floor);
+      // heard once, about intervalSeconds after the recording started (no tone before, none while paused)
+      expect(bursts.length, JSON.stringify({ bursts, startedAt, pausedAt })).toBeGreaterThan(0);
+      expect(bursts[0]! - startedAt).toBeGreaterThan(INTERVAL_S * 1000 - 1200);
+      expect(bursts.at(-1)! - startedAt).toBeLessThan(INTERVAL_S * 1000 + 1000);
+      expect(bursts.every((t) => t < pausedAt)).toBe(true);
+    }
+    // R-15: the recording streams never carry the tone (they carry each party's own voice)
+    for (const srs of [srs1, srs2]) {
+      const track = reminderTrack(srs, startedAt + INTERVAL_S * 1000 - 1000, Math.min(pausedAt, startedAt + INTERVAL_S * 1000 + 1000));
+      const loud = track.filter((s) => s.power > 1e-4);
+      expect(loud).toHaveLength(0);
     }
   }, 45_000);
 });

@@ -10,85 +10,28 @@
  * goes), as a phone learns it from the REFER of an attended transfer.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PolicySnapshot } from '../../../src/policy/policy-types.js';
+import { describe, expect, it } from 'vitest';
 import { heard, toneShare } from '../../support/audio-checks.js';
-import { startCallHarness, type CallHarness } from '../../support/call-harness.js';
+import { useCallTestbed } from '../../support/call-testbed.js';
 import { waitFor } from '../../support/engine-harness.js';
 import { portBlock, type PortRange } from '../../support/ports.js';
-import { RtpPeer } from '../../support/rtp-peer.js';
-import { findMessages, headerOf, parseSippMessages, scenarioPath, startSipp, type SippMessage, type SippProcess } from '../../support/sipp.js';
+import { findMessages, headerOf, parseSippMessages, type SippMessage, type SippProcess } from '../../support/sipp.js';
 import { sine } from '../../support/tone-source.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
 
 const REPLACES_RECORD_PORTS: PortRange = { from: 28000, to: 28499 };
 const ALICE = '+15550002001';
-const CARRIER = '+15559990000';
 const CALLER_HZ = 1000;
 const USER_HZ = 1500;
 const REPLACER_HZ = 700;
 
+// trunk: the carrier (calls in from here, outbound calls go here); pbx: users' phones behind the
+// PBX (answer here, call from here); replacer: the phone that sends the INVITE with Replaces;
+// stray: Replaces INVITEs naming no live dialog
 const block = portBlock(REPLACES_RECORD_PORTS, 0, 500);
-const [sipPort] = block.take(10);
-const [rtpMin] = block.take(100);
-const trunkPort = block.next(); // the carrier: calls in from here, outbound calls go here
-const pbxPort = block.next(); // users' phones behind the PBX: answer here, call from here
-const replacerPort = block.next(); // the phone that sends the INVITE with Replaces
-const strayPort = block.next(); // Replaces INVITEs naming no live dialog
-
-let snapshot: PolicySnapshot = makeSnapshot();
-let h: CallHarness;
-
-function setSnapshot(s: PolicySnapshot): void {
-  snapshot = { ...s, trunks: [{ ...s.trunks[0]!, sourceAddresses: [`127.0.0.1:${trunkPort}`] }] };
-}
-
-beforeAll(async () => {
-  h = await startCallHarness({
-    sipPort: sipPort!,
-    rtpPortMin: rtpMin!,
-    rtpPortMax: rtpMin! + 99,
-    snapshots: () => [snapshot],
-    options: {
-      admission: { trustedSources: [`127.0.0.1:${pbxPort}`] },
-      routing: { userProxy: `sip:127.0.0.1:${pbxPort}` },
-    },
-  });
-});
-
-afterAll(async () => {
-  await h?.close();
-});
-
-/** SIPp parties and RTP peers of the running test: stopped / closed when it ends, so a failure frees the ports. */
-const running: SippProcess[] = [];
-const peers: RtpPeer[] = [];
-
-afterEach(async () => {
-  for (const p of peers.splice(0)) p.close();
-  await Promise.all(running.splice(0).map((p) => p.stop()));
-});
-
-/** An RTP endpoint of a party (its audio: sends a tone, records what it heard); what it received stays readable after close. */
-async function rtpPeer(): Promise<RtpPeer> {
-  const p = await RtpPeer.open(block.take(2)[0]!);
-  peers.push(p);
-  return p;
-}
-
-function party(scenario: string, port: number, keys: Record<string, string | number>, extra: { remote?: string; pauseMs?: number } = {}): SippProcess {
-  const p = startSipp({
-    scenario: scenarioPath(scenario, 'calls'),
-    port,
-    controlPort: block.next(),
-    mediaPort: block.take(4)[0]!,
-    keys: { supported: 'timer', ...keys },
-    timeoutSec: 20,
-    ...extra,
-  });
-  running.push(p);
-  return p;
-}
+const tb = useCallTestbed(block, { parties: ['replacer', 'stray'], trusted: ['pbx'], snapshot: makeSnapshot() });
+const { trunk: trunkPort, pbx: pbxPort, replacer: replacerPort, stray: strayPort } = tb.ports;
+const { setSnapshot, party, rtpPeer } = tb;
 
 /** The messages a running SIPp has traced so far (its -message_file, written as it goes). */
 function messagesSoFar(p: SippProcess): SippMessage[] {
@@ -109,14 +52,14 @@ function tagOf(header: string | undefined): string {
 
 /** The live call's id (one call at a time in this file). */
 function liveCallId(): string {
-  const calls = h.manager.list();
+  const calls = tb.h.manager.list();
   expect(calls).toHaveLength(1);
   return calls[0]!.id;
 }
 
 /** Waits until the live call's recording is established (the fake recording server answered). */
 async function recordingEstablished(): Promise<void> {
-  await waitFor(() => h.manager.list()[0]?.recording.state === 'recording', 'the recording to be established', 5000);
+  await waitFor(() => tb.h.manager.list()[0]?.recording.state === 'recording', 'the recording to be established', 5000);
 }
 
 /** Waits until `p` has answered `count` INVITEs (initial + re-INVITEs) and received as many ACKs. */
@@ -136,22 +79,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIPp + RTP peers)', () => {
   it('R-13: an INVITE with Replaces naming leg B takes the user\'s place (RFC 3891): BYE to the replaced phone, no second compliance announcement, audio both ways, the recording continues with a participant change; 481 for a dialog that does not exist', async () => {
     setSnapshot(makeSnapshot({ orgCompliance: { inboundPstn: true }, alice: { enabled: true, mode: 'always' } }));
-    const callerRtp = await rtpPeer();
-    const aliceRtp = await rtpPeer();
     const bobRtp = await rtpPeer();
-    const srs = [await rtpPeer(), await rtpPeer()] as const;
-    const alice = party('callee', pbxPort, { rtp_port: aliceRtp.port });
-    await alice.ready();
-    const recordingsBefore = h.recordings.length;
-    const carrier = party('caller-reinvited', trunkPort, { from_user: CARRIER, from_host: '127.0.0.1', to_user: ALICE, rtp_port: callerRtp.port }, { remote: h.target, pauseMs: 3000 });
-    const trace = await h.nextSession(h.sessions.length);
-    const toA = { address: '127.0.0.1', port: trace.session.local.a.rtpPort };
-    const toB = { address: '127.0.0.1', port: trace.session.local.b.rtpPort };
-    void callerRtp.play(sine(CALLER_HZ, 15000), toA);
-    void aliceRtp.play(sine(USER_HZ, 15000), toB);
-    await waitFor(() => h.recordings.length > recordingsBefore, 'the recording to start', 10_000);
-    const port = h.recordings.at(-1)!;
-    port.establish('127.0.0.1', [srs[0].port, srs[1].port]);
+    const call = await tb.inboundCall({ toUser: ALICE, caller: 'caller-reinvited', callMs: 3000, tones: { callerHz: CALLER_HZ, userHz: USER_HZ, ms: 15000 } });
+    const { uac: carrier, uas: alice, trace, toB, callerRtp } = call;
+    const { port, srs } = await tb.recordingFork(call.recordingsBefore, 10_000);
 
     // leg B's dialog as alice's phone sees it: the 200 it sent carries the Call-ID, the B2BUA's
     // tag (From: the B2BUA is the UAC of leg B) and alice's own tag (To)
@@ -168,11 +99,11 @@ describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIP
       replaces_call_id: `no-such-dialog-${legB.callId}`,
       replaces_to_tag: legB.b2buaTag,
       replaces_from_tag: legB.aliceTag,
-    }, { remote: h.target }).done;
+    }, { remote: tb.h.target }).done;
     expect(stray.exitCode, stray.describe()).toBe(0);
     expect(findMessages(stray.messages, { direction: 'received', status: 481 })).toHaveLength(1);
     expect(findMessages(stray.messages, { direction: 'received', status: 200 })).toHaveLength(0);
-    expect(h.manager.size).toBe(1);
+    expect(tb.h.manager.size).toBe(1);
 
     // RFC 3891 section 3: to-tag is matched against the recipient's (the B2BUA's) local tag,
     // from-tag against the remote one (alice's)
@@ -180,7 +111,7 @@ describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIP
       'replacer',
       replacerPort,
       { from_user: 'bob', to_user: ALICE, rtp_port: bobRtp.port, supported: 'record-aware', replaces_call_id: legB.callId, replaces_to_tag: legB.b2buaTag, replaces_from_tag: legB.aliceTag },
-      { remote: h.target },
+      { remote: tb.h.target },
     );
     void bobRtp.play(sine(REPLACER_HZ, 8000), toB);
     await waitFor(() => port.participantChanges.length > 0, 'the participant change', 5000);
@@ -217,26 +148,21 @@ describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIP
     expect(userStream.length).toBeGreaterThan(8000);
     expect(toneShare(userStream, REPLACER_HZ)).toBeGreaterThan(0.8);
     expect(toneShare(heard(srs[0], replacedAt + 300, replacedAt + 2300), CALLER_HZ)).toBeGreaterThan(0.8);
-    await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'the call and its media session to end');
+    await tb.idle();
   }, 30_000);
 
   it('R-31: a record-aware callee (Supported: record-aware) is told a=record:on once recording starts and a=record:paused / a=record:on by re-INVITE on pause and resume; the carrier without record-aware never sees a=record', async () => {
     setSnapshot(makeSnapshot({ alice: { enabled: true, mode: 'alwaysWithPauseResume' } }));
-    const callerRtp = await rtpPeer();
-    const aliceRtp = await rtpPeer();
-    const alice = party('callee-record-aware', pbxPort, { rtp_port: aliceRtp.port, supported: 'record-aware' });
-    await alice.ready();
-    const recordingsBefore = h.recordings.length;
-    const carrier = party('caller', trunkPort, { from_user: CARRIER, from_host: '127.0.0.1', to_user: ALICE, rtp_port: callerRtp.port }, { remote: h.target, pauseMs: 4000 });
-    await waitFor(() => h.recordings.length > recordingsBefore, 'the recording to start', 5000);
-    const port = h.recordings.at(-1)!;
+    const call = await tb.inboundCall({ toUser: ALICE, callee: 'callee-record-aware', calleeKeys: { supported: 'record-aware' }, callMs: 4000 });
+    const { uac: carrier, uas: alice } = call;
+    const port = await tb.nextRecording(call.recordingsBefore);
     port.establish();
     await recordingEstablished();
     await answeredInvites(alice, 2, 'the a=record:on re-INVITE');
     const id = liveCallId();
-    expect(await h.manager.control(id, 'pause')).toMatchObject({ ok: true, state: 'paused' });
+    expect(await tb.h.manager.control(id, 'pause')).toMatchObject({ ok: true, state: 'paused' });
     await answeredInvites(alice, 3, 'the a=record:paused re-INVITE');
-    expect(await h.manager.control(id, 'resume')).toMatchObject({ ok: true, state: 'recording' });
+    expect(await tb.h.manager.control(id, 'resume')).toMatchObject({ ok: true, state: 'recording' });
     await answeredInvites(alice, 4, 'the a=record:on re-INVITE after resume');
     const [rc, ra] = await Promise.all([carrier.done, alice.done]);
     expect(rc.exitCode, rc.describe()).toBe(0);
@@ -248,7 +174,7 @@ describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIP
     expect(new Set(invites.map((m) => m.callId)).size).toBe(1);
     expect(rc.messages.filter((m) => m.direction === 'received').map(recordOf).filter(Boolean)).toEqual([]);
     expect(port.calls.filter((c) => c !== 'close')).toEqual(['start', 'pause', 'resume', 'stop']);
-    await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'the call and its media session to end');
+    await tb.idle();
   }, 25_000);
 
   it('R-31: a record-aware calling phone gets a=record:off in our answer (onDemand, not yet recording), then on / paused / on / off by re-INVITE as the user starts, pauses, resumes and stops; the PSTN callee without record-aware never sees a=record', async () => {
@@ -257,20 +183,19 @@ describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIP
     const pstnRtp = await rtpPeer();
     const pstn = party('callee', trunkPort, { rtp_port: pstnRtp.port });
     await pstn.ready();
-    const recordingsBefore = h.recordings.length;
-    const alice = party('caller-record-aware', pbxPort, { from_user: 'alice', from_host: 'acme.example', to_user: '+15557770000', rtp_port: aliceRtp.port, supported: 'record-aware' }, { remote: h.target });
+    const recordingsBefore = tb.h.recordings.length;
+    const alice = party('caller-record-aware', pbxPort, { from_user: 'alice', from_host: 'acme.example', to_user: '+15557770000', rtp_port: aliceRtp.port, supported: 'record-aware' }, { remote: tb.h.target });
     await waitFor(() => findMessages(messagesSoFar(alice), { direction: 'sent', method: 'ACK' }).length > 0, 'alice to be connected', 5000);
     const id = liveCallId();
-    expect(await h.manager.control(id, 'start')).toMatchObject({ ok: true });
-    await waitFor(() => h.recordings.length > recordingsBefore, 'the recording to start', 5000);
-    h.recordings.at(-1)!.establish();
+    expect(await tb.h.manager.control(id, 'start')).toMatchObject({ ok: true });
+    (await tb.nextRecording(recordingsBefore)).establish();
     await recordingEstablished();
     await answeredInvites(alice, 1, 'the a=record:on re-INVITE');
     for (const [action, n] of [['pause', 2], ['resume', 3], ['stop', 4]] as const) {
-      expect(await h.manager.control(id, action)).toMatchObject({ ok: true });
+      expect(await tb.h.manager.control(id, action)).toMatchObject({ ok: true });
       await answeredInvites(alice, n, `the re-INVITE after ${action}`);
     }
-    await h.manager.get(id)!.hangup('admin-hangup');
+    await tb.h.manager.get(id)!.hangup('admin-hangup');
     const [ra, rp] = await Promise.all([alice.done, pstn.done]);
     expect(ra.exitCode, ra.describe()).toBe(0);
     expect(rp.exitCode, rp.describe()).toBe(0);
@@ -280,6 +205,6 @@ describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIP
     expect(findMessages(ra.messages, { direction: 'received', method: 'INVITE' }).map(recordOf)).toEqual(['on', 'paused', 'on', 'off']);
     expect(rp.messages.filter((m) => m.direction === 'received').map(recordOf).filter(Boolean)).toEqual([]);
     expect(findMessages(rp.messages, { direction: 'received', method: 'INVITE' })).toHaveLength(1);
-    await waitFor(() => h.manager.size === 0 && h.plane.sessionCount === 0, 'the call and its media session to end');
+    await tb.idle();
   }, 25_000);
 });
