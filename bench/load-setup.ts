@@ -1,8 +1,9 @@
 /**
  * Set-up shared by the whole-product load benchmark's modes (bench/load-bench.ts ramp,
- * bench/load-soak.ts soak): the fixed ports, the temporary directory with tone files, scenario and
- * provisioning copies, starting/stopping the product (`node --import tsx src/app/main.ts` with
- * CONFIG_FILE=config/embedded.yaml and environment overrides only), and the two SIPp roles.
+ * bench/load-soak.ts soak) and the heap-growth check (bench/load-heap.ts): the fixed ports, the
+ * temporary directory with tone files, scenario and provisioning copies, starting/stopping the
+ * product (`node --import tsx src/app/main.ts` with CONFIG_FILE=config/embedded.yaml and
+ * environment overrides only), and the two SIPp roles.
  *
  * Ports: SIP/admin/engine-link/recording-server/SIPp in 9120-9191 (outside the engine tests'
  * 16xxx range, 5xxx, 8080 and 9022, so neither a running `npm start` nor the test suite clashes);
@@ -155,11 +156,17 @@ export interface ProductOptions {
   logLevel?: string | undefined;
   /** Also write the product's whole stdout + stderr to this file. Default: none (only the last 50 kB are kept). */
   logFile?: string | undefined;
+  /**
+   * Start node with --heapsnapshot-signal=SIGUSR1 and --diagnostic-dir=<this directory>: SIGUSR1
+   * makes the product write a V8 heap snapshot there (bench/load-heap.ts). Benchmark only. Default: none.
+   */
+  heapSnapshotDir?: string | undefined;
 }
 
 export async function startProduct(dir: string, provisioning: string, options: ProductOptions = {}): Promise<Product> {
   const gcArgs = options.exposeGc ? ['--expose-gc', '--import', join(ROOT, 'bench', 'gc-on-signal.ts')] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...gcArgs, 'src/app/main.ts'], {
+  const snapshotArgs = options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${options.heapSnapshotDir}`] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...gcArgs, ...snapshotArgs, 'src/app/main.ts'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
