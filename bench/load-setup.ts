@@ -2,8 +2,8 @@
  * Set-up shared by the whole-product load benchmark's modes (bench/load-bench.ts ramp,
  * bench/load-soak.ts soak) and the heap-growth check (bench/load-heap.ts): the fixed ports, the
  * temporary directory with tone files, scenario and provisioning copies, starting/stopping the
- * product (`node --import tsx src/app/main.ts` with CONFIG_FILE=config/embedded.yaml and
- * environment overrides only), and the two SIPp roles.
+ * product (test/support/product-process.ts spawnProduct: `node --import tsx src/app/main.ts` with
+ * CONFIG_FILE=config/embedded.yaml and environment overrides only), and the two SIPp roles.
  *
  * Ports: SIP/admin/engine-link/recording-server/SIPp in 9120-9191 (outside the engine tests'
  * 16xxx range, 5xxx, 8080 and 9022, so neither a running `npm start` nor the test suite clashes);
@@ -13,10 +13,11 @@
  * process exits or is interrupted, and the temporary directories are removed, so nothing outlives
  * a run.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnProduct } from '../test/support/product-process.js';
 import { startSipp, type SippProcess } from '../test/support/sipp.js';
 import { scrape } from './load-probes.js';
 
@@ -166,26 +167,7 @@ export interface ProductOptions {
 export async function startProduct(dir: string, provisioning: string, options: ProductOptions = {}): Promise<Product> {
   const gcArgs = options.exposeGc ? ['--expose-gc', '--import', join(ROOT, 'bench', 'gc-on-signal.ts')] : [];
   const snapshotArgs = options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${options.heapSnapshotDir}`] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...gcArgs, ...snapshotArgs, 'src/app/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      CONFIG_FILE: 'config/embedded.yaml',
-      LOG_LEVEL: options.logLevel ?? 'warn',
-      SIP_CONTACTS: `sip:127.0.0.1:${P.sip};transport=udp,tcp`,
-      DRACHTIO_PORT: String(P.drachtio),
-      ADMIN_PORT: String(P.admin),
-      MEDIA_PORT_MIN: String(P.mediaMin),
-      MEDIA_PORT_MAX: String(P.mediaMax),
-      SRS_SIP_URI: `sip:srs@127.0.0.1:${P.srs}`,
-      SRS_RTP_PORT_MIN: String(P.srsRtpMin),
-      SRS_RTP_PORT_MAX: String(P.srsRtpMax),
-      SQLITE_PATH: join(dir, 'data', 'settings.db'),
-      PROVISIONING_FILE: provisioning,
-      RECORDINGS_DIR: join(dir, 'recordings'),
-    },
-  });
+  const child = spawnProduct({ dir, ports: P, provisioningFile: provisioning, logLevel: options.logLevel ?? 'warn', nodeArgs: [...gcArgs, ...snapshotArgs] });
   track(child.pid);
   child.once('exit', () => untrack(child.pid));
   let log = '';

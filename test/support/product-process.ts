@@ -7,11 +7,13 @@
  * the test's ports, and a reader for the recording server's 16-bit PCM WAV files.
  *
  * Used by test/integration/run-command (the README recipe) and test/integration/hardening
- * (product-fuzz). Everything started here is killed by the caller's afterAll (`kill()`).
+ * (product-fuzz); the load benchmark (bench/load-setup.ts) spawns the product with spawnProduct.
+ * Everything started here is killed by the caller's afterAll (`kill()`).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { buildSippArgs } from './sipp.js';
 
@@ -81,18 +83,52 @@ export function writeDemoProvisioning(dir: string, ports: DemoProvisioningPorts)
   return path;
 }
 
-export interface ProductProcessOptions {
+export interface ProductSpawnOptions {
   /** Temporary directory: the settings database (data/settings.db) and recordings/ go here. */
   dir: string;
   ports: ProductPorts;
   /** PROVISIONING_FILE (writeDemoProvisioning). */
   provisioningFile: string;
-  /** LOG_LEVEL. Default 'info' (readiness is the "ready" line, so keep info or more verbose). */
+  /** LOG_LEVEL. Default 'info' (startProductProcess's readiness is the "ready" line, so keep info or more verbose there). */
   logLevel?: string;
   /** More environment overrides (e.g. CALLS_MAX_CONCURRENT). */
   env?: Record<string, string>;
   /** node options placed after `--import tsx` (e.g. --expose-gc). Default none. */
   nodeArgs?: readonly string[];
+}
+
+/**
+ * Spawns the product as `npm start` runs it (`node --import tsx [nodeArgs] src/app/main.ts`, cwd the
+ * repository, CONFIG_FILE=config/embedded.yaml) with ports, directories and `env` overridden by
+ * environment variables only; stdin ignored, stdout and stderr piped. Does not wait for readiness:
+ * the caller reads the output and kills the process (startProductProcess, bench/load-setup.ts).
+ */
+export function spawnProduct(o: ProductSpawnOptions): ChildProcessByStdio<null, Readable, Readable> {
+  const p = o.ports;
+  return spawn(process.execPath, ['--import', 'tsx', ...(o.nodeArgs ?? []), 'src/app/main.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      CONFIG_FILE: 'config/embedded.yaml',
+      LOG_LEVEL: o.logLevel ?? 'info',
+      SIP_CONTACTS: `sip:127.0.0.1:${p.sip};transport=udp,tcp`,
+      DRACHTIO_PORT: String(p.drachtio),
+      ADMIN_PORT: String(p.admin),
+      MEDIA_PORT_MIN: String(p.mediaMin),
+      MEDIA_PORT_MAX: String(p.mediaMax),
+      SRS_SIP_URI: `sip:srs@127.0.0.1:${p.srs}`,
+      SRS_RTP_PORT_MIN: String(p.srsRtpMin),
+      SRS_RTP_PORT_MAX: String(p.srsRtpMax),
+      SQLITE_PATH: join(o.dir, 'data', 'settings.db'),
+      PROVISIONING_FILE: o.provisioningFile,
+      RECORDINGS_DIR: join(o.dir, 'recordings'),
+      ...o.env,
+    },
+  });
+}
+
+export interface ProductProcessOptions extends ProductSpawnOptions {
   /** Called with every complete line of the product's stdout / stderr. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Default 15 s. */
@@ -114,28 +150,7 @@ export interface ProductProcess {
 
 /** Starts the product exactly as `npm start` does, with environment overrides only; resolves on its "ready" log line. */
 export async function startProductProcess(o: ProductProcessOptions): Promise<ProductProcess> {
-  const p = o.ports;
-  const child = spawn(process.execPath, ['--import', 'tsx', ...(o.nodeArgs ?? []), 'src/app/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      CONFIG_FILE: 'config/embedded.yaml',
-      LOG_LEVEL: o.logLevel ?? 'info',
-      SIP_CONTACTS: `sip:127.0.0.1:${p.sip};transport=udp,tcp`,
-      DRACHTIO_PORT: String(p.drachtio),
-      ADMIN_PORT: String(p.admin),
-      MEDIA_PORT_MIN: String(p.mediaMin),
-      MEDIA_PORT_MAX: String(p.mediaMax),
-      SRS_SIP_URI: `sip:srs@127.0.0.1:${p.srs}`,
-      SRS_RTP_PORT_MIN: String(p.srsRtpMin),
-      SRS_RTP_PORT_MAX: String(p.srsRtpMax),
-      SQLITE_PATH: join(o.dir, 'data', 'settings.db'),
-      PROVISIONING_FILE: o.provisioningFile,
-      RECORDINGS_DIR: join(o.dir, 'recordings'),
-      ...o.env,
-    },
-  });
+  const child = spawnProduct(o);
   const exit = exited(child);
   let tail = '';
   const partial = { stdout: '', stderr: '' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeSnapshot } from '../policy/snapshot-builder.js';
-import { flush, setup } from './call-harness-unit.js';
+import { connectedInbound, flush, setup } from './call-harness-unit.js';
 
 const ALICE = '+15550002001';
 const always = { enabled: true, mode: 'always' as const };
@@ -8,12 +8,7 @@ const always = { enabled: true, mode: 'always' as const };
 describe('CallManager: dialog audit after the link to the SIP server came back', () => {
   it('MUST end a call whose caller hung up while the link was down: BYE to the callee, recording stopped', async () => {
     const t = setup(makeSnapshot({ alice: always }));
-    const invite = t.inbound(ALICE);
-    await flush();
-    const legB = t.signaling.answer();
-    await flush();
-    t.recording.ports[0]!.establish();
-    await flush();
+    const { invite, legB } = await connectedInbound(t, ALICE);
     expect(t.manager.size).toBe(1);
     invite.legA!.probeResult = 'gone';
     t.signaling.reconnect();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeSnapshot } from '../policy/snapshot-builder.js';
-import { flush, setup } from './call-harness-unit.js';
+import { connectedInbound, flush, setup } from './call-harness-unit.js';
 
 const ALICE = '+15550002001';
 const always = { enabled: true, mode: 'always' as const };
@@ -8,12 +8,7 @@ const always = { enabled: true, mode: 'always' as const };
 describe('CallManager: graceful drain', () => {
   it('MUST refuse new calls with 503 + Retry-After and MUST NOT cut a call before the drain time, then end it cleanly', async () => {
     const t = setup(makeSnapshot({ alice: always }));
-    const invite = t.inbound(ALICE);
-    await flush();
-    t.signaling.answer();
-    await flush();
-    t.recording.ports[0]!.establish();
-    await flush();
+    const { invite } = await connectedInbound(t, ALICE);
     let cut: number | undefined;
     void t.manager.drain(30_000).then((n) => (cut = n));
     const late = t.inbound(ALICE);

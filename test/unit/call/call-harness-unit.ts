@@ -74,3 +74,29 @@ export function setup(
     },
   };
 }
+
+/** The harness `setup` returns. */
+export type CallHarness = ReturnType<typeof setup>;
+
+export interface ConnectedInboundOptions {
+  /** More fields of the carrier's INVITE (e.g. recordAware, callId). Default none. */
+  invite?: Partial<ConstructorParameters<typeof FakeInvite>[0]>;
+  /** How the callee answers (FakeSignaling.answer: port, recordAware, sdp). Default FakeSignaling's defaults. */
+  answer?: Parameters<FakeSignaling['answer']>[0];
+}
+
+/**
+ * The "connected call" preamble: a carrier call to `to` (t.inbound), answered by the callee, then
+ * the recording server accepts the first recording (port.establish()), with a flush after each
+ * step. Returns the INVITE, leg B, the call's media session and that recording port.
+ */
+export async function connectedInbound(t: CallHarness, to: string, o: ConnectedInboundOptions = {}) {
+  const invite = t.inbound(to, o.invite);
+  await flush();
+  const legB = t.signaling.answer(o.answer);
+  await flush();
+  const port = t.recording.ports[0]!;
+  port.establish();
+  await flush();
+  return { invite, legB, media: t.media.sessions[0]!, port };
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readAudio } from '../../../src/sip/sdp-media.js';
 import { fakeRequest, sdpOffer } from '../../fakes/fake-legs.js';
 import { makeSnapshot } from '../policy/snapshot-builder.js';
-import { flush, setup } from './call-harness-unit.js';
+import { connectedInbound, flush, setup } from './call-harness-unit.js';
 
 const ALICE = '+15550002001';
 const always = { enabled: true, mode: 'always' as const };
@@ -109,12 +109,7 @@ describe('CallSession: inbound PSTN', () => {
 
   it('MUST tear the whole call down on a BYE from either leg with one media close and a clean recording stop (R-32)', async () => {
     const t = setup(makeSnapshot({ alice: always }));
-    const invite = t.inbound(ALICE);
-    await flush();
-    const legB = t.signaling.answer();
-    await flush();
-    t.recording.ports[0]!.establish();
-    await flush();
+    const { invite, legB } = await connectedInbound(t, ALICE);
     legB.emit('bye', 'BYE');
     await flush();
     expect(invite.legA!.hangups).toBe(1);
@@ -171,14 +166,7 @@ describe('CallSession: controls', () => {
 
   it('MUST pause and resume on the user DTMF codes *3 / *4 with beeps to all, reminder tone only while recording (R-17, R-18, R-19)', async () => {
     const t = setup(makeSnapshot({ alice: pauseResume }));
-    t.inbound(ALICE);
-    await flush();
-    t.signaling.answer();
-    await flush();
-    const port = t.recording.ports[0]!;
-    port.establish();
-    await flush();
-    const media = t.media.sessions[0]!;
+    const { port, media } = await connectedInbound(t, ALICE);
     expect(media.reminderMs).toBe(15_000);
     const dtmf = (leg: 'a' | 'b', digit: string): void => {
       media.emit('dtmf', { leg, digit, end: true, durationMs: 100, rtpTimestamp: 0, at: 0 });
@@ -255,12 +243,7 @@ describe('CallSession: controls', () => {
 
   it('MUST relay hold (sendonly) to the other leg with our address and keep the recording running', async () => {
     const t = setup(makeSnapshot({ alice: always }));
-    const invite = t.inbound(ALICE);
-    await flush();
-    const legB = t.signaling.answer();
-    await flush();
-    t.recording.ports[0]!.establish();
-    await flush();
+    const { invite, legB } = await connectedInbound(t, ALICE);
     const hold = fakeRequest('INVITE', sdpOffer(30000, { direction: 'sendonly' }));
     invite.legA!.emit('reoffer', hold);
     await flush();
@@ -331,12 +314,7 @@ describe('CallSession: recording indication and recording failure', () => {
 
   it('MUST NOT overlap a=record re-INVITEs on a leg: a pause and resume during a slow re-INVITE send only the latest value after it (R-31, RFC 3261 section 14.1)', async () => {
     const t = setup(makeSnapshot({ alice: { enabled: true, mode: 'alwaysWithPauseResume' } }));
-    t.inbound(ALICE);
-    await flush();
-    const legB = t.signaling.answer({ recordAware: true });
-    await flush();
-    t.recording.ports[0]!.establish();
-    await flush();
+    const { legB } = await connectedInbound(t, ALICE, { answer: { recordAware: true } });
     legB.holdReinvites = true;
     const sentBefore = legB.reinvites.length;
     const id = t.manager.list()[0]!.id;
@@ -365,12 +343,7 @@ describe('CallSession: recording indication and recording failure', () => {
 
   it('MUST retry an a=record re-INVITE answered 491 after the RFC 3261 section 14.1 wait (2.1-4 s on leg B, whose Call-ID is ours)', async () => {
     const t = setup(makeSnapshot({ alice: { enabled: true, mode: 'alwaysWithPauseResume' } }));
-    t.inbound(ALICE);
-    await flush();
-    const legB = t.signaling.answer({ recordAware: true });
-    await flush();
-    t.recording.ports[0]!.establish();
-    await flush();
+    const { legB } = await connectedInbound(t, ALICE, { answer: { recordAware: true } });
     const answer = legB.reinviteAnswer;
     legB.reinviteAnswer = 491;
     const sentBefore = legB.reinvites.length;

@@ -3,19 +3,13 @@ import { referTarget } from '../../../src/call/tasks/transfer.js';
 import { readAudio } from '../../../src/sip/sdp-media.js';
 import { FakeInvite, fakeRequest, sdpOffer } from '../../fakes/fake-legs.js';
 import { makeSnapshot } from '../policy/snapshot-builder.js';
-import { flush, setup } from './call-harness-unit.js';
+import { connectedInbound, flush, setup } from './call-harness-unit.js';
 
 const ALICE = '+15550002001';
 
 async function connectedInboundCall() {
   const t = setup(makeSnapshot({ orgCompliance: { inboundPstn: true }, alice: { enabled: true, mode: 'always' } }));
-  const invite = t.inbound(ALICE);
-  await flush();
-  const legB = t.signaling.answer();
-  await flush();
-  t.recording.ports[0]!.establish();
-  await flush();
-  return { t, invite, legB, media: t.media.sessions[0]! };
+  return { t, ...(await connectedInbound(t, ALICE)) };
 }
 
 describe('R-13 transfer: the call continues, recording continues, no second announcement', () => {
@@ -92,12 +86,7 @@ describe('R-13 transfer: the call continues, recording continues, no second anno
 
   it('R-31: a REFER target is offered no a=record (its support is unknown), then told a=record:on by re-INVITE when its answer says record-aware', async () => {
     const t = setup(makeSnapshot({ alice: { enabled: true, mode: 'always' } }));
-    t.inbound(ALICE);
-    await flush();
-    const legB = t.signaling.answer({ recordAware: true });
-    await flush();
-    t.recording.ports[0]!.establish();
-    await flush();
+    const { legB } = await connectedInbound(t, ALICE, { answer: { recordAware: true } });
     expect(readAudio(legB.reinvites.at(-1)!)!.recordIndication).toBe('on');
     const refer = fakeRequest('REFER', '', undefined, { 'Refer-To': '<sip:+15550002002@10.0.0.5>' });
     legB.emit('refer', refer);
