@@ -10,11 +10,12 @@
  */
 import { CallManager } from '../../src/call/call-manager.js';
 import type { CallLayerOptions } from '../../src/call/call-options.js';
-import type { MediaFactory, RecordingPortFactory } from '../../src/call/call-ports.js';
+import type { RecordingPortFactory } from '../../src/call/call-ports.js';
 import { startEngine, type Engine } from '../../src/engine/index.js';
 import { PromptLibrary } from '../../src/media/audio/prompt-library.js';
 import { MediaPlane } from '../../src/media/media-plane.js';
 import type { MediaSession } from '../../src/media/media-session.js';
+import type { MediaSessionOptions } from '../../src/media/media-session-types.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { PolicySnapshot } from '../../src/policy/policy-types.js';
 import type { DialOptions, PendingDial, SignalingPort } from '../../src/sip/b2bua-types.js';
@@ -58,6 +59,29 @@ export interface CallHarness {
 
 const SECRET = 'call-harness';
 
+/** What tracingMediaFactory wraps: the media plane, or anything that creates its sessions. */
+export type SessionSource = Pick<MediaPlane, 'createSession'>;
+
+/**
+ * A media factory over `plane` that appends a trace of every session it creates to `sessions`:
+ * when it was created and when each prompt started and ended (performance.now()).
+ */
+export function tracingMediaFactory(plane: SessionSource, sessions: SessionTrace[]): SessionSource {
+  return {
+    createSession: async (opts?: MediaSessionOptions) => {
+      const session = await plane.createSession(opts);
+      const trace: SessionTrace = { session, createdAt: performance.now(), prompts: [] };
+      session.on('promptStarted', (e) => trace.prompts.push({ name: e.name, leg: e.leg, startedAt: performance.now() }));
+      session.on('promptEnded', (e) => {
+        const p = trace.prompts.find((x) => x.name === e.name && x.leg === e.leg && x.endedAt === undefined);
+        if (p) Object.assign(p, { endedAt: performance.now(), reason: e.reason });
+      });
+      sessions.push(trace);
+      return session;
+    },
+  };
+}
+
 export async function startCallHarness(o: CallHarnessOptions): Promise<CallHarness> {
   const engine = await startEngine({
     sipContacts: [`sip:127.0.0.1:${o.sipPort};transport=udp`],
@@ -73,19 +97,7 @@ export async function startCallHarness(o: CallHarnessOptions): Promise<CallHarne
   const plane = await MediaPlane.start({ portMin: o.rtpPortMin, portMax: o.rtpPortMax, workers: 0, prompts });
   const sessions: SessionTrace[] = [];
   const dials: Array<{ uri: string; at: number }> = [];
-  const media: MediaFactory = {
-    createSession: async (opts) => {
-      const session = await plane.createSession(opts);
-      const trace: SessionTrace = { session, createdAt: performance.now(), prompts: [] };
-      session.on('promptStarted', (e) => trace.prompts.push({ name: e.name, leg: e.leg, startedAt: performance.now() }));
-      session.on('promptEnded', (e) => {
-        const p = trace.prompts.find((x) => x.name === e.name && x.leg === e.leg && x.endedAt === undefined);
-        if (p) Object.assign(p, { endedAt: performance.now(), reason: e.reason });
-      });
-      sessions.push(trace);
-      return session;
-    },
-  };
+  const media = tracingMediaFactory(plane, sessions);
   const port = new SrfSignalingPort(signaling.srf);
   const instrumented: SignalingPort = {
     onInvite: (h) => port.onInvite(h),

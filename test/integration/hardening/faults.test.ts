@@ -22,7 +22,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallManager } from '../../../src/call/call-manager.js';
-import type { MediaFactory } from '../../../src/call/call-ports.js';
 import { siprecRecordingFactory } from '../../../src/call/siprec-recording-port.js';
 import { systemClock, systemTimers } from '../../../src/common/clock.js';
 import { startEngine, type Engine } from '../../../src/engine/index.js';
@@ -45,13 +44,14 @@ import {
   sleep,
   startSrs,
   toneShare,
+  traceDriver,
   waitFor,
   wavFile,
   wavMsOf,
   windows,
   type SrsInstance,
 } from '../recording-e2e/e2e-harness.js';
-import type { SessionTrace } from '../../support/call-harness.js';
+import { tracingMediaFactory, type SessionTrace } from '../../support/call-harness.js';
 import { LinkRelay, rawRequest } from '../../support/engine-harness.js';
 import { portBlock, type PortBlock } from '../../support/ports.js';
 import { RtpPeer } from '../../support/rtp-peer.js';
@@ -78,15 +78,7 @@ const tcpSrsSeen: { connections: number; invites: number; resets: number } = { c
 const sessions: SessionTrace[] = [];
 let snapshot: PolicySnapshot;
 
-const driver = (): CallDriver => ({
-  target: `127.0.0.1:${sipPort}`,
-  manager,
-  sessions,
-  async nextSession(index, timeoutMs = 5000) {
-    await waitFor(() => sessions.length > index, timeoutMs, `media session #${index}`);
-    return sessions[index]!;
-  },
-});
+const driver = (): CallDriver => traceDriver(sipPort, manager, sessions);
 
 function configure(uri: string, transport: 'udp' | 'tcp'): void {
   snapshot = e2eSnapshot({
@@ -165,19 +157,7 @@ beforeAll(async () => {
   const range = block.take(101);
   const rtpMin = range[0]! % 2 === 0 ? range[0]! : range[1]!;
   plane = await MediaPlane.start({ portMin: rtpMin, portMax: rtpMin + 99, workers: 0, prompts });
-  const media: MediaFactory = {
-    createSession: async (opts) => {
-      const session = await plane.createSession(opts);
-      const trace: SessionTrace = { session, createdAt: performance.now(), prompts: [] };
-      session.on('promptStarted', (e) => trace.prompts.push({ name: e.name, leg: e.leg, startedAt: performance.now() }));
-      session.on('promptEnded', (e) => {
-        const p = trace.prompts.find((x) => x.name === e.name && x.leg === e.leg && x.endedAt === undefined);
-        if (p) Object.assign(p, { endedAt: performance.now(), reason: e.reason });
-      });
-      sessions.push(trace);
-      return session;
-    },
-  };
+  const media = tracingMediaFactory(plane, sessions);
   configure(srs.uri, 'udp');
   manager = new CallManager({
     signaling: new SrfSignalingPort(signaling.srf),

@@ -7,19 +7,22 @@
  * assert on.
  *
  * Ports: this folder owns 36000-38999; each test file takes its own block (see `e2eBlock`).
+ * A test file of the call-harness product sets itself up with `useRecordingE2e` (servers, product,
+ * clean-up); the application's own file drives startApplication through `applicationDriver`.
  */
 import { heard, toneShare } from '../../support/audio-checks.js';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { Application } from '../../../src/app/application.js';
 import { siprecRecordingFactory, type SiprecRecordingPortOptions } from '../../../src/call/siprec-recording-port.js';
-import type { CallLayerOptions } from '../../../src/call/call-options.js';
 import { systemClock, systemTimers } from '../../../src/common/clock.js';
 import { startEngine, type Engine } from '../../../src/engine/index.js';
 import { decodeWav } from '../../../src/media/audio/wav.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import type { PolicyRepository } from '../../../src/policy/policy-repository.js';
-import type { PolicySnapshot, Provider } from '../../../src/policy/policy-types.js';
+import type { FailurePolicy, PolicySnapshot, Provider, RecordingSettings } from '../../../src/policy/policy-types.js';
 import { DrachtioSrsConnector } from '../../../src/sip/srs-connector.js';
 import { SignalingConnection } from '../../../src/sip/signaling-connection.js';
 import { parseMetadata } from '../../../src/siprec/metadata-parser.js';
@@ -28,7 +31,7 @@ import { SrsApp } from '../../../src/srs/srs-app.js';
 import type { SrsFaultOptions } from '../../../src/srs/srs-fault-options.js';
 import { resolveSrsOptions } from '../../../src/srs/srs-options.js';
 import type { RecordingSummary } from '../../../src/srs/recording-summary.js';
-import { startCallHarness, type CallHarness, type SessionTrace } from '../../support/call-harness.js';
+import { startCallHarness, tracingMediaFactory, type CallHarness, type SessionTrace } from '../../support/call-harness.js';
 import { goertzelPower, meanSquare } from '../../support/goertzel.js';
 import { portBlock, type PortBlock } from '../../support/ports.js';
 import { RtpPeer, type Target } from '../../support/rtp-peer.js';
@@ -149,7 +152,8 @@ export async function startProduct(o: {
   pbxPort: number;
   snapshot: () => PolicySnapshot;
   session?: SiprecRecordingPortOptions['session'];
-  options?: CallLayerOptions;
+  /** The routing's trunk targets (name -> host:port); default none. */
+  trunkTargets?: Record<string, string>;
 }): Promise<CallHarness> {
   const [sipPort] = o.block.take(2);
   const range = o.block.take(101);
@@ -159,7 +163,10 @@ export async function startProduct(o: {
     rtpPortMin: rtpMin!,
     rtpPortMax: rtpMin! + 99,
     snapshots: () => [o.snapshot()],
-    options: o.options ?? { admission: { trustedSources: [`127.0.0.1:${o.pbxPort}`] }, routing: { userProxy: `sip:127.0.0.1:${o.pbxPort}` } },
+    options: {
+      admission: { trustedSources: [`127.0.0.1:${o.pbxPort}`] },
+      routing: { userProxy: `sip:127.0.0.1:${o.pbxPort}`, ...(o.trunkTargets ? { trunkTargets: o.trunkTargets } : {}) },
+    },
     recording: (srf) =>
       siprecRecordingFactory({
         connector: new DrachtioSrsConnector(srf),
@@ -168,6 +175,158 @@ export async function startProduct(o: {
         session: { attemptTimeoutMs: 1500, startDeadlineMs: 5000, ...o.session },
       }),
   });
+}
+
+// ---------------------------------------------------------------- one test file's set-up
+
+/** One reference recording server of a test file. */
+export interface RecordingServerSpec {
+  /** Its RTP range's size. */
+  readonly rtpPorts: number;
+  /** Sub-folder of the file's temporary folder for its recordings; default the folder itself. */
+  readonly folder?: string;
+  /** Fault mode; default none. */
+  readonly faults?: SrsFaultOptions;
+}
+
+/** e2eSnapshot's options but the trunk port (the testbed's). */
+export type E2ePolicy = Omit<Parameters<typeof e2eSnapshot>[0], 'trunkPort'>;
+
+/**
+ * Alice's calls recorded on `servers` (tried in this order, over UDP), with `failurePolicy` (R-40)
+ * when none of them takes the call. `policy` is the snapshot builder's; default alice records always.
+ */
+export function recordingOn(servers: readonly SrsInstance[], failurePolicy: FailurePolicy, policy: SnapshotOptions = { alice: { enabled: true, mode: 'always' } }): E2ePolicy {
+  return { provider: { recordingServers: servers.map((s) => ({ uri: s.uri, transport: 'udp' as const })), failurePolicy }, policy };
+}
+
+/**
+ * Alice records every call with pause/resume by feature code, told to both parties by
+ * `notification`, and the start/stop announcement to PSTN parties only; the organisation's
+ * compliance announcement plays on `direction` PSTN calls. `alice` adds to her settings.
+ */
+export function pauseResumePolicy(
+  direction: 'inbound' | 'outbound',
+  notification: RecordingSettings['pauseResumeNotification'],
+  alice: Partial<RecordingSettings> = {},
+): SnapshotOptions {
+  return {
+    orgCompliance: direction === 'inbound' ? { inboundPstn: true } : { outboundPstn: true },
+    alice: {
+      enabled: true,
+      mode: 'alwaysWithPauseResume',
+      pauseResumeNotification: notification,
+      startStopAnnouncement: { pstn: true, internal: false },
+      ...alice,
+    },
+  };
+}
+
+export interface RecordingE2eOptions<S extends string = 'srs'> {
+  /** The file's port block: e2eBlock(block). */
+  readonly block: number;
+  /** Prefix of the file's temporary folder (under the OS temp folder), removed after the file. */
+  readonly tmpPrefix: string;
+  /** The reference recording servers by name, started in this order. Default one, `srs`, with 40 RTP ports, writing to the file's folder. */
+  readonly servers?: Readonly<Record<S, RecordingServerSpec>>;
+  /**
+   * Order of the servers' ports: 'per-server' takes each server's RTP range then its SIP port,
+   * 'ranges-first' every server's RTP range, then every server's SIP port. Default 'per-server'.
+   */
+  readonly portOrder?: 'per-server' | 'ranges-first';
+  /** The policy at start, given the started servers; configure() replaces it. */
+  readonly policy: (servers: Readonly<Record<S, SrsInstance>>) => E2ePolicy;
+  /** Recording session timers (startProduct); default its own. */
+  readonly session?: SiprecRecordingPortOptions['session'];
+  /** Trunk targets of the call layer's routing that point at the trunk port (outbound PSTN calls); default none. */
+  readonly trunkTargets?: readonly string[];
+}
+
+export interface RecordingE2e<S extends string> {
+  readonly block: PortBlock;
+  /** The carrier's SIP port: calls come in from here, outbound PSTN calls go here. */
+  readonly trunkPort: number;
+  /** The PBX's SIP port: users' phones (a trusted source, the user proxy). */
+  readonly pbxPort: number;
+  /** The file's temporary folder. */
+  readonly dir: string;
+  /** The started recording servers (from beforeAll on). */
+  readonly servers: Readonly<Record<S, SrsInstance>>;
+  /** The product (from beforeAll on). */
+  readonly harness: CallHarness;
+  /** Replaces the policy the product serves (for the next call). */
+  configure(policy: E2ePolicy): void;
+  /** placeCall between the file's trunk and PBX parties. */
+  placeCall(o: Omit<PlaceCallOptions, 'trunkPort' | 'pbxPort'>): Promise<CallRun>;
+}
+
+/**
+ * The set-up every end-to-end recording file shares: its port block (trunk port, PBX port, then
+ * the recording servers' ports, then the product's), a temporary folder for the recordings, the
+ * reference recording servers and the product started in beforeAll, all closed and removed in
+ * afterAll. Call once at the top level of a test file.
+ */
+export function useRecordingE2e<S extends string = 'srs'>(o: RecordingE2eOptions<S>): RecordingE2e<S> {
+  const block = e2eBlock(o.block);
+  const trunkPort = block.next();
+  const pbxPort = block.next();
+  const dir = mkdtempSync(join(tmpdir(), o.tmpPrefix));
+  const specs = o.servers ?? ({ srs: { rtpPorts: 40 } } as Record<S, RecordingServerSpec>);
+  const names = Object.keys(specs) as S[];
+  const ports = new Map<S, { sipPort: number; rtpFrom: number }>();
+  const take = (name: S): number => block.take(specs[name].rtpPorts)[0]!;
+  if (o.portOrder === 'ranges-first') {
+    const ranges = names.map(take);
+    names.forEach((name, i) => ports.set(name, { rtpFrom: ranges[i]!, sipPort: block.next() }));
+  } else {
+    for (const name of names) ports.set(name, { rtpFrom: take(name), sipPort: block.next() });
+  }
+  const servers = {} as Record<S, SrsInstance>;
+  let harness: CallHarness | undefined;
+  let snapshot: PolicySnapshot | undefined;
+  const started = (): CallHarness => {
+    if (!harness) throw new Error('the product is not started (beforeAll)');
+    return harness;
+  };
+  const configure = (policy: E2ePolicy): void => {
+    snapshot = e2eSnapshot({ trunkPort, ...policy });
+  };
+
+  beforeAll(async () => {
+    for (const name of names) {
+      const spec = specs[name];
+      const { sipPort, rtpFrom } = ports.get(name)!;
+      const folder = spec.folder === undefined ? dir : join(dir, spec.folder);
+      servers[name] = await startSrs({ sipPort, rtpFrom, rtpTo: rtpFrom + spec.rtpPorts - 1, dir: folder, ...(spec.faults ? { faults: spec.faults } : {}) });
+    }
+    configure(o.policy(servers));
+    harness = await startProduct({
+      block,
+      pbxPort,
+      snapshot: () => snapshot!,
+      ...(o.session ? { session: o.session } : {}),
+      ...(o.trunkTargets ? { trunkTargets: Object.fromEntries(o.trunkTargets.map((t) => [t, `127.0.0.1:${trunkPort}`])) } : {}),
+    });
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+    for (const name of names) await servers[name]?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  return {
+    block,
+    trunkPort,
+    pbxPort,
+    dir,
+    servers,
+    get harness(): CallHarness {
+      return started();
+    },
+    configure,
+    placeCall: (call) => placeCall(started(), block, { trunkPort, pbxPort, ...call }),
+  };
 }
 
 // ---------------------------------------------------------------- what the recording server wrote
@@ -246,6 +405,16 @@ export interface CallRun {
   close(): void;
 }
 
+export interface PlaceCallOptions {
+  readonly direction: 'inbound' | 'outbound';
+  readonly trunkPort: number;
+  readonly pbxPort: number;
+  readonly talkMs: number;
+  readonly callerExpectsBye?: boolean;
+  readonly callerExpectsRefusal?: boolean;
+  readonly timeoutSec?: number;
+}
+
 /**
  * Places one call: inbound = the PSTN party calls alice through the trunk; outbound = alice's
  * phone (from the PBX, a trusted source) calls the PSTN number through the trunk. The caller talks
@@ -255,7 +424,7 @@ export interface CallRun {
 export async function placeCall(
   h: CallDriver,
   block: PortBlock,
-  o: { direction: 'inbound' | 'outbound'; trunkPort: number; pbxPort: number; talkMs: number; callerExpectsBye?: boolean; callerExpectsRefusal?: boolean; timeoutSec?: number },
+  o: PlaceCallOptions,
 ): Promise<CallRun> {
   const pstn = await RtpPeer.open(block.take(2)[0]!);
   const user = await RtpPeer.open(block.take(2)[0]!);
@@ -319,6 +488,19 @@ export async function placeCall(
 /** What placeCall needs of the product: the call-harness, or an instrumented application. */
 export type CallDriver = Pick<CallHarness, 'target' | 'manager' | 'sessions' | 'nextSession'>;
 
+/** A CallDriver of a call layer listening on `sipPort` whose media sessions are traced into `sessions`. */
+export function traceDriver(sipPort: number, manager: CallDriver['manager'], sessions: SessionTrace[]): CallDriver {
+  return {
+    target: `127.0.0.1:${sipPort}`,
+    manager,
+    sessions,
+    async nextSession(index, timeoutMs = 5000) {
+      await waitFor(() => sessions.length > index, timeoutMs, `media session #${index}`);
+      return sessions[index]!;
+    },
+  };
+}
+
 /**
  * Instruments a started application (src/app/application.ts) as a CallDriver: every media session
  * the call layer creates is traced (prompts started/ended) like the call-harness does.
@@ -326,27 +508,8 @@ export type CallDriver = Pick<CallHarness, 'target' | 'manager' | 'sessions' | '
 export function applicationDriver(app: Application, sipPort: number): CallDriver {
   const sessions: SessionTrace[] = [];
   const media = app.media;
-  const create = media.createSession.bind(media);
-  media.createSession = async (...args: Parameters<typeof create>) => {
-    const session = await create(...args);
-    const trace: SessionTrace = { session, createdAt: performance.now(), prompts: [] };
-    session.on('promptStarted', (e) => trace.prompts.push({ name: e.name, leg: e.leg, startedAt: performance.now() }));
-    session.on('promptEnded', (e) => {
-      const p = trace.prompts.find((x) => x.name === e.name && x.leg === e.leg && x.endedAt === undefined);
-      if (p) Object.assign(p, { endedAt: performance.now(), reason: e.reason });
-    });
-    sessions.push(trace);
-    return session;
-  };
-  return {
-    target: `127.0.0.1:${sipPort}`,
-    manager: app.calls,
-    sessions,
-    async nextSession(index, timeoutMs = 5000) {
-      await waitFor(() => sessions.length > index, timeoutMs, `media session #${index}`);
-      return sessions[index]!;
-    },
-  };
+  media.createSession = tracingMediaFactory({ createSession: media.createSession.bind(media) }, sessions).createSession;
+  return traceDriver(sipPort, app.calls, sessions);
 }
 
 /** Writes a whole policy snapshot into the application's settings repository. */

@@ -3,68 +3,35 @@
  * layer, SIPREC client and reference recording server. The WAV, the metadata history and the
  * summary the server wrote are checked against what the parties sent and what the product played.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateMetadata } from '../../../src/siprec/metadata-validator.js';
-import type { CallHarness } from '../../support/call-harness.js';
 import {
   OTHER_HZ,
   USER_HZ,
-  e2eBlock,
-  e2eSnapshot,
   fullWindows,
   metadataHistory,
-  placeCall,
+  pauseResumePolicy,
   pressCode,
   readStereoWav,
+  recordingOn,
   sleep,
-  startProduct,
-  startSrs,
+  useRecordingE2e,
   waitFor,
   wavFile,
   wavMsOf,
   windows,
-  type SrsInstance,
 } from './e2e-harness.js';
 
-const block = e2eBlock(0);
-const trunkPort = block.next();
-const pbxPort = block.next();
-const dir = mkdtempSync(join(tmpdir(), 'e2e-inbound-'));
-let srs: SrsInstance;
-let h: CallHarness;
-
-beforeAll(async () => {
-  const [rtpFrom] = block.take(40);
-  srs = await startSrs({ sipPort: block.next(), rtpFrom: rtpFrom!, rtpTo: rtpFrom! + 39, dir });
-  const snapshot = e2eSnapshot({
-    trunkPort,
-    provider: { recordingServers: [{ uri: srs.uri, transport: 'udp' }], failurePolicy: 'proceedWithoutAnnouncement' },
-    policy: {
-      orgCompliance: { inboundPstn: true },
-      alice: {
-        enabled: true,
-        mode: 'alwaysWithPauseResume',
-        pauseResumeNotification: 'beep',
-        startStopAnnouncement: { pstn: true, internal: false },
-        repeatTone: { enabled: true, intervalSeconds: 10 },
-      },
-    },
-  });
-  h = await startProduct({ block, pbxPort, snapshot: () => snapshot });
-});
-
-afterAll(async () => {
-  await h?.close();
-  await srs?.close();
-  rmSync(dir, { recursive: true, force: true });
+const e2e = useRecordingE2e({
+  block: 0,
+  tmpPrefix: 'e2e-inbound-',
+  policy: ({ srs }) => recordingOn([srs], 'proceedWithoutAnnouncement', pauseResumePolicy('inbound', 'beep', { repeatTone: { enabled: true, intervalSeconds: 10 } })),
 });
 
 describe('inbound PSTN call recorded end to end', () => {
   it('R-30/R-15/R-19/R-18/R-31/R-32: two pure channels of the parties, no prompt/tone/beep energy, duration within 100 ms, pause visible in WAV and metadata, exactly the announcements played', async () => {
-    const run = await placeCall(h, block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 16_000 });
+    const { srs } = e2e.servers;
+    const run = await e2e.placeCall({ direction: 'inbound', talkMs: 16_000 });
     const tones: Array<{ kind: string; at: number }> = [];
     run.trace.session.on('toneStarted', (e) => tones.push({ kind: e.kind, at: performance.now() }));
     try {

@@ -4,76 +4,37 @@
  * post-answer compliance announcement (R-12) and the pause/resume announcements play while the
  * recording runs: none of them may reach the WAV.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateMetadata } from '../../../src/siprec/metadata-validator.js';
-import type { CallHarness } from '../../support/call-harness.js';
 import {
   OTHER_HZ,
   USER_HZ,
-  e2eBlock,
-  e2eSnapshot,
+  TONE_LEVEL,
   fullWindows,
   metadataHistory,
-  placeCall,
+  pauseResumePolicy,
   pressCode,
-  TONE_LEVEL,
   readStereoWav,
+  recordingOn,
   sleep,
-  startProduct,
-  startSrs,
+  useRecordingE2e,
   waitFor,
   wavFile,
   wavMsOf,
   windows,
-  type SrsInstance,
 } from './e2e-harness.js';
 
-const block = e2eBlock(1);
-const trunkPort = block.next();
-const pbxPort = block.next();
-const dir = mkdtempSync(join(tmpdir(), 'e2e-outbound-'));
-let srs: SrsInstance;
-let h: CallHarness;
-
-beforeAll(async () => {
-  const [rtpFrom] = block.take(40);
-  srs = await startSrs({ sipPort: block.next(), rtpFrom: rtpFrom!, rtpTo: rtpFrom! + 39, dir });
-  const snapshot = e2eSnapshot({
-    trunkPort,
-    provider: { recordingServers: [{ uri: srs.uri, transport: 'udp' }], failurePolicy: 'proceedWithoutAnnouncement' },
-    policy: {
-      orgCompliance: { outboundPstn: true },
-      alice: {
-        enabled: true,
-        mode: 'alwaysWithPauseResume',
-        pauseResumeNotification: 'announcement',
-        startStopAnnouncement: { pstn: true, internal: false },
-      },
-    },
-  });
-  h = await startProduct({
-    block,
-    pbxPort,
-    snapshot: () => snapshot,
-    options: {
-      admission: { trustedSources: [`127.0.0.1:${pbxPort}`] },
-      routing: { userProxy: `sip:127.0.0.1:${pbxPort}`, trunkTargets: { carrier: `127.0.0.1:${trunkPort}` } },
-    },
-  });
-});
-
-afterAll(async () => {
-  await h?.close();
-  await srs?.close();
-  rmSync(dir, { recursive: true, force: true });
+const e2e = useRecordingE2e({
+  block: 1,
+  tmpPrefix: 'e2e-outbound-',
+  policy: ({ srs }) => recordingOn([srs], 'proceedWithoutAnnouncement', pauseResumePolicy('outbound', 'announcement')),
+  trunkTargets: ['carrier'],
 });
 
 describe('outbound PSTN call recorded end to end', () => {
   it('R-12/R-15/R-30/R-31: the compliance and pause/resume announcements play during the recording but never reach it; metadata lists exactly them', async () => {
-    const run = await placeCall(h, block, { direction: 'outbound', trunkPort, pbxPort, talkMs: 11_000 });
+    const { srs } = e2e.servers;
+    const run = await e2e.placeCall({ direction: 'outbound', talkMs: 11_000 });
     try {
       const connectedAt = await run.connected();
       await sleep(Math.max(0, connectedAt + 3500 - performance.now()));

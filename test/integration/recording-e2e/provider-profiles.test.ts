@@ -5,45 +5,30 @@
  * block for dubber, strict RFC 7865 for the others. The profiles' TLS signalling is replaced by UDP
  * here (per recording server `transport`), since the reference server listens on UDP.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROVIDER_PROFILES } from '../../../src/policy/policy-defaults.js';
-import type { PolicySnapshot, ProviderProfileName } from '../../../src/policy/policy-types.js';
+import type { ProviderProfileName } from '../../../src/policy/policy-types.js';
 import { validateMetadata } from '../../../src/siprec/metadata-validator.js';
-import type { CallHarness } from '../../support/call-harness.js';
 import {
   ALICE_NUMBER,
   CALLER_NUMBER,
   OTHER_HZ,
   USER_HZ,
-  e2eBlock,
-  e2eSnapshot,
   fullWindows,
   metadataHistory,
-  placeCall,
   readStereoWav,
-  startProduct,
-  startSrs,
+  useRecordingE2e,
   waitFor,
   wavFile,
   windows,
+  type E2ePolicy,
   type SrsInstance,
 } from './e2e-harness.js';
 
-const block = e2eBlock(4);
-const trunkPort = block.next();
-const pbxPort = block.next();
-const dir = mkdtempSync(join(tmpdir(), 'e2e-profiles-'));
-let srs: SrsInstance;
-let h: CallHarness;
-let snapshot: PolicySnapshot;
-
-function configure(profile: ProviderProfileName): void {
+/** Alice's calls recorded on `srs` with the out-of-the-box settings of `profile`. */
+function profilePolicy(profile: ProviderProfileName, srs: SrsInstance): E2ePolicy {
   const p = PROVIDER_PROFILES[profile];
-  snapshot = e2eSnapshot({
-    trunkPort,
+  return {
     provider: {
       name: profile,
       profile,
@@ -57,26 +42,20 @@ function configure(profile: ProviderProfileName): void {
       recordingServers: [{ uri: srs.uri, transport: 'udp' }],
     },
     policy: { alice: { enabled: true, mode: 'always' } },
-  });
+  };
 }
 
-beforeAll(async () => {
-  const [rtpFrom] = block.take(40);
-  srs = await startSrs({ sipPort: block.next(), rtpFrom: rtpFrom!, rtpTo: rtpFrom! + 39, dir });
-  configure('custom');
-  h = await startProduct({ block, pbxPort, snapshot: () => snapshot });
-});
-
-afterAll(async () => {
-  await h?.close();
-  await srs?.close();
-  rmSync(dir, { recursive: true, force: true });
+const e2e = useRecordingE2e({
+  block: 4,
+  tmpPrefix: 'e2e-profiles-',
+  policy: ({ srs }) => profilePolicy('custom', srs),
 });
 
 async function recordOneCall(profile: ProviderProfileName) {
-  configure(profile);
+  const { srs } = e2e.servers;
+  e2e.configure(profilePolicy(profile, srs));
   const before = srs.summaries.length;
-  const run = await placeCall(h, block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 3000 });
+  const run = await e2e.placeCall({ direction: 'inbound', talkMs: 3000 });
   try {
     const [caller, callee] = await run.done;
     expect(caller.exitCode, caller.describe()).toBe(0);

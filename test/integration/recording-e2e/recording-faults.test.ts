@@ -3,69 +3,41 @@
  * pending (the SRC must CANCEL it, the server never records), and the recording server BYEs in
  * the middle of the call (the R-40 policy applies, the call goes on).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PolicySnapshot } from '../../../src/policy/policy-types.js';
-import type { CallHarness } from '../../support/call-harness.js';
+import { describe, expect, it } from 'vitest';
 import {
   OTHER_HZ,
   USER_HZ,
-  e2eBlock,
-  e2eSnapshot,
   fullWindows,
-  placeCall,
   readStereoWav,
+  recordingOn,
   sleep,
-  startProduct,
-  startSrs,
+  useRecordingE2e,
   waitFor,
   wallOf,
   wavFile,
   windows,
-  type SrsInstance,
 } from './e2e-harness.js';
 
-const block = e2eBlock(3);
-const trunkPort = block.next();
-const pbxPort = block.next();
-const dir = mkdtempSync(join(tmpdir(), 'e2e-faults-'));
 const SLOW_MS = 3000;
 const BYE_AFTER_MS = 2000;
-let slow: SrsInstance;
-let quitter: SrsInstance;
-let h: CallHarness;
-let snapshot: PolicySnapshot;
 
-function configure(srs: SrsInstance): void {
-  snapshot = e2eSnapshot({
-    trunkPort,
-    provider: { recordingServers: [{ uri: srs.uri, transport: 'udp' }], failurePolicy: 'proceedWithAnnouncement' },
-    policy: { alice: { enabled: true, mode: 'always' } },
-  });
-}
-
-beforeAll(async () => {
-  const [a] = block.take(20);
-  const [b] = block.take(20);
-  slow = await startSrs({ sipPort: block.next(), rtpFrom: a!, rtpTo: a! + 19, dir: join(dir, 'slow'), faults: { mode: 'slow-answer', delayMs: SLOW_MS } });
-  quitter = await startSrs({ sipPort: block.next(), rtpFrom: b!, rtpTo: b! + 19, dir: join(dir, 'quitter'), faults: { mode: 'bye-after', afterMs: BYE_AFTER_MS } });
-  configure(slow);
-  h = await startProduct({ block, pbxPort, snapshot: () => snapshot, session: { attemptTimeoutMs: 6000, startDeadlineMs: 8000 } });
+const e2e = useRecordingE2e({
+  block: 3,
+  tmpPrefix: 'e2e-faults-',
+  servers: {
+    slow: { rtpPorts: 20, folder: 'slow', faults: { mode: 'slow-answer', delayMs: SLOW_MS } },
+    quitter: { rtpPorts: 20, folder: 'quitter', faults: { mode: 'bye-after', afterMs: BYE_AFTER_MS } },
+  },
+  portOrder: 'ranges-first',
+  policy: ({ slow }) => recordingOn([slow], 'proceedWithAnnouncement'),
+  session: { attemptTimeoutMs: 6000, startDeadlineMs: 8000 },
 });
-
-afterAll(async () => {
-  await h?.close();
-  await slow?.close();
-  await quitter?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { servers } = e2e;
 
 describe('recording-server faults end to end', () => {
   it('hang-up during the recording INVITE: the call ends at once, the INVITE is CANCELled, nothing is recorded', async () => {
-    configure(slow);
-    const run = await placeCall(h, block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 800 });
+    e2e.configure(recordingOn([servers.slow], 'proceedWithAnnouncement'));
+    const run = await e2e.placeCall({ direction: 'inbound', talkMs: 800 });
     let hungUpAt = 0;
     try {
       const connectedAt = await run.connected();
@@ -78,17 +50,17 @@ describe('recording-server faults end to end', () => {
     } finally {
       run.close();
     }
-    await waitFor(() => h.manager.list().length === 0, 2000, 'the call to be gone');
+    await waitFor(() => e2e.harness.manager.list().length === 0, 2000, 'the call to be gone');
     // had the INVITE not been CANCELled, the server would answer it after SLOW_MS
     await sleep(Math.max(0, hungUpAt + SLOW_MS + 500 - performance.now()));
-    expect(slow.started).toBe(0);
-    expect(slow.summaries).toEqual([]);
+    expect(servers.slow.started).toBe(0);
+    expect(servers.slow.summaries).toEqual([]);
     expect(run.trace.prompts).toEqual([]);
   }, 20_000);
 
   it('R-40: a recording-server BYE mid-call ends the recording (WAV up to the BYE), "recording stopped" is played, the call goes on', async () => {
-    configure(quitter);
-    const run = await placeCall(h, block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 6000 });
+    e2e.configure(recordingOn([servers.quitter], 'proceedWithAnnouncement'));
+    const run = await e2e.placeCall({ direction: 'inbound', talkMs: 6000 });
     try {
       const [caller, callee] = await run.done;
       expect(caller.exitCode, caller.describe()).toBe(0);
@@ -96,12 +68,12 @@ describe('recording-server faults end to end', () => {
     } finally {
       run.close();
     }
-    await waitFor(() => quitter.summaries.length === 1, 3000, 'the recording summary');
-    const summary = quitter.summaries[0]!;
+    await waitFor(() => servers.quitter.summaries.length === 1, 3000, 'the recording summary');
+    const summary = servers.quitter.summaries[0]!;
     expect(summary.endReason).toBe('fault-bye');
     expect(summary.durationMs).toBeGreaterThan(BYE_AFTER_MS - 100);
     expect(summary.durationMs).toBeLessThan(BYE_AFTER_MS + 600);
-    const wav = readStereoWav(wavFile(quitter, summary));
+    const wav = readStereoWav(wavFile(servers.quitter, summary));
     expect(Math.abs(wav.durationMs - summary.durationMs)).toBeLessThanOrEqual(100);
     const ch1 = fullWindows(windows(wav.ch1, OTHER_HZ));
     const ch2 = fullWindows(windows(wav.ch2, USER_HZ));
