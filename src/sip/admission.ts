@@ -26,6 +26,7 @@ import { normaliseHost } from '../policy/address-normalise.js';
 import type { CallParty } from '../policy/call-decision-types.js';
 import type { ClassifiedCall, DirectoryMatch, PolicyDirectory } from '../policy/policy-directory.js';
 import type { PolicySnapshot, Trunk } from '../policy/policy-types.js';
+import { unescapeUri } from './uri-escape.js';
 
 export interface AdmissionOptions {
   /** Addresses ('host' or 'host:port') of PBXs / registrars / user agents whose calls are accepted. Default none. */
@@ -87,12 +88,8 @@ export function firstUri(value: string | undefined): string | undefined {
 export function userPart(value: string): string {
   const uri = firstUri(value) ?? value;
   const m = /^(?:sips?:|tel:)?([^@;>]+)@/i.exec(uri.trim()) ?? /^tel:([^;>]+)/i.exec(uri.trim());
-  if (!m) return '';
-  try {
-    return decodeURIComponent(m[1]!);
-  } catch {
-    return m[1]!; // a broken %-escape (RFC 3261 section 25.1 'escaped') stays as it is: admission never throws
-  }
+  // a broken %-escape stays as it is: admission never throws
+  return m ? (unescapeUri(m[1]!) ?? m[1]!) : '';
 }
 
 function historyTarget(historyInfo: string | undefined): string | undefined {

@@ -33,6 +33,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { Clock } from '../common/clock.js';
 import { AppError } from '../common/errors.js';
 import { firstUri, userPart } from './admission.js';
+import { unescapeUri } from './uri-escape.js';
 
 /** RFC 7616 section 6.1 / RFC 8760 section 2.2 algorithm names this module computes. */
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
@@ -388,12 +389,8 @@ function uriMatches(digestUri: string, requestUri: string): boolean {
 function parseSipUri(uri: string): { user: string; host: string; port: string } | undefined {
   const m = /^(sips?):(?:([^@]*)@)?(\[[^\]]+\]|[^:;?]+)(?::(\d{1,5}))?(?:[;?].*)?$/i.exec(uri.trim());
   if (!m) return undefined;
-  let user = m[2] ?? '';
-  try {
-    user = decodeURIComponent(user.split(';')[0]!);
-  } catch {
-    return undefined;
-  }
+  const user = unescapeUri((m[2] ?? '').split(';')[0]!);
+  if (user === undefined) return undefined;
   return { user, host: m[3]!.toLowerCase(), port: m[4] ?? (m[1]!.toLowerCase() === 'sips' ? '5061' : '5060') };
 }
 

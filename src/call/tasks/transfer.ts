@@ -3,6 +3,7 @@ import type { Logger } from '../../observability/logger.js';
 import { firstUri } from '../../sip/admission.js';
 import type { InboundInvite, InDialogRequest, Leg, SignalingPort, SipHeaders } from '../../sip/b2bua-types.js';
 import { readAudio } from '../../sip/sdp-media.js';
+import { unescapeUri } from '../../sip/uri-escape.js';
 import type { CallMedia } from '../call-ports.js';
 import type { LegSdp } from '../leg-sdp.js';
 import { payloadTypesOf, remoteMediaOf } from '../leg-media.js';
@@ -40,13 +41,8 @@ export function referTarget(referTo: string | undefined): { uri: string; headers
   if (q >= 0) {
     for (const kv of full.slice(q + 1).split('&')) {
       const [k, v] = kv.split('=');
-      if (k && v && k.toLowerCase() === 'replaces') {
-        try {
-          headers.Replaces = decodeURIComponent(v);
-        } catch {
-          // a broken %-escape: no Replaces (a REFER from the network must never throw here)
-        }
-      }
+      const replaces = k && v && k.toLowerCase() === 'replaces' ? unescapeUri(v) : undefined;
+      if (replaces !== undefined) headers.Replaces = replaces; // a broken %-escape: no Replaces
     }
   }
   return { uri: q >= 0 ? full.slice(0, q) : full, headers };
