@@ -22,8 +22,16 @@ export class LegSdp {
     this.#sessionId = sessionId;
   }
 
-  /** A new description from `source` (default: the last source), or undefined when it has no audio. */
-  build(source?: string, opts?: Omit<LegSdpOptions, 'address' | 'port' | 'sessionId' | 'sessionVersion' | 'recordIndication'>): string | undefined {
+  /**
+   * A new description from `source` (default: the last source), or undefined when it has no audio.
+   * `recordAware` (default this leg's) decides a=record for this description only: a transfer
+   * builds for a party that is not yet (or not the same as) the leg's current one.
+   */
+  build(
+    source?: string,
+    opts?: Omit<LegSdpOptions, 'address' | 'port' | 'sessionId' | 'sessionVersion' | 'recordIndication'>,
+    recordAware = this.recordAware,
+  ): string | undefined {
     const src = source ?? this.#source;
     if (src === undefined) return undefined;
     if (opts) this.#opts = opts;
@@ -33,7 +41,7 @@ export class LegSdp {
       port: this.#local.rtpPort,
       sessionId: this.#sessionId,
       sessionVersion: this.#version,
-      ...(this.recordAware && this.indication ? { recordIndication: this.indication } : {}),
+      ...(recordAware && this.indication ? { recordIndication: this.indication } : {}),
     });
     if (sdp === undefined) return undefined;
     this.#source = src;

@@ -86,11 +86,7 @@ export async function transferByRefer(
   sipfrag(old, '100 Trying', ctx.log);
   // whether the target is record-aware shows only in its answer, so the offer carries no
   // a=record; the call layer tells a record-aware target afterwards (sendRecordIndication)
-  const mine = ctx.sdp[ctx.side]!;
-  const wasAware = mine.recordAware;
-  mine.recordAware = false;
-  const offer = mine.build(ctx.legs[other]!.remoteSdp);
-  mine.recordAware = wasAware;
+  const offer = ctx.sdp[ctx.side]!.build(ctx.legs[other]!.remoteSdp, undefined, false);
   if (!offer) {
     sipfrag(old, '488 Not Acceptable Here', ctx.log);
     return undefined;
@@ -139,11 +135,8 @@ export async function replaceByInvite(ctx: ReplaceContext, invite: InboundInvite
   const audioOther = readAudio(answerOther);
   // R-31 stays on: the answer carries a=record when the new party is record-aware, never otherwise
   const mine = ctx.sdp[ctx.side]!;
-  const wasAware = mine.recordAware;
-  mine.recordAware = invite.recordAware;
-  const answer = audioOther ? mine.build(answerOther) : undefined;
+  const answer = audioOther ? mine.build(answerOther, undefined, invite.recordAware) : undefined;
   if (!audioOther || !answer) {
-    mine.recordAware = wasAware;
     invite.reject(488);
     return undefined;
   }
@@ -152,6 +145,7 @@ export async function replaceByInvite(ctx: ReplaceContext, invite: InboundInvite
   const leg = await invite.answer(answer);
   const old = ctx.legs[ctx.side]!;
   ctx.legs[ctx.side] = leg;
+  mine.recordAware = leg.recordAware;
   old.removeAllListeners();
   void old.hangup();
   ctx.log.info({ side: ctx.side }, 'leg replaced (INVITE with Replaces)');
