@@ -9,11 +9,12 @@ import type { PolicySnapshot } from '../policy/policy-types.js';
 import type { AccessControl, CallSlotDecision } from '../sip/access-control.js';
 import { admitInvite, knownSourceRole } from '../sip/admission.js';
 import { identityAllowed, isStaleFailure, type DigestAuthenticator } from '../sip/digest-auth.js';
-import type { DialogIdentifiers, InboundInvite, SignalingPort } from '../sip/b2bua-types.js';
+import type { InboundInvite, SignalingPort } from '../sip/b2bua-types.js';
 import { routeLegB } from '../sip/b2bua-routing.js';
 import { resolveCallOptions, type CallLayerOptions, type ResolvedCallOptions } from './call-options.js';
 import type { MediaFactory, PolicySource, PromptSource, RecordingPortFactory } from './call-ports.js';
 import { CallSession, type CallSummary } from './call-session.js';
+import { parseReplaces } from './tasks/transfer.js';
 import type { ControlResult } from './recording-controller.js';
 import type { RecordingAction } from './recording-controls.js';
 
@@ -310,21 +311,6 @@ export class CallManager {
     this.#closed = true;
     await Promise.all([...this.#calls.values()].map((c) => c.close('shutdown')));
   }
-}
-
-/**
- * RFC 3891 section 6.1: `Replaces: callid;to-tag=x;from-tag=y[;early-only]`. The tags are as the
- * recipient (the B2BUA) sees the dialog: to-tag is its local tag, from-tag the remote party's.
- * Undefined when a part is missing.
- */
-export function parseReplaces(value: string): DialogIdentifiers & { earlyOnly: boolean } | undefined {
-  const [callId, ...params] = value.split(';').map((p) => p.trim());
-  const param = (name: string): string | undefined =>
-    params.find((p) => p.toLowerCase().startsWith(`${name}=`))?.slice(name.length + 1).replace(/^"|"$/g, '');
-  const localTag = param('to-tag');
-  const remoteTag = param('from-tag');
-  if (!callId || !localTag || !remoteTag) return undefined;
-  return { callId, localTag, remoteTag, earlyOnly: params.some((p) => p.toLowerCase() === 'early-only') };
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

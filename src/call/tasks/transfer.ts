@@ -1,7 +1,7 @@
 import type { LegId } from '../../media/media-session-types.js';
 import type { Logger } from '../../observability/logger.js';
 import { firstUri } from '../../sip/admission.js';
-import type { InboundInvite, InDialogRequest, Leg, SignalingPort, SipHeaders } from '../../sip/b2bua-types.js';
+import type { DialogIdentifiers, InboundInvite, InDialogRequest, Leg, SignalingPort, SipHeaders } from '../../sip/b2bua-types.js';
 import { readAudio } from '../../sip/sdp-media.js';
 import { unescapeUri } from '../../sip/uri-escape.js';
 import type { CallMedia } from '../call-ports.js';
@@ -113,6 +113,21 @@ export async function transferByRefer(
   void old.hangup();
   ctx.log.info({ side: ctx.side, target: target.uri }, 'call transferred (REFER)');
   return leg;
+}
+
+/**
+ * RFC 3891 section 6.1: `Replaces: callid;to-tag=x;from-tag=y[;early-only]`. The tags are as the
+ * recipient (the B2BUA) sees the dialog: to-tag is its local tag, from-tag the remote party's.
+ * Undefined when a part is missing.
+ */
+export function parseReplaces(value: string): DialogIdentifiers & { earlyOnly: boolean } | undefined {
+  const [callId, ...params] = value.split(';').map((p) => p.trim());
+  const param = (name: string): string | undefined =>
+    params.find((p) => p.toLowerCase().startsWith(`${name}=`))?.slice(name.length + 1).replace(/^"|"$/g, '');
+  const localTag = param('to-tag');
+  const remoteTag = param('from-tag');
+  if (!callId || !localTag || !remoteTag) return undefined;
+  return { callId, localTag, remoteTag, earlyOnly: params.some((p) => p.toLowerCase() === 'early-only') };
 }
 
 /** INVITE with Replaces naming the leg on ctx.side: returns the new leg, or undefined (the INVITE was refused). */
