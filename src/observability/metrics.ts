@@ -148,43 +148,41 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
   };
 
   // ------------------------------------------------------------------ figures read at scrape time
+  type Pairs = Array<[Record<string, string>, number]>;
+  /** Refills a metric from the snapshot at scrape time; a source that is absent leaves an unlabelled metric out. */
+  const refill = (m: Gauge | Counter, labelNames: string[], values: Pairs | undefined, put: (labels: Record<string, string>, v: number) => void): void => {
+    m.reset();
+    if (values === undefined) {
+      if (labelNames.length === 0) m.remove({});
+      return;
+    }
+    for (const [labels, value] of values) put(labels, value);
+  };
   /** A gauge whose values come from the snapshot; `read` returns [labels, value] pairs or undefined (source absent). */
-  const gauge = (name: string, help: string, labelNames: string[], read: (s: Snapshot) => Array<[Record<string, string>, number]> | undefined): void => {
+  const gauge = (name: string, help: string, labelNames: string[], read: (s: Snapshot) => Pairs | undefined): void => {
     new Gauge({
       name: n(name),
       help,
       labelNames,
       registers,
       collect() {
-        this.reset();
-        const values = read(snap);
-        if (values === undefined) {
-          if (labelNames.length === 0) this.remove({}); // no source: leave the metric out
-          return;
-        }
-        for (const [labels, value] of values) this.set(labels, value);
+        refill(this, labelNames, read(snap), (labels, v) => this.set(labels, v));
       },
     });
   };
   /** A counter whose value is a source's running total. */
-  const total = (name: string, help: string, labelNames: string[], read: (s: Snapshot) => Array<[Record<string, string>, number]> | undefined): void => {
+  const total = (name: string, help: string, labelNames: string[], read: (s: Snapshot) => Pairs | undefined): void => {
     new Counter({
       name: n(name),
       help,
       labelNames,
       registers,
       collect() {
-        this.reset();
-        const values = read(snap);
-        if (values === undefined) {
-          if (labelNames.length === 0) this.remove({}); // no source: leave the metric out
-          return;
-        }
-        for (const [labels, value] of values) this.inc(labels, Math.max(0, value));
+        refill(this, labelNames, read(snap), (labels, v) => this.inc(labels, Math.max(0, v)));
       },
     });
   };
-  const one = (v: number | undefined): Array<[Record<string, string>, number]> | undefined => (v === undefined ? undefined : [[{}, v]]);
+  const one = (v: number | undefined): Pairs | undefined => (v === undefined ? undefined : [[{}, v]]);
 
   // call layer
   gauge('active_calls', 'Calls admitted and not yet ended.', [], (s) => one(s.calls?.activeCalls));
