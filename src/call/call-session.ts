@@ -86,6 +86,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   readonly #pstnLeg: LegId | undefined;
   #compliancePlayed = false;
   #timers = new Set<TimerHandle>();
+  /** Legs with an a=record re-INVITE in progress (tasks/record-indication.ts). */
+  readonly #indicationBusy = new Set<Leg>();
   #matcher: FeatureCodeMatcher;
   #reofferBusy = false;
   #closing: Promise<void> | undefined;
@@ -360,7 +362,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   #indicationContext(): IndicationContext {
-    return { legs: this.#legs, sdp: this.#sdp, media: this.#media!, log: this.#log, after: (ms, fn) => this.#after(ms, fn) };
+    return { legs: this.#legs, sdp: this.#sdp, media: this.#media!, log: this.#log, after: (ms, fn) => this.#after(ms, fn), busy: this.#indicationBusy };
   }
 
   /** Events of the leg currently on `side` (a transfer swaps the leg, not the side). */

@@ -36,12 +36,11 @@ export interface IndicationContext {
   readonly log: Logger;
   /** Runs fn after ms unless the call has ended (the session's timers). */
   readonly after: (ms: number, fn: () => void) => void;
+  /** The call's legs with an indication re-INVITE in progress or waiting to be retried. */
+  readonly busy: Set<Leg>;
   /** Default Math.random. */
   readonly random?: () => number;
 }
-
-/** Legs with a record-indication re-INVITE in progress or waiting to be retried. */
-const busy = new WeakSet<Leg>();
 
 /**
  * Sends the leg its current indication by re-INVITE (one at a time per leg, see above); also for a
@@ -49,13 +48,13 @@ const busy = new WeakSet<Leg>();
  */
 export function sendRecordIndication(side: LegId, leg: Leg, call: IndicationContext): void {
   const mine = call.sdp[side]!;
-  if (busy.has(leg) || call.legs[side] !== leg) return; // the running one sends the latest value when it ends
+  if (call.busy.has(leg) || call.legs[side] !== leg) return; // the running one sends the latest value when it ends
   const offer = mine.build();
   if (!offer) return;
   const sent = mine.indication;
-  busy.add(leg);
+  call.busy.add(leg);
   const next = (): void => {
-    busy.delete(leg);
+    call.busy.delete(leg);
     if (mine.indication !== sent && mine.recordAware) sendRecordIndication(side, leg, call);
   };
   leg.reinvite(offer).then(
@@ -73,7 +72,7 @@ export function sendRecordIndication(side: LegId, leg: Leg, call: IndicationCont
       const waitMs = side === 'b' ? 2100 + Math.floor(r * 1900) : Math.floor(r * 2000);
       call.log.debug({ side, waitMs }, 'record indication re-INVITE met glare (491): retrying');
       call.after(waitMs, () => {
-        busy.delete(leg);
+        call.busy.delete(leg);
         sendRecordIndication(side, leg, call);
       });
     },
