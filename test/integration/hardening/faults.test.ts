@@ -222,9 +222,7 @@ describe('hardening: faults around a recorded call', () => {
       expect(toneShare(RtpPeer.decode(run.pstn.packets().filter((p) => p.at >= cutAt && p.at < restoredAt)), USER_HZ)).toBeGreaterThan(0.9);
       expect(toneShare(RtpPeer.decode(run.user.packets().filter((p) => p.at >= cutAt && p.at < restoredAt)), OTHER_HZ)).toBeGreaterThan(0.9);
       // the caller's BYE after the outage reaches the app over the new link: both legs end cleanly
-      const [caller, callee] = await run.done;
-      expect(caller.exitCode, caller.describe()).toBe(0);
-      expect(callee.exitCode, callee.describe()).toBe(0);
+      await run.partiesOk();
     } finally {
       run.close();
     }
@@ -247,9 +245,7 @@ describe('hardening: faults around a recorded call', () => {
     // a new recorded call after the link is back works end to end
     const again = await placeCall(driver(), block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 1500 });
     try {
-      const [caller, callee] = await again.done;
-      expect(caller.exitCode, caller.describe()).toBe(0);
-      expect(callee.exitCode, callee.describe()).toBe(0);
+      await again.partiesOk();
     } finally {
       again.close();
     }
@@ -299,9 +295,7 @@ describe('hardening: faults around a recorded call', () => {
     const invitesBefore = tcpSrsSeen.invites;
     const run = await placeCall(driver(), block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 5000 });
     try {
-      const [caller, callee] = await run.done;
-      expect(caller.exitCode, caller.describe()).toBe(0);
-      expect(callee.exitCode, callee.describe()).toBe(0);
+      await run.partiesOk();
     } finally {
       run.close();
     }

@@ -14,7 +14,7 @@ import { heard, toneShare } from '../../support/audio-checks.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Application } from '../../../src/app/application.js';
 import { siprecRecordingFactory, type SiprecRecordingPortOptions } from '../../../src/call/siprec-recording-port.js';
 import { systemClock, systemTimers } from '../../../src/common/clock.js';
@@ -402,6 +402,8 @@ export interface CallRun {
   readonly done: Promise<[SippResult, SippResult]>;
   /** performance.now() when the call reached `connected`. */
   connected(): Promise<number>;
+  /** Waits for both SIPp parties and expects each to have passed its scenario (exit code 0). */
+  partiesOk(): Promise<void>;
   close(): void;
 }
 
@@ -477,6 +479,11 @@ export async function placeCall(
     async connected() {
       await waitFor(() => h.manager.list().some((c) => c.state === 'connected'), 10_000, 'the call to connect');
       return performance.now();
+    },
+    async partiesOk() {
+      const [caller, callee] = await done;
+      expect(caller.exitCode, caller.describe()).toBe(0);
+      expect(callee.exitCode, callee.describe()).toBe(0);
     },
     close() {
       pstn.close();

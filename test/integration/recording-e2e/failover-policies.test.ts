@@ -40,9 +40,7 @@ describe('R-40 failover and failure policies end to end', () => {
     let connectedAt = 0;
     try {
       connectedAt = await run.connected();
-      const [caller, callee] = await run.done;
-      expect(caller.exitCode, caller.describe()).toBe(0);
-      expect(callee.exitCode, callee.describe()).toBe(0);
+      await run.partiesOk();
       await waitFor(() => servers.good.summaries.length === 1, 5000, 'the recording on the second server');
     } finally {
       run.close();
@@ -71,9 +69,7 @@ describe('R-40 failover and failure policies end to end', () => {
     const before = servers.refusing.rejected.length;
     const run = await e2e.placeCall({ direction: 'inbound', talkMs: 3000 });
     try {
-      const [caller, callee] = await run.done;
-      expect(caller.exitCode, caller.describe()).toBe(0);
-      expect(callee.exitCode, callee.describe()).toBe(0);
+      await run.partiesOk();
     } finally {
       run.close();
     }
@@ -89,9 +85,7 @@ describe('R-40 failover and failure policies end to end', () => {
     e2e.configure(recordingOn([servers.refusing], 'proceedWithAnnouncement'));
     const run = await e2e.placeCall({ direction: 'inbound', talkMs: 4500 });
     try {
-      const [caller, callee] = await run.done;
-      expect(caller.exitCode, caller.describe()).toBe(0);
-      expect(callee.exitCode, callee.describe()).toBe(0);
+      await run.partiesOk();
     } finally {
       run.close();
     }

@@ -41,9 +41,7 @@ describe('inbound PSTN call recorded end to end', () => {
       await pressCode(run, '*3');
       await sleep(2000);
       await pressCode(run, '*4');
-      const [caller, callee] = await run.done;
-      expect(caller.exitCode, caller.describe()).toBe(0);
-      expect(callee.exitCode, callee.describe()).toBe(0);
+      await run.partiesOk();
       await waitFor(() => srs.summaries.length === 1, 5000, 'the recording to end');
     } finally {
       run.close();

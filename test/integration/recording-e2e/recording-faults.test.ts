@@ -62,9 +62,7 @@ describe('recording-server faults end to end', () => {
     e2e.configure(recordingOn([servers.quitter], 'proceedWithAnnouncement'));
     const run = await e2e.placeCall({ direction: 'inbound', talkMs: 6000 });
     try {
-      const [caller, callee] = await run.done;
-      expect(caller.exitCode, caller.describe()).toBe(0);
-      expect(callee.exitCode, callee.describe()).toBe(0);
+      await run.partiesOk();
     } finally {
       run.close();
     }
