@@ -244,11 +244,7 @@ describe('hardening: faults around a recorded call', () => {
 
     // a new recorded call after the link is back works end to end
     const again = await placeCall(driver(), block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 1500 });
-    try {
-      await again.partiesOk();
-    } finally {
-      again.close();
-    }
+    await again.finish();
     await waitFor(() => srs.summaries.length === 2, 3000, 'the second recording summary');
   }, 40_000);
 
@@ -294,11 +290,7 @@ describe('hardening: faults around a recorded call', () => {
     configure(`sip:srs@127.0.0.1:${tcpSrsPort}`, 'tcp');
     const invitesBefore = tcpSrsSeen.invites;
     const run = await placeCall(driver(), block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 5000 });
-    try {
-      await run.partiesOk();
-    } finally {
-      run.close();
-    }
+    await run.finish();
     // one INVITE, answered by a reset (the only server, so no failover)
     expect(tcpSrsSeen.invites).toBe(invitesBefore + 1);
     // proceedWithAnnouncement: both parties hear "recording stopped" once, the call was not ended

@@ -404,6 +404,8 @@ export interface CallRun {
   connected(): Promise<number>;
   /** Waits for both SIPp parties and expects each to have passed its scenario (exit code 0). */
   partiesOk(): Promise<void>;
+  /** partiesOk(), then close() whether or not the check passed. */
+  finish(): Promise<void>;
   close(): void;
 }
 
@@ -470,7 +472,7 @@ export async function placeCall(
   void pstn.play(sine(OTHER_HZ, toneMs), toPstn);
   void user.play(sine(USER_HZ, toneMs), toUser);
   const done = Promise.all([caller.done, callee.done]);
-  return {
+  const run: CallRun = {
     pstn,
     user,
     trace,
@@ -489,7 +491,15 @@ export async function placeCall(
       pstn.close();
       user.close();
     },
+    async finish() {
+      try {
+        await run.partiesOk();
+      } finally {
+        run.close();
+      }
+    },
   };
+  return run;
 }
 
 /** What placeCall needs of the product: the call-harness, or an instrumented application. */

@@ -68,11 +68,7 @@ describe('R-40 failover and failure policies end to end', () => {
     e2e.configure(recordingOn([servers.refusing], 'proceedWithoutAnnouncement'));
     const before = servers.refusing.rejected.length;
     const run = await e2e.placeCall({ direction: 'inbound', talkMs: 3000 });
-    try {
-      await run.partiesOk();
-    } finally {
-      run.close();
-    }
+    await run.finish();
     expect(servers.refusing.rejected.slice(before).map((r) => r.status)).toEqual([503]);
     expect(run.trace.prompts).toEqual([]);
     // the parties still heard each other the whole time
@@ -84,11 +80,7 @@ describe('R-40 failover and failure policies end to end', () => {
   it('R-40 proceedWithAnnouncement: both parties hear "recording stopped", the call goes on', async () => {
     e2e.configure(recordingOn([servers.refusing], 'proceedWithAnnouncement'));
     const run = await e2e.placeCall({ direction: 'inbound', talkMs: 4500 });
-    try {
-      await run.partiesOk();
-    } finally {
-      run.close();
-    }
+    await run.finish();
     const stopped = run.trace.prompts.filter((p) => p.name === 'recording-stopped');
     expect(stopped.map((p) => p.leg).sort()).toEqual(['a', 'b']);
     for (const p of stopped) expect(p.reason).toBe('completed');

@@ -61,11 +61,7 @@ describe('recording-server faults end to end', () => {
   it('R-40: a recording-server BYE mid-call ends the recording (WAV up to the BYE), "recording stopped" is played, the call goes on', async () => {
     e2e.configure(recordingOn([servers.quitter], 'proceedWithAnnouncement'));
     const run = await e2e.placeCall({ direction: 'inbound', talkMs: 6000 });
-    try {
-      await run.partiesOk();
-    } finally {
-      run.close();
-    }
+    await run.finish();
     await waitFor(() => servers.quitter.summaries.length === 1, 3000, 'the recording summary');
     const summary = servers.quitter.summaries[0]!;
     expect(summary.endReason).toBe('fault-bye');
