@@ -24,6 +24,14 @@ export interface Config {
     readonly tlsCaFile: string | undefined;
     /** [SIP_TLS_VERIFY] default true: reject TLS peers whose certificate does not verify. */
     readonly tlsVerify: boolean;
+    /**
+     * [SIP_NAT_CONTACTS] default 'user-agents': whose requests are answered, and whose dialogs are sent
+     * in-dialog requests, at the address and port (UDP) or the connection (TCP/TLS) their requests came
+     * from rather than the Via / Contact they wrote (RFC 3581 rport + received; the flow reuse of
+     * RFC 5626 section 4.3; Kamailio's fix_nated_contact). 'user-agents': every source that is not a
+     * trunk; 'all': every source; 'off': Contact as written (embedded engine only; docs/nat.md).
+     */
+    readonly natContacts: NatContactsMode;
   };
   readonly drachtio: {
     /**
@@ -61,6 +69,28 @@ export interface Config {
     readonly address: string;
     /** [PROMPTS_DIR] default 'prompts'. */
     readonly promptsDir: string;
+    /**
+     * [MEDIA_LATCHING] default 'auto': how a leg's RTP source is learnt (docs/nat.md).
+     * 'sdp': only from the address and port its SDP names (strict); 'auto': from the SDP address, or,
+     * when nothing arrives from there, the first source sending valid RTP of a negotiated payload type;
+     * 'first-source': the first source sending valid RTP, the SDP address being only a hint.
+     * After latching, other sources are dropped (hijack protection) until a re-INVITE/UPDATE names a new address.
+     */
+    readonly latching: LatchingMode;
+    /** [MEDIA_LATCHING_TRUNK] unset by default (= latching): the mode for legs towards / from trunks. */
+    readonly latchingTrunk: LatchingMode | undefined;
+    /** [MEDIA_LATCHING_TRUSTED] unset by default (= latching): the mode for legs towards / from trusted sources (PBX, SBC). */
+    readonly latchingTrusted: LatchingMode | undefined;
+    /** [MEDIA_LATCHING_USER_AGENT] unset by default (= latching): the mode for legs of other user agents (phones). */
+    readonly latchingUserAgent: LatchingMode | undefined;
+    /** [MEDIA_LATCHING_BY_TRUNK, 'trunkId=mode,...'] default {}: a mode for one trunk, above latchingTrunk. */
+    readonly latchingByTrunk: Readonly<Record<string, LatchingMode>>;
+    /**
+     * [MEDIA_SILENCE_ALARM_SECONDS] default 5, 0 = off: after answer, a leg that delivers no accepted RTP
+     * for this long while the other leg does is reported once (warn log, metric by reason, recording summary
+     * and final metadata).
+     */
+    readonly silenceAlarmSeconds: number;
   };
   readonly srs: {
     /** [SRS_ENABLED] default true: run the reference recording server in-process (the default provider). */
@@ -130,5 +160,13 @@ export interface Config {
     readonly digestNonceSeconds: number;
   };
 }
+
+/** RTP source latching of a leg (config media.latching; docs/nat.md). */
+export type LatchingMode = 'sdp' | 'auto' | 'first-source';
+export const LATCHING_MODES: readonly LatchingMode[] = ['sdp', 'auto', 'first-source'];
+
+/** Which sources get NAT-aware signalling (config sip.natContacts). */
+export type NatContactsMode = 'user-agents' | 'all' | 'off';
+export const NAT_CONTACTS_MODES: readonly NatContactsMode[] = ['user-agents', 'all', 'off'];
 
 export type ConfigInput = { readonly [K in keyof Config]?: Partial<Config[K]> };

@@ -1,17 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { AppError } from '../common/errors.js';
-import type { Config, ConfigInput } from './config-types.js';
+import { LATCHING_MODES, NAT_CONTACTS_MODES, type Config, type ConfigInput, type LatchingMode } from './config-types.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const DEFAULT_CONFIG: Config = {
   log: { level: 'info' },
-  sip: { contacts: ['sip:127.0.0.1:5060;transport=udp,tcp'], tlsKeyFile: undefined, tlsCertFile: undefined, tlsCaFile: undefined, tlsVerify: true },
+  sip: { contacts: ['sip:127.0.0.1:5060;transport=udp,tcp'], tlsKeyFile: undefined, tlsCertFile: undefined, tlsCaFile: undefined, tlsVerify: true, natContacts: 'user-agents' },
   drachtio: { host: undefined, port: 9022, secret: 'cymru' },
   admin: { host: '127.0.0.1', port: 8080, token: undefined, provisioningUrl: undefined },
   store: { sqlitePath: 'data/settings.db', provisioningFile: undefined },
-  media: { portMin: 40000, portMax: 49999, address: '127.0.0.1', promptsDir: 'prompts' },
+  media: {
+    portMin: 40000,
+    portMax: 49999,
+    address: '127.0.0.1',
+    promptsDir: 'prompts',
+    latching: 'auto',
+    latchingTrunk: undefined,
+    latchingTrusted: undefined,
+    latchingUserAgent: undefined,
+    latchingByTrunk: {},
+    silenceAlarmSeconds: 5,
+  },
   srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings' },
   events: { file: undefined, webhookUrl: undefined, webhookToken: undefined, queueSize: 1000 },
   calls: {
@@ -71,6 +82,7 @@ function inputFromEnv(env: Env): ConfigInput {
       tlsCertFile: str('SIP_TLS_CERT_FILE'),
       tlsCaFile: str('SIP_TLS_CA_FILE'),
       tlsVerify: bool('SIP_TLS_VERIFY'),
+      natContacts: str('SIP_NAT_CONTACTS') as Config['sip']['natContacts'] | undefined,
     }),
     drachtio: drop({ host: str('DRACHTIO_HOST'), port: num('DRACHTIO_PORT'), secret: str('DRACHTIO_SECRET') }),
     admin: drop({ host: str('ADMIN_HOST'), port: num('ADMIN_PORT'), token: str('ADMIN_TOKEN'), provisioningUrl: str('PROVISIONING_URL') }),
@@ -80,6 +92,12 @@ function inputFromEnv(env: Env): ConfigInput {
       portMax: num('MEDIA_PORT_MAX'),
       address: str('MEDIA_ADDRESS'),
       promptsDir: str('PROMPTS_DIR'),
+      latching: str('MEDIA_LATCHING') as LatchingMode | undefined,
+      latchingTrunk: str('MEDIA_LATCHING_TRUNK') as LatchingMode | undefined,
+      latchingTrusted: str('MEDIA_LATCHING_TRUSTED') as LatchingMode | undefined,
+      latchingUserAgent: str('MEDIA_LATCHING_USER_AGENT') as LatchingMode | undefined,
+      latchingByTrunk: pairs(str('MEDIA_LATCHING_BY_TRUNK')) as Config['media']['latchingByTrunk'] | undefined,
+      silenceAlarmSeconds: num('MEDIA_SILENCE_ALARM_SECONDS'),
     }),
     srs: drop({
       enabled: bool('SRS_ENABLED'),
@@ -199,6 +217,19 @@ export function buildConfig(input: ConfigInput): Config {
   port('media.portMax', config.media.portMax);
   if (config.media.portMin % 2 !== 0) problems.push('media.portMin must be even (RTP on even, RTCP on odd ports)');
   if (config.media.portMax - config.media.portMin < 3) problems.push('media.portMax must be above media.portMin');
+  const latching = (name: string, v: unknown, optional: boolean): void => {
+    if (optional && v === undefined) return;
+    if (!LATCHING_MODES.includes(v as LatchingMode)) problems.push(`${name} must be one of ${LATCHING_MODES.join(', ')} (got ${String(v)})`);
+  };
+  latching('media.latching', config.media.latching, false);
+  latching('media.latchingTrunk', config.media.latchingTrunk, true);
+  latching('media.latchingTrusted', config.media.latchingTrusted, true);
+  latching('media.latchingUserAgent', config.media.latchingUserAgent, true);
+  for (const [trunk, mode] of Object.entries(config.media.latchingByTrunk)) latching(`media.latchingByTrunk.${trunk}`, mode, false);
+  if (!Number.isFinite(config.media.silenceAlarmSeconds) || config.media.silenceAlarmSeconds < 0) {
+    problems.push('media.silenceAlarmSeconds must be a number >= 0 (0 = off)');
+  }
+  if (!NAT_CONTACTS_MODES.includes(config.sip.natContacts)) problems.push(`sip.natContacts must be one of ${NAT_CONTACTS_MODES.join(', ')} (got ${String(config.sip.natContacts)})`);
   port('srs.rtpPortMin', config.srs.rtpPortMin);
   port('srs.rtpPortMax', config.srs.rtpPortMax);
   if (config.srs.rtpPortMax - config.srs.rtpPortMin < 3) problems.push('srs.rtpPortMax must be above srs.rtpPortMin');
