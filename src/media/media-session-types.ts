@@ -3,6 +3,7 @@
  * (worker thread). Everything here is plain data: it crosses threads by structured clone.
  */
 import type { ToneSpec } from './audio/tones.js';
+import type { LatchHow, LatchMode, SourceLatchOptions } from './processors/source-latch.js';
 
 /** Leg A is the call's first leg (the caller side), leg B the second (the callee side). */
 export type LegId = 'a' | 'b';
@@ -46,8 +47,10 @@ export interface RemoteMedia {
 export interface MediaSessionOptions {
   /** A label for logs and stats (e.g. the SIP Call-ID). Default: the session id. */
   label?: string;
-  /** Latching mode per leg (see SourceLatch). Default 'sdp' for both. */
-  latching?: { a?: 'sdp' | 'first-source'; b?: 'sdp' | 'first-source' };
+  /** Latching mode per leg (processors/source-latch.ts: 'sdp' | 'auto' | 'first-source'). Default 'auto' for both. */
+  latching?: { a?: LatchMode; b?: LatchMode };
+  /** Learning window and NAT-rebinding silence of the latch (processors/source-latch.ts). Defaults 3000 / 1000 ms. */
+  latchOptions?: SourceLatchOptions;
   /** Relay RFC 4733 telephone-events to the other leg. Default true. */
   relayTelephoneEvents?: boolean;
   /** RTCP report interval (RFC 3550 6.2), ms; 0 disables RTCP generation. Default 5000. */
@@ -98,8 +101,10 @@ export type PromptEndReason = 'completed' | 'stopped' | 'replaced' | 'closed';
 
 /** Events a media session reports (wall-clock ms since the epoch in `at`). */
 export interface MediaSessionEvents extends Record<string, unknown[]> {
-  /** A leg's source was latched (first-source mode) or confirmed. */
-  latched: [leg: LegId, address: string, port: number];
+  /** A leg's RTP source was latched (from its SDP address, learnt from another source, or moved after NAT rebinding). */
+  latched: [event: LatchNotice];
+  /** After watchSilence: a leg delivered no accepted RTP for the watch period while the other leg did (once per leg). */
+  silent: [event: SilentLegNotice];
   /** RFC 4733 DTMF from a leg: once at the start (end=false), once at the end (end=true). */
   dtmf: [event: DtmfNotice];
   /** The first frame of a prompt went to `leg`. */
@@ -113,6 +118,37 @@ export interface MediaSessionEvents extends Record<string, unknown[]> {
 }
 
 export type ToneKind = 'reminder' | 'beep';
+
+export interface LatchNotice {
+  leg: LegId;
+  /** The source latched. */
+  address: string;
+  port: number;
+  how: LatchHow;
+  /** What the leg's SDP named (undefined before its SDP, first-source mode). */
+  sdpAddress: string | undefined;
+  sdpPort: number;
+}
+
+/**
+ * Why a leg is silent, from the drops counted while it was: `hijack` (RTP came from a source other than
+ * the latched one), `payload-type` (not a negotiated payload type), `foreign-ssrc` (another stream than
+ * the locked one), `malformed`, `unlatched` (before the leg's SDP), `none-received` (nothing arrived).
+ */
+export type SilenceReason = 'hijack' | 'payload-type' | 'foreign-ssrc' | 'malformed' | 'unlatched' | 'none-received';
+
+export interface SilentLegNotice {
+  leg: LegId;
+  reason: SilenceReason;
+  /** How long the leg has delivered nothing accepted, ms. */
+  silentForMs: number;
+  /** Packets dropped from the leg while it was silent, by reason. */
+  dropped: { hijack: number; payloadType: number; foreignSsrc: number; malformed: number; unlatched: number };
+  /** Where media to the leg goes and what its SDP named. */
+  remote: { address: string; port: number } | undefined;
+  sdp: { address: string; port: number } | undefined;
+  at: number;
+}
 
 export interface DtmfNotice {
   leg: LegId;
@@ -243,6 +279,10 @@ export interface MediaTotals {
   rtcpOut: number;
   /** Sends the OS refused (legs and forks). */
   sendErrors: number;
+  /** Sources latched, by how (processors/source-latch.ts LatchHow). */
+  latches: Record<LatchHow, number>;
+  /** Legs reported silent (watchSilence), by reason. */
+  silentLegs: Record<SilenceReason, number>;
 }
 
 /** MediaPlane.stats(): the totals of every worker plus the plane's own figures. */

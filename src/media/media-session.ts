@@ -156,6 +156,15 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     await this.#request({ op: 'stopReminder', id: this.id });
   }
 
+  /**
+   * Watch both legs for silence: a leg that delivers no accepted RTP for `ms` while the other leg does
+   * is reported once by a `silent` event, with the reason from its drop counters. 0 stops watching
+   * (hold). Re-arming restarts the period.
+   */
+  async watchSilence(ms: number): Promise<void> {
+    await this.#request({ op: 'watchSilence', id: this.id, ms });
+  }
+
   /** Mix one tone (e.g. PAUSE_BEEP/RESUME_BEEP, R-18) into what the target legs hear; resolves with the legs it went to. */
   async beep(tone: ToneSpec, target: InjectTarget = 'both', kind: ToneKind = 'beep'): Promise<LegId[]> {
     const r = await this.#request<{ legs: LegId[] }>({ op: 'tone', id: this.id, target, tone: { ...tone }, kind });
@@ -227,7 +236,10 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   handleEngineEvent(e: EngineEvent): void {
     switch (e.type) {
       case 'latched':
-        this.emit('latched', e.leg, e.address, e.port);
+        this.emit('latched', { leg: e.leg, address: e.address, port: e.port, how: e.how, sdpAddress: e.sdpAddress, sdpPort: e.sdpPort });
+        return;
+      case 'silent':
+        this.emit('silent', { leg: e.leg, reason: e.reason, silentForMs: e.silentForMs, dropped: e.dropped, remote: e.remote, sdp: e.sdp, at: e.at });
         return;
       case 'dtmf':
         this.emit('dtmf', { leg: e.leg, digit: e.digit, end: e.end, durationMs: e.durationMs, rtpTimestamp: e.rtpTimestamp, at: e.at });

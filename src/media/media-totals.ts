@@ -21,6 +21,8 @@ export function emptyMediaTotals(): MediaTotals {
     rtcpIn: 0,
     rtcpOut: 0,
     sendErrors: 0,
+    latches: { sdp: 0, learned: 0, relatched: 0 },
+    silentLegs: { hijack: 0, 'payload-type': 0, 'foreign-ssrc': 0, malformed: 0, unlatched: 0, 'none-received': 0 },
   };
 }
 
@@ -47,5 +49,7 @@ export function addMediaTotals(into: MediaTotals, from: MediaTotals, options: { 
   into.rtcpIn += from.rtcpIn;
   into.rtcpOut += from.rtcpOut;
   into.sendErrors += from.sendErrors;
+  for (const k of Object.keys(into.latches) as (keyof MediaTotals['latches'])[]) into.latches[k] += from.latches[k];
+  for (const k of Object.keys(into.silentLegs) as (keyof MediaTotals['silentLegs'])[]) into.silentLegs[k] += from.silentLegs[k];
   return into;
 }

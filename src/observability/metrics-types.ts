@@ -96,6 +96,8 @@ export interface MediaFigures {
   rtcpIn: number;
   rtcpOut: number;
   sendErrors: number;
+  latches: { sdp: number; learned: number; relatched: number };
+  silentLegs: Record<'hijack' | 'payload-type' | 'foreign-ssrc' | 'malformed' | 'unlatched' | 'none-received', number>;
   workers: number;
   workersFailed: number;
   portsInUse: number;

@@ -252,6 +252,16 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
       [{ reason: 'fork_codec' }, s.media.dropped.forkCodec],
     ],
   );
+  total('rtp_latches_total', 'RTP sources latched by legs, by how: sdp (from the SDP address), learned (another source: NAT), relatched (the same stream from a new source after silence: NAT rebinding).', ['how'], (s) =>
+    s.media && [
+      [{ how: 'sdp' }, s.media.latches.sdp],
+      [{ how: 'learned' }, s.media.latches.learned],
+      [{ how: 'relatched' }, s.media.latches.relatched],
+    ],
+  );
+  total('media_silent_legs_total', 'Answered legs that delivered no accepted RTP for media.silenceAlarmSeconds while the other leg did, by reason: hijack, payload_type, foreign_ssrc, malformed, unlatched, none_received.', ['reason'], (s) =>
+    s.media && (Object.entries(s.media.silentLegs) as [string, number][]).map(([reason, n]) => [{ reason: reason.replace(/-/g, '_') }, n]),
+  );
   total('rtp_withheld_total', 'RTP packets deliberately not passed on: prompt (a prompt replaced the relay), fork_paused (recording paused).', ['reason'], (s) =>
     s.media && [
       [{ reason: 'prompt' }, s.media.withheld.prompt],

@@ -7,6 +7,7 @@ import type { ToneSpec } from '../audio/tones.js';
 import type {
   ForkOptions,
   InjectTarget,
+  LatchNotice,
   LegId,
   LocalRtpAddress,
   MediaSessionOptions,
@@ -14,6 +15,7 @@ import type {
   MediaTotals,
   PromptEndReason,
   RemoteMedia,
+  SilentLegNotice,
   ToneKind,
 } from '../media-session-types.js';
 
@@ -34,6 +36,8 @@ export type EngineCommand =
   | { op: 'stopPrompt'; id: string; target: InjectTarget }
   | { op: 'startReminder'; id: string; intervalMs: number; initialDelayMs: number; tone: ToneSpec }
   | { op: 'stopReminder'; id: string }
+  /** Report a leg that delivers no accepted RTP for `ms` while the other does (0 = stop watching). */
+  | { op: 'watchSilence'; id: string; ms: number }
   | { op: 'tone'; id: string; target: InjectTarget; tone: ToneSpec; kind: ToneKind }
   | { op: 'prepareFork'; id: string; ports: [number, number] }
   | { op: 'startFork'; id: string; fork: ForkOptions }
@@ -56,7 +60,8 @@ export interface EngineErrorData {
 }
 
 export type EngineEvent =
-  | { type: 'latched'; leg: LegId; address: string; port: number }
+  | ({ type: 'latched' } & LatchNotice)
+  | ({ type: 'silent' } & SilentLegNotice)
   | { type: 'dtmf'; leg: LegId; digit: string; end: boolean; durationMs: number; rtpTimestamp: number; at: number }
   | { type: 'promptStarted'; playbackId: number; leg: LegId; name: string; language: string | undefined; at: number }
   | {

@@ -30,7 +30,7 @@ import { SrtpProtector, type RtpProtector } from '../processors/fork-srtp.js';
 import { FramePacer } from '../processors/prompt-pacer.js';
 import { RewriteResult, StreamRewriter } from '../processors/relay-rewriter.js';
 import type { ScratchRing } from '../processors/scratch-ring.js';
-import { LatchVerdict, SourceLatch } from '../processors/source-latch.js';
+import { LatchVerdict, SourceLatch, type LatchMode, type SourceLatchOptions } from '../processors/source-latch.js';
 import { SsrcLock, SsrcVerdict, type SsrcLockOptions } from '../processors/ssrc-lock.js';
 import { ReceiveStats } from '../rtp/receive-stats.js';
 import { ntpMiddle, parseRtcp, toNtp, writeReceiverReport, writeSdesCname, writeSenderReport, type ReportBlock } from '../rtp/rtcp.js';
@@ -60,6 +60,7 @@ import type {
   PayloadTypeInfo,
   PromptEndReason,
   RemoteMedia,
+  SilenceReason,
   ToneKind,
 } from '../media-session-types.js';
 import type { EngineEvent } from './engine-protocol.js';
@@ -129,6 +130,15 @@ class Leg {
   injectPt = 0;
   rtcpPort = 0;
   rtcpMux = false;
+  /** RTCP latched on its own (a NAT maps the RTCP port separately): the last accepted RTCP source. */
+  rtcpSourceAddress: string | undefined;
+  rtcpSourcePort = 0;
+  /** Silence watch (watchSilence): accepted count last seen, since when it has not moved, drops then. */
+  watchSeen = 0;
+  watchSince = 0;
+  watchDrops = { hijack: 0, payloadType: 0, foreignSsrc: 0, malformed: 0, unlatched: 0 };
+  /** Set once the leg was reported silent (at most once per call). */
+  silentReason: SilenceReason | undefined;
   readonly recv = new ReceiveStats();
   readonly dtmf = new TelephoneEventDecoder();
   /** The stream we send to this leg. */
@@ -151,12 +161,15 @@ class Leg {
     dtmfEvents: 0,
     rtcpReceived: 0,
     rtcpSent: 0,
+    latchedSdp: 0,
+    latchedLearned: 0,
+    relatched: 0,
   };
 
-  constructor(id: LegId, endpoint: RtpEndpoint, mode: 'sdp' | 'first-source', ssrcLock: SsrcLockOptions | undefined) {
+  constructor(id: LegId, endpoint: RtpEndpoint, mode: LatchMode, latchOptions: SourceLatchOptions | undefined, ssrcLock: SsrcLockOptions | undefined) {
     this.id = id;
     this.endpoint = endpoint;
-    this.latch = new SourceLatch(mode);
+    this.latch = new SourceLatch(mode, latchOptions);
     this.ssrcLock = new SsrcLock(ssrcLock);
     this.out = new StreamRewriter(randomU32(), randomU32() & 0xffff, randomU32());
     this.setPayloadTypes(DEFAULT_PAYLOAD_TYPES);
@@ -221,6 +234,8 @@ export class EngineSession {
   #reminderTimer: TimerHandle | undefined;
   #reminderStart: TimerHandle | undefined;
   #rtcpTimer: TimerHandle | undefined;
+  #silenceTimer: TimerHandle | undefined;
+  #silenceMs = 0;
   readonly #toneCache = new Map<string, Int16Array>();
   /** Counters of forks already closed (stopFork, close), kept for addTotals. */
   readonly #retiredForks: ForkCounters = { sent: 0, sentBytes: 0, codecDropped: 0, pausedDropped: 0, sendErrors: 0 };
@@ -235,8 +250,8 @@ export class EngineSession {
       rtcpIntervalMs: options.rtcpIntervalMs ?? 5000,
       cname: options.cname ?? 'recording-b2bua',
     };
-    this.a = new Leg('a', a, options.latching?.a ?? 'sdp', options.ssrcLock);
-    this.b = new Leg('b', b, options.latching?.b ?? 'sdp', options.ssrcLock);
+    this.a = new Leg('a', a, options.latching?.a ?? 'auto', options.latchOptions, options.ssrcLock);
+    this.b = new Leg('b', b, options.latching?.b ?? 'auto', options.latchOptions, options.ssrcLock);
     this.#wire(this.a, this.b);
     this.#wire(this.b, this.a);
     if (this.#options.rtcpIntervalMs > 0) {
@@ -287,7 +302,17 @@ export class EngineSession {
       from.stats.malformed++;
       return;
     }
-    const verdict = from.latch.check(address, port);
+    // only payload types the leg negotiated (checked before latching: garbage never latches a source)
+    const pt = rtpPayloadType(buf);
+    const kind = from.ptKind[pt]!;
+    if (kind === KIND_UNKNOWN) {
+      // from a source other than the latched one it is a hijack attempt, else a payload-type fault
+      if (from.latch.latched && (port !== from.latch.port || address !== from.latch.address)) from.stats.hijackDropped++;
+      else from.stats.unknownPayloadTypeDropped++;
+      return;
+    }
+    const now = this.#ctx.clock.monotonic();
+    const verdict = from.latch.check(address, port, now, from.ssrcLock.locked && rtpSsrc(buf) === from.ssrcLock.ssrc);
     if (verdict !== LatchVerdict.Accept) {
       if (verdict === LatchVerdict.Hijack) {
         from.stats.hijackDropped++;
@@ -297,18 +322,9 @@ export class EngineSession {
         from.stats.unlatchedDropped++;
         return;
       }
-      // a new source address sends a new stream: forget the SSRC lock (it locks at once, tentatively)
-      from.ssrcLock.reset();
-      this.#ctx.emit(this.id, { type: 'latched', leg: from.id, address, port });
+      this.#onLatched(from);
     }
-    // only payload types the leg negotiated, and only its locked SSRC (RFC 3550 A.1)
-    const pt = rtpPayloadType(buf);
-    const kind = from.ptKind[pt]!;
-    if (kind === KIND_UNKNOWN) {
-      from.stats.unknownPayloadTypeDropped++;
-      return;
-    }
-    const now = this.#ctx.clock.monotonic();
+    // only the leg's locked SSRC (RFC 3550 A.1)
     if (from.ssrcLock.check(rtpSsrc(buf), rtpSeq(buf), now) === SsrcVerdict.Foreign) {
       from.stats.foreignSsrcDropped++;
       return;
@@ -341,6 +357,27 @@ export class EngineSession {
       this.#mixOverlay(to, kind === KIND_PCMU ? 'PCMU' : 'PCMA', buf.subarray(off, end));
     }
     to.endpoint.sendRtp(buf, len, to.latch.port, to.latch.address!);
+  }
+
+  /** A leg latched (or moved) its source: count it, tell the call layer once, re-learn the stream if it is a new one. */
+  #onLatched(leg: Leg): void {
+    const latch = leg.latch;
+    if (latch.how === 'relatched') leg.stats.relatched++;
+    else {
+      // a new source sends a new stream: forget the SSRC lock (it locks at once, tentatively)
+      leg.ssrcLock.reset();
+      if (latch.how === 'sdp') leg.stats.latchedSdp++;
+      else leg.stats.latchedLearned++;
+    }
+    this.#ctx.emit(this.id, {
+      type: 'latched',
+      leg: leg.id,
+      address: latch.address!,
+      port: latch.port,
+      how: latch.how,
+      sdpAddress: latch.sdpAddress,
+      sdpPort: latch.sdpPort,
+    });
   }
 
   #onTelephoneEvent(from: Leg, buf: Buffer, off: number, end: number, pt: number): void {
@@ -394,9 +431,11 @@ export class EngineSession {
     if (to.overlayOffset >= overlay.length) this.#endOverlay(to);
   }
 
-  #onRtcp(from: Leg, buf: Buffer, address: string, _port: number): void {
-    // RTCP is only read (never forwarded); a NAT may change its port, so only the address is checked
-    if (from.latch.latched && address !== from.latch.address) {
+  #onRtcp(from: Leg, buf: Buffer, address: string, port: number): void {
+    // RTCP is only read (never forwarded). It is accepted from the address RTP is latched to (or the
+    // SDP address before that) on any port, and latched on its own: a NAT maps the RTCP port
+    // separately, and our reports go back to where the leg's RTCP comes from.
+    if (address !== from.latch.address) {
       from.stats.hijackDropped++;
       return;
     }
@@ -405,6 +444,8 @@ export class EngineSession {
       from.stats.malformed++;
       return;
     }
+    from.rtcpSourceAddress = address;
+    from.rtcpSourcePort = port;
     from.stats.rtcpReceived++;
     if (parsed.sender !== undefined) from.recv.onSenderReport(ntpMiddle(parsed.sender.ntpSec, parsed.sender.ntpFrac), this.#ctx.clock.monotonic());
   }
@@ -426,8 +467,9 @@ export class EngineSession {
         n = writeReceiverReport(out, 0, leg.out.ssrc, blocks);
       }
       n = writeSdesCname(out, n, leg.out.ssrc, this.#options.cname);
-      if (leg.rtcpMux) leg.endpoint.sendRtp(out, n, leg.latch.port, leg.latch.address);
-      else leg.endpoint.sendRtcp(out, n, leg.rtcpPort || leg.latch.port + 1, leg.latch.address);
+      const to = rtcpTarget(leg);
+      if (leg.rtcpMux) leg.endpoint.sendRtp(out, n, to.port, to.address);
+      else leg.endpoint.sendRtcp(out, n, to.port, to.address);
       leg.stats.rtcpSent++;
     }
     if (this.#forks !== undefined && (this.#forkState === 'active' || this.#forkState === 'paused')) {
@@ -452,7 +494,10 @@ export class EngineSession {
     const leg = this.#leg(legId);
     // a new remote address (re-INVITE to another endpoint, transfer) sends a new stream: it needs
     // only probation, not the old stream's silence; the same address keeps the lock
-    if (remote.address !== leg.latch.address || remote.port !== leg.latch.port) leg.ssrcLock.reset();
+    if (remote.address !== leg.latch.sdpAddress || remote.port !== leg.latch.sdpPort) {
+      leg.ssrcLock.reset();
+      leg.rtcpSourceAddress = undefined;
+    }
     leg.latch.setExpected(remote.address, remote.port);
     leg.rtcpMux = remote.rtcpMux ?? false;
     leg.rtcpPort = remote.rtcpPort ?? remote.port + 1;
@@ -625,6 +670,64 @@ export class EngineSession {
     this.#reminderTimer = undefined;
   }
 
+  // ---------------------------------------------------------------- silence watch
+
+  /** Report (once per leg) a leg that delivers no accepted RTP for `ms` while the other does; 0 stops. */
+  watchSilence(ms: number): void {
+    this.#assertOpen();
+    if (!(ms >= 0)) throw new AppError('MEDIA_INVALID_ARGUMENT', `silence watch ${ms} ms`);
+    this.#ctx.timers.clearInterval(this.#silenceTimer);
+    this.#silenceTimer = undefined;
+    this.#silenceMs = ms;
+    if (ms === 0) return;
+    const now = this.#ctx.clock.monotonic();
+    for (const leg of [this.a, this.b]) this.#watchMoved(leg, now);
+    this.#silenceTimer = this.#ctx.timers.setInterval(() => this.#checkSilence(), Math.min(1000, ms));
+  }
+
+  #watchMoved(leg: Leg, now: number): void {
+    const s = leg.stats;
+    leg.watchSeen = s.received;
+    leg.watchSince = now;
+    leg.watchDrops = { hijack: s.hijackDropped, payloadType: s.unknownPayloadTypeDropped, foreignSsrc: s.foreignSsrcDropped, malformed: s.malformed, unlatched: s.unlatchedDropped };
+  }
+
+  #checkSilence(): void {
+    const now = this.#ctx.clock.monotonic();
+    for (const leg of [this.a, this.b]) if (leg.stats.received !== leg.watchSeen) this.#watchMoved(leg, now);
+    for (const [leg, other] of [[this.a, this.b], [this.b, this.a]] as const) {
+      if (leg.silentReason !== undefined || now - leg.watchSince < this.#silenceMs || now - other.watchSince >= this.#silenceMs) continue;
+      const s = leg.stats;
+      const w = leg.watchDrops;
+      const dropped = {
+        hijack: s.hijackDropped - w.hijack,
+        payloadType: s.unknownPayloadTypeDropped - w.payloadType,
+        foreignSsrc: s.foreignSsrcDropped - w.foreignSsrc,
+        malformed: s.malformed - w.malformed,
+        unlatched: s.unlatchedDropped - w.unlatched,
+      };
+      const reason: SilenceReason =
+        dropped.hijack > 0 ? 'hijack'
+        : dropped.payloadType > 0 ? 'payload-type'
+        : dropped.foreignSsrc > 0 ? 'foreign-ssrc'
+        : dropped.malformed > 0 ? 'malformed'
+        : dropped.unlatched > 0 ? 'unlatched'
+        : 'none-received';
+      leg.silentReason = reason;
+      const latch = leg.latch;
+      this.#ctx.emit(this.id, {
+        type: 'silent',
+        leg: leg.id,
+        reason,
+        silentForMs: now - leg.watchSince,
+        dropped,
+        remote: latch.address !== undefined ? { address: latch.address, port: latch.port } : undefined,
+        sdp: latch.sdpAddress !== undefined ? { address: latch.sdpAddress, port: latch.sdpPort } : undefined,
+        at: this.#ctx.clock.now(),
+      });
+    }
+  }
+
   // ---------------------------------------------------------------- fork (R-30)
 
   async prepareFork(address: string, ports: [number, number]): Promise<[LocalRtpAddress, LocalRtpAddress]> {
@@ -775,6 +878,10 @@ export class EngineSession {
       t.dropped.rewrite += s.rewriteDropped;
       t.withheld.prompt += s.replacedByPrompt;
       t.rtcpIn += s.rtcpReceived;
+      t.latches.sdp += s.latchedSdp;
+      t.latches.learned += s.latchedLearned;
+      t.latches.relatched += s.relatched;
+      if (leg.silentReason !== undefined) t.silentLegs[leg.silentReason]++;
       t.rtcpOut += s.rtcpSent;
       t.sendErrors += leg.endpoint.sendErrors;
     }
@@ -803,6 +910,7 @@ export class EngineSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#ctx.timers.clearInterval(this.#rtcpTimer);
+    this.#ctx.timers.clearInterval(this.#silenceTimer);
     this.stopReminder();
     for (const leg of [this.a, this.b]) {
       this.#endPlayback(leg, 'closed');
@@ -811,6 +919,19 @@ export class EngineSession {
     }
     this.#closeForks();
   }
+}
+
+/**
+ * Where our RTCP reports to a leg go: its latched RTCP source; else, with rtcp-mux, the RTP target;
+ * else the SDP's RTCP port (a=rtcp or port + 1) at the SDP address, or RTP port + 1 of a source
+ * learnt behind a NAT (the usual mapping of a port pair).
+ */
+function rtcpTarget(leg: Leg): { address: string; port: number } {
+  const latch = leg.latch;
+  if (leg.rtcpSourceAddress !== undefined && leg.rtcpSourceAddress === latch.address) return { address: leg.rtcpSourceAddress, port: leg.rtcpSourcePort };
+  if (leg.rtcpMux) return { address: latch.address!, port: latch.port };
+  const atSdp = latch.address === latch.sdpAddress && latch.port === latch.sdpPort;
+  return { address: latch.address!, port: atSdp ? leg.rtcpPort || latch.port + 1 : latch.port + 1 };
 }
 
 function validPort(port: unknown): port is number {

@@ -126,6 +126,9 @@ export class MediaEngine {
       case 'stopReminder':
         this.#session(msg.id).stopReminder();
         return undefined;
+      case 'watchSilence':
+        this.#session(msg.id).watchSilence(msg.ms);
+        return undefined;
       case 'tone':
         return { legs: this.#session(msg.id).tone(msg.target, msg.tone, msg.kind) };
       case 'prepareFork': {

@@ -127,8 +127,10 @@ describe('media session controls over real UDP', () => {
     const natted = await RtpPeer.open(block.take(2)[0]!);
     const latecomer = await RtpPeer.open(block.take(2)[0]!);
     cleanup.push(() => natted.close(), () => latecomer.close());
-    const latched: Array<[string, number]> = [];
-    s.on('latched', (_leg, address, port) => latched.push([address, port]));
+    const latched: Array<[string, number, string]> = [];
+    s.on('latched', (e) => {
+      if (e.leg === 'a') latched.push([e.address, e.port, e.how]);
+    });
     // SDP says peer a's port, but the media arrives from another port (NAT)
     await s.setRemote('a', { address: LOCAL, port: a.port });
     await s.setRemote('b', { address: LOCAL, port: b.port });
@@ -138,7 +140,7 @@ describe('media session controls over real UDP', () => {
     latecomer.sendPacket(Buffer.alloc(160, 0x22), toA);
     b.sendPacket(Buffer.alloc(160, 0x33), { address: LOCAL, port: s.local.b.rtpPort });
     await sleep(60);
-    expect(latched).toEqual([[LOCAL, natted.port]]);
+    expect(latched).toEqual([[LOCAL, natted.port, 'learned']]);
     expect(b.received.map((p) => p.payload[0])).toEqual([0x11]);
     expect(natted.received.map((p) => p.payload[0])).toEqual([0x33]);
     expect(a.received).toHaveLength(0);

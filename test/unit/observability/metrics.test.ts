@@ -38,6 +38,8 @@ function mediaFigures(over: Partial<MediaFigures> = {}): MediaFigures {
     rtcpIn: 21,
     rtcpOut: 22,
     sendErrors: 2,
+    latches: { sdp: 30, learned: 31, relatched: 32 },
+    silentLegs: { hijack: 33, 'payload-type': 34, 'foreign-ssrc': 0, malformed: 0, unlatched: 0, 'none-received': 35 },
     workers: 2,
     workersFailed: 1,
     portsInUse: 8,
