@@ -12,19 +12,21 @@ import { CallManager, DRAIN_RETRY_AFTER_SEC } from '../call/call-manager.js';
 import { siprecRecordingFactory } from '../call/siprec-recording-port.js';
 import { systemClock, systemTimers } from '../common/clock.js';
 import { metricsPlugin } from '../admin/plugins/metrics-plugin.js';
-import type { Config } from '../config/config-types.js';
-import { startEngine, type Engine, type TlsSettings } from '../engine/index.js';
+import type { Config, NatContactsMode } from '../config/config-types.js';
+import { startEngine, type Engine, type NatFlowPolicy, type TlsSettings } from '../engine/index.js';
 import { PromptLibrary } from '../media/audio/prompt-library.js';
 import { MediaPlane } from '../media/media-plane.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { SrsFigures } from '../observability/metrics-types.js';
 import { openRecordingEventLog, type RecordingEventLog } from '../observability/recording-events.js';
+import type { PolicySnapshot } from '../policy/policy-types.js';
 import { SettingsService } from '../policy/settings-service.js';
 import { applyProvisioning, readProvisioningFile } from '../policy/store/provisioning-file.js';
 import { SnapshotCache } from '../policy/store/snapshot-cache.js';
 import { openSqliteRepository, type SqlitePolicyRepository } from '../policy/store/sqlite-repository.js';
 import { AccessControl } from '../sip/access-control.js';
+import { knownSourceRole } from '../sip/admission.js';
 import { DigestAuthenticator } from '../sip/digest-auth.js';
 import { readDigestCredentialsFile } from '../sip/digest-credentials-file.js';
 import { SrfSignalingPort } from '../sip/leg.js';
@@ -70,6 +72,8 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       }
     }
   };
+  // the settings the engine's NAT policy reads (sip.natContacts 'user-agents': trunks are told apart)
+  const natPeers: { snapshots: readonly PolicySnapshot[] } = { snapshots: [] };
   try {
     let engine: Engine | undefined;
     if (config.drachtio.host === undefined) {
@@ -80,6 +84,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         secret: config.drachtio.secret,
         logger: logger.child({ component: 'engine' }),
         tls: engineTls(config.sip),
+        natFlow: natFlowPolicy(config.sip.natContacts, () => natPeers.snapshots),
       });
       closers.push(() => engine!.close());
     }
@@ -108,6 +113,15 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       const result = await applyProvisioning(new SettingsService({ repository }), await readProvisioningFile(config.store.provisioningFile));
       logger.info({ file: config.store.provisioningFile, result }, 'provisioning file applied');
     }
+    const refreshNatPeers = async (): Promise<void> => {
+      if (!engine || config.sip.natContacts !== 'user-agents') return;
+      try {
+        natPeers.snapshots = await policy.snapshots();
+      } catch (err) {
+        logger.warn({ err }, 'could not load the trunks for sip.natContacts; the last ones stay in use');
+      }
+    };
+    await refreshNatPeers();
     const recordingEvents = await openRecordingEventLog({
       file: config.events.file,
       webhook: config.events.webhookUrl ? { url: config.events.webhookUrl, token: config.events.webhookToken, queueSize: config.events.queueSize } : undefined,
@@ -166,6 +180,14 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         routing: { userProxy: config.calls.userProxy, trunkTargets: config.calls.trunkTargets },
         featureCodes: config.calls.featureCodes,
         ringTimeoutMs: config.calls.ringTimeoutMs,
+        latching: {
+          default: config.media.latching,
+          ...(config.media.latchingTrunk ? { trunk: config.media.latchingTrunk } : {}),
+          ...(config.media.latchingTrusted ? { trusted: config.media.latchingTrusted } : {}),
+          ...(config.media.latchingUserAgent ? { userAgent: config.media.latchingUserAgent } : {}),
+          byTrunk: config.media.latchingByTrunk,
+        },
+        silenceAlarmMs: config.media.silenceAlarmSeconds * 1000,
       },
       ...(digest ? { digest } : {}),
       logger,
@@ -182,7 +204,10 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       token: config.admin.token,
       logger: logger.child({ component: 'admin' }),
       provisioning: { defaultBaseUrl: config.admin.provisioningUrl ?? null },
-      onSettingsChanged: () => policy.invalidate(),
+      onSettingsChanged: () => {
+        policy.invalidate();
+        void refreshNatPeers();
+      },
       extraPlugins: [metricsPlugin(metrics), callsPlugin(calls)],
     });
     closers.push(() => admin.close());
@@ -260,6 +285,18 @@ function srsFigures(srs: { engine: Engine; app: SrsApp }): SrsFigures {
     activeServerTransactions: e.activeServerTransactions,
     activeClientTransactions: e.activeClientTransactions,
   };
+}
+
+/**
+ * sip.natContacts as the embedded engine's per-peer NAT mode (src/engine/nat-flow.ts): 'all' every
+ * peer's in-dialog requests go to its flow; 'off' to the Contact (RFC 3261); 'user-agents' the flow
+ * for every peer that is not a trunk, while trunks keep drachtio-server's NAT detection, so they are
+ * treated as behind a real drachtio-server. Read per new dialog from the last loaded settings.
+ */
+function natFlowPolicy(mode: NatContactsMode, snapshots: () => readonly PolicySnapshot[]): NatFlowPolicy {
+  if (mode === 'all') return () => 'flow';
+  if (mode === 'off') return () => 'contact';
+  return (peer) => (knownSourceRole(snapshots(), peer.host, peer.port) === 'trunk' ? 'detect' : 'flow');
 }
 
 /** The embedded engine's TLS settings from SIP_TLS_KEY_FILE / SIP_TLS_CERT_FILE / SIP_TLS_CA_FILE (undefined: no TLS). */

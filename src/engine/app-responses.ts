@@ -101,6 +101,7 @@ export class AppResponses {
       d.remoteTarget = c?.uri ?? req.uri;
       d.routeSet = getHeaderList(req, 'record-route');
       d.protocol = t.target.protocol;
+      this.dialogs.initUasFlow(d, req, t.target);
       d.appId = app.id;
       d.initialTxnId = t.id;
       this.dialogs.add(d);

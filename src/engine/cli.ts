@@ -4,15 +4,19 @@
  *     --secret cymru --loglevel info
  * TLS like drachtio-server: --contact "sips:127.0.0.1:5061;transport=tls" --tls-key-file key.pem
  *   --tls-cert-file cert.pem [--tls-chain-file chain.pem] [--tls-ca-file ca.pem] [--tls-no-verify]
+ * NAT traversal of in-dialog requests (nat-flow.ts): --nat-flow detect (default, drachtio-server's
+ *   NAT detection) | all (every peer's requests go to its flow: source address:port over UDP, its
+ *   connection over TCP/TLS) | off (RFC 3261: the Contact; also --disable-nat-detection, drachtio-server's name).
  * `--contact` may repeat. SIGTERM/SIGINT close the engine cleanly.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../observability/logger.js';
-import { startEngine } from './index.js';
+import { startEngine, type NatFlowMode } from './index.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 type Level = (typeof LEVELS)[number];
+const NAT_FLAGS: Record<string, NatFlowMode | undefined> = { all: 'flow', detect: 'detect', off: 'contact' };
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -29,6 +33,8 @@ async function main(): Promise<void> {
       'tls-chain-file': { type: 'string' },
       'tls-ca-file': { type: 'string' },
       'tls-no-verify': { type: 'boolean', default: false },
+      'nat-flow': { type: 'string', default: 'detect' },
+      'disable-nat-detection': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -51,6 +57,9 @@ async function main(): Promise<void> {
           rejectUnauthorized: !values['tls-no-verify'],
         }
       : undefined;
+  const natFlow = values['disable-nat-detection'] ? 'off' : values['nat-flow'];
+  const natMode = natFlow !== undefined && Object.hasOwn(NAT_FLAGS, natFlow) ? NAT_FLAGS[natFlow] : undefined;
+  if (natMode === undefined) throw new Error(`invalid --nat-flow ${natFlow} (all, detect or off)`);
   const engine = await startEngine({
     tls,
     sipContacts: values.contact?.length ? values.contact : ['sip:127.0.0.1:5060;transport=udp,tcp'],
@@ -60,6 +69,7 @@ async function main(): Promise<void> {
     logger,
     minSessionExpires: values['min-se'] ? Number(values['min-se']) : undefined,
     requestHandler: values['request-handler'],
+    natFlow: () => natMode,
   });
   const stop = (): void => {
     void engine.close().then(() => process.exit(0));

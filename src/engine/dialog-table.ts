@@ -1,13 +1,14 @@
 /**
  * The engine's dialogs (RFC 3261 section 12) by drachtio dialog id, and what the engine does in a
  * dialog on its own: match an in-dialog request, route the next request (remote target and route
- * set, section 12.2.1.1), send a request for itself (BYE, session refresh), tear a dialog down
+ * set, section 12.2.1.1, or the peer's flow when it is behind a NAT: nat-flow.ts), send a request for itself (BYE, session refresh), tear a dialog down
  * with an unsolicited BYE to the app (D14, D19, E31), and run its session timer (RFC 4028).
  */
 import { isIP } from 'node:net';
 import { makeDialogId, type Dialog } from './dialog.js';
 import type { EngineContext } from './engine-context.js';
 import { newBranch } from './ids.js';
+import { DETECT_NAT, flowTarget, uacUsesFlow, uasUsesFlow, type Flow, type NatFlowMode } from './nat-flow.js';
 import { buildInDialogRequest } from './request-builders.js';
 import type { ServerTransaction } from './server-transaction.js';
 import { hostport, stripBrackets } from './sip-address.js';
@@ -21,7 +22,7 @@ import {
   type SipHeader,
   type SipMessage,
 } from './sip-message.js';
-import type { SipProtocol } from './sip-transport.js';
+import type { MessageSource, SipProtocol } from './sip-transport.js';
 import type { Target } from './transaction-context.js';
 import type { TransactionTable } from './transaction-table.js';
 
@@ -74,8 +75,66 @@ export class DialogTable {
     if (this.#dialogs.get(d.id) === d) this.#dialogs.delete(d.id);
   }
 
-  /** Where the dialog's next request goes: the first route if loose-routing (`;lr`), else the remote target. */
-  target(d: Dialog): Target {
+  /**
+   * Where the dialog's next request goes: the first route if loose-routing (`;lr`), else the remote
+   * target; or the peer's flow when the dialog uses it (nat-flow.ts). `sending` (default true)
+   * counts a request sent to the flow instead (stats().natFlowRequests) and logs the first one of
+   * the dialog at debug.
+   */
+  target(d: Dialog, sending = true): Target {
+    const base = this.#rfc3261Target(d);
+    if (!d.useFlow || d.flow === undefined) return base;
+    const { target, redirected } = flowTarget(base, d.flow);
+    if (redirected && sending) {
+      this.ctx.counters.natFlowRequests++;
+      if (!d.flowLogged) {
+        d.flowLogged = true;
+        this.ctx.log.debug(
+          { dialogId: d.id, contact: `${base.protocol}/${hostport(base)}`, flow: `${d.flow.protocol}/${hostport(d.flow)}` },
+          "engine: in-dialog requests go to the peer's flow, not its Contact (NAT)",
+        );
+      }
+    }
+    return target;
+  }
+
+  /**
+   * UAS dialog: remember the flow the peer's INVITE came on and whether requests use it
+   * (the natFlow option's mode for the peer; nat-flow.ts).
+   */
+  initUasFlow(d: Dialog, invite: SipMessage, source: Flow): void {
+    d.flow = { protocol: source.protocol, host: source.host, port: source.port };
+    d.natMode = this.#natMode(d.flow);
+    d.useFlow = uasUsesFlow(d.natMode, d.flow, invite, d.routeSet);
+  }
+
+  /** UAC dialog: the flow the peer's dialog-creating response came on (checked again on the 2xx). */
+  initUacFlow(d: Dialog, response: SipMessage, source: MessageSource): void {
+    d.flow = { protocol: source.protocol, host: source.remoteHost, port: source.remotePort };
+    d.natMode = this.#natMode(d.flow);
+    d.useFlow = uacUsesFlow(d.natMode, d.flow, response, d.routeSet);
+  }
+
+  /** A request from the peer in mode 'flow': its NAT binding may have changed, the flow follows it. */
+  refreshFlow(d: Dialog, source: MessageSource): void {
+    const f = d.flow;
+    if (d.natMode !== 'flow' || f === undefined || f.protocol !== source.protocol) return;
+    if (f.host === source.remoteHost && f.port === source.remotePort) return;
+    this.ctx.log.debug({ dialogId: d.id, from: `${f.protocol}/${hostport(f)}`, to: `${source.remoteHost}:${source.remotePort}` }, "engine: the peer's flow moved");
+    f.host = source.remoteHost;
+    f.port = source.remotePort;
+  }
+
+  #natMode(flow: Flow): NatFlowMode {
+    try {
+      return (this.ctx.options.natFlow ?? DETECT_NAT)(flow);
+    } catch (err) {
+      this.ctx.log.error({ err }, 'engine: the natFlow option threw; using NAT detection');
+      return 'detect';
+    }
+  }
+
+  #rfc3261Target(d: Dialog): Target {
     const hop = d.routeSet[0];
     let uriText = d.remoteTarget;
     if (hop) {
@@ -118,7 +177,7 @@ export class DialogTable {
     this.ctx.cdr.emit('stop', 'application', () => text, reason.includes('session expired') ? 'session-expired' : 'normal-release');
     const app = this.ctx.appById(d.appId);
     if (!app) return;
-    const target = this.target(d);
+    const target = this.target(d, false);
     this.ctx.toApp(app, `application|{bytes}|${target.protocol}|${target.host}|${target.port}|${this.ctx.now()}|unsolicited|${d.id}|`, text, Buffer.byteLength(text));
   }
 

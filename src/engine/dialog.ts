@@ -7,6 +7,7 @@
  *     |--non-2xx final--> terminated
  */
 import type { TimerHandle } from '../common/clock.js';
+import type { Flow, NatFlowMode } from './nat-flow.js';
 import type { ServerTransaction } from './server-transaction.js';
 import type { SipProtocol } from './sip-transport.js';
 
@@ -54,6 +55,14 @@ export class Dialog {
   sessionTimer: TimerHandle | undefined;
   /** Whether we are the refresher. */
   weRefresh = false;
+  /** Where the peer's messages come from (UAS: its INVITE; UAC: the 2xx), nat-flow.ts; undefined until known. */
+  flow: Flow | undefined;
+  /** The NAT mode the engine's natFlow option chose for the peer when the dialog was created. */
+  natMode: NatFlowMode = 'contact';
+  /** In-dialog requests go to `flow` instead of the remote target or first route (nat-flow.ts). */
+  useFlow = false;
+  /** The first request sent to the flow instead of the Contact was logged (once per dialog). */
+  flowLogged = false;
 
   constructor(
     readonly id: string,

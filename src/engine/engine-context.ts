@@ -62,7 +62,7 @@ export class EngineContext {
     if (this.#closed) return;
     this.counters.messagesSent++;
     if (this.log.isLevelEnabled('debug')) this.log.debug({ to: `${target.protocol}/${target.host}:${target.port}`, msg: text }, 'engine: send');
-    this.transport.send(target.protocol, target.host, target.port, text, onError, target.serverName);
+    this.transport.send(target.protocol, target.host, target.port, text, onError, target.serverName, target.reconnect);
   }
 
   now(): string {

@@ -24,6 +24,7 @@ import { EngineContext } from './engine-context.js';
 import { InDialogRequests } from './in-dialog-requests.js';
 import { newTag } from './ids.js';
 import { buildResponse, canAnswer, stampTopVia } from './message-builder.js';
+import type { NatFlowPolicy } from './nat-flow.js';
 import { NetworkRequests } from './network-requests.js';
 import { NetworkResponses } from './network-responses.js';
 import { OutboundApps } from './outbound-apps.js';
@@ -38,6 +39,8 @@ export interface EngineCounters {
   badRequestsAnswered: number;
   retransmissionsSent: number;
   retransmissionsAbsorbed: number;
+  /** In-dialog requests sent to the peer's flow instead of its Contact or first route (nat-flow.ts). */
+  natFlowRequests: number;
 }
 
 export interface EngineCoreOptions {
@@ -53,12 +56,14 @@ export interface EngineCoreOptions {
   minSessionExpires?: number;
   /** Outbound mode: dial this app (srf.listen) for new requests no connected app routed. */
   requestHandler?: { host: string; port: number };
+  /** NAT mode per dialog peer (nat-flow.ts); default DETECT_NAT, drachtio-server's NAT detection. */
+  natFlow?: NatFlowPolicy;
 }
 
 export class EngineCore {
   readonly counters: EngineCounters = {
     messagesReceived: 0, messagesSent: 0, malformedDropped: 0, badRequestsAnswered: 0,
-    retransmissionsSent: 0, retransmissionsAbsorbed: 0,
+    retransmissionsSent: 0, retransmissionsAbsorbed: 0, natFlowRequests: 0,
   };
   readonly #ctx: EngineContext;
   readonly #txns: TransactionTable;

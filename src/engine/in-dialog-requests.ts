@@ -25,6 +25,7 @@ export class InDialogRequests {
     }
     st.ack2xx();
     d.serverInvite = undefined;
+    this.dialogs.refreshFlow(d, source);
     const app = this.ctx.appById(d.appId);
     if (!app) return;
     const txnId = st.id === d.initialTxnId ? st.id : newUuid();
@@ -46,6 +47,7 @@ export class InDialogRequests {
       return;
     }
     d.remoteCseq = cseq.seq;
+    this.dialogs.refreshFlow(d, source);
     // the dialog's own app; after a reconnect (srf keeps its dialogs) any app that routed the method or INVITEs
     const apps = this.ctx.apps;
     const app = this.ctx.appById(d.appId) ?? apps.pick(method.toLowerCase()) ?? apps.pick('invite');

@@ -8,9 +8,11 @@ import { AppError, isAppError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { AppServer } from './app-server.js';
 import { EngineCore } from './engine-core.js';
+import type { NatFlowPolicy } from './nat-flow.js';
 import { SipTransport, type SipProtocol, type TlsSettings } from './sip-transport.js';
 
 export type { TlsSettings } from './sip-transport.js';
+export type { Flow, NatFlowMode, NatFlowPolicy } from './nat-flow.js';
 
 export interface EngineOptions {
   /** SIP listen points, like drachtio-server's <contact>/--contact: e.g. 'sip:127.0.0.1:5060;transport=udp,tcp'.
@@ -39,6 +41,16 @@ export interface EngineOptions {
   /** Outbound mode (optional): like drachtio's `<request-handler>tcp://host:port`, the engine dials an app that
    *  called `srf.listen()` for every new request that no connected app routed. */
   requestHandler?: string;
+  /**
+   * NAT traversal of in-dialog requests (nat-flow.ts): called once per dialog with the flow its
+   * peer used (UAS: the INVITE's source; UAC: the 2xx's source), it returns 'flow' (send BYE,
+   * re-INVITE, INFO, ... and the ACK for a 2xx to that source address:port over UDP, or on the
+   * peer's connection over TCP/TLS while it is open; the Request-URI stays the Contact), 'detect'
+   * (drachtio-server's NAT detection) or 'contact' (RFC 3261: the Contact or first route; like
+   * drachtio-server's --disable-nat-detection). Default: 'detect' for every peer, as drachtio-server.
+   * Responses go to the request's source (forced rport) whatever it returns.
+   */
+  natFlow?: NatFlowPolicy;
   /** Injected time (default: system clock and timers). */
   clock?: Clock;
   timers?: Timers;
@@ -51,6 +63,8 @@ export interface EngineStats {
   badRequestsAnswered: number;
   retransmissionsSent: number;
   retransmissionsAbsorbed: number;
+  /** In-dialog requests sent to a peer's flow instead of its Contact or first route (NAT, `natFlow`). */
+  natFlowRequests: number;
   activeServerTransactions: number;
   activeClientTransactions: number;
   activeDialogs: number;
@@ -106,6 +120,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     t4: options.t4 ?? 5000,
     minSessionExpires: options.minSessionExpires,
     requestHandler: parseRequestHandler(options.requestHandler),
+    natFlow: options.natFlow,
   });
   try {
     await transport.start();

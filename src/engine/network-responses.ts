@@ -46,7 +46,7 @@ export class NetworkResponses {
     if (ct.isInvite) {
       if (status === 100) return;
       dialogId = ct.dialogId ?? '';
-      if (!this.#uacInviteResponse(ct, msg)) return;
+      if (!this.#uacInviteResponse(ct, msg, source)) return;
     }
     if (ct.appId === undefined) {
       this.#engineRequestResponse(ct, msg);
@@ -75,7 +75,7 @@ export class NetworkResponses {
   }
 
   /** Dialog bookkeeping for responses to INVITEs we sent. Returns false to swallow the response. */
-  #uacInviteResponse(ct: ClientTransaction, msg: SipMessage): boolean {
+  #uacInviteResponse(ct: ClientTransaction, msg: SipMessage, source: MessageSource): boolean {
     const status = msg.status;
     const dialogId = ct.dialogId ?? '';
     const toTag = getTag(getHeader(msg, 'to'));
@@ -105,7 +105,7 @@ export class NetworkResponses {
     } else if (d.state === 'confirmed') {
       if (d.remoteTag !== toTag && status < 300) {
         // E25: a second 2xx (forked) for an INVITE that already has a dialog: ACK and BYE it.
-        this.#ackAndByeFork(ct, msg);
+        this.#ackAndByeFork(ct, msg, source);
         return false;
       }
       return false; // retransmitted 2xx: handled at dialog level
@@ -120,7 +120,7 @@ export class NetworkResponses {
       }
       d.remoteTag = toTag;
       d.remoteParty = getHeader(msg, 'to') ?? d.remoteParty;
-      this.#uacRefresh(d, msg);
+      this.#uacRefresh(d, msg, source);
       return true;
     }
     d.remoteTag = toTag;
@@ -128,16 +128,18 @@ export class NetworkResponses {
     d.state = 'confirmed';
     d.inviteSucceeded = true;
     this.ctx.cdr.emit('start', 'network', () => serializeSipMessage(msg), 'uac');
-    this.#uacRefresh(d, msg);
+    this.#uacRefresh(d, msg, source);
     this.dialogs.armUacSessionTimer(d, msg);
     return true;
   }
 
-  #uacRefresh(d: Dialog, msg: SipMessage): void {
+  /** Remote target, route set and flow (nat-flow.ts) from a dialog-creating 1xx or the 2xx. */
+  #uacRefresh(d: Dialog, msg: SipMessage, source: MessageSource): void {
     const c = parseNameAddr(firstListItem(getHeader(msg, 'contact') ?? ''));
     if (c) d.remoteTarget = c.uri;
     const rr = getHeaderList(msg, 'record-route');
     if (rr.length) d.routeSet = rr.reverse();
+    this.dialogs.initUacFlow(d, msg, source);
   }
 
   #newUacDialog(ct: ClientTransaction, msg: SipMessage, toTag: string): Dialog {
@@ -172,7 +174,7 @@ export class NetworkResponses {
     this.ctx.send(ct.target, ct.ackText);
   }
 
-  #ackAndByeFork(ct: ClientTransaction, resp: SipMessage): void {
+  #ackAndByeFork(ct: ClientTransaction, resp: SipMessage, source: MessageSource): void {
     const toTag = getTag(getHeader(resp, 'to')) ?? '';
     const d = new Dialog(`${ct.dialogId ?? ''}#fork`, 'uac', getHeader(ct.request, 'call-id') ?? '', getTag(getHeader(ct.request, 'from')) ?? '');
     d.remoteTag = toTag;
@@ -182,7 +184,7 @@ export class NetworkResponses {
     d.inviteCseq = d.localCseq;
     d.protocol = ct.target.protocol;
     d.remoteTarget = ct.request.uri;
-    this.#uacRefresh(d, resp);
+    this.#uacRefresh(d, resp, source);
     const ack = this.dialogs.buildRequest(d, 'ACK', d.remoteTarget, [], '', d.inviteCseq);
     this.ctx.send(this.dialogs.target(d), ack.text);
     this.dialogs.sendEngineRequest(d, 'BYE', [{ name: 'reason', value: 'SIP ;cause=480 ;text="forked 2xx"' }]);

@@ -283,10 +283,24 @@ export class SipTransport {
   /**
    * Send a message. For TCP/TLS an existing connection to host:port is reused, else one is opened
    * (TLS: `serverName` is the SNI and the name checked against the certificate, when it is a host
-   * name). `onError` is called (at most once) if the message cannot be delivered.
+   * name). With `reconnect`, host:port is used only while a connection to it is open (a flow the
+   * peer opened); otherwise the message goes to `reconnect`. `onError` is called (at most once) if
+   * the message cannot be delivered.
    */
-  send(protocol: SipProtocol, host: string, port: number, data: string, onError?: (err: Error) => void, serverName?: string): void {
+  send(
+    protocol: SipProtocol,
+    host: string,
+    port: number,
+    data: string,
+    onError?: (err: Error) => void,
+    serverName?: string,
+    reconnect?: { host: string; port: number },
+  ): void {
     if (this.#closed) return;
+    if (reconnect !== undefined && protocol !== 'udp' && !this.isConnected(protocol, host, port)) {
+      host = reconnect.host;
+      port = reconnect.port;
+    }
     if (protocol === 'udp') {
       const u = this.#udp[0];
       if (!u) {
@@ -335,6 +349,12 @@ export class SipTransport {
     socket.write(data, (err) => {
       if (err) fail(err);
     });
+  }
+
+  /** Is a TCP/TLS connection to host:port open (inbound or outbound)? */
+  isConnected(protocol: 'tcp' | 'tls', host: string, port: number): boolean {
+    const conn = this.#conns.get(protocol === 'tls' ? tlsKey(host, port) : `${host}:${port}`);
+    return conn !== undefined && !conn.socket.destroyed;
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,13 @@ export interface Target {
   port: number;
   /** TLS only: the host name the request named (SNI and certificate check) when `host` is its resolved address. */
   serverName?: string;
+  /**
+   * TCP/TLS only: `host:port` names a connection the peer opened (its flow, RFC 5626 section 5.3)
+   * that is used while it is open; once it is closed the message goes to `reconnect` instead (an
+   * open connection to it, else a new one): the Contact of an in-dialog request, or the Via sent-by
+   * of a response (RFC 3261 section 18.2.2). Default: `host:port` is dialled when not connected.
+   */
+  reconnect?: { host: string; port: number };
 }
 
 export interface TransactionContext {

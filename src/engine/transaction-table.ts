@@ -33,6 +33,15 @@ export function transactionKey(msg: SipMessage, method: string): string {
   return `${getHeader(msg, 'call-id')}|${cseq?.seq}|${getTag(getHeader(msg, 'from'))}|${branch ?? ''}|${method}`;
 }
 
+/** Where a request's responses go (see createServer). */
+export function responseTarget(msg: SipMessage, source: MessageSource): Target {
+  const target: Target = { protocol: source.protocol, host: source.remoteHost, port: source.remotePort };
+  if (source.protocol === 'udp') return target;
+  const viaPort = parseVia(firstListItem(getHeader(msg, 'via') ?? ''))?.port ?? (source.protocol === 'tls' ? 5061 : 5060);
+  if (viaPort !== source.remotePort) target.reconnect = { host: source.remoteHost, port: viaPort };
+  return target;
+}
+
 export class TransactionTable {
   readonly #serverByKey = new Map<string, ServerTransaction>();
   readonly #serverById = new Map<string, ServerTransaction>();
@@ -83,13 +92,15 @@ export class TransactionTable {
     return this.#clientById.get(id);
   }
 
-  /** A server transaction for a new request; the app has 128*T1 (64 s by default) to answer it. */
+  /**
+   * A server transaction for a new request; the app has 128*T1 (64 s by default) to answer it.
+   * Its responses go to the source address and port (UDP: forced rport, RFC 3581 section 4, even
+   * without `rport` in the Via, as drachtio-server) or on the connection the request came on
+   * (TCP/TLS); once that connection is closed, to the source address at the Via's sent-by port
+   * (RFC 3261 section 18.2.2).
+   */
   createServer(msg: SipMessage, source: MessageSource, key: string): ServerTransaction {
-    const t = new ServerTransaction(
-      this.ctx, newUuid(), key, msg,
-      { protocol: source.protocol, host: source.remoteHost, port: source.remotePort },
-      this.#serverHooks, 128 * this.ctx.t1,
-    );
+    const t = new ServerTransaction(this.ctx, newUuid(), key, msg, responseTarget(msg, source), this.#serverHooks, 128 * this.ctx.t1);
     this.#serverByKey.set(key, t);
     this.#serverById.set(t.id, t);
     return t;
