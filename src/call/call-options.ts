@@ -1,5 +1,6 @@
 import type { AdmissionOptions } from '../sip/admission.js';
 import type { RoutingOptions } from '../sip/b2bua-routing.js';
+import { DEFAULT_LATCHING, type LatchingPolicy } from './leg-latching.js';
 import { DEFAULT_FEATURE_CODES, DEFAULT_INTER_DIGIT_TIMEOUT_MS, type RecordingAction } from './recording-controls.js';
 
 /** Default of CallLayerOptions.recordingRequiredTimeoutMs. */
@@ -24,6 +25,13 @@ export interface CallLayerOptions {
    * (one SIPREC attempt timeout, 4000, plus a fast failover answer).
    */
   readonly recordingRequiredTimeoutMs?: number;
+  /** RTP latching mode per class of party (leg-latching.ts). Default 'auto' for every leg. */
+  readonly latching?: LatchingPolicy;
+  /**
+   * After answer, a leg that delivers no accepted RTP for this long while the other leg does is
+   * reported once (warn log, metric, the recording's metadata), ms; 0 = off. Default 5000.
+   */
+  readonly silenceAlarmMs?: number;
 }
 
 export interface ResolvedCallOptions {
@@ -33,6 +41,8 @@ export interface ResolvedCallOptions {
   readonly interDigitTimeoutMs: number;
   readonly ringTimeoutMs: number;
   readonly recordingRequiredTimeoutMs: number;
+  readonly latching: LatchingPolicy;
+  readonly silenceAlarmMs: number;
 }
 
 export function resolveCallOptions(o: CallLayerOptions = {}): ResolvedCallOptions {
@@ -43,5 +53,7 @@ export function resolveCallOptions(o: CallLayerOptions = {}): ResolvedCallOption
     interDigitTimeoutMs: o.interDigitTimeoutMs ?? DEFAULT_INTER_DIGIT_TIMEOUT_MS,
     ringTimeoutMs: o.ringTimeoutMs ?? 120_000,
     recordingRequiredTimeoutMs: o.recordingRequiredTimeoutMs ?? DEFAULT_RECORDING_REQUIRED_TIMEOUT_MS,
+    latching: o.latching ?? DEFAULT_LATCHING,
+    silenceAlarmMs: o.silenceAlarmMs ?? 5000,
   };
 }

@@ -17,6 +17,7 @@ import type {
   PromptResult,
   RemoteMedia,
 } from '../media/media-session-types.js';
+import type { LatchMode } from '../media/processors/source-latch.js';
 import type { ResolvedProvider } from '../policy/effective-settings.js';
 import type { CallDirection } from '../policy/call-decision-types.js';
 import type { PlatformInfo, PolicySnapshot, RecordingMode } from '../policy/policy-types.js';
@@ -30,6 +31,8 @@ export interface CallMedia extends TypedEmitter<MediaSessionEvents> {
   stopPrompt(target?: InjectTarget): Promise<void>;
   startReminderTone(intervalMs: number, options?: { initialDelayMs?: number }): Promise<void>;
   stopReminderTone(): Promise<void>;
+  /** Report a leg that delivers no accepted RTP for `ms` while the other does (`silent` event); 0 stops watching. */
+  watchSilence(ms: number): Promise<void>;
   beep(tone: ToneSpec, target?: InjectTarget): Promise<LegId[]>;
   prepareFork(): Promise<[LocalRtpAddress, LocalRtpAddress]>;
   startFork(options: ForkOptions): Promise<void>;
@@ -41,7 +44,7 @@ export interface CallMedia extends TypedEmitter<MediaSessionEvents> {
 
 /** Creates the media of a new call (MediaPlane.createSession). */
 export interface MediaFactory {
-  createSession(options: { label: string }): Promise<CallMedia>;
+  createSession(options: { label: string; latching?: { a?: LatchMode; b?: LatchMode } }): Promise<CallMedia>;
 }
 
 /** Prompts by name and language (PromptLibrary). */
@@ -100,6 +103,24 @@ export interface AnnouncementNote {
   readonly reason?: string;
 }
 
+/**
+ * A stream of the recording that carries no audio and why (from the media plane's silent-leg watch),
+ * marked in the metadata (`b2b:silent-stream`) so the provider sees that a channel is empty.
+ */
+export interface MediaProblemNote {
+  readonly kind: 'silent-stream';
+  /** The stream: '1' the other party, '2' the user (R-30). */
+  readonly label: '1' | '2';
+  /** SilenceReason of the media plane (hijack, payload-type, foreign-ssrc, malformed, unlatched, none-received). */
+  readonly reason: string;
+  readonly since: number;
+  readonly detected: number;
+  readonly dropped?: number;
+  /** 'address:port' the party's SDP named, and where its media goes (the latched source). */
+  readonly sdp?: string;
+  readonly source?: string;
+}
+
 export interface RecordingFailureNote {
   /** R-40 policy to apply. */
   readonly policy: 'proceedWithoutAnnouncement' | 'proceedWithAnnouncement' | 'endCallWithAnnouncement';
@@ -125,6 +146,8 @@ export interface RecordingPort extends TypedEmitter<RecordingPortEvents> {
   stop(): Promise<void>;
   /** R-31: record in the metadata (sent with the next update). */
   announcement(note: AnnouncementNote): void;
+  /** A silent stream and its cause, recorded in the metadata (sent with the next update). */
+  mediaProblem(problem: MediaProblemNote): void;
   /** R-13 transfer: the party on `side` was replaced; the recording continues. */
   participantChanged(side: 'other' | 'user', joining: RecordingParticipant): void;
   /** Abrupt end (CANCEL/BYE, no final snapshot); idempotent. */

@@ -9,6 +9,7 @@ import type { RecordIndication } from '../sip/sdp-media.js';
 import { RECORDING_TRANSITIONS, type RecordingState } from './call-state.js';
 import type {
   AnnouncementNote,
+  MediaProblemNote,
   CallMedia,
   PromptSource,
   RecordingParticipant,
@@ -99,6 +100,11 @@ export class RecordingController {
   note(n: AnnouncementNote): void {
     this.#notes.push(n);
     this.#port?.announcement(n);
+  }
+
+  /** A silent stream (the media plane's silent-leg watch): into the recording's metadata. */
+  mediaProblem(n: MediaProblemNote): void {
+    this.#port?.mediaProblem(n);
   }
 
   participantChanged(side: 'other' | 'user', joining: RecordingParticipant): void {

@@ -6,12 +6,13 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { RecordingSession } from '../siprec/client/recording-session.js';
 import type { RecordingRtpTarget } from '../siprec/client/recording-session-types.js';
 import type { SrsConnector } from '../siprec/client/srs-connector-types.js';
-import { createRecordingMetadata, recordAnnouncement, type ParticipantInit } from '../siprec/metadata-model.js';
+import { createRecordingMetadata, recordAnnouncement, recordMediaProblem, type ParticipantInit } from '../siprec/metadata-model.js';
 import type { RecordingMetadataModel } from '../siprec/metadata-types.js';
 import type { SdesCrypto } from '../siprec/recording-sdp.js';
 import { metadataIdFromUuid, type MetadataId } from '../siprec/siprec-ids.js';
 import type {
   AnnouncementNote,
+  MediaProblemNote,
   RecordingParticipant,
   RecordingPort,
   RecordingPortEvents,
@@ -65,7 +66,8 @@ export class SiprecRecordingPort extends TypedEmitter<RecordingPortEvents> imple
   #session: RecordingSession | undefined;
   #model: RecordingMetadataModel | undefined;
   #ids: { other: MetadataId; user: MetadataId } | undefined;
-  #pending: AnnouncementNote[] = [];
+  /** Metadata changes made before the recording session exists (applied to its first document). */
+  #pending: Array<(m: RecordingMetadataModel) => void> = [];
 
   constructor(options: SiprecRecordingPortOptions) {
     super();
@@ -120,7 +122,7 @@ export class SiprecRecordingPort extends TypedEmitter<RecordingPortEvents> imple
         : {}),
     });
     this.#model = model;
-    for (const n of this.#pending) this.#record(model, n);
+    for (const change of this.#pending) change(model);
     this.#pending = [];
     const keys = req.provider.srtp ? { label1: srtpKey(), label2: srtpKey() } : undefined;
     const session = new RecordingSession({
@@ -171,12 +173,21 @@ export class SiprecRecordingPort extends TypedEmitter<RecordingPortEvents> imple
   }
 
   announcement(note: AnnouncementNote): void {
+    this.#change((m) => this.#record(m, note), 'announcement');
+  }
+
+  mediaProblem(problem: MediaProblemNote): void {
+    this.#change((m) => recordMediaProblem(m, { ...problem }), 'media problem');
+  }
+
+  /** A metadata change: sent as an update now, or applied to the first document when the session does not exist yet. */
+  #change(change: (m: RecordingMetadataModel) => void, what: string): void {
     const session = this.#session;
     if (!session || !this.#model) {
-      this.#pending.push(note);
+      this.#pending.push(change);
       return;
     }
-    session.updateMetadata((m) => this.#record(m, note)).catch((err: unknown) => this.#log.debug({ err }, 'announcement metadata update failed'));
+    session.updateMetadata(change).catch((err: unknown) => this.#log.debug({ err }, `${what} metadata update failed`));
   }
 
   participantChanged(side: 'other' | 'user', joining: RecordingParticipant): void {

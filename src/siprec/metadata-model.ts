@@ -3,6 +3,7 @@ import type {
   AnnouncementRecord,
   BroadWorksRecordingInfo,
   CallFacts,
+  MediaProblemRecord,
   MetadataParticipant,
   PlatformInformation,
   RecordingMetadataModel,
@@ -101,6 +102,11 @@ export function recordAnnouncement(model: RecordingMetadataModel, record: Omit<A
   const entry: AnnouncementRecord = { id: String(list.length + 1), ...record };
   list.push(entry);
   return entry;
+}
+
+/** Appends a media problem (a silent stream and why) to the session. */
+export function recordMediaProblem(model: RecordingMetadataModel, record: MediaProblemRecord): void {
+  (session(model).mediaProblems ??= []).push({ ...record });
 }
 
 /** Marks the start of a pause; a no-op when a pause is already open. */

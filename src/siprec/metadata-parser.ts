@@ -95,6 +95,22 @@ function parseSession(el: XmlElement): MetadataSession {
   if (pauses) {
     s.pauses = childrenNamed(pauses, 'pause', X).map((p) => defined({ start: attrTime(p, 'start') ?? 0, end: attrTime(p, 'end') }));
   }
+  const problems = childNamed(el, 'media-problems', X);
+  if (problems) {
+    s.mediaProblems = childrenNamed(problems, 'silent-stream', X).map((p) => {
+      const dropped = p.attrs.get('dropped');
+      return defined({
+        kind: 'silent-stream' as const,
+        label: p.attrs.get('label') ?? '',
+        reason: p.attrs.get('reason') ?? '',
+        since: attrTime(p, 'since') ?? 0,
+        detected: attrTime(p, 'detected') ?? 0,
+        dropped: dropped === undefined || !/^\d+$/.test(dropped) ? undefined : Number(dropped),
+        sdp: p.attrs.get('sdp'),
+        source: p.attrs.get('source'),
+      });
+    });
+  }
   return s;
 }
 

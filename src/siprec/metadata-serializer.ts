@@ -85,6 +85,23 @@ function sessionNode(s: MetadataSession): XmlNode {
       children: s.pauses.map((p) => ({ name: 'b2b:pause', attrs: [['start', t(p.start)], ['end', t(p.end)]] as const })),
     });
   }
+  if (s.mediaProblems && s.mediaProblems.length > 0) {
+    children.push({
+      name: 'b2b:media-problems',
+      children: s.mediaProblems.map((p) => ({
+        name: `b2b:${p.kind}`,
+        attrs: [
+          ['label', p.label],
+          ['reason', p.reason],
+          ['since', t(p.since)],
+          ['detected', t(p.detected)],
+          ['dropped', p.dropped === undefined ? undefined : String(p.dropped)],
+          ['sdp', p.sdp],
+          ['source', p.source],
+        ] as const,
+      })),
+    });
+  }
   return { name: 'session', attrs: [['session_id', s.id]], children };
 }
 

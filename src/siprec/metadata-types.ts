@@ -68,6 +68,27 @@ export interface PauseRecord {
   end?: number;
 }
 
+/**
+ * A media problem the SRC saw on the recorded call (extension `<b2b:media-problems>` inside `<session>`):
+ * `silent-stream`: the stream with `label` carried no accepted audio from `since` while the other party
+ * talked (detected at `detected`), because of `reason` (hijack: RTP from a source other than the latched
+ * one; payload-type; foreign-ssrc; malformed; unlatched; none-received). A provider can see that a
+ * channel is empty and why.
+ */
+export interface MediaProblemRecord {
+  kind: 'silent-stream';
+  /** Stream label ('1' other party, '2' user). */
+  label: string;
+  reason: string;
+  since: number;
+  detected: number;
+  /** Packets dropped from that party meanwhile. */
+  dropped?: number;
+  /** What the party's SDP named, and where its media came from / went ('address:port'). */
+  sdp?: string;
+  source?: string;
+}
+
 export interface MetadataSession {
   id: MetadataId;
   /** RFC 7989 Session-ID or the call's Call-ID. */
@@ -78,6 +99,7 @@ export interface MetadataSession {
   call?: CallFacts;
   announcements?: AnnouncementRecord[];
   pauses?: PauseRecord[];
+  mediaProblems?: MediaProblemRecord[];
 }
 
 export interface NameId {

@@ -14,7 +14,8 @@ import { ANNOUNCEMENT_KINDS, B2BUA_EXTENSION_NS, RECORDING_NS, type MetadataDial
  * - `datamode` is complete|partial; ids are unique per kind; stream labels unique;
  * - references resolve (complete documents only: a partial one may point into earlier ones):
  *   group-ref, stream session_id, *assoc participant_id/session_id, send/recv stream ids;
- * - our extension (`b2b:announcement` kind/result/times/participant, `b2b:pause` times).
+ * - our extension (`b2b:announcement` kind/result/times/participant, `b2b:pause` times, `b2b:silent-stream`
+ *   label/reason/times).
  *
  * Dialect 'broadworks' also accepts a trailing `<extensiondata>` in the recording namespace (R-41).
  */
@@ -217,6 +218,19 @@ function checkExtension(ck: Checker, el: XmlElement, path: string, participants:
       if (!a.attrs.get('start')) ck.add(p, 'pause lacks start');
       time('start', a, p);
       time('end', a, p);
+    });
+  } else if (el.name === 'media-problems') {
+    el.children.forEach((a, i) => {
+      const p = `${path}/${a.qname}[${i + 1}]`;
+      if (a.name !== 'silent-stream') return;
+      const label = a.attrs.get('label');
+      if (label !== '1' && label !== '2') ck.add(p, `silent-stream label '${label ?? ''}' is not 1|2`);
+      if (!a.attrs.get('reason')) ck.add(p, 'silent-stream lacks reason');
+      if (!a.attrs.get('since')) ck.add(p, 'silent-stream lacks since');
+      time('since', a, p);
+      time('detected', a, p);
+      const dropped = a.attrs.get('dropped');
+      if (dropped !== undefined && !/^\d+$/.test(dropped)) ck.add(p, `silent-stream dropped '${dropped}' is not a count`);
     });
   } else if (el.name === 'call') {
     const d = el.attrs.get('direction');

@@ -4,7 +4,8 @@ import type { StreamStats } from './rtp-receiver.js';
 
 /**
  * The small JSON summary the reference SRS writes next to each recording: who was recorded, the
- * streams and what arrived on them, the announcements and pauses the SRC reported (R-31, R-32),
+ * streams and what arrived on them (an empty stream is marked, with the SRC's reason when its
+ * metadata gave one), the announcements, pauses and media problems the SRC reported (R-31, R-32),
  * the pauses seen in SDP (a=inactive), and how the recording ended. Pure: built from the last
  * metadata model, the receiver statistics and the session's own facts.
  */
@@ -20,7 +21,22 @@ export interface RecordingSummary {
   endReason: RecordingEndReason | undefined;
   call: CallFacts | undefined;
   participants: Array<{ id: string; aor: string | undefined; name: string | undefined; associatedAt?: string; disassociatedAt?: string; platform?: unknown }>;
-  streams: Array<{ label: string; streamId: string | undefined; senders: string[]; codec: string | undefined; packets: number; rtcpPackets: number; droppedInactive: number; droppedMalformed: number }>;
+  streams: Array<{
+    label: string;
+    streamId: string | undefined;
+    senders: string[];
+    codec: string | undefined;
+    packets: number;
+    rtcpPackets: number;
+    droppedInactive: number;
+    droppedMalformed: number;
+    /** No audio packet arrived on the stream: the channel is silent. */
+    empty: boolean;
+    /** Why the SRC says the stream was silent (its `b2b:silent-stream` reason), when it said so. */
+    silentReason?: string;
+  }>;
+  /** Media problems the SRC reported in the metadata (silent streams and why). */
+  mediaProblems: Array<{ kind: string; label: string; reason: string; since: string; detected: string; dropped?: number; sdp?: string; source?: string }>;
   announcements: Array<{ id: string; kind: string; target: string; result: string; reason?: string; language?: string; start?: string; end?: string }>;
   pauses: Array<{ start: string; end: string | undefined }>;
   sdpPauses: Array<{ startMs: number; endMs: number | undefined }>;
@@ -47,6 +63,8 @@ export function buildRecordingSummary(input: SummaryInput): RecordingSummary {
   const m = input.metadata;
   const session = m?.sessions[0];
   const psa = (id: string) => m?.participantSessionAssocs.find((a) => a.participantId === id);
+  const problems = session?.mediaProblems ?? [];
+  const silent = new Map(problems.filter((p) => p.kind === 'silent-stream').map((p) => [p.label, p.reason]));
   return {
     recordingId: input.recordingId,
     callId: input.callId,
@@ -81,8 +99,16 @@ export function buildRecordingSummary(input: SummaryInput): RecordingSummary {
         rtcpPackets: s.rtcpPackets,
         droppedInactive: s.dropped.inactive,
         droppedMalformed: s.dropped.malformed,
+        empty: s.packets === 0,
+        ...(silent.has(s.label) ? { silentReason: silent.get(s.label) } : {}),
       };
     }),
+    mediaProblems: problems.map(
+      (p) =>
+        JSON.parse(
+          JSON.stringify({ kind: p.kind, label: p.label, reason: p.reason, since: iso(p.since), detected: iso(p.detected), dropped: p.dropped, sdp: p.sdp, source: p.source }),
+        ) as RecordingSummary['mediaProblems'][number],
+    ),
     announcements: (session?.announcements ?? []).map(
       (a) =>
         JSON.parse(

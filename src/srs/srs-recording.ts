@@ -358,6 +358,10 @@ export class SrsRecording {
       } catch (err) {
         this.#log.error({ err }, 'writing the summary failed');
       }
+      const empty = summary.streams.filter((s) => s.empty);
+      if (empty.length > 0 && summary.durationMs > 0) {
+        this.#log.warn({ labels: empty.map((s) => s.label), reasons: empty.map((s) => s.silentReason ?? 'unknown') }, 'recording closed with an empty channel');
+      }
       this.#log.info({ reason, frames: wav?.frames }, 'recording closed');
       return summary;
     })();

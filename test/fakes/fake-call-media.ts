@@ -35,6 +35,10 @@ export class FakeCallMedia extends TypedEmitter<MediaSessionEvents> implements C
   readonly log: string[] = [];
   fork: ForkOptions | undefined;
   reminderMs: number | undefined;
+  /** The last watchSilence period (0 = not watching). */
+  silenceWatchMs = 0;
+  /** The options the factory created this session with. */
+  options: Parameters<MediaFactory['createSession']>[0] = { label: '' };
   holdPrompts = false;
   closeCount = 0;
   injectable: Record<LegId, boolean> = { a: true, b: true };
@@ -84,6 +88,10 @@ export class FakeCallMedia extends TypedEmitter<MediaSessionEvents> implements C
     this.reminderMs = undefined;
     this.log.push('reminder:off');
   }
+  async watchSilence(ms: number): Promise<void> {
+    this.silenceWatchMs = ms;
+    this.log.push(`watchSilence:${ms}`);
+  }
   async beep(tone: ToneSpec, target: InjectTarget = 'both'): Promise<LegId[]> {
     this.beeps.push({ tone, target });
     this.log.push(`beep:${target}`);
@@ -126,8 +134,9 @@ export function fakeMediaFactory(now?: () => number): MediaFactory & { sessions:
   const sessions: FakeCallMedia[] = [];
   return {
     sessions,
-    createSession: async () => {
+    createSession: async (options) => {
       const m = new FakeCallMedia(now);
+      m.options = options;
       sessions.push(m);
       return m;
     },

@@ -2,6 +2,7 @@
 import { TypedEmitter } from '../../src/common/typed-emitter.js';
 import type {
   AnnouncementNote,
+  MediaProblemNote,
   RecordingFailureNote,
   RecordingParticipant,
   RecordingPort,
@@ -16,6 +17,7 @@ export class FakeRecordingPort extends TypedEmitter<RecordingPortEvents> impleme
   /** performance.now() of each entry of `calls`. */
   readonly times: number[] = [];
   readonly notes: AnnouncementNote[] = [];
+  readonly problems: MediaProblemNote[] = [];
   readonly participantChanges: Array<{ side: string; joining: RecordingParticipant }> = [];
 
   start(request: RecordingStartRequest): void {
@@ -33,6 +35,9 @@ export class FakeRecordingPort extends TypedEmitter<RecordingPortEvents> impleme
   }
   announcement(note: AnnouncementNote): void {
     this.notes.push(note);
+  }
+  mediaProblem(problem: MediaProblemNote): void {
+    this.problems.push(problem);
   }
   participantChanged(side: 'other' | 'user', joining: RecordingParticipant): void {
     this.participantChanges.push({ side, joining });

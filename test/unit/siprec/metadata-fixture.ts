@@ -2,6 +2,7 @@ import {
   createRecordingMetadata,
   endPause,
   finaliseRecordingMetadata,
+  recordMediaProblem,
   recordAnnouncement,
   replaceParticipant,
   startPause,
@@ -75,6 +76,14 @@ export function midCallModel(): RecordingMetadataModel {
   endPause(m, at(90_000));
   recordAnnouncement(m, { kind: 'resume', target: 'all', media: 'beep', phase: 'mid-call', start: at(90_010), end: at(90_210), result: 'played' });
   recordAnnouncement(m, { kind: 'reminder-tone', target: 'all', phase: 'mid-call', start: at(110_000), end: at(110_300), result: 'played' });
+  return m;
+}
+
+/** The user's phone sent its RTP from behind a NAT the relay refused (strict latching): stream 2 is silent, and says why. */
+export function silentStreamModel(): RecordingMetadataModel {
+  const m = initialModel();
+  recordMediaProblem(m, { kind: 'silent-stream', label: '2', reason: 'hijack', since: at(6_000), detected: at(11_000), dropped: 250, sdp: '192.0.2.2:4000', source: '192.0.2.2:4000' });
+  finaliseRecordingMetadata(m, at(30_000));
   return m;
 }
 

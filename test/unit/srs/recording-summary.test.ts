@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildRecordingSummary } from '../../../src/srs/recording-summary.js';
 import type { StreamStats } from '../../../src/srs/rtp-receiver.js';
-import { IDS, T0, at, finalModel } from '../siprec/metadata-fixture.js';
+import { IDS, T0, at, finalModel, silentStreamModel } from '../siprec/metadata-fixture.js';
 
 const stream = (label: string, packets: number): StreamStats => ({
   label,
@@ -40,6 +40,28 @@ describe('buildRecordingSummary', () => {
     expect(s.pauses).toEqual([{ start: '2025-03-04T10:16:02.120Z', end: '2025-03-04T10:16:32.120Z' }]);
     expect(s.wav).toEqual({ file: 'r1.wav', frames: 480_000, sampleRate: 8000, durationMs: 60_000, channels: 2 });
     expect(s.call?.direction).toBe('inbound');
+  });
+
+  it('MUST mark an empty stream, with the reason the SRC gave in its metadata (a lost channel is never silent)', () => {
+    const s = buildRecordingSummary({
+      recordingId: 'r2',
+      callId: 'c2',
+      startedAtMs: T0,
+      stoppedAtMs: at(30_000),
+      endReason: 'bye-from-src',
+      metadata: silentStreamModel(),
+      metadataDocuments: 2,
+      streams: [stream('1', 1400), stream('2', 0)],
+      sdpPauses: [],
+      wav: { file: 'r2.wav', frames: 240_000, sampleRate: 8000 },
+    });
+    expect(s.streams.map((x) => [x.label, x.empty, x.silentReason])).toEqual([
+      ['1', false, undefined],
+      ['2', true, 'hijack'],
+    ]);
+    expect(s.mediaProblems).toEqual([
+      { kind: 'silent-stream', label: '2', reason: 'hijack', since: '2025-03-04T10:15:08.120Z', detected: '2025-03-04T10:15:13.120Z', dropped: 250, sdp: '192.0.2.2:4000', source: '192.0.2.2:4000' },
+    ]);
   });
 
   it('works without any metadata', () => {
