@@ -13,7 +13,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import Srf from 'drachtio-srf';
-import { startEngine, type Engine, type EngineStats } from '../../src/engine/index.js';
+import { startEngine, type Engine, type EngineStats, type NatFlowPolicy } from '../../src/engine/index.js';
 
 export type SrfRequest = Srf.SrfRequest;
 export type SrfResponse = Srf.SrfResponse;
@@ -33,6 +33,8 @@ export interface HarnessOptions {
   t4?: number;
   /** Largest SIP message the embedded engine accepts. Default: the engine's own (65535). */
   maxMessageBytes?: number;
+  /** The embedded engine's NAT mode per dialog peer (src/engine/nat-flow.ts). Default: the engine's own ('detect'). */
+  natFlow?: NatFlowPolicy;
 }
 
 export interface ConnectAppOptions {
@@ -239,6 +241,7 @@ export async function startHarness(options: HarnessOptions): Promise<EngineHarne
     secret: SECRET,
     ...timers,
     ...(options.maxMessageBytes !== undefined ? { maxMessageBytes: options.maxMessageBytes } : {}),
+    ...(options.natFlow !== undefined ? { natFlow: options.natFlow } : {}),
   });
   const admin = { host: engine.adminAddress.host, port: engine.adminAddress.port, secret: SECRET };
   const harness: EngineHarness = {
