@@ -8,7 +8,8 @@ import type { RecordingEventSink } from '../observability/recording-event-types.
 import type { CallDecision, PartyRecordingDecision } from '../policy/call-decision-types.js';
 import { firstUri, type Admission } from '../sip/admission.js';
 import type { DialogIdentifiers, InboundInvite, InDialogRequest, Leg, PendingDial, SignalingPort } from '../sip/b2bua-types.js';
-import { readAudio, type RecordIndication } from '../sip/sdp-media.js';
+import { audioRefusal, readAudio, type RecordIndication, type SdpRefusal } from '../sip/sdp-media.js';
+import { refusalHeaders, warnAgentOf } from '../sip/sip-warning.js';
 import { CALL_TRANSITIONS, type CallState } from './call-state.js';
 import type { ResolvedCallOptions } from './call-options.js';
 import type { CallMedia, MediaFactory, PromptSource, RecordingPortFactory } from './call-ports.js';
@@ -124,8 +125,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const { invite, decision } = this.#d;
     invite.onCancel(() => void this.hangup('cancel'));
     try {
-      const audioA = readAudio(invite.sdp);
-      if (!audioA) return this.#refuse(488, 'no usable audio in the offer');
+      const refused = audioRefusal(invite.sdp);
+      if (refused) return this.#refuse(488, refused.detail, refused);
+      const audioA = readAudio(invite.sdp)!;
       const media = await this.#d.mediaFactory.createSession({ label: invite.callId });
       this.#media = media;
       media.on('dtmf', (e) => this.#onDtmf(e));
@@ -158,12 +160,14 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   async #dialB(keep: number[] | undefined): Promise<void> {
     const { invite, decision } = this.#d;
     if (this.#sm.can('dialling')) this.#sm.transition('dialling');
+    const family = audioRefusal(invite.sdp, this.#media!.local.a.address);
+    if (family) return this.#refuse(488, family.detail, family);
     const offer = this.#sdp.b!.build(invite.sdp, {
       ...(keep ? { payloadTypes: keep } : {}),
       onlyG711: decision.record,
       preferG711: decision.compliance.play,
     });
-    if (!offer) return this.#refuse(488, 'no usable audio in the offer');
+    if (!offer) return this.#refuse(488, 'no usable audio in the offer', { code: 305, detail: 'no codec left for the callee' });
     let earlyAnswered = this.#sdp.a!.last !== undefined;
     const dial = this.#d.signaling.dial(this.#d.legBUri, {
       sdp: offer,
@@ -173,11 +177,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         const early = sdp ? readAudio(sdp) : undefined;
         if (early && !earlyAnswered) {
           // early media from the callee (ringback, carrier announcements): this is A's answer now
-          const answer = this.#sdp.a!.build(sdp);
+          const answer = this.#sdp.a!.answer(invite.sdp, sdp!);
           if (answer) {
             earlyAnswered = true;
-            void this.#media?.setRemote('b', remoteMediaOf(early)).catch(() => undefined);
-            void this.#media?.setRemote('a', remoteMediaOf(readAudio(invite.sdp)!, payloadTypesOf(early))).catch(() => undefined);
+            void this.#media?.setRemote('b', remoteMediaOf(early, undefined, this.#sdp.b!.last)).catch(() => undefined);
+            void this.#media?.setRemote('a', remoteMediaOf(readAudio(invite.sdp)!, payloadTypesOf(readAudio(answer)!), answer)).catch(() => undefined);
             invite.progress(183, answer);
             return;
           }
@@ -206,16 +210,17 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const audioB = readAudio(legB.remoteSdp);
     if (!audioB) {
       await legB.hangup('no usable audio');
-      return this.#refuse(488, 'callee answered without usable audio');
+      const refused = audioRefusal(legB.remoteSdp) ?? { code: 304, detail: 'callee answered without usable audio' };
+      return this.#refuse(488, `callee answer: ${refused.detail}`, refused);
     }
-    await media.setRemote('b', remoteMediaOf(audioB));
+    await media.setRemote('b', remoteMediaOf(audioB, undefined, this.#sdp.b!.last));
     const earlySent = this.#sdp.a!.last !== undefined;
-    const answerA = this.#sdp.a!.last ?? this.#sdp.a!.build(legB.remoteSdp);
+    const answerA = this.#sdp.a!.last ?? this.#sdp.a!.answer(this.#d.invite.sdp, legB.remoteSdp);
     if (!answerA) {
-      await legB.hangup('no usable audio');
-      return this.#refuse(488, 'no common audio');
+      await legB.hangup('no common codec');
+      return this.#refuse(488, 'no codec in common between the offer and the callee answer', { code: 305, detail: 'no common codec' });
     }
-    await media.setRemote('a', remoteMediaOf(readAudio(this.#d.invite.sdp)!, payloadTypesOf(readAudio(answerA)!)));
+    await media.setRemote('a', remoteMediaOf(readAudio(this.#d.invite.sdp)!, payloadTypesOf(readAudio(answerA)!), answerA));
     // R-40 recording required, inbound: the PSTN caller is answered only after the recording server's 200
     if (this.#pstnLeg === 'a' && this.#recordingRequired() && !(await this.#secureRecording(false, earlySent ? undefined : answerA))) return;
     let legA: Leg;
@@ -370,7 +375,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     leg.on('bye', () => {
       if (this.#legs[side] === leg) void this.hangup(side === 'a' ? 'bye-caller' : 'bye-callee');
     });
-    leg.on('reoffer', (req) => void this.#exclusive(req, () => relayReoffer({ req, from: side, toLeg: this.#legs[other(side)]!, sdp: this.#sdp, media: this.#media!, log: this.#log })));
+    leg.on('reoffer', (req) => void this.#exclusive(req, () => relayReoffer({ req, from: side, toLeg: this.#legs[other(side)]!, sdp: this.#sdp, media: this.#media!, log: this.#log, warnAgent: warnAgentOf(this.#d.invite.requestUri) })));
     leg.on('info', (req) => void this.#onInfo(side, req));
     leg.on('refer', (req) => void this.#exclusive(req, () => this.#onRefer(side, req)));
   }
@@ -495,9 +500,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     return this.#sm.is('ending', 'ended');
   }
 
-  #refuse(status: number, reason: string): void {
-    this.#log.info({ status, reason }, 'call refused');
-    this.#d.invite.reject(status);
+  /**
+   * Final non-2xx to the caller and the end of the call. An SDP refusal is a 488 with a Warning
+   * header (RFC 3261 section 20.43: 301/302/304/305/307, warn-agent = the host the caller addressed).
+   */
+  #refuse(status: number, reason: string, sdp?: SdpRefusal): void {
+    this.#log.info({ status, reason, ...(sdp ? { warnCode: sdp.code } : {}) }, 'call refused');
+    this.#d.invite.reject(status, undefined, sdp ? refusalHeaders(sdp, warnAgentOf(this.#d.invite.requestUri)) : undefined);
     void this.close(`refused-${status}`);
   }
 

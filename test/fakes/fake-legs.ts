@@ -98,8 +98,13 @@ export class FakeLeg extends TypedEmitter<LegEvents> implements Leg {
 }
 
 /** An in-dialog request built by the test; `responses` records what the call layer answered. */
-export function fakeRequest(method: InDialogRequest['method'], body: string, contentType?: string, headers: SipHeaders = {}): InDialogRequest & { responses: Array<{ status: number; body?: string }> } {
-  const responses: Array<{ status: number; body?: string }> = [];
+export function fakeRequest(
+  method: InDialogRequest['method'],
+  body: string,
+  contentType?: string,
+  headers: SipHeaders = {},
+): InDialogRequest & { responses: Array<{ status: number; body?: string; headers?: SipHeaders }> } {
+  const responses: Array<{ status: number; body?: string; headers?: SipHeaders }> = [];
   return {
     method,
     body,
@@ -107,7 +112,9 @@ export function fakeRequest(method: InDialogRequest['method'], body: string, con
     responses,
     header: (name) => headers[name],
     respond: (status, options) => {
-      if (responses.length === 0) responses.push({ status, ...(options?.body !== undefined ? { body: options.body } : {}) });
+      if (responses.length === 0) {
+        responses.push({ status, ...(options?.body !== undefined ? { body: options.body } : {}), ...(options?.headers !== undefined ? { headers: options.headers } : {}) });
+      }
     },
   };
 }

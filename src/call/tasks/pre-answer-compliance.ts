@@ -33,13 +33,13 @@ export interface PreAnswerContext {
 
 export async function preAnswerCompliance(ctx: PreAnswerContext, onAnnouncing: () => void): Promise<{ keep: number[] | undefined; note: AnnouncementNote }> {
   const g = firstG711(ctx.audioA);
-  const answer = g ? ctx.sdpA.build(ctx.invite.sdp, { payloadTypes: [g.payloadType] }) : undefined;
+  const answer = g ? ctx.sdpA.answer(ctx.invite.sdp, ctx.invite.sdp, { payloadTypes: [g.payloadType] }) : undefined;
   if (!g || !answer) {
     return { keep: undefined, note: { kind: 'compliance', target: 'pstn', result: 'skipped', phase: 'pre-answer', reason: 'codec' } };
   }
   const keep = [g.payloadType];
   onAnnouncing();
-  await ctx.media.setRemote('a', remoteMediaOf(ctx.audioA, keep));
+  await ctx.media.setRemote('a', remoteMediaOf(ctx.audioA, keep, answer));
   ctx.invite.progress(183, answer);
   const note = await announce(ctx.media, ctx.prompts, ctx.clock, ctx.log, {
     kind: 'compliance',

@@ -60,7 +60,7 @@ export function sendRecordIndication(side: LegId, leg: Leg, call: IndicationCont
   leg.reinvite(offer).then(
     (answer) => {
       const audio = readAudio(answer);
-      if (audio) void call.media.setRemote(side, remoteMediaOf(audio)).catch(() => undefined);
+      if (audio) void call.media.setRemote(side, remoteMediaOf(audio, undefined, offer)).catch(() => undefined);
       next();
     },
     (err: unknown) => {

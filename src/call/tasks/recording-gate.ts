@@ -78,9 +78,9 @@ export async function recordingGate(ctx: RecordingGateContext): Promise<Recordin
 export async function earlyMediaFromOffer(invite: InboundInvite, sdpA: LegSdp, media: CallMedia): Promise<boolean> {
   const audio = readAudio(invite.sdp);
   const g = audio ? firstG711(audio) : undefined;
-  const answer = g ? sdpA.build(invite.sdp, { payloadTypes: [g.payloadType] }) : undefined;
+  const answer = g ? sdpA.answer(invite.sdp, invite.sdp, { payloadTypes: [g.payloadType] }) : undefined;
   if (!audio || !g || !answer) return false;
-  await media.setRemote('a', remoteMediaOf(audio, [g.payloadType])).catch(() => undefined);
+  await media.setRemote('a', remoteMediaOf(audio, [g.payloadType], answer)).catch(() => undefined);
   invite.progress(183, answer);
   return true;
 }

@@ -2,7 +2,8 @@ import type { LegId } from '../../media/media-session-types.js';
 import type { Logger } from '../../observability/logger.js';
 import { firstUri } from '../../sip/admission.js';
 import type { DialogIdentifiers, InboundInvite, InDialogRequest, Leg, SignalingPort, SipHeaders } from '../../sip/b2bua-types.js';
-import { readAudio } from '../../sip/sdp-media.js';
+import { audioRefusal, readAudio } from '../../sip/sdp-media.js';
+import { refusalHeaders, warnAgentOf } from '../../sip/sip-warning.js';
 import { unescapeUri } from '../../sip/uri-escape.js';
 import type { CallMedia } from '../call-ports.js';
 import type { LegSdp } from '../leg-sdp.js';
@@ -62,7 +63,7 @@ async function refreshOther(ctx: ReplaceContext, newPartySdp: string): Promise<v
   if (!offer || !leg) return;
   try {
     const answer = readAudio(await leg.reinvite(offer));
-    if (answer) await ctx.media.setRemote(other, remoteMediaOf(answer));
+    if (answer) await ctx.media.setRemote(other, remoteMediaOf(answer, undefined, offer));
   } catch (err) {
     ctx.log.info({ err: (err as Error).message }, 're-offer to the remaining party after transfer failed; media continues');
   }
@@ -104,7 +105,7 @@ export async function transferByRefer(
     sipfrag(old, '488 Not Acceptable Here', ctx.log);
     return undefined;
   }
-  await ctx.media.setRemote(ctx.side, remoteMediaOf(audio));
+  await ctx.media.setRemote(ctx.side, remoteMediaOf(audio, undefined, offer));
   ctx.legs[ctx.side] = leg;
   ctx.sdp[ctx.side]!.recordAware = leg.recordAware;
   old.removeAllListeners();
@@ -137,7 +138,8 @@ export async function replaceByInvite(ctx: ReplaceContext, invite: InboundInvite
   const otherLeg = ctx.legs[other];
   const toOther = offered ? ctx.sdp[other]!.build(invite.sdp) : undefined;
   if (!offered || !otherLeg || !toOther) {
-    invite.reject(488);
+    const refused = audioRefusal(invite.sdp) ?? { code: 305, detail: 'no codec left for the other leg' };
+    invite.reject(488, undefined, refusalHeaders(refused, warnAgentOf(invite.requestUri)));
     return undefined;
   }
   let answerOther: string;
@@ -150,13 +152,14 @@ export async function replaceByInvite(ctx: ReplaceContext, invite: InboundInvite
   const audioOther = readAudio(answerOther);
   // R-31 stays on: the answer carries a=record when the new party is record-aware, never otherwise
   const mine = ctx.sdp[ctx.side]!;
-  const answer = audioOther ? mine.build(answerOther, undefined, invite.recordAware) : undefined;
+  const answer = audioOther ? mine.answer(invite.sdp, answerOther, undefined, invite.recordAware) : undefined;
   if (!audioOther || !answer) {
-    invite.reject(488);
+    const refused = (audioOther ? undefined : audioRefusal(answerOther)) ?? { code: 305, detail: 'no codec in common with the other leg answer' };
+    invite.reject(488, undefined, refusalHeaders(refused, warnAgentOf(invite.requestUri)));
     return undefined;
   }
-  await ctx.media.setRemote(other, remoteMediaOf(audioOther));
-  await ctx.media.setRemote(ctx.side, remoteMediaOf(offered, payloadTypesOf(readAudio(answer)!)));
+  await ctx.media.setRemote(other, remoteMediaOf(audioOther, undefined, toOther));
+  await ctx.media.setRemote(ctx.side, remoteMediaOf(offered, payloadTypesOf(readAudio(answer)!), answer));
   const leg = await invite.answer(answer);
   const old = ctx.legs[ctx.side]!;
   ctx.legs[ctx.side] = leg;
