@@ -77,6 +77,8 @@ export interface EngineFigures {
   activeClientTransactions: number;
   activeDialogs: number;
   connectedApps: number;
+  /** In-dialog requests sent to a NATed peer's flow instead of its Contact (sip.natContacts); absent: not counted. */
+  natFlowRequests?: number;
 }
 
 /** What metrics read of the media plane (a subset of src/media MediaPlaneStats). */

@@ -219,6 +219,12 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
       [{ role: 'client' }, s.engine.activeClientTransactions],
     ],
   );
+  total(
+    'sip_nat_flow_requests_total',
+    "In-dialog requests the embedded engine sent to a peer's flow (its source address and port, or its connection) instead of the Contact it wrote (NAT traversal, sip.natContacts).",
+    [],
+    (s) => one(s.engine?.natFlowRequests),
+  );
   gauge('sip_dialogs', 'Active SIP dialogs in the embedded engine.', [], (s) => one(s.engine?.activeDialogs));
   gauge('sip_connected_apps', 'Applications connected to the embedded engine.', [], (s) => one(s.engine?.connectedApps));
 

@@ -17,6 +17,7 @@ function engineFigures(over: Partial<EngineFigures> = {}): EngineFigures {
     activeClientTransactions: 2,
     activeDialogs: 6,
     connectedApps: 1,
+    natFlowRequests: 8,
     ...over,
   };
 }
@@ -65,6 +66,7 @@ describe('metrics registry', () => {
     expect(sampleValue(text, `${P}sip_dialogs`)).toBe(6);
     expect(types.get(`${P}sip_dialogs`)).toBe('gauge');
     expect(sampleValue(text, `${P}sip_connected_apps`)).toBe(1);
+    expect(sampleValue(text, `${P}sip_nat_flow_requests_total`)).toBe(8);
   });
 
   it('reads the sources afresh at every scrape (counters follow the running totals)', async () => {
