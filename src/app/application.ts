@@ -72,7 +72,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       }
     }
   };
-  // the settings the engine's NAT policy reads (sip.natContacts 'user-agents': trunks are told apart)
+  // the settings the engine's NAT policy reads (sip.natContacts: trunks are told apart)
   const natPeers: { snapshots: readonly PolicySnapshot[] } = { snapshots: [] };
   try {
     let engine: Engine | undefined;
@@ -114,7 +114,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       logger.info({ file: config.store.provisioningFile, result }, 'provisioning file applied');
     }
     const refreshNatPeers = async (): Promise<void> => {
-      if (!engine || config.sip.natContacts !== 'user-agents') return;
+      if (!engine || config.sip.natContacts === 'all') return;
       try {
         natPeers.snapshots = await policy.snapshots();
       } catch (err) {
@@ -288,15 +288,16 @@ function srsFigures(srs: { engine: Engine; app: SrsApp }): SrsFigures {
 }
 
 /**
- * sip.natContacts as the embedded engine's per-peer NAT mode (src/engine/nat-flow.ts): 'all' every
- * peer's in-dialog requests go to its flow; 'off' to the Contact (RFC 3261); 'user-agents' the flow
- * for every peer that is not a trunk, while trunks keep drachtio-server's NAT detection, so they are
- * treated as behind a real drachtio-server. Read per new dialog from the last loaded settings.
+ * sip.natContacts as the embedded engine's per-peer NAT mode (src/engine/nat-flow.ts). 'all': every
+ * peer's in-dialog requests go to its flow. Otherwise trunks keep drachtio-server's NAT detection
+ * (treated exactly as behind a real drachtio-server) and every other peer gets its flow
+ * ('user-agents') or its Contact as written ('off', RFC 3261). Read per new dialog from the last
+ * loaded settings.
  */
-function natFlowPolicy(mode: NatContactsMode, snapshots: () => readonly PolicySnapshot[]): NatFlowPolicy {
+export function natFlowPolicy(mode: NatContactsMode, snapshots: () => readonly PolicySnapshot[]): NatFlowPolicy {
   if (mode === 'all') return () => 'flow';
-  if (mode === 'off') return () => 'contact';
-  return (peer) => (knownSourceRole(snapshots(), peer.host, peer.port) === 'trunk' ? 'detect' : 'flow');
+  const others = mode === 'off' ? 'contact' : 'flow';
+  return (peer) => (knownSourceRole(snapshots(), peer.host, peer.port) === 'trunk' ? 'detect' : others);
 }
 
 /** The embedded engine's TLS settings from SIP_TLS_KEY_FILE / SIP_TLS_CERT_FILE / SIP_TLS_CA_FILE (undefined: no TLS). */
