@@ -1,8 +1,9 @@
 /**
  * The engine's dialogs (RFC 3261 section 12) by drachtio dialog id, and what the engine does in a
  * dialog on its own: match an in-dialog request, route the next request (remote target and route
- * set, section 12.2.1.1, or the peer's flow when it is behind a NAT: nat-flow.ts), send a request for itself (BYE, session refresh), tear a dialog down
- * with an unsolicited BYE to the app (D14, D19, E31), and run its session timer (RFC 4028).
+ * set, section 12.2.1.1, or the peer's flow when it is behind a NAT: nat-flow.ts), send a request
+ * for itself (BYE, session refresh), tear a dialog down with an unsolicited BYE to the app (D14,
+ * D19, E31), and run its session timer (RFC 4028).
  */
 import { isIP } from 'node:net';
 import { makeDialogId, type Dialog } from './dialog.js';
@@ -83,14 +84,17 @@ export class DialogTable {
    */
   target(d: Dialog, sending = true): Target {
     const base = this.#rfc3261Target(d);
-    if (!d.useFlow || d.flow === undefined) return base;
-    const { target, redirected } = flowTarget(base, d.flow);
+    const flow = d.flow;
+    if (!d.useFlow || flow === undefined) return base;
+    // TCP/TLS: the peer's connection while it is open, else the Contact is dialled as RFC 3261 says
+    if (flow.protocol !== 'udp' && !this.ctx.transport.isConnected(flow.protocol, flow.host, flow.port)) return base;
+    const { target, redirected } = flowTarget(base, flow);
     if (redirected && sending) {
       this.ctx.counters.natFlowRequests++;
       if (!d.flowLogged) {
         d.flowLogged = true;
         this.ctx.log.debug(
-          { dialogId: d.id, contact: `${base.protocol}/${hostport(base)}`, flow: `${d.flow.protocol}/${hostport(d.flow)}` },
+          { dialogId: d.id, contact: `${base.protocol}/${hostport(base)}`, flow: `${flow.protocol}/${hostport(flow)}` },
           "engine: in-dialog requests go to the peer's flow, not its Contact (NAT)",
         );
       }
@@ -108,10 +112,14 @@ export class DialogTable {
     d.useFlow = uasUsesFlow(d.natMode, d.flow, invite, d.routeSet);
   }
 
-  /** UAC dialog: the flow the peer's dialog-creating response came on (checked again on the 2xx). */
+  /**
+   * UAC dialog: the flow the peer's dialog-creating response came on (a 1xx with a To-tag, then
+   * the 2xx); the natFlow option is asked once, at the first.
+   */
   initUacFlow(d: Dialog, response: SipMessage, source: MessageSource): void {
+    const first = d.flow === undefined;
     d.flow = { protocol: source.protocol, host: source.remoteHost, port: source.remotePort };
-    d.natMode = this.#natMode(d.flow);
+    if (first) d.natMode = this.#natMode(d.flow);
     d.useFlow = uacUsesFlow(d.natMode, d.flow, response, d.routeSet);
   }
 
