@@ -15,7 +15,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { buildSippArgs } from './sipp.js';
+import { buildSippArgs, type SippOptions } from './sipp.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const PACK = join(ROOT, 'sipp-scenarios', 'pack');
@@ -64,19 +64,22 @@ export interface DemoProvisioningPorts {
   bob?: number;
   /** More `host:port` source entries of the trunk, besides 127.0.0.1:<carrier>. Default none. */
   extraTrunkSources?: readonly string[];
+  /** Addresses in place of the demo's 127.0.0.1 (e.g. a test bed in network namespaces). Default 127.0.0.1 for each. */
+  hosts?: { callee?: string; carrier?: string; srs?: string; bob?: string };
 }
 
 /** Writes `<dir>/provisioning.yaml`: config/demo-provisioning.yaml with its 127.0.0.1 ports moved; returns the path. */
 export function writeDemoProvisioning(dir: string, ports: DemoProvisioningPorts): string {
+  const h = { callee: '127.0.0.1', carrier: '127.0.0.1', srs: '127.0.0.1', bob: '127.0.0.1', ...ports.hosts };
   let text = readFileSync(join(ROOT, 'config', 'demo-provisioning.yaml'), 'utf8')
-    .replaceAll('127.0.0.1:5070', `127.0.0.1:${ports.callee}`)
-    .replaceAll('127.0.0.1:5080', `127.0.0.1:${ports.carrier}`)
-    .replaceAll('127.0.0.1:5090', `127.0.0.1:${ports.srs}`);
-  if (ports.bob !== undefined) text = text.replaceAll('127.0.0.1:5071', `127.0.0.1:${ports.bob}`);
+    .replaceAll('127.0.0.1:5070', `${h.callee}:${ports.callee}`)
+    .replaceAll('127.0.0.1:5080', `${h.carrier}:${ports.carrier}`)
+    .replaceAll('127.0.0.1:5090', `${h.srs}:${ports.srs}`);
+  text = text.replaceAll('127.0.0.1:5071', `${h.bob}:${ports.bob ?? 5071}`);
   if (ports.extraTrunkSources?.length) {
-    const entry = `sourceAddresses: ["127.0.0.1:${ports.carrier}"]`;
+    const entry = `sourceAddresses: ["${h.carrier}:${ports.carrier}"]`;
     if (!text.includes(entry)) throw new Error(`config/demo-provisioning.yaml no longer has ${entry}`);
-    text = text.replace(entry, `sourceAddresses: ${JSON.stringify([`127.0.0.1:${ports.carrier}`, ...ports.extraTrunkSources])}`);
+    text = text.replace(entry, `sourceAddresses: ${JSON.stringify([`${h.carrier}:${ports.carrier}`, ...ports.extraTrunkSources])}`);
   }
   const path = join(dir, 'provisioning.yaml');
   writeFileSync(path, text);
@@ -95,6 +98,11 @@ export interface ProductSpawnOptions {
   env?: Record<string, string>;
   /** node options placed after `--import tsx` (e.g. --expose-gc). Default none. */
   nodeArgs?: readonly string[];
+  /**
+   * A command the product runs under, e.g. `['ip', 'netns', 'exec', ns]` (test/support/netns.ts);
+   * it must exec the product in place (same pid), as `ip netns exec` does. Default none.
+   */
+  commandPrefix?: readonly string[];
 }
 
 /**
@@ -105,7 +113,8 @@ export interface ProductSpawnOptions {
  */
 export function spawnProduct(o: ProductSpawnOptions): ChildProcessByStdio<null, Readable, Readable> {
   const p = o.ports;
-  return spawn(process.execPath, ['--import', 'tsx', ...(o.nodeArgs ?? []), 'src/app/main.ts'], {
+  const argv = [...(o.commandPrefix ?? []), process.execPath, '--import', 'tsx', ...(o.nodeArgs ?? []), 'src/app/main.ts'];
+  return spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -196,7 +205,7 @@ export async function startProductProcess(o: ProductProcessOptions): Promise<Pro
   return product;
 }
 
-export interface PackSippOptions {
+export interface PackSippOptions extends Pick<SippOptions, 'localIp' | 'mediaIp' | 'transport' | 'keys'> {
   remote?: string;
   service?: string;
   port: number;
@@ -205,6 +214,10 @@ export interface PackSippOptions {
   pauseMs?: number;
   /** SIPp -timeout, seconds (SIPp is killed 10 s later). Default 25. */
   timeoutSec?: number;
+  /** A scenario file outside the pack (absolute path); default `<pack>/<name>.xml`. */
+  scenarioFile?: string;
+  /** A command SIPp runs under, e.g. `['ip', 'netns', 'exec', ns]`. Default none. */
+  commandPrefix?: readonly string[];
 }
 
 export interface PackSippRun {
@@ -217,8 +230,10 @@ export interface PackSippRun {
 export function runPackSipp(dir: string, name: string, opts: PackSippOptions): PackSippRun {
   const files = { stat: join(dir, `${name}.stat.csv`), messages: join(dir, `${name}.msg.log`), errors: join(dir, `${name}.err.log`) };
   const timeoutSec = opts.timeoutSec ?? 25;
-  const args = buildSippArgs({ scenario: join(PACK, `${name}.xml`), ...opts, timeoutSec }, files);
-  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const { scenarioFile, commandPrefix, ...sippOpts } = opts;
+  const args = buildSippArgs({ scenario: scenarioFile ?? join(PACK, `${name}.xml`), ...sippOpts, timeoutSec }, files);
+  const argv = [...(commandPrefix ?? []), 'sipp', ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const kill = setTimeout(() => child.kill('SIGKILL'), (timeoutSec + 10) * 1000);
