@@ -36,9 +36,14 @@ export interface RemoteMedia {
   /** RFC 5761: RTCP on the RTP port. Default false. */
   rtcpMux?: boolean;
   /**
-   * The payload types of the leg's answer, in preference order. The first PCMU/PCMA entry is the
-   * codec prompts and tones are encoded in for this leg; when there is none, nothing can be injected
-   * (media is still relayed untouched). Default: [PCMU/0, PCMA/8].
+   * The payload types of the leg's SDP, in preference order; only these are accepted from the leg.
+   * The first entry of a codec (name + clock rate) is the number the leg receives with: packets the
+   * other leg sends are renumbered to it (RFC 3264 section 6.1: the legs may number a codec
+   * differently, e.g. telephone-event 101 and 96), and a codec the leg has no entry for is not
+   * relayed to it (LegStats.relayCodecDropped). Further entries of the same codec are numbers the
+   * leg may send with (those of our SDP to it, RFC 3264 section 5.1). The first PCMU/PCMA entry is
+   * the codec prompts and tones are encoded in for this leg; when there is none, nothing can be
+   * injected (media is still relayed). Default: [PCMU/0, PCMA/8, telephone-event/101].
    */
   payloadTypes?: PayloadTypeInfo[];
 }
@@ -200,6 +205,11 @@ export interface LegStats {
   foreignSsrcDropped: number;
   /** Dropped: a payload type the leg did not negotiate (not in setRemote payloadTypes). */
   unknownPayloadTypeDropped: number;
+  /**
+   * Relayed packets towards the leg dropped because the leg did not negotiate their codec (the
+   * other leg sent a codec this one never agreed to; processors/payload-type-map.ts).
+   */
+  relayCodecDropped: number;
   /** The SSRC the leg's stream is locked to, once one passed probation. */
   ssrc: number | undefined;
   /** Times the lock moved to a new SSRC (re-INVITE, transfer, PBX restart). */
@@ -246,7 +256,7 @@ export interface MediaSessionStats {
 }
 
 /** Why a received or relayed RTP/RTCP packet was dropped (a fault, counted per packet). */
-export type MediaDropReason = 'malformed' | 'hijack' | 'unlatched' | 'foreignSsrc' | 'unknownPayloadType' | 'rewrite' | 'forkCodec';
+export type MediaDropReason = 'malformed' | 'hijack' | 'unlatched' | 'foreignSsrc' | 'unknownPayloadType' | 'relayCodec' | 'rewrite' | 'forkCodec';
 
 /**
  * Aggregate counters of one media engine, or of the whole plane (MediaPlane.stats()). Counters are
@@ -271,7 +281,7 @@ export interface MediaTotals {
   /** RTP packets sent to recording servers, silence frames while paused included. */
   rtpForked: number;
   rtpForkedBytes: number;
-  /** Packets dropped as faults, by reason (LegStats malformed/hijackDropped/unlatchedDropped/foreignSsrcDropped/unknownPayloadTypeDropped/rewriteDropped, ForkStreamStats codecDropped). */
+  /** Packets dropped as faults, by reason (LegStats malformed/hijackDropped/unlatchedDropped/foreignSsrcDropped/unknownPayloadTypeDropped/relayCodecDropped/rewriteDropped, ForkStreamStats codecDropped). */
   dropped: Record<MediaDropReason, number>;
   /** Packets deliberately not passed on: relay replaced by a prompt; fork paused. */
   withheld: { prompt: number; forkPaused: number };

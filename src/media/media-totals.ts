@@ -16,7 +16,7 @@ export function emptyMediaTotals(): MediaTotals {
     rtpGenerated: 0,
     rtpForked: 0,
     rtpForkedBytes: 0,
-    dropped: { malformed: 0, hijack: 0, unlatched: 0, foreignSsrc: 0, unknownPayloadType: 0, rewrite: 0, forkCodec: 0 },
+    dropped: { malformed: 0, hijack: 0, unlatched: 0, foreignSsrc: 0, unknownPayloadType: 0, relayCodec: 0, rewrite: 0, forkCodec: 0 },
     withheld: { prompt: 0, forkPaused: 0 },
     rtcpIn: 0,
     rtcpOut: 0,

@@ -93,7 +93,7 @@ export interface MediaFigures {
   rtpGenerated: number;
   rtpForked: number;
   rtpForkedBytes: number;
-  dropped: { malformed: number; hijack: number; unlatched: number; foreignSsrc: number; unknownPayloadType: number; rewrite: number; forkCodec: number };
+  dropped: { malformed: number; hijack: number; unlatched: number; foreignSsrc: number; unknownPayloadType: number; relayCodec: number; rewrite: number; forkCodec: number };
   withheld: { prompt: number; forkPaused: number };
   rtcpIn: number;
   rtcpOut: number;

@@ -237,7 +237,7 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
       [{ direction: 'in' }, m.rtpIn],
       [{ direction: 'out' }, m.rtpOut],
       [{ direction: 'forked' }, m.rtpForked],
-      [{ direction: 'dropped' }, d.malformed + d.hijack + d.unlatched + d.foreignSsrc + d.unknownPayloadType + d.rewrite + d.forkCodec],
+      [{ direction: 'dropped' }, d.malformed + d.hijack + d.unlatched + d.foreignSsrc + d.unknownPayloadType + d.relayCodec + d.rewrite + d.forkCodec],
     ];
   });
   total('rtp_bytes_total', 'RTP bytes accepted from legs (in) and sent to recording servers (forked).', ['direction'], (s) =>
@@ -247,13 +247,14 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
     ],
   );
   total('rtp_generated_packets_total', 'Prompt and tone frames generated towards legs (included in rtp_packets_total{direction="out"}).', [], (s) => one(s.media?.rtpGenerated));
-  total('rtp_dropped_total', 'RTP/RTCP packets dropped, by reason: malformed, hijack (wrong source), unlatched (before SDP), foreign_ssrc (not the locked SSRC), unknown_payload_type (not negotiated), rewrite (duplicate/late), fork_codec.', ['reason'], (s) =>
+  total('rtp_dropped_total', 'RTP/RTCP packets dropped, by reason: malformed, hijack (wrong source), unlatched (before SDP), foreign_ssrc (not the locked SSRC), unknown_payload_type (not negotiated), relay_codec (a codec the receiving leg did not negotiate), rewrite (duplicate/late), fork_codec.', ['reason'], (s) =>
     s.media && [
       [{ reason: 'malformed' }, s.media.dropped.malformed],
       [{ reason: 'hijack' }, s.media.dropped.hijack],
       [{ reason: 'unlatched' }, s.media.dropped.unlatched],
       [{ reason: 'foreign_ssrc' }, s.media.dropped.foreignSsrc],
       [{ reason: 'unknown_payload_type' }, s.media.dropped.unknownPayloadType],
+      [{ reason: 'relay_codec' }, s.media.dropped.relayCodec],
       [{ reason: 'rewrite' }, s.media.dropped.rewrite],
       [{ reason: 'fork_codec' }, s.media.dropped.forkCodec],
     ],

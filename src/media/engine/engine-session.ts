@@ -27,6 +27,7 @@ import { renderTone, type ToneSpec } from '../audio/tones.js';
 import { mixIntoFrame } from '../processors/audio-mixer.js';
 import { TelephoneEventDecoder } from '../processors/dtmf.js';
 import { SrtpProtector, type RtpProtector } from '../processors/fork-srtp.js';
+import { PayloadTypeMap } from '../processors/payload-type-map.js';
 import { FramePacer } from '../processors/prompt-pacer.js';
 import { RewriteResult, StreamRewriter } from '../processors/relay-rewriter.js';
 import type { ScratchRing } from '../processors/scratch-ring.js';
@@ -73,8 +74,12 @@ const KIND_OTHER = 4;
 
 const FRAME_SAMPLES = 160;
 const FRAME_MS = 20;
-/** A tone is sent on its own when nothing went to the leg for this long. */
-const IDLE_FILL_MS = 30;
+/**
+ * A tone is sent on its own when nothing went to the leg for this long: longer than the longest
+ * packet time we take from a leg (40 ms, sdp-media.ts PTIME_MS) plus jitter, so tone frames are never
+ * slipped between the relayed packets of a 30 or 40 ms stream.
+ */
+const IDLE_FILL_MS = 60;
 
 /** Payload types of a leg before its SDP is known (first-source latching); also the fork default. */
 const DEFAULT_PAYLOAD_TYPES: PayloadTypeInfo[] = [
@@ -126,6 +131,10 @@ class Leg {
   readonly ptClockRate = new Uint32Array(128).fill(8000);
   /** Payload type name by pt (for fork mapping). */
   ptNames: Array<string | undefined> = [];
+  /** The list setPayloadTypes got (the relay maps the other leg's packets onto it). */
+  payloadTypes: readonly PayloadTypeInfo[] = DEFAULT_PAYLOAD_TYPES;
+  /** Packets from this leg renumbered to the other leg's payload types (processors/payload-type-map.ts). */
+  readonly relayPt = new PayloadTypeMap();
   injectCodec: G711Codec | undefined = 'PCMU';
   injectPt = 0;
   rtcpPort = 0;
@@ -147,6 +156,8 @@ class Leg {
   overlay: Int16Array | undefined;
   overlayOffset = 0;
   overlayPacer: FramePacer | undefined;
+  /** Monotonic ms of the last tone frame sent on its own (a relayed packet after it moves out.lastSentAtMs past it). */
+  toneAloneAtMs = -1;
   stats = {
     received: 0,
     receivedBytes: 0,
@@ -155,6 +166,7 @@ class Leg {
     unlatchedDropped: 0,
     foreignSsrcDropped: 0,
     unknownPayloadTypeDropped: 0,
+    relayCodecDropped: 0,
     replacedByPrompt: 0,
     rewriteDropped: 0,
     generated: 0,
@@ -183,6 +195,7 @@ class Leg {
   setPayloadTypes(list: readonly PayloadTypeInfo[]): void {
     this.ptKind.fill(KIND_UNKNOWN);
     this.ptNames = [];
+    this.payloadTypes = list;
     this.injectCodec = undefined;
     for (const p of list) {
       if (!Number.isInteger(p.pt) || p.pt < 0 || p.pt > 127) continue;
@@ -254,6 +267,7 @@ export class EngineSession {
     this.b = new Leg('b', b, options.latching?.b ?? 'auto', options.latchOptions, options.ssrcLock);
     this.#wire(this.a, this.b);
     this.#wire(this.b, this.a);
+    this.#mapRelayPayloadTypes();
     if (this.#options.rtcpIntervalMs > 0) {
       this.#rtcpTimer = ctx.timers.setInterval(() => this.#sendRtcpReports(), this.#options.rtcpIntervalMs);
     }
@@ -349,6 +363,12 @@ export class EngineSession {
       return;
     }
     if (kind === KIND_TE && !this.#options.relayTelephoneEvents) return;
+    // the receiving leg's number for this codec; a codec it did not negotiate is not relayed
+    const outPt = from.relayPt.map(pt);
+    if (outPt < 0) {
+      to.stats.relayCodecDropped++;
+      return;
+    }
     if (to.out.rewriteRelayed(buf, now, len) !== RewriteResult.Forward) {
       to.stats.rewriteDropped++;
       return;
@@ -356,7 +376,14 @@ export class EngineSession {
     if (to.overlay !== undefined && (kind === KIND_PCMU || kind === KIND_PCMA)) {
       this.#mixOverlay(to, kind === KIND_PCMU ? 'PCMU' : 'PCMA', buf.subarray(off, end));
     }
+    if (outPt !== pt) setRtpPayloadType(buf, outPt);
     to.endpoint.sendRtp(buf, len, to.latch.port, to.latch.address!);
+  }
+
+  /** Both directions' payload-type renumbering (after either leg's payload types changed). */
+  #mapRelayPayloadTypes(): void {
+    this.a.relayPt.set(this.a.payloadTypes, this.b.payloadTypes);
+    this.b.relayPt.set(this.b.payloadTypes, this.a.payloadTypes);
   }
 
   /** A leg latched (or moved) its source: count it, tell the call layer once, re-learn the stream if it is a new one. */
@@ -502,6 +529,7 @@ export class EngineSession {
     leg.rtcpMux = remote.rtcpMux ?? false;
     leg.rtcpPort = remote.rtcpPort ?? remote.port + 1;
     leg.setPayloadTypes(remote.payloadTypes ?? DEFAULT_PAYLOAD_TYPES);
+    this.#mapRelayPayloadTypes();
     if (this.#forks !== undefined) this.#mapForkPayloadTypes();
   }
 
@@ -636,9 +664,12 @@ export class EngineSession {
     if (leg.overlay === undefined) return;
     if (leg.playback !== undefined) return;
     const now = this.#ctx.clock.monotonic();
-    if (leg.out.hasSent && now - leg.out.lastSentAtMs < IDLE_FILL_MS) return;
+    // relayed speech went out lately: it carries the tone (mixed in); our own tone frames keep their 20 ms pace
+    const relayedLast = leg.out.lastSentAtMs !== leg.toneAloneAtMs;
+    if (leg.out.hasSent && relayedLast && now - leg.out.lastSentAtMs < IDLE_FILL_MS) return;
     const consecutive = leg.out.hasSent && now - leg.out.lastSentAtMs < IDLE_FILL_MS + FRAME_MS;
     this.#sendGenerated(leg, undefined, consecutive);
+    leg.toneAloneAtMs = leg.out.lastSentAtMs;
   }
 
   #endOverlay(leg: Leg): void {
@@ -875,6 +906,7 @@ export class EngineSession {
       t.dropped.unlatched += s.unlatchedDropped;
       t.dropped.foreignSsrc += s.foreignSsrcDropped;
       t.dropped.unknownPayloadType += s.unknownPayloadTypeDropped;
+      t.dropped.relayCodec += s.relayCodecDropped;
       t.dropped.rewrite += s.rewriteDropped;
       t.withheld.prompt += s.replacedByPrompt;
       t.rtcpIn += s.rtcpReceived;

@@ -46,8 +46,10 @@ describe('media relay + fork over real UDP (R-30, R-15, R-11, R-19)', () => {
     session = await plane.createSession({ label: 'relay-fork' });
     session.on('promptStarted', (e) => started.push(e));
     session.on('promptEnded', (e) => ended.push(e));
-    await session.setRemote('a', { address: '127.0.0.1', port: peerA.port, payloadTypes: [{ pt: 0, name: 'PCMU' }, { pt: 101, name: 'telephone-event' }] });
-    await session.setRemote('b', { address: '127.0.0.1', port: peerB.port, payloadTypes: [{ pt: 8, name: 'PCMA' }, { pt: 101, name: 'telephone-event' }] });
+    // both legs take both G.711 codecs (a codec a leg did not negotiate is not relayed to it); prompts
+    // and tones go to A in PCMU, to B in PCMA (each leg's first G.711 entry)
+    await session.setRemote('a', { address: '127.0.0.1', port: peerA.port, payloadTypes: [{ pt: 0, name: 'PCMU' }, { pt: 8, name: 'PCMA' }, { pt: 101, name: 'telephone-event' }] });
+    await session.setRemote('b', { address: '127.0.0.1', port: peerB.port, payloadTypes: [{ pt: 8, name: 'PCMA' }, { pt: 0, name: 'PCMU' }, { pt: 101, name: 'telephone-event' }] });
     await session.startFork({ targets: srs.targets() });
 
     const toA = { address: '127.0.0.1', port: session.local.a.rtpPort };

@@ -34,7 +34,7 @@ function mediaFigures(over: Partial<MediaFigures> = {}): MediaFigures {
     rtpGenerated: 250,
     rtpForked: 4800,
     rtpForkedBytes: 825600,
-    dropped: { malformed: 11, hijack: 12, unlatched: 13, foreignSsrc: 16, unknownPayloadType: 17, rewrite: 14, forkCodec: 15 },
+    dropped: { malformed: 11, hijack: 12, unlatched: 13, foreignSsrc: 16, unknownPayloadType: 17, relayCodec: 18, rewrite: 14, forkCodec: 15 },
     withheld: { prompt: 40, forkPaused: 60 },
     rtcpIn: 21,
     rtcpOut: 22,
@@ -81,8 +81,8 @@ describe('metrics registry', () => {
     const m = createMetrics({ media: async () => mediaFigures() }, { defaultMetrics: false });
     const text = await m.scrape();
     const rtp = (direction: string) => sampleValue(text, `${P}rtp_packets_total`, { direction });
-    expect([rtp('in'), rtp('out'), rtp('forked'), rtp('dropped')]).toEqual([5000, 4900, 4800, 11 + 12 + 13 + 16 + 17 + 14 + 15]);
-    for (const [reason, v] of [['malformed', 11], ['hijack', 12], ['unlatched', 13], ['foreign_ssrc', 16], ['unknown_payload_type', 17], ['rewrite', 14], ['fork_codec', 15]] as const) {
+    expect([rtp('in'), rtp('out'), rtp('forked'), rtp('dropped')]).toEqual([5000, 4900, 4800, 11 + 12 + 13 + 16 + 17 + 18 + 14 + 15]);
+    for (const [reason, v] of [['malformed', 11], ['hijack', 12], ['unlatched', 13], ['foreign_ssrc', 16], ['unknown_payload_type', 17], ['relay_codec', 18], ['rewrite', 14], ['fork_codec', 15]] as const) {
       expect(sampleValue(text, `${P}rtp_dropped_total`, { reason })).toBe(v);
     }
     expect(sampleValue(text, `${P}rtp_withheld_total`, { reason: 'prompt' })).toBe(40);
