@@ -91,6 +91,11 @@ interface TcpConn {
   socket: net.Socket;
   /** False while an outbound TLS handshake is pending (its failure fails the queued sends); true otherwise. */
   secured: boolean;
+  /**
+   * Failure callbacks of messages written while the connection was still being set up (one 'error'
+   * listener for all of them, not one per message: a burst towards a slow peer adds no listeners).
+   */
+  pendingFails: Set<(err: Error) => void>;
   framer: SipStreamFramer;
   local: ListenPoint;
   key: string;
@@ -246,7 +251,14 @@ export class SipTransport {
   }
 
   #adopt(socket: net.Socket, local: ListenPoint, key: string, protocol: 'tcp' | 'tls' = 'tcp'): TcpConn {
-    const conn: TcpConn = { protocol, socket, secured: true, framer: new SipStreamFramer(this.#opts.maxMessageBytes), local, key };
+    const conn: TcpConn = { protocol, socket, secured: true, framer: new SipStreamFramer(this.#opts.maxMessageBytes), local, key, pendingFails: new Set() };
+    const settle = (err: Error | undefined): void => {
+      const fails = [...conn.pendingFails];
+      conn.pendingFails.clear();
+      if (err) for (const f of fails) f(err);
+    };
+    socket.once(protocol === 'tls' ? 'secureConnect' : 'connect', () => settle(undefined));
+    socket.on('error', (err) => settle(err));
     this.#conns.set(key, conn);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
@@ -345,7 +357,7 @@ export class SipTransport {
       reported = true;
       onError?.(err);
     };
-    if (socket.connecting || !conn.secured) socket.once('error', fail);
+    if (socket.connecting || !conn.secured) conn.pendingFails.add(fail);
     socket.write(data, (err) => {
       if (err) fail(err);
     });
