@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { callLatching, latchingOf } from '../../../src/call/leg-latching.js';
+import type { Admission } from '../../../src/sip/admission.js';
+import { fakeRequest, sdpOffer } from '../../fakes/fake-legs.js';
+import { makeSnapshot } from '../policy/snapshot-builder.js';
+import { connectedInbound, flush, setup } from './call-harness-unit.js';
+
+const ALICE = '+15550002001';
+const always = { enabled: true, mode: 'always' as const };
+
+describe('latching mode per leg (docs/nat.md)', () => {
+  const policy = { default: 'auto' as const, trunk: 'sdp' as const, userAgent: 'first-source' as const, byTrunk: { t2: 'auto' as const } };
+
+  it('MUST take a class mode, a trunk mode above it, and the default for a class without one', () => {
+    expect(latchingOf(policy, 'trunk', 't1')).toBe('sdp');
+    expect(latchingOf(policy, 'trunk', 't2')).toBe('auto');
+    expect(latchingOf(policy, 'trusted')).toBe('auto');
+    expect(latchingOf(policy, 'user-agent')).toBe('first-source');
+    expect(latchingOf({ default: 'sdp' }, 'user-agent')).toBe('sdp');
+  });
+
+  it('MUST give leg A the caller class and leg B the trunk (outbound), the PBX (user proxy) or the phone', () => {
+    const admitted = (source: 'trunk' | 'trusted' | 'authenticated' | 'open') => ({ admitted: true, source, trunk: { id: 't1' } }) as unknown as Extract<Admission, { admitted: true }>;
+    expect(callLatching(policy, admitted('trunk'), { direction: 'inbound-pstn' }, false)).toEqual({ a: 'sdp', b: 'first-source' });
+    expect(callLatching(policy, admitted('trunk'), { direction: 'inbound-pstn' }, true)).toEqual({ a: 'sdp', b: 'auto' });
+    expect(callLatching(policy, admitted('authenticated'), { direction: 'outbound-pstn' }, false)).toEqual({ a: 'first-source', b: 'sdp' });
+    expect(callLatching(policy, admitted('trusted'), { direction: 'internal' }, false)).toEqual({ a: 'auto', b: 'first-source' });
+  });
+
+  it('MUST create the call media with the modes of its legs', async () => {
+    const t = setup(makeSnapshot({ alice: always }), { latching: { default: 'auto', trunk: 'sdp' } });
+    await connectedInbound(t, ALICE);
+    // the carrier (trunk) on leg A, alice reached through the PBX (user proxy: trusted) on leg B
+    expect(t.media.sessions[0]!.options.latching).toEqual({ a: 'sdp', b: 'auto' });
+  });
+});
+
+describe('silent-leg alarm (a lost channel is never silent)', () => {
+  it('MUST watch for silence from answer, stop during hold and watch again after unhold', async () => {
+    const t = setup(makeSnapshot({ alice: always }), { silenceAlarmMs: 4000 });
+    const { invite, media } = await connectedInbound(t, ALICE);
+    expect(media.silenceWatchMs).toBe(4000);
+    invite.legA!.emit('reoffer', fakeRequest('INVITE', sdpOffer(30000, { direction: 'sendonly' })));
+    await flush();
+    expect(media.silenceWatchMs).toBe(0);
+    invite.legA!.emit('reoffer', fakeRequest('INVITE', sdpOffer(30000)));
+    await flush();
+    expect(media.silenceWatchMs).toBe(4000);
+  });
+
+  it('MUST NOT watch when the alarm is off (0)', async () => {
+    const t = setup(makeSnapshot({ alice: always }), { silenceAlarmMs: 0 });
+    const { media } = await connectedInbound(t, ALICE);
+    expect(media.log.some((l) => l.startsWith('watchSilence'))).toBe(false);
+  });
+
+  it('MUST mark a silent leg in the recording metadata (stream label of that party) and in the call summary', async () => {
+    const t = setup(makeSnapshot({ alice: always }));
+    const { media, port } = await connectedInbound(t, ALICE);
+    const at = t.clock.now();
+    // leg B is alice (the user: stream 2); its RTP all came from another source than the latched one
+    media.emit('silent', {
+      leg: 'b',
+      reason: 'hijack',
+      silentForMs: 5000,
+      dropped: { hijack: 250, payloadType: 0, foreignSsrc: 0, malformed: 0, unlatched: 0 },
+      remote: { address: '10.0.0.9', port: 4000 },
+      sdp: { address: '10.0.0.9', port: 4000 },
+      at,
+    });
+    expect(port.problems).toEqual([{ kind: 'silent-stream', label: '2', reason: 'hijack', since: at - 5000, detected: at, dropped: 250, sdp: '10.0.0.9:4000', source: '10.0.0.9:4000' }]);
+    expect(t.manager.list()[0]!.mediaProblems).toEqual([{ kind: 'silent-stream', leg: 'b', reason: 'hijack' }]);
+  });
+});
