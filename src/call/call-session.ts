@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle, Timers } from '../common/clock.js';
 import { TypedEmitter } from '../common/typed-emitter.js';
-import type { DtmfNotice, LegId } from '../media/media-session-types.js';
+import type { DtmfNotice, LatchNotice, LegId, SilentLegNotice } from '../media/media-session-types.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallMetrics } from '../observability/metrics-types.js';
 import type { RecordingEventSink } from '../observability/recording-event-types.js';
@@ -14,6 +14,7 @@ import { CALL_TRANSITIONS, type CallState } from './call-state.js';
 import type { ResolvedCallOptions } from './call-options.js';
 import type { CallMedia, MediaFactory, PromptSource, RecordingPortFactory } from './call-ports.js';
 import { LegSdp } from './leg-sdp.js';
+import { callLatching } from './leg-latching.js';
 import { payloadTypesOf, remoteMediaOf } from './leg-media.js';
 import { RecordingController, type ControlResult } from './recording-controller.js';
 import { FeatureCodeMatcher, parseInfoControl, type RecordingAction } from './recording-controls.js';
@@ -66,6 +67,8 @@ export interface CallSummary {
   readonly recording: { readonly state: string; readonly party: { kind: string; id: string } | null; readonly mode: string | null };
   readonly complianceAnnouncementPlayed: boolean;
   readonly announcements: readonly { kind: string; result: string; target: string }[];
+  /** Silent legs reported by the media plane (docs/nat.md). */
+  readonly mediaProblems: readonly { kind: 'silent-stream'; leg: LegId; reason: string }[];
 }
 
 export type CallSessionEvents = { state: [from: CallState, to: CallState]; ended: [reason: string] };
@@ -128,9 +131,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       const refused = audioRefusal(invite.sdp);
       if (refused) return this.#refuse(488, refused.detail, refused);
       const audioA = readAudio(invite.sdp)!;
-      const media = await this.#d.mediaFactory.createSession({ label: invite.callId });
+      const latching = callLatching(this.#d.options.latching, this.#d.admission, decision, this.#d.options.routing.userProxy !== undefined);
+      const media = await this.#d.mediaFactory.createSession({ label: invite.callId, latching });
       this.#media = media;
       media.on('dtmf', (e) => this.#onDtmf(e));
+      media.on('latched', (e) => this.#onLatched(e, latching[e.leg]));
+      media.on('silent', (e) => this.#onSilent(e));
       media.on('closed', () => void this.hangup('media-closed'));
       if (this.#ended()) return void (await this.close('cancel'));
       this.#sdp = { a: new LegSdp(media.local.a, sessionIdOf(this.#startedAt, 1)), b: new LegSdp(media.local.b, sessionIdOf(this.#startedAt, 2)) };
@@ -237,6 +243,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#wire(legA, 'a');
     this.#wire(legB, 'b');
     this.#log.info({ direction: this.#d.decision.direction }, 'call connected');
+    this.#watchSilence();
     await this.#afterAnswer();
   }
 
@@ -375,7 +382,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     leg.on('bye', () => {
       if (this.#legs[side] === leg) void this.hangup(side === 'a' ? 'bye-caller' : 'bye-callee');
     });
-    leg.on('reoffer', (req) => void this.#exclusive(req, () => relayReoffer({ req, from: side, toLeg: this.#legs[other(side)]!, sdp: this.#sdp, media: this.#media!, log: this.#log, warnAgent: warnAgentOf(this.#d.invite.requestUri) })));
+    leg.on('reoffer', (req) =>
+      void this.#exclusive(req, async () => {
+        await relayReoffer({ req, from: side, toLeg: this.#legs[other(side)]!, sdp: this.#sdp, media: this.#media!, log: this.#log, warnAgent: warnAgentOf(this.#d.invite.requestUri) });
+        this.#watchSilence();
+      }),
+    );
     leg.on('info', (req) => void this.#onInfo(side, req));
     leg.on('refer', (req) => void this.#exclusive(req, () => this.#onRefer(side, req)));
   }
@@ -452,6 +464,52 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     if (action) await this.control(action);
   }
 
+  /** Each latch once per leg at info: what the SDP said and where media really comes from (docs/nat.md). */
+  #onLatched(e: LatchNotice, mode: string): void {
+    const sdp = e.sdpAddress === undefined ? undefined : `${e.sdpAddress}:${e.sdpPort}`;
+    this.#log.info({ leg: e.leg, party: this.#partyOf(e.leg), mode, how: e.how, sdp, source: `${e.address}:${e.port}` }, 'media source latched');
+  }
+
+  #partyOf(leg: LegId): 'caller' | 'callee' {
+    return leg === 'a' ? 'caller' : 'callee';
+  }
+
+  /**
+   * The silent-leg watch runs while the call is connected and both parties send (our SDP towards each
+   * leg is sendrecv); hold (sendonly/recvonly/inactive) stops it, unhold starts it again.
+   */
+  #watchSilence(): void {
+    const ms = this.#d.options.silenceAlarmMs;
+    const media = this.#media;
+    if (ms <= 0 || !media || !this.#sm.is('connected')) return;
+    const both = [this.#sdp.a?.last, this.#sdp.b?.last].every((sdp) => sdp !== undefined && readAudio(sdp)?.direction === 'sendrecv');
+    void media.watchSilence(both ? ms : 0).catch(() => undefined);
+  }
+
+  /** A leg delivers no audio while the other talks: warn once, mark the recording (the metric is the media plane's). */
+  #onSilent(e: SilentLegNotice): void {
+    const dropped = e.dropped.hijack + e.dropped.payloadType + e.dropped.foreignSsrc + e.dropped.malformed + e.dropped.unlatched;
+    const sdp = e.sdp ? `${e.sdp.address}:${e.sdp.port}` : undefined;
+    const source = e.remote ? `${e.remote.address}:${e.remote.port}` : undefined;
+    this.#log.warn(
+      { leg: e.leg, party: this.#partyOf(e.leg), reason: e.reason, silentForMs: e.silentForMs, dropped: e.dropped, sdp, source },
+      'no audio from one party while the other talks: its recording channel is empty',
+    );
+    this.#mediaProblems.push({ leg: e.leg, reason: e.reason });
+    this.#recording?.mediaProblem({
+      kind: 'silent-stream',
+      label: e.leg === this.#userLeg ? '2' : '1',
+      reason: e.reason,
+      since: e.at - e.silentForMs,
+      detected: e.at,
+      dropped,
+      ...(sdp ? { sdp } : {}),
+      ...(source ? { source } : {}),
+    });
+  }
+
+  readonly #mediaProblems: Array<{ leg: LegId; reason: string }> = [];
+
   #onDtmf(e: DtmfNotice): void {
     if (!e.end || e.leg !== this.#userLeg || !this.#sm.is('connected')) return;
     const action = this.#matcher.push(e.digit, this.#d.clock.monotonic());
@@ -485,6 +543,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       },
       complianceAnnouncementPlayed: this.#compliancePlayed,
       announcements: this.#notes.map((n) => ({ kind: n.kind, result: n.result, target: n.target })),
+      mediaProblems: this.#mediaProblems.map((p) => ({ kind: 'silent-stream', leg: p.leg, reason: p.reason })),
     };
   }
 
