@@ -113,10 +113,14 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       const result = await applyProvisioning(new SettingsService({ repository }), await readProvisioningFile(config.store.provisioningFile));
       logger.info({ file: config.store.provisioningFile, result }, 'provisioning file applied');
     }
+    // the engine's NAT policy reads its own copy of the settings, refreshed at start and on every
+    // change: loading the call layer's cache here would fill it before the first call needs it
+    const natSettings = new SnapshotCache(repository);
     const refreshNatPeers = async (): Promise<void> => {
       if (!engine || config.sip.natContacts === 'all') return;
       try {
-        natPeers.snapshots = await policy.snapshots();
+        natSettings.invalidate();
+        natPeers.snapshots = await natSettings.snapshots();
       } catch (err) {
         logger.warn({ err }, 'could not load the trunks for sip.natContacts; the last ones stay in use');
       }
