@@ -16,7 +16,7 @@ import { PromptLibrary } from '../../src/media/audio/prompt-library.js';
 import { MediaPlane } from '../../src/media/media-plane.js';
 import type { MediaSession } from '../../src/media/media-session.js';
 import type { MediaSessionOptions } from '../../src/media/media-session-types.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { silentLogger, type Logger } from '../../src/observability/logger.js';
 import type { PolicySnapshot } from '../../src/policy/policy-types.js';
 import type { DialOptions, PendingDial, SignalingPort } from '../../src/sip/b2bua-types.js';
 import type { DigestAuthenticator } from '../../src/sip/digest-auth.js';
@@ -36,6 +36,8 @@ export interface CallHarnessOptions {
   readonly recording?: (srf: SignalingConnection['srf']) => RecordingPortFactory;
   /** Digest authentication of untrusted sources (src/sip/digest-auth.ts); default none. */
   readonly digest?: DigestAuthenticator;
+  /** The call layer's logger (e.g. one that keeps its lines for a test to read); default silent. */
+  readonly logger?: Logger;
 }
 
 export interface SessionTrace {
@@ -116,7 +118,7 @@ export async function startCallHarness(o: CallHarnessOptions): Promise<CallHarne
     recording: o.recording ? o.recording(signaling.srf) : recording.factory,
     options: o.options,
     ...(o.digest ? { digest: o.digest } : {}),
-    logger: silentLogger,
+    logger: o.logger ?? silentLogger,
   }).attach();
   let closed = false;
   return {

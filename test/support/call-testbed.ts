@@ -51,6 +51,8 @@ export interface CallTestbedOptions<P extends string> {
   /** Passed to the harness: the recording port factory (default the fake) and digest authentication (default none). */
   readonly recording?: CallHarnessOptions['recording'];
   readonly digest?: CallHarnessOptions['digest'];
+  /** Passed to the harness: the call layer's logger (default silent). */
+  readonly logger?: CallHarnessOptions['logger'];
 }
 
 /** How a party differs from the defaults: where it sends (UAC), its -d pause, raw extra arguments. */
@@ -175,6 +177,7 @@ export function useCallTestbed<const P extends string = never>(block: PortBlock,
       },
       ...(o.recording ? { recording: o.recording } : {}),
       ...(o.digest ? { digest: o.digest } : {}),
+      ...(o.logger ? { logger: o.logger } : {}),
     });
   });
 
