@@ -92,8 +92,9 @@ interface TcpConn {
   /** False while an outbound TLS handshake is pending (its failure fails the queued sends); true otherwise. */
   secured: boolean;
   /**
-   * Failure callbacks of messages written while the connection was still being set up (one 'error'
-   * listener for all of them, not one per message: a burst towards a slow peer adds no listeners).
+   * Failure callbacks of messages written while the connection was still being set up, called on its
+   * first error (one 'error' listener for all of them, not one per message: a burst towards a slow
+   * peer adds no listeners).
    */
   pendingFails: Set<(err: Error) => void>;
   framer: SipStreamFramer;
@@ -252,13 +253,13 @@ export class SipTransport {
 
   #adopt(socket: net.Socket, local: ListenPoint, key: string, protocol: 'tcp' | 'tls' = 'tcp'): TcpConn {
     const conn: TcpConn = { protocol, socket, secured: true, framer: new SipStreamFramer(this.#opts.maxMessageBytes), local, key, pendingFails: new Set() };
-    const settle = (err: Error | undefined): void => {
+    // the first error (a refused connection, a failed handshake, a reset after the first write) fails them all
+    socket.on('error', (err) => {
       const fails = [...conn.pendingFails];
       conn.pendingFails.clear();
-      if (err) for (const f of fails) f(err);
-    };
-    socket.once(protocol === 'tls' ? 'secureConnect' : 'connect', () => settle(undefined));
-    socket.on('error', (err) => settle(err));
+      for (const f of fails) f(err);
+    });
+    socket.once('close', () => conn.pendingFails.clear());
     this.#conns.set(key, conn);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
