@@ -9,9 +9,11 @@
  *     without it the core never reaches its 'On' state, and answers incoming INVITEs 503;
  *   - `soundcard use files`, `play <source.wav>`, `record <heard.wav>`: a WAV file as microphone
  *     and what it hears recorded to a WAV file;
- *   - `autoanswer enable`;
- *   - optionally `nat <address>` + `firewall nat`: the phone then writes that address into its SDP
- *     and Contact while it sends from its real one (the "wrong interface" case).
+ *   - `autoanswer enable`.
+ *
+ * With `listenOnAll` the rc file has no `bind_address`: SIP and RTP listen on 0.0.0.0 and the phone
+ * writes the address of its host's default route into its SDP (c=, o=), whatever interface its
+ * packets leave from. (`nat <address>` + `firewall nat` do not change the SDP of linphonec 5.1.)
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -29,8 +31,8 @@ const EVENTS: Readonly<Record<PhoneEvent, RegExp>> = {
 export interface LinphoneOptions extends SoftPhoneOptions {
   /** RTP port. Default 7078. */
   rtpPort?: number;
-  /** An address written into SDP / Contact instead of the real one (`nat` + `firewall nat`). Default none. */
-  advertisedAddress?: string;
+  /** Listen on every address (no `bind_address`) instead of `address` only. Default false. */
+  listenOnAll?: boolean;
 }
 
 export function startLinphone(o: LinphoneOptions): SoftPhone {
@@ -44,8 +46,8 @@ export function startLinphone(o: LinphoneOptions): SoftPhone {
       '[sip]',
       `sip_port=${o.sipPort}`,
       `sip_tcp_port=${o.sipPort}`,
-      `bind_address=${o.address}`,
-      `contact="Phone" <sip:${o.user}@${o.advertisedAddress ?? o.address}>`,
+      ...(o.listenOnAll ? [] : [`bind_address=${o.address}`]),
+      `contact="Phone" <sip:${o.user}@${o.address}>`,
       'inc_timeout=30',
       '[rtp]',
       `audio_rtp_port=${o.rtpPort ?? 7078}`,
@@ -62,7 +64,6 @@ export function startLinphone(o: LinphoneOptions): SoftPhone {
   const child = spawn(argv[0]!, argv.slice(1), { cwd: o.dir, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: o.dir } });
   const console = new PhoneConsole(child, EVENTS);
   for (const line of ['ipv6 enable', 'ipv6 disable', 'soundcard use files', `play ${o.sourceWav}`, `record ${heard}`, 'autoanswer enable']) console.send(line);
-  if (o.advertisedAddress) for (const line of [`nat ${o.advertisedAddress}`, 'firewall nat']) console.send(line);
   return {
     name: 'linphonec',
     dial: (uri) => console.send(`call ${uri}`),

@@ -93,6 +93,23 @@ export class Netns {
     this.exec(ns, ['ip', 'route', 'add', 'default', 'via', via]);
   }
 
+  /** A route in `ns` to `destination` (a CIDR block) via the gateway `via`. */
+  route(ns: string, destination: string, via: string): void {
+    this.exec(ns, ['ip', 'route', 'add', destination, 'via', via]);
+  }
+
+  /**
+   * An interface of `ns` on a network the test does not model (a second NIC, a VPN): a veth pair
+   * with both ends inside `ns`, `ifname` addressed and up, its peer `<ifname>x` up and unaddressed,
+   * so whatever is routed there goes nowhere. (No `dummy` link: its kernel module may be missing.)
+   */
+  deadEndLink(ns: string, ifname: string, addresses: readonly string[]): void {
+    const peer = `${ifname}x`;
+    this.exec(ns, ['ip', 'link', 'add', ifname, 'type', 'veth', 'peer', 'name', peer]);
+    for (const address of addresses) this.exec(ns, ['ip', 'addr', 'add', address, 'dev', ifname]);
+    for (const name of [ifname, peer]) this.exec(ns, ['ip', 'link', 'set', name, 'up']);
+  }
+
   /** Turns IPv4 forwarding on in `ns` (a router). */
   forwarding(ns: string): void {
     this.exec(ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);

@@ -12,8 +12,12 @@
  *      |  veth "prv"
  *   phone     10.0.0.2      the phone behind NAT, default route via 10.0.0.1
  *
- *   direct    198.51.100.30 a phone on a public address whose SDP names its other address,
- *             192.0.2.30    one no route leads to (on its loopback: a VPN or second NIC)
+ *   direct    198.51.100.30 a phone not behind NAT with two interfaces: "eth" (198.51.100.30, linked
+ *      |  veth "dir"       to the provider) carries a specific route to the provider's 203.0.113.0/24;
+ *             192.0.2.30    "dflt" (a network the bed does not model, a second NIC or VPN) carries
+ *                           its default route via 192.0.2.1. Phones write the default route's
+ *                           address into their SDP, while their RTP sockets (bound to 0.0.0.0)
+ *                           send from 198.51.100.30, the source of the route to the provider.
  *
  * The demo provisioning (config/demo-provisioning.yaml) with alice (+15550002001, recorded always)
  * reached at the NAT's forwarded port 203.0.113.1:5062 (her phone's Contact and SDP name its
@@ -51,6 +55,7 @@ export const ADDR = {
   providerDirect: '198.51.100.10',
   directPhone: '198.51.100.30',
   wrongInterface: '192.0.2.30',
+  wrongInterfaceGateway: '192.0.2.1',
 } as const;
 
 export const PORT = { sip: 5060, phoneSip: 5062, carrierSip: 5080, carrierControl: 8880, carrierMedia: 6000, admin: 8080 } as const;
@@ -101,9 +106,11 @@ export class FieldBed {
       n.forwarding(this.ns.nat);
       this.setNat('port-preserving');
       n.link({ ns: this.ns.provider, ifname: 'dir', addresses: [`${ADDR.providerDirect}/24`] }, { ns: this.ns.direct, ifname: 'eth', addresses: [`${ADDR.directPhone}/24`] });
-      n.defaultRoute(this.ns.direct, ADDR.providerDirect);
-      // its "other interface" (a VPN, a second NIC): an address of the host that no route leads to
-      n.addAddress(this.ns.direct, 'lo', `${ADDR.wrongInterface}/32`);
+      // its other interface (a second NIC, a VPN) holds the default route; the provider is reached
+      // through the more specific route on "eth": SDP says 192.0.2.30, RTP leaves from 198.51.100.30
+      n.deadEndLink(this.ns.direct, 'dflt', [`${ADDR.wrongInterface}/24`]);
+      n.defaultRoute(this.ns.direct, ADDR.wrongInterfaceGateway);
+      n.route(this.ns.direct, '203.0.113.0/24', ADDR.providerDirect);
     } catch (err) {
       this.netns.close();
       throw err;
