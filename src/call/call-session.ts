@@ -490,7 +490,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   #onSilent(e: SilentLegNotice): void {
     const dropped = e.dropped.hijack + e.dropped.payloadType + e.dropped.foreignSsrc + e.dropped.malformed + e.dropped.unlatched;
     const sdp = e.sdp ? `${e.sdp.address}:${e.sdp.port}` : undefined;
-    const source = e.remote ? `${e.remote.address}:${e.remote.port}` : undefined;
+    // where the party's packets really came from: the refused source (hijack), else where its media goes
+    const from = e.refused ?? e.remote;
+    const source = from ? `${from.address}:${from.port}` : undefined;
     this.#log.warn(
       { leg: e.leg, party: this.#partyOf(e.leg), reason: e.reason, silentForMs: e.silentForMs, dropped: e.dropped, sdp, source },
       'no audio from one party while the other talks: its recording channel is empty',

@@ -152,6 +152,8 @@ export interface SilentLegNotice {
   /** Where media to the leg goes and what its SDP named. */
   remote: { address: string; port: number } | undefined;
   sdp: { address: string; port: number } | undefined;
+  /** With reason hijack: the source the refused packets came from (the last one seen). */
+  refused: { address: string; port: number } | undefined;
   at: number;
 }
 

@@ -239,7 +239,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
         this.emit('latched', { leg: e.leg, address: e.address, port: e.port, how: e.how, sdpAddress: e.sdpAddress, sdpPort: e.sdpPort });
         return;
       case 'silent':
-        this.emit('silent', { leg: e.leg, reason: e.reason, silentForMs: e.silentForMs, dropped: e.dropped, remote: e.remote, sdp: e.sdp, at: e.at });
+        this.emit('silent', { leg: e.leg, reason: e.reason, silentForMs: e.silentForMs, dropped: e.dropped, remote: e.remote, sdp: e.sdp, refused: e.refused, at: e.at });
         return;
       case 'dtmf':
         this.emit('dtmf', { leg: e.leg, digit: e.digit, end: e.end, durationMs: e.durationMs, rtpTimestamp: e.rtpTimestamp, at: e.at });

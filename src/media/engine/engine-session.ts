@@ -146,6 +146,9 @@ class Leg {
   watchSeen = 0;
   watchSince = 0;
   watchDrops = { hijack: 0, payloadType: 0, foreignSsrc: 0, malformed: 0, unlatched: 0 };
+  /** The source of the last packet refused as a hijack (what a silent leg really sent from). */
+  refusedAddress: string | undefined;
+  refusedPort = 0;
   /** Set once the leg was reported silent (at most once per call). */
   silentReason: SilenceReason | undefined;
   readonly recv = new ReceiveStats();
@@ -321,7 +324,7 @@ export class EngineSession {
     const kind = from.ptKind[pt]!;
     if (kind === KIND_UNKNOWN) {
       // from a source other than the latched one it is a hijack attempt, else a payload-type fault
-      if (from.latch.latched && (port !== from.latch.port || address !== from.latch.address)) from.stats.hijackDropped++;
+      if (from.latch.latched && (port !== from.latch.port || address !== from.latch.address)) this.#hijack(from, address, port);
       else from.stats.unknownPayloadTypeDropped++;
       return;
     }
@@ -329,7 +332,7 @@ export class EngineSession {
     const verdict = from.latch.check(address, port, now, from.ssrcLock.locked && rtpSsrc(buf) === from.ssrcLock.ssrc);
     if (verdict !== LatchVerdict.Accept) {
       if (verdict === LatchVerdict.Hijack) {
-        from.stats.hijackDropped++;
+        this.#hijack(from, address, port);
         return;
       }
       if (verdict === LatchVerdict.NotReady) {
@@ -458,12 +461,21 @@ export class EngineSession {
     if (to.overlayOffset >= overlay.length) this.#endOverlay(to);
   }
 
+  /** A packet from a source the leg does not accept: counted, and its source kept for the silent-leg report. */
+  #hijack(leg: Leg, address: string, port: number): void {
+    leg.stats.hijackDropped++;
+    leg.refusedAddress = address;
+    leg.refusedPort = port;
+  }
+
   #onRtcp(from: Leg, buf: Buffer, address: string, port: number): void {
     // RTCP is only read (never forwarded). It is accepted from the address RTP is latched to (or the
     // SDP address before that) on any port, and latched on its own: a NAT maps the RTCP port
     // separately, and our reports go back to where the leg's RTCP comes from.
     if (address !== from.latch.address) {
-      from.stats.hijackDropped++;
+      // before RTP latched (auto: RTCP or a NAT probe from the real source may come first) it is not an attack
+      if (from.latch.latched) this.#hijack(from, address, port);
+      else from.stats.unlatchedDropped++;
       return;
     }
     const parsed = parseRtcp(buf, buf.length);
@@ -754,6 +766,7 @@ export class EngineSession {
         dropped,
         remote: latch.address !== undefined ? { address: latch.address, port: latch.port } : undefined,
         sdp: latch.sdpAddress !== undefined ? { address: latch.sdpAddress, port: latch.sdpPort } : undefined,
+        refused: dropped.hijack > 0 && leg.refusedAddress !== undefined ? { address: leg.refusedAddress, port: leg.refusedPort } : undefined,
         at: this.#ctx.clock.now(),
       });
     }

@@ -99,6 +99,22 @@ describe('media latching (sdp / auto / first-source) and the silent-leg watch', 
     expect((await s.getStats()).a.unknownPayloadTypeDropped).toBe(1);
   });
 
+  it('MUST count RTCP from a source that has not latched yet as unlatched, not as a hijack', async () => {
+    const [sdpA, b] = await peers(2);
+    const early = dgram.createSocket('udp4');
+    await new Promise<void>((r) => early.bind(block.next(), LOCAL, () => r()));
+    cleanup.push(() => early.close());
+    const { s } = await session({});
+    await s.setRemote('a', { address: '127.0.0.2', port: sdpA!.port });
+    await s.setRemote('b', { address: LOCAL, port: b!.port });
+    const rr = Buffer.alloc(8);
+    writeReceiverReport(rr, 0, 0x1234, []);
+    early.send(rr, s.local.a.rtcpPort, LOCAL);
+    await sleep(50);
+    const stats = (await s.getStats()).a;
+    expect({ hijack: stats.hijackDropped, unlatched: stats.unlatchedDropped }).toEqual({ hijack: 0, unlatched: 1 });
+  });
+
   it('MUST latch RTCP on its own and send its reports to the port the leg sends RTCP from', async () => {
     const [sdpA, natted, b] = await peers(3);
     const rtcpSource = dgram.createSocket('udp4');
@@ -134,7 +150,7 @@ describe('media latching (sdp / auto / first-source) and the silent-leg watch', 
       await sleep(20);
     }
     expect(silent).toHaveLength(1);
-    expect(silent[0]).toMatchObject({ leg: 'a', reason: 'hijack', sdp: { address: LOCAL, port: sdpA!.port } });
+    expect(silent[0]).toMatchObject({ leg: 'a', reason: 'hijack', sdp: { address: LOCAL, port: sdpA!.port }, refused: { address: LOCAL, port: wrongSource!.port } });
     expect(silent[0]!.dropped.hijack).toBeGreaterThan(0);
     expect(silent[0]!.silentForMs).toBeGreaterThanOrEqual(300);
     const totals = await plane.stats();

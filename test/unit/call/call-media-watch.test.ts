@@ -66,9 +66,10 @@ describe('silent-leg alarm (a lost channel is never silent)', () => {
       dropped: { hijack: 250, payloadType: 0, foreignSsrc: 0, malformed: 0, unlatched: 0 },
       remote: { address: '10.0.0.9', port: 4000 },
       sdp: { address: '10.0.0.9', port: 4000 },
+      refused: { address: '203.0.113.7', port: 61000 },
       at,
     });
-    expect(port.problems).toEqual([{ kind: 'silent-stream', label: '2', reason: 'hijack', since: at - 5000, detected: at, dropped: 250, sdp: '10.0.0.9:4000', source: '10.0.0.9:4000' }]);
+    expect(port.problems).toEqual([{ kind: 'silent-stream', label: '2', reason: 'hijack', since: at - 5000, detected: at, dropped: 250, sdp: '10.0.0.9:4000', source: '203.0.113.7:61000' }]);
     expect(t.manager.list()[0]!.mediaProblems).toEqual([{ kind: 'silent-stream', leg: 'b', reason: 'hijack' }]);
   });
 });
