@@ -9,7 +9,25 @@ import type { StreamStats } from './rtp-receiver.js';
  * the pauses seen in SDP (a=inactive), and how the recording ended. Pure: built from the last
  * metadata model, the receiver statistics and the session's own facts.
  */
-export type RecordingEndReason = 'bye-from-src' | 'bye-from-srs' | 'fault-bye' | 'error' | 'shutdown';
+/**
+ * 'disk-error': a write failed (ENOSPC, EIO...) and the SRS ended the recording; the summary's `failure` says which.
+ * 'recovered-after-crash': the recording server died with the recording open and the start-up
+ * repair (recording-repair.ts) wrote the summary: the streams' statistics are lost, the stop time
+ * is the WAV's last write, and `recovery` says what the repair did to the file.
+ */
+export type RecordingEndReason = 'bye-from-src' | 'bye-from-srs' | 'fault-bye' | 'error' | 'shutdown' | 'disk-error' | 'recovered-after-crash';
+
+/** What the start-up repair found and did (end reason 'recovered-after-crash' only). */
+export interface RecordingRecovery {
+  /** When the repair ran. */
+  repairedAt: string;
+  /** Data size the WAV header stated before the repair, bytes. */
+  headerDataBytes: number;
+  /** Bytes of audio found and kept (whole frames). */
+  dataBytes: number;
+  /** Bytes cut off the end: a partial frame. */
+  droppedBytes: number;
+}
 
 export interface RecordingSummary {
   recordingId: string;
@@ -42,6 +60,7 @@ export interface RecordingSummary {
   sdpPauses: Array<{ startMs: number; endMs: number | undefined }>;
   metadataDocuments: number;
   wav: { file: string; frames: number; durationMs: number; channels: 2; sampleRate: number } | undefined;
+  recovery?: RecordingRecovery;
 }
 
 export interface SummaryInput {
@@ -55,6 +74,7 @@ export interface SummaryInput {
   streams: readonly StreamStats[];
   sdpPauses: ReadonlyArray<{ startMs: number; endMs: number | undefined }>;
   wav: { file: string; frames: number; sampleRate: number } | undefined;
+  recovery?: RecordingRecovery;
 }
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : formatXsDateTime(ms));
@@ -119,5 +139,6 @@ export function buildRecordingSummary(input: SummaryInput): RecordingSummary {
     sdpPauses: input.sdpPauses.map((p) => ({ ...p })),
     metadataDocuments: input.metadataDocuments,
     wav: input.wav ? { ...input.wav, durationMs: Math.round((input.wav.frames * 1000) / input.wav.sampleRate), channels: 2 } : undefined,
+    ...(input.recovery ? { recovery: { ...input.recovery } } : {}),
   };
 }
