@@ -22,7 +22,7 @@ import type { SrsFigures } from '../observability/metrics-types.js';
 import { openRecordingEventLog, type RecordingEventLog } from '../observability/recording-events.js';
 import type { PolicySnapshot } from '../policy/policy-types.js';
 import { SettingsService } from '../policy/settings-service.js';
-import { applyProvisioning, readProvisioningFile } from '../policy/store/provisioning-file.js';
+import { applyProvisioningFileIfChanged } from '../policy/store/provisioning-file-state.js';
 import { SnapshotCache } from '../policy/store/snapshot-cache.js';
 import { openSqliteRepository, type SqlitePolicyRepository } from '../policy/store/sqlite-repository.js';
 import { AccessControl } from '../sip/access-control.js';
@@ -110,8 +110,11 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     const policy = new SnapshotCache(repository);
     closers.push(() => repository.close());
     if (config.store.provisioningFile) {
-      const result = await applyProvisioning(new SettingsService({ repository }), await readProvisioningFile(config.store.provisioningFile));
-      logger.info({ file: config.store.provisioningFile, result }, 'provisioning file applied');
+      // applied only when its content changed since it was last applied: API changes survive a restart (docs/policy.md)
+      const file = config.store.provisioningFile;
+      const outcome = await applyProvisioningFileIfChanged(new SettingsService({ repository }), repository, file);
+      if (outcome.applied) logger.info({ file, result: outcome.result, previouslyAppliedAt: outcome.previous?.appliedAt }, 'provisioning file applied (content changed since it was last applied)');
+      else logger.info({ file, appliedAt: outcome.previous.appliedAt }, 'provisioning file unchanged since it was last applied: not re-applied, changes made through the admin API are kept');
     }
     // the engine's NAT policy reads its own copy of the settings, refreshed at start and on every
     // change: loading the call layer's cache here would fill it before the first call needs it

@@ -1,19 +1,24 @@
 /**
  * `npm start`: read the configuration once, start the application, stop cleanly on SIGTERM/SIGINT.
  */
-import { isAppError } from '../common/errors.js';
+import type { Config } from '../config/config-types.js';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../observability/logger.js';
 import { startApplication } from './application.js';
+import { startErrorLine } from './start-error-line.js';
+
+/** The configuration once read, so that a start failure can name the setting behind a port. */
+let loaded: Config | undefined;
 
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
   } catch (err) {
-    console.error(isAppError(err) ? `${err.code}: ${err.message}` : err);
+    console.error(startErrorLine(err));
     process.exit(2);
   }
+  loaded = config;
   const logger = createLogger({ level: config.log.level, base: { service: 'siprec-b2bua' } });
   process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (kept running)'));
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (kept running)'));
@@ -40,7 +45,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+// one line without a stack for an operator's mistake (start-error-line.ts)
 void main().catch((err: unknown) => {
-  console.error(isAppError(err) ? `${err.code}: ${err.message}` : err);
+  console.error(startErrorLine(err, loaded));
   process.exit(1);
 });

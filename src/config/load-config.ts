@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { AppError } from '../common/errors.js';
+import { parseErrorLine } from '../common/parse-error-line.js';
+import { findUnknownKeys, type KeyMap } from '../common/unknown-keys.js';
 import { LATCHING_MODES, NAT_CONTACTS_MODES, type Config, type ConfigInput, type LatchingMode } from './config-types.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -59,9 +61,26 @@ function readConfigFile(path: string): ConfigInput {
   } catch (err) {
     throw new AppError('CONFIG_INVALID', `cannot read CONFIG_FILE ${path}`, { cause: err });
   }
-  const parsed: unknown = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  if (parsed === null || typeof parsed !== 'object') throw new AppError('CONFIG_INVALID', `${path} is not an object`);
+  let parsed: unknown;
+  try {
+    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new AppError('CONFIG_INVALID', `${path} ${parseErrorLine(err, text)}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new AppError('CONFIG_INVALID', `${path} is not an object`);
+  const unknown = findUnknownKeys(parsed, configKeys());
+  if (unknown.length > 0) throw new AppError('CONFIG_INVALID', `${path}: ${unknown.join('; ')}`);
   return parsed as ConfigInput;
+}
+
+/**
+ * The keys a config file may hold: the sections and keys of DEFAULT_CONFIG, two levels deep (a
+ * key's value is not looked into: `calls.trunkTargets` holds the operator's own names). Unknown
+ * environment variables are not keys and stay ignored.
+ */
+function configKeys(): KeyMap {
+  const sections = Object.entries(DEFAULT_CONFIG).map(([section, values]) => [section, Object.fromEntries(Object.keys(values).map((k) => [k, 'value']))]);
+  return Object.fromEntries(sections) as KeyMap;
 }
 
 function inputFromEnv(env: Env): ConfigInput {

@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { AppError, isAppError } from '../../common/errors.js';
+import { parseErrorLine } from '../../common/parse-error-line.js';
+import { findUnknownKeys, type KeyMap, type KeyShape } from '../../common/unknown-keys.js';
 import type { FeatureKind, VoicemailDestination } from '../policy-types.js';
 import type {
   CallHandlingInput,
@@ -16,14 +19,19 @@ import type {
 import type { SettingsService } from '../settings-service.js';
 
 /**
- * Bootstrap from a provisioning file (GitOps style), YAML or JSON, applied idempotently at start:
+ * Bootstrap from a provisioning file (GitOps style), YAML or JSON, applied idempotently:
  * an entity that exists is updated with the fields the file gives, one that does not is created,
  * nothing is deleted. Every write goes through SettingsService, so the file obeys the same rules as
  * the admin API (terms before provider, licences, ranges...). Shape: docs/admin-api.md, example in
- * test/fixtures/provisioning/.
+ * test/fixtures/provisioning/. A key the shape does not know refuses the file, naming its path and
+ * the nearest known key. At start the file is applied only when its content changed since it was
+ * last applied (provisioning-file-state.ts), so that changes made through the admin API survive a
+ * restart with the same file (docs/policy.md "Provisioning file and the admin API").
  */
 export interface ProvisioningFile {
   readonly organisations: readonly ProvisioningOrganisation[];
+  /** SHA-256 (hex) of the file's text: what "changed since it was last applied" compares. */
+  readonly sha256: string;
 }
 
 export interface ProvisioningOrganisation extends OrganisationInput {
@@ -64,17 +72,86 @@ function list<T>(value: unknown, where: string): readonly T[] {
   return value as T[];
 }
 
-/** Parse the text of a provisioning file (YAML 1.2, so JSON too). */
+const value = 'value';
+const compliance: KeyMap = { inboundPstn: value, outboundPstn: value, outboundDelay: value, delaySeconds: value };
+const recording: KeyMap = {
+  enabled: value,
+  mode: value,
+  recordVoicemail: value,
+  startStopAnnouncement: { pstn: value, internal: value },
+  pauseResumeNotification: value,
+  repeatTone: { enabled: value, intervalSeconds: value },
+};
+const addressing: KeyMap = { numbers: value, extension: value, sipIdentities: value };
+const platformInfo: KeyMap = { serviceProvider: value, externalGroup: value, externalIdentifier: value, externalType: value };
+const feature: KeyShape = [{ id: value, locationId: value, name: value, ...addressing, announcementLanguage: value }];
+
+/**
+ * Every key a provisioning file may hold: the admin API's request bodies (src/admin/admin-schemas.ts;
+ * a unit test checks the two agree) nested under their organisation, plus the file's own keys
+ * (`providers[].terms`, `locations[].callHandling`, `platformInfo`).
+ */
+export const PROVISIONING_FILE_KEYS: KeyMap = {
+  organisations: [
+    {
+      id: value,
+      name: value,
+      region: value,
+      customerName: value,
+      defaultLanguage: value,
+      serviceProviderId: value,
+      providers: [
+        {
+          id: value,
+          name: value,
+          profile: value,
+          recordingServers: [{ uri: value, transport: value }],
+          transport: value,
+          srtp: value,
+          dialect: value,
+          autoProvisioning: value,
+          provisioningUrl: value,
+          allowedRegions: value,
+          plan: value,
+          failurePolicy: value,
+          sharedData: value,
+          terms: { acceptedBy: value },
+        },
+      ],
+      serviceSettings: { providerId: value, compliance, confirmRemoveForAllUsers: value },
+      locations: [
+        {
+          id: value,
+          name: value,
+          timeZone: value,
+          announcementLanguage: value,
+          callHandling: { provider: { mode: value, providerId: value }, compliance: { mode: value, settings: compliance } },
+        },
+      ],
+      users: [{ id: value, locationId: value, firstName: value, lastName: value, email: value, licence: value, ...addressing, timeZone: value, announcementLanguage: value, recording, platformInfo }],
+      virtualLines: [{ id: value, locationId: value, displayName: value, assignedUserId: value, ...addressing, announcementLanguage: value, recording, platformInfo }],
+      autoAttendants: feature,
+      callQueues: feature,
+      huntGroups: feature,
+      trunks: [{ id: value, name: value, sourceAddresses: value }],
+      voicemail: { numbers: value, sipIdentities: value },
+    },
+  ],
+};
+
+/** Parse the text of a provisioning file (YAML 1.2, so JSON too); unknown keys and syntax errors are one-line POLICY_PROVISIONING_FILE_INVALID errors. */
 export function parseProvisioningFile(text: string, source = 'provisioning file'): ProvisioningFile {
   let doc: unknown;
   try {
     doc = parse(text);
   } catch (err) {
-    throw fail(source, (err as Error).message, err);
+    throw fail(source, parseErrorLine(err, text), err);
   }
-  if (typeof doc !== 'object' || doc === null) throw fail(source, 'must be a mapping with `organisations`');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw fail(source, 'must be a mapping with `organisations`');
+  const unknown = findUnknownKeys(doc, PROVISIONING_FILE_KEYS);
+  if (unknown.length > 0) throw fail(source, unknown.join('; '));
   const orgs = list<ProvisioningOrganisation>((doc as { organisations?: unknown }).organisations, `${source}: organisations`);
-  return { organisations: orgs };
+  return { organisations: orgs, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
 export async function readProvisioningFile(path: string): Promise<ProvisioningFile> {

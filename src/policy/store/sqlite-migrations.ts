@@ -57,4 +57,15 @@ CREATE INDEX virtual_lines_by_location ON virtual_lines(org_id, location_id);
 CREATE INDEX features_by_kind ON features(org_id, kind);
 `,
   },
+  {
+    version: 2,
+    name: 'provisioning file last applied',
+    // one row: the SHA-256 of the provisioning file's text last applied, where from, when, and what it did
+    sql: `
+CREATE TABLE provisioning_file_applied (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  data TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -34,7 +34,7 @@ describe('SQLite settings store', () => {
   }
 
   it('creates the file (and its directory), migrates it, and uses WAL and foreign keys', () => {
-    expect(repo.appliedMigrations()).toEqual([1]);
+    expect(repo.appliedMigrations()).toEqual([1, 2]);
     expect(repo.database().pragma('journal_mode', { simple: true })).toBe('wal');
     expect(repo.database().pragma('foreign_keys', { simple: true })).toBe(1);
   });
@@ -43,16 +43,16 @@ describe('SQLite settings store', () => {
     await seed();
     await repo.close();
     repo = openSqliteRepository({ path: join(dir, 'nested', 'settings.db') });
-    expect(repo.appliedMigrations()).toEqual([1]);
+    expect(repo.appliedMigrations()).toEqual([1, 2]);
     expect(await repo.loadSnapshot('acme')).toEqual(makeSnapshot());
     expect((await repo.loadAllSnapshots()).map((s) => s.org.id)).toEqual(['acme']);
   });
 
   it('applies a later migration once on an existing file', async () => {
     await repo.close();
-    const extra = { version: 2, name: 'extra', sql: 'CREATE TABLE extra_test (x INTEGER)' };
+    const extra = { version: 99, name: 'extra', sql: 'CREATE TABLE extra_test (x INTEGER)' };
     repo = openSqliteRepository({ path: join(dir, 'nested', 'settings.db'), migrations: [extra, ...(await import('../../../../src/policy/store/sqlite-migrations.js')).MIGRATIONS] });
-    expect(repo.appliedMigrations()).toEqual([1, 2]);
+    expect(repo.appliedMigrations()).toEqual([1, 2, 99]);
   });
 
   it('rejects duplicates, missing entities and dangling references with codes', async () => {
