@@ -3,8 +3,6 @@ import { parse as parseYaml } from 'yaml';
 import { AppError } from '../common/errors.js';
 import { parseErrorLine } from '../common/parse-error-line.js';
 import { findUnknownKeys, type KeyMap } from '../common/unknown-keys.js';
-import { parseErrorLine } from '../common/parse-error-line.js';
-import { findUnknownKeys, type KeyMap } from '../common/unknown-keys.js';
 import { LATCHING_MODES, NAT_CONTACTS_MODES, type Config, type ConfigInput, type LatchingMode } from './config-types.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
