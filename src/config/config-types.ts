@@ -57,7 +57,7 @@ export interface Config {
   readonly store: {
     /** [SQLITE_PATH] default 'data/settings.db'. */
     readonly sqlitePath: string;
-    /** [PROVISIONING_FILE] unset by default: YAML/JSON bootstrap, applied idempotently at start. */
+    /** [PROVISIONING_FILE] unset by default: YAML/JSON bootstrap, applied idempotently at start when its content changed since it was last applied (docs/policy.md). */
     readonly provisioningFile: string | undefined;
   };
   readonly media: {
