@@ -9,6 +9,7 @@ import type { PolicySnapshot } from '../policy/policy-types.js';
 import type { AccessControl, CallSlotDecision } from '../sip/access-control.js';
 import { admitInvite, knownSourceRole } from '../sip/admission.js';
 import { identityAllowed, isStaleFailure, type DigestAuthenticator } from '../sip/digest-auth.js';
+import { DigestLockout } from '../sip/digest-lockout.js';
 import type { InboundInvite, SignalingPort } from '../sip/b2bua-types.js';
 import { routeLegB } from '../sip/b2bua-routing.js';
 import { resolveCallOptions, type CallLayerOptions, type ResolvedCallOptions } from './call-options.js';
@@ -41,13 +42,22 @@ export interface CallManagerDeps {
   readonly metrics?: CallMetrics;
   /** The recording event log (src/observability/recording-events.ts); default none. */
   readonly events?: RecordingEventSink;
-  /** Source ACL, per-source rate limit and concurrent-call limit (src/sip/access-control.ts); default none. */
+  /**
+   * The concurrent-call limit (src/sip/access-control.ts acquireCall); default none. The source
+   * ACL and rate limit run earlier, on every request, in the SIP server's request gate
+   * (src/sip/access-gate.ts), not here.
+   */
   readonly access?: AccessControl;
   /**
    * Digest authentication of user agents that are neither trunks nor trusted sources
    * (src/sip/digest-auth.ts; config calls.digestRealm); default none = off.
    */
   readonly digest?: DigestAuthenticator;
+  /**
+   * Limits password guessing (src/sip/digest-lockout.ts; config calls.digestMaxFailures,
+   * calls.digestLockoutSeconds). Default with digest on: 5 failures per user, 20 per source, 60 s.
+   */
+  readonly digestLockout?: DigestLockout;
 }
 
 export class CallManager {
@@ -58,11 +68,13 @@ export class CallManager {
   readonly #directories = new WeakMap<readonly PolicySnapshot[], PolicyDirectory>();
   readonly #log: Logger;
   readonly #metrics: CallMetrics;
+  readonly #lockout: DigestLockout | undefined;
   #closed = false;
-  #drain: { promise: Promise<number>; check: () => void } | undefined;
+  #drain: { promise: Promise<number>; check: () => void; endsAt: number } | undefined;
 
   constructor(deps: CallManagerDeps) {
     this.#d = deps;
+    this.#lockout = deps.digest ? (deps.digestLockout ?? new DigestLockout({}, deps.clock ?? systemClock)) : undefined;
     this.#metrics = deps.metrics ?? noopCallMetrics;
     this.#options = resolveCallOptions(deps.options);
     this.#log = deps.logger.child({ component: 'calls' });
@@ -108,19 +120,9 @@ export class CallManager {
     const log = callLogger(this.#log, invite.callId);
     if (this.#closed || this.#drain) {
       this.#metrics.callRejected('shutting-down');
-      return invite.reject(503, undefined, this.#drain ? retryAfter(DRAIN_RETRY_AFTER_SEC) : undefined);
+      return invite.reject(503, undefined, this.#drain ? retryAfter(this.retryAfterSec) : undefined);
     }
     const access = this.#d.access;
-    if (access) {
-      const verdict = access.checkRequest({ address: invite.sourceAddress, port: invite.sourcePort }, 'INVITE');
-      if (verdict.action !== 'allow') {
-        this.#metrics.callRejected(verdict.reason);
-        log.debug({ source: invite.sourceAddress, reason: verdict.reason, action: verdict.action }, 'INVITE refused by access control');
-        // 'drop' answers nothing: the engine forgets the request when its pending timer ends.
-        if (verdict.action === 'reject') invite.reject(verdict.status, undefined, retryAfter(verdict.retryAfterSec));
-        return;
-      }
-    }
     let slot: CallSlotDecision | undefined;
     try {
       const snapshots = await this.#d.policy.snapshots();
@@ -221,7 +223,24 @@ export class CallManager {
     const digest = this.#d.digest;
     if (!digest || knownSourceRole(snapshots, invite.sourceAddress, invite.sourcePort, this.#options.admission)) return false;
     const source = `${invite.sourceAddress}:${invite.sourcePort}`;
+    const lockout = this.#lockout;
+    const locked = (): undefined => {
+      this.#metrics.callRejected('auth-locked');
+      invite.reject(403);
+      return undefined;
+    };
+    if (lockout?.sourceLocked(invite.sourceAddress)) return locked();
     const verdict = digest.verify({ method: 'INVITE', requestUri: invite.requestUri, authorization: invite.header('Proxy-Authorization') });
+    if (!verdict.ok && lockout && (verdict.reason === 'bad-response' || verdict.reason === 'unknown-user')) {
+      const l = lockout.failed(invite.sourceAddress, verdict.username);
+      if (l.newLockout) {
+        // once per lockout window: the lockout itself is the event, not each refused guess
+        const who = l.newLockout.key === 'user' ? { user: verdict.username } : { source: invite.sourceAddress };
+        log.warn({ ...who, failures: l.newLockout.failures, lockSeconds: l.newLockout.lockMs / 1000 }, 'digest authentication: too many failures, locked out');
+      }
+      if (l.locked) return locked();
+    }
+    if (verdict.ok && lockout?.succeeded(verdict.username).locked) return locked();
     if (!verdict.ok) {
       this.#metrics.callRejected(verdict.reason === 'missing' || verdict.reason === 'stale' ? 'auth-required' : 'auth-failed');
       log.debug({ source, reason: verdict.reason }, 'INVITE challenged for digest credentials');
@@ -272,6 +291,21 @@ export class CallManager {
     return this.#calls.size;
   }
 
+  /**
+   * RFC 3261 section 21.5.4 Retry-After while draining: the drain time left, whole seconds,
+   * at least 1 (0 when not draining).
+   */
+  get retryAfterSec(): number {
+    if (!this.#drain) return 0;
+    const left = this.#drain.endsAt - (this.#d.clock ?? systemClock).monotonic();
+    return Math.max(1, Math.ceil(left / 1000));
+  }
+
+  /** Digest lockout figures (metrics); undefined with digest off. */
+  lockoutCounters(): ReturnType<DigestLockout['counters']> | undefined {
+    return this.#lockout?.counters();
+  }
+
   /** True from drain() or close() on: new INVITEs get 503. */
   get draining(): boolean {
     return this.#closed || this.#drain !== undefined;
@@ -300,7 +334,7 @@ export class CallManager {
       timers.clearTimeout(deadline);
       finish(0);
     };
-    this.#drain = { promise, check };
+    this.#drain = { promise, check, endsAt: (this.#d.clock ?? systemClock).monotonic() + maxMs };
     this.#log.info({ calls: this.#calls.size, drainMs: maxMs }, 'draining: new calls get 503');
     check();
     return promise;
@@ -319,9 +353,6 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
 
 /** Calls whose dialogs are checked at once after a reconnect (each check is one or two OPTIONS). */
 const AUDIT_CONCURRENCY = 16;
-
-/** Retry-After sent to new INVITEs (and OPTIONS pings) while draining: long enough for a load balancer to move on. */
-export const DRAIN_RETRY_AFTER_SEC = 30;
 
 function retryAfter(seconds: number | undefined): Record<string, string> | undefined {
   return seconds === undefined ? undefined : { 'Retry-After': String(seconds) };

@@ -38,7 +38,9 @@ export class AppResponses {
     if (status > 100 && t.toTag === undefined) t.toTag = getTag(getHeader(appMsg, 'to')) ?? newTag();
     const protocol = t.target.protocol;
     const success = status >= 200 && status < 300;
-    const needsContact = reliable || (success && (isInvite || req.method === 'UPDATE' || req.method === 'SUBSCRIBE'));
+    // RFC 3261 section 12.1.1: every response that creates a dialog carries a Contact: a 1xx other
+    // than 100 to INVITE (it has a To tag: an early dialog) and a 2xx; UPDATE's 2xx refreshes the target
+    const needsContact = reliable || (isInvite && status > 100 && status < 300) || (success && (req.method === 'UPDATE' || req.method === 'SUBSCRIBE'));
     const built = buildAppResponse(req, appMsg, {
       toTag: t.toTag,
       contact: needsContact ? this.ctx.contactFor(protocol, isSips(req.uri)) : undefined,

@@ -24,6 +24,7 @@ import { EngineContext } from './engine-context.js';
 import { InDialogRequests } from './in-dialog-requests.js';
 import { newTag } from './ids.js';
 import { buildResponse, canAnswer, stampTopVia } from './message-builder.js';
+import type { RequestGate } from './request-gate.js';
 import type { NatFlowPolicy } from './nat-flow.js';
 import { NetworkRequests } from './network-requests.js';
 import { NetworkResponses } from './network-responses.js';
@@ -58,6 +59,8 @@ export interface EngineCoreOptions {
   requestHandler?: { host: string; port: number };
   /** NAT mode per dialog peer (nat-flow.ts); default DETECT_NAT, drachtio-server's NAT detection. */
   natFlow?: NatFlowPolicy;
+  /** Asked about every request that matches no transaction (request-gate.ts); default: all allowed. */
+  requestGate?: RequestGate;
 }
 
 export class EngineCore {

@@ -9,10 +9,12 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { AppServer } from './app-server.js';
 import { EngineCore } from './engine-core.js';
 import type { NatFlowPolicy } from './nat-flow.js';
+import type { RequestGate } from './request-gate.js';
 import { SipTransport, type SipProtocol, type TlsSettings } from './sip-transport.js';
 
 export type { TlsSettings } from './sip-transport.js';
 export type { Flow, NatFlowMode, NatFlowPolicy } from './nat-flow.js';
+export type { GatedRequest, RequestGate, RequestGateDecision } from './request-gate.js';
 
 export interface EngineOptions {
   /** SIP listen points, like drachtio-server's <contact>/--contact: e.g. 'sip:127.0.0.1:5060;transport=udp,tcp'.
@@ -51,6 +53,12 @@ export interface EngineOptions {
    * Responses go to the request's source (forced rport) whatever it returns.
    */
   natFlow?: NatFlowPolicy;
+  /**
+   * Access policy for requests from the network (request-gate.ts): asked about every request that
+   * matches no transaction; 'drop' = silence, 'reject' = one stateless response no larger than the
+   * request. Default: every request allowed, as drachtio-server.
+   */
+  requestGate?: RequestGate;
   /** Injected time (default: system clock and timers). */
   clock?: Clock;
   timers?: Timers;
@@ -121,6 +129,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     minSessionExpires: options.minSessionExpires,
     requestHandler: parseRequestHandler(options.requestHandler),
     natFlow: options.natFlow,
+    requestGate: options.requestGate,
   });
   try {
     await transport.start();

@@ -3,6 +3,8 @@
  * CANCEL (section 9.2, D19), 481 for BYE/UPDATE/PRACK outside a dialog, and new out-of-dialog
  * requests (INVITE, OPTIONS, ...) routed to an app that routed the method (503 if none; outbound
  * mode dials the request handler). Requests with a To-tag go to in-dialog-requests.ts.
+ * Every request that matches no transaction first passes the embedder's request gate
+ * (request-gate.ts): refused ones get silence or one stateless answer no larger than themselves.
  */
 import type { DialogTable } from './dialog-table.js';
 import { makeDialogId } from './dialog.js';
@@ -11,6 +13,7 @@ import { newTag } from './ids.js';
 import type { InDialogRequests } from './in-dialog-requests.js';
 import { buildResponse, stampTopVia } from './message-builder.js';
 import type { OutboundApps } from './outbound-apps.js';
+import { askGate, statelessAnswer } from './request-gate.js';
 import { getHeader, getTag, serializeSipMessage, type SipMessage } from './sip-message.js';
 import type { MessageSource } from './sip-transport.js';
 import { transactionKey, type TransactionTable } from './transaction-table.js';
@@ -43,6 +46,8 @@ export class NetworkRequests {
       this.ctx.counters.retransmissionsAbsorbed++;
       return;
     }
+    const cancelled = method === 'CANCEL' ? this.txns.server(transactionKey(msg, 'INVITE')) : undefined;
+    if (!cancelled && !this.#passesGate(msg, buf, source)) return;
     stampTopVia(msg, source);
     if (method === 'CANCEL') {
       this.#onCancel(msg, buf, source, key);
@@ -57,6 +62,21 @@ export class NetworkRequests {
       return;
     }
     this.#onNewRequest(msg, buf, source, key);
+  }
+
+  /**
+   * The request gate (request-gate.ts). A refused request gets nothing, or one stateless answer
+   * no larger than itself; a refused CANCEL always gets nothing (its INVITE was never taken).
+   */
+  #passesGate(msg: SipMessage, buf: Buffer, source: MessageSource): boolean {
+    const inDialog = msg.method !== 'CANCEL' && getTag(getHeader(msg, 'to')) !== undefined;
+    const verdict = askGate(this.ctx.options.requestGate, msg, source, inDialog);
+    if (verdict.action === 'allow') return true;
+    if (verdict.action === 'reject' && msg.method !== 'CANCEL') {
+      const answer = statelessAnswer(msg, source, buf.length, verdict.status, verdict.headers);
+      if (answer) this.ctx.send(answer.target, answer.text);
+    }
+    return false;
   }
 
   #onNewRequest(msg: SipMessage, buf: Buffer, source: MessageSource, key: string): void {
@@ -92,7 +112,9 @@ export class NetworkRequests {
   #onCancel(msg: SipMessage, buf: Buffer, source: MessageSource, key: string): void {
     const inv = this.txns.server(transactionKey(msg, 'INVITE'));
     if (!inv) {
-      this.txns.reject(msg, source, key, 481);
+      // RFC 3261 section 9.2: 481; never more bytes than the CANCEL (a spoofed source is the victim)
+      const answer = statelessAnswer(msg, source, buf.length, 481);
+      if (answer) this.txns.reject(msg, source, key, 481);
       return;
     }
     const d = inv.dialogId ? this.dialogs.get(inv.dialogId) : undefined;

@@ -4,9 +4,9 @@
  * I/O, no logging, and the per-request path never throws on odd input (an address that does not
  * parse matches no list entry).
  *
- *   request from the network
+ *   request from the network (any method; in-dialog requests pass the ACL only)
  *     │
- *     ├─ 1. source ACL:   deny list matches            -> reject 403 'source-denied'      (or drop)
+ *     ├─ 1. source ACL:   deny list matches            -> drop 'source-denied' (silence, always)
  *     │                   allow list set, no match     -> reject 403 'source-not-allowed' (or drop)
  *     ├─ 2. rate limit:   the source's token bucket is empty
  *     │                     and its 503 budget is left -> reject 503 'rate-limited' (Retry-After)
@@ -17,10 +17,14 @@
  *     └─ 3. concurrent calls: activeCalls >= maxConcurrentCalls -> reject 503 'max-concurrent-calls'
  *                             else allow with a release() the call layer calls once the call is over
  *
- * An ACK is never answered (RFC 3261 17.2.1): every reject of an ACK becomes a drop. Every decision
+ * An ACK is never answered (RFC 3261 17.2.1) and a CANCEL of a request that was refused has nothing
+ * to cancel: every reject of an ACK or a CANCEL becomes a drop. Every decision
  * other than allow is counted by reason (`counters()`), so floods and scans show in the metrics.
  *
- * Rate limiting (token bucket, one per source address, any port): a bucket holds up to `burst`
+ * Rate limiting (token bucket, one per source address, any port; a known source, i.e. a trunk or a
+ * trusted source matched by address and port where its entry names one, has a bucket of its own
+ * keyed by address and port, so a flood from the carrier's address on another port, spoofed or
+ * not, cannot empty the carrier's bucket): a bucket holds up to `burst`
  * tokens and gains `ratePerSecond` tokens per second; each request takes one. A bucket that has
  * refilled to `burst` is the same as no bucket, so idle buckets are forgotten, and at most
  * `maxSources` are kept (least recently used evicted first): memory stays bounded whatever the
@@ -80,9 +84,9 @@ export interface AccessControlOptions {
   /** Only these sources (address or CIDR) may send requests. Default: undefined = any source (admission
    *  still decides per trunk/PBX). An empty list allows no one. */
   readonly allow?: readonly string[];
-  /** Sources always refused; checked before `allow`. Default none. */
+  /** Sources always refused, silently (no answer to any request); checked before `allow`. Default none. */
   readonly deny?: readonly string[];
-  /** What an ACL miss gets: 'reject' answers 403, 'drop' answers nothing (quieter towards scanners). Default 'reject'. */
+  /** What a source outside the allow list gets: 'reject' answers 403, 'drop' answers nothing (quieter towards scanners). Default 'reject'. */
   readonly aclAction?: 'reject' | 'drop';
   /** Per-source rate limiting. Default: off. */
   readonly rateLimit?: RateLimitOptions;
@@ -95,6 +99,18 @@ export interface AccessControlOptions {
 export interface AccessSource {
   readonly address: string;
   readonly port?: number;
+}
+
+/** What the caller knows about a request beyond its source. */
+export interface AccessRequestContext {
+  /**
+   * The source is a trunk or trusted source (src/sip/admission.ts knownSourceRole, matched by
+   * address and port where the entry has a port): its requests use a bucket of its own, keyed by
+   * address and port. Default false.
+   */
+  readonly known?: boolean;
+  /** An in-dialog request (To tag): the ACL applies, the rate limit does not. Default false. */
+  readonly inDialog?: boolean;
 }
 
 /** Counters: requests allowed, and every non-allow decision by reason and by action. */
@@ -375,15 +391,15 @@ export class AccessControl {
    * Every request from the network (any method, in or out of dialog): the source ACL, then the
    * source's rate limit. Never throws; a source address that does not parse matches no entry.
    */
-  checkRequest(source: AccessSource, method: string): AccessDecision {
+  checkRequest(source: AccessSource, method: string, context: AccessRequestContext = {}): AccessDecision {
     const address = typeof source?.address === 'string' ? source.address : '';
-    const isAck = method === 'ACK';
-    if (this.#deny.has(address)) return this.#refuse('source-denied', 403, this.#aclAction === 'drop' || isAck);
-    if (this.#allow && !this.#allow.has(address)) return this.#refuse('source-not-allowed', 403, this.#aclAction === 'drop' || isAck);
-    if (this.#buckets && !this.#exempt.has(address)) {
-      const key = normaliseKey(address);
+    const silent = method === 'ACK' || method === 'CANCEL';
+    if (this.#deny.has(address)) return this.#refuse('source-denied', 403, true);
+    if (this.#allow && !this.#allow.has(address)) return this.#refuse('source-not-allowed', 403, this.#aclAction === 'drop' || silent);
+    if (this.#buckets && context.inDialog !== true && !this.#exempt.has(address)) {
+      const key = context.known === true ? `${normaliseKey(address)} ${Number(source.port ?? 0)}` : normaliseKey(address);
       const outcome = this.#buckets.take(key);
-      if (outcome !== 'ok') return this.#refuse('rate-limited', 503, outcome === 'drop' || isAck);
+      if (outcome !== 'ok') return this.#refuse('rate-limited', 503, outcome === 'drop' || silent);
     }
     this.#allowed++;
     return { action: 'allow' };

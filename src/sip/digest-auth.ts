@@ -93,7 +93,8 @@ export type DigestFailure =
 
 export type DigestVerdict =
   | { readonly ok: true; readonly username: string; readonly identities: readonly string[]; readonly algorithm: DigestAlgorithm }
-  | { readonly ok: false; readonly reason: DigestFailure };
+  /** `username`: the user the credentials named, for a wrong password or an unknown user (lockout counting). */
+  | { readonly ok: false; readonly reason: DigestFailure; readonly username?: string };
 
 /** Failures after which the next challenge carries stale=true: the password was right, the nonce was not. */
 export function isStaleFailure(reason: DigestFailure): boolean {
@@ -241,7 +242,7 @@ export class DigestAuthenticator {
     if (this.#opaque !== undefined && p.get('opaque') !== this.#opaque) return { ok: false, reason: 'bad-opaque' };
     const user = this.#users.get(username);
     const ha1 = user?.ha1[algorithm];
-    if (!user || ha1 === undefined) return { ok: false, reason: 'unknown-user' };
+    if (!user || ha1 === undefined) return { ok: false, reason: 'unknown-user', username };
     if (!uriMatches(uri, request.requestUri)) return { ok: false, reason: 'uri-mismatch' };
     const expected = digestResponse(algorithm, {
       ha1,
@@ -250,7 +251,7 @@ export class DigestAuthenticator {
       uri,
       ...(qop !== undefined ? { qop: 'auth' as const, nc: p.get('nc')!, cnonce: p.get('cnonce')! } : {}),
     });
-    if (!constantTimeEqual(expected, response.toLowerCase())) return { ok: false, reason: 'bad-response' };
+    if (!constantTimeEqual(expected, response.toLowerCase())) return { ok: false, reason: 'bad-response', username };
     const now = this.#clock.monotonic();
     if (now - issuedAt > this.#nonceMs) return { ok: false, reason: 'stale' };
     if (!this.#recordUse(nonce, issuedAt, nc ?? 0)) return { ok: false, reason: isForgotten(this.#uses, nonce, issuedAt, this.#forgottenUpTo) ? 'stale' : 'replay' };

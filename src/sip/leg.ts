@@ -71,6 +71,12 @@ function inDialog(method: InDialogRequest['method'], req: SrfRequest, res: SrfRe
   };
 }
 
+/** Methods the B2BUA serves (OPTIONS and 405 answers, RFC 3261 section 20.5). */
+export const ALLOWED_METHODS = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE';
+
+/** srf routes answered 405 out of a dialog (SrfSignalingPort.answerUnservedMethods). */
+const UNSERVED_METHODS = ['register', 'subscribe', 'publish', 'message', 'info', 'refer', 'notify'] as const;
+
 /** The SIP server's answer when the app names a dialog it no longer has (drachtio-server and the engine). */
 const NO_SUCH_DIALOG = /unable to find dialog/i;
 
@@ -261,14 +267,58 @@ export class SrfSignalingPort implements SignalingPort {
    * false (draining) the answer is 503 with Retry-After, so the peer sends new calls elsewhere
    * (section 11.2: the answer is the one an INVITE would get).
    */
-  answerOptions(accepting: () => boolean = () => true, retryAfterSec = 30): void {
+  answerOptions(accepting: () => boolean = () => true, retryAfterSec: () => number = () => 30): void {
     const srf = this.#srf as unknown as { options(handler: (req: SrfRequest, res: SrfResponse) => void): void };
     srf.options((_req, res) => {
       try {
-        if (!accepting()) res.send(503, { headers: { 'Retry-After': String(retryAfterSec) } });
-        else res.send(200, { headers: { Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE', Accept: 'application/sdp' } });
+        if (!accepting()) res.send(503, { headers: { 'Retry-After': String(retryAfterSec()) } });
+        else res.send(200, { headers: { Allow: ALLOWED_METHODS, Accept: 'application/sdp' } });
       } catch (err) {
         this.#log.debug({ err }, 'OPTIONS could not be answered');
+      }
+    });
+  }
+
+  /**
+   * RFC 3261 section 8.2.1: a method the B2BUA does not serve out of a dialog (REGISTER, SUBSCRIBE,
+   * PUBLISH, MESSAGE, and INFO, REFER, NOTIFY without a dialog) gets 405 with Allow. Without these
+   * routes the SIP server answers 503, which tells the peer to retry later, elsewhere, or take the
+   * B2BUA for down. In-dialog requests still reach their dialog first.
+   */
+  answerUnservedMethods(): void {
+    const srf = this.#srf as unknown as Record<string, (handler: (req: SrfRequest, res: SrfResponse) => void) => void>;
+    for (const method of UNSERVED_METHODS) {
+      srf[method]!.call(this.#srf, (_req: SrfRequest, res: SrfResponse) => {
+        try {
+          res.send(405, { headers: { Allow: ALLOWED_METHODS } });
+        } catch (err) {
+          this.#log.debug({ err, method }, 'request could not be answered');
+        }
+      });
+    }
+  }
+
+  /**
+   * Access control for every request the SIP server hands over (external drachtio-server; the
+   * embedded engine runs the same gate itself, statelessly: src/sip/access-gate.ts). 'drop' answers
+   * nothing, 'reject' answers status and headers; in-dialog requests are those with a To tag.
+   */
+  gateRequests(gate: (request: { address: string; port: number; method: string; inDialog: boolean }) => { action: 'allow' } | { action: 'drop' } | { action: 'reject'; status: number; headers?: Readonly<Record<string, string>> }): void {
+    const use = this.#srf.use.bind(this.#srf) as unknown as (fn: (req: SrfRequest, res: SrfResponse, next: () => void) => void) => void;
+    use((req, res, next) => {
+      const d = gate({
+        address: req.source_address ?? '',
+        port: Number(req.source_port ?? 0),
+        method: req.method ?? '',
+        inDialog: /;\s*tag\s*=/i.test(getHeader(req, 'To') ?? ''),
+      });
+      if (d.action === 'allow') return next();
+      if (d.action === 'reject') {
+        try {
+          res.send(d.status, { headers: { ...d.headers } });
+        } catch (err) {
+          this.#log.debug({ err }, 'refused request could not be answered');
+        }
       }
     });
   }

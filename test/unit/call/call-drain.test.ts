@@ -28,6 +28,18 @@ describe('CallManager: graceful drain', () => {
     expect(cut).toBe(1);
   });
 
+  it('MUST send Retry-After = the drain time left (RFC 3261 section 21.5.4), not a fixed 30 s', async () => {
+    const t = setup(makeSnapshot({ alice: always }));
+    await connectedInbound(t, ALICE);
+    void t.manager.drain(120_000);
+    t.clock.advance(100_500);
+    const late = t.inbound(ALICE);
+    await flush();
+    expect(late.rejected).toBe(503);
+    expect(late.rejectHeaders).toEqual({ 'Retry-After': '20' });
+    expect(t.manager.retryAfterSec).toBe(20);
+  });
+
   it('resolves as soon as the last call ends by itself, cutting none', async () => {
     const t = setup(makeSnapshot({ alice: always }));
     t.inbound(ALICE);

@@ -88,11 +88,11 @@ describe('AccessControl: source ACL', () => {
     expect(acl.checkRequest(from('127.0.0.1'), 'OPTIONS').action).toBe('reject');
   });
 
-  it('MUST refuse a denied source even when the allow list contains it (deny wins)', () => {
+  it('MUST refuse a denied source even when the allow list contains it (deny wins), silently', () => {
     const acl = new AccessControl({ allow: ['10.0.0.0/8'], deny: ['10.6.6.0/24'] }, new FakeClock());
-    expect(acl.checkRequest(from('10.6.6.6'), 'INVITE')).toEqual({ action: 'reject', status: 403, reason: 'source-denied' });
+    expect(acl.checkRequest(from('10.6.6.6'), 'INVITE')).toEqual({ action: 'drop', reason: 'source-denied' });
     expect(acl.checkRequest(from('10.6.7.6'), 'INVITE').action).toBe('allow');
-    expect(acl.counters().rejected['source-denied']).toBe(1);
+    expect(acl.counters().dropped['source-denied']).toBe(1);
   });
 
   it("MUST drop instead of answering when aclAction is 'drop', and never answer an ACK", () => {
@@ -172,8 +172,8 @@ describe('AccessControl: per-source rate limit (token bucket)', () => {
 
   it('applies the ACL before the rate limit: a refused source spends no tokens', () => {
     const acl = new AccessControl({ deny: ['10.0.0.1'], rateLimit: { ratePerSecond: 1, burst: 1 } }, new FakeClock());
-    for (let i = 0; i < 3; i++) expect(acl.checkRequest(from('10.0.0.1'), 'INVITE').action).toBe('reject');
-    expect(acl.counters().rejected['source-denied']).toBe(3);
+    for (let i = 0; i < 3; i++) expect(acl.checkRequest(from('10.0.0.1'), 'INVITE').action).toBe('drop');
+    expect(acl.counters().dropped['source-denied']).toBe(3);
     expect(acl.counters().rejected['rate-limited']).toBe(0);
     expect(acl.counters().trackedSources).toBe(0);
   });

@@ -140,11 +140,11 @@ describe('digest verification', () => {
     expect(verify(auth, answer(auth.challenges()[0]!, { uri: 'sip:2002@b2bua.acme.example:5070' }))).toEqual({ ok: false, reason: 'uri-mismatch' });
   });
 
-  it('MUST refuse a wrong password, a response for another method, and an unknown user', () => {
+  it('MUST refuse a wrong password, a response for another method, and an unknown user, naming the user (lockout counting)', () => {
     const { auth } = make();
-    expect(verify(auth, answer(auth.challenges()[0]!, { password: 'guess' }))).toEqual({ ok: false, reason: 'bad-response' });
-    expect(verify(auth, answer(auth.challenges()[0]!, { method: 'REGISTER' }))).toEqual({ ok: false, reason: 'bad-response' });
-    expect(verify(auth, answer(auth.challenges()[0]!, { user: 'mallory' }))).toEqual({ ok: false, reason: 'unknown-user' });
+    expect(verify(auth, answer(auth.challenges()[0]!, { password: 'guess' }))).toEqual({ ok: false, reason: 'bad-response', username: 'alice' });
+    expect(verify(auth, answer(auth.challenges()[0]!, { method: 'REGISTER' }))).toEqual({ ok: false, reason: 'bad-response', username: 'alice' });
+    expect(verify(auth, answer(auth.challenges()[0]!, { user: 'mallory' }))).toEqual({ ok: false, reason: 'unknown-user', username: 'mallory' });
   });
 
   it('MUST answer a missing header with missing, another realm with wrong-realm, and an unoffered algorithm or qop as such', () => {
@@ -179,7 +179,7 @@ describe('digest verification', () => {
     const v = verify(auth, answer(c));
     expect(v).toEqual({ ok: false, reason: 'stale' });
     expect(isStaleFailure('stale')).toBe(true);
-    expect(verify(auth, answer(c, { password: 'guess' }))).toEqual({ ok: false, reason: 'bad-response' });
+    expect(verify(auth, answer(c, { password: 'guess' }))).toEqual({ ok: false, reason: 'bad-response', username: 'alice' });
   });
 
   it('MUST refuse a replayed nc and accept increasing ones on the same nonce', () => {
