@@ -13,7 +13,7 @@ import { siprecRecordingFactory } from '../call/siprec-recording-port.js';
 import { systemClock, systemTimers } from '../common/clock.js';
 import { metricsPlugin } from '../admin/plugins/metrics-plugin.js';
 import type { Config, NatContactsMode } from '../config/config-types.js';
-import { startEngine, type Engine, type NatFlowPolicy, type TlsSettings } from '../engine/index.js';
+import { startEngine, type Engine, type EngineOptions, type NatFlowPolicy, type TlsSettings } from '../engine/index.js';
 import { PromptLibrary } from '../media/audio/prompt-library.js';
 import { MediaPlane } from '../media/media-plane.js';
 import type { Logger } from '../observability/logger.js';
@@ -26,7 +26,7 @@ import { applyProvisioningFileIfChanged } from '../policy/store/provisioning-fil
 import { SnapshotCache } from '../policy/store/snapshot-cache.js';
 import { openSqliteRepository, type SqlitePolicyRepository } from '../policy/store/sqlite-repository.js';
 import { AccessControl } from '../sip/access-control.js';
-import { knownSourceRole } from '../sip/admission.js';
+import { knownSourceRole, sourceMatches } from '../sip/admission.js';
 import { DigestAuthenticator } from '../sip/digest-auth.js';
 import { readDigestCredentialsFile } from '../sip/digest-credentials-file.js';
 import { SrfSignalingPort } from '../sip/leg.js';
@@ -85,6 +85,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         logger: logger.child({ component: 'engine' }),
         tls: engineTls(config.sip),
         natFlow: natFlowPolicy(config.sip.natContacts, () => natPeers.snapshots),
+        ...connectionOptions(config, () => natPeers.snapshots),
       });
       closers.push(() => engine!.close());
     }
@@ -120,7 +121,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     // change: loading the call layer's cache here would fill it before the first call needs it
     const natSettings = new SnapshotCache(repository);
     const refreshNatPeers = async (): Promise<void> => {
-      if (!engine || config.sip.natContacts === 'all') return;
+      if (!engine) return; // also read by the connection caps (privileged sources), whatever sip.natContacts says
       try {
         natSettings.invalidate();
         natPeers.snapshots = await natSettings.snapshots();
@@ -305,6 +306,31 @@ export function natFlowPolicy(mode: NatContactsMode, snapshots: () => readonly P
   if (mode === 'all') return () => 'flow';
   const others = mode === 'off' ? 'contact' : 'flow';
   return (peer) => (knownSourceRole(snapshots(), peer.host, peer.port) === 'trunk' ? 'detect' : others);
+}
+
+/**
+ * The embedded engine's connection limits (sip.maxConnections..., docs/hardening.md "Connections").
+ * The file-descriptor budget leaves one descriptor per RTP/RTCP port of the media plane and of the
+ * in-process recording server, so a flood of connections cannot take the sockets calls need.
+ * Privileged sources (exempt from the per-source cap, and the only ones allowed into the last tenth
+ * of the global cap) are the trunks' source addresses and calls.trustedSources, matched by address
+ * only: a connection's source port is ephemeral, and a TCP source address cannot be spoofed.
+ */
+export function connectionOptions(
+  config: Config,
+  snapshots: () => readonly PolicySnapshot[],
+): Pick<EngineOptions, 'maxConnections' | 'reservedFds' | 'maxConnectionsPerSource' | 'privilegedSource' | 'idleConnectionMs' | 'messageDeadlineMs'> {
+  const hostOnly = (entry: string): string => entry.trim().replace(/^(\[[^\]]+\]|[^:]+):\d+$/, '$1');
+  return {
+    maxConnections: config.sip.maxConnections,
+    reservedFds: config.media.portMax - config.media.portMin + 1 + (config.srs.enabled ? config.srs.rtpPortMax - config.srs.rtpPortMin + 1 : 0),
+    maxConnectionsPerSource: config.sip.maxConnectionsPerSource,
+    privilegedSource: (host) =>
+      config.calls.trustedSources.some((e) => sourceMatches(hostOnly(e), host, 0)) ||
+      snapshots().some((s) => s.trunks.some((t) => t.sourceAddresses.some((e) => sourceMatches(hostOnly(e), host, 0)))),
+    idleConnectionMs: config.sip.idleConnectionSeconds * 1000,
+    messageDeadlineMs: config.sip.messageDeadlineSeconds * 1000,
+  };
 }
 
 /** The embedded engine's TLS settings from SIP_TLS_KEY_FILE / SIP_TLS_CERT_FILE / SIP_TLS_CA_FILE (undefined: no TLS). */

@@ -32,6 +32,18 @@ export interface Config {
      * trunk; 'all': every source; 'off': Contact as written (embedded engine only; docs/nat.md).
      */
     readonly natContacts: NatContactsMode;
+    /**
+     * [SIP_MAX_CONNECTIONS] default 0: TCP/TLS connections the embedded engine keeps open at most; 0 = what
+     * the file-descriptor budget allows (RLIMIT_NOFILE minus the media and recording-server RTP ports minus
+     * 256, at least 64). A tenth of it is kept for trunks and trusted sources (docs/hardening.md "Connections").
+     */
+    readonly maxConnections: number;
+    /** [SIP_MAX_CONNECTIONS_PER_SOURCE] default 50: connections at most from one address that is neither a trunk nor a trusted source; 0 = no cap. */
+    readonly maxConnectionsPerSource: number;
+    /** [SIP_IDLE_CONNECTION_SECONDS] default 32: a connection carrying no dialog or transaction is closed after this long without a message; 0 = never. */
+    readonly idleConnectionSeconds: number;
+    /** [SIP_MESSAGE_DEADLINE_SECONDS] default 10: a message over TCP/TLS must be complete this long after its first byte, else the connection is closed (slowloris); 0 = no deadline. */
+    readonly messageDeadlineSeconds: number;
   };
   readonly drachtio: {
     /**

@@ -9,7 +9,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export const DEFAULT_CONFIG: Config = {
   log: { level: 'info' },
-  sip: { contacts: ['sip:127.0.0.1:5060;transport=udp,tcp'], tlsKeyFile: undefined, tlsCertFile: undefined, tlsCaFile: undefined, tlsVerify: true, natContacts: 'user-agents' },
+  sip: { contacts: ['sip:127.0.0.1:5060;transport=udp,tcp'], tlsKeyFile: undefined, tlsCertFile: undefined, tlsCaFile: undefined, tlsVerify: true, natContacts: 'user-agents',
+    maxConnections: 0, maxConnectionsPerSource: 50, idleConnectionSeconds: 32, messageDeadlineSeconds: 10 },
   drachtio: { host: undefined, port: 9022, secret: 'cymru' },
   admin: { host: '127.0.0.1', port: 8080, token: undefined, provisioningUrl: undefined },
   store: { sqlitePath: 'data/settings.db', provisioningFile: undefined },
@@ -102,6 +103,10 @@ function inputFromEnv(env: Env): ConfigInput {
       tlsCaFile: str('SIP_TLS_CA_FILE'),
       tlsVerify: bool('SIP_TLS_VERIFY'),
       natContacts: str('SIP_NAT_CONTACTS') as Config['sip']['natContacts'] | undefined,
+      maxConnections: num('SIP_MAX_CONNECTIONS'),
+      maxConnectionsPerSource: num('SIP_MAX_CONNECTIONS_PER_SOURCE'),
+      idleConnectionSeconds: num('SIP_IDLE_CONNECTION_SECONDS'),
+      messageDeadlineSeconds: num('SIP_MESSAGE_DEADLINE_SECONDS'),
     }),
     drachtio: drop({ host: str('DRACHTIO_HOST'), port: num('DRACHTIO_PORT'), secret: str('DRACHTIO_SECRET') }),
     admin: drop({ host: str('ADMIN_HOST'), port: num('ADMIN_PORT'), token: str('ADMIN_TOKEN'), provisioningUrl: str('PROVISIONING_URL') }),
@@ -247,6 +252,12 @@ export function buildConfig(input: ConfigInput): Config {
   for (const [trunk, mode] of Object.entries(config.media.latchingByTrunk)) latching(`media.latchingByTrunk.${trunk}`, mode, false);
   if (!Number.isFinite(config.media.silenceAlarmSeconds) || config.media.silenceAlarmSeconds < 0) {
     problems.push('media.silenceAlarmSeconds must be a number >= 0 (0 = off)');
+  }
+  for (const key of ['maxConnections', 'maxConnectionsPerSource'] as const) {
+    if (!Number.isInteger(config.sip[key]) || config.sip[key] < 0) problems.push(`sip.${key} must be a whole number >= 0 (0 = ${key === 'maxConnections' ? 'from the file-descriptor budget' : 'no cap'})`);
+  }
+  for (const key of ['idleConnectionSeconds', 'messageDeadlineSeconds'] as const) {
+    if (!Number.isFinite(config.sip[key]) || config.sip[key] < 0) problems.push(`sip.${key} must be a number of seconds >= 0 (0 = off)`);
   }
   if (!NAT_CONTACTS_MODES.includes(config.sip.natContacts)) problems.push(`sip.natContacts must be one of ${NAT_CONTACTS_MODES.join(', ')} (got ${String(config.sip.natContacts)})`);
   port('srs.rtpPortMin', config.srs.rtpPortMin);

@@ -23,7 +23,7 @@ import {
   type SipHeader,
   type SipMessage,
 } from './sip-message.js';
-import type { MessageSource, SipProtocol } from './sip-transport.js';
+import { connectionKey, type MessageSource, type SipProtocol } from './sip-transport.js';
 import type { Target } from './transaction-context.js';
 import type { TransactionTable } from './transaction-table.js';
 
@@ -56,6 +56,14 @@ export class DialogTable {
   /** Add the app of every dialog to `inUse`. */
   collectAppIds(inUse: Set<number | undefined>): void {
     for (const d of this.#dialogs.values()) inUse.add(d.appId);
+  }
+
+  /** Add the connection key (sip-transport.ts connectionKey) of every dialog's TCP/TLS flow to `keys`. */
+  collectConnections(keys: Set<string>): void {
+    for (const d of this.#dialogs.values()) {
+      const f = d.flow;
+      if (f !== undefined && f.protocol !== 'udp') keys.add(connectionKey(f.protocol, f.host, f.port));
+    }
   }
 
   /** Find the dialog an in-dialog request (To-tag present) belongs to. */

@@ -102,6 +102,15 @@ export class EngineCore {
     return this.#dialogs.size;
   }
 
+  /** The TCP/TLS connections that carry a dialog or a transaction (sip-transport.ts connectionKey): never closed as idle. */
+  connectionsInUse(): Set<string> {
+    const keys = new Set<string>();
+    this.#dialogs.collectConnections(keys);
+    this.#txns.collectConnections(keys);
+    return keys;
+  }
+
+
   // ------------------------------------------------------------------ network side
 
   /** An oversized message (513 over TCP when answerable), or a TCP stream with a bad Content-Length (400) or garbage. */

@@ -10,7 +10,9 @@ import { AppServer } from './app-server.js';
 import { EngineCore } from './engine-core.js';
 import type { NatFlowPolicy } from './nat-flow.js';
 import type { RequestGate } from './request-gate.js';
-import { SipTransport, type SipProtocol, type TlsSettings } from './sip-transport.js';
+import { readFileSync } from 'node:fs';
+import { ConnectionLimits, DEFAULT_MAX_CONNECTIONS_PER_SOURCE, connectionBudget, parseFdLimit } from './connection-limits.js';
+import { SipTransport, type ConnectionStats, type SipProtocol, type TlsSettings } from './sip-transport.js';
 
 export type { TlsSettings } from './sip-transport.js';
 export type { Flow, NatFlowMode, NatFlowPolicy } from './nat-flow.js';
@@ -59,12 +61,31 @@ export interface EngineOptions {
    * request. Default: every request allowed, as drachtio-server.
    */
   requestGate?: RequestGate;
+  /**
+   * TCP/TLS connections at most, inbound and outbound (connection-limits.ts). Default 0: what the
+   * file-descriptor budget allows, RLIMIT_NOFILE (from /proc/self/limits; 1024 where unreadable)
+   * minus `reservedFds` minus 256, at least 64. Over it, inbound connections are closed at accept.
+   */
+  maxConnections?: number;
+  /** Descriptors the connection budget leaves to others, e.g. the media plane's RTP/RTCP sockets (default 0). */
+  reservedFds?: number;
+  /** Inbound connections at most from one address that is not privileged (default 50; 0 = no cap). */
+  maxConnectionsPerSource?: number;
+  /** Connections of the global cap only privileged sources may use (default a tenth of it). */
+  privilegedConnections?: number;
+  /** Is this address a trunk or trusted source (exempt from the per-source cap, may use the reserve)? Cheap, never throws. Default: none. */
+  privilegedSource?: (host: string) => boolean;
+  /** A connection without dialog or transaction is closed after this long without a complete message, ms (default 32000; 0 = never). */
+  idleConnectionMs?: number;
+  /** A stream message must be complete this long after its first byte or its connection is closed, ms (default 10000; 0 = none). */
+  messageDeadlineMs?: number;
   /** Injected time (default: system clock and timers). */
   clock?: Clock;
   timers?: Timers;
 }
 
-export interface EngineStats {
+/** The engine's counters, with the stream connections' figures (sip-transport.ts ConnectionStats). */
+export interface EngineStats extends ConnectionStats {
   messagesReceived: number;
   messagesSent: number;
   malformedDropped: number;
@@ -100,6 +121,17 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     maxMessageBytes,
     logger,
     onMessage: (data, source) => core.onSipData(data, source),
+    limits: new ConnectionLimits({
+      maxConnections: options.maxConnections !== undefined && options.maxConnections > 0
+        ? options.maxConnections
+        : connectionBudget(parseFdLimit(readProcLimits()), options.reservedFds ?? 0),
+      maxPerSource: options.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+      privilegedReserve: options.privilegedConnections,
+      isPrivileged: options.privilegedSource,
+    }),
+    idleConnectionMs: options.idleConnectionMs,
+    messageDeadlineMs: options.messageDeadlineMs,
+    connectionsInUse: () => core.connectionsInUse(),
     onTooLarge: (source, head, reason) => {
       try {
         core.onTooLarge(source, head, reason);
@@ -153,6 +185,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       activeDialogs: core.activeDialogs,
       connectedApps: apps.connectedApps,
       tlsHandshakeFailures: transport.tlsHandshakeFailures,
+      ...transport.connectionStats(),
     }),
     close: () => {
       closing ??= (async () => {
@@ -164,6 +197,15 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       return closing;
     },
   };
+}
+
+/** /proc/self/limits (Linux), undefined elsewhere. */
+function readProcLimits(): string | undefined {
+  try {
+    return readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function parseRequestHandler(url: string | undefined): { host: string; port: number } | undefined {

@@ -32,9 +32,19 @@ function looksLikeStartLine(buf: Buffer): boolean {
 export class SipStreamFramer {
   #buf: Buffer = Buffer.alloc(0);
   readonly #maxBytes: number;
+  #startedAt: number | undefined;
 
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes;
+  }
+
+  /**
+   * performance.now() when the first byte of the message being received arrived; undefined between
+   * messages (CRLF keep-alives start none). The transport closes a connection whose message is not
+   * complete by a deadline from this time (slowloris).
+   */
+  get messageStartedAt(): number | undefined {
+    return this.#startedAt;
   }
 
   push(chunk: Buffer): StreamFrameResult {
@@ -86,6 +96,9 @@ export class SipStreamFramer {
       result.messages.push(buf.subarray(0, total));
       buf = buf.subarray(total);
     }
+    // the partial message left is the one that started earliest: keep its start time while it grows
+    if (buf.length === 0) this.#startedAt = undefined;
+    else if (result.messages.length > 0 || this.#startedAt === undefined) this.#startedAt = performance.now();
     this.#buf = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
     return result;
   }

@@ -6,12 +6,19 @@
  * host name when the request named one), a handshake that fails or exceeds its timeout is counted
  * and logged and the connection dropped. The transport knows nothing about SIP semantics: it hands
  * whole messages (datagrams, or stream-framed messages) to `onMessage` and sends text.
+ *
+ * Stream connections are bounded (docs/hardening.md "Connections"): an inbound connection over the
+ * per-source or global cap is closed at accept (connection-limits.ts); a connection that carries no
+ * dialog or transaction is closed after `idleConnectionMs` without a complete message (CRLF
+ * keep-alives do not count); a message not complete `messageDeadlineMs` after its first byte closes
+ * its connection (slowloris). Each is counted.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
 import { AppError } from '../common/errors.js';
 import type { Logger } from '../observability/logger.js';
+import type { ConnectionLimits } from './connection-limits.js';
 import { SipStreamFramer } from './sip-stream-framer.js';
 
 export type SipProtocol = 'udp' | 'tcp' | 'tls';
@@ -32,6 +39,11 @@ export interface TlsSettings {
 
 /** Default TLS handshake timeout, ms. */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 5000;
+
+/** Default idle time after which a connection without dialog or transaction is closed, ms (Kamailio and drachtio close idle ones too). */
+export const IDLE_CONNECTION_MS = 32_000;
+/** Default time a stream message may take from its first byte to its last, ms. */
+export const MESSAGE_DEADLINE_MS = 10_000;
 
 /** Requested UDP socket buffer size (4 MiB; the kernel caps it at net.core.rmem_max/wmem_max). */
 const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -65,6 +77,30 @@ export interface SipTransportOptions {
    * connection is closed afterwards since the stream position is lost.
    */
   onTooLarge: (source: MessageSource, head: Buffer | undefined, reason: 'too-large' | 'bad-content-length' | 'garbage') => void;
+  /** Per-source and global connection caps (default: none). */
+  limits?: ConnectionLimits;
+  /** A connection that carries no dialog or transaction is closed after this long without a complete message, ms (default 32000; 0 = never). */
+  idleConnectionMs?: number;
+  /** A stream message must be complete this long after its first byte, else its connection is closed, ms (default 10000; 0 = no deadline). */
+  messageDeadlineMs?: number;
+  /** The `connectionKey`s of connections that carry a dialog or transaction now; asked only when some connection is idle. */
+  connectionsInUse?: () => ReadonlySet<string>;
+}
+
+/** What the transport counts of its stream connections. */
+export interface ConnectionStats {
+  connectionsOpen: number;
+  /** The global cap in force. */
+  maxConnections: number;
+  connectionsRefusedPerSource: number;
+  connectionsRefusedGlobal: number;
+  connectionsClosedIdle: number;
+  connectionsClosedSlow: number;
+}
+
+/** The key of a TCP/TLS connection to or from host:port, as `connectionsInUse` returns it. */
+export function connectionKey(protocol: 'tcp' | 'tls', host: string, port: number): string {
+  return protocol === 'tls' ? tlsKey(host, port) : `${host}:${port}`;
 }
 
 interface ContactSpec {
@@ -100,6 +136,8 @@ interface TcpConn {
   framer: SipStreamFramer;
   local: ListenPoint;
   key: string;
+  /** performance.now() of the last complete message received or sent. */
+  lastActivity: number;
 }
 
 export class SipTransport {
@@ -112,9 +150,26 @@ export class SipTransport {
   #closed = false;
   /** TLS handshakes that failed or timed out (inbound and outbound), and plain connections dropped on a TLS port. */
   tlsHandshakeFailures = 0;
+  #closedIdle = 0;
+  #closedSlow = 0;
+  #sweeper: NodeJS.Timeout | undefined;
+  /** performance.now() of the last warning per kind (refusal reason, slow close): one a minute at most. */
+  readonly #warnedAt = new Map<string, number>();
 
   constructor(opts: SipTransportOptions) {
     this.#opts = opts;
+  }
+
+  connectionStats(): ConnectionStats {
+    const l = this.#opts.limits;
+    return {
+      connectionsOpen: l ? l.open : this.#conns.size,
+      maxConnections: l ? l.maxConnections : 0,
+      connectionsRefusedPerSource: l ? l.refused['per-source'] : 0,
+      connectionsRefusedGlobal: l ? l.refused.global : 0,
+      connectionsClosedIdle: this.#closedIdle,
+      connectionsClosedSlow: this.#closedSlow,
+    };
   }
 
   async start(): Promise<void> {
@@ -138,6 +193,73 @@ export class SipTransport {
         port = await this.#bindUdp(c.host, port);
       }
     }
+    this.#startSweeper();
+  }
+
+  #startSweeper(): void {
+    const idle = this.#opts.idleConnectionMs ?? IDLE_CONNECTION_MS;
+    const deadline = this.#opts.messageDeadlineMs ?? MESSAGE_DEADLINE_MS;
+    const shortest = Math.min(idle > 0 ? idle : Infinity, deadline > 0 ? deadline : Infinity);
+    if (shortest === Infinity || this.#tcpServers.length + this.#tlsServers.length === 0) return;
+    this.#sweeper = setInterval(() => this.#sweep(idle, deadline), Math.max(50, Math.min(1000, shortest / 4)));
+    this.#sweeper.unref();
+  }
+
+  /** Close connections past the message deadline, and idle ones that carry no dialog or transaction. */
+  #sweep(idleMs: number, deadlineMs: number): void {
+    const now = performance.now();
+    let inUse: ReadonlySet<string> | undefined;
+    for (const conn of [...this.#conns.values()]) {
+      if (conn.socket.destroyed) continue;
+      const started = conn.framer.messageStartedAt;
+      if (deadlineMs > 0 && started !== undefined && now - started >= deadlineMs) {
+        this.#closedSlow++;
+        this.#warnEveryMinute('slow', { remote: conn.key, deadlineMs, closedSlow: this.#closedSlow }, 'engine: closed a connection whose message was not complete by the deadline (slowloris)');
+        conn.socket.destroy();
+        continue;
+      }
+      if (idleMs > 0 && started === undefined && now - conn.lastActivity >= idleMs) {
+        inUse ??= this.#opts.connectionsInUse?.() ?? new Set();
+        if (inUse.has(conn.key)) continue;
+        this.#closedIdle++;
+        this.#opts.logger.debug({ remote: conn.key, idleMs }, 'engine: closed an idle connection that carries no dialog');
+        conn.socket.destroy();
+      }
+    }
+  }
+
+  #warnEveryMinute(kind: string, fields: Record<string, unknown>, msg: string): void {
+    const now = performance.now();
+    const last = this.#warnedAt.get(kind);
+    if (last !== undefined && now - last < 60_000) return;
+    this.#warnedAt.set(kind, now);
+    this.#opts.logger.warn(fields, msg);
+  }
+
+  /** An accepted socket (TCP, or TLS before its handshake): kept if the caps allow, else closed at once. */
+  #admit(socket: net.Socket): boolean {
+    const limits = this.#opts.limits;
+    if (!limits) return true;
+    const host = normalizeHost(socket.remoteAddress ?? '');
+    const refused = limits.admitInbound(host);
+    if (refused !== undefined) {
+      this.#warnEveryMinute(`refused-${refused}`, {
+        remote: host, reason: refused, open: limits.open, maxConnections: limits.maxConnections, maxPerSource: limits.maxPerSource,
+        refused: limits.refused[refused],
+      }, 'engine: connection refused at accept: connection limit reached');
+      socket.resetAndDestroy();
+      return false;
+    }
+    socket.once('close', () => limits.release(host));
+    return true;
+  }
+
+  /** An outbound connection counts toward the global cap (never refused: calls in progress need it). */
+  #countOutbound(socket: net.Socket, host: string): void {
+    const limits = this.#opts.limits;
+    if (!limits) return;
+    limits.addOutbound(host);
+    socket.once('close', () => limits.release(host));
   }
 
   #bindUdp(host: string, port: number): Promise<number> {
@@ -174,6 +296,7 @@ export class SipTransport {
   #listenTcp(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       const server = net.createServer((socket) => {
+        if (!this.#admit(socket)) return;
         const point = this.#tcpServers.find((s) => s.server === server)?.point;
         if (point) this.#adopt(socket, point, `${normalizeHost(socket.remoteAddress ?? '')}:${socket.remotePort ?? 0}`);
         else socket.destroy();
@@ -199,6 +322,8 @@ export class SipTransport {
         ca: settings.ca,
         handshakeTimeout: settings.handshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS,
       });
+      // the caps apply before the handshake: a refused peer costs no TLS work
+      server.on('connection', (socket: net.Socket) => this.#admit(socket));
       server.on('secureConnection', (socket) => {
         const point = this.#tlsServers.find((s) => s.server === server)?.point;
         if (point) this.#adopt(socket, point, tlsKey(normalizeHost(socket.remoteAddress ?? ''), socket.remotePort ?? 0), 'tls');
@@ -252,7 +377,10 @@ export class SipTransport {
   }
 
   #adopt(socket: net.Socket, local: ListenPoint, key: string, protocol: 'tcp' | 'tls' = 'tcp'): TcpConn {
-    const conn: TcpConn = { protocol, socket, secured: true, framer: new SipStreamFramer(this.#opts.maxMessageBytes), local, key, pendingFails: new Set() };
+    const conn: TcpConn = {
+      protocol, socket, secured: true, framer: new SipStreamFramer(this.#opts.maxMessageBytes), local, key, pendingFails: new Set(),
+      lastActivity: performance.now(),
+    };
     // the first error (a refused connection, a failed handshake, a reset after the first write) fails them all
     socket.on('error', (err) => {
       const fails = [...conn.pendingFails];
@@ -271,6 +399,7 @@ export class SipTransport {
         local,
       };
       for (let i = 0; i < r.pings; i++) socket.write('\r\n');
+      if (r.messages.length > 0) conn.lastActivity = performance.now();
       for (const m of r.messages) this.#opts.onMessage(m, source);
       if (r.error) {
         this.#opts.onTooLarge(source, r.error.head, r.error.reason);
@@ -342,16 +471,19 @@ export class SipTransport {
           return;
         }
         const socket = this.#connectTls(host, port, serverName, settings);
+        this.#countOutbound(socket, host);
         const c = this.#adopt(socket, local, key, 'tls');
         c.secured = false;
         socket.once('secureConnect', () => (c.secured = true));
         conn = c;
       } else {
         const socket = net.connect({ host, port });
+        this.#countOutbound(socket, host);
         conn = this.#adopt(socket, local, key);
       }
     }
     const socket = conn.socket;
+    conn.lastActivity = performance.now();
     let reported = false;
     const fail = (err: Error): void => {
       if (reported) return;
@@ -373,6 +505,7 @@ export class SipTransport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#sweeper) clearInterval(this.#sweeper);
     for (const c of this.#conns.values()) c.socket.destroy();
     this.#conns.clear();
     await Promise.all([

@@ -10,7 +10,7 @@ import { newTag, newUuid } from './ids.js';
 import { buildResponse } from './message-builder.js';
 import { ServerTransaction, type ServerTxnHooks } from './server-transaction.js';
 import { firstListItem, getHeader, getTag, parseCSeq, parseVia, serializeSipMessage, type SipHeader, type SipMessage } from './sip-message.js';
-import type { MessageSource } from './sip-transport.js';
+import { connectionKey, type MessageSource } from './sip-transport.js';
 import type { Target, TransactionContext } from './transaction-context.js';
 
 /** What the table hands on to the engine; the other transaction hooks it handles itself. */
@@ -76,6 +76,14 @@ export class TransactionTable {
   }
   get clientCount(): number {
     return this.#clientByKey.size;
+  }
+
+  /** Add the connection key (sip-transport.ts connectionKey) of every open transaction's TCP/TLS peer to `keys`. */
+  collectConnections(keys: Set<string>): void {
+    for (const t of [...this.#serverByKey.values(), ...this.#clientByKey.values()]) {
+      const p = t.target.protocol;
+      if (p !== 'udp') keys.add(connectionKey(p, t.target.host, t.target.port));
+    }
   }
 
   server(key: string): ServerTransaction | undefined {

@@ -79,6 +79,13 @@ export interface EngineFigures {
   connectedApps: number;
   /** In-dialog requests sent to a NATed peer's flow instead of its Contact (sip.natContacts); absent: not counted. */
   natFlowRequests?: number;
+  /** TCP/TLS connections open, the cap in force, refused at accept, closed idle or slow (docs/hardening.md "Connections"); absent: not counted. */
+  connectionsOpen?: number;
+  maxConnections?: number;
+  connectionsRefusedPerSource?: number;
+  connectionsRefusedGlobal?: number;
+  connectionsClosedIdle?: number;
+  connectionsClosedSlow?: number;
 }
 
 /** What metrics read of the media plane (a subset of src/media MediaPlaneStats). */

@@ -225,6 +225,20 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
     [],
     (s) => one(s.engine?.natFlowRequests),
   );
+  gauge('sip_connections', 'TCP/TLS connections the embedded engine has open (inbound and outbound).', [], (s) => one(s.engine?.connectionsOpen));
+  gauge('sip_connections_max', 'The cap on TCP/TLS connections in force (sip.maxConnections, or the file-descriptor budget).', [], (s) => one(s.engine?.maxConnections));
+  total('sip_connections_refused_total', 'TCP/TLS connections closed at accept: over the per-source cap (reason=per-source) or the global cap (reason=global).', ['reason'], (s) =>
+    s.engine?.connectionsOpen === undefined ? undefined : [
+      [{ reason: 'per-source' }, s.engine.connectionsRefusedPerSource ?? 0],
+      [{ reason: 'global' }, s.engine.connectionsRefusedGlobal ?? 0],
+    ],
+  );
+  total('sip_connections_closed_total', 'TCP/TLS connections the engine closed: idle without dialog or transaction (reason=idle), message not complete by the deadline (reason=slow).', ['reason'], (s) =>
+    s.engine?.connectionsOpen === undefined ? undefined : [
+      [{ reason: 'idle' }, s.engine.connectionsClosedIdle ?? 0],
+      [{ reason: 'slow' }, s.engine.connectionsClosedSlow ?? 0],
+    ],
+  );
   gauge('sip_dialogs', 'Active SIP dialogs in the embedded engine.', [], (s) => one(s.engine?.activeDialogs));
   gauge('sip_connected_apps', 'Applications connected to the embedded engine.', [], (s) => one(s.engine?.connectedApps));
 
