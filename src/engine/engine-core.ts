@@ -110,7 +110,6 @@ export class EngineCore {
     return keys;
   }
 
-
   // ------------------------------------------------------------------ network side
 
   /** An oversized message (513 over TCP when answerable), or a TCP stream with a bad Content-Length (400) or garbage. */
