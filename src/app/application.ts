@@ -289,6 +289,8 @@ function srsFigures(srs: { engine: Engine; app: SrsApp }): SrsFigures {
   const e = srs.engine.stats();
   return {
     recordingsActive: srs.app.recordings().size,
+    recordingsRecovered: srs.app.recoveredCounts.repaired,
+    recordingRepairsFailed: srs.app.recoveredCounts.failed,
     activeDialogs: e.activeDialogs,
     activeServerTransactions: e.activeServerTransactions,
     activeClientTransactions: e.activeClientTransactions,

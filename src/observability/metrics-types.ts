@@ -140,6 +140,9 @@ export interface EventLogFigures {
 export interface SrsFigures {
   /** Recordings the server is receiving now (SrsApp.recordings().size). */
   recordingsActive: number;
+  /** Recordings a crash left open that start-up repaired, and those it could not (SrsApp.recoveredCounts). */
+  recordingsRecovered: number;
+  recordingRepairsFailed: number;
   /** Its engine's dialogs and transactions (EngineStats). */
   activeDialogs: number;
   activeServerTransactions: number;

@@ -328,6 +328,12 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
 
   // in-process reference recording server
   gauge('srs_recordings', 'Recordings the in-process reference recording server is receiving now.', [], (s) => one(s.srs?.recordingsActive));
+  total('srs_recordings_recovered_total', 'Recordings a crash left open that the reference recording server found at start, by outcome: repaired (WAV fixed, summary written), failed (logged at error, tried again at the next start).', ['outcome'], (s) =>
+    s.srs && [
+      [{ outcome: 'repaired' }, s.srs.recordingsRecovered],
+      [{ outcome: 'failed' }, s.srs.recordingRepairsFailed],
+    ],
+  );
   gauge('srs_sip_dialogs', "Active SIP dialogs in the reference recording server's engine.", [], (s) => one(s.srs?.activeDialogs));
   gauge('srs_sip_transactions', "Active SIP transactions in the reference recording server's engine, by role.", ['role'], (s) =>
     s.srs && [

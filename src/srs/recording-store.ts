@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -8,10 +9,46 @@ import { join } from 'node:path';
  *   <recordingsDir>/<YYYY-MM-DD>/<recording-id>.metadata.<n>.xml every metadata document received, n = 1, 2, ...
  *   <recordingsDir>/<YYYY-MM-DD>/<recording-id>.metadata.xml     the latest document
  *   <recordingsDir>/<YYYY-MM-DD>/<recording-id>.json             summary (RecordingSummary)
+ *   <recordingsDir>/<YYYY-MM-DD>/<recording-id>.open             journal: the recording is open (OpenRecordingJournal)
  *
- * The date is the recording start in UTC. Recording ids must be safe file names.
+ * The date is the recording start in UTC. Recording ids must be safe file names. The `.open`
+ * journal is written once the recording is set up and removed once its summary is written, so a
+ * journal found at start-up marks a recording a crash left open (recording-repair.ts). One
+ * recording server per recordings directory.
  */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Suffix of the journal of an open recording. */
+export const OPEN_JOURNAL_SUFFIX = '.open';
+
+/** Stands for this process in the journals it writes: a restarted process never takes its predecessor's journals for its own. */
+export const THIS_PROCESS_OWNER = randomUUID();
+
+/** What the `.open` journal records (JSON), enough to write the summary if the process dies. */
+export interface OpenRecordingJournal {
+  recordingId: string;
+  callId: string;
+  startedAtMs: number;
+  /** WAV file name (in the same folder). */
+  wav: string;
+  sampleRate: number;
+  channels: number;
+  /** The process that has the recording open (THIS_PROCESS_OWNER of its store). */
+  owner: string;
+  pid: number;
+}
+
+/** The files of one recording in its folder. */
+export function recordingPaths(dir: string, recordingId: string) {
+  const base = join(dir, recordingId);
+  return {
+    wav: `${base}.wav`,
+    summary: `${base}.json`,
+    journal: `${base}${OPEN_JOURNAL_SUFFIX}`,
+    latestMetadata: `${base}.metadata.xml`,
+    metadata: (n: number) => `${base}.metadata.${n}.xml`,
+  };
+}
 
 export interface RecordingFiles {
   readonly recordingId: string;
@@ -20,16 +57,22 @@ export interface RecordingFiles {
   readonly summaryPath: string;
   /** Documents stored so far. */
   readonly metadataCount: number;
+  /** Writes the `.open` journal: from now on a crash leaves a recording that start-up repairs. */
+  markOpen(facts: { callId: string; sampleRate: number; channels: number }): Promise<void>;
   /** Stores the next metadata document; resolves with its path. Calls are serialised in order. */
   appendMetadata(xml: string): Promise<string>;
+  /** Writes the summary, then removes the `.open` journal. */
   writeSummary(summary: unknown): Promise<void>;
 }
 
 export class RecordingStore {
   readonly rootDir: string;
+  /** Written into the journals; default THIS_PROCESS_OWNER. */
+  readonly owner: string;
 
-  constructor(rootDir: string) {
+  constructor(rootDir: string, owner: string = THIS_PROCESS_OWNER) {
     this.rootDir = rootDir;
+    this.owner = owner;
   }
 
   /** The folder of a recording started at `startedAtMs` (epoch ms). */
@@ -43,21 +86,26 @@ export class RecordingStore {
     await mkdir(dir, { recursive: true });
     let count = 0;
     let chain: Promise<unknown> = Promise.resolve();
-    const base = join(dir, recordingId);
+    const paths = recordingPaths(dir, recordingId);
+    const owner = this.owner;
     return {
       recordingId,
       dir,
-      wavPath: `${base}.wav`,
-      summaryPath: `${base}.json`,
+      wavPath: paths.wav,
+      summaryPath: paths.summary,
       get metadataCount() {
         return count;
       },
+      async markOpen(facts): Promise<void> {
+        const journal: OpenRecordingJournal = { recordingId, callId: facts.callId, startedAtMs, sampleRate: facts.sampleRate, channels: facts.channels, wav: `${recordingId}.wav`, owner, pid: process.pid };
+        await writeFile(paths.journal, `${JSON.stringify(journal)}\n`);
+      },
       appendMetadata(xml: string): Promise<string> {
         const n = ++count;
-        const path = `${base}.metadata.${n}.xml`;
+        const path = paths.metadata(n);
         const p = chain.then(async () => {
           await writeFile(path, xml);
-          await writeFile(`${base}.metadata.xml`, xml);
+          await writeFile(paths.latestMetadata, xml);
           return path;
         });
         chain = p.catch(() => undefined);
@@ -65,7 +113,8 @@ export class RecordingStore {
       },
       async writeSummary(summary: unknown): Promise<void> {
         await chain;
-        await writeFile(`${base}.json`, `${JSON.stringify(summary, null, 2)}\n`);
+        await writeFile(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
+        await rm(paths.journal, { force: true });
       },
     };
   }

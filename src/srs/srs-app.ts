@@ -10,6 +10,7 @@ import { parseRecordingSdp } from '../siprec/recording-sdp.js';
 import { DEFAULT_BYE_AFTER_MS, DEFAULT_REJECT_STATUS, DEFAULT_SLOW_ANSWER_MS } from './srs-fault-options.js';
 import type { SrsOptions } from './srs-options.js';
 import { PortAllocator } from '../media/transport/port-allocator.js';
+import { repairOpenRecordings, type RepairReport } from './recording-repair.js';
 import { RecordingStore } from './recording-store.js';
 import type { RecordingEndReason, RecordingSummary } from './recording-summary.js';
 import { SrsRecording } from './srs-recording.js';
@@ -24,6 +25,8 @@ import { SrsRecording } from './srs-recording.js';
  * BYE:      files finalised (WAV header fixed, summary written).
  * Snapshot: requestSnapshot() sends an UPDATE with an rs-metadata-request body (RFC 7866 9.3).
  * Faults:   options.faults (no-answer, reject, slow-answer, bye-after) for SRC failure tests.
+ * Start:    attach() repairs the recordings a crash left open (recording-repair.ts) before the
+ *           first INVITE is handled; `recovery` counts them.
  */
 type SrfRequest = Srf.SrfRequest;
 type SrfResponse = Srf.SrfResponse;
@@ -76,6 +79,9 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
   /** Slow answers waiting for their delay; close() releases them at once. */
   readonly #waiters = new Set<() => void>();
   #closed = false;
+  /** The start-up repair; INVITEs wait for it. */
+  #recovery: Promise<RepairReport> = Promise.resolve({ repaired: [], failed: 0 });
+  #recovered = { repaired: 0, failed: 0 };
 
   constructor(srf: Srf, options: SrsOptions, deps: SrsAppDeps = {}) {
     super();
@@ -92,10 +98,24 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
 
   /** Registers the INVITE route on srf (call before or after srf.connect()). */
   attach(): this {
+    this.#recovery = repairOpenRecordings({ recordingsDir: this.options.recordingsDir, owner: this.store.owner, logger: this.#log }).then((report) => {
+      this.#recovered = { repaired: report.repaired.length, failed: report.failed };
+      return report;
+    });
     this.#srf.invite((req: SrfRequest, res: SrfResponse) => {
       this.#onInvite(req, res).catch((err: unknown) => this.#log.error({ err }, 'INVITE handling failed'));
     });
     return this;
+  }
+
+  /** The start-up repair of recordings a crash left open (attach()); resolves when it is done, never rejects. */
+  get recovery(): Promise<RepairReport> {
+    return this.#recovery;
+  }
+
+  /** Recordings repaired at start-up and those that could not be (siprec_b2bua_srs_recordings_recovered_total). */
+  get recoveredCounts(): { readonly repaired: number; readonly failed: number } {
+    return this.#recovered;
   }
 
   /** Active recordings by recording id. */
@@ -118,6 +138,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
   }
 
   async #onInvite(req: SrfRequest, res: SrfResponse): Promise<void> {
+    await this.#recovery;
     if (this.#closed) return this.#reject(res, 503, 'shutting down');
     const faults = this.options.faults;
     if (faults.mode === 'no-answer') {

@@ -65,7 +65,7 @@ export function checkMetadata(xml: string, validate: boolean): RecordingMetadata
 }
 
 /** Applies a partial document (RFC 7865 section 6.1 datamode partial) onto the last complete one. */
-function mergePartial(base: RecordingMetadataModel, partial: RecordingMetadataModel): RecordingMetadataModel {
+export function mergePartial(base: RecordingMetadataModel, partial: RecordingMetadataModel): RecordingMetadataModel {
   const m = structuredClone(base);
   for (const s of partial.sessions) {
     const t = m.sessions.find((x) => x.id === s.id);
@@ -225,6 +225,7 @@ export class SrsRecording {
       rec.#answerSdp = answer.sdp;
       rec.#crypto = answer.streams.map((st) => st.crypto);
       rec.#metadata = metadata;
+      await files.markOpen({ callId: init.callId, sampleRate: writer.sampleRate, channels: 2 });
       if (init.metadataXml !== undefined) await files.appendMetadata(init.metadataXml);
       rec.#applyDirections(init.offer);
       rec.#log.info({ ports, labels: configs.map((c) => c.label) }, 'recording started');

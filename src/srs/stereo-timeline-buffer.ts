@@ -1,9 +1,11 @@
 /**
  * A two-channel sample buffer on a common timeline (pure, no I/O). Samples are put at absolute
  * positions per channel; positions nobody wrote stay silent. Once the newest write is more than
- * `windowSamples` ahead, older frames are handed out interleaved (L = channel 0 = label 1,
- * R = channel 1 = label 2, 16-bit little endian) through `onFrames`, so memory stays bounded and
- * late packets within the window still land in the right place.
+ * `windowSamples` + `flushSamples` ahead, the frames older than the window are handed out
+ * interleaved (L = channel 0 = label 1, R = channel 1 = label 2, 16-bit little endian) through
+ * `onFrames`, so memory stays bounded, late packets within the window still land in the right
+ * place, and a crash loses at most window + flushSamples of audio (the WAV writer writes each batch
+ * out at once).
  *
  *   committed            (committed + capacity)
  *   |<- window ->|   newest write
@@ -14,6 +16,8 @@ export interface StereoTimelineBufferOptions {
   capacity?: number;
   /** How far behind the newest write frames are kept for late packets; default 4000 (500 ms). */
   windowSamples?: number;
+  /** Frames beyond the window gathered before they are handed out; default 4000 (500 ms). */
+  flushSamples?: number;
 }
 
 export interface TimelineBufferStats {
@@ -28,6 +32,8 @@ export interface TimelineBufferStats {
 export class StereoTimelineBuffer {
   readonly #capacity: number;
   readonly #window: number;
+  /** Pending frames (window + flushSamples, at most capacity) that trigger a flush. */
+  readonly #flushAt: number;
   readonly #ch: [Int16Array, Int16Array];
   readonly #onFrames: (interleaved: Buffer) => void;
   #committed = 0;
@@ -37,6 +43,7 @@ export class StereoTimelineBuffer {
   constructor(onFrames: (interleaved: Buffer) => void, options: StereoTimelineBufferOptions = {}) {
     this.#capacity = options.capacity ?? 32000;
     this.#window = Math.min(options.windowSamples ?? 4000, this.#capacity);
+    this.#flushAt = Math.min(this.#window + (options.flushSamples ?? 4000), this.#capacity);
     this.#ch = [new Int16Array(this.#capacity), new Int16Array(this.#capacity)];
     this.#onFrames = onFrames;
   }
@@ -65,7 +72,7 @@ export class StereoTimelineBuffer {
     }
     const end = pos + data.length;
     // Keep `window` frames behind the newest write, but never flush past this write's start.
-    if (end - this.#committed > this.#capacity) this.#flushTo(Math.min(pos, end - this.#window));
+    if (end - this.#committed > this.#flushAt) this.#flushTo(Math.min(pos, end - this.#window));
     this.#ch[channel].set(data, pos - this.#committed);
     if (end > this.#maxEnd) this.#maxEnd = end;
   }

@@ -4,13 +4,25 @@ import { StereoTimelineBuffer, type StereoTimelineBufferOptions, type TimelineBu
 
 /**
  * Streams a 2-channel 16-bit 8 kHz WAV file to disk (channel 1 = label 1, channel 2 = label 2):
- * a placeholder header first, frames appended as the timeline buffer releases them, and the RIFF
- * and data sizes fixed up on close(). close() is idempotent; put() after close is ignored (the
- * packet path never throws).
+ * a header first, frames appended as the timeline buffer releases them, and the RIFF and data sizes
+ * kept current so that a file cut by SIGKILL is a valid WAV of the audio written so far: after every
+ * `headerUpdateMs` of audio the 44-byte header is rewritten in place (one positional write in the
+ * file's first sector, queued after the frames it counts, so it never claims unwritten bytes), and
+ * once more on close(), followed by fdatasync. No periodic fdatasync: after a power loss the
+ * header may disagree with what the file system kept, and the start-up repair
+ * (recording-repair.ts) recomputes it from the file size. close() is idempotent; put() after close
+ * is ignored (the packet path never throws).
  */
 export interface StereoWavWriterOptions extends StereoTimelineBufferOptions {
   /** Default 8000 Hz. */
   sampleRate?: number;
+  /** Audio written between two header rewrites, ms of audio. Default 1000. */
+  headerUpdateMs?: number;
+  /**
+   * Called once with the first write error (ENOSPC, EIO...), as it happens: later frames are not
+   * written and close() rejects with the same error. Default none.
+   */
+  onWriteError?: (err: unknown) => void;
 }
 
 export interface WavWriteResult {
@@ -25,6 +37,11 @@ export class StereoWavWriter {
   readonly #fh: FileHandle;
   readonly #buffer: StereoTimelineBuffer;
   readonly #headerBytes: number;
+  /** Data bytes between two header rewrites (headerUpdateMs of audio). */
+  readonly #headerEveryBytes: number;
+  /** The data size the header on disk (or queued for it) states. */
+  #headerDataBytes = 0;
+  readonly #onWriteError: ((err: unknown) => void) | undefined;
   #dataBytes = 0;
   #chain: Promise<void> = Promise.resolve();
   #writeError: unknown;
@@ -35,6 +52,8 @@ export class StereoWavWriter {
     this.sampleRate = options.sampleRate ?? 8000;
     this.#fh = fh;
     this.#headerBytes = headerBytes;
+    this.#headerEveryBytes = Math.max(4, Math.round(((options.headerUpdateMs ?? 1000) * this.sampleRate) / 1000) * 4);
+    this.#onWriteError = options.onWriteError;
     this.#buffer = new StereoTimelineBuffer((frames) => this.#append(frames), options);
   }
 
@@ -63,12 +82,23 @@ export class StereoWavWriter {
   #append(frames: Buffer): void {
     const at = this.#headerBytes + this.#dataBytes;
     this.#dataBytes += frames.length;
+    this.#queueWrite(frames, at);
+    if (this.#dataBytes - this.#headerDataBytes >= this.#headerEveryBytes) {
+      // the header rewrite follows the frames it counts in the queue, so it never claims unwritten bytes
+      this.#headerDataBytes = this.#dataBytes;
+      this.#queueWrite(encodeWavHeader({ format: 'pcm16', channels: 2, sampleRate: this.sampleRate, dataBytes: this.#dataBytes }), 0);
+    }
+  }
+
+  /** Queues a positional write; the first error stops every later one. */
+  #queueWrite(buf: Buffer, at: number): void {
     this.#chain = this.#chain.then(async () => {
       if (this.#writeError) return;
       try {
-        await this.#fh.write(frames, 0, frames.length, at);
+        await this.#fh.write(buf, 0, buf.length, at);
       } catch (err) {
         this.#writeError = err;
+        this.#onWriteError?.(err);
       }
     });
   }
@@ -83,7 +113,10 @@ export class StereoWavWriter {
       await this.#chain;
       const header = encodeWavHeader({ format: 'pcm16', channels: 2, sampleRate: this.sampleRate, dataBytes: this.#dataBytes });
       try {
-        if (!this.#writeError) await this.#fh.write(header, 0, header.length, 0);
+        if (!this.#writeError) {
+          await this.#fh.write(header, 0, header.length, 0);
+          await this.#fh.datasync();
+        }
       } finally {
         await this.#fh.close();
       }

@@ -7,7 +7,7 @@ const P = 'siprec_b2bua_';
 
 describe('metrics registry: in-process reference recording server', () => {
   it('exposes the recording server figures as gauges: active recordings, its engine dialogs and transactions by role', async () => {
-    let figures: SrsFigures = { recordingsActive: 3, activeDialogs: 4, activeServerTransactions: 2, activeClientTransactions: 1 };
+    let figures: SrsFigures = { recordingsActive: 3, recordingsRecovered: 0, recordingRepairsFailed: 0, activeDialogs: 4, activeServerTransactions: 2, activeClientTransactions: 1 };
     const m = createMetrics({ srs: () => figures }, { defaultMetrics: false });
     let text = await m.scrape();
     expect(parsePrometheusText(text).types.get(`${P}srs_recordings`)).toBe('gauge');
@@ -15,10 +15,20 @@ describe('metrics registry: in-process reference recording server', () => {
     expect(sampleValue(text, `${P}srs_sip_dialogs`)).toBe(4);
     expect(sampleValue(text, `${P}srs_sip_transactions`, { role: 'server' })).toBe(2);
     expect(sampleValue(text, `${P}srs_sip_transactions`, { role: 'client' })).toBe(1);
-    figures = { recordingsActive: 0, activeDialogs: 0, activeServerTransactions: 0, activeClientTransactions: 0 };
+    figures = { recordingsActive: 0, recordingsRecovered: 0, recordingRepairsFailed: 0, activeDialogs: 0, activeServerTransactions: 0, activeClientTransactions: 0 };
     text = await m.scrape();
     expect(sampleValue(text, `${P}srs_recordings`)).toBe(0);
     expect(sampleValue(text, `${P}srs_sip_dialogs`)).toBe(0);
+    m.close();
+  });
+
+  it('counts the recordings a crash left open that start-up repaired, and those it could not, by outcome', async () => {
+    const figures: SrsFigures = { recordingsActive: 0, recordingsRecovered: 2, recordingRepairsFailed: 1, activeDialogs: 0, activeServerTransactions: 0, activeClientTransactions: 0 };
+    const m = createMetrics({ srs: () => figures }, { defaultMetrics: false });
+    const text = await m.scrape();
+    expect(parsePrometheusText(text).types.get(`${P}srs_recordings_recovered_total`)).toBe('counter');
+    expect(sampleValue(text, `${P}srs_recordings_recovered_total`, { outcome: 'repaired' })).toBe(2);
+    expect(sampleValue(text, `${P}srs_recordings_recovered_total`, { outcome: 'failed' })).toBe(1);
     m.close();
   });
 
