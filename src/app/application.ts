@@ -276,9 +276,14 @@ async function startReferenceSrs(
       rtpAddress: config.media.address,
       rtpPorts: { from: config.srs.rtpPortMin, to: config.srs.rtpPortMax },
       recordingsDir: config.srs.recordingsDir,
+      minFreeMb: config.srs.minFreeMb,
+      startupCheck: config.srs.startupCheck,
     }),
     { logger: log },
-  ).attach();
+  );
+  // srs.startupCheck: an unwritable recordings directory refuses the start (one line naming it) or degrades
+  await app.checkStorage();
+  app.attach();
   closers.push(() => app.close());
   log.info({ sipUri: config.srs.sipUri, recordingsDir: config.srs.recordingsDir }, 'reference recording server ready');
   return { engine, app };
@@ -289,6 +294,7 @@ function srsFigures(srs: { engine: Engine; app: SrsApp }): SrsFigures {
   const e = srs.engine.stats();
   return {
     recordingsActive: srs.app.recordings().size,
+    recordingsFailed: Object.fromEntries(srs.app.failedCounts),
     recordingsRecovered: srs.app.recoveredCounts.repaired,
     recordingRepairsFailed: srs.app.recoveredCounts.failed,
     activeDialogs: e.activeDialogs,

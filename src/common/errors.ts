@@ -40,6 +40,9 @@ export const ERROR_CODES = {
   SIPREC_SDP_UNACCEPTABLE: { message: 'recording SDP not acceptable', sipStatus: 488 },
   SIPREC_REQUIRE_MISSING: { message: 'request does not require siprec', sipStatus: 420 },
   SRS_NO_RTP_PORTS: { message: 'no free RTP ports', sipStatus: 503 },
+  SRS_RECORDINGS_DIR_UNWRITABLE: { message: 'recordings directory is not writable', sipStatus: 503 },
+  SRS_LOW_DISK_SPACE: { message: 'free disk space under srs.minFreeMb', sipStatus: 503 },
+  SRS_DISK_ERROR: { message: 'disk error while recording', sipStatus: 503 },
   // siprec client (SRC side of RFC 7866, src/siprec/client)
   SIPREC_CLIENT_OPTIONS_INVALID: { message: 'invalid recording session options' },
   SIPREC_CLIENT_SRS_UNAVAILABLE: { message: 'no recording server accepted the recording session' },

@@ -115,6 +115,18 @@ export interface Config {
     readonly rtpPortMax: number;
     /** [RECORDINGS_DIR] default 'recordings'. */
     readonly recordingsDir: string;
+    /**
+     * [SRS_MIN_FREE_MB] default 200, 0 = off: free space (MiB, statfs) the recordings directory must
+     * have for a new recording; under it the recording is refused (503 to the SIPREC INVITE, the
+     * provider's failure policy applies to the call), counted and logged at warn.
+     */
+    readonly minFreeMb: number;
+    /**
+     * [SRS_STARTUP_CHECK] default 'refuse': the recordings directory is checked writable at start;
+     * 'refuse' = the process exits with one line naming the directory; 'degraded' = it starts, logs
+     * the error and refuses every recording with 503 and the cause.
+     */
+    readonly startupCheck: 'refuse' | 'degraded';
   };
   /** The recording event log (started/paused/resumed/stopped/failed per call; docs/observability.md). */
   readonly events: {

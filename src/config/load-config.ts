@@ -26,7 +26,7 @@ export const DEFAULT_CONFIG: Config = {
     latchingByTrunk: {},
     silenceAlarmSeconds: 5,
   },
-  srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings' },
+  srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings', minFreeMb: 200, startupCheck: 'refuse' },
   events: { file: undefined, webhookUrl: undefined, webhookToken: undefined, queueSize: 1000 },
   calls: {
     trustedSources: [],
@@ -129,6 +129,8 @@ function inputFromEnv(env: Env): ConfigInput {
       rtpPortMin: num('SRS_RTP_PORT_MIN'),
       rtpPortMax: num('SRS_RTP_PORT_MAX'),
       recordingsDir: str('RECORDINGS_DIR'),
+      minFreeMb: num('SRS_MIN_FREE_MB'),
+      startupCheck: str('SRS_STARTUP_CHECK') as Config['srs']['startupCheck'] | undefined,
     }),
     events: drop({
       file: str('RECORDING_EVENTS_FILE'),
@@ -264,6 +266,8 @@ export function buildConfig(input: ConfigInput): Config {
   port('srs.rtpPortMax', config.srs.rtpPortMax);
   if (config.srs.rtpPortMax - config.srs.rtpPortMin < 3) problems.push('srs.rtpPortMax must be above srs.rtpPortMin');
   if (!/^sips?:/.test(config.srs.sipUri)) problems.push(`srs.sipUri '${config.srs.sipUri}' is not a SIP URI`);
+  if (!Number.isFinite(config.srs.minFreeMb) || config.srs.minFreeMb < 0) problems.push(`srs.minFreeMb must be a number of MB >= 0 (0 = off; got ${String(config.srs.minFreeMb)})`);
+  if (!['refuse', 'degraded'].includes(config.srs.startupCheck)) problems.push(`srs.startupCheck must be refuse or degraded (got ${String(config.srs.startupCheck)})`);
   if (config.events.webhookUrl !== undefined && !/^https?:\/\/./.test(config.events.webhookUrl)) {
     problems.push(`events.webhookUrl '${config.events.webhookUrl}' is not an http(s) URL`);
   }

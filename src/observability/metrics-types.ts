@@ -143,6 +143,8 @@ export interface SrsFigures {
   /** Recordings a crash left open that start-up repaired, and those it could not (SrsApp.recoveredCounts). */
   recordingsRecovered: number;
   recordingRepairsFailed: number;
+  /** Recordings failed or refused because of the disk, by reason (SrsApp.failedCounts); absent: not counted. */
+  recordingsFailed?: Readonly<Record<string, number>>;
   /** Its engine's dialogs and transactions (EngineStats). */
   activeDialogs: number;
   activeServerTransactions: number;

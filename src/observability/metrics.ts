@@ -334,6 +334,17 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
       [{ outcome: 'failed' }, s.srs.recordingRepairsFailed],
     ],
   );
+  total(
+    'srs_recordings_failed_total',
+    'Recordings the reference recording server failed or refused because of its disk, by reason: disk-full (ENOSPC), disk-io-error (EIO), recordings-dir-unwritable, low-free-space (under srs.minFreeMb).',
+    ['reason'],
+    (s) => {
+      const failed = s.srs?.recordingsFailed;
+      if (failed === undefined) return undefined;
+      const reasons = new Set(['disk-full', 'disk-io-error', 'recordings-dir-unwritable', 'low-free-space', ...Object.keys(failed)]);
+      return [...reasons].map((reason): [Record<string, string>, number] => [{ reason }, failed[reason] ?? 0]);
+    },
+  );
   gauge('srs_sip_dialogs', "Active SIP dialogs in the reference recording server's engine.", [], (s) => one(s.srs?.activeDialogs));
   gauge('srs_sip_transactions', "Active SIP transactions in the reference recording server's engine, by role.", ['role'], (s) =>
     s.srs && [

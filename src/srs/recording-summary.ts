@@ -60,6 +60,8 @@ export interface RecordingSummary {
   sdpPauses: Array<{ startMs: number; endMs: number | undefined }>;
   metadataDocuments: number;
   wav: { file: string; frames: number; durationMs: number; channels: 2; sampleRate: number } | undefined;
+  /** Set when a disk fault failed the recording: errno code (ENOSPC, EIO...), reason and message. */
+  failure?: { code: string; reason: string; message: string };
   recovery?: RecordingRecovery;
 }
 
@@ -74,6 +76,8 @@ export interface SummaryInput {
   streams: readonly StreamStats[];
   sdpPauses: ReadonlyArray<{ startMs: number; endMs: number | undefined }>;
   wav: { file: string; frames: number; sampleRate: number } | undefined;
+  /** The disk fault that failed the recording, if any. */
+  failure?: { code: string; reason: string; message: string } | undefined;
   recovery?: RecordingRecovery;
 }
 
@@ -139,6 +143,7 @@ export function buildRecordingSummary(input: SummaryInput): RecordingSummary {
     sdpPauses: input.sdpPauses.map((p) => ({ ...p })),
     metadataDocuments: input.metadataDocuments,
     wav: input.wav ? { ...input.wav, durationMs: Math.round((input.wav.frames * 1000) / input.wav.sampleRate), channels: 2 } : undefined,
+    ...(input.failure ? { failure: { ...input.failure } } : {}),
     ...(input.recovery ? { recovery: { ...input.recovery } } : {}),
   };
 }

@@ -12,6 +12,7 @@ import type { SrsOptions } from './srs-options.js';
 import { PortAllocator } from '../media/transport/port-allocator.js';
 import { repairOpenRecordings, type RepairReport } from './recording-repair.js';
 import { RecordingStore } from './recording-store.js';
+import { RecordingDiskGuard, checkRecordingsDir, toDiskFailure, type DiskFailureReason } from './disk-guard.js';
 import type { RecordingEndReason, RecordingSummary } from './recording-summary.js';
 import { SrsRecording } from './srs-recording.js';
 
@@ -25,6 +26,11 @@ import { SrsRecording } from './srs-recording.js';
  * BYE:      files finalised (WAV header fixed, summary written).
  * Snapshot: requestSnapshot() sends an UPDATE with an rs-metadata-request body (RFC 7866 9.3).
  * Faults:   options.faults (no-answer, reject, slow-answer, bye-after) for SRC failure tests.
+ * Disk:     checkStorage() checks the recordings directory at start (options.startupCheck); an
+ *           INVITE while free space is under options.minFreeMb, or after a degraded start, gets
+ *           503 with a Warning; a disk fault while setting up gets 503, one while recording ends
+ *           the session with BYE (Reason: SIP;cause=503) and end reason 'disk-error'. Each is
+ *           counted by reason (failedCounts: srs_recordings_failed_total).
  * Start:    attach() repairs the recordings a crash left open (recording-repair.ts) before the
  *           first INVITE is handled; `recovery` counts them.
  */
@@ -51,6 +57,8 @@ export type SrsAppEvents = {
   'recording-ended': [summary: RecordingSummary];
   /** An INVITE we refused (status) or a failure inside a dialog. */
   rejected: [status: number, reason: string];
+  /** A recording failed or was refused because of the disk (counted under `reason`). */
+  'recording-failed': [reason: DiskFailureReason, detail: string];
 };
 
 function hasSiprecTag(req: SrfRequest): boolean {
@@ -59,6 +67,11 @@ function hasSiprecTag(req: SrfRequest): boolean {
     .split(',')
     .map((t) => t.trim().toLowerCase())
     .includes('siprec');
+}
+
+/** A Warning header value (RFC 3261 section 20.43) carrying a refusal's cause. */
+function warning(text: string): Record<string, string> {
+  return { Warning: `399 srs "${text.replace(/["\\\r\n]/g, ' ')}"` };
 }
 
 function statusOf(err: unknown): number {
@@ -79,6 +92,11 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
   /** Slow answers waiting for their delay; close() releases them at once. */
   readonly #waiters = new Set<() => void>();
   #closed = false;
+  readonly #diskGuard: RecordingDiskGuard;
+  readonly #failed = new Map<DiskFailureReason, number>();
+  readonly #counted = new WeakSet<SrsRecording>();
+  /** The last disk refusal's reason (warn once per change, info when recordings are admitted again). */
+  #lastRefusal: DiskFailureReason | undefined;
   /** The start-up repair; INVITEs wait for it. */
   #recovery: Promise<RepairReport> = Promise.resolve({ repaired: [], failed: 0 });
   #recovered = { repaired: 0, failed: 0 };
@@ -93,6 +111,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
     this.#ports = new PortAllocator(options.rtpPorts.from, options.rtpPorts.to);
     this.#newId = deps.newRecordingId ?? (() => randomUUID());
     this.store = new RecordingStore(options.recordingsDir);
+    this.#diskGuard = new RecordingDiskGuard(options.recordingsDir, options.minFreeMb);
     this.onListenerError = (err, event) => this.#log.error({ err, event }, 'listener failed');
   }
 
@@ -116,6 +135,32 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
   /** Recordings repaired at start-up and those that could not be (siprec_b2bua_srs_recordings_recovered_total). */
   get recoveredCounts(): { readonly repaired: number; readonly failed: number } {
     return this.#recovered;
+  }
+
+  /**
+   * The start-up check of the recordings directory (created when missing, a probe file written and
+   * removed). options.startupCheck 'refuse': throws SRS_RECORDINGS_DIR_UNWRITABLE naming the
+   * directory; 'degraded': logs it at error and refuses every recording with 503 and the cause.
+   */
+  async checkStorage(): Promise<void> {
+    try {
+      await checkRecordingsDir(this.options.recordingsDir);
+    } catch (err) {
+      if (this.options.startupCheck === 'refuse') throw err;
+      const cause = (err as Error).message;
+      this.#log.error({ recordingsDir: this.options.recordingsDir, cause }, 'recordings directory is not writable: every recording is refused (srs.startupCheck degraded)');
+      this.#diskGuard.markUnwritable(cause);
+    }
+  }
+
+  /** Recordings failed or refused because of the disk, by reason (siprec_b2bua_srs_recordings_failed_total). */
+  get failedCounts(): ReadonlyMap<DiskFailureReason, number> {
+    return this.#failed;
+  }
+
+  #countFailure(reason: DiskFailureReason, detail: string): void {
+    this.#failed.set(reason, (this.#failed.get(reason) ?? 0) + 1);
+    this.emit('recording-failed', reason, detail);
   }
 
   /** Active recordings by recording id. */
@@ -159,6 +204,18 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
       return this.#reject(res, statusOf(err) === 500 ? 400 : statusOf(err), (err as Error).message);
     }
 
+    const refusal = await this.#diskGuard.admit();
+    if (refusal) {
+      this.#countFailure(refusal.reason, refusal.detail);
+      if (this.#lastRefusal !== refusal.reason) this.#log.warn({ reason: refusal.reason, detail: refusal.detail }, 'recordings refused: disk');
+      this.#lastRefusal = refusal.reason;
+      return this.#reject(res, 503, refusal.detail, warning(refusal.detail));
+    }
+    if (this.#lastRefusal !== undefined) {
+      this.#log.info({ after: this.#lastRefusal }, 'recordings admitted again: disk');
+      this.#lastRefusal = undefined;
+    }
+
     let canceled = false;
     req.on('cancel', () => {
       canceled = true;
@@ -167,8 +224,9 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
     let recording: SrsRecording;
     try {
       const offer = parseRecordingSdp(body.sdp!);
+      const recordingId = this.#newId();
       recording = await SrsRecording.start({
-        recordingId: this.#newId(),
+        recordingId,
         callId: req.get('Call-ID'),
         offer,
         metadataXml: body.metadata,
@@ -181,8 +239,16 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
         srtp: this.options.srtp,
         clock: this.#clock,
         logger: this.#log,
+        reserveSpace: (path) => this.#diskGuard.reserve(path),
+        onDiskFailure: () => this.#onDiskFailure(recordingId),
       });
     } catch (err) {
+      const disk = isAppError(err, 'SRS_DISK_ERROR') ? toDiskFailure(err.cause) : undefined;
+      if (disk) {
+        this.#countFailure(disk.reason, disk.message);
+        this.#log.error({ code: disk.code, reason: disk.reason, detail: disk.message }, 'recording refused: disk error');
+        return this.#reject(res, statusOf(err), (err as Error).message, warning(`${disk.reason} ${disk.code}`));
+      }
       return this.#reject(res, statusOf(err), (err as Error).message);
     }
 
@@ -199,7 +265,13 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
     }
     if (canceled || this.#closed) {
       if (this.#closed && !res.finalResponseSent) res.send(503);
-      await recording.close(this.#closed ? 'shutdown' : 'error');
+      await this.#finish(recording, this.#closed ? 'shutdown' : 'error');
+      return;
+    }
+    const failedEarly = recording.diskFailure;
+    if (failedEarly) {
+      this.#reject(res, 503, failedEarly.message, warning(`${failedEarly.reason} ${failedEarly.code}`));
+      await this.#finish(recording, 'disk-error');
       return;
     }
 
@@ -208,12 +280,14 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
       dialog = await this.#srf.createUAS(req, res, { localSdp: recording.answerSdp, headers: { 'Content-Type': 'application/sdp' } });
     } catch (err) {
       this.#log.info({ err }, 'INVITE ended before the dialog was established');
-      await recording.close('error');
+      await this.#finish(recording, 'error');
       return;
     }
     this.#active.set(recording.recordingId, { recording, dialog });
     this.emit('recording-started', recording);
     this.#wireDialog(recording, dialog);
+    // a write that failed while the ACK was awaited ends the session now
+    if (recording.diskFailure) return this.#onDiskFailure(recording.recordingId);
 
     if (faults.mode === 'bye-after') {
       this.#later(faults.afterMs ?? DEFAULT_BYE_AFTER_MS, () => {
@@ -267,9 +341,37 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
 
   async #end(recording: SrsRecording, reason: RecordingEndReason): Promise<RecordingSummary> {
     this.#active.delete(recording.recordingId);
-    const summary = await recording.close(reason);
+    const summary = await this.#finish(recording, reason);
     this.emit('recording-ended', summary);
     return summary;
+  }
+
+  /** Closes a recording (files finalised); one that a disk fault failed is counted once, here. */
+  async #finish(recording: SrsRecording, reason: RecordingEndReason): Promise<RecordingSummary> {
+    const summary = await recording.close(reason);
+    const failure = recording.diskFailure;
+    if (failure && !this.#counted.has(recording)) {
+      this.#counted.add(recording);
+      this.#countFailure(failure.reason, `${failure.code}: ${failure.message}`);
+    }
+    return summary;
+  }
+
+  /**
+   * A write of an established recording failed: BYE with the cause (RFC 3326 Reason) so that the
+   * SRC applies its failure policy (R-40), and the recording ends as 'disk-error'. Before the
+   * dialog exists #onInvite refuses the INVITE instead.
+   */
+  #onDiskFailure(recordingId: string): void {
+    const active = this.#active.get(recordingId);
+    const failure = active?.recording.diskFailure;
+    if (!active || !failure) return;
+    try {
+      active.dialog.destroy({ headers: { Reason: `SIP ;cause=503 ;text="${failure.reason} ${failure.code}"` } }, () => undefined);
+    } catch {
+      // the dialog may already be gone
+    }
+    void this.#end(active.recording, 'disk-error');
   }
 
   /**

@@ -16,6 +16,17 @@ export interface SrsOptions {
   rtpPorts: { from: number; to: number };
   /** Root folder of the recordings (<dir>/<YYYY-MM-DD>/<recording-id>.*). Default './recordings'. */
   recordingsDir: string;
+  /**
+   * Free space (MiB) the recordings directory must have for a new recording; under it the INVITE
+   * gets 503 (counted as low-free-space, warn log). 0 = no threshold. Default 200.
+   */
+  minFreeMb: number;
+  /**
+   * What SrsApp.checkStorage() does when the recordings directory cannot be written at start:
+   * 'refuse' throws SRS_RECORDINGS_DIR_UNWRITABLE (the process does not start); 'degraded' logs it
+   * at error and refuses every recording with 503 and the cause. Default 'refuse'.
+   */
+  startupCheck: 'refuse' | 'degraded';
   /** Refuse INVITEs without `Require: siprec` with 420. Default true. */
   requireSiprec: boolean;
   /** Codecs we accept, in preference order. Default ['PCMU', 'PCMA']. */
@@ -35,6 +46,8 @@ const DEFAULTS: SrsOptions = {
   rtpAddress: '127.0.0.1',
   rtpPorts: { from: 40000, to: 40999 },
   recordingsDir: './recordings',
+  minFreeMb: 200,
+  startupCheck: 'refuse',
   requireSiprec: true,
   acceptCodecs: ['PCMU', 'PCMA'],
   srtp: true,

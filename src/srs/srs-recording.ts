@@ -1,6 +1,7 @@
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Clock } from '../common/clock.js';
-import { AppError } from '../common/errors.js';
+import { AppError, isAppError } from '../common/errors.js';
 import type { G711Codec } from '../media/audio/g711.js';
 import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
@@ -14,6 +15,7 @@ import type { RecordingFiles, RecordingStore } from './recording-store.js';
 import { buildRecordingSummary, type RecordingEndReason, type RecordingSummary } from './recording-summary.js';
 import { RecordingRtpReceiver, type ReceiverStreamConfig } from './rtp-receiver.js';
 import { StereoWavWriter } from './stereo-wav-writer.js';
+import { RESERVE_SUFFIX, diskFailureOf, toDiskFailure, type DiskFailure, type SpaceReservation } from './disk-guard.js';
 import { SDES_SUITE, createSrtpDecryptor, formatSdesKeyParams, parseSdesKeyParams, type SdesKey } from './srtp-receive.js';
 import type { RecordingSdpStream, SdesCrypto } from '../siprec/recording-sdp.js';
 
@@ -53,6 +55,20 @@ export interface SrsRecordingInit {
   randomBytes?: (size: number) => Buffer;
   clock: Clock;
   logger?: Logger;
+  /** Sets disk space aside for the summary in a file at `path` (RecordingDiskGuard.reserve); released before it is written. Default none. */
+  reserveSpace?: (path: string) => Promise<SpaceReservation>;
+  /**
+   * Called once, as it happens, when a write of the established recording fails (ENOSPC, EIO...):
+   * the recording is failed and its owner ends the session (BYE). Default none.
+   */
+  onDiskFailure?: (failure: DiskFailure) => void;
+}
+
+/** A start-up error as the SIP answer sees it: a disk fault (errno) becomes SRS_DISK_ERROR (503). */
+function startError(err: unknown): unknown {
+  if (isAppError(err)) return err;
+  const disk = diskFailureOf(err);
+  return disk ? new AppError('SRS_DISK_ERROR', `${disk.code}: ${disk.message}`, { cause: err }) : err;
 }
 
 /** Validates (when asked) and parses a metadata document; throws SIPREC_METADATA_INVALID / SIPREC_XML_MALFORMED. */
@@ -126,6 +142,8 @@ export class SrsRecording {
   #metadata: RecordingMetadataModel | undefined;
   readonly #sdpPauses: Array<{ startMs: number; endMs: number | undefined }> = [];
   #closing: Promise<RecordingSummary> | undefined;
+  #reservation: SpaceReservation | undefined;
+  #diskFailure: DiskFailure | undefined;
 
   private constructor(init: SrsRecordingInit, files: RecordingFiles, receiver: RecordingRtpReceiver, writer: StereoWavWriter, ports: number[], answerPorts: number[], labels: Array<string | undefined>, startedAtMs: number) {
     this.#init = init;
@@ -192,8 +210,23 @@ export class SrsRecording {
         throw err;
       }
       const startedAtMs = init.clock.now();
-      const files = await init.store.create(init.recordingId, startedAtMs);
-      const writer = await StereoWavWriter.create(files.wavPath, { windowSamples: Math.round(init.jitterWindowMs * 8) });
+      // A disk fault while the files are set up releases the ports and refuses the INVITE (503).
+      const early: { rec?: SrsRecording; writeError?: unknown } = {};
+      let files: RecordingFiles;
+      let reservation: SpaceReservation | undefined;
+      let writer: StereoWavWriter;
+      try {
+        files = await init.store.create(init.recordingId, startedAtMs);
+        reservation = await init.reserveSpace?.(join(files.dir, `${init.recordingId}${RESERVE_SUFFIX}`));
+        writer = await StereoWavWriter.create(files.wavPath, {
+          windowSamples: Math.round(init.jitterWindowMs * 8),
+          onWriteError: (err) => (early.rec ? early.rec.#failDisk(err) : (early.writeError ??= err)),
+        });
+      } catch (err) {
+        await reservation?.release();
+        for (const q of ports) init.ports.release(q);
+        throw startError(err);
+      }
       const decryptors = await Promise.all(
         audio.map(async (s) => {
           const k = keys.get(s.index);
@@ -214,6 +247,7 @@ export class SrsRecording {
       } catch (err) {
         lastErr = err;
         await writer.close().catch(() => undefined);
+        await reservation?.release();
         for (const q of ports) init.ports.release(q);
         continue; // a port was taken by someone else: try the next ones
       }
@@ -222,11 +256,22 @@ export class SrsRecording {
         return k < 0 ? undefined : configs[k]!.label;
       });
       const rec = new SrsRecording(init, files, receiver, writer, ports, answerPorts, labels, startedAtMs);
+      early.rec = rec;
+      rec.#reservation = reservation;
       rec.#answerSdp = answer.sdp;
       rec.#crypto = answer.streams.map((st) => st.crypto);
       rec.#metadata = metadata;
-      await files.markOpen({ callId: init.callId, sampleRate: writer.sampleRate, channels: 2 });
-      if (init.metadataXml !== undefined) await files.appendMetadata(init.metadataXml);
+      try {
+        await files.markOpen({ callId: init.callId, sampleRate: writer.sampleRate, channels: 2 });
+        if (init.metadataXml !== undefined) await files.appendMetadata(init.metadataXml);
+        if (early.writeError !== undefined) throw early.writeError;
+      } catch (err) {
+        // the INVITE is refused: the files are finalised (summary with the failure) and the ports released
+        const disk = diskFailureOf(err);
+        rec.#diskFailure ??= disk;
+        await rec.close(disk ? 'disk-error' : 'error');
+        throw startError(err);
+      }
       rec.#applyDirections(init.offer);
       rec.#log.info({ ports, labels: configs.map((c) => c.label) }, 'recording started');
       return rec;
@@ -321,7 +366,31 @@ export class SrsRecording {
     if (this.#state === 'closed') throw new AppError('CLOSED', 'recording is closed');
     const model = checkMetadata(xml, this.#init.validate);
     this.#metadata = model.datamode === 'partial' && this.#metadata ? mergePartial(this.#metadata, model) : model;
-    await this.#files.appendMetadata(xml);
+    try {
+      await this.#files.appendMetadata(xml);
+    } catch (err) {
+      if (diskFailureOf(err) === undefined) throw err;
+      this.#failDisk(err);
+      throw startError(err);
+    }
+  }
+
+  /** The disk fault that failed this recording (a write of its audio, metadata or WAV header), if any. */
+  get diskFailure(): DiskFailure | undefined {
+    return this.#diskFailure;
+  }
+
+  /** A write failed: the recording is failed (once), the error logged with its errno, the owner told. */
+  #failDisk(err: unknown): void {
+    if (this.#diskFailure !== undefined || this.#state === 'closed') return;
+    const failure = toDiskFailure(err);
+    this.#diskFailure = failure;
+    this.#log.error({ code: failure.code, reason: failure.reason, err }, 'recording failed: disk error');
+    try {
+      this.#init.onDiskFailure?.(failure);
+    } catch (listenerErr) {
+      this.#log.error({ err: listenerErr }, 'disk failure handler failed');
+    }
   }
 
   /** Finalises the WAV file and writes the summary. Idempotent: later calls get the same summary. */
@@ -340,8 +409,14 @@ export class SrsRecording {
         const res = await this.#writer.close(Math.round(elapsed * 8));
         wav = { file: res.path.split(/[\\/]/).pop()!, frames: res.frames, sampleRate: 8000 };
       } catch (err) {
-        this.#log.error({ err }, 'finalising the WAV file failed');
+        // a write error already failed the recording (logged then); a new one fails it now
+        if (this.#diskFailure === undefined) {
+          this.#diskFailure = toDiskFailure(err);
+          this.#log.error({ err, code: this.#diskFailure.code }, 'finalising the WAV file failed');
+        }
       }
+      // the reservation made room for the summary: give it back just before writing it
+      await this.#reservation?.release();
       const summary = buildRecordingSummary({
         recordingId: this.recordingId,
         callId: this.callId,
@@ -353,11 +428,12 @@ export class SrsRecording {
         streams,
         sdpPauses: this.#sdpPauses,
         wav,
+        failure: this.#diskFailure,
       });
       try {
         await this.#files.writeSummary(summary);
       } catch (err) {
-        this.#log.error({ err }, 'writing the summary failed');
+        this.#log.error({ err, endReason: reason, failure: this.#diskFailure?.code }, 'writing the summary failed');
       }
       const empty = summary.streams.filter((s) => s.empty);
       if (empty.length > 0 && summary.durationMs > 0) {
