@@ -10,6 +10,8 @@
  *   --rtp-address a             media address (default 127.0.0.1)
  *   --rtp-ports from-to         RTP port range (default 40000-40999)
  *   --recordings-dir d          recordings root (default ./recordings)
+ *   --min-free-mb n             refuse new recordings (503) under n MB free in it (default 200, 0 = off)
+ *   --startup-check m           recordings root not writable at start: refuse (exit, default) | degraded
  *   --no-require-siprec         accept INVITEs without Require: siprec
  *   --no-srtp                   refuse RTP/SAVP offers (488) instead of decrypting SDES-SRTP
  *   --fault spec                none | no-answer | reject[:status] | slow-answer[:ms] | bye-after[:ms]
@@ -18,6 +20,7 @@
  * Options only come from the command line here; the composition root wires real config later.
  */
 import Srf from 'drachtio-srf';
+import { isAppError } from '../common/errors.js';
 import { createLogger } from '../observability/logger.js';
 import type { SrsFaultOptions } from './srs-fault-options.js';
 import { resolveSrsOptions, type SrsOptions } from './srs-options.js';
@@ -82,6 +85,18 @@ export function parseSrsArgs(argv: readonly string[]): SrsCommandLine {
       case '--recordings-dir':
         o.recordingsDir = value();
         break;
+      case '--min-free-mb': {
+        const n = Number(value());
+        if (!Number.isFinite(n) || n < 0) throw new RangeError('--min-free-mb wants a number of MB >= 0');
+        o.minFreeMb = n;
+        break;
+      }
+      case '--startup-check': {
+        const m = value();
+        if (m !== 'refuse' && m !== 'degraded') throw new RangeError('--startup-check wants refuse or degraded');
+        o.startupCheck = m;
+        break;
+      }
       case '--no-require-siprec':
         o.requireSiprec = false;
         break;
@@ -110,7 +125,9 @@ async function main(): Promise<void> {
   }
   const srf = new Srf();
   srf.on('error', (err: Error) => logger.warn({ err }, 'drachtio connection error'));
-  const app = new SrsApp(srf, options, { logger }).attach();
+  const app = new SrsApp(srf, options, { logger });
+  await app.checkStorage();
+  app.attach();
   srf.on('connect', (err: Error, hostport: string) => {
     if (!err) logger.info({ hostport, recordingsDir: options.recordingsDir }, 'recording server ready');
   });
@@ -127,7 +144,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   main().catch((err: unknown) => {
-    console.error(err);
+    console.error(isAppError(err) ? `${err.code}: ${err.message}` : err);
     process.exit(1);
   });
 }

@@ -14,6 +14,7 @@ describe('SRS command line', () => {
     const { options, engineContact } = parseSrsArgs([
       '--drachtio', '10.0.0.1:9023', '--secret', 's', '--engine', 'sip:127.0.0.1:5080', '--rtp-address', '127.0.0.2',
       '--rtp-ports', '17100-17199', '--recordings-dir', '/tmp/r', '--no-require-siprec', '--fault', 'reject:486',
+      '--min-free-mb', '50', '--startup-check', 'degraded',
     ]);
     expect(options).toMatchObject({
       drachtio: { host: '10.0.0.1', port: 9023, secret: 's' },
@@ -21,6 +22,8 @@ describe('SRS command line', () => {
       rtpPorts: { from: 17100, to: 17199 },
       recordingsDir: '/tmp/r',
       requireSiprec: false,
+      minFreeMb: 50,
+      startupCheck: 'degraded',
       faults: { mode: 'reject', status: 486 },
     });
     expect(engineContact).toBe('sip:127.0.0.1:5080');
@@ -32,5 +35,7 @@ describe('SRS command line', () => {
     expect(parseFault('bye-after')).toEqual({ mode: 'bye-after' });
     expect(() => parseFault('explode')).toThrow(RangeError);
     expect(() => parseSrsArgs(['--bogus'])).toThrow(RangeError);
+    expect(() => parseSrsArgs(['--startup-check', 'maybe'])).toThrow(RangeError);
+    expect(() => parseSrsArgs(['--min-free-mb', '-1'])).toThrow(RangeError);
   });
 });
