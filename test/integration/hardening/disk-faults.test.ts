@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   exited,
   makeTestAudio,
+  readWav,
   recordingFiles,
   runPackSipp,
   spawnProduct,
@@ -192,7 +193,7 @@ describe('disk faults at the reference recording server: a recording failed, nev
   it('MUST fail the recording when the disk fills mid-call (ENOSPC: summary, metric, error log, event log "failed") while the call goes on and the process stays up', async () => {
     const { caller, callee } = await call(P, 4000, async () => {
       await until(() => recordingFiles(recordings).some((f) => f.endsWith('.wav')), 8000, 'the recording started');
-      await sleep(800);
+      await sleep(2000); // about 1 s of audio on disk (the writer flushes beyond its jitter window)
       filler = fill(join(recordings, 'filler'));
     });
     expect(caller.code, caller.describe).toBe(0);
@@ -210,6 +211,10 @@ describe('disk faults at the reference recording server: a recording failed, nev
     const summary = JSON.parse(readFileSync(summaryFile!, 'utf8')) as { endReason: string; failure?: { code: string; reason: string } };
     expect(summary.endReason).toBe('disk-error');
     expect(summary.failure).toMatchObject({ code: 'ENOSPC', reason: 'disk-full' });
+    // the audio written before the disk filled stays readable (the header is kept current)
+    const wav = readWav(recordingFiles(recordings).find((f) => f.endsWith('.wav'))!);
+    expect(wav.channels).toBe(2);
+    expect(wav.samples(0).length, 'audio before the failure kept').toBeGreaterThan(0);
 
     const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string });
     expect(events.map((e) => e.event)).toContain('failed');
