@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createAdminServer, type AdminServer } from '../admin/admin-server.js';
 import { callsPlugin } from '../admin/plugins/calls-plugin.js';
-import { CallManager, DRAIN_RETRY_AFTER_SEC } from '../call/call-manager.js';
+import { CallManager } from '../call/call-manager.js';
 import { siprecRecordingFactory } from '../call/siprec-recording-port.js';
 import { systemClock, systemTimers } from '../common/clock.js';
 import { metricsPlugin } from '../admin/plugins/metrics-plugin.js';
@@ -26,8 +26,10 @@ import { applyProvisioningFileIfChanged } from '../policy/store/provisioning-fil
 import { SnapshotCache } from '../policy/store/snapshot-cache.js';
 import { openSqliteRepository, type SqlitePolicyRepository } from '../policy/store/sqlite-repository.js';
 import { AccessControl } from '../sip/access-control.js';
+import { accessGate } from '../sip/access-gate.js';
 import { knownSourceRole, sourceMatches } from '../sip/admission.js';
 import { DigestAuthenticator } from '../sip/digest-auth.js';
+import { DigestLockout } from '../sip/digest-lockout.js';
 import { readDigestCredentialsFile } from '../sip/digest-credentials-file.js';
 import { SrfSignalingPort } from '../sip/leg.js';
 import { SignalingConnection } from '../sip/signaling-connection.js';
@@ -74,6 +76,27 @@ export async function startApplication(config: Config, logger: Logger): Promise<
   };
   // the settings the engine's NAT policy reads (sip.natContacts: trunks are told apart)
   const natPeers: { snapshots: readonly PolicySnapshot[] } = { snapshots: [] };
+  // Access control of every request (deny list, per-source rate limit; src/sip/access-gate.ts): the
+  // embedded engine's request gate, or srf middleware with an external drachtio-server. Trunks and
+  // trusted sources (matched by address and port) have buckets of their own: gatePeers holds the
+  // trunks, refreshed at start and on every settings change.
+  const gatePeers: { snapshots: readonly PolicySnapshot[] } = { snapshots: [] };
+  const access = new AccessControl(
+    {
+      deny: config.calls.deny,
+      ...(config.calls.maxConcurrentCalls > 0 ? { maxConcurrentCalls: config.calls.maxConcurrentCalls } : {}),
+      ...(config.calls.rateLimitPerSource > 0
+        ? { rateLimit: { ratePerSecond: config.calls.rateLimitPerSource, burst: config.calls.rateLimitBurst || 2 * config.calls.rateLimitPerSource } }
+        : {}),
+    },
+    systemClock,
+  );
+  const refusals: { count?: (method: string, reason: string, action: 'reject' | 'drop') => void } = {}; // metrics, once they exist
+  const requestGate = accessGate(
+    access,
+    (address, port) => knownSourceRole(gatePeers.snapshots, address, port, { trustedSources: config.calls.trustedSources }) !== undefined,
+    (request, reason, action) => refusals.count?.(request.method, reason, action),
+  );
   try {
     let engine: Engine | undefined;
     if (config.drachtio.host === undefined) {
@@ -86,6 +109,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         tls: engineTls(config.sip),
         natFlow: natFlowPolicy(config.sip.natContacts, () => natPeers.snapshots),
         ...connectionOptions(config, () => natPeers.snapshots),
+        requestGate,
       });
       closers.push(() => engine!.close());
     }
@@ -130,6 +154,16 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       }
     };
     await refreshNatPeers();
+    const gateSettings = new SnapshotCache(repository);
+    const refreshGatePeers = async (): Promise<void> => {
+      try {
+        gateSettings.invalidate();
+        gatePeers.snapshots = await gateSettings.snapshots();
+      } catch (err) {
+        logger.warn({ err }, 'could not load the trunks for access control; the last ones stay in use');
+      }
+    };
+    await refreshGatePeers();
     const recordingEvents = await openRecordingEventLog({
       file: config.events.file,
       webhook: config.events.webhookUrl ? { url: config.events.webhookUrl, token: config.events.webhookToken, queueSize: config.events.queueSize } : undefined,
@@ -147,6 +181,10 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       { logger: logger.child({ component: 'metrics' }) },
     );
     closers.push(() => metrics.close());
+    refusals.count = (method, reason, action) => {
+      metrics.calls.requestRefused?.(method, reason, action);
+      if (method === 'INVITE') metrics.calls.callRejected(reason);
+    };
 
     // Digest authentication of user agents (off unless calls.digestRealm is set); the file is read once, never logged.
     const digest =
@@ -165,24 +203,17 @@ export async function startApplication(config: Config, logger: Logger): Promise<
 
     // The call layer: every INVITE becomes a recorded (or not) B2BUA call.
     const signalingPort = new SrfSignalingPort(signaling.srf, { logger });
-    // keep-alive pings get 200 (not the SIP server's 503), and 503 once the calls drain
-    signalingPort.answerOptions(() => !calls.draining, DRAIN_RETRY_AFTER_SEC);
+    // keep-alive pings get 200 (not the SIP server's 503), and 503 once the calls drain (Retry-After: the drain time left)
+    signalingPort.answerOptions(() => !calls.draining, () => calls.retryAfterSec);
+    signalingPort.answerUnservedMethods();
+    if (!engine) signalingPort.gateRequests(requestGate);
     const calls: CallManager = new CallManager({
       signaling: signalingPort,
       policy,
       media,
       prompts,
       recording: siprecRecordingFactory({ connector: new DrachtioSrsConnector(signaling.srf, { logger }), clock: systemClock, timers: systemTimers, logger }),
-      access: new AccessControl(
-        {
-          deny: config.calls.deny,
-          ...(config.calls.maxConcurrentCalls > 0 ? { maxConcurrentCalls: config.calls.maxConcurrentCalls } : {}),
-          ...(config.calls.rateLimitPerSource > 0
-            ? { rateLimit: { ratePerSecond: config.calls.rateLimitPerSource, burst: config.calls.rateLimitBurst || 2 * config.calls.rateLimitPerSource } }
-            : {}),
-        },
-        systemClock,
-      ),
+      access,
       options: {
         admission: { trustedSources: config.calls.trustedSources, open: config.calls.open },
         routing: { userProxy: config.calls.userProxy, trunkTargets: config.calls.trunkTargets },
@@ -197,7 +228,12 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         },
         silenceAlarmMs: config.media.silenceAlarmSeconds * 1000,
       },
-      ...(digest ? { digest } : {}),
+      ...(digest
+        ? {
+            digest,
+            digestLockout: new DigestLockout({ maxFailures: config.calls.digestMaxFailures, lockoutMs: config.calls.digestLockoutSeconds * 1000 }, systemClock),
+          }
+        : {}),
       logger,
       metrics: metrics.calls,
       events: recordingEvents,
@@ -215,6 +251,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       onSettingsChanged: () => {
         policy.invalidate();
         void refreshNatPeers();
+        void refreshGatePeers();
       },
       extraPlugins: [metricsPlugin(metrics), callsPlugin(calls)],
     });

@@ -155,13 +155,17 @@ export interface Config {
     readonly ringTimeoutMs: number;
     /** [CALLS_MAX_CONCURRENT] default 0 = unlimited: further INVITEs get 503 with Retry-After. */
     readonly maxConcurrentCalls: number;
-    /** [CALLS_RATE_LIMIT_PER_SOURCE] default 0 = off: new INVITEs per second per source address (token bucket). */
+    /**
+     * [CALLS_RATE_LIMIT_PER_SOURCE] default 0 = off: out-of-dialog requests (any method) per second per
+     * source address (token bucket); trunks and trusted sources have a bucket of their own per address
+     * and port (src/sip/access-gate.ts).
+     */
     readonly rateLimitPerSource: number;
     /** [CALLS_RATE_LIMIT_BURST] default 0 = twice the rate: the bucket size. */
     readonly rateLimitBurst: number;
     /** [CALLS_DRAIN_SECONDS] default 30: on SIGTERM, how long calls in progress may run on before they are ended. */
     readonly drainSeconds: number;
-    /** [CALLS_DENY, comma separated addresses or CIDRs] default []: sources always refused (403). */
+    /** [CALLS_DENY, comma separated addresses or CIDRs] default []: sources always refused, silently (no answer to any request). */
     readonly deny: readonly string[];
     /**
      * [CALLS_DIGEST_REALM] unset by default = digest authentication off. When set, an INVITE from a source
@@ -182,6 +186,17 @@ export interface Config {
     readonly digestAlgorithms: readonly ('MD5' | 'SHA-256')[];
     /** [CALLS_DIGEST_NONCE_SECONDS] default 300: how long a nonce is valid before a stale=true challenge. */
     readonly digestNonceSeconds: number;
+    /**
+     * [CALLS_DIGEST_MAX_FAILURES] default 5; 0 = no lockout: failed digest authentications (wrong
+     * password, unknown user) of one user within digestLockoutSeconds that lock the user out; a
+     * source address is locked after 4 x as many (src/sip/digest-lockout.ts).
+     */
+    readonly digestMaxFailures: number;
+    /**
+     * [CALLS_DIGEST_LOCKOUT_SECONDS] default 60: the failure window and the first lockout; each
+     * further lockout of the same user or source doubles it, up to 64 x.
+     */
+    readonly digestLockoutSeconds: number;
   };
 }
 

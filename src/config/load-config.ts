@@ -44,6 +44,8 @@ export const DEFAULT_CONFIG: Config = {
     digestCredentialsFile: undefined,
     digestAlgorithms: ['MD5'],
     digestNonceSeconds: 300,
+    digestMaxFailures: 5,
+    digestLockoutSeconds: 60,
   },
 };
 
@@ -154,6 +156,8 @@ function inputFromEnv(env: Env): ConfigInput {
       digestCredentialsFile: str('CALLS_DIGEST_CREDENTIALS_FILE'),
       digestAlgorithms: list(str('CALLS_DIGEST_ALGORITHMS')) as Config['calls']['digestAlgorithms'] | undefined,
       digestNonceSeconds: num('CALLS_DIGEST_NONCE_SECONDS'),
+      digestMaxFailures: num('CALLS_DIGEST_MAX_FAILURES'),
+      digestLockoutSeconds: num('CALLS_DIGEST_LOCKOUT_SECONDS'),
     }),
   };
 }
@@ -235,6 +239,12 @@ export function buildConfig(input: ConfigInput): Config {
   const algorithms = config.calls.digestAlgorithms;
   if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => a !== 'MD5' && a !== 'SHA-256') || new Set(algorithms).size !== algorithms.length) {
     problems.push(`calls.digestAlgorithms must list 'MD5' and/or 'SHA-256' once each (got ${JSON.stringify(algorithms)})`);
+  }
+  if (!Number.isInteger(config.calls.digestMaxFailures) || config.calls.digestMaxFailures < 0) {
+    problems.push('calls.digestMaxFailures must be a whole number >= 0 (0 = no lockout)');
+  }
+  if (!Number.isInteger(config.calls.digestLockoutSeconds) || config.calls.digestLockoutSeconds < 1) {
+    problems.push('calls.digestLockoutSeconds must be a whole number of seconds >= 1');
   }
   if (!Number.isInteger(config.calls.digestNonceSeconds) || config.calls.digestNonceSeconds < 1) {
     problems.push('calls.digestNonceSeconds must be a whole number of seconds >= 1');

@@ -23,6 +23,12 @@ export interface CallMetrics {
   callEnded(direction: CallDirectionLabel, reason: string): void;
   /** An INVITE was refused before a call existed (siprec_b2bua_calls_rejected_total{reason}), e.g. 'not-provisioned', 'overload'. */
   callRejected(reason: string): void;
+  /**
+   * A request from the network refused by access control before any transaction existed
+   * (siprec_b2bua_sip_requests_refused_total{method,reason,action}, method in lower case; src/sip/access-gate.ts): reason
+   * 'source-denied' | 'source-not-allowed' | 'rate-limited', action 'reject' (answered) | 'drop' (silence).
+   */
+  requestRefused?(method: string, reason: string, action: 'reject' | 'drop'): void;
   /** siprec_b2bua_recording_events_total{event="started"}: the recording server accepted (RFC 7866 session established). */
   recordingStarted(): void;
   recordingPaused(): void;

@@ -111,6 +111,7 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
   const callsTotal = new Counter({ name: n('calls_total'), help: 'Calls admitted, by direction (rate() of it is the call rate).', labelNames: ['direction'], registers });
   const callsEnded = new Counter({ name: n('calls_ended_total'), help: 'Admitted calls that ended, by direction and reason.', labelNames: ['direction', 'reason'], registers });
   const callsRejected = new Counter({ name: n('calls_rejected_total'), help: 'INVITEs refused before a call existed, by reason.', labelNames: ['reason'], registers });
+  const requestsRefused = new Counter({ name: n('sip_requests_refused_total'), help: 'Requests refused by access control (deny list, allow list, rate limit), by method, reason and action (reject = answered, drop = silence).', labelNames: ['method', 'reason', 'action'], registers });
   const recordingEvents = new Counter({ name: n('recording_events_total'), help: 'Recording lifecycle events: started, paused, resumed, stopped, failed.', labelNames: ['event'], registers });
   const recordingsStopped = new Counter({ name: n('recordings_stopped_total'), help: 'Recordings stopped, by reason.', labelNames: ['reason'], registers });
   const recordingFailures = new Counter({ name: n('recording_failures_total'), help: 'Recordings that failed (at start or mid-call), by reason.', labelNames: ['reason'], registers });
@@ -130,6 +131,8 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
     callStarted: (d) => guard(() => callsTotal.inc({ direction: direction(d) })),
     callEnded: (d, reason) => guard(() => callsEnded.inc({ direction: direction(d), reason: bounded('calls_ended', reason) })),
     callRejected: (reason) => guard(() => callsRejected.inc({ reason: bounded('calls_rejected', reason) })),
+    requestRefused: (method, reason, action) =>
+      guard(() => requestsRefused.inc({ method: bounded('refused_method', method), reason: bounded('refused_reason', reason), action: action === 'drop' ? 'drop' : 'reject' })),
     recordingStarted: () => guard(() => recordingEvents.inc({ event: 'started' })),
     recordingPaused: () => guard(() => recordingEvents.inc({ event: 'paused' })),
     recordingResumed: () => guard(() => recordingEvents.inc({ event: 'resumed' })),

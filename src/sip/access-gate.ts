@@ -14,7 +14,7 @@
  * are limited in buckets of their own, so a flood from the carrier's address on another port does
  * not starve the carrier. In-dialog requests pass the ACL only.
  */
-import type { AccessControl } from './access-control.js';
+import type { AccessControl, AccessRejectReason } from './access-control.js';
 
 export interface GateRequest {
   readonly address: string;
@@ -28,8 +28,15 @@ export type GateDecision =
   | { readonly action: 'drop' }
   | { readonly action: 'reject'; readonly status: number; readonly headers?: Readonly<Record<string, string>> };
 
-/** Builds the gate. `isKnown(address, port)`: a trunk or trusted source; cheap, must not throw. */
-export function accessGate(access: AccessControl, isKnown: (address: string, port: number) => boolean): (request: GateRequest) => GateDecision {
+/**
+ * Builds the gate. `isKnown(address, port)`: a trunk or trusted source; cheap, must not throw.
+ * `onRefused` is told of every refusal (metrics); a throw there is ignored.
+ */
+export function accessGate(
+  access: AccessControl,
+  isKnown: (address: string, port: number) => boolean,
+  onRefused?: (request: GateRequest, reason: AccessRejectReason, action: 'reject' | 'drop') => void,
+): (request: GateRequest) => GateDecision {
   return (request) => {
     let known = false;
     try {
@@ -39,6 +46,11 @@ export function accessGate(access: AccessControl, isKnown: (address: string, por
     }
     const d = access.checkRequest({ address: request.address, port: request.port }, request.method, { known, inDialog: request.inDialog });
     if (d.action === 'allow') return ALLOW;
+    try {
+      onRefused?.(request, d.reason, d.action);
+    } catch {
+      // counting must not change the decision
+    }
     if (d.action === 'drop') return DROP;
     return d.retryAfterSec === undefined ? { action: 'reject', status: d.status } : { action: 'reject', status: d.status, headers: { 'Retry-After': String(d.retryAfterSec) } };
   };
