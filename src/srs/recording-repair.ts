@@ -1,5 +1,5 @@
 import { open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { encodeWavHeader } from '../media/audio/wav.js';
 import type { Logger } from '../observability/logger.js';
 import type { RecordingMetadataModel } from '../siprec/metadata-types.js';
@@ -175,6 +175,21 @@ async function repairOne(dir: string, recordingId: string, names: readonly strin
     'recording left open by a crash repaired',
   );
   return summary;
+}
+
+/** Directories this process has looked through (repairOnStart). */
+const looked = new Set<string>();
+
+/**
+ * repairOpenRecordings once per recordings directory and process: a recording server started
+ * again in the same process (tests, a restart through the API) finds nothing a crash left, since
+ * every journal there not written by this process was handled the first time.
+ */
+export function repairOnStart(o: RepairOptions): Promise<RepairReport> {
+  const key = resolve(o.recordingsDir);
+  if (looked.has(key)) return Promise.resolve({ repaired: [], failed: 0 });
+  looked.add(key);
+  return repairOpenRecordings(o);
 }
 
 /** Finds the recordings left open under `recordingsDir` and repairs them (see above). Never throws. */

@@ -10,7 +10,7 @@ import { parseRecordingSdp } from '../siprec/recording-sdp.js';
 import { DEFAULT_BYE_AFTER_MS, DEFAULT_REJECT_STATUS, DEFAULT_SLOW_ANSWER_MS } from './srs-fault-options.js';
 import type { SrsOptions } from './srs-options.js';
 import { PortAllocator } from '../media/transport/port-allocator.js';
-import { repairOpenRecordings, type RepairReport } from './recording-repair.js';
+import { repairOnStart, type RepairReport } from './recording-repair.js';
 import { RecordingStore } from './recording-store.js';
 import { RecordingDiskGuard, checkRecordingsDir, toDiskFailure, type DiskFailureReason } from './disk-guard.js';
 import type { RecordingEndReason, RecordingSummary } from './recording-summary.js';
@@ -31,8 +31,9 @@ import { SrsRecording } from './srs-recording.js';
  *           503 with a Warning; a disk fault while setting up gets 503, one while recording ends
  *           the session with BYE (Reason: SIP;cause=503) and end reason 'disk-error'. Each is
  *           counted by reason (failedCounts: srs_recordings_failed_total).
- * Start:    attach() repairs the recordings a crash left open (recording-repair.ts) before the
- *           first INVITE is handled; `recovery` counts them.
+ * Start:    attach() repairs the recordings a crash left open (recording-repair.ts) in the
+ *           background (new recordings carry this process's owner and are never touched);
+ *           `recovery` resolves when it is done, `recoveredCounts` counts them.
  */
 type SrfRequest = Srf.SrfRequest;
 type SrfResponse = Srf.SrfResponse;
@@ -97,7 +98,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
   readonly #counted = new WeakSet<SrsRecording>();
   /** The last disk refusal's reason (warn once per change, info when recordings are admitted again). */
   #lastRefusal: DiskFailureReason | undefined;
-  /** The start-up repair; INVITEs wait for it. */
+  /** The start-up repair (attach()). */
   #recovery: Promise<RepairReport> = Promise.resolve({ repaired: [], failed: 0 });
   #recovered = { repaired: 0, failed: 0 };
 
@@ -117,7 +118,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
 
   /** Registers the INVITE route on srf (call before or after srf.connect()). */
   attach(): this {
-    this.#recovery = repairOpenRecordings({ recordingsDir: this.options.recordingsDir, owner: this.store.owner, logger: this.#log }).then((report) => {
+    this.#recovery = repairOnStart({ recordingsDir: this.options.recordingsDir, owner: this.store.owner, logger: this.#log }).then((report) => {
       this.#recovered = { repaired: report.repaired.length, failed: report.failed };
       return report;
     });
@@ -183,7 +184,6 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
   }
 
   async #onInvite(req: SrfRequest, res: SrfResponse): Promise<void> {
-    await this.#recovery;
     if (this.#closed) return this.#reject(res, 503, 'shutting down');
     const faults = this.options.faults;
     if (faults.mode === 'no-answer') {
