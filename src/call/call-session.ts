@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle, Timers } from '../common/clock.js';
+import { isAppError } from '../common/errors.js';
 import { TypedEmitter } from '../common/typed-emitter.js';
 import type { DtmfNotice, LatchNotice, LegId, SilentLegNotice } from '../media/media-session-types.js';
 import type { Logger } from '../observability/logger.js';
@@ -157,8 +158,15 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       if (this.#pstnLeg === 'b' && this.#recordingRequired() && !(await this.#secureRecording(true))) return;
       await this.#dialB(keep);
     } catch (err) {
+      if (isAppError(err, 'MEDIA_PORTS_EXHAUSTED') || isAppError(err, 'MEDIA_BIND_FAILED')) {
+        // out of RTP ports or sockets (e.g. file descriptors): a clean 503, the caller may retry (RFC 3261 21.5.4)
+        this.#log.warn({ code: err.code, detail: err.message }, 'call refused: no media resources');
+        this.#d.metrics.callRejected('media-resources');
+        this.#d.invite.reject(503, undefined, { 'Retry-After': String(MEDIA_RETRY_AFTER_SEC) });
+        return void this.close('refused-503');
+      }
       this.#log.error({ err }, 'call failed');
-      this.#refuse((err as { sipStatus?: number }).sipStatus ?? 500, 'internal error'); // e.g. 503 MEDIA_PORTS_EXHAUSTED
+      this.#refuse((err as { sipStatus?: number }).sipStatus ?? 500, 'internal error');
     }
   }
 
@@ -598,6 +606,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     return this.#closing;
   }
 }
+
+/** Retry-After of a call refused for lack of RTP ports or sockets, seconds. */
+const MEDIA_RETRY_AFTER_SEC = 5;
 
 function other(side: LegId): LegId {
   return side === 'a' ? 'b' : 'a';

@@ -282,8 +282,12 @@ export class EngineSession {
     if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return new EngineSession(id, ctx, ra.value, rb.value, options);
     if (ra.status === 'fulfilled') ra.value.close();
     if (rb.status === 'fulfilled') rb.value.close();
-    const failed = [ra.status === 'rejected' ? ports.a : undefined, rb.status === 'rejected' ? ports.b : undefined].filter((p): p is number => p !== undefined);
-    throw Object.assign(new AppError('MEDIA_BIND_FAILED', `ports ${failed.join(', ')}`), { ports: failed });
+    // only a port another process holds is reported (the plane skips it from then on); running out of
+    // file descriptors (EMFILE/ENFILE) is no fault of the port
+    const held = (r: PromiseSettledResult<unknown>): boolean => r.status === 'rejected' && portHeld(r.reason);
+    const failed = [held(ra) ? ports.a : undefined, held(rb) ? ports.b : undefined].filter((p): p is number => p !== undefined);
+    const codes = [ra, rb].flatMap((r) => (r.status === 'rejected' ? [String((r.reason as { code?: unknown }).code ?? 'error')] : []));
+    throw Object.assign(new AppError('MEDIA_BIND_FAILED', `ports ${ports.a}, ${ports.b}: ${codes.join(', ')}`), { ports: failed });
   }
 
   get local(): { a: LocalRtpAddress; b: LocalRtpAddress } {
@@ -977,6 +981,12 @@ function rtcpTarget(leg: Leg): { address: string; port: number } {
   if (leg.rtcpMux) return { address: latch.address!, port: latch.port };
   const atSdp = latch.address === latch.sdpAddress && latch.port === latch.sdpPort;
   return { address: latch.address!, port: atSdp ? leg.rtcpPort || latch.port + 1 : latch.port + 1 };
+}
+
+/** A bind error that says the port itself is taken or forbidden (not a shortage of sockets). */
+function portHeld(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL';
 }
 
 function validPort(port: unknown): port is number {

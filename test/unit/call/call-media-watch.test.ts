@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AppError } from '../../../src/common/errors.js';
 import { callLatching, latchingOf } from '../../../src/call/leg-latching.js';
 import type { Admission } from '../../../src/sip/admission.js';
 import { fakeRequest, sdpOffer } from '../../fakes/fake-legs.js';
@@ -71,5 +72,20 @@ describe('silent-leg alarm (a lost channel is never silent)', () => {
     });
     expect(port.problems).toEqual([{ kind: 'silent-stream', label: '2', reason: 'hijack', since: at - 5000, detected: at, dropped: 250, sdp: '10.0.0.9:4000', source: '203.0.113.7:61000' }]);
     expect(t.manager.list()[0]!.mediaProblems).toEqual([{ kind: 'silent-stream', leg: 'b', reason: 'hijack' }]);
+  });
+});
+
+describe('no media resources (RTP ports or sockets) is a clean 503', () => {
+  it('MUST refuse the call with 503 and Retry-After, not 500, when the media plane cannot bind', async () => {
+    const t = setup(makeSnapshot({ alice: always }));
+    t.media.createSession = async () => {
+      throw new AppError('MEDIA_BIND_FAILED', 'ports 40000, 40002: EMFILE');
+    };
+    const invite = t.inbound(ALICE);
+    await flush();
+    expect(invite.rejected).toBe(503);
+    expect(invite.rejectHeaders).toEqual({ 'Retry-After': '5' });
+    expect(t.signaling.dials).toHaveLength(0);
+    expect(t.manager.size).toBe(0);
   });
 });
