@@ -157,7 +157,9 @@ class DrachtioSrsDialog extends TypedEmitter<SrsDialogEvents> implements SrsDial
     dialog.on('update', (req, res) => this.#inbound('UPDATE', req, res));
     dialog.on('destroy', (req: unknown, reason?: unknown) => {
       this.#gone = true;
-      this.emit('bye', typeof reason === 'string' ? reason : 'BYE');
+      // the BYE's Reason header (RFC 3326) says why, e.g. a recording server whose disk is full
+      const header = typeof (req as { get?: unknown } | undefined)?.get === 'function' ? (req as { get(name: string): unknown }).get('Reason') : undefined;
+      this.emit('bye', typeof header === 'string' && header !== '' ? `BYE (${header})` : typeof reason === 'string' ? reason : 'BYE');
     });
   }
 

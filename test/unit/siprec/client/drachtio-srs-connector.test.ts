@@ -115,7 +115,9 @@ describe('DrachtioSrsConnector (drachtio-srf implementation of SrsConnector)', (
     const byes: string[] = [];
     dialog.on('bye', (reason) => byes.push(reason));
     raw.emit('destroy', {}, 'normal release');
-    expect(byes).toEqual(['normal release']);
+    // a BYE with a Reason header (RFC 3326) carries it to the failure detail
+    raw.emit('destroy', { get: (name: string) => (name === 'Reason' ? 'SIP ;cause=503 ;text="disk-full ENOSPC"' : undefined) }, 'normal release');
+    expect(byes).toEqual(['normal release', 'BYE (SIP ;cause=503 ;text="disk-full ENOSPC")']);
     await dialog.bye();
     expect(raw.destroy).not.toHaveBeenCalled();
   });
