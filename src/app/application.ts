@@ -74,13 +74,12 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       }
     }
   };
-  // the settings the engine's NAT policy reads (sip.natContacts: trunks are told apart)
-  const natPeers: { snapshots: readonly PolicySnapshot[] } = { snapshots: [] };
-  // Access control of every request (deny list, per-source rate limit; src/sip/access-gate.ts): the
-  // embedded engine's request gate, or srf middleware with an external drachtio-server. Trunks and
-  // trusted sources (matched by address and port) have buckets of their own: gatePeers holds the
-  // trunks, refreshed at start and on every settings change.
-  const gatePeers: { snapshots: readonly PolicySnapshot[] } = { snapshots: [] };
+  // The trunks as the SIP side needs them, refreshed at start and on every settings change: the
+  // engine's NAT policy (sip.natContacts tells trunks apart), its connection caps (privileged
+  // sources) and the access control of every request (deny list, per-source rate limit;
+  // src/sip/access-gate.ts: the engine's request gate, or srf middleware with an external
+  // drachtio-server), where trunks and trusted sources (by address and port) have buckets of their own.
+  const peers: { snapshots: readonly PolicySnapshot[] } = { snapshots: [] };
   const access = new AccessControl(
     {
       deny: config.calls.deny,
@@ -94,7 +93,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
   const refusals: { count?: (method: string, reason: string, action: 'reject' | 'drop') => void } = {}; // metrics, once they exist
   const requestGate = accessGate(
     access,
-    (address, port) => knownSourceRole(gatePeers.snapshots, address, port, { trustedSources: config.calls.trustedSources }) !== undefined,
+    (address, port) => knownSourceRole(peers.snapshots, address, port, { trustedSources: config.calls.trustedSources }) !== undefined,
     (request, reason, action) => refusals.count?.(request.method, reason, action),
   );
   try {
@@ -107,8 +106,8 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         secret: config.drachtio.secret,
         logger: logger.child({ component: 'engine' }),
         tls: engineTls(config.sip),
-        natFlow: natFlowPolicy(config.sip.natContacts, () => natPeers.snapshots),
-        ...connectionOptions(config, () => natPeers.snapshots),
+        natFlow: natFlowPolicy(config.sip.natContacts, () => peers.snapshots),
+        ...connectionOptions(config, () => peers.snapshots),
         requestGate,
       });
       closers.push(() => engine!.close());
@@ -141,29 +140,18 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       if (outcome.applied) logger.info({ file, result: outcome.result, previouslyAppliedAt: outcome.previous?.appliedAt }, 'provisioning file applied (content changed since it was last applied)');
       else logger.info({ file, appliedAt: outcome.previous.appliedAt }, 'provisioning file unchanged since it was last applied: not re-applied, changes made through the admin API are kept');
     }
-    // the engine's NAT policy reads its own copy of the settings, refreshed at start and on every
-    // change: loading the call layer's cache here would fill it before the first call needs it
-    const natSettings = new SnapshotCache(repository);
-    const refreshNatPeers = async (): Promise<void> => {
-      if (!engine) return; // also read by the connection caps (privileged sources), whatever sip.natContacts says
+    // the SIP side reads its own copy of the settings: loading the call layer's cache here would
+    // fill it before the first call needs it
+    const peerSettings = new SnapshotCache(repository);
+    const refreshPeers = async (): Promise<void> => {
       try {
-        natSettings.invalidate();
-        natPeers.snapshots = await natSettings.snapshots();
+        peerSettings.invalidate();
+        peers.snapshots = await peerSettings.snapshots();
       } catch (err) {
-        logger.warn({ err }, 'could not load the trunks for sip.natContacts; the last ones stay in use');
+        logger.warn({ err }, 'could not load the trunks for NAT handling, connection caps and access control; the last ones stay in use');
       }
     };
-    await refreshNatPeers();
-    const gateSettings = new SnapshotCache(repository);
-    const refreshGatePeers = async (): Promise<void> => {
-      try {
-        gateSettings.invalidate();
-        gatePeers.snapshots = await gateSettings.snapshots();
-      } catch (err) {
-        logger.warn({ err }, 'could not load the trunks for access control; the last ones stay in use');
-      }
-    };
-    await refreshGatePeers();
+    await refreshPeers();
     const recordingEvents = await openRecordingEventLog({
       file: config.events.file,
       webhook: config.events.webhookUrl ? { url: config.events.webhookUrl, token: config.events.webhookToken, queueSize: config.events.queueSize } : undefined,
@@ -250,8 +238,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       provisioning: { defaultBaseUrl: config.admin.provisioningUrl ?? null },
       onSettingsChanged: () => {
         policy.invalidate();
-        void refreshNatPeers();
-        void refreshGatePeers();
+        void refreshPeers();
       },
       extraPlugins: [metricsPlugin(metrics), callsPlugin(calls)],
     });
