@@ -18,6 +18,11 @@
  * mixed into whatever the leg hears (relayed speech or prompt); when nothing is flowing towards the
  * leg the tone is sent on its own. Prompts and tones never reach the forked streams (R-15): the fork
  * copies the packet before any mixing.
+ *
+ * A leg's state is in engine-leg.ts and a forked stream's in fork-stream.ts. What stays here (the
+ * packet path, prompts and tones, fork control, RTCP reports, the silence watch) is one file because
+ * each of them reads and writes both legs' per-packet state; splitting it further needs those
+ * exchanges behind small interfaces first.
  */
 import type { Clock, TimerHandle, Timers } from '../../common/clock.js';
 import { AppError } from '../../common/errors.js';
@@ -25,15 +30,12 @@ import { G711_SILENCE, type G711Codec } from '../audio/g711.js';
 import { cutFrames } from '../audio/prompt-library.js';
 import { renderTone, type ToneSpec } from '../audio/tones.js';
 import { mixIntoFrame } from '../processors/audio-mixer.js';
-import { TelephoneEventDecoder } from '../processors/dtmf.js';
-import { SrtpProtector, type RtpProtector } from '../processors/fork-srtp.js';
-import { PayloadTypeMap } from '../processors/payload-type-map.js';
+import { SrtpProtector } from '../processors/fork-srtp.js';
 import { FramePacer } from '../processors/prompt-pacer.js';
 import { RewriteResult, StreamRewriter } from '../processors/relay-rewriter.js';
 import type { ScratchRing } from '../processors/scratch-ring.js';
-import { LatchVerdict, SourceLatch, type LatchMode, type SourceLatchOptions } from '../processors/source-latch.js';
-import { SsrcLock, SsrcVerdict, type SsrcLockOptions } from '../processors/ssrc-lock.js';
-import { ReceiveStats } from '../rtp/receive-stats.js';
+import { LatchVerdict } from '../processors/source-latch.js';
+import { SsrcVerdict } from '../processors/ssrc-lock.js';
 import { ntpMiddle, parseRtcp, toNtp, writeReceiverReport, writeSdesCname, writeSenderReport, type ReportBlock } from '../rtp/rtcp.js';
 import {
   looksLikeRtcp,
@@ -49,28 +51,20 @@ import { addTs } from '../rtp/wrap-math.js';
 import type { RtpEndpoint, RtpEndpointFactory } from '../transport/udp-endpoint.js';
 import type {
   ForkOptions,
-  ForkStreamStats,
-  ForkTarget,
   InjectTarget,
   LegId,
-  LegStats,
   LocalRtpAddress,
   MediaSessionOptions,
   MediaSessionStats,
   MediaTotals,
-  PayloadTypeInfo,
   PromptEndReason,
   RemoteMedia,
   SilenceReason,
   ToneKind,
 } from '../media-session-types.js';
+import { DEFAULT_PAYLOAD_TYPES, KIND_PCMA, KIND_PCMU, KIND_TE, KIND_UNKNOWN, Leg, legStats, randomU32, rtcpTarget, type Playback } from './engine-leg.js';
 import type { EngineEvent } from './engine-protocol.js';
-
-const KIND_UNKNOWN = 0;
-const KIND_PCMU = 1;
-const KIND_PCMA = 2;
-const KIND_TE = 3;
-const KIND_OTHER = 4;
+import { addForkCounters, forkCounters, ForkStream, forkStats, type ForkCounters } from './fork-stream.js';
 
 const FRAME_SAMPLES = 160;
 const FRAME_MS = 20;
@@ -81,25 +75,6 @@ const FRAME_MS = 20;
  */
 const IDLE_FILL_MS = 60;
 
-/** Payload types of a leg before its SDP is known (first-source latching); also the fork default. */
-const DEFAULT_PAYLOAD_TYPES: PayloadTypeInfo[] = [
-  { pt: 0, name: 'PCMU' },
-  { pt: 8, name: 'PCMA' },
-  { pt: 101, name: 'telephone-event' },
-];
-
-function kindOf(name: string): number {
-  const n = name.toUpperCase();
-  if (n === 'PCMU') return KIND_PCMU;
-  if (n === 'PCMA') return KIND_PCMA;
-  if (n === 'TELEPHONE-EVENT') return KIND_TE;
-  return KIND_OTHER;
-}
-
-function randomU32(): number {
-  return (Math.random() * 0x1_0000_0000) >>> 0;
-}
-
 /** Services a session needs from its engine. */
 export interface EngineContext {
   clock: Clock;
@@ -108,131 +83,6 @@ export interface EngineContext {
   scratch: ScratchRing;
   emit(id: string, event: EngineEvent): void;
   promptFrames(key: string, codec: G711Codec): readonly Buffer[] | undefined;
-}
-
-interface Playback {
-  id: number;
-  name: string;
-  language: string | undefined;
-  frames: readonly Buffer[];
-  pacer: FramePacer;
-  startedAt: number;
-  ended: boolean;
-}
-
-class Leg {
-  readonly id: LegId;
-  readonly endpoint: RtpEndpoint;
-  readonly latch: SourceLatch;
-  /** Which SSRC from the latched source is accepted (RFC 3550 A.1 probation, switch after silence). */
-  readonly ssrcLock: SsrcLock;
-  /** Payload type -> kind (KIND_*); KIND_UNKNOWN = not negotiated, dropped. */
-  readonly ptKind = new Uint8Array(128);
-  readonly ptClockRate = new Uint32Array(128).fill(8000);
-  /** Payload type name by pt (for fork mapping). */
-  ptNames: Array<string | undefined> = [];
-  /** The list setPayloadTypes got (the relay maps the other leg's packets onto it). */
-  payloadTypes: readonly PayloadTypeInfo[] = DEFAULT_PAYLOAD_TYPES;
-  /** Packets from this leg renumbered to the other leg's payload types (processors/payload-type-map.ts). */
-  readonly relayPt = new PayloadTypeMap();
-  injectCodec: G711Codec | undefined = 'PCMU';
-  injectPt = 0;
-  rtcpPort = 0;
-  rtcpMux = false;
-  /** RTCP latched on its own (a NAT maps the RTCP port separately): the last accepted RTCP source. */
-  rtcpSourceAddress: string | undefined;
-  rtcpSourcePort = 0;
-  /** Silence watch (watchSilence): accepted count last seen, since when it has not moved, drops then. */
-  watchSeen = 0;
-  watchSince = 0;
-  watchDrops = { hijack: 0, payloadType: 0, foreignSsrc: 0, malformed: 0, unlatched: 0 };
-  /** The source of the last packet refused as a hijack (what a silent leg really sent from). */
-  refusedAddress: string | undefined;
-  refusedPort = 0;
-  /** Set once the leg was reported silent (at most once per call). */
-  silentReason: SilenceReason | undefined;
-  readonly recv = new ReceiveStats();
-  readonly dtmf = new TelephoneEventDecoder();
-  /** The stream we send to this leg. */
-  readonly out: StreamRewriter;
-  playback: Playback | undefined;
-  overlay: Int16Array | undefined;
-  overlayOffset = 0;
-  overlayPacer: FramePacer | undefined;
-  /** Monotonic ms of the last tone frame sent on its own (a relayed packet after it moves out.lastSentAtMs past it). */
-  toneAloneAtMs = -1;
-  stats = {
-    received: 0,
-    receivedBytes: 0,
-    malformed: 0,
-    hijackDropped: 0,
-    unlatchedDropped: 0,
-    foreignSsrcDropped: 0,
-    unknownPayloadTypeDropped: 0,
-    relayCodecDropped: 0,
-    replacedByPrompt: 0,
-    rewriteDropped: 0,
-    generated: 0,
-    dtmfEvents: 0,
-    rtcpReceived: 0,
-    rtcpSent: 0,
-    latchedSdp: 0,
-    latchedLearned: 0,
-    relatched: 0,
-  };
-
-  constructor(id: LegId, endpoint: RtpEndpoint, mode: LatchMode, latchOptions: SourceLatchOptions | undefined, ssrcLock: SsrcLockOptions | undefined) {
-    this.id = id;
-    this.endpoint = endpoint;
-    this.latch = new SourceLatch(mode, latchOptions);
-    this.ssrcLock = new SsrcLock(ssrcLock);
-    this.out = new StreamRewriter(randomU32(), randomU32() & 0xffff, randomU32());
-    this.setPayloadTypes(DEFAULT_PAYLOAD_TYPES);
-  }
-
-  /**
-   * The payload types the leg negotiated (its SDP): only these are accepted from it, others are
-   * counted in unknownPayloadTypeDropped. A static type listed without a name (no rtpmap) is named
-   * after RFC 3551 (0 PCMU, 8 PCMA).
-   */
-  setPayloadTypes(list: readonly PayloadTypeInfo[]): void {
-    this.ptKind.fill(KIND_UNKNOWN);
-    this.ptNames = [];
-    this.payloadTypes = list;
-    this.injectCodec = undefined;
-    for (const p of list) {
-      if (!Number.isInteger(p.pt) || p.pt < 0 || p.pt > 127) continue;
-      const name = typeof p.name === 'string' && p.name.length > 0 ? p.name : p.pt === 0 ? 'PCMU' : p.pt === 8 ? 'PCMA' : 'UNKNOWN';
-      const kind = kindOf(name);
-      this.ptKind[p.pt] = kind;
-      this.ptNames[p.pt] = name.toUpperCase();
-      this.ptClockRate[p.pt] = p.clockRate ?? 8000;
-      if (this.injectCodec === undefined && (kind === KIND_PCMU || kind === KIND_PCMA)) {
-        this.injectCodec = kind === KIND_PCMU ? 'PCMU' : 'PCMA';
-        this.injectPt = p.pt;
-      }
-    }
-  }
-}
-
-class ForkStream {
-  readonly endpoint: RtpEndpoint;
-  rewriter: StreamRewriter;
-  target: ForkTarget | undefined;
-  rtcpPort = 0;
-  /** Leg payload type -> recording-server payload type, -1 = not accepted. */
-  readonly ptMap = new Int16Array(128).fill(-1);
-  /** Recording-server payload type of each G.711 codec, -1 when not offered. */
-  silencePt = -1;
-  silenceCodec: G711Codec = 'PCMU';
-  protector: RtpProtector | undefined;
-  silencePacer: FramePacer | undefined;
-  stats = { sent: 0, sentBytes: 0, silenceFrames: 0, pausedDropped: 0, codecDropped: 0 };
-
-  constructor(endpoint: RtpEndpoint) {
-    this.endpoint = endpoint;
-    this.rewriter = new StreamRewriter(randomU32(), randomU32() & 0xffff, randomU32());
-  }
 }
 
 type ForkState = 'idle' | 'prepared' | 'active' | 'paused' | 'stopped';
@@ -970,18 +820,6 @@ export class EngineSession {
   }
 }
 
-/**
- * Where our RTCP reports to a leg go: its latched RTCP source; else, with rtcp-mux, the RTP target;
- * else the SDP's RTCP port (a=rtcp or port + 1) at the SDP address, or RTP port + 1 of a source
- * learnt behind a NAT (the usual mapping of a port pair).
- */
-function rtcpTarget(leg: Leg): { address: string; port: number } {
-  const latch = leg.latch;
-  if (leg.rtcpSourceAddress !== undefined && leg.rtcpSourceAddress === latch.address) return { address: leg.rtcpSourceAddress, port: leg.rtcpSourcePort };
-  if (leg.rtcpMux) return { address: latch.address!, port: latch.port };
-  const atSdp = latch.address === latch.sdpAddress && latch.port === latch.sdpPort;
-  return { address: latch.address!, port: atSdp ? leg.rtcpPort || latch.port + 1 : latch.port + 1 };
-}
 
 /** A bind error that says the port itself is taken or forbidden (not a shortage of sockets). */
 function portHeld(err: unknown): boolean {
@@ -995,51 +833,4 @@ function validPort(port: unknown): port is number {
 
 function localOf(ep: RtpEndpoint): LocalRtpAddress {
   return { address: ep.address, rtpPort: ep.rtpPort, rtcpPort: ep.rtcpPort };
-}
-
-function legStats(leg: Leg): LegStats {
-  return {
-    remote: leg.latch.address !== undefined ? { address: leg.latch.address, port: leg.latch.port } : undefined,
-    latched: leg.latch.latched,
-    ssrc: leg.ssrcLock.locked ? leg.ssrcLock.ssrc : undefined,
-    ssrcSwitches: leg.ssrcLock.switches,
-    ...leg.stats,
-    lost: leg.recv.lost,
-    jitter: leg.recv.jitter,
-    sent: leg.out.packetsSent,
-    sendErrors: leg.endpoint.sendErrors,
-    injectCodec: leg.injectCodec,
-  };
-}
-
-interface ForkCounters {
-  sent: number;
-  sentBytes: number;
-  codecDropped: number;
-  pausedDropped: number;
-  sendErrors: number;
-}
-
-function forkCounters(f: ForkStream): ForkCounters {
-  const s = f.stats;
-  return { sent: s.sent, sentBytes: s.sentBytes, codecDropped: s.codecDropped, pausedDropped: s.pausedDropped, sendErrors: f.endpoint.sendErrors };
-}
-
-function addForkCounters(into: ForkCounters, f: ForkStream): void {
-  const c = forkCounters(f);
-  into.sent += c.sent;
-  into.sentBytes += c.sentBytes;
-  into.codecDropped += c.codecDropped;
-  into.pausedDropped += c.pausedDropped;
-  into.sendErrors += c.sendErrors;
-}
-
-function forkStats(f: ForkStream): ForkStreamStats {
-  return {
-    ssrc: f.rewriter.ssrc,
-    ...f.stats,
-    sendErrors: f.endpoint.sendErrors,
-    lastSeq: f.rewriter.lastSeq,
-    lastTimestamp: f.rewriter.lastTimestamp,
-  };
 }

@@ -1,0 +1,172 @@
+/**
+ * One leg of an engine session (engine-session.ts): its RTP endpoint, where its media comes from and
+ * goes (source latch, RTCP source), which stream is accepted (SSRC lock, negotiated payload types),
+ * the stream we send to it, its prompt and tone state, and its counters. Plain state the session's
+ * packet path reads and writes; no I/O of its own.
+ */
+import type { G711Codec } from '../audio/g711.js';
+import { TelephoneEventDecoder } from '../processors/dtmf.js';
+import { PayloadTypeMap } from '../processors/payload-type-map.js';
+import type { FramePacer } from '../processors/prompt-pacer.js';
+import { StreamRewriter } from '../processors/relay-rewriter.js';
+import { SourceLatch, type LatchMode, type SourceLatchOptions } from '../processors/source-latch.js';
+import { SsrcLock, type SsrcLockOptions } from '../processors/ssrc-lock.js';
+import { ReceiveStats } from '../rtp/receive-stats.js';
+import type { RtpEndpoint } from '../transport/udp-endpoint.js';
+import type { LegId, LegStats, PayloadTypeInfo, SilenceReason } from '../media-session-types.js';
+
+export const KIND_UNKNOWN = 0;
+export const KIND_PCMU = 1;
+export const KIND_PCMA = 2;
+export const KIND_TE = 3;
+export const KIND_OTHER = 4;
+
+/** Payload types of a leg before its SDP is known (first-source latching); also the fork default. */
+export const DEFAULT_PAYLOAD_TYPES: PayloadTypeInfo[] = [
+  { pt: 0, name: 'PCMU' },
+  { pt: 8, name: 'PCMA' },
+  { pt: 101, name: 'telephone-event' },
+];
+
+function kindOf(name: string): number {
+  const n = name.toUpperCase();
+  if (n === 'PCMU') return KIND_PCMU;
+  if (n === 'PCMA') return KIND_PCMA;
+  if (n === 'TELEPHONE-EVENT') return KIND_TE;
+  return KIND_OTHER;
+}
+
+export function randomU32(): number {
+  return (Math.random() * 0x1_0000_0000) >>> 0;
+}
+
+export interface Playback {
+  id: number;
+  name: string;
+  language: string | undefined;
+  frames: readonly Buffer[];
+  pacer: FramePacer;
+  startedAt: number;
+  ended: boolean;
+}
+export class Leg {
+  readonly id: LegId;
+  readonly endpoint: RtpEndpoint;
+  readonly latch: SourceLatch;
+  /** Which SSRC from the latched source is accepted (RFC 3550 A.1 probation, switch after silence). */
+  readonly ssrcLock: SsrcLock;
+  /** Payload type -> kind (KIND_*); KIND_UNKNOWN = not negotiated, dropped. */
+  readonly ptKind = new Uint8Array(128);
+  readonly ptClockRate = new Uint32Array(128).fill(8000);
+  /** Payload type name by pt (for fork mapping). */
+  ptNames: Array<string | undefined> = [];
+  /** The list setPayloadTypes got (the relay maps the other leg's packets onto it). */
+  payloadTypes: readonly PayloadTypeInfo[] = DEFAULT_PAYLOAD_TYPES;
+  /** Packets from this leg renumbered to the other leg's payload types (processors/payload-type-map.ts). */
+  readonly relayPt = new PayloadTypeMap();
+  injectCodec: G711Codec | undefined = 'PCMU';
+  injectPt = 0;
+  rtcpPort = 0;
+  rtcpMux = false;
+  /** RTCP latched on its own (a NAT maps the RTCP port separately): the last accepted RTCP source. */
+  rtcpSourceAddress: string | undefined;
+  rtcpSourcePort = 0;
+  /** Silence watch (watchSilence): accepted count last seen, since when it has not moved, drops then. */
+  watchSeen = 0;
+  watchSince = 0;
+  watchDrops = { hijack: 0, payloadType: 0, foreignSsrc: 0, malformed: 0, unlatched: 0 };
+  /** The source of the last packet refused as a hijack (what a silent leg really sent from). */
+  refusedAddress: string | undefined;
+  refusedPort = 0;
+  /** Set once the leg was reported silent (at most once per call). */
+  silentReason: SilenceReason | undefined;
+  readonly recv = new ReceiveStats();
+  readonly dtmf = new TelephoneEventDecoder();
+  /** The stream we send to this leg. */
+  readonly out: StreamRewriter;
+  playback: Playback | undefined;
+  overlay: Int16Array | undefined;
+  overlayOffset = 0;
+  overlayPacer: FramePacer | undefined;
+  /** Monotonic ms of the last tone frame sent on its own (a relayed packet after it moves out.lastSentAtMs past it). */
+  toneAloneAtMs = -1;
+  stats = {
+    received: 0,
+    receivedBytes: 0,
+    malformed: 0,
+    hijackDropped: 0,
+    unlatchedDropped: 0,
+    foreignSsrcDropped: 0,
+    unknownPayloadTypeDropped: 0,
+    relayCodecDropped: 0,
+    replacedByPrompt: 0,
+    rewriteDropped: 0,
+    generated: 0,
+    dtmfEvents: 0,
+    rtcpReceived: 0,
+    rtcpSent: 0,
+    latchedSdp: 0,
+    latchedLearned: 0,
+    relatched: 0,
+  };
+
+  constructor(id: LegId, endpoint: RtpEndpoint, mode: LatchMode, latchOptions: SourceLatchOptions | undefined, ssrcLock: SsrcLockOptions | undefined) {
+    this.id = id;
+    this.endpoint = endpoint;
+    this.latch = new SourceLatch(mode, latchOptions);
+    this.ssrcLock = new SsrcLock(ssrcLock);
+    this.out = new StreamRewriter(randomU32(), randomU32() & 0xffff, randomU32());
+    this.setPayloadTypes(DEFAULT_PAYLOAD_TYPES);
+  }
+
+  /**
+   * The payload types the leg negotiated (its SDP): only these are accepted from it, others are
+   * counted in unknownPayloadTypeDropped. A static type listed without a name (no rtpmap) is named
+   * after RFC 3551 (0 PCMU, 8 PCMA).
+   */
+  setPayloadTypes(list: readonly PayloadTypeInfo[]): void {
+    this.ptKind.fill(KIND_UNKNOWN);
+    this.ptNames = [];
+    this.payloadTypes = list;
+    this.injectCodec = undefined;
+    for (const p of list) {
+      if (!Number.isInteger(p.pt) || p.pt < 0 || p.pt > 127) continue;
+      const name = typeof p.name === 'string' && p.name.length > 0 ? p.name : p.pt === 0 ? 'PCMU' : p.pt === 8 ? 'PCMA' : 'UNKNOWN';
+      const kind = kindOf(name);
+      this.ptKind[p.pt] = kind;
+      this.ptNames[p.pt] = name.toUpperCase();
+      this.ptClockRate[p.pt] = p.clockRate ?? 8000;
+      if (this.injectCodec === undefined && (kind === KIND_PCMU || kind === KIND_PCMA)) {
+        this.injectCodec = kind === KIND_PCMU ? 'PCMU' : 'PCMA';
+        this.injectPt = p.pt;
+      }
+    }
+  }
+}
+/**
+ * Where our RTCP reports to a leg go: its latched RTCP source; else, with rtcp-mux, the RTP target;
+ * else the SDP's RTCP port (a=rtcp or port + 1) at the SDP address, or RTP port + 1 of a source
+ * learnt behind a NAT (the usual mapping of a port pair).
+ */
+export function rtcpTarget(leg: Leg): { address: string; port: number } {
+  const latch = leg.latch;
+  if (leg.rtcpSourceAddress !== undefined && leg.rtcpSourceAddress === latch.address) return { address: leg.rtcpSourceAddress, port: leg.rtcpSourcePort };
+  if (leg.rtcpMux) return { address: latch.address!, port: latch.port };
+  const atSdp = latch.address === latch.sdpAddress && latch.port === latch.sdpPort;
+  return { address: latch.address!, port: atSdp ? leg.rtcpPort || latch.port + 1 : latch.port + 1 };
+}
+
+export function legStats(leg: Leg): LegStats {
+  return {
+    remote: leg.latch.address !== undefined ? { address: leg.latch.address, port: leg.latch.port } : undefined,
+    latched: leg.latch.latched,
+    ssrc: leg.ssrcLock.locked ? leg.ssrcLock.ssrc : undefined,
+    ssrcSwitches: leg.ssrcLock.switches,
+    ...leg.stats,
+    lost: leg.recv.lost,
+    jitter: leg.recv.jitter,
+    sent: leg.out.packetsSent,
+    sendErrors: leg.endpoint.sendErrors,
+    injectCodec: leg.injectCodec,
+  };
+}
