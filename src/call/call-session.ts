@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle, Timers } from '../common/clock.js';
 import { isAppError } from '../common/errors.js';
 import { TypedEmitter } from '../common/typed-emitter.js';
-import type { DtmfNotice, LatchNotice, LegId, SilentLegNotice } from '../media/media-session-types.js';
+import type { DtmfNotice, LegId } from '../media/media-session-types.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallMetrics } from '../observability/metrics-types.js';
 import type { RecordingEventSink } from '../observability/recording-event-types.js';
@@ -21,6 +21,7 @@ import { RecordingController, type ControlResult } from './recording-controller.
 import { FeatureCodeMatcher, parseInfoControl, type RecordingAction } from './recording-controls.js';
 import { StateMachine } from './state-machine.js';
 import { announce } from './tasks/announce.js';
+import { MediaWatch } from './tasks/media-watch.js';
 import { preAnswerCompliance } from './tasks/pre-answer-compliance.js';
 import { earlyMediaFromOffer, recordingGate } from './tasks/recording-gate.js';
 import { sendRecordIndication, updateRecordIndication, type IndicationContext } from './tasks/record-indication.js';
@@ -82,6 +83,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   readonly #startedAt: number;
   #answeredAt: number | undefined;
   #media: CallMedia | undefined;
+  #mediaWatch: MediaWatch | undefined;
   #legs: { a?: Leg; b?: Leg } = {};
   #sdp: { a?: LegSdp; b?: LegSdp } = {};
   #dial: PendingDial | undefined;
@@ -136,8 +138,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       const media = await this.#d.mediaFactory.createSession({ label: invite.callId, latching });
       this.#media = media;
       media.on('dtmf', (e) => this.#onDtmf(e));
-      media.on('latched', (e) => this.#onLatched(e, latching[e.leg]));
-      media.on('silent', (e) => this.#onSilent(e));
+      this.#mediaWatch = new MediaWatch({ media, log: this.#log, userLeg: this.#userLeg, latching, mark: (p) => this.#recording?.mediaProblem(p) });
       media.on('closed', () => void this.hangup('media-closed'));
       if (this.#ended()) return void (await this.close('cancel'));
       this.#sdp = { a: new LegSdp(media.local.a, sessionIdOf(this.#startedAt, 1)), b: new LegSdp(media.local.b, sessionIdOf(this.#startedAt, 2)) };
@@ -472,53 +473,10 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     if (action) await this.control(action);
   }
 
-  /** Each latch once per leg at info: what the SDP said and where media really comes from (docs/nat.md). */
-  #onLatched(e: LatchNotice, mode: string): void {
-    const sdp = e.sdpAddress === undefined ? undefined : `${e.sdpAddress}:${e.sdpPort}`;
-    this.#log.info({ leg: e.leg, party: this.#partyOf(e.leg), mode, how: e.how, sdp, source: `${e.address}:${e.port}` }, 'media source latched');
-  }
-
-  #partyOf(leg: LegId): 'caller' | 'callee' {
-    return leg === 'a' ? 'caller' : 'callee';
-  }
-
-  /**
-   * The silent-leg watch runs while the call is connected and both parties send (our SDP towards each
-   * leg is sendrecv); hold (sendonly/recvonly/inactive) stops it, unhold starts it again.
-   */
+  /** The silent-leg watch while connected (tasks/media-watch.ts: off during hold). */
   #watchSilence(): void {
-    const ms = this.#d.options.silenceAlarmMs;
-    const media = this.#media;
-    if (ms <= 0 || !media || !this.#sm.is('connected')) return;
-    const both = [this.#sdp.a?.last, this.#sdp.b?.last].every((sdp) => sdp !== undefined && readAudio(sdp)?.direction === 'sendrecv');
-    void media.watchSilence(both ? ms : 0).catch(() => undefined);
+    if (this.#sm.is('connected')) this.#mediaWatch?.rearm(this.#d.options.silenceAlarmMs, this.#sdp.a?.last, this.#sdp.b?.last);
   }
-
-  /** A leg delivers no audio while the other talks: warn once, mark the recording (the metric is the media plane's). */
-  #onSilent(e: SilentLegNotice): void {
-    const dropped = e.dropped.hijack + e.dropped.payloadType + e.dropped.foreignSsrc + e.dropped.malformed + e.dropped.unlatched;
-    const sdp = e.sdp ? `${e.sdp.address}:${e.sdp.port}` : undefined;
-    // where the party's packets really came from: the refused source (hijack), else where its media goes
-    const from = e.refused ?? e.remote;
-    const source = from ? `${from.address}:${from.port}` : undefined;
-    this.#log.warn(
-      { leg: e.leg, party: this.#partyOf(e.leg), reason: e.reason, silentForMs: e.silentForMs, dropped: e.dropped, sdp, source },
-      'no audio from one party while the other talks: its recording channel is empty',
-    );
-    this.#mediaProblems.push({ leg: e.leg, reason: e.reason });
-    this.#recording?.mediaProblem({
-      kind: 'silent-stream',
-      label: e.leg === this.#userLeg ? '2' : '1',
-      reason: e.reason,
-      since: e.at - e.silentForMs,
-      detected: e.at,
-      dropped,
-      ...(sdp ? { sdp } : {}),
-      ...(source ? { source } : {}),
-    });
-  }
-
-  readonly #mediaProblems: Array<{ leg: LegId; reason: string }> = [];
 
   #onDtmf(e: DtmfNotice): void {
     if (!e.end || e.leg !== this.#userLeg || !this.#sm.is('connected')) return;
@@ -553,7 +511,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       },
       complianceAnnouncementPlayed: this.#compliancePlayed,
       announcements: this.#notes.map((n) => ({ kind: n.kind, result: n.result, target: n.target })),
-      mediaProblems: this.#mediaProblems.map((p) => ({ kind: 'silent-stream', leg: p.leg, reason: p.reason })),
+      mediaProblems: [...(this.#mediaWatch?.problems ?? [])],
     };
   }
 
