@@ -1,16 +1,14 @@
 /**
- * Start-up repair of the recordings a crash left open (issue 13 item 4): the WAV made valid from
+ * Start-up repair of the recordings a crash left open: the WAV made valid from
  * its size (whole frames only), the summary written with endReason 'recovered-after-crash' and
  * the metadata stored next to it, the journal removed, one warn line per recording.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, mkdtempSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { captureLogger } from '../../support/capture-logger.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeWav, encodeWavHeader } from '../../../src/media/audio/wav.js';
-import type { Logger } from '../../../src/observability/logger.js';
 import { repairOpenRecordings } from '../../../src/srs/recording-repair.js';
 import { RecordingStore } from '../../../src/srs/recording-store.js';
 import type { RecordingSummary } from '../../../src/srs/recording-summary.js';
@@ -19,17 +17,6 @@ import { StereoWavWriter } from '../../../src/srs/stereo-wav-writer.js';
 const root = mkdtempSync(join(tmpdir(), 'srs-repair-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const fixture = (name: string): string => readFileSync(join(__dirname, '../../fixtures/siprec', name), 'utf8');
-
-function captureLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'warn' }, stream) as unknown as Logger, lines };
-}
 
 const STARTED = Date.UTC(2026, 0, 5, 9, 30, 0);
 const FRAME = 4;

@@ -1,12 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
+import { captureLogger } from '../../../support/capture-logger.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../../src/common/errors.js';
-import type { Logger } from '../../../../src/observability/logger.js';
 import { decodeG711, encodeG711 } from '../../../../src/media/audio/g711.js';
 import { PROMPT_NAMES, PromptLibrary } from '../../../../src/media/audio/prompt-library.js';
 import { encodeWavG711, encodeWavPcm16 } from '../../../../src/media/audio/wav.js';
@@ -15,17 +13,6 @@ import { sine } from '../../../support/tone-source.js';
 
 const PROMPTS = fileURLToPath(new URL('../../../../prompts', import.meta.url));
 const LANGS = ['de', 'en', 'es', 'fr', 'sv'];
-
-function captureLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'warn' }, stream) as unknown as Logger, lines };
-}
 
 async function flush(): Promise<void> {
   await new Promise((r) => setImmediate(r));
