@@ -6,6 +6,7 @@
  *   media   bench/media-bench.ts   media plane vs rtpengine, recorded calls side by side
  *   load    bench/load-bench.ts    the whole product under SIPp load (ramp; --soak-minutes N: soak)
  *   heap    bench/load-heap.ts     heap snapshots across rounds of calls (per-call leak check)
+ *   connections bench/connection-flood.ts  TCP connections a flood holds while the carrier still calls
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ const BENCHES: Record<string, { file: string; nodeArgs: string[] }> = {
   media: { file: 'media-bench.ts', nodeArgs: [] },
   load: { file: 'load-bench.ts', nodeArgs: [] },
   heap: { file: 'load-heap.ts', nodeArgs: ['--max-old-space-size=8192'] },
+  connections: { file: 'connection-flood.ts', nodeArgs: [] },
 };
 
 const [name, ...args] = process.argv.slice(2);
