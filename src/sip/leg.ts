@@ -25,6 +25,7 @@ import type {
   SipHeaders,
 } from './b2bua-types.js';
 import { rebindDialogSocket } from './dialog-socket.js';
+import { onDialogEnded } from './dialog-ended.js';
 
 type SrfRequest = Srf.SrfRequest;
 type SrfResponse = Srf.SrfResponse;
@@ -102,7 +103,7 @@ export class SrfLeg extends TypedEmitter<LegEvents> implements Leg {
     this.recordAware = recordAware;
     this.#log = log;
     this.onListenerError = (err, event) => log.error({ err, event, side }, 'leg listener failed');
-    dialog.on('destroy', (_req: unknown, reason?: unknown) => {
+    onDialogEnded(dialog, (_req: unknown, reason?: unknown) => {
       this.#gone = true;
       this.emit('bye', typeof reason === 'string' ? reason : 'BYE');
     });

@@ -17,6 +17,7 @@ import {
   type SrsModifyResult,
 } from '../siprec/client/srs-connector-types.js';
 import { rebindDialogSocket } from './dialog-socket.js';
+import { onDialogEnded } from './dialog-ended.js';
 
 /**
  * The drachtio-srf implementation of SrsConnector (src/siprec/client/srs-connector-types.ts): the
@@ -155,7 +156,7 @@ class DrachtioSrsDialog extends TypedEmitter<SrsDialogEvents> implements SrsDial
     this.answerSdp = sdpOfBody(res?.get('Content-Type'), dialog.remote.sdp) ?? dialog.remote.sdp ?? '';
     dialog.on('modify', (req, res) => this.#inbound('INVITE', req, res));
     dialog.on('update', (req, res) => this.#inbound('UPDATE', req, res));
-    dialog.on('destroy', (req: unknown, reason?: unknown) => {
+    onDialogEnded(dialog, (req: unknown, reason?: unknown) => {
       this.#gone = true;
       // the BYE's Reason header (RFC 3326) says why, e.g. a recording server whose disk is full
       const header = typeof (req as { get?: unknown } | undefined)?.get === 'function' ? (req as { get(name: string): unknown }).get('Reason') : undefined;

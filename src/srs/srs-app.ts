@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { buildSnapshotRequest } from '../siprec/metadata-request.js';
 import { RS_METADATA_REQUEST_CONTENT_TYPE, parseSiprecBody, type SiprecBody } from '../siprec/multipart.js';
 import { parseRecordingSdp } from '../siprec/recording-sdp.js';
+import { onDialogEnded } from '../sip/dialog-ended.js';
 import { DEFAULT_BYE_AFTER_MS, DEFAULT_REJECT_STATUS, DEFAULT_SLOW_ANSWER_MS } from './srs-fault-options.js';
 import type { SrsOptions } from './srs-options.js';
 import { PortAllocator } from '../media/transport/port-allocator.js';
@@ -299,7 +300,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
   }
 
   #wireDialog(recording: SrsRecording, dialog: SrfDialog): void {
-    dialog.on('destroy', () => {
+    onDialogEnded(dialog, () => {
       void this.#end(recording, 'bye-from-src');
     });
     dialog.on('modify', (req: SrfRequest, res: SrfResponse) => {

@@ -18,6 +18,7 @@ class FakeDialog extends EventEmitter {
   local = { uri: '', sdp: '' };
   remote = { uri: '', sdp: '' };
   destroyed = 0;
+  connected = true;
   requests: Array<{ method: string; headers: Record<string, string>; body: string }> = [];
   destroy(): void {
     this.destroyed++;
@@ -59,6 +60,8 @@ class FakeReq extends EventEmitter {
 class FakeSrf {
   handler: ((req: FakeReq, res: FakeRes) => void) | undefined;
   dialogs: FakeDialog[] = [];
+  /** As srf does when the 200's confirmation and the BYE come in one read: the BYE is handled before the caller has the dialog. */
+  byeBeforeResolve = false;
   invite(h: (req: FakeReq, res: FakeRes) => void): void {
     this.handler = h;
   }
@@ -67,6 +70,10 @@ class FakeSrf {
     const d = new FakeDialog();
     d.local.sdp = opts.localSdp;
     this.dialogs.push(d);
+    if (this.byeBeforeResolve) {
+      d.connected = false;
+      d.emit('destroy');
+    }
     return Promise.resolve(d);
   }
 }
@@ -213,5 +220,17 @@ describe('SRS app shutdown', () => {
     await app.close(); // idempotent
     const res = await pending;
     expect(res.sent.map((s) => s.status)).toEqual([180, 503]);
+  });
+});
+
+describe('SRS app: a BYE srf handled before createUAS resolved', () => {
+  it('still ends the recording and finalises its files (no recording left open)', async () => {
+    const { invite, app, srf } = setup();
+    srf.byeBeforeResolve = true;
+    const ended = new Promise<string | undefined>((resolve) => app.once('recording-ended', (s) => resolve(s.endReason)));
+    expect((await invite(siprecInvite())).last).toBe(200);
+    expect(await ended).toBe('bye-from-src');
+    expect(app.recordings().size).toBe(0);
+    await app.close();
   });
 });
