@@ -1,0 +1,83 @@
+/**
+ * `npm start` as an operator runs it, stopped the way service managers and terminals stop it:
+ * SIGTERM (or Ctrl-C's SIGINT) to the npm process must reach the product, which drains and exits;
+ * nothing may keep serving after npm has gone. Ports 47000-47099 (this file's block), temporary
+ * settings database and recordings directory, environment overrides only.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../support/engine-harness.js';
+import { portBlock } from '../../support/ports.js';
+import { ROOT, exited } from '../../support/product-process.js';
+
+const ports = portBlock({ from: 47000, to: 47099 }, 0, 100);
+const dir = mkdtempSync(join(tmpdir(), 'npm-start-signal-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function npmStartThenSignal(signal: 'SIGTERM' | 'SIGINT'): Promise<void> {
+  const [sip, drachtio, admin, srs] = ports.take(4);
+  const media = ports.take(20);
+  const srsRtp = ports.take(10);
+  const npm = spawn('npm', ['start'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      CONFIG_FILE: '',
+      LOG_LEVEL: 'info',
+      SIP_CONTACTS: `sip:127.0.0.1:${sip};transport=udp,tcp`,
+      DRACHTIO_PORT: String(drachtio),
+      ADMIN_PORT: String(admin),
+      MEDIA_PORT_MIN: String(media[0]),
+      MEDIA_PORT_MAX: String(media.at(-1)),
+      SRS_SIP_URI: `sip:srs@127.0.0.1:${srs}`,
+      SRS_RTP_PORT_MIN: String(srsRtp[0]),
+      SRS_RTP_PORT_MAX: String(srsRtp.at(-1)),
+      SQLITE_PATH: join(dir, `${signal}.db`),
+      RECORDINGS_DIR: join(dir, `recordings-${signal}`),
+    },
+  });
+  const exit = exited(npm);
+  let out = '';
+  npm.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  npm.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let product = 0;
+  try {
+    await waitFor(() => out.includes('"msg":"ready"'), `"ready" from npm start\n${out.slice(-2000)}`, 30_000, 100);
+    product = Number(execFileSync('pgrep', ['-f', '-P', String(npm.pid), 'src/app/main.ts'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    expect(product, 'the product runs as a child of npm').toBeGreaterThan(0);
+
+    npm.kill(signal);
+    const done = await Promise.race([exit, new Promise<undefined>((r) => setTimeout(r, 20_000))]);
+    expect(done, `npm start did not end within 20 s of ${signal}\n${out.slice(-2000)}`).toBeDefined();
+    await waitFor(() => !alive(product), `the product (pid ${product}) to exit after ${signal} to npm`, 10_000, 100);
+    expect(out).toContain(`"signal":"${signal}"`);
+    expect(out).toContain('"msg":"drained"');
+  } finally {
+    if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
+    if (product > 0 && alive(product)) process.kill(product, 'SIGKILL');
+    await exit;
+  }
+}
+
+describe('npm start and signals (README run command)', () => {
+  it('SIGTERM to npm start reaches the product: it drains and exits, nothing keeps serving', async () => {
+    await npmStartThenSignal('SIGTERM');
+  }, 60_000);
+
+  it('SIGINT (Ctrl-C) to npm start does the same', async () => {
+    await npmStartThenSignal('SIGINT');
+  }, 60_000);
+});
