@@ -4,8 +4,8 @@
  * nothing may keep serving after npm has gone. Ports 47000-47099 (this file's block), temporary
  * settings database and recordings directory, environment overrides only.
  */
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,32 @@ import { ROOT, exited } from '../../support/product-process.js';
 const ports = portBlock({ from: 47000, to: 47099 }, 0, 100);
 const dir = mkdtempSync(join(tmpdir(), 'npm-start-signal-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Processes under `root` (children, grandchildren ...) whose command line names the product's entry point. */
+function productsUnder(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const under = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
+    return false;
+  };
+  return [...parent.keys()].filter((pid) => {
+    if (!under(pid)) return false;
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('src/app/main.ts');
+    } catch {
+      return false;
+    }
+  });
+}
 
 function alive(pid: number): boolean {
   try {
@@ -56,8 +82,8 @@ async function npmStartThenSignal(signal: 'SIGTERM' | 'SIGINT'): Promise<void> {
   let product = 0;
   try {
     await waitFor(() => out.includes('"msg":"ready"'), `"ready" from npm start\n${out.slice(-2000)}`, 30_000, 100);
-    product = Number(execFileSync('pgrep', ['-f', '-P', String(npm.pid), 'src/app/main.ts'], { encoding: 'utf8' }).trim().split('\n')[0]);
-    expect(product, 'the product runs as a child of npm').toBeGreaterThan(0);
+    product = productsUnder(npm.pid!)[0] ?? 0;
+    expect(product, 'the product runs under npm').toBeGreaterThan(0);
 
     npm.kill(signal);
     const done = await Promise.race([exit, new Promise<undefined>((r) => setTimeout(r, 20_000))]);
