@@ -34,11 +34,12 @@ export interface CallMedia extends TypedEmitter<MediaSessionEvents> {
   /** Report a leg that delivers no accepted RTP for `ms` while the other does (`silent` event); 0 stops watching. */
   watchSilence(ms: number): Promise<void>;
   beep(tone: ToneSpec, target?: InjectTarget): Promise<LegId[]>;
-  prepareFork(): Promise<[LocalRtpAddress, LocalRtpAddress]>;
+  /** Fork commands name the fork (one per recording of the call); default 'main' (DEFAULT_FORK_ID). */
+  prepareFork(forkId?: string): Promise<[LocalRtpAddress, LocalRtpAddress]>;
   startFork(options: ForkOptions): Promise<void>;
-  pauseFork(options?: { silence?: boolean }): Promise<void>;
-  resumeFork(): Promise<void>;
-  stopFork(): Promise<void>;
+  pauseFork(options?: { silence?: boolean; forkId?: string }): Promise<void>;
+  resumeFork(forkId?: string): Promise<void>;
+  stopFork(forkId?: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -247,36 +247,18 @@ export class MediaPlane {
   }
 
   #host(slot: EngineSlot, id: string, ports: number[]): SessionHost {
+    const preparing = new Map<string, Promise<PrepareForkReply>>();
     return {
       request: <T>(cmd: EngineCommand) => this.#request<T>(slot, cmd),
       promptKey: (prompt) => this.#promptKeys.get(prompt),
-      prepareFork: async (session) => {
-        for (let attempt = 0; ; attempt++) {
-          if (session.forkPorts !== undefined) {
-            return this.#request<PrepareForkReply>(slot, { op: 'prepareFork', id, ports: session.forkPorts });
-          }
-          const p0 = this.#allocatePair();
-          let p1: number;
-          try {
-            p1 = this.#allocatePair();
-          } catch (err) {
-            this.#ports.release(p0);
-            throw err;
-          }
-          try {
-            const reply = await this.#request<PrepareForkReply>(slot, { op: 'prepareFork', id, ports: [p0, p1] });
-            session.forkPorts = [p0, p1];
-            ports.push(p0, p1);
-            return reply;
-          } catch (err) {
-            const failed = (err as { ports?: number[] }).ports ?? [];
-            for (const p of [p0, p1]) {
-              if (failed.includes(p)) this.#ports.markUnavailable(p);
-              else this.#ports.release(p);
-            }
-            if (failed.length === 0 || attempt >= this.#bindRetries) throw err;
-          }
+      prepareFork: (session, forkId) => {
+        // one allocation per fork id even when prepareFork and startFork overlap
+        let p = preparing.get(forkId);
+        if (p === undefined) {
+          p = this.#prepareFork(slot, id, session, forkId, ports).finally(() => preparing.delete(forkId));
+          preparing.set(forkId, p);
         }
+        return p;
       },
       released: () => {
         const entry = this.#sessions.get(id);
@@ -286,6 +268,35 @@ export class MediaPlane {
         for (const p of entry.ports) this.#ports.release(p);
       },
     };
+  }
+
+  /** Bind fork `forkId` of a session: on its reserved ports, or on two new pairs (retrying around held ports). */
+  async #prepareFork(slot: EngineSlot, id: string, session: MediaSession, forkId: string, ports: number[]): Promise<PrepareForkReply> {
+    for (let attempt = 0; ; attempt++) {
+      const reserved = session.forkPorts.get(forkId);
+      if (reserved !== undefined) return this.#request<PrepareForkReply>(slot, { op: 'prepareFork', id, forkId, ports: reserved });
+      const p0 = this.#allocatePair();
+      let p1: number;
+      try {
+        p1 = this.#allocatePair();
+      } catch (err) {
+        this.#ports.release(p0);
+        throw err;
+      }
+      try {
+        const reply = await this.#request<PrepareForkReply>(slot, { op: 'prepareFork', id, forkId, ports: [p0, p1] });
+        session.forkPorts.set(forkId, [p0, p1]);
+        ports.push(p0, p1);
+        return reply;
+      } catch (err) {
+        const failed = (err as { ports?: number[] }).ports ?? [];
+        for (const p of [p0, p1]) {
+          if (failed.includes(p)) this.#ports.markUnavailable(p);
+          else this.#ports.release(p);
+        }
+        if (failed.length === 0 || attempt >= this.#bindRetries) throw err;
+      }
+    }
   }
 
   /** Close every session and stop the workers (idempotent). */

@@ -93,7 +93,16 @@ export interface ForkTarget {
   srtp?: ForkSrtpOptions;
 }
 
+/** The fork of commands that name none: every caller with one recording per call uses it. */
+export const DEFAULT_FORK_ID = 'main';
+
 export interface ForkOptions {
+  /**
+   * Which fork (one per recording, e.g. one per recorded user of the call): each has its own ports,
+   * targets, SSRCs, payload types, SRTP, pause state and counters. Up to 64 characters of letters,
+   * digits and `_ . : @ -`. Default DEFAULT_FORK_ID ('main').
+   */
+  forkId?: string;
   /** targets[0] receives what leg A sends, targets[1] what leg B sends. */
   targets: [ForkTarget, ForkTarget];
   /** Forward telephone-events to the recording server too. Default false (only what was said). */
@@ -249,12 +258,25 @@ export interface ForkStreamStats {
   lastTimestamp: number;
 }
 
+/** A fork's state: `idle` only in MediaSessionStats.fork when no fork was ever prepared. */
+export type ForkState = 'idle' | 'prepared' | 'active' | 'paused' | 'stopped';
+
+export interface ForkStats {
+  id: string;
+  state: ForkState;
+  /** Stream 1 (what A says) and stream 2 (what B says); empty once stopped. */
+  streams: ForkStreamStats[];
+}
+
 export interface MediaSessionStats {
   id: string;
   label: string;
   a: LegStats;
   b: LegStats;
-  fork: { state: 'idle' | 'prepared' | 'active' | 'paused' | 'stopped'; streams: ForkStreamStats[] };
+  /** The 'main' fork, else the first one prepared; state 'idle' when none was. */
+  fork: ForkStats;
+  /** Every fork of the session, in the order they were prepared (stopped ones included). */
+  forks: ForkStats[];
 }
 
 /** Why a received or relayed RTP/RTCP packet was dropped (a fault, counted per packet). */
@@ -270,7 +292,7 @@ export interface MediaTotals {
   sessions: number;
   /** Sessions opened since start. */
   sessionsOpened: number;
-  /** Sessions whose fork is active / paused now. */
+  /** Forks active / paused now (a session with two recordings counts two). */
   forksActive: number;
   forksPaused: number;
   /** RTP packets accepted from the legs (LegStats.received summed). */

@@ -4,16 +4,17 @@ import type { Prompt } from './audio/prompt-library.js';
 import { REMINDER_TONE, type ToneSpec } from './audio/tones.js';
 import type { EngineCommand, EngineEvent, PlayPromptReply, PrepareForkReply } from './engine/engine-protocol.js';
 import { assertTransition, type MediaSessionState } from './media-session-state.js';
-import type {
-  ForkOptions,
-  InjectTarget,
-  LegId,
-  LocalRtpAddress,
-  MediaSessionEvents,
-  MediaSessionStats,
-  PromptResult,
-  RemoteMedia,
-  ToneKind,
+import {
+  DEFAULT_FORK_ID,
+  type ForkOptions,
+  type InjectTarget,
+  type LegId,
+  type LocalRtpAddress,
+  type MediaSessionEvents,
+  type MediaSessionStats,
+  type PromptResult,
+  type RemoteMedia,
+  type ToneKind,
 } from './media-session-types.js';
 
 /** What a session needs from its plane (narrow, so the session stays testable). */
@@ -22,8 +23,8 @@ export interface SessionHost {
   request<T>(cmd: EngineCommand): Promise<T>;
   /** The registered key of a library prompt, if the plane registered it. */
   promptKey(prompt: Prompt): string | undefined;
-  /** Allocate and bind two fork port pairs in the engine. */
-  prepareFork(session: MediaSession): Promise<PrepareForkReply>;
+  /** Allocate and bind two fork port pairs of fork `forkId` in the engine. */
+  prepareFork(session: MediaSession, forkId: string): Promise<PrepareForkReply>;
   /** The session closed: release its ports. */
   released(session: MediaSession): void;
 }
@@ -51,8 +52,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   readonly id: string;
   /** Local RTP addresses to put in the SDP sent to each leg (allocated before the remote SDP is known). */
   readonly local: { readonly a: LocalRtpAddress; readonly b: LocalRtpAddress };
-  /** Fork RTP ports allocated by prepareFork (what the SIPREC offer advertises), with their pairs. */
-  forkPorts: [number, number] | undefined;
+  /** Fork RTP ports allocated by prepareFork, by fork id (what each SIPREC offer advertises); kept until close. */
+  readonly forkPorts = new Map<string, [number, number]>();
   readonly #host: SessionHost;
   #state: MediaSessionState = 'open';
   #nextPlayback = 1;
@@ -172,35 +173,40 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   }
 
   /**
-   * Allocate the two local RTP addresses of the recording streams (for the SIPREC offer) before the
-   * recording server's answer is known. Idempotent.
+   * Allocate the two local RTP addresses of one fork's recording streams (for its SIPREC offer)
+   * before the recording server's answer is known. Idempotent per fork. A session has as many forks
+   * as it has recordings (e.g. one per recorded user); `forkId` defaults to DEFAULT_FORK_ID ('main').
    */
-  async prepareFork(): Promise<[LocalRtpAddress, LocalRtpAddress]> {
+  async prepareFork(forkId: string = DEFAULT_FORK_ID): Promise<[LocalRtpAddress, LocalRtpAddress]> {
     this.#assertOpen();
-    return this.#host.prepareFork(this);
+    return this.#host.prepareFork(this, forkId);
   }
 
   /**
-   * Start sending what leg A says to targets[0] and what leg B says to targets[1] (R-30), each with
-   * its own SSRC and continuous seq/timestamps. Prepares the fork first when needed.
+   * Start fork `options.forkId` (default 'main'): what leg A says goes to targets[0] and what leg B
+   * says to targets[1] (R-30), each stream with its own SSRC and continuous seq/timestamps. Prepares
+   * the fork first when needed. Other forks are not affected.
    */
   async startFork(options: ForkOptions): Promise<void> {
-    await this.prepareFork();
+    await this.prepareFork(options.forkId ?? DEFAULT_FORK_ID);
     await this.#request({ op: 'startFork', id: this.id, fork: options });
   }
 
-  /** Pause: nothing of the conversation is sent (R-18), or silence frames with `silence` (default: the fork's option). */
-  async pauseFork(options: { silence?: boolean } = {}): Promise<void> {
-    await this.#request({ op: 'pauseFork', id: this.id, silence: options.silence });
+  /**
+   * Pause one fork: nothing of the conversation is sent to its recording server (R-18), or silence
+   * frames with `silence` (default: the fork's option). Other forks keep recording.
+   */
+  async pauseFork(options: { silence?: boolean; forkId?: string } = {}): Promise<void> {
+    await this.#request({ op: 'pauseFork', id: this.id, forkId: options.forkId, silence: options.silence });
   }
 
-  async resumeFork(): Promise<void> {
-    await this.#request({ op: 'resumeFork', id: this.id });
+  async resumeFork(forkId?: string): Promise<void> {
+    await this.#request({ op: 'resumeFork', id: this.id, forkId });
   }
 
-  /** Stop forking and close the fork sockets. */
-  async stopFork(): Promise<void> {
-    await this.#request({ op: 'stopFork', id: this.id });
+  /** Stop one fork and close its sockets (its ports stay reserved until the session closes); the others go on. */
+  async stopFork(forkId?: string): Promise<void> {
+    await this.#request({ op: 'stopFork', id: this.id, forkId });
   }
 
   async getStats(): Promise<MediaSessionStats> {

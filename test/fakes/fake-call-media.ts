@@ -17,6 +17,8 @@ import type {
   RemoteMedia,
 } from '../../src/media/media-session-types.js';
 
+type ForkOp = 'prepareFork' | 'startFork' | 'pauseFork' | 'resumeFork' | 'stopFork';
+
 export interface PlayedPrompt {
   target: InjectTarget;
   name: string;
@@ -97,11 +99,24 @@ export class FakeCallMedia extends TypedEmitter<MediaSessionEvents> implements C
     this.log.push(`beep:${target}`);
     return target === 'both' ? ['a', 'b'] : [target];
   }
-  async prepareFork(): Promise<[LocalRtpAddress, LocalRtpAddress]> {
-    this.log.push('prepareFork');
+  /** Fork commands with their fork id, in order ('main' when the caller named none); `log` has the bare command ('startFork'). */
+  readonly forkCalls: Array<{ op: ForkOp; forkId: string }> = [];
+  /** The last startFork options per fork id (`fork` is the last one of any fork). */
+  readonly forks = new Map<string, ForkOptions>();
+  #forkCall(op: ForkOp, forkId: string | undefined): string {
+    const id = forkId ?? 'main';
+    this.forkCalls.push({ op, forkId: id });
+    this.log.push(op);
+    return id;
+  }
+  async prepareFork(forkId?: string): Promise<[LocalRtpAddress, LocalRtpAddress]> {
+    const id = this.#forkCall('prepareFork', forkId);
+    // a distinct pair of ports per fork: 26004.. for the first fork prepared, +4 for each further one
+    const n = [...new Set(this.forkCalls.filter((c) => c.op === 'prepareFork').map((c) => c.forkId))].indexOf(id);
+    const base = 26004 + 4 * n;
     return [
-      { address: '127.0.0.1', rtpPort: 26004, rtcpPort: 26005 },
-      { address: '127.0.0.1', rtpPort: 26006, rtcpPort: 26007 },
+      { address: '127.0.0.1', rtpPort: base, rtcpPort: base + 1 },
+      { address: '127.0.0.1', rtpPort: base + 2, rtcpPort: base + 3 },
     ];
   }
   /** When set, startFork() resolves only on releaseForkStart() (a slow media worker). */
@@ -109,20 +124,20 @@ export class FakeCallMedia extends TypedEmitter<MediaSessionEvents> implements C
   #forkStarted: (() => void) | undefined;
   async startFork(options: ForkOptions): Promise<void> {
     this.fork = options;
-    this.log.push('startFork');
+    this.forks.set(this.#forkCall('startFork', options.forkId), options);
     if (this.holdForkStart) await new Promise<void>((resolve) => (this.#forkStarted = resolve));
   }
   releaseForkStart(): void {
     this.#forkStarted?.();
   }
-  async pauseFork(): Promise<void> {
-    this.log.push('pauseFork');
+  async pauseFork(options: { silence?: boolean; forkId?: string } = {}): Promise<void> {
+    this.#forkCall('pauseFork', options.forkId);
   }
-  async resumeFork(): Promise<void> {
-    this.log.push('resumeFork');
+  async resumeFork(forkId?: string): Promise<void> {
+    this.#forkCall('resumeFork', forkId);
   }
-  async stopFork(): Promise<void> {
-    this.log.push('stopFork');
+  async stopFork(forkId?: string): Promise<void> {
+    this.#forkCall('stopFork', forkId);
   }
   async close(): Promise<void> {
     this.closeCount++;

@@ -39,11 +39,12 @@ export type EngineCommand =
   /** Report a leg that delivers no accepted RTP for `ms` while the other does (0 = stop watching). */
   | { op: 'watchSilence'; id: string; ms: number }
   | { op: 'tone'; id: string; target: InjectTarget; tone: ToneSpec; kind: ToneKind }
-  | { op: 'prepareFork'; id: string; ports: [number, number] }
+  /** Fork commands name the fork (ForkOptions.forkId); undefined = DEFAULT_FORK_ID. */
+  | { op: 'prepareFork'; id: string; forkId: string | undefined; ports: [number, number] }
   | { op: 'startFork'; id: string; fork: ForkOptions }
-  | { op: 'pauseFork'; id: string; silence: boolean | undefined }
-  | { op: 'resumeFork'; id: string }
-  | { op: 'stopFork'; id: string }
+  | { op: 'pauseFork'; id: string; forkId: string | undefined; silence: boolean | undefined }
+  | { op: 'resumeFork'; id: string; forkId: string | undefined }
+  | { op: 'stopFork'; id: string; forkId: string | undefined }
   | { op: 'stats'; id: string }
   /** Aggregate counters of the engine (reply MediaTotals). */
   | { op: 'totals' }

@@ -4,11 +4,11 @@
  *
  * ```
  *            leg A endpoint                               leg B endpoint
- *  A ──RTP──▶ [latch A]──┬─ fork[0] (copy, own SSRC) ──▶ recording server stream 1 (what A says)
+ *  A ──RTP──▶ [latch A]──┬─ each fork's stream 1 (copy, own SSRC) ──▶ its recording server (what A says)
  *                        └─ relay: rewrite to-B stream ─▶ B   (dropped while a prompt plays to B;
  *                                                              tones mixed into it)
  *  A ◀─────── rewrite to-A stream ◀─┬─[latch B]◀──RTP── B
- *             (prompt frames        └─ fork[1] ────────▶ recording server stream 2 (what B says)
+ *             (prompt frames        └─ each fork's stream 2 ──▶ its recording server (what B says)
  *              replace it)
  * ```
  *
@@ -19,8 +19,9 @@
  * leg the tone is sent on its own. Prompts and tones never reach the forked streams (R-15): the fork
  * copies the packet before any mixing.
  *
- * A leg's state is in engine-leg.ts and a forked stream's in fork-stream.ts. What stays here (the
- * packet path, prompts and tones, fork control, RTCP reports, the silence watch) is one file because
+ * A leg's state is in engine-leg.ts, the forks (several per session, one per recording) in
+ * fork-set.ts and a forked stream's state in fork-stream.ts. What stays here (the packet path,
+ * prompts and tones, RTCP reports, the silence watch) is one file because
  * each of them reads and writes both legs' per-packet state; splitting it further needs those
  * exchanges behind small interfaces first.
  */
@@ -30,9 +31,8 @@ import { G711_SILENCE, type G711Codec } from '../audio/g711.js';
 import { cutFrames } from '../audio/prompt-library.js';
 import { renderTone, type ToneSpec } from '../audio/tones.js';
 import { mixIntoFrame } from '../processors/audio-mixer.js';
-import { SrtpProtector } from '../processors/fork-srtp.js';
 import { FramePacer } from '../processors/prompt-pacer.js';
-import { RewriteResult, StreamRewriter } from '../processors/relay-rewriter.js';
+import { RewriteResult } from '../processors/relay-rewriter.js';
 import type { ScratchRing } from '../processors/scratch-ring.js';
 import { LatchVerdict } from '../processors/source-latch.js';
 import { SsrcVerdict } from '../processors/ssrc-lock.js';
@@ -49,22 +49,23 @@ import {
 } from '../rtp/rtp-header.js';
 import { addTs } from '../rtp/wrap-math.js';
 import type { RtpEndpoint, RtpEndpointFactory } from '../transport/udp-endpoint.js';
-import type {
-  ForkOptions,
-  InjectTarget,
-  LegId,
-  LocalRtpAddress,
-  MediaSessionOptions,
-  MediaSessionStats,
-  MediaTotals,
-  PromptEndReason,
-  RemoteMedia,
-  SilenceReason,
-  ToneKind,
+import {
+  DEFAULT_FORK_ID,
+  type ForkOptions,
+  type InjectTarget,
+  type LegId,
+  type LocalRtpAddress,
+  type MediaSessionOptions,
+  type MediaSessionStats,
+  type MediaTotals,
+  type PromptEndReason,
+  type RemoteMedia,
+  type SilenceReason,
+  type ToneKind,
 } from '../media-session-types.js';
-import { DEFAULT_PAYLOAD_TYPES, KIND_PCMA, KIND_PCMU, KIND_TE, KIND_UNKNOWN, Leg, legStats, randomU32, rtcpTarget, type Playback } from './engine-leg.js';
+import { DEFAULT_PAYLOAD_TYPES, KIND_PCMA, KIND_PCMU, KIND_TE, KIND_UNKNOWN, Leg, legStats, rtcpTarget, type Playback } from './engine-leg.js';
 import type { EngineEvent } from './engine-protocol.js';
-import { addForkCounters, forkCounters, ForkStream, forkStats, type ForkCounters } from './fork-stream.js';
+import { ForkSet, forkIdOf } from './fork-set.js';
 
 const FRAME_SAMPLES = 160;
 const FRAME_MS = 20;
@@ -85,8 +86,6 @@ export interface EngineContext {
   promptFrames(key: string, codec: G711Codec): readonly Buffer[] | undefined;
 }
 
-type ForkState = 'idle' | 'prepared' | 'active' | 'paused' | 'stopped';
-
 export class EngineSession {
   readonly id: string;
   readonly label: string;
@@ -94,17 +93,14 @@ export class EngineSession {
   readonly b: Leg;
   readonly #ctx: EngineContext;
   readonly #options: Required<Pick<MediaSessionOptions, 'relayTelephoneEvents' | 'rtcpIntervalMs' | 'cname'>>;
-  #forks: [ForkStream, ForkStream] | undefined;
-  #forkState: ForkState = 'idle';
-  #forkTelephoneEvents = false;
+  /** The session's forks (one per recording); the packet path calls `forward` once per packet. */
+  readonly #forks: ForkSet;
   #reminderTimer: TimerHandle | undefined;
   #reminderStart: TimerHandle | undefined;
   #rtcpTimer: TimerHandle | undefined;
   #silenceTimer: TimerHandle | undefined;
   #silenceMs = 0;
   readonly #toneCache = new Map<string, Int16Array>();
-  /** Counters of forks already closed (stopFork, close), kept for addTotals. */
-  readonly #retiredForks: ForkCounters = { sent: 0, sentBytes: 0, codecDropped: 0, pausedDropped: 0, sendErrors: 0 };
   #closed = false;
 
   private constructor(id: string, ctx: EngineContext, a: RtpEndpoint, b: RtpEndpoint, options: MediaSessionOptions) {
@@ -118,6 +114,7 @@ export class EngineSession {
     };
     this.a = new Leg('a', a, options.latching?.a ?? 'auto', options.latchOptions, options.ssrcLock);
     this.b = new Leg('b', b, options.latching?.b ?? 'auto', options.latchOptions, options.ssrcLock);
+    this.#forks = new ForkSet({ clock: ctx.clock, timers: ctx.timers, endpoints: ctx.endpoints, scratch: ctx.scratch, legs: [this.a, this.b] });
     this.#wire(this.a, this.b);
     this.#wire(this.b, this.a);
     this.#mapRelayPayloadTypes();
@@ -155,14 +152,14 @@ export class EngineSession {
   }
 
   #wire(from: Leg, to: Leg): void {
-    const forkIndex = from.id === 'a' ? 0 : 1;
+    const forkIndex: 0 | 1 = from.id === 'a' ? 0 : 1;
     from.endpoint.onRtp = (buf, address, port) => this.#onRtp(from, to, forkIndex, buf, address, port);
     from.endpoint.onRtcp = (buf, address, port) => this.#onRtcp(from, buf, address, port);
   }
 
   // ---------------------------------------------------------------- the packet path
 
-  #onRtp(from: Leg, to: Leg, forkIndex: number, buf: Buffer, address: string, port: number): void {
+  #onRtp(from: Leg, to: Leg, forkIndex: 0 | 1, buf: Buffer, address: string, port: number): void {
     const len = buf.length;
     if (looksLikeRtcp(buf, len)) {
       this.#onRtcp(from, buf, address, port);
@@ -206,12 +203,8 @@ export class EngineSession {
     if (kind !== KIND_TE) from.recv.update(rtpSsrc(buf), rtpSeq(buf), rtpTimestamp(buf), end - off, now);
     else this.#onTelephoneEvent(from, buf, off, end, pt);
 
-    // 1. the fork gets the packet as the party sent it (before any mixing): R-15, R-30
-    const forks = this.#forks;
-    if (forks !== undefined && (kind !== KIND_TE || this.#forkTelephoneEvents)) {
-      if (this.#forkState === 'active') this.#forkPacket(forks[forkIndex]!, buf, len, pt, now);
-      else if (this.#forkState === 'paused') forks[forkIndex]!.stats.pausedDropped++;
-    }
+    // 1. every fork gets the packet as the party sent it (before any mixing): R-15, R-30
+    this.#forks.forward(forkIndex, buf, len, pt, kind === KIND_TE, now);
 
     // 2. relay to the other leg, unless a prompt replaces it
     if (to.latch.address === undefined) return;
@@ -283,31 +276,6 @@ export class EngineSession {
     }
   }
 
-  #forkPacket(fork: ForkStream, buf: Buffer, len: number, pt: number, now: number): void {
-    const outPt = fork.ptMap[pt]!;
-    if (outPt < 0) {
-      fork.stats.codecDropped++;
-      return;
-    }
-    const copy = this.#ctx.scratch.take(len, fork.endpoint.rtpSendQueueCount() > 0);
-    buf.copy(copy, 0, 0, len);
-    if (fork.rewriter.rewriteRelayed(copy, now, len) !== RewriteResult.Forward) return;
-    if (outPt !== pt) setRtpPayloadType(copy, outPt);
-    this.#sendFork(fork, copy, len);
-  }
-
-  #sendFork(fork: ForkStream, packet: Buffer, len: number): void {
-    const target = fork.target!;
-    fork.stats.sent++;
-    fork.stats.sentBytes += len;
-    if (fork.protector !== undefined) {
-      const protectedPacket = fork.protector.protect(packet, len);
-      if (protectedPacket !== undefined) fork.endpoint.sendRtp(protectedPacket, protectedPacket.length, target.port, target.address);
-      return;
-    }
-    fork.endpoint.sendRtp(packet, len, target.port, target.address);
-  }
-
   #mixOverlay(to: Leg, codec: G711Codec, payload: Uint8Array): void {
     const overlay = to.overlay!;
     mixIntoFrame(codec, payload, overlay, to.overlayOffset);
@@ -365,16 +333,7 @@ export class EngineSession {
       else leg.endpoint.sendRtcp(out, n, to.port, to.address);
       leg.stats.rtcpSent++;
     }
-    if (this.#forks !== undefined && (this.#forkState === 'active' || this.#forkState === 'paused')) {
-      for (const fork of this.#forks) {
-        if (fork.target === undefined || !fork.rewriter.hasSent || fork.protector !== undefined) continue;
-        const out = Buffer.alloc(28 + 8 + 260);
-        const rtpTs = addTs(fork.rewriter.lastTimestamp, Math.round((nowMono - fork.rewriter.lastSentAtMs) * 8));
-        let n = writeSenderReport(out, 0, fork.rewriter.ssrc, { ntpSec: ntp.sec, ntpFrac: ntp.frac, rtpTimestamp: rtpTs, packetCount: fork.rewriter.packetsSent, octetCount: fork.rewriter.octetsSent }, []);
-        n = writeSdesCname(out, n, fork.rewriter.ssrc, this.#options.cname);
-        fork.endpoint.sendRtcp(out, n, fork.rtcpPort, fork.target.address);
-      }
-    }
+    this.#forks.sendReports(nowMono, ntp, this.#options.cname);
   }
 
   // ---------------------------------------------------------------- commands
@@ -396,7 +355,7 @@ export class EngineSession {
     leg.rtcpPort = remote.rtcpPort ?? remote.port + 1;
     leg.setPayloadTypes(remote.payloadTypes ?? DEFAULT_PAYLOAD_TYPES);
     this.#mapRelayPayloadTypes();
-    if (this.#forks !== undefined) this.#mapForkPayloadTypes();
+    this.#forks.remapPayloadTypes();
   }
 
   /** Start a prompt to one leg or both; returns the legs it plays to. */
@@ -628,137 +587,46 @@ export class EngineSession {
 
   // ---------------------------------------------------------------- fork (R-30)
 
-  async prepareFork(address: string, ports: [number, number]): Promise<[LocalRtpAddress, LocalRtpAddress]> {
+  /** Bind fork `forkId`'s two stream endpoints (idempotent while the fork is not stopped). */
+  prepareFork(forkId: string | undefined, address: string, ports: [number, number]): Promise<[LocalRtpAddress, LocalRtpAddress]> {
     this.#assertOpen();
-    if (this.#forks !== undefined) return [localOf(this.#forks[0].endpoint), localOf(this.#forks[1].endpoint)];
-    const [r0, r1] = await Promise.allSettled([this.#ctx.endpoints.open(address, ports[0]), this.#ctx.endpoints.open(address, ports[1])]);
-    if (r0.status === 'fulfilled' && r1.status === 'fulfilled' && !this.#closed) {
-      this.#forks = [new ForkStream(r0.value), new ForkStream(r1.value)];
-      for (const f of this.#forks) f.endpoint.onRtcp = () => {};
-      this.#forkState = 'prepared';
-      return [localOf(r0.value), localOf(r1.value)];
-    }
-    if (r0.status === 'fulfilled') r0.value.close();
-    if (r1.status === 'fulfilled') r1.value.close();
-    this.#assertOpen();
-    const failed = [r0.status === 'rejected' ? ports[0] : undefined, r1.status === 'rejected' ? ports[1] : undefined].filter((p): p is number => p !== undefined);
-    throw Object.assign(new AppError('MEDIA_BIND_FAILED', `fork ports ${failed.join(', ')}`), { ports: failed });
+    return this.#forks.prepare(forkIdOf(forkId), address, ports);
   }
 
+  /** Start fork `options.forkId` (default 'main') towards its two targets. */
   startFork(options: ForkOptions): void {
     this.#assertOpen();
-    const forks = this.#forks;
-    if (forks === undefined) throw new AppError('MEDIA_INVALID_ARGUMENT', 'fork not prepared');
-    if (!Array.isArray(options.targets) || options.targets.length !== 2) throw new AppError('MEDIA_INVALID_ARGUMENT', 'fork needs two targets');
-    for (let i = 0; i < 2; i++) {
-      const t = options.targets[i]!;
-      if (typeof t.address !== 'string' || !validPort(t.port)) throw new AppError('MEDIA_INVALID_ARGUMENT', `fork target ${t.address}:${t.port}`);
-      const f = forks[i]!;
-      f.target = t;
-      f.rtcpPort = t.rtcpPort ?? t.port + 1;
-      if (t.ssrc !== undefined && t.ssrc >>> 0 !== f.rewriter.ssrc) {
-        f.rewriter = new StreamRewriter(t.ssrc, randomU32() & 0xffff, randomU32());
-      }
-      f.protector = t.srtp !== undefined ? new SrtpProtector(t.srtp) : undefined;
-    }
-    this.#forkTelephoneEvents = options.forkTelephoneEvents ?? false;
-    this.#silenceWhilePaused = options.silenceWhilePaused ?? false;
-    this.#mapForkPayloadTypes();
-    if (this.#forkState === 'paused') this.resumeFork();
-    this.#forkState = 'active';
+    this.#forks.start(options);
   }
 
-  #silenceWhilePaused = false;
-
-  #mapForkPayloadTypes(): void {
-    const forks = this.#forks;
-    if (forks === undefined) return;
-    for (let i = 0; i < 2; i++) {
-      const f = forks[i]!;
-      const leg = i === 0 ? this.a : this.b;
-      const srs = f.target?.payloadTypes ?? DEFAULT_PAYLOAD_TYPES;
-      const byName = new Map<string, number>();
-      for (const p of srs) if (!byName.has(p.name.toUpperCase())) byName.set(p.name.toUpperCase(), p.pt);
-      f.ptMap.fill(-1);
-      for (let pt = 0; pt < 128; pt++) {
-        const name = leg.ptNames[pt];
-        if (name !== undefined) f.ptMap[pt] = byName.get(name) ?? -1;
-      }
-      const codec: G711Codec = leg.injectCodec ?? 'PCMU';
-      f.silenceCodec = byName.has(codec) ? codec : byName.has('PCMU') ? 'PCMU' : 'PCMA';
-      f.silencePt = byName.get(f.silenceCodec) ?? -1;
-    }
-  }
-
-  /** Nothing of the conversation reaches the recording server until resume (R-18); optionally silence frames. */
-  pauseFork(silence: boolean | undefined): void {
+  /** Nothing of the conversation reaches that fork's recording server until resume (R-18); optionally silence frames. */
+  pauseFork(forkId: string | undefined, silence: boolean | undefined): void {
     this.#assertOpen();
-    if (this.#forkState !== 'active') return;
-    this.#forkState = 'paused';
-    const withSilence = silence ?? this.#silenceWhilePaused;
-    for (const f of this.#forks!) {
-      f.rewriter.breakEpoch();
-      if (withSilence && f.silencePt >= 0) {
-        const pacer = new FramePacer(this.#ctx.clock, this.#ctx.timers, (i) => this.#silenceFrame(f, i), FRAME_MS);
-        f.silencePacer = pacer;
-        pacer.start();
-      }
-    }
+    this.#forks.pause(forkIdOf(forkId), silence);
   }
 
-  #silenceFrame(f: ForkStream, index: number): void {
-    const len = 12 + FRAME_SAMPLES;
-    const pkt = this.#ctx.scratch.take(len, f.endpoint.rtpSendQueueCount() > 0);
-    pkt.fill(G711_SILENCE[f.silenceCodec], 12, len);
-    f.rewriter.stampGenerated(pkt, f.silencePt, FRAME_SAMPLES, this.#ctx.clock.monotonic(), index > 0, FRAME_SAMPLES);
-    f.stats.silenceFrames++;
-    this.#sendFork(f, pkt, len);
-  }
-
-  resumeFork(): void {
+  resumeFork(forkId: string | undefined): void {
     this.#assertOpen();
-    if (this.#forkState !== 'paused') return;
-    for (const f of this.#forks!) {
-      f.silencePacer?.stop();
-      f.silencePacer = undefined;
-      f.rewriter.breakEpoch();
-    }
-    this.#forkState = 'active';
+    this.#forks.resume(forkIdOf(forkId));
   }
 
-  stopFork(): void {
+  /** Stop one fork and close its sockets; the session's other forks go on. */
+  stopFork(forkId: string | undefined): void {
     this.#assertOpen();
-    this.#closeForks();
-    if (this.#forkState !== 'idle') this.#forkState = 'stopped';
-  }
-
-  #closeForks(): void {
-    const forks = this.#forks;
-    this.#forks = undefined;
-    if (forks === undefined) return;
-    for (const f of forks) {
-      f.silencePacer?.stop();
-      f.endpoint.close();
-      addForkCounters(this.#retiredForks, f);
-    }
+    this.#forks.stop(forkIdOf(forkId));
   }
 
   // ---------------------------------------------------------------- stats, close
 
   stats(): MediaSessionStats {
-    const forks = this.#forks;
-    return {
-      id: this.id,
-      label: this.label,
-      a: legStats(this.a),
-      b: legStats(this.b),
-      fork: { state: this.#forkState, streams: forks ? forks.map(forkStats) : [] },
-    };
+    const forks = this.#forks.stats();
+    const fork = forks.find((f) => f.id === DEFAULT_FORK_ID) ?? forks[0] ?? { id: DEFAULT_FORK_ID, state: 'idle', streams: [] };
+    return { id: this.id, label: this.label, a: legStats(this.a), b: legStats(this.b), fork, forks };
   }
 
   /**
    * Adds this session's counters to `t` (MediaEngine.totals()): both legs, the live forks and forks
-   * already stopped. Current values (forksActive/forksPaused) only while the session is open.
+   * already stopped. Current values (forksActive/forksPaused, per fork) only while the session is open.
    * Reads counters only; O(1), off the packet path.
    */
   addTotals(t: MediaTotals): void {
@@ -784,16 +652,7 @@ export class EngineSession {
       t.rtcpOut += s.rtcpSent;
       t.sendErrors += leg.endpoint.sendErrors;
     }
-    const forks = this.#forks === undefined ? [this.#retiredForks] : [this.#retiredForks, ...this.#forks.map((f) => forkCounters(f))];
-    for (const c of forks) {
-      t.rtpForked += c.sent;
-      t.rtpForkedBytes += c.sentBytes;
-      t.dropped.forkCodec += c.codecDropped;
-      t.withheld.forkPaused += c.pausedDropped;
-      t.sendErrors += c.sendErrors;
-    }
-    if (!this.#closed && this.#forkState === 'active') t.forksActive++;
-    if (!this.#closed && this.#forkState === 'paused') t.forksPaused++;
+    this.#forks.addTotals(t, !this.#closed);
   }
 
   #assertOpen(): void {
@@ -816,7 +675,7 @@ export class EngineSession {
       this.#endOverlay(leg);
       leg.endpoint.close();
     }
-    this.#closeForks();
+    this.#forks.close();
   }
 }
 

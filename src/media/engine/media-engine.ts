@@ -133,19 +133,19 @@ export class MediaEngine {
         return { legs: this.#session(msg.id).tone(msg.target, msg.tone, msg.kind) };
       case 'prepareFork': {
         const s = this.#session(msg.id);
-        return s.prepareFork(s.local.a.address, msg.ports);
+        return s.prepareFork(msg.forkId, s.local.a.address, msg.ports);
       }
       case 'startFork':
         this.#session(msg.id).startFork(msg.fork);
         return undefined;
       case 'pauseFork':
-        this.#session(msg.id).pauseFork(msg.silence);
+        this.#session(msg.id).pauseFork(msg.forkId, msg.silence);
         return undefined;
       case 'resumeFork':
-        this.#session(msg.id).resumeFork();
+        this.#session(msg.id).resumeFork(msg.forkId);
         return undefined;
       case 'stopFork':
-        this.#session(msg.id).stopFork();
+        this.#session(msg.id).stopFork(msg.forkId);
         return undefined;
       case 'stats':
         return this.#session(msg.id).stats();
