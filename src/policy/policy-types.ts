@@ -1,5 +1,5 @@
 /**
- * The administrator's settings model (docs/policy.md, spec recording-behaviour.md R-01..R-08, R-20,
+ * The administrator's settings model (docs/policy.md, docs/requirements.md R-01..R-08, R-20,
  * R-33, R-40..R-42): organisation -> location -> user / virtual line, plus the providers, the terms
  * acceptance, the features (auto attendant, call queue, hunt group), trunks and the voicemail
  * destination the call layer needs to classify calls.
