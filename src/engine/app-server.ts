@@ -264,10 +264,8 @@ export class AppServer {
         app.respond(msgId, 'OK|pong');
         return;
       case 'sip':
-        this.#opts.onSipMessage(app, msgId, tokens, sip);
-        return;
       case 'proxy':
-        app.respond(msgId, 'NOK|proxy is not supported by this engine');
+        this.#opts.onSipMessage(app, msgId, tokens, sip);
         return;
       default:
         app.respond(msgId, `NOK|unknown message type ${type ?? ''}`);

@@ -10,7 +10,14 @@
  */
 import type { TimerHandle } from '../common/clock.js';
 import type { SipMessage } from './sip-message.js';
+import type { MessageSource } from './sip-transport.js';
 import type { Target, TransactionContext } from './transaction-context.js';
+
+/** A transaction the engine sends as a proxy (proxy-session.ts): its responses and failures go there, not to an app. */
+export interface ProxyBranchEvents {
+  onResponse(ct: ClientTransaction, msg: SipMessage, buf: Buffer, source: MessageSource): void;
+  onLocalFailure(ct: ClientTransaction, status: 408 | 503): void;
+}
 
 export type ClientTxnState = 'calling' | 'proceeding' | 'completed' | 'terminated';
 
@@ -33,6 +40,8 @@ export class ClientTransaction {
    * started on the first 1xx, dropped on a final response or a timeout.
    */
   pendingCancel: ClientTransaction | undefined;
+  /** Set when this is a proxy branch (RFC 3261 section 16.6). */
+  proxy: ProxyBranchEvents | undefined;
   finalStatus = 0;
   #retransTimer: TimerHandle | undefined;
   #timeoutTimer: TimerHandle | undefined;

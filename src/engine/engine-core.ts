@@ -12,6 +12,7 @@
  *   app-requests.ts        requests the app sends: new, in-dialog, CANCEL
  *   app-responses.ts       responses the app sends, UAS dialog bookkeeping
  *   outbound-apps.ts       outbound mode: dial the request handler, close idle connections
+ *   proxies.ts             the app's `proxy` requests (proxy-session.ts) and record-routed dialogs
  * sharing engine-context.ts (wire, apps, cdr frames, timers), transaction-table.ts and dialog-table.ts.
  */
 import type { Clock, Timers } from '../common/clock.js';
@@ -29,6 +30,7 @@ import type { NatFlowPolicy } from './nat-flow.js';
 import { NetworkRequests } from './network-requests.js';
 import { NetworkResponses } from './network-responses.js';
 import { OutboundApps } from './outbound-apps.js';
+import { Proxies } from './proxies.js';
 import { parseAppSip, parseSipMessage, serializeSipMessage, type SipMessage } from './sip-message.js';
 import type { MessageSource, SipTransport } from './sip-transport.js';
 import { TransactionTable } from './transaction-table.js';
@@ -76,6 +78,7 @@ export class EngineCore {
   readonly #responses: NetworkResponses;
   readonly #appRequests: AppRequests;
   readonly #appResponses: AppResponses;
+  readonly #proxies: Proxies;
 
   constructor(o: EngineCoreOptions) {
     const ctx = new EngineContext(o, this.counters);
@@ -86,8 +89,9 @@ export class EngineCore {
     });
     this.#dialogs = new DialogTable(ctx, this.#txns);
     this.#outbound = new OutboundApps(ctx, this.#txns, this.#dialogs);
-    this.#requests = new NetworkRequests(ctx, this.#txns, this.#dialogs, new InDialogRequests(ctx, this.#txns, this.#dialogs), this.#outbound);
-    this.#responses = new NetworkResponses(ctx, this.#txns, this.#dialogs);
+    this.#proxies = new Proxies(ctx, this.#txns);
+    this.#requests = new NetworkRequests(ctx, this.#txns, this.#dialogs, new InDialogRequests(ctx, this.#txns, this.#dialogs), this.#outbound, this.#proxies);
+    this.#responses = new NetworkResponses(ctx, this.#txns, this.#dialogs, this.#proxies);
     this.#appRequests = new AppRequests(ctx, this.#txns, this.#dialogs);
     this.#appResponses = new AppResponses(ctx, this.#txns, this.#dialogs);
   }
@@ -173,6 +177,10 @@ export class EngineCore {
 
   onAppSip(app: AppConnection, msgId: string, tokens: string[], sip: string): void {
     try {
+      if (tokens[1] === 'proxy') {
+        this.#proxies.onAppProxy(app, msgId, tokens, sip);
+        return;
+      }
       const txnId = tokens[2] ?? '';
       const dialogId = tokens[3] ?? '';
       const parsed = parseAppSip(sip);
@@ -207,6 +215,7 @@ export class EngineCore {
     if (this.#ctx.closed) return;
     this.#ctx.close();
     this.#outbound.close();
+    this.#proxies.close();
     this.#txns.close();
     this.#dialogs.close();
   }

@@ -19,7 +19,7 @@ import type { MessageSource } from './sip-transport.js';
 export const REASONS: Record<number, string> = {
   100: 'Trying', 180: 'Ringing', 183: 'Session Progress', 200: 'OK', 400: 'Bad Request', 408: 'Request Timeout',
   420: 'Bad Extension', 422: 'Session Interval Too Small', 480: 'Temporarily Unavailable',
-  481: 'Call/Transaction Does Not Exist', 487: 'Request Terminated', 491: 'Request Pending', 500: 'Server Internal Error',
+  481: 'Call/Transaction Does Not Exist', 483: 'Too Many Hops', 487: 'Request Terminated', 491: 'Request Pending', 500: 'Server Internal Error',
   503: 'Service Unavailable', 513: 'Message Too Large',
 };
 

@@ -13,6 +13,7 @@ import { newTag } from './ids.js';
 import type { InDialogRequests } from './in-dialog-requests.js';
 import { buildResponse, stampTopVia } from './message-builder.js';
 import type { OutboundApps } from './outbound-apps.js';
+import type { Proxies } from './proxies.js';
 import { askGate, statelessAnswer } from './request-gate.js';
 import { getHeader, getTag, serializeSipMessage, type SipMessage } from './sip-message.js';
 import type { MessageSource } from './sip-transport.js';
@@ -25,6 +26,7 @@ export class NetworkRequests {
     private readonly dialogs: DialogTable,
     private readonly inDialog: InDialogRequests,
     private readonly outbound: OutboundApps,
+    private readonly proxies: Proxies,
   ) {}
 
   /** A parsed request from the network; `buf` is what the app gets. */
@@ -36,6 +38,7 @@ export class NetworkRequests {
         inv.ackReceived();
         return;
       }
+      if (this.proxies.routeRequest(msg, source, '')) return;
       this.inDialog.onAck2xx(msg, buf, source);
       return;
     }
@@ -54,6 +57,7 @@ export class NetworkRequests {
       return;
     }
     if (getTag(getHeader(msg, 'to')) !== undefined) {
+      if (this.proxies.routeRequest(msg, source, key)) return;
       this.inDialog.onRequest(msg, buf, source, key);
       return;
     }
@@ -115,6 +119,12 @@ export class NetworkRequests {
       // RFC 3261 section 9.2: 481; never more bytes than the CANCEL (a spoofed source is the victim)
       const answer = statelessAnswer(msg, source, buf.length, 481);
       if (answer) this.txns.reject(msg, source, key, 481);
+      return;
+    }
+    if (inv.proxy) {
+      // a proxied INVITE (RFC 3261 section 16.10): 200 here, the proxy sends 487 and CANCELs its branches
+      this.txns.reject(msg, source, key, 200);
+      inv.proxy.onCancel();
       return;
     }
     const d = inv.dialogId ? this.dialogs.get(inv.dialogId) : undefined;

@@ -12,11 +12,17 @@ import type { EngineContext } from './engine-context.js';
 import { buildResponse } from './message-builder.js';
 import { buildAckForNon2xx } from './request-builders.js';
 import { firstListItem, getHeader, getHeaderList, getTag, parseCSeq, parseNameAddr, serializeSipMessage, type SipMessage } from './sip-message.js';
+import type { Proxies } from './proxies.js';
 import type { MessageSource } from './sip-transport.js';
 import { transactionKey, type TransactionTable } from './transaction-table.js';
 
 export class NetworkResponses {
-  constructor(private readonly ctx: EngineContext, private readonly txns: TransactionTable, private readonly dialogs: DialogTable) {}
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly txns: TransactionTable,
+    private readonly dialogs: DialogTable,
+    private readonly proxies: Proxies,
+  ) {}
 
   /** A parsed response from the network; `buf` is what the app gets. */
   onResponse(msg: SipMessage, buf: Buffer, source: MessageSource): void {
@@ -24,6 +30,7 @@ export class NetworkResponses {
     const ct = this.txns.client(key);
     const status = msg.status;
     if (!ct) {
+      if (this.proxies.forwardResponse(msg)) return;
       if (msg.method === 'INVITE' && status >= 200 && status < 300) this.#stray2xx(msg);
       else this.ctx.counters.retransmissionsAbsorbed++;
       return;
@@ -41,6 +48,10 @@ export class NetworkResponses {
       ct.pendingCancel = undefined;
       if (status < 200) held.start();
       else held.terminate(); // the INVITE ended first: the CANCEL is never sent
+    }
+    if (ct.proxy) {
+      ct.proxy.onResponse(ct, msg, buf, source);
+      return;
     }
     let dialogId = '';
     if (ct.isInvite) {
@@ -61,6 +72,10 @@ export class NetworkResponses {
   onLocalFailure(ct: ClientTransaction, status: 408 | 503): void {
     ct.pendingCancel?.terminate();
     ct.pendingCancel = undefined;
+    if (ct.proxy) {
+      ct.proxy.onLocalFailure(ct, status);
+      return;
+    }
     const dialogId = ct.isInvite ? ct.dialogId ?? '' : '';
     if (ct.isInvite) {
       const d = this.dialogs.get(dialogId);

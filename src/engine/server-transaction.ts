@@ -42,6 +42,8 @@ export class ServerTransaction {
   /** RSeq of the reliable 1xx awaiting PRACK. */
   pendingRseq: number | undefined;
   nextRseq = 1;
+  /** Set when the app proxies this request (proxy-session.ts): a CANCEL goes there. */
+  proxy: { onCancel(): void } | undefined;
   #retransTimer: TimerHandle | undefined;
   #timeoutTimer: TimerHandle | undefined;
   #relTimer: TimerHandle | undefined;
@@ -127,6 +129,36 @@ export class ServerTransaction {
       this.#retransTimer = this.ctx.timers.setTimeout(fire, this.#interval);
     };
     this.#retransTimer = this.ctx.timers.setTimeout(fire, first);
+  }
+
+  /**
+   * The request is proxied: no pending timeout (the proxy's own timers end it). Only while the
+   * request is unanswered, when the only armed timeout is the pending one.
+   */
+  keepPending(): void {
+    if (!this.open) return;
+    this.ctx.timers.clearTimeout(this.#timeoutTimer);
+    this.#timeoutTimer = undefined;
+  }
+
+  /**
+   * A proxy forwards a 2xx to INVITE (RFC 3261 section 16.7 step 10; RFC 6026 section 8.3): sent,
+   * never retransmitted by us (the UAS does that), and the transaction stays Accepted for 64*T1 to
+   * absorb retransmitted INVITEs. Later 2xx go out as they are.
+   */
+  forward2xx(status: number, text: string): void {
+    if (this.state === 'terminated') return;
+    if (this.state === 'accepted') {
+      this.ctx.send(this.target, text);
+      return;
+    }
+    if (!this.open) return;
+    this.#clearAll();
+    this.lastResponse = text;
+    this.lastStatus = status;
+    this.state = 'accepted';
+    this.ctx.send(this.target, text);
+    this.#timeoutTimer = this.ctx.timers.setTimeout(() => this.terminate(), 64 * this.ctx.t1);
   }
 
   /** The same request arrived again: re-send the last response if there is one. */

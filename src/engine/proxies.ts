@@ -1,0 +1,144 @@
+/**
+ * The engine as a proxy (RFC 3261 section 16), three ways a message gets proxied:
+ *
+ * 1. The app's `proxy` message (srf `proxyRequest`): a stateful proxy session per request
+ *    (proxy-session.ts). A request whose Max-Forwards is 0 gets 483 and the app a NOK, as
+ *    drachtio-server does (section 16.3 step 3).
+ * 2. A request inside a dialog the engine record-routed: its first Route names us (loose routing,
+ *    section 16.4). It is forwarded statelessly (section 16.11) to the next Route or the
+ *    Request-URI, like drachtio-server does; the app never sees it.
+ * 3. A response that matches no transaction, with our Via on top and another below (e.g. a 2xx
+ *    retransmission, a response to case 2): our Via is removed and it goes to the next Via.
+ */
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { AppConnection } from './app-server.js';
+import type { EngineContext } from './engine-context.js';
+import { newTag } from './ids.js';
+import { buildResponse } from './message-builder.js';
+import { buildProxiedRequest, maxForwards, topVia, viaHop, viaItems, withoutTopVia } from './proxy-messages.js';
+import { parseProxyTokens } from './proxy-options.js';
+import { ProxySession } from './proxy-session.js';
+import { isOwnAddress, isOwnRoute, isOwnUri, resolveUri } from './proxy-targets.js';
+import { hostport } from './sip-address.js';
+import { getHeader, getHeaderList, getTag, parseAppSip, parseNameAddr, parseVia, serializeSipMessage, type SipMessage } from './sip-message.js';
+import type { MessageSource } from './sip-transport.js';
+import type { TransactionTable } from './transaction-table.js';
+
+export const TOO_MANY_HOPS = 'Rejected with 483 Too Many Hops due to Max-Forwards value of 0';
+
+export class Proxies {
+  readonly #live = new Set<ProxySession>();
+
+  constructor(private readonly ctx: EngineContext, private readonly txns: TransactionTable) {}
+
+  /** Proxy sessions still running. */
+  get size(): number {
+    return this.#live.size;
+  }
+
+  /** `msgId|proxy|<txnId>|...` from an app (proxy-options.ts). */
+  onAppProxy(app: AppConnection, msgId: string, tokens: string[], sip: string): void {
+    const parsed = parseProxyTokens(tokens);
+    if (!parsed.ok) {
+      app.respond(msgId, `NOK|${parsed.error}`);
+      return;
+    }
+    const o = parsed.options;
+    const t = this.txns.serverById(o.txnId);
+    if (!t || t.detached || !t.open) {
+      app.respond(msgId, `NOK|Unknown transaction id: ${o.txnId}`);
+      return;
+    }
+    const req = t.request;
+    this.txns.detach(t);
+    if (maxForwards(req) <= 0) {
+      app.respond(msgId, `NOK|${TOO_MANY_HOPS}`);
+      const resp = serializeSipMessage(buildResponse(req, 483, newTag()));
+      t.respond(483, resp);
+      if (req.method === 'INVITE') this.ctx.cdr.emit('stop', 'application', () => resp, 'call-rejected');
+      return;
+    }
+    const appMsg = sip.trim() ? parseAppSip(sip) : undefined;
+    const appHeaders = appMsg?.ok ? appMsg.msg.headers : [];
+    t.keepPending();
+    const session = new ProxySession(this.ctx, this.txns, app, msgId, t, o, appHeaders, (s) => this.#live.delete(s));
+    this.#live.add(session);
+    t.proxy = session;
+    void session.start().then(
+      (started) => {
+        if (started > 0) {
+          if (!o.fullResponse) app.respond(msgId, 'OK|done');
+          return;
+        }
+        app.respond(msgId, `NOK|error proxying request to ${o.destinations.join(',')}`);
+        session.close();
+        if (t.open) {
+          const resp = serializeSipMessage(buildResponse(req, 500, newTag()));
+          t.respond(500, resp);
+          if (req.method === 'INVITE') this.ctx.cdr.emit('stop', 'application', () => resp, 'call-rejected');
+        }
+      },
+      (err: unknown) => this.ctx.log.error({ err }, 'engine proxy: starting the request failed'),
+    );
+  }
+
+  /**
+   * Case 2: an in-dialog request whose first Route is us and whose next hop is not. Returns false
+   * when the request is not for proxying (the caller handles it as usual).
+   */
+  routeRequest(msg: SipMessage, source: MessageSource, key: string): boolean {
+    if (getTag(getHeader(msg, 'to')) === undefined || msg.method === 'CANCEL') return false;
+    const routes = getHeaderList(msg, 'route');
+    const points = this.ctx.transport.points;
+    if (!routes[0] || !isOwnRoute(points, routes[0])) return false;
+    const nextRoute = routes[1];
+    const nextUri = nextRoute ? parseNameAddr(nextRoute)?.uri : msg.uri;
+    if (!nextUri || (!nextRoute && isOwnUri(points, msg.uri))) return false;
+    if (maxForwards(msg) <= 0) {
+      if (msg.method !== 'ACK') this.txns.reject(msg, source, key, 483);
+      return true;
+    }
+    void this.#forwardStateless(msg, nextUri).catch((err: unknown) => this.ctx.log.error({ err }, 'engine proxy: forwarding an in-dialog request failed'));
+    if (msg.method === 'BYE') this.ctx.cdr.emit('stop', 'network', () => serializeSipMessage(msg), 'normal-release');
+    return true;
+  }
+
+  async #forwardStateless(msg: SipMessage, nextUri: string): Promise<void> {
+    const has = (p: string): boolean => this.ctx.transport.hasProtocol(p);
+    const target = await resolveUri(nextUri, has);
+    if (!target) {
+      this.ctx.log.warn({ next: nextUri, method: msg.method }, 'engine proxy: next hop of a routed request is unusable; dropped');
+      return;
+    }
+    const p = this.ctx.point(target.protocol);
+    // RFC 3261 section 16.11: the branch is a function of the incoming one, so retransmissions keep it
+    const incoming = parseVia(topVia(msg))?.branch ?? serializeSipMessage(msg);
+    const branch = 'z9hG4bK' + createHash('sha1').update(`${incoming}|${msg.method}`).digest('hex').slice(0, 20);
+    const out = buildProxiedRequest(msg, {
+      via: `SIP/2.0/${target.protocol.toUpperCase()} ${hostport(p)};rport;branch=${branch}`,
+      requestUri: msg.uri,
+      recordRoute: undefined,
+      dropFirstRoute: true,
+      appHeaders: [],
+    });
+    this.ctx.send(target, serializeSipMessage(out));
+  }
+
+  /** Case 3: returns true when the response was ours to forward statelessly. */
+  forwardResponse(msg: SipMessage): boolean {
+    const vias = viaItems(msg);
+    if (vias.length < 2) return false;
+    const top = parseVia(vias[0] as string);
+    if (!top || top.port === undefined || !isOwnAddress(this.ctx.transport.points, top.host, top.port)) return false;
+    const hop = viaHop(vias[1] as string);
+    if (!hop || !this.ctx.transport.hasProtocol(hop.protocol) || isIP(hop.host) === 0) return false;
+    this.ctx.send(hop, serializeSipMessage(withoutTopVia(msg)));
+    return true;
+  }
+
+  /** Stop every session's timers. */
+  close(): void {
+    for (const s of [...this.#live]) s.close();
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The engine as a proxy: an unmodified srf app calls srf.proxyRequest(req, destinations, opts) and
+ * the engine does what drachtio-server does (RFC 3261 section 16): Via and Record-Route, Max-Forwards,
+ * serial and simultaneous forking with the best response, CANCEL, ACK hop by hop for non-2xx and end
+ * to end (through the Record-Route) for 2xx, timeouts, and the result object srf hands the app.
+ * SIPp plays the caller and the destinations. Ports: block 0 of 46000-46999.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deferred, startHarness, within, type EngineHarness, type SrfRequest, type TestApp } from '../../support/engine-harness.js';
+import { portBlock, sippPorts } from '../../support/ports.js';
+import { findMessages, headerOf, runSipp, scenarioPath, startSipp, type SippProcess, type SippResult } from '../../support/sipp.js';
+
+const ports = portBlock({ from: 46000, to: 46999 }, 0, 250);
+let harness: EngineHarness;
+let app: TestApp;
+
+interface ProxyResult {
+  connected: boolean;
+  finalStatus?: number;
+  responses: Array<{ address: string; port: number; msgs: Array<{ status: number }> }>;
+}
+type ProxyOpts = Record<string, unknown>;
+type ProxyFn = (req: SrfRequest, destination: string[], opts: ProxyOpts) => Promise<ProxyResult>;
+
+beforeAll(async () => {
+  harness = await startHarness({ sipPort: ports.next(), adminPort: ports.next() });
+  app = await harness.connectApp({ routes: ['invite'] });
+});
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+beforeEach(() => app.handle('invite', undefined));
+
+function expectSippOk(result: SippResult): void {
+  expect(result.exitCode, result.describe()).toBe(0);
+  expect(result.stats.successful, result.describe()).toBe(1);
+  expect(result.stats.failed, result.describe()).toBe(0);
+}
+
+async function destination(scenario: string): Promise<{ sipp: SippProcess; uri: string; port: number }> {
+  const p = sippPorts(ports);
+  const sipp = startSipp({ scenario: scenarioPath(scenario), ...p, timeoutSec: 15 });
+  await sipp.ready();
+  return { sipp, uri: `sip:callee@127.0.0.1:${p.port}`, port: p.port };
+}
+
+/** The app proxies every INVITE to `destinations`; resolves with srf's result (or its error). */
+function proxyEvery(destinations: string[], opts: ProxyOpts): Promise<{ result?: ProxyResult; error?: unknown }> {
+  const outcome = deferred<{ result?: ProxyResult; error?: unknown }>();
+  app.handle('invite', (req) => {
+    const proxy = app.srf.proxyRequest.bind(app.srf) as unknown as ProxyFn;
+    proxy(req, destinations, opts).then(
+      (result) => outcome.resolve({ result }),
+      (error: unknown) => outcome.resolve({ error }),
+    );
+  });
+  return outcome.promise;
+}
+
+function caller(scenario: string): Promise<SippResult> {
+  return runSipp({ scenario: scenarioPath(scenario), remote: harness.target, ...sippPorts(ports), service: 'proxy', timeoutSec: 15 });
+}
+
+describe('engine as proxy (srf.proxyRequest)', () => {
+  it('MUST forward the call with its own Via and Record-Route, one less Max-Forwards, and carry ACK and BYE through the route', async () => {
+    const b = await destination('proxy-uas-answer');
+    const outcome = proxyEvery([b.uri], { recordRoute: true });
+    const a = await caller('uac-call-bye');
+    const bDone = await b.sipp.done;
+    expectSippOk(a);
+    expectSippOk(bDone);
+    const invite = findMessages(bDone.messages, { direction: 'received', method: 'INVITE' })[0]!;
+    const vias = invite.text.split('\r\n').filter((l) => /^Via:/i.test(l));
+    expect(vias).toHaveLength(2);
+    expect(vias[0]).toContain(`127.0.0.1:${harness.sipPort}`);
+    expect(headerOf(invite.text, 'Record-Route')).toBe(`<sip:127.0.0.1:${harness.sipPort};lr>`);
+    expect(headerOf(invite.text, 'Max-Forwards')).toBe('69');
+    // the Request-URI named the proxy, so it is replaced by the destination (RFC 3261 section 16.5)
+    expect(invite.startLine).toBe(`INVITE ${b.uri} SIP/2.0`);
+    // the caller gets the callee's 200 without the proxy's Via, with the Record-Route
+    const ok = findMessages(a.messages, { direction: 'received', status: 200, cseqMethod: 'INVITE' })[0]!;
+    expect(ok.text.split('\r\n').filter((l) => /^Via:/i.test(l))).toHaveLength(1);
+    expect(headerOf(ok.text, 'Record-Route')).toBe(`<sip:127.0.0.1:${harness.sipPort};lr>`);
+    // the 2xx ACK and the BYE reach the callee end to end through the proxy
+    expect(findMessages(bDone.messages, { direction: 'received', method: 'ACK' })).toHaveLength(1);
+    expect(findMessages(bDone.messages, { direction: 'received', method: 'BYE' })).toHaveLength(1);
+    const { result } = await within(outcome, 2000, 'the proxy result');
+    expect(result?.connected).toBe(true);
+    expect(result?.finalStatus).toBe(200);
+    expect(result?.responses.flatMap((r) => r.msgs.map((m) => m.status))).toEqual([200]);
+  });
+
+  it('MUST try the next destination after a 486 in sequential forking, ACK the 486 itself and connect the caller to the 200', async () => {
+    const busy = await destination('uas-reject-486');
+    const answer = await destination('proxy-uas-answer');
+    const outcome = proxyEvery([busy.uri, answer.uri], { recordRoute: true, forking: 'sequential' });
+    const a = await caller('uac-call-bye');
+    const busyDone = await busy.sipp.done;
+    const answerDone = await answer.sipp.done;
+    expectSippOk(a);
+    expectSippOk(busyDone);
+    expectSippOk(answerDone);
+    expect(findMessages(a.messages, { direction: 'received', status: 486 })).toHaveLength(0);
+    const ack = findMessages(busyDone.messages, { direction: 'received', method: 'ACK' })[0]!;
+    expect(ack.text).toContain(`127.0.0.1:${harness.sipPort}`);
+    const { result } = await within(outcome, 2000, 'the proxy result');
+    expect(result?.connected).toBe(true);
+    expect(result?.responses.flatMap((r) => r.msgs.map((m) => m.status))).toEqual([486, 200]);
+  });
+
+  it('MUST fork simultaneously, forward the first 200 and CANCEL the other branch (its 487 ACKed by the proxy)', async () => {
+    const answer = await destination('proxy-uas-answer');
+    const loser = await destination('proxy-uas-trying-wait-cancel');
+    const outcome = proxyEvery([loser.uri, answer.uri], { recordRoute: true, forking: 'simultaneous' });
+    const a = await caller('uac-call-bye');
+    const answerDone = await answer.sipp.done;
+    const loserDone = await loser.sipp.done;
+    expectSippOk(a);
+    expectSippOk(answerDone);
+    expectSippOk(loserDone);
+    expect(findMessages(loserDone.messages, { direction: 'received', method: 'CANCEL' })).toHaveLength(1);
+    expect(findMessages(a.messages, { direction: 'received', status: 487 })).toHaveLength(0);
+    const { result } = await within(outcome, 3000, 'the proxy result');
+    expect(result?.connected).toBe(true);
+  });
+
+  it("MUST answer the caller's CANCEL with 200 and 487 and CANCEL the ringing destination", async () => {
+    const b = await destination('uas-ring-wait-cancel');
+    const outcome = proxyEvery([b.uri], {});
+    const a = await caller('uac-call-cancel');
+    const bDone = await b.sipp.done;
+    expectSippOk(a);
+    expectSippOk(bDone);
+    expect(findMessages(bDone.messages, { direction: 'received', method: 'CANCEL' })).toHaveLength(1);
+    const { result } = await within(outcome, 3000, 'the proxy result');
+    expect(result?.connected).toBe(false);
+    expect(result?.finalStatus).toBe(487);
+  });
+
+  it('MUST reject a request with Max-Forwards 0 with 483 and fail the app with the reason', async () => {
+    const outcome = proxyEvery(['sip:nobody@127.0.0.1:9'], {});
+    const a = await caller('proxy-uac-max-forwards-0');
+    expectSippOk(a);
+    const { error } = await within(outcome, 2000, 'the proxy error');
+    expect(String(error)).toContain('483 Too Many Hops');
+  });
+
+  it('MUST CANCEL a destination with no final response within finalTimeout and answer the caller 408', async () => {
+    const b = await destination('uas-ring-wait-cancel');
+    const outcome = proxyEvery([b.uri], { finalTimeout: '1s' });
+    const started = Date.now();
+    const a = await caller('proxy-uac-expect-408');
+    const bDone = await b.sipp.done;
+    expectSippOk(a);
+    expectSippOk(bDone);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(findMessages(bDone.messages, { direction: 'received', method: 'CANCEL' })).toHaveLength(1);
+    const { result } = await within(outcome, 3000, 'the proxy result');
+    expect(result?.connected).toBe(false);
+  });
+});
