@@ -104,6 +104,26 @@ export function recordAnnouncement(model: RecordingMetadataModel, record: Omit<A
   return entry;
 }
 
+/**
+ * R-19 reminder tone: ONE entry per recording session, however often the tone plays (a 10 s interval
+ * would otherwise flood the recording server). The first call appends a 'reminder-tone' entry
+ * (`start` = first play) and returns 'added'; later calls update that entry's `count`, `last`,
+ * `end` and `intervalSeconds` in place and return 'updated' (the caller decides whether that is worth
+ * an update of its own; the final snapshot carries the latest figures either way).
+ */
+export function recordReminderTone(model: RecordingMetadataModel, record: Omit<AnnouncementRecord, 'id'>): 'added' | 'updated' {
+  const entry = session(model).announcements?.find((a) => a.kind === 'reminder-tone' && a.result === 'played');
+  if (!entry || record.result !== 'played') {
+    recordAnnouncement(model, record);
+    return 'added';
+  }
+  if (record.count !== undefined) entry.count = record.count;
+  if (record.last !== undefined) entry.last = record.last;
+  if (record.end !== undefined) entry.end = record.end;
+  if (record.intervalSeconds !== undefined) entry.intervalSeconds = record.intervalSeconds;
+  return 'updated';
+}
+
 /** Appends a media problem (a silent stream and why) to the session. */
 export function recordMediaProblem(model: RecordingMetadataModel, record: MediaProblemRecord): void {
   (session(model).mediaProblems ??= []).push({ ...record });

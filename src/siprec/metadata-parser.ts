@@ -36,6 +36,11 @@ function attrTime(el: XmlElement, name: string): number | undefined {
   const v = el.attrs.get(name);
   return v === undefined ? undefined : parseXsDateTime(v);
 }
+/** A non-negative integer attribute; anything else reads as absent (the validator reports it). */
+function attrCount(el: XmlElement, name: string): number | undefined {
+  const v = el.attrs.get(name);
+  return v === undefined || !/^\d+$/.test(v) ? undefined : Number(v);
+}
 const texts = (el: XmlElement, name: string): string[] => childrenNamed(el, name, R).map((c) => c.text.trim());
 function assocTimes(el: XmlElement): { associateTime?: number; disassociateTime?: number } {
   const out: { associateTime?: number; disassociateTime?: number } = {};
@@ -64,6 +69,9 @@ function parseAnnouncement(el: XmlElement): AnnouncementRecord {
     language: el.attrs.get('language'),
     start: attrTime(el, 'start'),
     end: attrTime(el, 'end'),
+    last: attrTime(el, 'last'),
+    count: attrCount(el, 'count'),
+    intervalSeconds: attrCount(el, 'intervalSeconds'),
     result: result === 'skipped' ? 'skipped' : 'played',
     reason: el.attrs.get('reason'),
   } satisfies AnnouncementRecord);

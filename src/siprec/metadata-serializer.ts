@@ -38,6 +38,12 @@ function timeNodes(assoc: { associateTime?: number; disassociateTime?: number })
   return out;
 }
 
+/**
+ * One `<b2b:announcement>` (R-31): kind, who heard it, prompt, phase, language, start/end, result and
+ * the reason of a skip. A 'reminder-tone' entry (R-19) is one per recording session and adds `last`
+ * (latest play), `count` and `intervalSeconds`. Attributes of our namespace's element keep the
+ * document valid against the RFC 7865 schema (its extension points are xs:any ##other, lax).
+ */
 function announcementNode(a: AnnouncementRecord): XmlNode {
   return {
     name: 'b2b:announcement',
@@ -51,6 +57,9 @@ function announcementNode(a: AnnouncementRecord): XmlNode {
       ['language', a.language],
       ['start', t(a.start)],
       ['end', t(a.end)],
+      ['last', t(a.last)],
+      ['count', a.count === undefined ? undefined : String(a.count)],
+      ['intervalSeconds', a.intervalSeconds === undefined ? undefined : String(a.intervalSeconds)],
       ['result', a.result],
       ['reason', a.reason],
     ],

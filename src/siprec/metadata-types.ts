@@ -55,8 +55,16 @@ export interface AnnouncementRecord {
   /** 'pre-answer' | 'post-answer' | 'mid-call'. */
   phase?: string;
   language?: string;
+  /** When it began to play (for 'reminder-tone': the first play). */
   start?: number;
+  /** When it ended (for 'reminder-tone': the end of the latest play). Absent while still to play (a stop heard after the recording closed). */
   end?: number;
+  /** 'reminder-tone' only (R-19): start of the latest play; `start` is the first. */
+  last?: number;
+  /** 'reminder-tone' only: plays so far in this recording session (one entry per recording, not one per play). */
+  count?: number;
+  /** 'reminder-tone' only: the configured repeat interval, seconds (10..). */
+  intervalSeconds?: number;
   result: AnnouncementResult;
   /** Why it was skipped (e.g. 'precedence-compliance', 'already-played'). */
   reason?: string;

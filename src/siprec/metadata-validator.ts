@@ -14,8 +14,8 @@ import { ANNOUNCEMENT_KINDS, B2BUA_EXTENSION_NS, RECORDING_NS, type MetadataDial
  * - `datamode` is complete|partial; ids are unique per kind; stream labels unique;
  * - references resolve (complete documents only: a partial one may point into earlier ones):
  *   group-ref, stream session_id, *assoc participant_id/session_id, send/recv stream ids;
- * - our extension (`b2b:announcement` kind/result/times/participant, `b2b:pause` times, `b2b:silent-stream`
- *   label/reason/times).
+ * - our extension (`b2b:announcement` kind/result/times/participant and the reminder tone's count and
+ *   intervalSeconds, `b2b:pause` times, `b2b:silent-stream` label/reason/times).
  *
  * Dialect 'broadworks' also accepts a trailing `<extensiondata>` in the recording namespace (R-41).
  */
@@ -206,6 +206,12 @@ function checkExtension(ck: Checker, el: XmlElement, path: string, participants:
       if (!a.attrs.get('id')) ck.add(p, 'announcement lacks id');
       time('start', a, p);
       time('end', a, p);
+      time('last', a, p);
+      for (const name of ['count', 'intervalSeconds']) {
+        const v = a.attrs.get(name);
+        if (v !== undefined && !/^[1-9]\d*$/.test(v)) ck.add(p, `announcement ${name} '${v}' is not a positive integer`);
+      }
+      if (kind === 'reminder-tone' && result === 'played' && a.attrs.get('count') !== undefined && !a.attrs.get('start')) ck.add(p, 'reminder-tone with a count lacks start (its first play)');
       const part = a.attrs.get('participant');
       if (part !== undefined) {
         if (!isMetadataId(part)) ck.add(p, `participant '${part}' is not a base64 16-byte id`);
