@@ -43,6 +43,10 @@ export const ERROR_CODES = {
   SRS_RECORDINGS_DIR_UNWRITABLE: { message: 'recordings directory is not writable', sipStatus: 503 },
   SRS_LOW_DISK_SPACE: { message: 'free disk space under srs.minFreeMb', sipStatus: 503 },
   SRS_DISK_ERROR: { message: 'disk error while recording', sipStatus: 503 },
+  RECORDING_ID_INVALID: { message: 'not a valid recording id', httpStatus: 400 },
+  RECORDING_NOT_FOUND: { message: 'no such recording', httpStatus: 404 },
+  RECORDING_QUERY_INVALID: { message: 'invalid recordings query', httpStatus: 400 },
+  RECORDING_RANGE_NOT_SATISFIABLE: { message: 'range not satisfiable', httpStatus: 416 },
   // siprec client (SRC side of RFC 7866, src/siprec/client)
   SIPREC_CLIENT_OPTIONS_INVALID: { message: 'invalid recording session options' },
   SIPREC_CLIENT_SRS_UNAVAILABLE: { message: 'no recording server accepted the recording session' },

@@ -127,6 +127,25 @@ export interface Config {
      * the error and refuses every recording with 503 and the cause.
      */
     readonly startupCheck: 'refuse' | 'degraded';
+    /**
+     * [SRS_RETENTION_DAYS] default 0 = keep: days the reference recording server keeps a recording
+     * (counted from its start) when neither retentionByOrg nor, in-process, the plan of the
+     * organisation's provider (R-08: free 30 days, paid without limit) says otherwise (src/srs/retention.ts).
+     */
+    readonly retentionDays: number;
+    /** [SRS_RETENTION_BY_ORG, 'orgId=days,...'] default {}: retention per organisation (0 = keep), above the plan and retentionDays. */
+    readonly retentionByOrg: Readonly<Record<string, number>>;
+    /** [SRS_RETENTION_INTERVAL_SECONDS] default 3600: how often the retention clean-up runs (first run at start). */
+    readonly retentionIntervalSeconds: number;
+    /**
+     * [SRS_HTTP_PORT] default 0 = off: the standalone recording server (src/srs/main.ts) serves the
+     * recordings read API (docs/admin-api.md "Recordings") on this port; in-process the admin API serves it.
+     */
+    readonly httpPort: number;
+    /** [SRS_HTTP_HOST] default '127.0.0.1': address of that API; another address needs httpToken. */
+    readonly httpHost: string;
+    /** [SRS_HTTP_TOKEN] unset by default: bearer token that API requires (RFC 6750). */
+    readonly httpToken: string | undefined;
   };
   /** The recording event log (started/paused/resumed/stopped/failed per call; docs/observability.md). */
   readonly events: {

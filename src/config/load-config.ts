@@ -26,7 +26,8 @@ export const DEFAULT_CONFIG: Config = {
     latchingByTrunk: {},
     silenceAlarmSeconds: 5,
   },
-  srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings', minFreeMb: 200, startupCheck: 'refuse' },
+  srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings', minFreeMb: 200, startupCheck: 'refuse',
+    retentionDays: 0, retentionByOrg: {}, retentionIntervalSeconds: 3600, httpPort: 0, httpHost: '127.0.0.1', httpToken: undefined },
   events: { file: undefined, webhookUrl: undefined, webhookToken: undefined, queueSize: 1000 },
   calls: {
     trustedSources: [],
@@ -133,6 +134,12 @@ function inputFromEnv(env: Env): ConfigInput {
       recordingsDir: str('RECORDINGS_DIR'),
       minFreeMb: num('SRS_MIN_FREE_MB'),
       startupCheck: str('SRS_STARTUP_CHECK') as Config['srs']['startupCheck'] | undefined,
+      retentionDays: num('SRS_RETENTION_DAYS'),
+      retentionByOrg: numberPairs(pairs(str('SRS_RETENTION_BY_ORG'))),
+      retentionIntervalSeconds: num('SRS_RETENTION_INTERVAL_SECONDS'),
+      httpPort: num('SRS_HTTP_PORT'),
+      httpHost: str('SRS_HTTP_HOST'),
+      httpToken: str('SRS_HTTP_TOKEN'),
     }),
     events: drop({
       file: str('RECORDING_EVENTS_FILE'),
@@ -176,6 +183,11 @@ function pairs(value: string | undefined): Record<string, string> | undefined {
     else out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
   }
   return out;
+}
+
+/** pairs() with numeric values ('' or text becomes NaN and is reported by validation). */
+function numberPairs(value: Record<string, string> | undefined): Record<string, number> | undefined {
+  return value === undefined ? undefined : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === '' ? Number.NaN : Number(v)]));
 }
 
 function mergeInput(a: ConfigInput, b: ConfigInput): ConfigInput {
@@ -278,6 +290,15 @@ export function buildConfig(input: ConfigInput): Config {
   if (!/^sips?:/.test(config.srs.sipUri)) problems.push(`srs.sipUri '${config.srs.sipUri}' is not a SIP URI`);
   if (!Number.isFinite(config.srs.minFreeMb) || config.srs.minFreeMb < 0) problems.push(`srs.minFreeMb must be a number of MB >= 0 (0 = off; got ${String(config.srs.minFreeMb)})`);
   if (!['refuse', 'degraded'].includes(config.srs.startupCheck)) problems.push(`srs.startupCheck must be refuse or degraded (got ${String(config.srs.startupCheck)})`);
+  if (!Number.isFinite(config.srs.retentionDays) || config.srs.retentionDays < 0) problems.push(`srs.retentionDays must be a number of days >= 0 (0 = keep; got ${String(config.srs.retentionDays)})`);
+  for (const [org, days] of Object.entries(config.srs.retentionByOrg ?? {})) {
+    if (typeof days !== 'number' || !Number.isFinite(days) || days < 0) problems.push(`srs.retentionByOrg: '${org}' needs a number of days >= 0 (0 = keep)`);
+  }
+  if (!Number.isFinite(config.srs.retentionIntervalSeconds) || config.srs.retentionIntervalSeconds < 1) problems.push('srs.retentionIntervalSeconds must be a number of seconds >= 1');
+  port('srs.httpPort', config.srs.httpPort, true);
+  if (config.srs.httpPort > 0 && !config.srs.httpToken && !['127.0.0.1', 'localhost', '::1'].includes(config.srs.httpHost)) {
+    problems.push('srs.httpHost may be a non-loopback address only when srs.httpToken is set');
+  }
   if (config.events.webhookUrl !== undefined && !/^https?:\/\/./.test(config.events.webhookUrl)) {
     problems.push(`events.webhookUrl '${config.events.webhookUrl}' is not an http(s) URL`);
   }

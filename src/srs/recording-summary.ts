@@ -44,6 +44,8 @@ export interface RecordingSummary {
     streamId: string | undefined;
     senders: string[];
     codec: string | undefined;
+    /** The stream came as SRTP (RTP/SAVP with SDES keys, R-42); false = plain RTP. */
+    srtp: boolean;
     packets: number;
     rtcpPackets: number;
     droppedInactive: number;
@@ -119,6 +121,7 @@ export function buildRecordingSummary(input: SummaryInput): RecordingSummary {
         streamId: st?.id,
         senders,
         codec: s.codec,
+        srtp: s.srtp === true,
         packets: s.packets,
         rtcpPackets: s.rtcpPackets,
         droppedInactive: s.dropped.inactive,

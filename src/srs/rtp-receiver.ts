@@ -48,6 +48,8 @@ export interface StreamStats {
   ssrc: number | undefined;
   codec: G711Codec | undefined;
   remote: { address: string; port: number } | undefined;
+  /** The stream is RTP/SAVP, decrypted with SDES-SRTP keys. */
+  srtp?: boolean;
 }
 
 export type RtpReceiverEvents = {
@@ -136,6 +138,7 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
             ssrc: undefined,
             codec: undefined,
             remote: undefined,
+            srtp: cfg.decryptor !== undefined,
           },
         };
         r.#streams.set(cfg.label, state);
