@@ -1,6 +1,7 @@
 import { AppError } from '../common/errors.js';
 import { parseXsDateTime } from './siprec-ids.js';
 import { childNamed, childrenNamed, parseXml, type XmlElement } from './xml-parser.js';
+import { broadWorksMetadataFromElement, isDraftEraRoot } from './metadata-broadworks-parser.js';
 import {
   ANNOUNCEMENT_KINDS,
   B2BUA_EXTENSION_NS,
@@ -77,7 +78,8 @@ function parseAnnouncement(el: XmlElement): AnnouncementRecord {
   } satisfies AnnouncementRecord);
 }
 
-function parseSession(el: XmlElement): MetadataSession {
+/** A `<session>`'s fields and our `b2b:` children (the broadworks parser reads its extensiondata with it). */
+export function parseSession(el: XmlElement): MetadataSession {
   const s: MetadataSession = {
     id: el.attrs.get('session_id') ?? '',
     sipSessionIds: texts(el, 'sipSessionID'),
@@ -122,7 +124,8 @@ function parseSession(el: XmlElement): MetadataSession {
   return s;
 }
 
-function parseParticipant(el: XmlElement): MetadataParticipant {
+/** A `<participant>`'s fields and its `b2b:platform` (also read from broadworks extensiondata). */
+export function parseParticipant(el: XmlElement): MetadataParticipant {
   const p: MetadataParticipant = {
     id: el.attrs.get('participant_id') ?? '',
     nameIds: childrenNamed(el, 'nameID', R).map((n) => ({
@@ -142,7 +145,8 @@ function parseParticipant(el: XmlElement): MetadataParticipant {
   return p;
 }
 
-function parseBroadWorks(root: XmlElement): BroadWorksRecordingInfo | undefined {
+/** The BroadWorks block of any `<extensiondata>` child of the root (either document shape). */
+export function parseBroadWorks(root: XmlElement): BroadWorksRecordingInfo | undefined {
   for (const ext of root.children.filter((c) => c.name === 'extensiondata')) {
     const bw = childNamed(ext, 'broadWorksRecordingMetadata', BROADWORKS_NS);
     if (!bw) continue;
@@ -167,8 +171,9 @@ function parseBroadWorks(root: XmlElement): BroadWorksRecordingInfo | undefined 
   return undefined;
 }
 
-/** Builds the model from an already parsed `<recording>` element. */
+/** Builds the model from an already parsed `<recording>` (or draft-era `<recording_metadata>`, R-41) element. */
 export function metadataFromElement(root: XmlElement): RecordingMetadataModel {
+  if (isDraftEraRoot(root)) return broadWorksMetadataFromElement(root);
   if (root.name !== 'recording' || root.ns !== R) {
     throw new AppError('SIPREC_METADATA_INVALID', `root element is {${root.ns}}${root.name}, expected {${R}}recording`);
   }

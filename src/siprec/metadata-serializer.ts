@@ -1,11 +1,10 @@
 import { formatXsDateTime } from './siprec-ids.js';
 import { writeXmlDocument, type XmlNode } from './xml-writer.js';
+import { serializeBroadWorksMetadata } from './metadata-broadworks.js';
 import {
   B2BUA_EXTENSION_NS,
-  BROADWORKS_NS,
   RECORDING_NS,
   type AnnouncementRecord,
-  type BroadWorksRecordingInfo,
   type MetadataDialect,
   type MetadataParticipant,
   type MetadataSession,
@@ -19,8 +18,8 @@ import {
  *   datamode, group*, session*, participant*, stream*, sessionrecordingassoc*,
  *   participantsessionassoc*, participantstreamassoc*, then extensions (##other).
  * Inside an element our extensions come last (xs:any namespace="##other").
- * Dialect 'broadworks' (R-41) appends `<extensiondata>` holding `<broadWorksRecordingMetadata>`
- * after the standard elements; 'rfc7865' (default) never emits it.
+ * Dialect 'broadworks' (R-41) is a different document altogether, the draft-era
+ * `<recording_metadata>` BroadWorks platforms send (src/siprec/metadata-broadworks.ts).
  *
  * Output is deterministic (attribute order fixed, 2-space indent, LF), pinned by golden files.
  */
@@ -66,7 +65,8 @@ function announcementNode(a: AnnouncementRecord): XmlNode {
   };
 }
 
-function sessionNode(s: MetadataSession): XmlNode {
+/** `<session>` with our extensions last; the broadworks dialect reuses its `b2b:` children. */
+export function sessionNode(s: MetadataSession): XmlNode {
   const children: XmlNode[] = [
     ...s.sipSessionIds.map((v) => ({ name: 'sipSessionID', text: v })),
     ...s.groupRefs.map((v) => ({ name: 'group-ref', text: v })),
@@ -114,7 +114,8 @@ function sessionNode(s: MetadataSession): XmlNode {
   return { name: 'session', attrs: [['session_id', s.id]], children };
 }
 
-function participantNode(p: MetadataParticipant): XmlNode {
+/** `<participant>` with our platform extension last; the broadworks dialect reuses its `b2b:` children. */
+export function participantNode(p: MetadataParticipant): XmlNode {
   const children: XmlNode[] = p.nameIds.map((n) => ({
     name: 'nameID',
     attrs: [['aor', n.aor]],
@@ -134,44 +135,6 @@ function participantNode(p: MetadataParticipant): XmlNode {
   return { name: 'participant', attrs: [['participant_id', p.id]], children };
 }
 
-function broadWorksNode(bw: BroadWorksRecordingInfo, parent: string | undefined): XmlNode {
-  const text = (name: string, v: string | undefined): XmlNode | undefined => (v === undefined ? undefined : { name, text: v });
-  return {
-    name: 'extensiondata',
-    attrs: [['parent', parent]],
-    children: [
-      {
-        name: 'broadWorksRecordingMetadata',
-        attrs: [
-          ['xmlns', BROADWORKS_NS],
-          ['version', bw.version],
-        ],
-        children: [
-          text('extTrackingID', bw.extTrackingId),
-          text('serviceProviderID', bw.serviceProviderId),
-          text('groupID', bw.groupId),
-          text('userID', bw.userId),
-          text('callID', bw.callId),
-          {
-            name: 'callType',
-            children: [
-              {
-                name: bw.callType,
-                children: [
-                  text('callingPartyNumber', bw.callingPartyNumber),
-                  text('calledPartyNumber', bw.calledPartyNumber),
-                  text('dialedDigits', bw.dialedDigits),
-                ],
-              },
-            ],
-          },
-          text('recordingType', bw.recordingType),
-        ],
-      },
-    ],
-  };
-}
-
 function usesExtensionNs(m: RecordingMetadataModel): boolean {
   return (
     m.sessions.some((s) => s.call || (s.announcements?.length ?? 0) > 0 || (s.pauses?.length ?? 0) > 0) ||
@@ -181,7 +144,7 @@ function usesExtensionNs(m: RecordingMetadataModel): boolean {
 
 /** Serialises the model as an RFC 7865 `<recording>` document (UTF-8 text, LF line ends). */
 export function serializeMetadata(model: RecordingMetadataModel, options: SerializeOptions = {}): string {
-  const dialect = options.dialect ?? 'rfc7865';
+  if (options.dialect === 'broadworks') return serializeBroadWorksMetadata(model);
   const children: XmlNode[] = [{ name: 'datamode', text: model.datamode }];
   for (const g of model.groups) children.push({ name: 'group', attrs: [['group_id', g.id]], children: timeNodes(g) });
   for (const s of model.sessions) children.push(sessionNode(s));
@@ -220,7 +183,6 @@ export function serializeMetadata(model: RecordingMetadataModel, options: Serial
       ],
     });
   }
-  if (dialect === 'broadworks' && model.broadWorks) children.push(broadWorksNode(model.broadWorks, model.sessions[0]?.id));
   return writeXmlDocument({
     name: 'recording',
     attrs: [

@@ -1,6 +1,8 @@
 import { AppError, isAppError } from '../common/errors.js';
 import { isMetadataId, isXsDateTime } from './siprec-ids.js';
 import { parseXml, type XmlElement } from './xml-parser.js';
+import { isDraftEraRoot } from './metadata-broadworks-parser.js';
+import { validateBroadWorksMetadataElement } from './metadata-broadworks-validator.js';
 import { ANNOUNCEMENT_KINDS, B2BUA_EXTENSION_NS, RECORDING_NS, type MetadataDialect } from './metadata-types.js';
 
 /**
@@ -17,7 +19,9 @@ import { ANNOUNCEMENT_KINDS, B2BUA_EXTENSION_NS, RECORDING_NS, type MetadataDial
  * - our extension (`b2b:announcement` kind/result/times/participant and the reminder tone's count and
  *   intervalSeconds, `b2b:pause` times, `b2b:silent-stream` label/reason/times).
  *
- * Dialect 'broadworks' also accepts a trailing `<extensiondata>` in the recording namespace (R-41).
+ * Dialect 'broadworks' (R-41) checks a draft-era `<recording_metadata>` document by its own rules
+ * (src/siprec/metadata-broadworks-validator.ts), and still accepts a trailing `<extensiondata>` in
+ * the recording namespace of an RFC 7865 document.
  */
 export interface MetadataIssue {
   path: string;
@@ -130,6 +134,8 @@ class Checker {
 /** Validates an already parsed document. */
 export function validateMetadataElement(root: XmlElement, options: ValidateOptions = {}): MetadataIssue[] {
   const ck = new Checker(options.dialect ?? 'rfc7865');
+  // R-41: the broadworks dialect is the draft-era <recording_metadata> document, checked by its own rules
+  if (ck.dialect === 'broadworks' && isDraftEraRoot(root)) return validateBroadWorksMetadataElement(root);
   if (root.name !== 'recording' || root.ns !== RECORDING_NS) {
     ck.add('/', `root must be {${RECORDING_NS}}recording, got {${root.ns}}${root.name}`);
     return ck.issues;

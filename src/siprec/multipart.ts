@@ -2,7 +2,8 @@ import { AppError } from '../common/errors.js';
 
 /**
  * multipart/mixed bodies (RFC 2046 section 5.1) as SIPREC uses them (RFC 7866 section 9):
- * part 1 `application/sdp`, part 2 the metadata with `Content-Disposition: recording-session`.
+ * part 1 `application/sdp`, part 2 the metadata with `Content-Disposition: recording-session`
+ * (the broadworks dialect swaps them: metadata first, R-41). Readers find the parts by type.
  *
  *   --<boundary>CRLF
  *   Content-Type: application/sdp CRLF
@@ -83,21 +84,22 @@ export interface SiprecBodyInput {
   boundary: string;
   /** Default RS_METADATA_CONTENT_TYPE; RS_METADATA_LEGACY_CONTENT_TYPE for legacy servers. */
   metadataContentType?: string;
+  /**
+   * Default false: SDP first (RFC 7866 section 9 examples). True: the metadata part first, as
+   * BroadWorks platforms send it (dialect 'broadworks', R-41); receivers find parts by type.
+   */
+  metadataFirst?: boolean;
 }
 
-/** The SRC's INVITE/re-INVITE body: SDP then metadata (Content-Disposition: recording-session). */
+/** The SRC's INVITE/re-INVITE body: SDP and metadata (Content-Disposition: recording-session). */
 export function buildSiprecBody(input: SiprecBodyInput): BuiltBody {
-  return buildMultipartMixed(
-    [
-      { contentType: SDP_CONTENT_TYPE, body: input.sdp },
-      {
-        contentType: input.metadataContentType ?? RS_METADATA_CONTENT_TYPE,
-        headers: [['Content-Disposition', RECORDING_SESSION_DISPOSITION]],
-        body: input.metadata,
-      },
-    ],
-    input.boundary,
-  );
+  const sdp: MimePartInput = { contentType: SDP_CONTENT_TYPE, body: input.sdp };
+  const metadata: MimePartInput = {
+    contentType: input.metadataContentType ?? RS_METADATA_CONTENT_TYPE,
+    headers: [['Content-Disposition', RECORDING_SESSION_DISPOSITION]],
+    body: input.metadata,
+  };
+  return buildMultipartMixed(input.metadataFirst ? [metadata, sdp] : [sdp, metadata], input.boundary);
 }
 
 /** Splits a Content-Type value into lower-case media type and parameters (quoted values unquoted). */

@@ -6,6 +6,7 @@ import { TypedEmitter } from '../common/typed-emitter.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { buildSnapshotRequest } from '../siprec/metadata-request.js';
 import { RS_METADATA_REQUEST_CONTENT_TYPE, parseSiprecBody, type SiprecBody } from '../siprec/multipart.js';
+import { isDraftEraSrcContact } from '../siprec/metadata-broadworks-headers.js';
 import { parseRecordingSdp } from '../siprec/recording-sdp.js';
 import { onDialogEnded } from '../sip/dialog-ended.js';
 import { DEFAULT_BYE_AFTER_MS, DEFAULT_REJECT_STATUS, DEFAULT_SLOW_ANSWER_MS } from './srs-fault-options.js';
@@ -63,12 +64,17 @@ export type SrsAppEvents = {
   'recording-failed': [reason: DiskFailureReason, detail: string];
 };
 
+/**
+ * A SIPREC INVITE: `Require: siprec` (RFC 7866 section 6.1.1), or the draft-era shape BroadWorks
+ * sends without it, a Contact carrying the bare `;src` feature parameter (R-41).
+ */
 function hasSiprecTag(req: SrfRequest): boolean {
   const require = req.has('Require') ? req.get('Require') : '';
-  return require
+  const required = require
     .split(',')
     .map((t) => t.trim().toLowerCase())
     .includes('siprec');
+  return required || isDraftEraSrcContact(req.has('Contact') ? req.get('Contact') : '');
 }
 
 /** A Warning header value (RFC 3261 section 20.43) carrying a refusal's cause. */

@@ -60,28 +60,55 @@ export function buildRecordingBody(input: RecordingBodyInput): SrsBody {
     metadata: xml,
     boundary,
     metadataContentType: input.legacyMetadataContentType ? RS_METADATA_LEGACY_CONTENT_TYPE : RS_METADATA_CONTENT_TYPE,
+    metadataFirst: input.dialect === 'broadworks',
   });
   return { contentType: built.contentType, body: built.body };
 }
 
-/** Our Contact with the SRC feature tag (RFC 7866 section 6.1.1); `localhost` is filled in by the SIP server. */
-export function srcContact(user: string, transport: SrsTransport): string {
-  return `<sip:${user}@localhost${transport === 'udp' ? '' : `;transport=${transport}`}>;+sip.src`;
+/**
+ * Option tags we advertise (RFC 3261 section 20.37), both backed by what the SIP layer does:
+ * `timer` (RFC 4028): when the recording server's 2xx carries Session-Expires, the SIP engine
+ * refreshes the recording dialog with UPDATE; `100rel` (RFC 3262): a reliable 1xx from the
+ * recording server is PRACKed (drachtio-srf createUAC, the engine adds the RAck).
+ */
+export const SRC_SUPPORTED = 'timer, 100rel';
+
+/**
+ * What we accept in responses and in the recording server's requests (RFC 3261 section 20.1):
+ * the SDP answer, metadata and snapshot requests (RFC 7866 sections 9.2, 9.3) alone or in
+ * multipart/mixed bodies (RFC 5621 section 4).
+ */
+export const SRC_ACCEPT = `${SDP_CONTENT_TYPE}, ${RS_METADATA_CONTENT_TYPE}, ${RS_METADATA_REQUEST_CONTENT_TYPE}, multipart/mixed`;
+
+/**
+ * Our Contact with the SRC feature tag; `localhost` is filled in by the SIP server. RFC 7866
+ * section 6.1.1: `+sip.src`; dialect 'broadworks' (R-41): the draft-era `;src` BroadWorks sends.
+ */
+export function srcContact(user: string, transport: SrsTransport, dialect: MetadataDialect = 'rfc7865'): string {
+  return `<sip:${user}@localhost${transport === 'udp' ? '' : `;transport=${transport}`}>;${dialect === 'broadworks' ? 'src' : '+sip.src'}`;
 }
 
-/** Headers of the initial recording INVITE (RFC 7866 section 6.1.1; spec siprec.md). */
-export function initialInviteHeaders(contactUser: string, transport: SrsTransport, extra: SrsHeaders = {}): SrsHeaders {
+/**
+ * Headers of the initial recording INVITE (RFC 7866 section 6.1.1; docs/siprec.md "Headers"):
+ * From `<sip:user@localhost>` (the SIP server puts its address in), Contact with the feature tag,
+ * Supported, Accept, and `Require: siprec` in the rfc7865 dialect only: BroadWorks sends none,
+ * and a recording server built for it may refuse an option tag it does not know (420).
+ * `extra` headers go first and are kept unless they name one of these.
+ */
+export function initialInviteHeaders(contactUser: string, transport: SrsTransport, extra: SrsHeaders = {}, dialect: MetadataDialect = 'rfc7865'): SrsHeaders {
   return {
     ...extra,
-    Require: 'siprec',
-    Contact: srcContact(contactUser, transport),
-    Accept: `${SDP_CONTENT_TYPE}, ${RS_METADATA_REQUEST_CONTENT_TYPE}`,
+    From: `<sip:${contactUser}@localhost>`,
+    ...(dialect === 'broadworks' ? {} : { Require: 'siprec' }),
+    Supported: SRC_SUPPORTED,
+    Contact: srcContact(contactUser, transport, dialect),
+    Accept: SRC_ACCEPT,
   };
 }
 
 /** Headers of our re-INVITEs (the feature tag stays on the Contact). */
-export function reinviteHeaders(contactUser: string, transport: SrsTransport): SrsHeaders {
-  return { Contact: srcContact(contactUser, transport) };
+export function reinviteHeaders(contactUser: string, transport: SrsTransport, dialect: MetadataDialect = 'rfc7865'): SrsHeaders {
+  return { Contact: srcContact(contactUser, transport, dialect) };
 }
 
 /** An application/sdp body. */

@@ -215,7 +215,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     const token = ++this.#attemptToken;
     const sentAt = this.#o.clock.monotonic();
     const metadataVersion = this.#metadataVersion;
-    const headers = initialInviteHeaders(this.#o.contactUser ?? DEFAULT_CONTACT_USER, transport, this.#o.extraHeaders);
+    const headers = initialInviteHeaders(this.#o.contactUser ?? DEFAULT_CONTACT_USER, transport, this.#o.extraHeaders, this.#o.dialect);
     this.#log.info({ attempt: index, target: uri }, 'recording INVITE');
     let pending: PendingSrsInvite;
     try {
@@ -431,7 +431,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
       }
       this.#offerInFlight = true;
       const timeout: SrsModifyResult = { status: 408, reason: 'no response to re-INVITE', answerSdp: undefined };
-      const res = await this.#bounded(dialog.modify(body, reinviteHeaders(this.#o.contactUser ?? DEFAULT_CONTACT_USER, this.#transport)), this.#modifyTimeoutMs, timeout);
+      const res = await this.#bounded(dialog.modify(body, reinviteHeaders(this.#o.contactUser ?? DEFAULT_CONTACT_USER, this.#transport, this.#o.dialect)), this.#modifyTimeoutMs, timeout);
       this.#offerInFlight = false;
       if (!DIALOG_STATES.has(this.#state) || this.#dialog !== dialog) return 'aborted';
       this.#log.info({ kind, status: res.status, direction: dir, glare }, 're-INVITE to recording server answered');
@@ -602,14 +602,14 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
         req.respond(488);
         return;
       }
-      req.respond(200, sdpBody(this.#currentSdp(direction)), reinviteHeaders(this.#o.contactUser ?? DEFAULT_CONTACT_USER, this.#transport));
+      req.respond(200, sdpBody(this.#currentSdp(direction)), reinviteHeaders(this.#o.contactUser ?? DEFAULT_CONTACT_USER, this.#transport, this.#o.dialect));
       if (!sameTargets(this.#targets, targets)) {
         this.#targets = targets;
         this.emit('targetsChanged', targets);
       }
     } else if (req.method === 'INVITE') {
       // Offerless re-INVITE: our offer goes in the 200 (the SRS answers in the ACK).
-      req.respond(200, sdpBody(this.#currentSdp(direction)), reinviteHeaders(this.#o.contactUser ?? DEFAULT_CONTACT_USER, this.#transport));
+      req.respond(200, sdpBody(this.#currentSdp(direction)), reinviteHeaders(this.#o.contactUser ?? DEFAULT_CONTACT_USER, this.#transport, this.#o.dialect));
     } else {
       req.respond(200);
     }
