@@ -3,6 +3,7 @@
  */
 import type { Config } from '../config/config-types.js';
 import { loadConfig } from '../config/load-config.js';
+import { TypedEmitter } from '../common/typed-emitter.js';
 import { createLogger } from '../observability/logger.js';
 import { startApplication } from './application.js';
 import { startErrorLine } from './start-error-line.js';
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.log.level, base: { service: 'siprec-b2bua' } });
   process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (kept running)'));
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (kept running)'));
+  TypedEmitter.listenerErrorFallback = (err, event, emitter) => logger.error({ err, event, emitter }, 'event listener failed (the other listeners ran)');
   const app = await startApplication(config, logger);
   logger.info('ready');
   // First SIGTERM/SIGINT: drain (new calls 503, calls in progress run on up to calls.drainSeconds),

@@ -4,9 +4,11 @@
  *   type Events = { packet: [buf: Buffer]; close: [] };
  *   const e = new TypedEmitter<Events>();
  *
- * A throwing listener never stops the emit loop (the packet path must keep going): the error is
- * handed to the `onListenerError` hook (default: rethrown asynchronously is avoided; it is logged
- * by whoever installs the hook, or ignored) and the remaining listeners still run.
+ * A throwing listener never stops the emit loop (the packet path must keep going), and its error is
+ * never swallowed: it goes to the emitter's own `onListenerError` when one is set (components log it
+ * with their context), else to `TypedEmitter.listenerErrorFallback`, which the composition root
+ * points at the process logger (src/app/main.ts); before that, Node's process warning (stderr).
+ * The remaining listeners still run.
  */
 export type EventMap = Record<string, unknown[]>;
 type Listener<A extends unknown[]> = (...args: A) => void;
@@ -14,8 +16,13 @@ type Listener<A extends unknown[]> = (...args: A) => void;
 type AnyListener = (...args: any[]) => void;
 
 export class TypedEmitter<E extends EventMap> {
+  /** Where listener errors go for emitters without an onListenerError of their own. */
+  static listenerErrorFallback: (err: unknown, event: string, emitter: string) => void = (err, event, emitter) => {
+    process.emitWarning(`a listener of ${emitter} '${event}' failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 'ListenerError');
+  };
+
   #listeners = new Map<keyof E, AnyListener[]>();
-  onListenerError: (err: unknown, event: keyof E) => void = () => {};
+  onListenerError: ((err: unknown, event: keyof E) => void) | undefined;
 
   on<K extends keyof E>(event: K, fn: Listener<E[K]>): this {
     const list = this.#listeners.get(event) ?? [];
@@ -48,7 +55,8 @@ export class TypedEmitter<E extends EventMap> {
       try {
         fn(...args);
       } catch (err) {
-        this.onListenerError(err, event);
+        if (this.onListenerError) this.onListenerError(err, event);
+        else TypedEmitter.listenerErrorFallback(err, String(event), this.constructor.name);
       }
     }
     return true;
