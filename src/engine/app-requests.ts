@@ -29,6 +29,7 @@ import {
 } from './sip-message.js';
 import type { SipProtocol } from './sip-transport.js';
 import type { Target } from './transaction-context.js';
+import { createsSubscription, isTerminatingNotify } from './subscription-dialogs.js';
 import type { TransactionTable } from './transaction-table.js';
 
 const NO_DIALOG = 'Server error: unable to find dialog for dialog id provided';
@@ -95,6 +96,10 @@ export class AppRequests {
     const target = this.dialogs.target(d);
     const ct = this.txns.createClient(`${b.branch}|${hostport(this.ctx.point(d.protocol))}|${method}`, b.msg, b.text, target);
     ct.appId = app.id;
+    if (d.usage === 'subscription' && (method === 'SUBSCRIBE' || isTerminatingNotify(b.msg))) {
+      ct.dialogId = d.id;
+      ct.endsSubscription = method === 'NOTIFY';
+    }
     if (method === 'INVITE') {
       d.inviteCseq = d.localCseq;
       d.inviteSucceeded = false;
@@ -176,10 +181,8 @@ export class AppRequests {
     const target: Target = serverName === undefined ? { protocol, host, port } : { protocol, host, port, serverName };
     const ct = this.txns.createClient(`${branch}|${hp}|${method}`, msg, text, target);
     ct.appId = app.id;
-    if (method === 'INVITE') {
-      ct.dialogId = makeDialogId(getHeader(msg, 'call-id') ?? '', getTag(getHeader(msg, 'from')) ?? '');
-      this.ctx.cdr.emit('attempt', 'application', () => text);
-    }
+    if (method === 'INVITE' || createsSubscription(method)) ct.dialogId = makeDialogId(getHeader(msg, 'call-id') ?? '', getTag(getHeader(msg, 'from')) ?? '');
+    if (method === 'INVITE') this.ctx.cdr.emit('attempt', 'application', () => text);
     ct.start();
     this.ctx.echo(app, msgId, p, ct.id, text);
   }

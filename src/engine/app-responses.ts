@@ -15,6 +15,7 @@ import type { ServerTransaction } from './server-transaction.js';
 import { supportsTimer } from './session-timer.js';
 import { hostport, isSips } from './sip-address.js';
 import { firstListItem, getHeader, getHeaderList, getTag, parseCSeq, parseNameAddr, serializeSipMessage, withTag, type SipMessage } from './sip-message.js';
+import { createsSubscription } from './subscription-dialogs.js';
 import type { TransactionTable } from './transaction-table.js';
 
 export class AppResponses {
@@ -40,7 +41,10 @@ export class AppResponses {
     const success = status >= 200 && status < 300;
     // RFC 3261 section 12.1.1: every response that creates a dialog carries a Contact: a 1xx other
     // than 100 to INVITE (it has a To tag: an early dialog) and a 2xx; UPDATE's 2xx refreshes the target
-    const needsContact = reliable || (isInvite && status > 100 && status < 300) || (success && (req.method === 'UPDATE' || req.method === 'SUBSCRIBE'));
+    const needsContact =
+      reliable ||
+      (isInvite && status > 100 && status < 300) ||
+      (success && (req.method === 'UPDATE' || req.method === 'SUBSCRIBE' || (req.method === 'REFER' && getTag(getHeader(req, 'to')) === undefined)));
     const built = buildAppResponse(req, appMsg, {
       toTag: t.toTag,
       contact: needsContact ? this.ctx.contactFor(protocol, isSips(req.uri)) : undefined,
@@ -64,7 +68,11 @@ export class AppResponses {
     if (isInvite) {
       dialogId = t.dialogId ?? '';
       if (status > 100) this.#uasInviteDialog(t, app, status, resp);
-    } else if (req.method === 'SUBSCRIBE') dialogId = t.dialogId ?? '';
+    } else if (createsSubscription(req.method)) {
+      dialogId = t.dialogId ?? '';
+      if (success) this.dialogs.subscriptions.uasAnswered(t, app.id, resp);
+      else if (status === 481) this.dialogs.subscriptions.end(t.dialogId, 'refresh answered 481');
+    }
     if (req.method === 'UPDATE' && status >= 200 && status < 300 && t.dialogId) {
       const d = this.dialogs.get(t.dialogId);
       if (d && d.state === 'confirmed') this.dialogs.armUasSessionTimer(d, req, resp);

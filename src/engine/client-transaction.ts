@@ -40,6 +40,8 @@ export class ClientTransaction {
    * started on the first 1xx, dropped on a final response or a timeout.
    */
   pendingCancel: ClientTransaction | undefined;
+  /** A NOTIFY with `Subscription-State: terminated` in a subscription dialog: its final response ends the dialog. */
+  endsSubscription = false;
   /** Set when this is a proxy branch (RFC 3261 section 16.6). */
   proxy: ProxyBranchEvents | undefined;
   finalStatus = 0;

@@ -24,6 +24,7 @@ import {
   type SipMessage,
 } from './sip-message.js';
 import { connectionKey, type MessageSource, type SipProtocol } from './sip-transport.js';
+import { SubscriptionDialogs } from './subscription-dialogs.js';
 import type { Target } from './transaction-context.js';
 import type { TransactionTable } from './transaction-table.js';
 
@@ -38,8 +39,12 @@ export class DialogTable {
   readonly #dialogs = new Map<string, Dialog>();
   readonly #refresh = (d: Dialog): void => this.#sessionRefresh(d);
   readonly #expire = (d: Dialog): void => this.#sessionExpired(d);
+  /** SUBSCRIBE / REFER dialogs (RFC 6665, RFC 3515). */
+  readonly subscriptions: SubscriptionDialogs;
 
-  constructor(private readonly ctx: EngineContext, private readonly txns: TransactionTable) {}
+  constructor(private readonly ctx: EngineContext, private readonly txns: TransactionTable) {
+    this.subscriptions = new SubscriptionDialogs(ctx, this);
+  }
 
   get size(): number {
     return this.#dialogs.size;
@@ -81,6 +86,8 @@ export class DialogTable {
   remove(d: Dialog): void {
     d.state = 'terminated';
     this.stopSessionTimer(d);
+    this.ctx.timers.clearTimeout(d.expiryTimer);
+    d.expiryTimer = undefined;
     if (this.#dialogs.get(d.id) === d) this.#dialogs.delete(d.id);
   }
 

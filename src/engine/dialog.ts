@@ -5,6 +5,9 @@
  *
  *   early --2xx--> confirmed --BYE / ACK timeout / session expiry--> terminated
  *     |--non-2xx final--> terminated
+ *
+ * A subscription dialog (subscription-dialogs.ts) is created confirmed by the 2xx to SUBSCRIBE or
+ * REFER and ends with a NOTIFY `Subscription-State: terminated` or when the subscription expires.
  */
 import type { TimerHandle } from '../common/clock.js';
 import type { Flow, NatFlowMode } from './nat-flow.js';
@@ -13,6 +16,8 @@ import type { SipProtocol } from './sip-transport.js';
 
 export type DialogRole = 'uas' | 'uac';
 export type DialogState = 'early' | 'confirmed' | 'terminated';
+/** What created the dialog: an INVITE, or a SUBSCRIBE / out-of-dialog REFER (RFC 6665, RFC 3515). */
+export type DialogUsage = 'invite' | 'subscription';
 
 export function makeDialogId(callId: string, fromTag: string): string {
   return `${callId};from-tag=${fromTag}`;
@@ -20,6 +25,9 @@ export function makeDialogId(callId: string, fromTag: string): string {
 
 export class Dialog {
   state: DialogState = 'early';
+  usage: DialogUsage = 'invite';
+  /** Subscription dialogs: ends the dialog when the subscription was not refreshed in time. */
+  expiryTimer: TimerHandle | undefined;
   /** Remote tag ('' while a UAC dialog has no To-tag yet). */
   remoteTag = '';
   /** Our From (uac) / To (uas) header value including our tag. */

@@ -9,6 +9,7 @@ import { newUuid } from './ids.js';
 import { buildResponse } from './message-builder.js';
 import { firstListItem, getHeader, parseCSeq, parseNameAddr, serializeSipMessage, type SipMessage } from './sip-message.js';
 import type { MessageSource } from './sip-transport.js';
+import { isTerminatingNotify } from './subscription-dialogs.js';
 import type { TransactionTable } from './transaction-table.js';
 
 export class InDialogRequests {
@@ -107,5 +108,7 @@ export class InDialogRequests {
       d.serverInvite = t;
     }
     this.ctx.forwardToApp(app, buf, source, t.id, d.id);
+    // RFC 6665 section 4.1.3 (as drachtio-server): a terminating NOTIFY ends a subscription dialog at once
+    if (isTerminatingNotify(msg)) this.dialogs.subscriptions.end(d.id, 'final NOTIFY received');
   }
 }

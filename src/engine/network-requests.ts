@@ -17,6 +17,7 @@ import type { Proxies } from './proxies.js';
 import { askGate, statelessAnswer } from './request-gate.js';
 import { getHeader, getTag, serializeSipMessage, type SipMessage } from './sip-message.js';
 import type { MessageSource } from './sip-transport.js';
+import { createsSubscription } from './subscription-dialogs.js';
 import { transactionKey, type TransactionTable } from './transaction-table.js';
 
 export class NetworkRequests {
@@ -99,6 +100,8 @@ export class NetworkRequests {
     }
     const t = this.txns.createServer(msg, source, key);
     t.appId = app.id;
+    // RFC 6665 / RFC 3515: the 2xx to SUBSCRIBE or REFER creates a dialog; its id is known now (subscription-dialogs.ts)
+    if (createsSubscription(msg.method)) t.dialogId = makeDialogId(getHeader(msg, 'call-id') ?? '', getTag(getHeader(msg, 'from')) ?? '');
     if (msg.method === 'INVITE') {
       t.respond(100, serializeSipMessage(buildResponse(msg, 100)));
       const fromTag = getTag(getHeader(msg, 'from')) ?? '';

@@ -14,6 +14,7 @@ import { buildAckForNon2xx } from './request-builders.js';
 import { firstListItem, getHeader, getHeaderList, getTag, parseCSeq, parseNameAddr, serializeSipMessage, type SipMessage } from './sip-message.js';
 import type { Proxies } from './proxies.js';
 import type { MessageSource } from './sip-transport.js';
+import { createsSubscription } from './subscription-dialogs.js';
 import { transactionKey, type TransactionTable } from './transaction-table.js';
 
 export class NetworkResponses {
@@ -58,7 +59,12 @@ export class NetworkResponses {
       if (status === 100) return;
       dialogId = ct.dialogId ?? '';
       if (!this.#uacInviteResponse(ct, msg, source)) return;
+    } else if (ct.dialogId !== undefined && createsSubscription(ct.request.method)) {
+      if (status >= 200 && status < 300) this.dialogs.subscriptions.uacAnswered(ct, msg, source);
+      else if (status === 481) this.dialogs.subscriptions.end(ct.dialogId, 'refresh answered 481');
+      if (this.dialogs.get(ct.dialogId) !== undefined) dialogId = ct.dialogId;
     }
+    if (ct.endsSubscription && status >= 200) this.dialogs.subscriptions.end(ct.dialogId, 'final NOTIFY answered');
     if (ct.appId === undefined) {
       this.#engineRequestResponse(ct, msg);
       return;
@@ -76,6 +82,7 @@ export class NetworkResponses {
       ct.proxy.onLocalFailure(ct, status);
       return;
     }
+    if (ct.endsSubscription) this.dialogs.subscriptions.end(ct.dialogId, 'final NOTIFY failed');
     const dialogId = ct.isInvite ? ct.dialogId ?? '' : '';
     if (ct.isInvite) {
       const d = this.dialogs.get(dialogId);

@@ -13,6 +13,7 @@ import {
   getHeader,
   getHeaderList,
   getParam,
+  getTag,
   parseCSeq,
   parseNameAddr,
   withTag,
@@ -191,7 +192,11 @@ export function buildAppResponse(req: SipMessage, appMsg: SipMessage, o: AppResp
   const ct = contentTypeFor(appMsg.headers, appMsg.body);
   if (!ct.ok) return { ok: false, error: 'missing content-type' };
   const headers = responseBaseHeaders(req, status > 100 ? o.toTag : undefined);
-  if (req.method === 'INVITE' && status > 100 && status < 300) for (const h of req.headers) if (h.name === 'record-route') headers.push(h);
+  // RFC 6665 section 4.1.2.1 / RFC 3515: a 2xx to an out-of-dialog SUBSCRIBE or REFER creates a dialog too
+  const createsDialog =
+    (req.method === 'INVITE' && status > 100 && status < 300) ||
+    ((req.method === 'SUBSCRIBE' || req.method === 'REFER') && status >= 200 && status < 300 && getTag(getHeader(req, 'to')) === undefined);
+  if (createsDialog) for (const h of req.headers) if (h.name === 'record-route') headers.push(h);
   const contact = getHeader(appMsg, 'contact') ?? o.contact;
   if (contact !== undefined) headers.push({ name: 'contact', value: fixLocalhost(contact, o.hostport) });
   if (o.rseq !== undefined) headers.push({ name: 'rseq', value: String(o.rseq) });

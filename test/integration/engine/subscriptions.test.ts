@@ -1,0 +1,136 @@
+/**
+ * Subscription dialogs through the engine (RFC 6665, RFC 3515) with an unmodified srf app:
+ * createUAS on a SUBSCRIBE or REFER gives srf a real dialog id so NOTIFY goes inside the dialog;
+ * createUAC of a SUBSCRIBE gets the notifier's NOTIFYs in its dialog; a SUBSCRIBE with Expires 0,
+ * a final NOTIFY and expiry end the dialog. SIPp plays the other party. Ports: block 1 of 46000-46999.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deferred, startHarness, waitFor, within, type EngineHarness, type SrfDialog, type SrfRequest, type SrfResponse, type TestApp } from '../../support/engine-harness.js';
+import { portBlock, sippPorts } from '../../support/ports.js';
+import { findMessages, headerOf, runSipp, scenarioPath, startSipp, type SippResult } from '../../support/sipp.js';
+
+const ports = portBlock({ from: 46000, to: 46999 }, 1, 200);
+let harness: EngineHarness;
+let app: TestApp;
+
+type RequestFn = (opts: { method: string; headers?: Record<string, string>; body?: string }) => Promise<{ status: number }>;
+type CreateUac = (uri: string, opts: { method: string; headers: Record<string, string> }) => Promise<SrfDialog>;
+
+beforeAll(async () => {
+  harness = await startHarness({ sipPort: ports.next(), adminPort: ports.next() });
+  app = await harness.connectApp({ routes: ['subscribe', 'refer'] });
+});
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+beforeEach(() => {
+  app.handle('subscribe', undefined);
+  app.handle('refer', undefined);
+});
+
+function expectSippOk(result: SippResult): void {
+  expect(result.exitCode, result.describe()).toBe(0);
+  expect(result.stats.successful, result.describe()).toBe(1);
+  expect(result.stats.failed, result.describe()).toBe(0);
+}
+
+function request(dialog: SrfDialog): RequestFn {
+  return (dialog.request as unknown as RequestFn).bind(dialog);
+}
+
+function subscriber(scenario: string): Promise<SippResult> {
+  return runSipp({ scenario: scenarioPath(scenario), remote: harness.target, ...sippPorts(ports), service: 'presence', timeoutSec: 15 });
+}
+
+const dialogs = (): number => harness.stats()?.activeDialogs ?? 0;
+
+describe('subscription dialogs (RFC 6665, RFC 3515)', () => {
+  it('MUST give srf the dialog id of a SUBSCRIBE it accepts, carry its NOTIFYs in the dialog and end it after an unsubscribe and the final NOTIFY', async () => {
+    const before = dialogs();
+    const unsubscribed = deferred<void>();
+    const destroyed = deferred<void>();
+    let dialogId = '';
+    app.handle('subscribe', (req: SrfRequest, res: SrfResponse) => {
+      void app.srf.createUAS(req, res, { headers: { Expires: '60' } }).then(async (dialog) => {
+        dialogId = dialog.id;
+        dialog.on('destroy', () => destroyed.resolve());
+        dialog.on('unsubscribe', () => {
+          void request(dialog)({ method: 'NOTIFY', headers: { Event: 'presence', 'Subscription-State': 'terminated;reason=timeout' } }).then(() => unsubscribed.resolve());
+        });
+        await request(dialog)({ method: 'NOTIFY', headers: { Event: 'presence', 'Subscription-State': 'active;expires=60' } });
+      });
+    });
+    const result = await subscriber('subscribe-uac-unsubscribe');
+    expectSippOk(result);
+    await within(unsubscribed.promise, 2000, 'the final NOTIFY');
+    await within(destroyed.promise, 2000, "srf's dialog to end");
+    const subscribe = findMessages(result.messages, { direction: 'sent', method: 'SUBSCRIBE' })[0]!;
+    expect(dialogId).toMatch(new RegExp(`^${subscribe.callId!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')};from-tag=`));
+    const notifies = findMessages(result.messages, { direction: 'received', method: 'NOTIFY' });
+    expect(notifies).toHaveLength(2);
+    const accepted = findMessages(result.messages, { direction: 'received', status: 202 })[0]!;
+    // NOTIFY is inside the dialog: the 202's To-tag is the NOTIFY's From-tag, the same Call-ID
+    const tag = /;tag=([^;\s]+)/.exec(headerOf(accepted.text, 'To', 't') ?? '')?.[1];
+    expect(tag).toBeDefined();
+    for (const n of notifies) {
+      expect(headerOf(n.text, 'From', 'f')).toContain(`tag=${tag}`);
+      expect(n.callId).toBe(subscribe.callId);
+    }
+    expect(headerOf(notifies[1]!.text, 'Subscription-State')).toMatch(/^terminated/);
+    await waitFor(() => dialogs() === before, 'the engine to drop the subscription dialog', 2000);
+  });
+
+  it('MUST end the subscription dialog when the subscription expires without a refresh', async () => {
+    const before = dialogs();
+    const accepted = deferred<SrfDialog>();
+    app.handle('subscribe', (req: SrfRequest, res: SrfResponse) => {
+      void app.srf.createUAS(req, res, { headers: { Expires: '1' } }).then((d) => accepted.resolve(d));
+    });
+    expectSippOk(await subscriber('subscribe-uac-expires'));
+    const dialog = await within(accepted.promise, 2000, 'createUAS');
+    expect(dialogs()).toBe(before + 1);
+    // 1 s of subscription plus 64*T1 for a final NOTIFY (T1 100 ms in the harness)
+    await waitFor(() => dialogs() === before, 'the subscription to expire', 1000 + 64 * harness.timers.t1 + 2000);
+    await expect(request(dialog)({ method: 'NOTIFY', headers: { Event: 'presence', 'Subscription-State': 'terminated' } })).rejects.toBeDefined();
+  });
+
+  it("MUST put the NOTIFYs of a REFER's implicit subscription in the dialog its 202 created and end it with the final NOTIFY", async () => {
+    const before = dialogs();
+    const sent = deferred<void>();
+    app.handle('refer', (req: SrfRequest, res: SrfResponse) => {
+      void app.srf.createUAS(req, res, {}).then(async (dialog) => {
+        const frag = { 'Content-Type': 'message/sipfrag;version=2.0', Event: 'refer' };
+        await request(dialog)({ method: 'NOTIFY', headers: { ...frag, 'Subscription-State': 'active;expires=60' }, body: 'SIP/2.0 100 Trying\r\n' });
+        await request(dialog)({ method: 'NOTIFY', headers: { ...frag, 'Subscription-State': 'terminated;reason=noresource' }, body: 'SIP/2.0 200 OK\r\n' });
+        sent.resolve();
+      });
+    });
+    const result = await subscriber('refer-uac-expect-notify');
+    expectSippOk(result);
+    await within(sent.promise, 2000, 'both NOTIFYs');
+    const notifies = findMessages(result.messages, { direction: 'received', method: 'NOTIFY' });
+    expect(notifies.map((n) => n.text.split('\r\n\r\n')[1])).toEqual(['SIP/2.0 100 Trying\r\n', 'SIP/2.0 200 OK\r\n']);
+    await waitFor(() => dialogs() === before, 'the engine to drop the REFER dialog', 2000);
+  });
+
+  it("MUST create the subscriber's dialog from the notifier's 202 (createUAC SUBSCRIBE) and deliver its NOTIFYs inside it", async () => {
+    const before = dialogs();
+    const p = sippPorts(ports);
+    const notifier = startSipp({ scenario: scenarioPath('subscribe-uas-notify'), ...p, timeoutSec: 15 });
+    await notifier.ready();
+    const states: string[] = [];
+    const createUac = app.srf.createUAC.bind(app.srf) as unknown as CreateUac;
+    const dialog = await createUac(`sip:presentity@127.0.0.1:${p.port}`, { method: 'SUBSCRIBE', headers: { Event: 'presence', Expires: '60' } });
+    expect(dialog.id).toContain(';from-tag=');
+    dialog.on('notify', (req: SrfRequest, res: SrfResponse) => {
+      states.push(req.get('Subscription-State'));
+      res.send(200);
+    });
+    const result = await notifier.done;
+    expectSippOk(result);
+    expect(states).toEqual(['active;expires=60', 'terminated;reason=noresource']);
+    await waitFor(() => dialogs() === before, 'the engine to drop the subscriber dialog', 2000);
+  });
+});
