@@ -16,6 +16,8 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 # README's examples, run as written (test/integration/run-command/readme-examples.test.ts)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# throwaway TLS certificates (test/integration/engine/tls.test.ts, test/integration/srs/srs-tls-provider.test.ts)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -23,7 +25,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
-for tool in sipp espeak-ng sox baresip linphonec ip nft curl; do
+for tool in sipp espeak-ng sox baresip linphonec ip nft curl openssl; do
   command -v "$tool" >/dev/null 2>&1 || { echo "required test tool '$tool' is missing after install" >&2; exit 1; }
 done
 

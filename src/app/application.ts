@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createAdminServer, type AdminServer } from '../admin/admin-server.js';
 import { callsPlugin } from '../admin/plugins/calls-plugin.js';
+import { recordingsPlugin } from '../admin/plugins/recordings-plugin.js';
 import { CallManager } from '../call/call-manager.js';
 import { siprecRecordingFactory } from '../call/siprec-recording-port.js';
 import { systemClock, systemTimers } from '../common/clock.js';
@@ -36,6 +37,7 @@ import { SignalingConnection } from '../sip/signaling-connection.js';
 import { DrachtioSrsConnector } from '../sip/srs-connector.js';
 import { resolveSrsOptions } from '../srs/srs-options.js';
 import { SrsApp } from '../srs/srs-app.js';
+import { RecordingRetention, planRetention } from '../srs/retention.js';
 
 export interface Application {
   /** The embedded engine, when no external drachtio-server is configured. */
@@ -125,6 +127,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       portMin: config.media.portMin,
       portMax: config.media.portMax,
       address: config.media.address,
+      forkBufferMs: config.media.forkBufferMs,
       prompts,
       logger: logger.child({ component: 'media' }),
     });
@@ -200,7 +203,14 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       policy,
       media,
       prompts,
-      recording: siprecRecordingFactory({ connector: new DrachtioSrsConnector(signaling.srf, { logger }), clock: systemClock, timers: systemTimers, logger }),
+      recording: siprecRecordingFactory({
+        connector: new DrachtioSrsConnector(signaling.srf, { logger }),
+        clock: systemClock,
+        timers: systemTimers,
+        logger,
+        // the call's recording link names the files when the in-process recording server holds the recording
+        locateFiles: (srsRecordingId) => srsRef.current?.app.store.locate(srsRecordingId),
+      }),
       access,
       options: {
         admission: { trustedSources: config.calls.trustedSources, open: config.calls.open },
@@ -240,7 +250,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         policy.invalidate();
         void refreshPeers();
       },
-      extraPlugins: [metricsPlugin(metrics), callsPlugin(calls)],
+      extraPlugins: [metricsPlugin(metrics), callsPlugin(calls), ...(config.srs.enabled ? [recordingsPlugin(config.srs.recordingsDir)] : [])],
     });
     closers.push(() => admin.close());
     const { url: adminUrl } = await admin.listen();
@@ -248,6 +258,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
 
     const srs = config.srs.enabled ? await startReferenceSrs(config, logger, closers) : undefined;
     srsRef.current = srs;
+    if (srs) startRetention(config, repository, srs.app, logger, closers);
 
     let closed: Promise<void> | undefined;
     return {
@@ -282,13 +293,14 @@ async function startReferenceSrs(
   const uri = /^sips?:(?:[^@;]*@)?([^:;]+)(?::(\d+))?/.exec(config.srs.sipUri);
   const host = uri?.[1] ?? '127.0.0.1';
   const port = Number(uri?.[2] ?? 5060);
+  // one `component` per line: SrsApp binds 'srs' itself, its engine 'srs-engine' (createLogger keeps one value per key)
   const log = logger.child({ component: 'srs' });
   const engine = await startEngine({
     sipContacts: [`sip:${host}:${port};transport=udp,tcp`],
     adminHost: '127.0.0.1',
     adminPort: 0,
     secret: config.drachtio.secret,
-    logger: log.child({ component: 'srs-engine' }),
+    logger: logger.child({ component: 'srs-engine' }),
   });
   closers.push(() => engine.close());
   const signaling = await SignalingConnection.connect({ ...engine.adminAddress, secret: config.drachtio.secret, logger: log });
@@ -303,7 +315,7 @@ async function startReferenceSrs(
       minFreeMb: config.srs.minFreeMb,
       startupCheck: config.srs.startupCheck,
     }),
-    { logger: log },
+    { logger },
   );
   // srs.startupCheck: an unwritable recordings directory refuses the start (one line naming it) or degrades
   await app.checkStorage();
@@ -311,6 +323,30 @@ async function startReferenceSrs(
   closers.push(() => app.close());
   log.info({ sipUri: config.srs.sipUri, recordingsDir: config.srs.recordingsDir }, 'reference recording server ready');
   return { engine, app };
+}
+
+/**
+ * The in-process recording server's retention clean-up (R-08): an organisation's srs.retentionByOrg
+ * entry, else the plan of the provider its service settings select (free: 30 days, paid: kept),
+ * else srs.retentionDays. First run once the start-up repair is done, then every srs.retentionIntervalSeconds.
+ */
+function startRetention(config: Config, repository: SqlitePolicyRepository, app: SrsApp, logger: Logger, closers: Array<() => Promise<void> | void>): void {
+  const planOf = async (orgId: string) => {
+    const org = await repository.getOrganisation(orgId);
+    const providerId = org?.serviceSettings.providerId;
+    if (!providerId) return undefined;
+    return (await repository.providers.get(orgId, providerId))?.plan;
+  };
+  const retention = new RecordingRetention({
+    recordingsDir: config.srs.recordingsDir,
+    policy: planRetention(planOf, { days: config.srs.retentionDays, byOrg: config.srs.retentionByOrg }),
+    intervalMs: config.srs.retentionIntervalSeconds * 1000,
+    isActive: (id) => app.recordings().has(id),
+    after: app.recovery,
+    logger: logger.child({ component: 'srs' }),
+  });
+  void retention.start();
+  closers.push(() => retention.close());
 }
 
 /** What metrics read of the reference recording server (siprec_b2bua_srs_* gauges). */
