@@ -180,6 +180,7 @@ export class CallManager {
         log,
         metrics: this.#metrics,
         events: this.#d.events ?? noopRecordingEvents,
+        settings: () => this.#settingsOf(admission.classified.orgId),
       });
       this.#metrics.callStarted(decision.direction);
       this.#calls.set(session.id, session);
@@ -195,6 +196,13 @@ export class CallManager {
       if (slot?.action === 'allow') slot.release();
       invite.reject((err as AppError).sipStatus ?? 500);
     }
+  }
+
+  /** An organisation's current settings and the directory (a party who joins a call by transfer is evaluated with them). */
+  async #settingsOf(orgId: string): Promise<{ snapshot: PolicySnapshot; directory: PolicyDirectory } | undefined> {
+    const snapshots = await this.#d.policy.snapshots();
+    const snapshot = snapshots.find((s) => s.org.id === orgId);
+    return snapshot ? { snapshot, directory: this.#directoryOf(snapshots) } : undefined;
   }
 
   /**
@@ -266,11 +274,15 @@ export class CallManager {
     return this.#calls.get(id) ?? [...this.#calls.values()].find((c) => c.callId === id);
   }
 
-  /** R-17 admin control of one call; POLICY_NOT_FOUND when there is no such live call. */
-  async control(id: string, action: RecordingAction): Promise<ControlResult> {
+  /**
+   * R-17 admin control of one recording of a call (`party`: 'caller', 'callee' or the recorded
+   * user's id; may be left out when the call has one recording); CALL_NOT_FOUND when there is no
+   * such live call.
+   */
+  async control(id: string, action: RecordingAction, party?: string): Promise<ControlResult> {
     const call = this.get(id);
     if (!call) throw new AppError('CALL_NOT_FOUND', id);
-    return call.control(action);
+    return call.control(action, party);
   }
 
   /** Figures for the metrics registry (Metrics.setCallStatsSource); cheap and synchronous. */
@@ -279,10 +291,11 @@ export class CallManager {
     let recordingsPaused = 0;
     let recordingsFailed = 0;
     for (const c of this.#calls.values()) {
-      const s = c.recordingState;
-      if (s === 'recording') recordingsActive++;
-      else if (s === 'paused') recordingsPaused++;
-      else if (s === 'failed') recordingsFailed++;
+      for (const s of c.recordingStates) {
+        if (s === 'recording') recordingsActive++;
+        else if (s === 'paused') recordingsPaused++;
+        else if (s === 'failed') recordingsFailed++;
+      }
     }
     return { activeCalls: this.#calls.size, recordingsActive, recordingsPaused, recordingsFailed };
   }

@@ -17,8 +17,9 @@ import type { CallMedia, MediaFactory, PromptSource, RecordingPortFactory } from
 import { LegSdp } from './leg-sdp.js';
 import { callLatching } from './leg-latching.js';
 import { payloadTypesOf, remoteMediaOf } from './leg-media.js';
-import { RecordingController, type ControlResult } from './recording-controller.js';
-import { FeatureCodeMatcher, parseInfoControl, type RecordingAction } from './recording-controls.js';
+import { legOf, RecordedParties, recordingSummary, type RecordedParty, type RecordingSummary } from './recorded-parties.js';
+import type { ControlResult } from './recording-controller.js';
+import { parseInfoControl, type RecordingAction } from './recording-controls.js';
 import { StateMachine } from './state-machine.js';
 import { announce } from './tasks/announce.js';
 import { MediaWatch } from './tasks/media-watch.js';
@@ -27,13 +28,14 @@ import { earlyMediaFromOffer, recordingGate } from './tasks/recording-gate.js';
 import { sendRecordIndication, updateRecordIndication, type IndicationContext } from './tasks/record-indication.js';
 import { relayReoffer } from './tasks/relay-reoffer.js';
 import { referTarget, replaceByInvite, transferByRefer, type ReplaceContext } from './tasks/transfer.js';
-import { participantsOf } from './tasks/participants.js';
+import { recordingAfterTransfer, type TransferRecordingContext } from './tasks/transfer-recording.js';
+import { partyAddresses, participantsOf } from './tasks/participants.js';
 
 /**
  * One call through the B2BUA (state machine in call-state.ts): leg A (caller, UAS), leg B (callee,
- * UAC), the anchored media session, and the recording controller. The flow is a list of small
- * tasks (tasks/): announce, dial, connect, relay re-offers, controls, hang up. A call tears down
- * with one close().
+ * UAC), the anchored media session, and the recordings, one per recorded user (recorded-parties.ts,
+ * R-10). The flow is a list of small tasks (tasks/): announce, dial, connect, relay re-offers,
+ * controls, transfers, hang up. A call tears down with one close().
  *
  * R-11 ordering: with the inbound compliance announcement, the caller gets 183 with our SDP and
  * hears the prompt; leg B is INVITEd (alerted) only after the prompt has played out, so the callee
@@ -54,6 +56,8 @@ export interface CallSessionDeps {
   readonly log: Logger;
   readonly metrics: CallMetrics;
   readonly events: RecordingEventSink;
+  /** The organisation's current settings, to evaluate a party who joins by transfer (tasks/transfer-recording.ts). */
+  readonly settings: TransferRecordingContext['settings'];
 }
 
 export interface CallSummary {
@@ -66,7 +70,8 @@ export interface CallSummary {
   readonly to: string;
   readonly startedAt: string;
   readonly answeredAt: string | null;
-  readonly recording: { readonly state: string; readonly party: { kind: string; id: string } | null; readonly mode: string | null };
+  /** The call's first recording (recorded-parties.ts recordingSummary). */
+  readonly recording: RecordingSummary;
   readonly complianceAnnouncementPlayed: boolean;
   readonly announcements: readonly { kind: string; result: string; target: string }[];
   /** Silent legs reported by the media plane (docs/nat.md). */
@@ -87,16 +92,17 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   #legs: { a?: Leg; b?: Leg } = {};
   #sdp: { a?: LegSdp; b?: LegSdp } = {};
   #dial: PendingDial | undefined;
-  #recording: RecordingController | undefined;
+  #recordings: RecordedParties | undefined;
+  /** The decision's first recorded party (the one of a PSTN call; R-40 recording required). */
   readonly #party: PartyRecordingDecision | undefined;
-  readonly #userLeg: LegId;
   readonly #pstnLeg: LegId | undefined;
   #compliancePlayed = false;
   #timers = new Set<TimerHandle>();
   /** Legs with an a=record re-INVITE in progress (tasks/record-indication.ts). */
   readonly #indicationBusy = new Set<Leg>();
-  #matcher: FeatureCodeMatcher;
   #reofferBusy = false;
+  /** A transfer's recordings are being re-evaluated: the legs learn the outcome's a=record only. */
+  #transferring = false;
   #closing: Promise<void> | undefined;
 
   constructor(deps: CallSessionDeps) {
@@ -107,19 +113,17 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#sm = new StateMachine('call', 'admitted', CALL_TRANSITIONS, deps.log, (from, to) => this.emit('state', from, to));
     this.onListenerError = (err) => deps.log.error({ err }, 'call listener failed');
     this.#party = deps.decision.parties.find((p) => p.record);
-    this.#userLeg = this.#party?.party.side === 'caller' ? 'a' : 'b';
     const dir = deps.decision.direction;
     this.#pstnLeg = dir === 'inbound-pstn' ? 'a' : dir === 'outbound-pstn' ? 'b' : undefined;
-    this.#matcher = new FeatureCodeMatcher(deps.options.featureCodes, deps.options.interDigitTimeoutMs);
   }
 
   get state(): CallState {
     return this.#sm.state;
   }
 
-  /** The recording's state, for the call layer's figures. */
-  get recordingState(): string {
-    return this.#recording?.state ?? 'idle';
+  /** The state of each recording of the call (one per recorded user), for the call layer's figures. */
+  get recordingStates(): string[] {
+    return (this.#recordings?.list ?? []).map((r) => r.controller.state);
   }
 
   get callId(): string {
@@ -138,12 +142,14 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       const media = await this.#d.mediaFactory.createSession({ label: invite.callId, latching });
       this.#media = media;
       media.on('dtmf', (e) => this.#onDtmf(e));
-      this.#mediaWatch = new MediaWatch({ media, log: this.#log, userLeg: this.#userLeg, latching, mark: (p) => this.#recording?.mediaProblem(p) });
+      this.#recordings = this.#newRecordings(media);
+      const watch = { media, log: this.#log, userLeg: this.#party ? legOf(this.#party) : 'b', latching } as const;
+      this.#mediaWatch = new MediaWatch({ ...watch, mark: (p, leg) => this.#recordings?.mediaProblem(p, leg) });
       media.on('closed', () => void this.hangup('media-closed'));
       if (this.#ended()) return void (await this.close('cancel'));
       this.#sdp = { a: new LegSdp(media.local.a, sessionIdOf(this.#startedAt, 1)), b: new LegSdp(media.local.b, sessionIdOf(this.#startedAt, 2)) };
       this.#sdp.a!.recordAware = invite.recordAware;
-      this.#sdp.a!.indication = this.#party?.start === 'onAnswer' ? 'on' : 'off';
+      this.#sdp.a!.indication = decision.parties.some((p) => p.record && p.start === 'onAnswer') ? 'on' : 'off';
       let keep: number[] | undefined;
       const c = decision.compliance;
       if (c.play && c.phase === 'pre-answer') {
@@ -256,33 +262,25 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     await this.#afterAnswer();
   }
 
-  /** R-14 recording on answer, R-12 outbound compliance after the delay, R-31 indication to leg B. */
+  /** R-14 each recorded user's recording on answer, R-12 outbound compliance after the delay, R-31 indication to leg B. */
   async #afterAnswer(): Promise<void> {
     const { decision } = this.#d;
-    if (this.#party) {
-      const secured = this.#recording !== undefined; // R-40 recording required: already established
-      const rec = this.#ensureRecording(this.#party);
-      if (secured) {
-        this.#indicate(rec.indication);
-        await rec.answered();
-      } else if (this.#party.start === 'onAnswer') await rec.start();
-      else this.#indicate(rec.indication);
-    }
+    const start = async (party: PartyRecordingDecision): Promise<void> => {
+      const secured = this.#recordings!.onLeg(legOf(party)); // R-40 recording required: already established
+      const rec = (secured ?? this.#addRecording(party)).controller;
+      if (!secured && party.start === 'onAnswer') return rec.start();
+      this.#indicate(this.#recordings!.indication);
+      if (secured) await rec.answered();
+    };
+    await Promise.all(decision.parties.filter((p) => p.record).map(start));
     const c = decision.compliance;
     if (c.play && c.phase === 'post-answer' && this.#pstnLeg) {
       const pstn = this.#pstnLeg;
       const play = async (): Promise<void> => {
         if (!this.#sm.is('connected') || this.#compliancePlayed) return;
         this.#compliancePlayed = true; // R-13: once per call, even when the prompt is cut short
-        const note = await announce(this.#media!, this.#d.prompts, this.#d.clock, this.#log, {
-          kind: 'compliance',
-          prompt: 'compliance',
-          language: c.language,
-          target: pstn,
-          audience: 'pstn',
-          phase: 'post-answer',
-        });
-        this.#note(note);
+        const req = { kind: 'compliance', prompt: 'compliance', language: c.language, target: pstn, audience: 'pstn', phase: 'post-answer' } as const;
+        this.#note(await announce(this.#media!, this.#d.prompts, this.#d.clock, this.#log, req));
       };
       if (c.delaySeconds > 0) this.#after(c.delaySeconds * 1000, () => void play());
       else await play();
@@ -303,7 +301,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const { invite } = this.#d;
     this.#sm.transition('securing-recording');
     const out = await recordingGate({
-      recording: this.#ensureRecording(this.#party!),
+      recording: this.#addRecording(this.#party!).controller,
       holdFork: outbound,
       timeoutMs: this.#d.options.recordingRequiredTimeoutMs,
       media: this.#media!,
@@ -329,57 +327,39 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     return false;
   }
 
-  #ensureRecording(party: PartyRecordingDecision): RecordingController {
-    if (this.#recording) return this.#recording;
-    this.#recording = this.#createRecording(party);
-    for (const n of this.#pendingNotes) this.#recording.note(n);
-    this.#pendingNotes = [];
-    return this.#recording;
-  }
-
-  #createRecording(party: PartyRecordingDecision): RecordingController {
-    const { admission, decision, invite } = this.#d;
-    const people = participantsOf(decision, party, invite, admission);
-    return new RecordingController({
-      media: this.#media!,
-      prompts: this.#d.prompts,
+  #newRecordings(media: CallMedia): RecordedParties {
+    const { admission, invite, options } = this.#d;
+    const input = admission.classified.input;
+    return new RecordedParties({
+      ...this.#d,
+      ...options,
+      media,
       factory: this.#d.recording,
-      party,
-      userLeg: this.#userLeg,
-      request: {
-        callId: invite.callId,
-        direction: decision.direction,
-        orgId: admission.classified.orgId,
-        locationId: party.party.locationId,
-        mode: party.mode,
-        userSide: party.party.side,
-        provider: party.provider!,
-        other: people.other,
-        user: people.user,
-      },
-      clock: this.#d.clock,
-      timers: this.#d.timers,
-      log: this.#log,
+      call: { callId: invite.callId, orgId: admission.classified.orgId },
+      parties: { a: input.caller, b: input.answeredBy ?? input.callee },
+      addresses: partyAddresses(invite, admission),
       onIndication: (v) => this.#indicate(v),
       onEndCall: () => void this.hangup('recording-required'),
-      metrics: this.#d.metrics,
-      events: this.#d.events,
     });
   }
 
-  #pendingNotes: Parameters<RecordingController['note']>[0][] = [];
-  readonly #notes: Parameters<RecordingController['note']>[0][] = [];
-
-  #note(n: Parameters<RecordingController['note']>[0]): void {
-    this.#notes.push(n);
-    if (n.result === 'played') this.#d.metrics.announcementPlayed(n.kind);
-    if (this.#recording) this.#recording.note(n);
-    else this.#pendingNotes.push(n);
+  /** The recording of one recorded user of the decision (label 2 = the leg that user is on, R-30). */
+  #addRecording(party: PartyRecordingDecision): RecordedParty {
+    const { admission, decision, invite } = this.#d;
+    return this.#recordings!.add(party, participantsOf(decision, party, invite, admission), decision.direction);
   }
 
-  /** R-31: a=record towards record-aware legs, by re-INVITE when the value changes. */
+  readonly #notes: Parameters<RecordedParties['note']>[0][] = [];
+
+  #note(n: Parameters<RecordedParties['note']>[0]): void {
+    this.#notes.push(n);
+    if (n.result === 'played') this.#d.metrics.announcementPlayed(n.kind);
+    this.#recordings?.note(n);
+  }
+
+  /** R-31: a=record towards record-aware legs, by re-INVITE when the value changes (after a transfer: its outcome only). */
   #indicate(value: RecordIndication): void {
-    if (this.#sm.is('connected')) updateRecordIndication(value, this.#indicationContext());
+    if (this.#sm.is('connected') && !this.#transferring) updateRecordIndication(value, this.#indicationContext());
   }
 
   #indicationContext(): IndicationContext {
@@ -422,7 +402,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const from = (side === 'b' ? invite.from : invite.to).replace(/;tag=[^;>\s]*/i, '');
     const leg = await transferByRefer(this.#replaceContext(side), req, this.#d.signaling, from);
     if (!leg) return;
-    this.#joined(side, leg, referTarget(req.header('Refer-To'))?.uri ?? 'sip:unknown@invalid');
+    await this.#joined(side, leg, referTarget(req.header('Refer-To'))?.uri ?? 'sip:unknown@invalid');
     if (leg.recordAware && this.#sdp[side]!.indication !== undefined) sendRecordIndication(side, leg, this.#indicationContext());
   }
 
@@ -433,16 +413,22 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#reofferBusy = true;
     try {
       const leg = await replaceByInvite(this.#replaceContext(side), invite);
-      if (leg) this.#joined(side, leg, firstUri(invite.from) ?? invite.from);
+      if (leg) await this.#joined(side, leg, firstUri(invite.from) ?? invite.from);
     } finally {
       this.#reofferBusy = false;
     }
   }
 
-  #joined(side: LegId, leg: Leg, aor: string): void {
+  /** R-13 a new party on `side`: the recordings follow (tasks/transfer-recording.ts); never the compliance announcement again. */
+  async #joined(side: LegId, leg: Leg, aor: string): Promise<void> {
     this.#wire(leg, side);
-    this.#recording?.participantChanged(side === this.#userLeg ? 'user' : 'other', { aor });
     this.#log.info({ side, aor, compliancePlayed: this.#compliancePlayed }, 'party joined by transfer (R-13: no announcement again)');
+    this.#transferring = true;
+    const { settings, admission } = this.#d;
+    const live = (): boolean => this.#sm.is('connected');
+    const context = { side, aor, orgId: admission.classified.orgId, settings, compliancePlayed: this.#compliancePlayed, recordings: this.#recordings!, log: this.#log, live };
+    await recordingAfterTransfer(context).finally(() => (this.#transferring = false));
+    this.#indicate(this.#recordings!.indication);
   }
 
   /**
@@ -468,9 +454,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const ctl = parseInfoControl(req.contentType, req.body);
     if (ctl.kind === 'unknown') return req.respond(415, {});
     req.respond(200, {});
-    if (side !== this.#userLeg) return;
-    const action = ctl.kind === 'action' ? ctl.action : this.#matcher.push(ctl.digit, this.#d.clock.monotonic());
-    if (action) await this.control(action);
+    const own = this.#recordings?.onLeg(side);
+    if (ctl.kind === 'digit') await this.#digit(side, ctl.digit);
+    else if (own) await this.#control(own, ctl.action);
   }
 
   /** The silent-leg watch while connected (tasks/media-watch.ts: off during hold). */
@@ -478,17 +464,32 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     if (this.#sm.is('connected')) this.#mediaWatch?.rearm(this.#d.options.silenceAlarmMs, this.#sdp.a?.last, this.#sdp.b?.last);
   }
 
+  /** R-17 digits from a leg control the recording of the user on that leg only. */
   #onDtmf(e: DtmfNotice): void {
-    if (!e.end || e.leg !== this.#userLeg || !this.#sm.is('connected')) return;
-    const action = this.#matcher.push(e.digit, this.#d.clock.monotonic());
-    if (action) void this.control(action);
+    if (e.end && this.#sm.is('connected')) void this.#digit(e.leg, e.digit);
   }
 
-  /** R-17 control (DTMF, SIP INFO, admin API). */
-  async control(action: RecordingAction): Promise<ControlResult> {
-    if (!this.#recording || !this.#sm.is('connected')) return { ok: false, state: this.#recording?.state ?? 'idle', reason: 'no recorded party on this call' };
-    const r = await this.#recording.control(action);
-    this.#log.info({ action, ...r }, 'recording control');
+  async #digit(leg: LegId, digit: string): Promise<void> {
+    const hit = this.#recordings?.digit(leg, digit, this.#d.clock.monotonic());
+    if (hit) await this.#control(hit.entry, hit.action);
+  }
+
+  /**
+   * R-17 admin control of one recording: `party` names it ('caller', 'callee' or the recorded
+   * user's id; recorded-parties.ts select) and may be left out when the call has one recording.
+   */
+  async control(action: RecordingAction, party?: string): Promise<ControlResult> {
+    const picked = this.#recordings?.select(party) ?? { reason: 'no recorded party on this call' };
+    if (!('entry' in picked) || !this.#sm.is('connected')) {
+      const state = 'entry' in picked ? picked.entry.controller.state : 'idle';
+      return { ok: false, state, reason: 'entry' in picked ? 'call not connected' : picked.reason };
+    }
+    return this.#control(picked.entry, action);
+  }
+
+  async #control(own: RecordedParty, action: RecordingAction): Promise<ControlResult> {
+    const r = await own.controller.control(action);
+    this.#log.info({ action, party: own.decision.party.id, ...r }, 'recording control');
     return r;
   }
 
@@ -504,11 +505,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       to: invite.to,
       startedAt: new Date(this.#startedAt).toISOString(),
       answeredAt: this.#answeredAt === undefined ? null : new Date(this.#answeredAt).toISOString(),
-      recording: {
-        state: this.#recording?.state ?? 'idle',
-        party: this.#party ? { kind: this.#party.party.kind, id: this.#party.party.id } : null,
-        mode: this.#party?.mode ?? null,
-      },
+      recording: recordingSummary(this.#recordings?.list[0], this.#party),
       complianceAnnouncementPlayed: this.#compliancePlayed,
       announcements: this.#notes.map((n) => ({ kind: n.kind, result: n.result, target: n.target })),
       mediaProblems: [...(this.#mediaWatch?.problems ?? [])],
@@ -555,7 +552,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       this.#timers.clear();
       this.#dial?.cancel();
       if (!this.#legs.a) this.#d.invite.reject(480);
-      await Promise.all([this.#legs.a?.hangup(), this.#legs.b?.hangup(), this.#recording?.close()]);
+      await Promise.all([this.#legs.a?.hangup(), this.#legs.b?.hangup(), this.#recordings?.close()]);
       await this.#media?.close().catch(() => undefined);
       this.#sm.transition('ended');
       this.#d.metrics.callEnded(this.#d.decision.direction, reason);

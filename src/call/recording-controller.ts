@@ -10,7 +10,6 @@ import { RECORDING_TRANSITIONS, type RecordingState } from './call-state.js';
 import type {
   AnnouncementNote,
   MediaProblemNote,
-  CallMedia,
   PromptSource,
   RecordingParticipant,
   RecordingPort,
@@ -19,7 +18,7 @@ import type {
   RecordingStreamTarget,
 } from './call-ports.js';
 import type { RecordingAction } from './recording-controls.js';
-import { linkIds, type RecordingLink } from './recording-link.js';
+import type { RecordingMedia } from './recording-media.js';
 import { StateMachine } from './state-machine.js';
 import { announce } from './tasks/announce.js';
 
@@ -41,7 +40,8 @@ import { announce } from './tasks/announce.js';
  *   recording that starts later, e.g. the pre-answer compliance announcement).
  */
 export interface RecordingControllerDeps {
-  readonly media: CallMedia;
+  /** This recording's view of the call's media (recording-media.ts): its own fork, the shared prompts and reminder tone. */
+  readonly media: RecordingMedia;
   readonly prompts: PromptSource;
   readonly factory: RecordingPortFactory;
   readonly party: PartyRecordingDecision;
@@ -66,8 +66,6 @@ export class RecordingController {
   readonly #sm: StateMachine<RecordingState>;
   readonly #notes: AnnouncementNote[] = [];
   #port: RecordingPort | undefined;
-  /** Every recording session this controller started, oldest first (the call's recording links). */
-  readonly #sessions: RecordingPort[] = [];
   #closed = false;
 
   constructor(deps: RecordingControllerDeps) {
@@ -90,16 +88,8 @@ export class RecordingController {
     return this.#notes;
   }
 
-  /** What links the call to each recording session it started, oldest first (GET /v1/calls `recordings`). */
-  get recordings(): RecordingLink[] {
-    return this.#sessions.flatMap((p) => p.link?.() ?? []);
-  }
-
-  /** An event of the latest recording session, with its ids and link (docs/observability.md). */
   #event(event: RecordingEventKind, reason?: string): void {
-    const link = this.#sessions.at(-1)?.link?.();
-    const detail = { orgId: this.#d.request.orgId, mode: this.#d.party.mode };
-    this.#d.events.record({ event, callId: this.#d.request.callId, ...linkIds(link), ...(reason ? { reason } : {}), detail, ...(link ? { recording: { ...link } } : {}) });
+    this.#d.events.record({ event, callId: this.#d.request.callId, ...(reason ? { reason } : {}), detail: { orgId: this.#d.request.orgId, mode: this.#d.party.mode } });
   }
 
   /** Notes of announcements played by the controller itself (the session notes its own). */
@@ -210,7 +200,6 @@ export class RecordingController {
     const userIdx = d.userLeg === 'a' ? 0 : 1;
     const port = d.factory({ callId: d.request.callId });
     this.#port = port;
-    this.#sessions.push(port);
     port.on('established', (t) => void this.#established(port, t));
     port.on('failed', (f) => void this.#onFailure(port, f.policy, f.detail));
     for (const n of this.#notes) port.announcement(n); // before start: they ride on the first INVITE

@@ -11,23 +11,30 @@ import { defineRoute } from '../admin-route.js';
  *
  *   GET    /v1/calls                      live calls with their recording state
  *   GET    /v1/calls/{id}                 one call (id = the call's id, or its SIP Call-ID)
- *   POST   /v1/calls/{id}/recording       { "action": "start" | "stop" | "pause" | "resume" }
+ *   POST   /v1/calls/{id}/recording       { "action": "start" | "stop" | "pause" | "resume", "party"?: string }
  *                                         200 { ok: true, state }; 409 CALL_CONTROL_REFUSED when the
- *                                         party's mode or the recording state does not allow it
+ *                                         party's mode or the recording state does not allow it, or
+ *                                         when the call has several recordings (one per recorded
+ *                                         user, R-10) and `party` names none of them: 'caller',
+ *                                         'callee' or the recorded user's / virtual line's id
  *   DELETE /v1/calls/{id}                 hang the call up (both legs), 204
  *
  * Unknown ids answer 404 CALL_NOT_FOUND.
  */
 export interface LiveCalls {
   list(): CallSummary[];
-  get(id: string): { summary(): CallSummary; control(action: RecordingAction): Promise<ControlResult>; hangup(reason: string): Promise<void> } | undefined;
+  get(id: string): { summary(): CallSummary; control(action: RecordingAction, party?: string): Promise<ControlResult>; hangup(reason: string): Promise<void> } | undefined;
 }
 
 const recordingActionSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['action'],
-  properties: { action: { type: 'string', enum: [...RECORDING_ACTIONS] } },
+  properties: {
+    action: { type: 'string', enum: [...RECORDING_ACTIONS] },
+    /** Which recording: 'caller', 'callee' or the recorded user's id; needed only when the call has several. */
+    party: { type: 'string', minLength: 1, maxLength: 128 },
+  },
 } as const;
 
 export function callsPlugin(calls: LiveCalls): AdminPlugin {
@@ -42,14 +49,14 @@ export function callsPlugin(calls: LiveCalls): AdminPlugin {
       const tags = ['calls'];
       defineRoute(app, { method: 'GET', url: '/calls', tags, summary: 'Live calls with their recording state', handler: async () => ({ calls: calls.list() }) });
       defineRoute(app, { method: 'GET', url: '/calls/:callId', tags, summary: 'One live call', handler: async ({ params }) => find(params.callId!).summary() });
-      defineRoute<{ action: RecordingAction }>(app, {
+      defineRoute<{ action: RecordingAction; party?: string }>(app, {
         method: 'POST',
         url: '/calls/:callId/recording',
         tags,
         summary: 'Start, stop, pause or resume the recording of a live call (R-17)',
         body: recordingActionSchema,
         handler: async ({ params, body }) => {
-          const result = await find(params.callId!).control(body.action);
+          const result = await find(params.callId!).control(body.action, body.party);
           if (!result.ok) throw new AppError('CALL_CONTROL_REFUSED', `${body.action}: ${result.reason} (recording ${result.state})`);
           return result;
         },

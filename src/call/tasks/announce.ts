@@ -21,7 +21,7 @@ export interface AnnounceRequest {
 }
 
 export async function announce(
-  media: CallMedia,
+  media: Pick<CallMedia, 'canInject' | 'playPrompt'>,
   prompts: PromptSource,
   clock: Clock,
   log: Logger,

@@ -19,8 +19,8 @@ export interface MediaWatchContext {
   readonly userLeg: LegId;
   /** Each leg's latching mode (for the log line). */
   readonly latching: { readonly a: LatchMode; readonly b: LatchMode };
-  /** Where a silent stream is marked: the call's current recording, if any. */
-  readonly mark: (problem: MediaProblemNote) => void;
+  /** Where a silent stream is marked: the call's recordings, if any (`leg` is the silent one; each recording labels it its own way). */
+  readonly mark: (problem: MediaProblemNote, leg: LegId) => void;
 }
 
 export class MediaWatch {
@@ -57,7 +57,7 @@ export class MediaWatch {
       'no audio from one party while the other talks: its recording channel is empty',
     );
     this.problems.push({ kind: 'silent-stream', leg: e.leg, reason: e.reason });
-    this.#c.mark({
+    const problem: MediaProblemNote = {
       kind: 'silent-stream',
       label: e.leg === this.#c.userLeg ? '2' : '1',
       reason: e.reason,
@@ -66,7 +66,8 @@ export class MediaWatch {
       dropped,
       ...(sdp ? { sdp } : {}),
       ...(source ? { source } : {}),
-    });
+    };
+    this.#c.mark(problem, e.leg);
   }
 }
 

@@ -12,7 +12,7 @@ async function connectedInboundCall() {
   return { t, ...(await connectedInbound(t, ALICE)) };
 }
 
-describe('R-13 transfer: the call continues, recording continues, no second announcement', () => {
+describe('R-13 transfer: the call continues, no second announcement', () => {
   it('MUST perform a REFER itself: 202, NOTIFY 100/200, new leg on the same local port, old leg released', async () => {
     const { t, invite, legB, media } = await connectedInboundCall();
     const refer = fakeRequest('REFER', '', undefined, { 'Refer-To': '<sip:+15550002002@10.0.0.5>' });
@@ -30,7 +30,9 @@ describe('R-13 transfer: the call continues, recording continues, no second anno
     expect(media.remotes.at(-1)).toMatchObject({ leg: 'a' });
     expect(media.remotes.some((r) => r.leg === 'b' && r.remote.port === 32000)).toBe(true);
     expect(invite.legA!.reinvites).toHaveLength(1); // the caller follows the new party (e.g. off hold)
-    expect(t.recording.ports[0]!.participantChanges).toEqual([{ side: 'user', joining: { aor: 'sip:+15550002002@10.0.0.5' } }]);
+    // alice (the recorded user) transferred the call away and left: her recording ended; bob does not record (R-10)
+    expect(t.recording.ports[0]!.calls).toEqual(['start', 'stop']);
+    expect(t.recording.ports[0]!.participantChanges).toEqual([]);
     expect(media.prompts.filter((p) => p.name === 'compliance')).toHaveLength(1);
     expect(t.recording.ports).toHaveLength(1);
     // the transferor's own BYE no longer ends the call; the new party's does
@@ -77,7 +79,7 @@ describe('R-13 transfer: the call continues, recording continues, no second anno
     expect(readAudio(replacing.answeredSdp!)!.port).toBe(26002);
     expect(legB.hangups).toBe(1);
     expect(media.remotes.some((r) => r.leg === 'b' && r.remote.port === 33000)).toBe(true);
-    expect(t.recording.ports[0]!.participantChanges[0]).toMatchObject({ side: 'user', joining: { aor: 'sip:carol@acme.example' } });
+    expect(t.recording.ports[0]!.calls).toEqual(['start', 'stop']); // alice's leg was taken over: her recording ended (R-10)
     const stray = new FakeInvite({ from: '<sip:x@y>', to: '<sip:z@w>', headers: { Replaces: 'nope;to-tag=1;from-tag=2' } });
     t.signaling.deliver(stray);
     await flush();
@@ -85,7 +87,8 @@ describe('R-13 transfer: the call continues, recording continues, no second anno
   });
 
   it('R-31: a REFER target is offered no a=record (its support is unknown), then told a=record:on by re-INVITE when its answer says record-aware', async () => {
-    const t = setup(makeSnapshot({ alice: { enabled: true, mode: 'always' } }));
+    // bob records too: after alice's transfer to him the call is still recorded (his recording)
+    const t = setup(makeSnapshot({ alice: { enabled: true, mode: 'always' }, bob: { enabled: true, mode: 'always' } }));
     const { legB } = await connectedInbound(t, ALICE, { answer: { recordAware: true } });
     expect(readAudio(legB.reinvites.at(-1)!)!.recordIndication).toBe('on');
     const refer = fakeRequest('REFER', '', undefined, { 'Refer-To': '<sip:+15550002002@10.0.0.5>' });
@@ -97,6 +100,7 @@ describe('R-13 transfer: the call continues, recording continues, no second anno
     await flush();
     expect(target.reinvites).toHaveLength(1);
     expect(readAudio(target.reinvites[0]!)!.recordIndication).toBe('on');
+    expect(t.recording.ports.map((p) => p.started!.user.aor)).toEqual(['sip:alice@acme.example', 'sip:bob@acme.example']);
   });
 
   it('reads Refer-To with an embedded Replaces (attended transfer)', () => {
