@@ -108,7 +108,7 @@ async function startStandaloneSrs(cert: { key: string; cert: string }, recording
     '--http-port', String(P.srsHttp), '--http-token', TOKEN,
     '--retention-days', '30',
   ];
-  const env = { ...process.env, LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info' };
   delete env.CONFIG_FILE;
   srs = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
   const child = srs;
