@@ -12,8 +12,6 @@ export interface AdminContext {
   readonly provisioning: ProvisioningService;
   readonly repository: PolicyRepository;
   readonly logger: Logger;
-  /** Called after any settings write (e.g. to rebuild the call-classification directory). */
-  readonly settingsChanged: (orgId: string) => void;
 }
 
 /**
@@ -57,7 +55,7 @@ export interface AdminServerOptions {
     /** Replace the HTTP client (tests use a real local fake server instead). */
     readonly client?: ProvisioningClient;
   };
-  /** Called after any settings write, with the organisation id; default no-op. */
+  /** Called after any settings write (the settings service announces each), with the organisation id; default no-op. */
   readonly onSettingsChanged?: (orgId: string) => void;
   /** Further resource plugins (other planes). */
   readonly extraPlugins?: readonly AdminPlugin[];

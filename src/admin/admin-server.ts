@@ -65,7 +65,19 @@ export async function createAdminServer(opts: AdminServerOptions): Promise<Admin
   installBearerAuth(app, opts.token);
   const openapi = collectRoutes(app, { title: 'Recording B2BUA admin API', version: '1' });
 
-  const service = new SettingsService({ repository: opts.repository, clock: opts.clock, newId: opts.newId });
+  const onChanged = opts.onSettingsChanged;
+  const service = new SettingsService({
+    repository: opts.repository,
+    clock: opts.clock,
+    newId: opts.newId,
+    onChanged: (orgId) => {
+      try {
+        onChanged?.(orgId);
+      } catch (err) {
+        logger.error({ err, orgId }, 'settings change listener failed');
+      }
+    },
+  });
   const p = opts.provisioning ?? {};
   const provisioning = new ProvisioningService({
     repository: opts.repository,
@@ -79,20 +91,7 @@ export async function createAdminServer(opts: AdminServerOptions): Promise<Admin
     timers: opts.timers,
     logger,
   });
-  const onChanged = opts.onSettingsChanged;
-  const context: AdminContext = {
-    service,
-    provisioning,
-    repository: opts.repository,
-    logger,
-    settingsChanged: (orgId) => {
-      try {
-        onChanged?.(orgId);
-      } catch (err) {
-        logger.error({ err, orgId }, 'settings change listener failed');
-      }
-    },
-  };
+  const context: AdminContext = { service, provisioning, repository: opts.repository, logger };
 
   const meta = (summary: string) => ({ schema: { summary, tags: ['meta'] } as FastifySchema });
   app.get('/healthz', meta('Liveness'), async () => ({ status: 'ok' }));

@@ -62,6 +62,11 @@ export interface SettingsServiceOptions {
   readonly clock?: Clock;
   /** Id generator for entities created without an id; default crypto.randomUUID. */
   readonly newId?: () => string;
+  /**
+   * Told after every successful write, with the organisation's id (e.g. to rebuild the call
+   * classification directory); writers never announce changes themselves. Default none.
+   */
+  readonly onChanged?: (orgId: string) => void;
 }
 
 /** Result of a write that may have turned recording on (auto-provisioning, R-06). */
@@ -93,11 +98,19 @@ export class SettingsService {
   readonly repository: PolicyRepository;
   readonly #clock: Clock;
   readonly #newId: () => string;
+  readonly #onChanged: ((orgId: string) => void) | undefined;
 
   constructor(options: SettingsServiceOptions) {
     this.repository = options.repository;
     this.#clock = options.clock ?? systemClock;
     this.#newId = options.newId ?? randomUUID;
+    this.#onChanged = options.onChanged;
+  }
+
+  /** Announces a successful write of `orgId`'s settings (options.onChanged); returns `result`. */
+  #changed<T>(orgId: string, result?: T): T {
+    this.#onChanged?.(orgId);
+    return result as T;
   }
 
   #id(given: string | undefined): string {
@@ -127,7 +140,7 @@ export class SettingsService {
 
   async createOrganisation(input: OrganisationInput): Promise<Organisation> {
     const id = this.#id(input.id);
-    return this.repository.createOrganisation({
+    const created = await this.repository.createOrganisation({
       id,
       name: input.name,
       region: input.region ?? DEFAULT_REGION,
@@ -137,6 +150,8 @@ export class SettingsService {
       serviceSettings: { providerId: null, compliance: DEFAULT_COMPLIANCE },
       voicemail: { numbers: [], sipIdentities: [] },
     });
+    this.#changed(created.id);
+    return created;
   }
 
   async updateOrganisation(orgId: string, input: Updates<OrganisationInput>): Promise<Organisation> {
@@ -158,11 +173,12 @@ export class SettingsService {
         }
       }
     }
-    return this.repository.updateOrganisation(next);
+    return this.#changed(orgId, await this.repository.updateOrganisation(next));
   }
 
   async deleteOrganisation(orgId: string): Promise<void> {
     await this.repository.deleteOrganisation(orgId);
+    this.#changed(orgId);
   }
 
   async putServiceSettings(orgId: string, input: ServiceSettingsInput): Promise<OrgServiceSettings> {
@@ -174,7 +190,7 @@ export class SettingsService {
       input.confirmRemoveForAllUsers ?? false,
     );
     await this.repository.updateOrganisation({ ...snap.org, serviceSettings: next });
-    return next;
+    return this.#changed(orgId, next);
   }
 
   async putVoicemail(orgId: string, input: Partial<VoicemailDestination>): Promise<VoicemailDestination> {
@@ -185,7 +201,7 @@ export class SettingsService {
     };
     checkAddressesFree(snap, { kind: 'voicemail', id: 'voicemail' }, { ...next, extension: null });
     await this.repository.updateOrganisation({ ...snap.org, voicemail: next });
-    return next;
+    return this.#changed(orgId, next);
   }
 
   // ---- providers and terms (R-01, R-05, R-06, R-08, R-40..R-42) ----
@@ -209,7 +225,7 @@ export class SettingsService {
       failurePolicy: input.failurePolicy ?? profile.failurePolicy,
       sharedData: input.sharedData ?? profile.sharedData,
     });
-    return this.repository.providers.create(p);
+    return this.#changed(orgId, await this.repository.providers.create(p));
   }
 
   async updateProvider(orgId: string, id: string, input: Updates<ProviderInput>): Promise<Provider> {
@@ -225,12 +241,13 @@ export class SettingsService {
         throw new AppError('POLICY_REGION_RESTRICTED', `provider ${id} is selected in region ${snap.org.region}`);
       }
     }
-    return this.repository.providers.update(next);
+    return this.#changed(orgId, await this.repository.providers.update(next));
   }
 
   async deleteProvider(orgId: string, id: string): Promise<void> {
     checkProviderDeletable(await this.snapshot(orgId), id);
     await this.repository.providers.delete(orgId, id);
+    this.#changed(orgId);
   }
 
   /** R-05: accept once; accepting again returns the first acceptance unchanged. */
@@ -238,7 +255,7 @@ export class SettingsService {
     const snap = await this.snapshot(orgId);
     const existing = snap.termsAcceptances.find((t) => t.providerId === providerId);
     const a = acceptTerms(snap, providerId, acceptedBy, new Date(this.#clock.now()).toISOString());
-    return existing ? existing : this.repository.putTermsAcceptance(a);
+    return this.#changed(orgId, existing ?? (await this.repository.putTermsAcceptance(a)));
   }
 
   async getTerms(orgId: string, providerId: string): Promise<TermsAcceptance | null> {
@@ -261,17 +278,17 @@ export class SettingsService {
       callHandling: DEFAULT_LOCATION_CALL_HANDLING,
     };
     const callHandling = input.callHandling ? this.#callHandling({ ...snap, locations: [...snap.locations, loc] }, loc, input.callHandling) : loc.callHandling;
-    return this.repository.locations.create({ ...loc, callHandling });
+    return this.#changed(orgId, await this.repository.locations.create({ ...loc, callHandling }));
   }
 
   async updateLocation(orgId: string, id: string, input: Updates<LocationInput>): Promise<Location> {
     const cur = await this.#found(this.repository.locations.get(orgId, id), `location ${id}`);
-    return this.repository.locations.update({
+    return this.#changed(orgId, await this.repository.locations.update({
       ...cur,
       name: input.name ?? cur.name,
       timeZone: input.timeZone ?? cur.timeZone,
       announcementLanguage: input.announcementLanguage === undefined ? cur.announcementLanguage : input.announcementLanguage,
-    });
+    }));
   }
 
   async deleteLocation(orgId: string, id: string): Promise<void> {
@@ -279,6 +296,7 @@ export class SettingsService {
     if (!snap.locations.some((l) => l.id === id)) throw new AppError('POLICY_NOT_FOUND', `location ${id}`);
     checkLocationDeletable(snap, id);
     await this.repository.locations.delete(orgId, id);
+    this.#changed(orgId);
   }
 
   #callHandling(snap: PolicySnapshot, loc: Location, input: CallHandlingInput): LocationCallHandling {
@@ -308,7 +326,7 @@ export class SettingsService {
     if (!loc) throw new AppError('POLICY_NOT_FOUND', `location ${locationId}`);
     const next = this.#callHandling(snap, loc, input);
     await this.repository.locations.update({ ...loc, callHandling: next });
-    return next;
+    return this.#changed(orgId, next);
   }
 
   // ---- users (R-03, R-33) ----
@@ -344,7 +362,7 @@ export class SettingsService {
     };
     checkAddressesFree(snap, { kind: 'user', id }, base);
     const user = { ...base, recording: applyUserRecording(base, mergeRecording(DEFAULT_RECORDING, input.recording)) };
-    return { entity: await this.repository.users.create(user), recordingTurnedOn: user.recording.enabled };
+    return this.#changed(orgId, { entity: await this.repository.users.create(user), recordingTurnedOn: user.recording.enabled });
   }
 
   async updateUser(orgId: string, id: string, input: Updates<UserInput>): Promise<RecordingWrite<User>> {
@@ -368,7 +386,7 @@ export class SettingsService {
     checkAddressesFree(snap, { kind: 'user', id }, next);
     const recording = applyUserRecording(next, mergeRecording(cur.recording, input.recording));
     const saved = await this.repository.users.update({ ...next, recording });
-    return { entity: saved, recordingTurnedOn: recording.enabled && !cur.recording.enabled };
+    return this.#changed(orgId, { entity: saved, recordingTurnedOn: recording.enabled && !cur.recording.enabled });
   }
 
   async deleteUser(orgId: string, id: string): Promise<void> {
@@ -376,6 +394,7 @@ export class SettingsService {
     const line = snap.virtualLines.find((v) => v.assignedUserId === id);
     if (line) throw new AppError('POLICY_IN_USE', `user ${id} is assigned virtual line ${line.id}`);
     await this.repository.users.delete(orgId, id);
+    this.#changed(orgId);
   }
 
   /** R-03 user call experience: language and recording settings (off clears them). */
@@ -405,7 +424,7 @@ export class SettingsService {
     };
     checkAddressesFree(snap, { kind: 'virtual-line', id }, base);
     const line = { ...base, recording: applyVirtualLineRecording(snap, base, mergeRecording(DEFAULT_RECORDING, input.recording)) };
-    return { entity: await this.repository.virtualLines.create(line), recordingTurnedOn: line.recording.enabled };
+    return this.#changed(orgId, { entity: await this.repository.virtualLines.create(line), recordingTurnedOn: line.recording.enabled });
   }
 
   async updateVirtualLine(orgId: string, id: string, input: Updates<VirtualLineInput>): Promise<RecordingWrite<VirtualLine>> {
@@ -427,11 +446,12 @@ export class SettingsService {
     checkAddressesFree(snap, { kind: 'virtual-line', id }, next);
     const recording = applyVirtualLineRecording(snap, next, mergeRecording(cur.recording, input.recording));
     const saved = await this.repository.virtualLines.update({ ...next, recording });
-    return { entity: saved, recordingTurnedOn: recording.enabled && !cur.recording.enabled };
+    return this.#changed(orgId, { entity: saved, recordingTurnedOn: recording.enabled && !cur.recording.enabled });
   }
 
   async deleteVirtualLine(orgId: string, id: string): Promise<void> {
     await this.repository.virtualLines.delete(orgId, id);
+    this.#changed(orgId);
   }
 
   // ---- features (R-04), trunks and voicemail (R-10, R-21) ----
@@ -452,7 +472,7 @@ export class SettingsService {
       announcementLanguage: input.announcementLanguage ?? null,
     };
     checkAddressesFree(snap, { kind: 'feature', id }, f);
-    return this.repository.features.create(f);
+    return this.#changed(orgId, await this.repository.features.create(f));
   }
 
   async updateFeature(orgId: string, kind: FeatureKind, id: string, input: Updates<FeatureInput>): Promise<Feature> {
@@ -470,27 +490,29 @@ export class SettingsService {
       announcementLanguage: input.announcementLanguage === undefined ? cur.announcementLanguage : input.announcementLanguage,
     };
     checkAddressesFree(snap, { kind: 'feature', id }, next);
-    return this.repository.features.update(next);
+    return this.#changed(orgId, await this.repository.features.update(next));
   }
 
   async deleteFeature(orgId: string, kind: FeatureKind, id: string): Promise<void> {
     const cur = await this.repository.features.get(orgId, id);
     if (!cur || cur.kind !== kind) throw new AppError('POLICY_NOT_FOUND', `${kind} ${id}`);
     await this.repository.features.delete(orgId, id);
+    this.#changed(orgId);
   }
 
   async createTrunk(orgId: string, input: TrunkInput): Promise<Trunk> {
     await this.getOrganisation(orgId);
-    return this.repository.trunks.create({ id: this.#id(input.id), orgId, name: input.name, sourceAddresses: input.sourceAddresses });
+    return this.#changed(orgId, await this.repository.trunks.create({ id: this.#id(input.id), orgId, name: input.name, sourceAddresses: input.sourceAddresses }));
   }
 
   async updateTrunk(orgId: string, id: string, input: Updates<TrunkInput>): Promise<Trunk> {
     const cur = await this.#found(this.repository.trunks.get(orgId, id), `trunk ${id}`);
-    return this.repository.trunks.update({ ...cur, name: input.name ?? cur.name, sourceAddresses: input.sourceAddresses ?? cur.sourceAddresses });
+    return this.#changed(orgId, await this.repository.trunks.update({ ...cur, name: input.name ?? cur.name, sourceAddresses: input.sourceAddresses ?? cur.sourceAddresses }));
   }
 
   async deleteTrunk(orgId: string, id: string): Promise<void> {
     await this.repository.trunks.delete(orgId, id);
+    this.#changed(orgId);
   }
 
   /** The effective provider of a location (R-02), for callers that need it without a decision. */

@@ -1,9 +1,11 @@
 import { PROVIDER_PROFILES, retentionDays } from '../../policy/policy-defaults.js';
-import type { OrganisationInput, ServiceSettingsInput } from '../../policy/settings-input-types.js';
+import type { ServiceSettingsInput } from '../../policy/settings-input-types.js';
 import type { VoicemailDestination } from '../../policy/policy-types.js';
 import type { AdminPlugin } from '../admin-options.js';
 import { defineRoute } from '../admin-route.js';
-import { organisationCreateSchema, organisationPatchSchema, serviceSettingsSchema, voicemailSchema } from '../admin-schemas.js';
+import { serviceSettingsSchema, voicemailSchema } from '../admin-schemas.js';
+import { registerResource } from '../resource-table.js';
+import { ORGANISATIONS } from '../resources.js';
 
 /**
  * Organisations (R-01) and the "organisation service settings" screen: provider (R-05..R-08) and
@@ -11,47 +13,11 @@ import { organisationCreateSchema, organisationPatchSchema, serviceSettingsSchem
  */
 export const organisationsPlugin: AdminPlugin = {
   name: 'organisations',
-  register(app, { service, repository, settingsChanged }) {
-    const tags = ['organisations'];
+  register(app, ctx) {
+    const { service } = ctx;
+    const { tags } = ORGANISATIONS;
     defineRoute(app, { method: 'GET', url: '/provider-profiles', tags: ['providers'], summary: 'Built-in provider profiles and their defaults', handler: async () => Object.values(PROVIDER_PROFILES) });
-    defineRoute(app, { method: 'GET', url: '/orgs', tags, summary: 'List organisations', handler: () => repository.listOrganisations() });
-    defineRoute<OrganisationInput>(app, {
-      method: 'POST',
-      url: '/orgs',
-      tags,
-      summary: 'Create an organisation (provider none, compliance off)',
-      body: organisationCreateSchema,
-      status: 201,
-      handler: async ({ body }) => {
-        const org = await service.createOrganisation(body);
-        settingsChanged(org.id);
-        return org;
-      },
-    });
-    defineRoute(app, { method: 'GET', url: '/orgs/:orgId', tags, summary: 'Get an organisation', handler: ({ params }) => service.getOrganisation(params.orgId!) });
-    defineRoute<OrganisationInput>(app, {
-      method: 'PATCH',
-      url: '/orgs/:orgId',
-      tags,
-      summary: 'Update name, region (R-06), customer name, default language',
-      body: organisationPatchSchema,
-      handler: async ({ params, body }) => {
-        const org = await service.updateOrganisation(params.orgId!, body);
-        settingsChanged(org.id);
-        return org;
-      },
-    });
-    defineRoute(app, {
-      method: 'DELETE',
-      url: '/orgs/:orgId',
-      tags,
-      summary: 'Delete an organisation and everything it owns',
-      handler: async ({ params }) => {
-        await service.deleteOrganisation(params.orgId!);
-        settingsChanged(params.orgId!);
-        return undefined;
-      },
-    });
+    registerResource(app, ctx, ORGANISATIONS);
 
     const serviceSettingsView = async (orgId: string) => {
       const snap = await service.snapshot(orgId);
@@ -78,7 +44,6 @@ export const organisationsPlugin: AdminPlugin = {
       body: serviceSettingsSchema,
       handler: async ({ params, body }) => {
         await service.putServiceSettings(params.orgId!, body);
-        settingsChanged(params.orgId!);
         return serviceSettingsView(params.orgId!);
       },
     });
@@ -89,11 +54,7 @@ export const organisationsPlugin: AdminPlugin = {
       tags,
       summary: 'Set the voicemail destination numbers / SIP identities (R-21)',
       body: voicemailSchema,
-      handler: async ({ params, body }) => {
-        const v = await service.putVoicemail(params.orgId!, body);
-        settingsChanged(params.orgId!);
-        return v;
-      },
+      handler: ({ params, body }) => service.putVoicemail(params.orgId!, body),
     });
   },
 };
