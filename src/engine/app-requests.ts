@@ -137,7 +137,8 @@ export class AppRequests {
     let protocol: SipProtocol;
     if (requested !== undefined) {
       if (requested !== 'udp' && requested !== 'tcp' && requested !== 'tls') {
-        app.respond(msgId, 'NOK|requested protocol/transport not available');
+        const ws = requested === 'ws' || requested === 'wss';
+        app.respond(msgId, `NOK|requested protocol/transport not available${ws ? ': WebSocket (ws/wss) transport is not supported by this engine' : `: ${requested}`}`);
         return;
       }
       if (!transport.hasProtocol(requested)) {

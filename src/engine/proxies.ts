@@ -26,6 +26,10 @@ import type { MessageSource } from './sip-transport.js';
 import type { TransactionTable } from './transaction-table.js';
 
 export const TOO_MANY_HOPS = 'Rejected with 483 Too Many Hops due to Max-Forwards value of 0';
+export const PROXY_IN_DIALOG = 'proxying a request inside a dialog is not supported by this engine';
+export const PROXY_AFTER_ANSWER = 'proxying a request the app has already answered (provisional response sent) is not supported by this engine';
+export const NO_USABLE_DESTINATION =
+  'no destination is a reachable sip: or sips: URI over udp, tcp or tls (tel: destinations and WebSocket transports are not supported by this engine)';
 
 export class Proxies {
   readonly #live = new Set<ProxySession>();
@@ -51,6 +55,15 @@ export class Proxies {
       return;
     }
     const req = t.request;
+    // what the engine leaves out is refused by name; the app can still answer the request itself
+    if (getTag(getHeader(req, 'to')) !== undefined) {
+      app.respond(msgId, `NOK|${PROXY_IN_DIALOG}`);
+      return;
+    }
+    if (t.lastStatus > 100) {
+      app.respond(msgId, `NOK|${PROXY_AFTER_ANSWER}`);
+      return;
+    }
     this.txns.detach(t);
     if (maxForwards(req) <= 0) {
       app.respond(msgId, `NOK|${TOO_MANY_HOPS}`);
@@ -71,7 +84,7 @@ export class Proxies {
           if (!o.fullResponse) app.respond(msgId, 'OK|done');
           return;
         }
-        app.respond(msgId, `NOK|error proxying request to ${o.destinations.join(',')}`);
+        app.respond(msgId, `NOK|error proxying request to ${o.destinations.join(',')}: ${NO_USABLE_DESTINATION}`);
         session.close();
         if (t.open) {
           const resp = serializeSipMessage(buildResponse(req, 500, newTag()));
