@@ -103,6 +103,12 @@ export interface Config {
      * and final metadata).
      */
     readonly silenceAlarmSeconds: number;
+    /**
+     * [MEDIA_FORK_BUFFER_MS] default 3000, 0 = off, at most 60000: each party's audio kept per recording
+     * from the call's answer until the recording server answers, then sent to it, so the recording
+     * starts at the answer (docs/media.md "Fork start buffer").
+     */
+    readonly forkBufferMs: number;
   };
   readonly srs: {
     /** [SRS_ENABLED] default true: run the reference recording server in-process (the default provider). */

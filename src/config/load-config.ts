@@ -25,6 +25,7 @@ export const DEFAULT_CONFIG: Config = {
     latchingUserAgent: undefined,
     latchingByTrunk: {},
     silenceAlarmSeconds: 5,
+    forkBufferMs: 3000,
   },
   srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings', minFreeMb: 200, startupCheck: 'refuse',
     retentionDays: 0, retentionByOrg: {}, retentionIntervalSeconds: 3600, httpPort: 0, httpHost: '127.0.0.1', httpToken: undefined },
@@ -125,6 +126,7 @@ function inputFromEnv(env: Env): ConfigInput {
       latchingUserAgent: str('MEDIA_LATCHING_USER_AGENT') as LatchingMode | undefined,
       latchingByTrunk: pairs(str('MEDIA_LATCHING_BY_TRUNK')) as Config['media']['latchingByTrunk'] | undefined,
       silenceAlarmSeconds: num('MEDIA_SILENCE_ALARM_SECONDS'),
+      forkBufferMs: num('MEDIA_FORK_BUFFER_MS'),
     }),
     srs: drop({
       enabled: bool('SRS_ENABLED'),
@@ -276,6 +278,9 @@ export function buildConfig(input: ConfigInput): Config {
   for (const [trunk, mode] of Object.entries(config.media.latchingByTrunk)) latching(`media.latchingByTrunk.${trunk}`, mode, false);
   if (!Number.isFinite(config.media.silenceAlarmSeconds) || config.media.silenceAlarmSeconds < 0) {
     problems.push('media.silenceAlarmSeconds must be a number >= 0 (0 = off)');
+  }
+  if (!Number.isInteger(config.media.forkBufferMs) || config.media.forkBufferMs < 0 || config.media.forkBufferMs > 60_000) {
+    problems.push(`media.forkBufferMs must be a whole number of ms from 0 (off) to 60000 (got ${String(config.media.forkBufferMs)})`);
   }
   for (const key of ['maxConnections', 'maxConnectionsPerSource'] as const) {
     if (!Number.isInteger(config.sip[key]) || config.sip[key] < 0) problems.push(`sip.${key} must be a whole number >= 0 (0 = ${key === 'maxConnections' ? 'from the file-descriptor budget' : 'no cap'})`);

@@ -6,7 +6,7 @@ import type { EngineCommand, EngineErrorData, EngineMessage, CreateSessionReply,
 import { InThreadEngineLink, WorkerEngineLink, type EngineLink } from './engine/engine-link.js';
 import type { MediaEngineOptions } from './engine/media-engine.js';
 import { MediaSession, type SessionHost } from './media-session.js';
-import type { MediaPlaneStats, MediaSessionOptions, MediaTotals } from './media-session-types.js';
+import { DEFAULT_FORK_BUFFER_MS, MAX_FORK_BUFFER_MS, type ForkBufferNotice, type MediaPlaneStats, type MediaSessionOptions, type MediaTotals } from './media-session-types.js';
 import { addMediaTotals, emptyMediaTotals } from './media-totals.js';
 import { PortAllocator } from './transport/port-allocator.js';
 
@@ -29,6 +29,12 @@ export interface MediaPlaneOptions {
   bindRetries?: number;
   /** How long stats() waits for a worker's totals before using its last known ones. Default 1000 ms. */
   statsTimeoutMs?: number;
+  /**
+   * Audio each fork keeps from prepareFork until startFork (the call's answer until the recording
+   * server's answer), ms; 0 keeps none. Config media.forkBufferMs. Default 3000. A session's own
+   * MediaSessionOptions.forkBufferMs overrides it.
+   */
+  forkBufferMs?: number;
   logger?: Logger;
 }
 
@@ -68,6 +74,7 @@ export class MediaPlane {
   readonly #promptKeys = new WeakMap<Prompt, string>();
   readonly #bindRetries: number;
   readonly #statsTimeoutMs: number;
+  readonly #forkBufferMs: number;
   readonly #logger: Logger | undefined;
   #nextReq = 1;
   #state: PlaneState = 'running';
@@ -77,6 +84,8 @@ export class MediaPlane {
     this.#ports = new PortAllocator(options.portMin, options.portMax);
     this.#bindRetries = options.bindRetries ?? 8;
     this.#statsTimeoutMs = options.statsTimeoutMs ?? 1000;
+    this.#forkBufferMs = options.forkBufferMs ?? DEFAULT_FORK_BUFFER_MS;
+    if (!(this.#forkBufferMs >= 0 && this.#forkBufferMs <= MAX_FORK_BUFFER_MS)) throw new AppError('MEDIA_INVALID_ARGUMENT', `forkBufferMs ${this.#forkBufferMs}`);
     this.#logger = options.logger;
   }
 
@@ -177,7 +186,23 @@ export class MediaPlane {
       if (msg.ok) p.resolve(msg.value);
       else p.reject(errorFrom(msg.error));
     } else if (msg.kind === 'event') {
-      this.#sessions.get(msg.id)?.session.handleEngineEvent(msg.event);
+      const entry = this.#sessions.get(msg.id);
+      if (msg.event.type === 'forkBuffer') this.#logForkBuffer(entry?.session.label ?? msg.id, msg.event);
+      entry?.session.handleEngineEvent(msg.event);
+    }
+  }
+
+  /** Once per fork that buffered: audio lost to an overflow is a warning with its cause. */
+  #logForkBuffer(label: string, e: ForkBufferNotice): void {
+    const log = this.#logger;
+    if (log === undefined) return;
+    const fields = { mediaSession: label, forkId: e.forkId, waitedMs: e.waitedMs, bufferMs: e.bufferMs, sent: e.sent, overflowed: e.overflowed, discarded: e.discarded };
+    if (e.overflowed > 0) {
+      log.warn(fields, `fork buffer overflowed: the recording server answered ${e.waitedMs} ms after the fork was prepared, the buffer holds ${e.bufferMs} ms (media.forkBufferMs); ${e.overflowed} packets from the start of the call are missing from the recording`);
+    } else if (e.discarded > 0) {
+      log.info(fields, 'fork buffer discarded: the fork stopped before the recording server answered');
+    } else {
+      log.debug(fields, 'fork buffer sent');
     }
   }
 
@@ -226,9 +251,10 @@ export class MediaPlane {
           throw err;
         }
         try {
-          const local = await this.#request<CreateSessionReply>(slot, { op: 'createSession', id, address: this.address, ports: { a, b }, options });
+          const sessionOptions = { forkBufferMs: this.#forkBufferMs, ...options };
+          const local = await this.#request<CreateSessionReply>(slot, { op: 'createSession', id, address: this.address, ports: { a, b }, options: sessionOptions });
           const ports = [a, b];
-          const session = new MediaSession(id, local, this.#host(slot, id, ports));
+          const session = new MediaSession(id, local, this.#host(slot, id, ports), options.label ?? id);
           this.#sessions.set(id, { session, slot, ports });
           return session;
         } catch (err) {

@@ -68,7 +68,18 @@ export interface MediaSessionOptions {
    * sent `probation` sequential packets (RFC 3550 A.1 MIN_SEQUENTIAL, default 2).
    */
   ssrcLock?: { switchAfterSilenceMs?: number; probation?: number };
+  /**
+   * How much of each party's audio a fork keeps from prepareFork until startFork (the audio between
+   * the call's answer and the recording server's answer), ms; 0 keeps none. Config
+   * media.forkBufferMs. Default 3000 (DEFAULT_FORK_BUFFER_MS).
+   */
+  forkBufferMs?: number;
 }
+
+/** MediaSessionOptions.forkBufferMs default: 3 s, 150 packets of 20 ms per stream. */
+export const DEFAULT_FORK_BUFFER_MS = 3000;
+/** The largest forkBufferMs accepted (60 s: 3000 packets of 20 ms per stream). */
+export const MAX_FORK_BUFFER_MS = 60_000;
 
 /** SRTP keying for one forked stream (R-42), RFC 4568 / RFC 3711; only the sending side is used. */
 export interface ForkSrtpOptions {
@@ -109,6 +120,13 @@ export interface ForkOptions {
   forkTelephoneEvents?: boolean;
   /** While paused, send 20 ms silence frames instead of nothing (a recording server profile option). Default false. */
   silenceWhilePaused?: boolean;
+  /**
+   * On a fork's first start, send what each party said since prepareFork (up to
+   * MediaSessionOptions.forkBufferMs), so the recording begins at the answer, not at the recording
+   * server's 200 OK. false drops it instead (counted in bufferDiscarded), e.g. for a fork prepared
+   * before the call was answered, whose early media is not to be recorded (R-14). Default true.
+   */
+  sendBuffered?: boolean;
 }
 
 export type PromptEndReason = 'completed' | 'stopped' | 'replaced' | 'closed';
@@ -125,6 +143,11 @@ export interface MediaSessionEvents extends Record<string, unknown[]> {
   promptStarted: [event: PromptNotice];
   /** The prompt finished playing out to `leg` (its last frame's 20 ms are over) or was stopped. */
   promptEnded: [event: PromptNotice & { reason: PromptEndReason; framesSent: number }];
+  /**
+   * A fork's start buffer ended (once per fork that kept one): its audio was sent at startFork, or
+   * discarded. Overflowed packets are audio lost from the start of the recording.
+   */
+  forkBuffer: [event: ForkBufferNotice];
   /** A tone (reminder or beep) began to be mixed into the legs named. */
   toneStarted: [event: { kind: ToneKind; legs: LegId[]; at: number; durationMs: number }];
   /** The session closed (after close() or a worker failure). */
@@ -132,6 +155,21 @@ export interface MediaSessionEvents extends Record<string, unknown[]> {
 }
 
 export type ToneKind = 'reminder' | 'beep';
+
+/** How one fork's start buffer (MediaSessionOptions.forkBufferMs) ended; packet counts of both streams. */
+export interface ForkBufferNotice {
+  forkId: string;
+  /** 'sent' by the fork's first startFork; 'discarded' when it stopped (or the session closed) before, or started with sendBuffered: false. */
+  outcome: 'sent' | 'discarded';
+  /** From prepareFork to that moment, ms (how long the recording server took to answer). */
+  waitedMs: number;
+  /** The buffer's bound, ms. */
+  bufferMs: number;
+  sent: number;
+  /** Lost: evicted because the wait was longer than the buffer holds (the recording misses its first waitedMs - bufferMs). */
+  overflowed: number;
+  discarded: number;
+}
 
 export interface LatchNotice {
   leg: LegId;
@@ -253,6 +291,14 @@ export interface ForkStreamStats {
   pausedDropped: number;
   /** Packets not forked because the recording server did not accept their codec. */
   codecDropped: number;
+  /** Packets held now, between prepareFork and startFork (media.forkBufferMs). */
+  buffered: number;
+  /** Packets held before startFork and sent by it (the audio between the answer and the recording server's answer). */
+  bufferSent: number;
+  /** Packets lost because the recording server answered later than the buffer holds (evicted oldest first). */
+  bufferOverflowed: number;
+  /** Packets held when the fork stopped before it ever started (or was started with sendBuffered: false). */
+  bufferDiscarded: number;
   sendErrors: number;
   lastSeq: number;
   lastTimestamp: number;
@@ -309,6 +355,12 @@ export interface MediaTotals {
   dropped: Record<MediaDropReason, number>;
   /** Packets deliberately not passed on: relay replaced by a prompt (R-11); fork paused (R-18). */
   withheld: { prompt: number; forkPaused: number };
+  /**
+   * Packets of the forks' start buffers (MediaSessionOptions.forkBufferMs): sent at startFork,
+   * overflowed (lost: the recording server answered later than the buffer holds), discarded (the
+   * fork stopped before it started, or started with sendBuffered: false).
+   */
+  forkBuffer: { sent: number; overflowed: number; discarded: number };
   rtcpIn: number;
   rtcpOut: number;
   /** Sends the OS refused (legs and forks). */

@@ -61,9 +61,13 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   #injectable: Record<LegId, boolean> = { a: true, b: true };
   #closePromise: Promise<void> | undefined;
 
-  constructor(id: string, local: { a: LocalRtpAddress; b: LocalRtpAddress }, host: SessionHost) {
+  /** MediaSessionOptions.label (the SIP Call-ID), for logs; default the id. */
+  readonly label: string;
+
+  constructor(id: string, local: { a: LocalRtpAddress; b: LocalRtpAddress }, host: SessionHost, label: string = id) {
     super();
     this.id = id;
+    this.label = label;
     this.local = local;
     this.#host = host;
   }
@@ -274,6 +278,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       }
       case 'toneStarted':
         this.emit('toneStarted', { kind: e.kind, legs: e.legs, at: e.at, durationMs: e.durationMs });
+        return;
+      case 'forkBuffer':
+        this.emit('forkBuffer', { forkId: e.forkId, outcome: e.outcome, waitedMs: e.waitedMs, bufferMs: e.bufferMs, sent: e.sent, overflowed: e.overflowed, discarded: e.discarded });
         return;
     }
   }

@@ -18,6 +18,7 @@ export function emptyMediaTotals(): MediaTotals {
     rtpForkedBytes: 0,
     dropped: { malformed: 0, hijack: 0, unlatched: 0, foreignSsrc: 0, unknownPayloadType: 0, relayCodec: 0, rewrite: 0, forkCodec: 0 },
     withheld: { prompt: 0, forkPaused: 0 },
+    forkBuffer: { sent: 0, overflowed: 0, discarded: 0 },
     rtcpIn: 0,
     rtcpOut: 0,
     sendErrors: 0,
@@ -46,6 +47,9 @@ export function addMediaTotals(into: MediaTotals, from: MediaTotals, options: { 
   for (const k of Object.keys(into.dropped) as (keyof MediaTotals['dropped'])[]) into.dropped[k] += from.dropped[k];
   into.withheld.prompt += from.withheld.prompt;
   into.withheld.forkPaused += from.withheld.forkPaused;
+  into.forkBuffer.sent += from.forkBuffer.sent;
+  into.forkBuffer.overflowed += from.forkBuffer.overflowed;
+  into.forkBuffer.discarded += from.forkBuffer.discarded;
   into.rtcpIn += from.rtcpIn;
   into.rtcpOut += from.rtcpOut;
   into.sendErrors += from.sendErrors;

@@ -108,6 +108,8 @@ export interface MediaFigures {
   rtpForkedBytes: number;
   dropped: { malformed: number; hijack: number; unlatched: number; foreignSsrc: number; unknownPayloadType: number; relayCodec: number; rewrite: number; forkCodec: number };
   withheld: { prompt: number; forkPaused: number };
+  /** Packets of the forks' start buffers (media.forkBufferMs): sent, overflowed (lost), discarded. */
+  forkBuffer?: { sent: number; overflowed: number; discarded: number };
   rtcpIn: number;
   rtcpOut: number;
   sendErrors: number;

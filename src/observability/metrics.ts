@@ -292,6 +292,13 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
       [{ reason: 'fork_paused' }, s.media.withheld.forkPaused],
     ],
   );
+  total('rtp_fork_buffer_total', 'RTP packets of the forks\' start buffers (media.forkBufferMs, the audio between the answer and the recording server\'s answer): sent (at the fork\'s start), overflowed (lost: the recording server answered later than the buffer holds), discarded (the fork stopped before it started).', ['outcome'], (s) =>
+    s.media?.forkBuffer && [
+      [{ outcome: 'sent' }, s.media.forkBuffer.sent],
+      [{ outcome: 'overflowed' }, s.media.forkBuffer.overflowed],
+      [{ outcome: 'discarded' }, s.media.forkBuffer.discarded],
+    ],
+  );
   total('rtcp_packets_total', 'RTCP packets received from and sent to legs.', ['direction'], (s) =>
     s.media && [
       [{ direction: 'in' }, s.media.rtcpIn],

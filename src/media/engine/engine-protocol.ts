@@ -5,6 +5,7 @@
  */
 import type { ToneSpec } from '../audio/tones.js';
 import type {
+  ForkBufferNotice,
   ForkOptions,
   InjectTarget,
   LatchNotice,
@@ -75,7 +76,8 @@ export type EngineEvent =
       reason: PromptEndReason;
       framesSent: number;
     }
-  | { type: 'toneStarted'; kind: ToneKind; legs: LegId[]; at: number; durationMs: number };
+  | { type: 'toneStarted'; kind: ToneKind; legs: LegId[]; at: number; durationMs: number }
+  | ({ type: 'forkBuffer' } & ForkBufferNotice);
 
 export type EngineMessage =
   | { kind: 'reply'; req: number; ok: true; value?: unknown }

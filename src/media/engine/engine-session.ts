@@ -50,7 +50,9 @@ import {
 import { addTs } from '../rtp/wrap-math.js';
 import type { RtpEndpoint, RtpEndpointFactory } from '../transport/udp-endpoint.js';
 import {
+  DEFAULT_FORK_BUFFER_MS,
   DEFAULT_FORK_ID,
+  MAX_FORK_BUFFER_MS,
   type ForkOptions,
   type InjectTarget,
   type LegId,
@@ -114,7 +116,15 @@ export class EngineSession {
     };
     this.a = new Leg('a', a, options.latching?.a ?? 'auto', options.latchOptions, options.ssrcLock);
     this.b = new Leg('b', b, options.latching?.b ?? 'auto', options.latchOptions, options.ssrcLock);
-    this.#forks = new ForkSet({ clock: ctx.clock, timers: ctx.timers, endpoints: ctx.endpoints, scratch: ctx.scratch, legs: [this.a, this.b] });
+    this.#forks = new ForkSet({
+      clock: ctx.clock,
+      timers: ctx.timers,
+      endpoints: ctx.endpoints,
+      scratch: ctx.scratch,
+      legs: [this.a, this.b],
+      bufferMs: options.forkBufferMs ?? DEFAULT_FORK_BUFFER_MS,
+      bufferEnded: (notice) => ctx.emit(id, { type: 'forkBuffer', ...notice }),
+    });
     this.#wire(this.a, this.b);
     this.#wire(this.b, this.a);
     this.#mapRelayPayloadTypes();
@@ -125,6 +135,8 @@ export class EngineSession {
 
   /** Bind both legs' endpoints; on failure closes what it opened and rejects with the failing ports. */
   static async open(id: string, ctx: EngineContext, address: string, ports: { a: number; b: number }, options: MediaSessionOptions): Promise<EngineSession> {
+    const bufferMs = options.forkBufferMs ?? DEFAULT_FORK_BUFFER_MS;
+    if (!(bufferMs >= 0 && bufferMs <= MAX_FORK_BUFFER_MS)) throw new AppError('MEDIA_INVALID_ARGUMENT', `forkBufferMs ${bufferMs}`);
     const [ra, rb] = await Promise.allSettled([ctx.endpoints.open(address, ports.a), ctx.endpoints.open(address, ports.b)]);
     if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return new EngineSession(id, ctx, ra.value, rb.value, options);
     if (ra.status === 'fulfilled') ra.value.close();

@@ -12,6 +12,13 @@
  *     prepared ──start──▶ active ◀──resume/start── paused
  *        │                  │ └──────pause──────────▲  │
  *        └──────────────────┴──────── stop ──────────▶ stopped (sockets closed, counters retired)
+ *
+ * From prepare (the call's answer) until its first start (the recording server's 200 OK) a fork
+ * keeps what each party says in a bounded buffer per stream (processors/fork-buffer.ts,
+ * `bufferMs`, config media.forkBufferMs) and sends it, oldest first and at once, when it starts: the
+ * recording begins at the answer. A pause before the first start stops the buffering (what was
+ * said after the pause is never sent, R-18) and the fork starts paused. Prompts and tones never
+ * enter the buffer (R-15): it is fed from the same point as the fork, before any mixing.
  */
 import type { Clock, Timers } from '../../common/clock.js';
 import { AppError } from '../../common/errors.js';
@@ -24,7 +31,15 @@ import { writeSdesCname, writeSenderReport } from '../rtp/rtcp.js';
 import { setRtpPayloadType } from '../rtp/rtp-header.js';
 import { addTs } from '../rtp/wrap-math.js';
 import type { RtpEndpoint, RtpEndpointFactory } from '../transport/udp-endpoint.js';
-import { DEFAULT_FORK_ID, type ForkOptions, type ForkState, type ForkStats, type LocalRtpAddress, type MediaTotals } from '../media-session-types.js';
+import {
+  DEFAULT_FORK_ID,
+  type ForkBufferNotice,
+  type ForkOptions,
+  type ForkState,
+  type ForkStats,
+  type LocalRtpAddress,
+  type MediaTotals,
+} from '../media-session-types.js';
 import { DEFAULT_PAYLOAD_TYPES, randomU32, type Leg } from './engine-leg.js';
 import { addForkCounters, ForkStream, forkStats, type ForkCounters } from './fork-stream.js';
 
@@ -41,6 +56,10 @@ export interface ForkContext {
   scratch: ScratchRing;
   /** The session's legs: streams[0] carries what legs[0] (A) says, streams[1] what legs[1] (B) says. */
   legs: readonly [Leg, Leg];
+  /** Audio each stream keeps from prepare until the first start, ms (0: none). */
+  bufferMs: number;
+  /** Reports how a fork's start buffer ended (the engine posts it to the plane, which logs it). */
+  bufferEnded(notice: ForkBufferNotice): void;
 }
 
 /** One recording: its two streams and its state. */
@@ -52,10 +71,17 @@ class Fork {
   telephoneEvents = false;
   /** Silence frames while paused unless pause says otherwise (ForkOptions.silenceWhilePaused, default false). */
   silenceWhilePaused = false;
+  /** Started at least once (a target is known); before that the streams buffer. */
+  started = false;
+  /** Paused before the first start: its `silence` argument, applied when the fork starts. */
+  pausedSilence: boolean | undefined;
+  /** Monotonic ms of prepare. */
+  readonly preparedAt: number;
 
-  constructor(id: string, streams: [ForkStream, ForkStream]) {
+  constructor(id: string, streams: [ForkStream, ForkStream], preparedAt: number) {
     this.id = id;
     this.streams = streams;
+    this.preparedAt = preparedAt;
   }
 }
 
@@ -75,7 +101,7 @@ export class ForkSet {
   /** Forks that are not stopped, in creation order: the only thing the packet path walks. */
   #live: Fork[] = [];
   /** Counters of streams already closed (stop, close), kept for addTotals. */
-  readonly #retired: ForkCounters = { sent: 0, sentBytes: 0, codecDropped: 0, pausedDropped: 0, sendErrors: 0 };
+  readonly #retired: ForkCounters = { sent: 0, sentBytes: 0, codecDropped: 0, pausedDropped: 0, sendErrors: 0, bufferSent: 0, bufferOverflowed: 0, bufferDiscarded: 0 };
   #closed = false;
 
   constructor(ctx: ForkContext) {
@@ -86,30 +112,85 @@ export class ForkSet {
 
   /**
    * A packet accepted from leg `legIndex` (0 = A, 1 = B), as the party sent it (before any mixing,
-   * R-15): each active fork sends its own rewritten copy; a paused fork counts it.
+   * R-15): each active fork sends its own rewritten copy; a paused fork counts it; a fork not yet
+   * started keeps a copy in its buffer (telephone-events too: whether they are forked is known at start).
    */
   forward(legIndex: 0 | 1, buf: Buffer, len: number, pt: number, telephoneEvent: boolean, now: number): void {
     const live = this.#live;
     for (let i = 0; i < live.length; i++) {
       const fork = live[i]!;
-      if (telephoneEvent && !fork.telephoneEvents) continue;
       const state = fork.state;
+      if (state === 'prepared') {
+        fork.streams[legIndex].buffer?.push(buf, len, pt, telephoneEvent, now);
+        continue;
+      }
+      if (telephoneEvent && !fork.telephoneEvents) continue;
       if (state === 'active') this.#forkPacket(fork.streams[legIndex], buf, len, pt, now);
       else if (state === 'paused') fork.streams[legIndex].stats.pausedDropped++;
     }
   }
 
   #forkPacket(stream: ForkStream, buf: Buffer, len: number, pt: number, now: number): void {
-    const outPt = stream.ptMap[pt]!;
-    if (outPt < 0) {
+    if (stream.ptMap[pt]! < 0) {
       stream.stats.codecDropped++;
       return;
     }
     const copy = this.#ctx.scratch.take(len, stream.endpoint.rtpSendQueueCount() > 0);
     buf.copy(copy, 0, 0, len);
-    if (stream.rewriter.rewriteRelayed(copy, now, len) !== RewriteResult.Forward) return;
-    if (outPt !== pt) setRtpPayloadType(copy, outPt);
-    sendFork(stream, copy, len);
+    this.#rewriteAndSend(stream, copy, len, pt, now);
+  }
+
+  /** Rewrite `packet` (ours to change) onto the stream's line and send it; false when the rewriter dropped it. */
+  #rewriteAndSend(stream: ForkStream, packet: Buffer, len: number, pt: number, now: number): boolean {
+    const outPt = stream.ptMap[pt]!;
+    if (stream.rewriter.rewriteRelayed(packet, now, len) !== RewriteResult.Forward) return false;
+    if (outPt !== pt) setRtpPayloadType(packet, outPt);
+    sendFork(stream, packet, len);
+    return true;
+  }
+
+  /**
+   * The fork's first start: send each stream's buffer, oldest first, in one burst, through the
+   * rewriter with the packets' arrival times (the stream is then exactly what a fork started at
+   * prepare would have sent: the recording server places it by timestamp). Or drop it
+   * (`send` false). Reports the outcome once.
+   */
+  #endBuffers(fork: Fork, send: boolean): void {
+    if (fork.streams[0].buffer === undefined) return;
+    const notice: ForkBufferNotice = {
+      forkId: fork.id,
+      outcome: send ? 'sent' : 'discarded',
+      waitedMs: Math.round(this.#ctx.clock.monotonic() - fork.preparedAt),
+      bufferMs: this.#ctx.bufferMs,
+      sent: 0,
+      overflowed: 0,
+      discarded: 0,
+    };
+    for (const s of fork.streams) {
+      const buffer = s.buffer!;
+      s.buffer = undefined;
+      s.stats.bufferOverflowed += buffer.overflowed;
+      notice.overflowed += buffer.overflowed;
+      if (!send) {
+        const n = buffer.discard();
+        s.stats.bufferDiscarded += n;
+        notice.discarded += n;
+        continue;
+      }
+      buffer.drain((p) => {
+        if (p.telephoneEvent && !fork.telephoneEvents) return;
+        if (s.ptMap[p.payloadType]! < 0) {
+          s.stats.codecDropped++;
+          return;
+        }
+        if (p.epochBreak) s.rewriter.breakEpoch();
+        if (this.#rewriteAndSend(s, p.data, p.length, p.payloadType, p.atMs)) {
+          s.stats.bufferSent++;
+          notice.sent++;
+        }
+      });
+    }
+    this.#ctx.bufferEnded(notice);
   }
 
   // ---------------------------------------------------------------- commands
@@ -123,7 +204,8 @@ export class ForkSet {
     // a concurrent prepare of the same id may have won while we were binding
     const raced = this.#liveFork(id);
     if (r0.status === 'fulfilled' && r1.status === 'fulfilled' && !this.#closed && raced === undefined) {
-      const fork = new Fork(id, [new ForkStream(r0.value), new ForkStream(r1.value)]);
+      const bufferMs = this.#ctx.bufferMs;
+      const fork = new Fork(id, [new ForkStream(r0.value, bufferMs), new ForkStream(r1.value, bufferMs)], this.#ctx.clock.monotonic());
       for (const s of fork.streams) s.endpoint.onRtcp = () => {};
       this.#forks.set(id, fork);
       this.#live = [...this.#live, fork];
@@ -161,7 +243,16 @@ export class ForkSet {
     fork.telephoneEvents = options.forkTelephoneEvents ?? false;
     fork.silenceWhilePaused = options.silenceWhilePaused ?? false;
     this.#mapPayloadTypes(fork);
-    if (fork.state === 'paused') this.resume(id);
+    if (!fork.started) {
+      fork.started = true;
+      this.#endBuffers(fork, options.sendBuffered ?? true);
+      if (fork.state === 'paused') {
+        // paused before the recording server answered: it starts paused (nothing more is sent, R-18)
+        fork.state = 'active';
+        this.pause(id, fork.pausedSilence);
+        return;
+      }
+    } else if (fork.state === 'paused') this.resume(id);
     fork.state = 'active';
   }
 
@@ -169,7 +260,14 @@ export class ForkSet {
   pause(id: string, silence: boolean | undefined): void {
     this.#assertOpen();
     const fork = this.#liveFork(id);
-    if (fork === undefined || fork.state !== 'active') return;
+    if (fork === undefined) return;
+    if (fork.state === 'prepared') {
+      // before the first start: the buffer keeps what was said until now, nothing after (R-18)
+      fork.state = 'paused';
+      fork.pausedSilence = silence;
+      return;
+    }
+    if (fork.state !== 'active') return;
     fork.state = 'paused';
     const withSilence = silence ?? fork.silenceWhilePaused;
     for (const s of fork.streams) {
@@ -195,6 +293,11 @@ export class ForkSet {
     this.#assertOpen();
     const fork = this.#liveFork(id);
     if (fork === undefined || fork.state !== 'paused') return;
+    if (!fork.started) {
+      fork.state = 'prepared';
+      for (const s of fork.streams) s.buffer?.breakEpoch();
+      return;
+    }
     for (const s of fork.streams) {
       s.silencePacer?.stop();
       s.silencePacer = undefined;
@@ -213,6 +316,7 @@ export class ForkSet {
   }
 
   #retire(fork: Fork): void {
+    this.#endBuffers(fork, false);
     fork.state = 'stopped';
     for (const s of fork.streams) {
       s.silencePacer?.stop();
@@ -282,6 +386,9 @@ export class ForkSet {
     t.dropped.forkCodec += counters.codecDropped;
     t.withheld.forkPaused += counters.pausedDropped;
     t.sendErrors += counters.sendErrors;
+    t.forkBuffer.sent += counters.bufferSent;
+    t.forkBuffer.overflowed += counters.bufferOverflowed;
+    t.forkBuffer.discarded += counters.bufferDiscarded;
     if (!open) return;
     for (const fork of this.#live) {
       if (fork.state === 'active') t.forksActive++;

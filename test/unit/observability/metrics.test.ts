@@ -36,6 +36,7 @@ function mediaFigures(over: Partial<MediaFigures> = {}): MediaFigures {
     rtpForkedBytes: 825600,
     dropped: { malformed: 11, hijack: 12, unlatched: 13, foreignSsrc: 16, unknownPayloadType: 17, relayCodec: 18, rewrite: 14, forkCodec: 15 },
     withheld: { prompt: 40, forkPaused: 60 },
+    forkBuffer: { sent: 700, overflowed: 31, discarded: 32 },
     rtcpIn: 21,
     rtcpOut: 22,
     sendErrors: 2,
@@ -87,6 +88,9 @@ describe('metrics registry', () => {
     }
     expect(sampleValue(text, `${P}rtp_withheld_total`, { reason: 'prompt' })).toBe(40);
     expect(sampleValue(text, `${P}rtp_withheld_total`, { reason: 'fork_paused' })).toBe(60);
+    for (const [outcome, v] of [['sent', 700], ['overflowed', 31], ['discarded', 32]] as const) {
+      expect(sampleValue(text, `${P}rtp_fork_buffer_total`, { outcome })).toBe(v);
+    }
     expect(sampleValue(text, `${P}rtp_bytes_total`, { direction: 'in' })).toBe(860000);
     expect(sampleValue(text, `${P}rtp_bytes_total`, { direction: 'forked' })).toBe(825600);
     expect(sampleValue(text, `${P}rtp_generated_packets_total`)).toBe(250);
