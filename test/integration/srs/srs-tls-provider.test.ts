@@ -129,8 +129,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'srs-tls-provider-'));
   makeTestAudio(dir);
   const cert = makeCertificate(dir);
-  await startStandaloneSrs(cert, join(dir, 'srs-recordings'));
-  product = await startProductProcess({
+  // both start at once (the product reaches the recording server only when a call is recorded)
+  const productOptions = {
     dir,
     ports: P,
     provisioningFile: writeTlsProvisioning(dir),
@@ -142,8 +142,12 @@ beforeAll(async () => {
       SIP_TLS_CA_FILE: cert.cert,
       SIP_TLS_VERIFY: 'true',
     },
-    readyTimeoutMs: 20_000,
-  });
+    readyTimeoutMs: 30_000,
+  };
+  const [srsStarted, productStarted] = await Promise.allSettled([startStandaloneSrs(cert, join(dir, 'srs-recordings')), startProductProcess(productOptions)]);
+  if (productStarted.status === 'fulfilled') product = productStarted.value;
+  if (srsStarted.status === 'rejected') throw srsStarted.reason;
+  if (productStarted.status === 'rejected') throw productStarted.reason;
 }, 60_000);
 
 afterAll(async () => {
