@@ -21,6 +21,7 @@ import type { LatchMode } from '../media/processors/source-latch.js';
 import type { ResolvedProvider } from '../policy/effective-settings.js';
 import type { CallDirection } from '../policy/call-decision-types.js';
 import type { PlatformInfo, PolicySnapshot, RecordingMode } from '../policy/policy-types.js';
+import type { RecordingLink } from './recording-link.js';
 
 /** The media of one call (a subset of MediaSession). */
 export interface CallMedia extends TypedEmitter<MediaSessionEvents> {
@@ -153,6 +154,8 @@ export interface RecordingPort extends TypedEmitter<RecordingPortEvents> {
   participantChanged(side: 'other' | 'user', joining: RecordingParticipant): void;
   /** Abrupt end (CANCEL/BYE, no final snapshot); idempotent. */
   close(): Promise<void>;
+  /** What links the call to this recording session (recording-link.ts); undefined before start(). Optional. */
+  link?(): RecordingLink | undefined;
 }
 
 export type RecordingPortFactory = (context: { callId: string }) => RecordingPort;

@@ -20,6 +20,7 @@ import { payloadTypesOf, remoteMediaOf } from './leg-media.js';
 import { legOf, RecordedParties, recordingSummary, type RecordedParty, type RecordingSummary } from './recorded-parties.js';
 import type { ControlResult } from './recording-controller.js';
 import { parseInfoControl, type RecordingAction } from './recording-controls.js';
+import type { RecordingLink } from './recording-link.js';
 import { StateMachine } from './state-machine.js';
 import { announce } from './tasks/announce.js';
 import { MediaWatch } from './tasks/media-watch.js';
@@ -72,6 +73,8 @@ export interface CallSummary {
   readonly answeredAt: string | null;
   /** The call's first recording (recorded-parties.ts recordingSummary). */
   readonly recording: RecordingSummary;
+  /** What links the call to each of its recording sessions (recording-link.ts; docs/admin-api.md). */
+  readonly recordings: readonly RecordingLink[];
   readonly complianceAnnouncementPlayed: boolean;
   readonly announcements: readonly { kind: string; result: string; target: string }[];
   /** Silent legs reported by the media plane (docs/nat.md). */
@@ -506,6 +509,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       startedAt: new Date(this.#startedAt).toISOString(),
       answeredAt: this.#answeredAt === undefined ? null : new Date(this.#answeredAt).toISOString(),
       recording: recordingSummary(this.#recordings?.list[0], this.#party),
+      recordings: (this.#recordings?.list ?? []).flatMap((r) => r.controller.recordings),
       complianceAnnouncementPlayed: this.#compliancePlayed,
       announcements: this.#notes.map((n) => ({ kind: n.kind, result: n.result, target: n.target })),
       mediaProblems: [...(this.#mediaWatch?.problems ?? [])],

@@ -18,6 +18,7 @@ import type {
   RecordingStreamTarget,
 } from './call-ports.js';
 import type { RecordingAction } from './recording-controls.js';
+import { linkIds, type RecordingLink } from './recording-link.js';
 import type { RecordingMedia } from './recording-media.js';
 import { StateMachine } from './state-machine.js';
 import { announce } from './tasks/announce.js';
@@ -66,6 +67,8 @@ export class RecordingController {
   readonly #sm: StateMachine<RecordingState>;
   readonly #notes: AnnouncementNote[] = [];
   #port: RecordingPort | undefined;
+  /** Every recording session this controller started, oldest first (the call's recording links). */
+  readonly #sessions: RecordingPort[] = [];
   #closed = false;
 
   constructor(deps: RecordingControllerDeps) {
@@ -88,8 +91,16 @@ export class RecordingController {
     return this.#notes;
   }
 
+  /** What links the call to each recording session it started, oldest first (GET /v1/calls `recordings`). */
+  get recordings(): RecordingLink[] {
+    return this.#sessions.flatMap((p) => p.link?.() ?? []);
+  }
+
+  /** An event of the latest recording session, with its ids and link (docs/observability.md). */
   #event(event: RecordingEventKind, reason?: string): void {
-    this.#d.events.record({ event, callId: this.#d.request.callId, ...(reason ? { reason } : {}), detail: { orgId: this.#d.request.orgId, mode: this.#d.party.mode } });
+    const link = this.#sessions.at(-1)?.link?.();
+    const detail = { orgId: this.#d.request.orgId, mode: this.#d.party.mode };
+    this.#d.events.record({ event, callId: this.#d.request.callId, ...linkIds(link), ...(reason ? { reason } : {}), detail, ...(link ? { recording: { ...link } } : {}) });
   }
 
   /** Notes of announcements played by the controller itself (the session notes its own). */
@@ -200,6 +211,7 @@ export class RecordingController {
     const userIdx = d.userLeg === 'a' ? 0 : 1;
     const port = d.factory({ callId: d.request.callId });
     this.#port = port;
+    this.#sessions.push(port);
     port.on('established', (t) => void this.#established(port, t));
     port.on('failed', (f) => void this.#onFailure(port, f.policy, f.detail));
     for (const n of this.#notes) port.announcement(n); // before start: they ride on the first INVITE

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock, Timers } from '../common/clock.js';
 import { TypedEmitter } from '../common/typed-emitter.js';
 import type { ForkSrtpOptions } from '../media/media-session-types.js';
-import { silentLogger, type Logger } from '../observability/logger.js';
+import { callLogger, silentLogger, type Logger } from '../observability/logger.js';
 import { RecordingSession } from '../siprec/client/recording-session.js';
 import type { RecordingRtpTarget } from '../siprec/client/recording-session-types.js';
 import type { SrsConnector } from '../siprec/client/srs-connector-types.js';
@@ -20,6 +20,7 @@ import type {
   RecordingStartRequest,
   RecordingStreamTarget,
 } from './call-ports.js';
+import type { RecordingFileLocator, RecordingLink } from './recording-link.js';
 
 /**
  * The RecordingPort over the SIPREC client (src/siprec/client/RecordingSession, RFC 7866): builds
@@ -40,10 +41,13 @@ export interface SiprecRecordingPortOptions {
   readonly newId?: () => string;
   /** Timeouts of the session (attemptTimeoutMs, startDeadlineMs, ...); default the client's. */
   readonly session?: { attemptTimeoutMs?: number; startDeadlineMs?: number; modifyTimeoutMs?: number; stopTimeoutMs?: number };
+  /** The files of a recording of the in-process reference recording server, by its recording id (link()); default none. */
+  readonly locateFiles?: RecordingFileLocator;
 }
 
+/** One port per recording session; its log lines carry the call's `callId` (callLogger). */
 export function siprecRecordingFactory(options: SiprecRecordingPortOptions): RecordingPortFactory {
-  return () => new SiprecRecordingPort(options);
+  return (context) => new SiprecRecordingPort({ ...options, logger: callLogger(options.logger ?? silentLogger, context.callId) });
 }
 
 const RECORDING_TYPE: Record<string, string> = { always: 'always', alwaysWithPauseResume: 'always-pause-resume', onDemand: 'on-demand', never: 'never' };
@@ -66,6 +70,8 @@ export class SiprecRecordingPort extends TypedEmitter<RecordingPortEvents> imple
   #session: RecordingSession | undefined;
   #model: RecordingMetadataModel | undefined;
   #ids: { other: MetadataId; user: MetadataId } | undefined;
+  /** RFC 7865 ids of the session's metadata, for link(). */
+  #metadataIds: { groupId: MetadataId; sessionId: MetadataId } | undefined;
   /** Metadata changes made before the recording session exists (applied to its first document). */
   #pending: Array<(m: RecordingMetadataModel) => void> = [];
 
@@ -89,9 +95,10 @@ export class SiprecRecordingPort extends TypedEmitter<RecordingPortEvents> imple
     this.#ids = { other: this.#id(), user: this.#id() };
     const user = req.user.number ?? numberOf(req.user.aor);
     const other = req.other.number ?? numberOf(req.other.aor);
+    const metadataIds = { groupId: this.#id(), sessionId: this.#id() };
+    this.#metadataIds = metadataIds;
     const model = createRecordingMetadata({
-      groupId: this.#id(),
-      sessionId: this.#id(),
+      ...metadataIds,
       streamIds: { label1: this.#id(), label2: this.#id() },
       sipSessionId: req.callId,
       startTime: now,
@@ -137,7 +144,7 @@ export class SiprecRecordingPort extends TypedEmitter<RecordingPortEvents> imple
       },
       srtp: req.provider.srtp,
       failurePolicy: req.provider.failurePolicy,
-      recordingId: req.callId,
+      sessionId: randomUUID(),
       clock: this.#o.clock,
       timers: this.#o.timers,
       logger: this.#log,
@@ -213,5 +220,39 @@ export class SiprecRecordingPort extends TypedEmitter<RecordingPortEvents> imple
 
   async close(): Promise<void> {
     await this.#session?.close().catch(() => undefined);
+  }
+
+  /**
+   * What links the call to this recording session (docs/admin-api.md "Recording links"): the
+   * client's session id and state, the SIPREC Call-ID and the server's answer once it answered, the
+   * server's recording id and, when the in-process reference recording server holds it, the files.
+   * Undefined before start().
+   */
+  link(): RecordingLink | undefined {
+    const session = this.#session;
+    if (!session || !this.#metadataIds) return undefined;
+    const e = session.established;
+    const targets = session.rtpTargets ?? e?.targets;
+    const srsRecordingId = e?.answer.srsRecordingId ?? null;
+    return {
+      siprecSessionId: session.sessionId,
+      metadata: { ...this.#metadataIds },
+      state: session.state,
+      siprecCallId: e?.callId ?? null,
+      srs:
+        e && targets
+          ? {
+              status: e.answer.status,
+              target: e.target,
+              attempt: e.attempt,
+              contact: e.answer.contact ?? null,
+              source: e.answer.source ?? null,
+              setupMs: Math.round(e.setupMs),
+              streams: [targets.label1, targets.label2].map((t) => ({ label: t.label, accepted: t.accepted, address: t.address, port: t.port, payloadType: t.payloadType ?? null })),
+            }
+          : null,
+      srsRecordingId,
+      files: srsRecordingId === null ? null : (this.#o.locateFiles?.(srsRecordingId) ?? null),
+    };
   }
 }

@@ -61,7 +61,7 @@ export class EngineContext {
   send(target: Target, text: string, onError?: (err: Error) => void): void {
     if (this.#closed) return;
     this.counters.messagesSent++;
-    if (this.log.isLevelEnabled('debug')) this.log.debug({ to: `${target.protocol}/${target.host}:${target.port}`, msg: text }, 'engine: send');
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ to: `${target.protocol}/${target.host}:${target.port}`, sip: text }, 'engine: send');
     this.transport.send(target.protocol, target.host, target.port, text, onError, target.serverName, target.reconnect);
   }
 

@@ -145,7 +145,7 @@ export class EngineCore {
       // what the app gets: CRLF line ends and `SIP/2.0` even when the peer wrote otherwise
       const wire = r.wire ?? buf;
       const log = this.#ctx.log;
-      if (log.isLevelEnabled('debug')) log.debug({ from: `${source.remoteHost}:${source.remotePort}`, msg: wire.toString('utf8') }, 'engine: recv');
+      if (log.isLevelEnabled('debug')) log.debug({ from: `${source.remoteHost}:${source.remotePort}`, sip: wire.toString('utf8') }, 'engine: recv');
       if (r.msg.isRequest) this.#requests.onRequest(r.msg, wire, source);
       else this.#responses.onResponse(r.msg, wire, source);
     } catch (err) {

@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { pino, symbols, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
@@ -35,13 +35,36 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level: options.level ?? 'info',
     base: options.base ?? {},
     redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+    onChild: oneValuePerKey,
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
 }
 
-/** A per-call child logger: every line carries the call id and, once known, the recording id. */
-export function callLogger(parent: Logger, callId: string, recordingId?: string): Logger {
-  return parent.child(recordingId ? { callId, recordingId } : { callId });
+/**
+ * pino appends a child's bindings to its parent's, so a child that binds a key its parent already
+ * bound (`component` of a plane, then of a part of it) would write that key twice on every line.
+ * Every child of a createLogger logger keeps one value per key instead: the innermost (the most
+ * specific component, the latest id). Runs once per child, never per line. The bindings are already
+ * redacted JSON at this point, so re-serialising them keeps the redaction.
+ */
+function oneValuePerKey(child: Logger): void {
+  const holder = child as unknown as Record<symbol, unknown>;
+  const bound = holder[symbols.chindingsSym];
+  if (typeof bound !== 'string' || bound.length < 2) return;
+  try {
+    const merged = JSON.stringify(JSON.parse(`{${bound.slice(1)}}`) as Record<string, unknown>);
+    holder[symbols.chindingsSym] = merged === '{}' ? '' : `,${merged.slice(1, -1)}`;
+  } catch {
+    // bindings pino could not write as plain JSON: left as they are
+  }
+}
+
+/**
+ * A per-call child logger: every line carries the call id (`callId`, leg A's SIP Call-ID) and, when
+ * given, the SIPREC client's recording session id (`siprecSessionId`; docs/observability.md "Log keys").
+ */
+export function callLogger(parent: Logger, callId: string, siprecSessionId?: string): Logger {
+  return parent.child(siprecSessionId ? { callId, siprecSessionId } : { callId });
 }
 
 /** A logger that prints nothing (tests, benchmarks). */

@@ -12,8 +12,17 @@ export interface RecordingEventInput {
   readonly event: RecordingEventKind;
   /** The call's id (the id per-call log lines carry, callLogger). */
   readonly callId: string;
-  /** The recording session's id (RFC 7865 session id), when one exists; absent for a recording that failed before it had one. */
-  readonly recordingId?: string;
+  /** The SIPREC client's id of the recording session (the log key `siprecSessionId`), when one exists. */
+  readonly siprecSessionId?: string;
+  /** Call-ID of the SIPREC dialog, once the recording server answered (log key `siprecCallId`). */
+  readonly siprecCallId?: string;
+  /** The recording server's own id of the recording, when it named one (log key `srsRecordingId`). */
+  readonly srsRecordingId?: string;
+  /**
+   * The call's link to this recording session as GET /v1/calls shows it (src/call/recording-link.ts:
+   * metadata ids, the server's answer, the reference server's file names); plain JSON.
+   */
+  readonly recording?: Readonly<Record<string, unknown>>;
   /**
    * Why it happened; expected for stopped and failed (e.g. 'call-ended', 'user-request',
    * 'srs-unavailable', 'srs-lost'), optional otherwise (e.g. pause 'feature-code').
@@ -33,9 +42,12 @@ export interface RecordingEventRecord {
   readonly time: string;
   readonly event: RecordingEventKind;
   readonly callId: string;
-  readonly recordingId?: string;
+  readonly siprecSessionId?: string;
+  readonly siprecCallId?: string;
+  readonly srsRecordingId?: string;
   readonly reason?: string;
   readonly detail?: Readonly<Record<string, unknown>>;
+  readonly recording?: Readonly<Record<string, unknown>>;
 }
 
 /** What the call layer calls. record() returns at once; never throws. */

@@ -46,9 +46,12 @@ export function toRecord(seq: number, input: RecordingEventInput, now: number): 
     time: new Date(at).toISOString(),
     event: input.event,
     callId: String(input.callId),
-    ...(input.recordingId !== undefined ? { recordingId: String(input.recordingId) } : {}),
+    ...(input.siprecSessionId !== undefined ? { siprecSessionId: String(input.siprecSessionId) } : {}),
+    ...(input.siprecCallId !== undefined ? { siprecCallId: String(input.siprecCallId) } : {}),
+    ...(input.srsRecordingId !== undefined ? { srsRecordingId: String(input.srsRecordingId) } : {}),
     ...(input.reason !== undefined ? { reason: String(input.reason) } : {}),
     ...(input.detail !== undefined ? { detail: input.detail } : {}),
+    ...(input.recording !== undefined ? { recording: input.recording } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import type Srf from 'drachtio-srf';
 import { TypedEmitter } from '../common/typed-emitter.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { parseSiprecBody } from '../siprec/multipart.js';
+import { RECORDING_ID_HEADER } from '../siprec/recording-id-header.js';
 import {
   SrsInviteError,
   type PendingSrsInvite,
@@ -15,6 +16,7 @@ import {
   type SrsInviteOptions,
   type SrsInviteRequest,
   type SrsModifyResult,
+  type SrsAnswerFacts,
 } from '../siprec/client/srs-connector-types.js';
 import { rebindDialogSocket } from './dialog-socket.js';
 import { onDialogEnded } from './dialog-ended.js';
@@ -36,7 +38,7 @@ export interface DrachtioSrsConnectorOptions {
 
 type UacRequest = Srf.SrfRequest;
 type UacDialog = Srf.Dialog;
-type AnyRes = { status: number; reason?: string; body?: string; get(name: string): string | undefined };
+type AnyRes = { status: number; reason?: string; body?: string; get(name: string): string | undefined; source_address?: string; source_port?: number };
 
 /** The SDP of a body whose Content-Type may be SDP or multipart; undefined when none. */
 export function sdpOfBody(contentType: string | undefined, body: string | undefined): string | undefined {
@@ -134,12 +136,25 @@ export class DrachtioSrsConnector implements SrsConnector {
   }
 }
 
+/** Status, Contact, source and the recording server's recording id (RECORDING_ID_HEADER) of the 200. */
+function answerFacts(res: AnyRes | undefined, contact: string | undefined): SrsAnswerFacts {
+  const id = res?.get(RECORDING_ID_HEADER);
+  const source = res?.source_address ? `${res.source_address}:${res.source_port ?? ''}` : undefined;
+  return {
+    status: res?.status ?? 200,
+    ...(contact ? { contact } : {}),
+    ...(source ? { source } : {}),
+    ...(typeof id === 'string' && id !== '' ? { srsRecordingId: id.trim() } : {}),
+  };
+}
+
 /** An established recording dialog over drachtio-srf. */
 class DrachtioSrsDialog extends TypedEmitter<SrsDialogEvents> implements SrsDialog {
   readonly callId: string;
   readonly localTag: string;
   readonly remoteTag: string;
   readonly answerSdp: string;
+  readonly answer: SrsAnswerFacts;
   readonly #dialog: UacDialog;
   readonly #log: Logger;
   #gone = false;
@@ -148,12 +163,13 @@ class DrachtioSrsDialog extends TypedEmitter<SrsDialogEvents> implements SrsDial
   constructor(dialog: UacDialog, log: Logger) {
     super();
     this.#dialog = dialog;
-    this.#log = log;
     this.callId = dialog.sip.callId;
+    this.#log = log.child({ siprecCallId: this.callId });
     this.localTag = dialog.sip.localTag;
     this.remoteTag = dialog.sip.remoteTag;
     const res = (dialog as unknown as { res?: AnyRes }).res;
     this.answerSdp = sdpOfBody(res?.get('Content-Type'), dialog.remote.sdp) ?? dialog.remote.sdp ?? '';
+    this.answer = answerFacts(res, dialog.remote.uri);
     dialog.on('modify', (req, res) => this.#inbound('INVITE', req, res));
     dialog.on('update', (req, res) => this.#inbound('UPDATE', req, res));
     onDialogEnded(dialog, (req: unknown, reason?: unknown) => {

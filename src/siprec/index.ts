@@ -10,4 +10,5 @@ export * from './multipart.js';
 export * from './recording-sdp.js';
 export * from './src-offer.js';
 export * from './srs-answer.js';
+export { RECORDING_ID_HEADER } from './recording-id-header.js';
 export { parseXml, type XmlElement } from './xml-parser.js';

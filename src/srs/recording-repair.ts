@@ -106,7 +106,7 @@ async function storedMetadata(dir: string, recordingId: string, names: readonly 
       const doc = checkMetadata(await readFile(paths.metadata(n), 'utf8'), false);
       model = doc.datamode === 'partial' && model ? mergePartial(model, doc) : doc;
     } catch (err) {
-      log.debug({ err, recordingId, document: n }, 'stored metadata document unreadable; skipped in the recovered summary');
+      log.debug({ err, srsRecordingId: recordingId, document: n }, 'stored metadata document unreadable; skipped in the recovered summary');
     }
   }
   return { model, documents: numbers.length };
@@ -163,8 +163,8 @@ async function repairOne(dir: string, recordingId: string, names: readonly strin
   await rm(paths.journal, { force: true });
   o.logger.warn(
     {
-      recordingId,
-      callId: summary.callId,
+      srsRecordingId: recordingId,
+      siprecCallId: summary.callId,
       dir,
       audioSeconds: summary.wav ? summary.wav.durationMs / 1000 : 0,
       dataBytes: summary.recovery!.dataBytes,
@@ -219,7 +219,7 @@ export async function repairOpenRecordings(o: RepairOptions): Promise<RepairRepo
         if (summary) report.repaired.push(summary);
       } catch (err) {
         report.failed++;
-        o.logger.error({ err, recordingId, dir }, 'a recording left open by a crash could not be repaired');
+        o.logger.error({ err, srsRecordingId: recordingId, dir }, 'a recording left open by a crash could not be repaired');
       }
     }
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /**
  * Where the reference SRS keeps a recording:
@@ -65,10 +65,28 @@ export interface RecordingFiles {
   writeSummary(summary: unknown): Promise<void>;
 }
 
+/** The file names of one recording (in `dir`), for the B2BUA's view of the call's recording. */
+export interface RecordingFileNames {
+  /** The recording's folder (absolute when the recordings directory is). */
+  readonly dir: string;
+  readonly wav: string;
+  /** Written when the recording ends. */
+  readonly summary: string;
+  /** The latest metadata document. */
+  readonly metadata: string;
+  /** Every metadata document received so far, oldest first. */
+  readonly metadataHistory: readonly string[];
+}
+
+/** Recordings of this store that locate() still knows (the most recent ones). */
+const LOCATE_LIMIT = 4096;
+
 export class RecordingStore {
   readonly rootDir: string;
   /** Written into the journals; default THIS_PROCESS_OWNER. */
   readonly owner: string;
+  /** Recordings created by this store, most recent last (bounded by LOCATE_LIMIT). */
+  readonly #created = new Map<string, RecordingFiles>();
 
   constructor(rootDir: string, owner: string = THIS_PROCESS_OWNER) {
     this.rootDir = rootDir;
@@ -80,6 +98,23 @@ export class RecordingStore {
     return join(this.rootDir, new Date(startedAtMs).toISOString().slice(0, 10));
   }
 
+  /**
+   * The file names of a recording this store created (one of the last 4096), or undefined. The
+   * summary exists once the recording has ended; the metadata history grows with each document.
+   */
+  locate(recordingId: string): RecordingFileNames | undefined {
+    const files = this.#created.get(recordingId);
+    if (!files) return undefined;
+    const paths = recordingPaths(files.dir, recordingId);
+    return {
+      dir: files.dir,
+      wav: basename(paths.wav),
+      summary: basename(paths.summary),
+      metadata: basename(paths.latestMetadata),
+      metadataHistory: Array.from({ length: files.metadataCount }, (_, i) => basename(paths.metadata(i + 1))),
+    };
+  }
+
   async create(recordingId: string, startedAtMs: number): Promise<RecordingFiles> {
     if (!SAFE_ID.test(recordingId)) throw new RangeError(`unsafe recording id '${recordingId}'`);
     const dir = this.dayDir(startedAtMs);
@@ -88,7 +123,7 @@ export class RecordingStore {
     let chain: Promise<unknown> = Promise.resolve();
     const paths = recordingPaths(dir, recordingId);
     const owner = this.owner;
-    return {
+    const files: RecordingFiles = {
       recordingId,
       dir,
       wavPath: paths.wav,
@@ -117,5 +152,8 @@ export class RecordingStore {
         await rm(paths.journal, { force: true });
       },
     };
+    this.#created.set(recordingId, files);
+    if (this.#created.size > LOCATE_LIMIT) this.#created.delete(this.#created.keys().next().value!);
+    return files;
   }
 }

@@ -8,6 +8,7 @@ import { buildSnapshotRequest } from '../siprec/metadata-request.js';
 import { RS_METADATA_REQUEST_CONTENT_TYPE, parseSiprecBody, type SiprecBody } from '../siprec/multipart.js';
 import { isDraftEraSrcContact } from '../siprec/metadata-broadworks-headers.js';
 import { parseRecordingSdp } from '../siprec/recording-sdp.js';
+import { RECORDING_ID_HEADER } from '../siprec/recording-id-header.js';
 import { onDialogEnded } from '../sip/dialog-ended.js';
 import { DEFAULT_BYE_AFTER_MS, DEFAULT_REJECT_STATUS, DEFAULT_SLOW_ANSWER_MS } from './srs-fault-options.js';
 import type { SrsOptions } from './srs-options.js';
@@ -284,7 +285,9 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
 
     let dialog: SrfDialog;
     try {
-      dialog = await this.#srf.createUAS(req, res, { localSdp: recording.answerSdp, headers: { 'Content-Type': 'application/sdp' } });
+      // the recording id the files are named by, for the SRC's view of the call (docs/siprec.md)
+      const headers = { 'Content-Type': 'application/sdp', [RECORDING_ID_HEADER]: recording.recordingId };
+      dialog = await this.#srf.createUAS(req, res, { localSdp: recording.answerSdp, headers });
     } catch (err) {
       this.#log.info({ err }, 'INVITE ended before the dialog was established');
       await this.#finish(recording, 'error');

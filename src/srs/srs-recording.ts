@@ -156,7 +156,7 @@ export class SrsRecording {
     this.#answerPorts = answerPorts;
     this.#labels = labels;
     this.startedAtMs = startedAtMs;
-    this.#log = (init.logger ?? silentLogger).child({ recordingId: init.recordingId, callId: init.callId });
+    this.#log = (init.logger ?? silentLogger).child({ srsRecordingId: init.recordingId, siprecCallId: init.callId });
   }
 
   /**

@@ -68,8 +68,11 @@ export interface RecordingSessionOptions {
   srtp?: boolean;
   /** R-40 policy reported with `failed`. Default 'proceedWithoutAnnouncement'. */
   failurePolicy?: RecordingFailurePolicy;
-  /** Identifies the recording in logs; also seeds the multipart boundary. Default 'rec'. */
-  recordingId?: string;
+  /**
+   * The SIPREC client's id of this recording session: the `siprecSessionId` of its log lines and of
+   * the call's recording link (admin API, event log); also seeds the multipart boundary. Default 'rec'.
+   */
+  sessionId?: string;
   /** o= session id (decimal digits). Default: the clock's wall time in ms at construction. */
   sdpSessionId?: string;
   /** Headers added to the initial INVITE (e.g. Session-ID, X-headers). Default none. */

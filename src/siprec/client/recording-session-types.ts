@@ -1,4 +1,5 @@
 import type { SdesCrypto } from '../recording-sdp.js';
+import type { SrsAnswerFacts } from './srs-connector-types.js';
 import type { AttemptOutcome } from './failover-rules.js';
 import type { RecordingFailurePolicy } from './recording-session-options.js';
 import type { RecordingSessionState } from './recording-session-state.js';
@@ -42,6 +43,8 @@ export interface RecordingEstablished {
   targets: RecordingRtpTargets;
   /** Time from start() to the 200, ms. */
   setupMs: number;
+  /** What the 200 said about the recording server (status, Contact, its recording id when it names one). */
+  answer: SrsAnswerFacts;
 }
 
 export type RecordingFailureReason =

@@ -24,6 +24,7 @@ import {
 import { assertTransition, DIALOG_STATES, FINAL_STATES, type RecordingSessionState } from './recording-session-state.js';
 import type {
   AttemptRecord,
+  RecordingEstablished,
   RecordingFailure,
   RecordingFailureReason,
   RecordingRequestKind,
@@ -101,6 +102,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   #metadataVersion = 0;
   #sentMetadataVersion = 0;
   #targets: RecordingRtpTargets | undefined;
+  #established: RecordingEstablished | undefined;
   #startPromise: Promise<RecordingStartOutcome> | undefined;
   #resolveStart: ((o: RecordingStartOutcome) => void) | undefined;
   #failure: RecordingFailure | undefined;
@@ -115,7 +117,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     if (options.srtp && !options.media.crypto) throw new AppError('SIPREC_CLIENT_OPTIONS_INVALID', 'SRTP requires SDES keys for both streams (R-42)');
     this.#o = options;
     this.#model = options.metadata;
-    this.#log = (options.logger ?? silentLogger).child({ component: 'siprec-client', recordingId: options.recordingId ?? 'rec' });
+    this.#log = (options.logger ?? silentLogger).child({ component: 'siprec-client', siprecSessionId: options.sessionId ?? 'rec' });
     this.#sdpSessionId = options.sdpSessionId ?? String(Math.floor(options.clock.now()));
     this.#attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
     this.#startDeadlineMs = options.startDeadlineMs ?? DEFAULT_START_DEADLINE_MS;
@@ -129,6 +131,16 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
 
   get state(): RecordingSessionState {
     return this.#state;
+  }
+
+  /** The SIPREC client's id of this session (options.sessionId): the `siprecSessionId` of the logs. */
+  get sessionId(): string {
+    return this.#o.sessionId ?? 'rec';
+  }
+
+  /** How the session was established (the recording server's answer); undefined before the 200. */
+  get established(): RecordingEstablished | undefined {
+    return this.#established;
   }
 
   /** The SRS's RTP addresses once established. */
@@ -293,7 +305,16 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     dialog.on('bye', (reason) => this.#onSrsBye(reason));
     this.#record(index, uri, sentAt, { kind: 'established' });
     this.#transition('active');
-    const info = { target: uri, attempt: index, callId: dialog.callId, targets, setupMs: this.#o.clock.monotonic() - this.#startedAt };
+    const info: RecordingEstablished = {
+      target: uri,
+      attempt: index,
+      callId: dialog.callId,
+      targets,
+      setupMs: this.#o.clock.monotonic() - this.#startedAt,
+      answer: dialog.answer ?? { status: 200 },
+    };
+    this.#established = info;
+    this.#log.info({ siprecCallId: dialog.callId, srsRecordingId: info.answer.srsRecordingId, srsContact: info.answer.contact, target: uri }, 'recording session established');
     this.emit('established', info);
     this.#settleStart({ established: true, info });
     // Metadata changed while the INVITE was in flight: send it now.
@@ -346,7 +367,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
       metadata: this.#model,
       dialect: this.#o.dialect ?? 'rfc7865',
       legacyMetadataContentType: this.#o.legacyMetadataContentType ?? false,
-      boundarySeed: this.#o.recordingId ?? 'rec',
+      boundarySeed: this.#o.sessionId ?? 'rec',
     });
   }
 

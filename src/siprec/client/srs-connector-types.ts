@@ -98,13 +98,28 @@ export type SrsDialogEvents = {
   bye: [reason: string];
 };
 
+/** What the recording server's 200 said about itself (shown in the call's recording link). */
+export interface SrsAnswerFacts {
+  /** Status of the final response (2xx). */
+  readonly status: number;
+  /** The Contact URI of the 200: where the recording server's dialog lives. */
+  readonly contact?: string;
+  /** Where the 200 came from, `address:port`, when the connector knows it. */
+  readonly source?: string;
+  /** The recording server's own id of the recording (RECORDING_ID_HEADER), when it sent one. */
+  readonly srsRecordingId?: string;
+}
+
 /** The established recording dialog. */
 export interface SrsDialog extends TypedEmitter<SrsDialogEvents> {
+  /** The SIPREC dialog's Call-ID (the `siprecCallId` of the logs). */
   readonly callId: string;
   readonly localTag: string;
   readonly remoteTag: string;
   /** The SDP answer of the 200 (SDP part if the answer was multipart). */
   readonly answerSdp: string;
+  /** Status, Contact and recording id of the 200; default `{ status: 200 }`. */
+  readonly answer?: SrsAnswerFacts;
   /**
    * Sends a re-INVITE with `body` and resolves with the final response (non-2xx included; the
    * connector ACKs). Rejects only when the request could not be sent (e.g. dialog already gone).

@@ -139,7 +139,7 @@ describe('recordings that survive a crash of the recording server (SIGKILL mid-c
     await until('the warn line', 5000, () => (lines.some((l) => l.includes('recording left open by a crash repaired')) ? true : undefined));
     const warns = lines.filter((l) => l.includes('recording left open by a crash repaired'));
     expect(warns, 'one warn line per repaired recording').toHaveLength(1);
-    expect(JSON.parse(warns[0]!)).toMatchObject({ level: 40, recordingId: summary.recordingId });
+    expect(JSON.parse(warns[0]!)).toMatchObject({ level: 40, srsRecordingId: summary.recordingId });
     const metrics = await (await fetch(`http://127.0.0.1:${P.admin}/v1/metrics`)).text();
     expect(sampleValue(metrics, 'siprec_b2bua_srs_recordings_recovered_total', { outcome: 'repaired' })).toBe(1);
 

@@ -102,7 +102,7 @@ describe('observability through the running application', () => {
     app.metrics.setCallStatsSource(() => ({ activeCalls: 2, recordingsActive: 1, recordingsPaused: 1 }));
     app.metrics.calls.callStarted('inbound-pstn');
     app.metrics.calls.announcementPlayed('compliance');
-    app.recordingEvents.record({ event: 'started', callId: 'call-obs', recordingId: 'rec-obs' });
+    app.recordingEvents.record({ event: 'started', callId: 'call-obs', siprecSessionId: 'rec-obs' });
     const text = await scrape();
     expect(sampleValue(text, `${P}nodejs_eventloop_lag_p99_seconds`)).toBeGreaterThanOrEqual(0);
     expect(sampleValue(text, `${P}active_calls`)).toBe(2);
@@ -111,7 +111,7 @@ describe('observability through the running application', () => {
     expect(sampleValue(text, `${P}announcements_played_total`, { kind: 'compliance' })).toBe(1);
     await sleep(50);
     const lines = readFileSync(join(dir, 'events', 'recording-events.jsonl'), 'utf8').trim().split('\n');
-    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ event: 'started', callId: 'call-obs', recordingId: 'rec-obs' });
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ event: 'started', callId: 'call-obs', siprecSessionId: 'rec-obs' });
     expect(sampleValue(await scrape(), `${P}recording_event_log_total`, { sink: 'file', outcome: 'written' })).toBe(1);
   });
 });

@@ -66,7 +66,7 @@ function session(targets: string[], over: Partial<RecordingSessionOptions> = {})
     }),
     media: { address: '127.0.0.1', ports: { label1: p1!, label2: p2! } },
     failurePolicy: 'proceedWithAnnouncement',
-    recordingId: 'it',
+    sessionId: 'it',
     clock: systemClock,
     timers: systemTimers,
     attemptTimeoutMs: 1500,

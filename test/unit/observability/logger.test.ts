@@ -42,7 +42,7 @@ describe('logger', () => {
     logger.warn({ headers: { authorization: 'Bearer def456', cookie: 'sid=s3cr3t' } }, 'headers');
     logger.warn({ authorization: 'Bearer ghi789', password: 'p4ss' }, 'flat');
     expect(out.raw()).not.toMatch(/abc123|def456|ghi789|s3cr3t|p4ss/);
-    expect(out.lines[0]).toMatchObject({ callId: 'call-1', recordingId: 'rec-1', req: { headers: { authorization: '[redacted]', host: 'x' } } });
+    expect(out.lines[0]).toMatchObject({ callId: 'call-1', siprecSessionId: 'rec-1', req: { headers: { authorization: '[redacted]', host: 'x' } } });
   });
 
   it('MUST NOT write SIP digest credentials: Proxy-Authorization headers and HA1 hashes', () => {

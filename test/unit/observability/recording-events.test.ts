@@ -43,18 +43,18 @@ describe('recording event log', () => {
       const file = join(dir, 'sub', 'recording-events.jsonl');
       const clock = new FakeClock(Date.UTC(2025, 0, 2, 3, 4, 5));
       const log = await openRecordingEventLog({ file, clock, timers: clock });
-      log.record({ event: 'started', callId: 'call-1', recordingId: 'rec-1', detail: { srs: 'sip:srs@127.0.0.1' } });
+      log.record({ event: 'started', callId: 'call-1', siprecSessionId: 'rec-1', detail: { srs: 'sip:srs@127.0.0.1' } });
       clock.advance(1500);
-      log.record({ event: 'paused', callId: 'call-1', recordingId: 'rec-1', reason: 'feature-code' });
-      log.record({ event: 'resumed', callId: 'call-1', recordingId: 'rec-1', at: Date.UTC(2025, 0, 2, 3, 4, 9) });
-      log.record({ event: 'stopped', callId: 'call-1', recordingId: 'rec-1', reason: 'call-ended' });
+      log.record({ event: 'paused', callId: 'call-1', siprecSessionId: 'rec-1', reason: 'feature-code' });
+      log.record({ event: 'resumed', callId: 'call-1', siprecSessionId: 'rec-1', at: Date.UTC(2025, 0, 2, 3, 4, 9) });
+      log.record({ event: 'stopped', callId: 'call-1', siprecSessionId: 'rec-1', reason: 'call-ended' });
       log.record({ event: 'failed', callId: 'call-2', reason: 'srs-unavailable' });
       await log.close();
       expect(lines(file)).toEqual([
-        { seq: 1, time: '2025-01-02T03:04:05.000Z', event: 'started', callId: 'call-1', recordingId: 'rec-1', detail: { srs: 'sip:srs@127.0.0.1' } },
-        { seq: 2, time: '2025-01-02T03:04:06.500Z', event: 'paused', callId: 'call-1', recordingId: 'rec-1', reason: 'feature-code' },
-        { seq: 3, time: '2025-01-02T03:04:09.000Z', event: 'resumed', callId: 'call-1', recordingId: 'rec-1' },
-        { seq: 4, time: '2025-01-02T03:04:06.500Z', event: 'stopped', callId: 'call-1', recordingId: 'rec-1', reason: 'call-ended' },
+        { seq: 1, time: '2025-01-02T03:04:05.000Z', event: 'started', callId: 'call-1', siprecSessionId: 'rec-1', detail: { srs: 'sip:srs@127.0.0.1' } },
+        { seq: 2, time: '2025-01-02T03:04:06.500Z', event: 'paused', callId: 'call-1', siprecSessionId: 'rec-1', reason: 'feature-code' },
+        { seq: 3, time: '2025-01-02T03:04:09.000Z', event: 'resumed', callId: 'call-1', siprecSessionId: 'rec-1' },
+        { seq: 4, time: '2025-01-02T03:04:06.500Z', event: 'stopped', callId: 'call-1', siprecSessionId: 'rec-1', reason: 'call-ended' },
         { seq: 5, time: '2025-01-02T03:04:06.500Z', event: 'failed', callId: 'call-2', reason: 'srs-unavailable' },
       ]);
       expect(log.stats()).toMatchObject({ recorded: 5, fileWritten: 5, fileDropped: 0 });
@@ -93,12 +93,12 @@ describe('recording event log', () => {
     it('POSTs events as JSON batches with the bearer token', async () => {
       const hook = await server();
       const log = track(await openRecordingEventLog({ webhook: { url: hook.url, token: 'hook-secret' } }));
-      log.record({ event: 'started', callId: 'c1', recordingId: 'r1' });
+      log.record({ event: 'started', callId: 'c1', siprecSessionId: 'r1' });
       await hook.waitForRequests(1);
       const req = hook.requests[0]!;
       expect(req.headers.authorization).toBe('Bearer hook-secret');
       expect(req.headers['content-type']).toBe('application/json');
-      expect(hook.events()).toMatchObject([{ seq: 1, event: 'started', callId: 'c1', recordingId: 'r1' }]);
+      expect(hook.events()).toMatchObject([{ seq: 1, event: 'started', callId: 'c1', siprecSessionId: 'r1' }]);
       await until(() => log.stats().webhookDelivered === 1);
     });
 

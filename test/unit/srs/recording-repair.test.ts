@@ -72,7 +72,7 @@ describe('repairOpenRecordings', () => {
     expect(existsSync(join(files.dir, 'rec-cut.open')), 'the journal is removed').toBe(false);
     const warns = lines.filter((l) => l.msg === 'recording left open by a crash repaired');
     expect(warns).toHaveLength(1);
-    expect(warns[0]).toMatchObject({ level: 40, recordingId: 'rec-cut', audioSeconds: 3.5, droppedBytes: 3 });
+    expect(warns[0]).toMatchObject({ level: 40, srsRecordingId: 'rec-cut', audioSeconds: 3.5, droppedBytes: 3 });
 
     // a second start finds nothing left open
     const again = await repairOpenRecordings({ recordingsDir: dir, owner: 'this-process', logger });
@@ -139,7 +139,7 @@ describe('repairOpenRecordings', () => {
     const report = await repairOpenRecordings({ recordingsDir: dir, owner: 'this-process', logger });
     expect(report.failed).toBe(1);
     expect(report.repaired.map((s) => s.recordingId)).toEqual(['rec-good']);
-    expect(lines.filter((l) => l.level === 50).map((l) => l.recordingId)).toEqual(['rec-bad']);
+    expect(lines.filter((l) => l.level === 50).map((l) => l.srsRecordingId)).toEqual(['rec-bad']);
   });
 
   it('does nothing, without error, when the recordings directory does not exist yet', async () => {

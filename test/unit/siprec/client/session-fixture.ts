@@ -43,7 +43,7 @@ export function makeSession(over: Partial<RecordingSessionOptions> = {}) {
     metadata,
     media: { address: '127.0.0.1', ports: { label1: 20000, label2: 20002 } },
     failurePolicy: 'endCallWithAnnouncement',
-    recordingId: 'rec-1',
+    sessionId: 'rec-1',
     sdpSessionId: '4242',
     clock,
     timers: clock,
