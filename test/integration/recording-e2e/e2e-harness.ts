@@ -83,7 +83,8 @@ export interface SrsInstance {
   close(): Promise<void>;
 }
 
-export async function startSrs(o: { sipPort: number; rtpFrom: number; rtpTo: number; dir: string; faults?: SrsFaultOptions }): Promise<SrsInstance> {
+/** `jitterWindowMs`: the server's late-packet window and re-anchoring bound (SrsOptions, default 500). */
+export async function startSrs(o: { sipPort: number; rtpFrom: number; rtpTo: number; dir: string; faults?: SrsFaultOptions; jitterWindowMs?: number }): Promise<SrsInstance> {
   const secret = 'e2e-srs';
   const engine = await startEngine({
     sipContacts: [`sip:127.0.0.1:${o.sipPort};transport=udp`],
@@ -103,6 +104,7 @@ export async function startSrs(o: { sipPort: number; rtpFrom: number; rtpTo: num
       rtpPorts: { from: o.rtpFrom, to: o.rtpTo },
       recordingsDir: o.dir,
       faults: o.faults ?? { mode: 'none' },
+      ...(o.jitterWindowMs !== undefined ? { jitterWindowMs: o.jitterWindowMs } : {}),
     }),
     { logger: silentLogger },
   ).attach();
