@@ -162,7 +162,7 @@ export class RecordingRetention {
         left--;
         this.#deletedTotal++;
         report.deleted.push({ recordingId: rec.recordingId, orgId: facts.orgId, ageDays, retentionDays: days });
-        this.#log.info({ recordingId: rec.recordingId, orgId: facts.orgId, ageDays, retentionDays: days, startedAt: new Date(facts.startedAtMs).toISOString() }, 'recording deleted: older than its retention');
+        this.#log.info({ srsRecordingId: rec.recordingId, orgId: facts.orgId, ageDays, retentionDays: days, startedAt: new Date(facts.startedAtMs).toISOString() }, 'recording deleted: older than its retention');
       }
       if (left === 0 && recordings.length > 0) await rmdir(join(root, day)).catch(() => undefined); // only when empty
     }
@@ -194,7 +194,7 @@ export class RecordingRetention {
       } catch (err) {
         failed++;
         this.#failedTotal++;
-        this.#log.warn({ recordingId: rec.recordingId, file, code: (err as NodeJS.ErrnoException).code, err }, 'retention: could not delete a recording file');
+        this.#log.warn({ srsRecordingId: rec.recordingId, file, code: (err as NodeJS.ErrnoException).code, err }, 'retention: could not delete a recording file');
       }
     }
     return failed;

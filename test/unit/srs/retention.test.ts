@@ -64,7 +64,7 @@ describe('recording retention (R-08)', () => {
     expect(filesOf('young-free')).toHaveLength(5);
     expect(filesOf('old-paid')).toHaveLength(5);
     const line = lines.find((l) => l.msg === 'recording deleted: older than its retention');
-    expect(line).toMatchObject({ level: 30, recordingId: 'old-free', orgId: 'free-org', ageDays: 31, retentionDays: 30 });
+    expect(line).toMatchObject({ level: 30, srsRecordingId: 'old-free', orgId: 'free-org', ageDays: 31, retentionDays: 30 });
   });
 
   it('MUST take the configured default for organisations without a plan, per-organisation overrides above it, and 0 = keep', async () => {
@@ -137,6 +137,6 @@ describe('recording retention (R-08)', () => {
     expect(retention.failedDeletions).toBe(report.failed);
     expect(filesOf('stuck').some((f) => f.endsWith('stuck.json')), 'the summary stays so the next run retries').toBe(true);
     const warn = lines.find((l) => l.msg === 'retention: could not delete a recording file');
-    expect(warn).toMatchObject({ level: 40, recordingId: 'stuck' });
+    expect(warn).toMatchObject({ level: 40, srsRecordingId: 'stuck' });
   });
 });
