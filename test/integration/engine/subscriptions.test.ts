@@ -5,7 +5,7 @@
  * a final NOTIFY and expiry end the dialog. SIPp plays the other party. Ports: block 1 of 46000-46999.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deferred, startHarness, waitFor, within, type EngineHarness, type SrfDialog, type SrfRequest, type SrfResponse, type TestApp } from '../../support/engine-harness.js';
+import { deferred, startHarness, waitFor, within, type EngineHarness, type SrfRequest, type SrfResponse, type TestApp } from '../../support/engine-harness.js';
 import { portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, headerOf, runSipp, scenarioPath, startSipp, type SippResult } from '../../support/sipp.js';
 
@@ -14,7 +14,15 @@ let harness: EngineHarness;
 let app: TestApp;
 
 type RequestFn = (opts: { method: string; headers?: Record<string, string>; body?: string }) => Promise<{ status: number }>;
-type CreateUac = (uri: string, opts: { method: string; headers: Record<string, string> }) => Promise<SrfDialog>;
+/** The parts of srf's Dialog these tests use (its bundled types know fewer events and no `id`). */
+interface SubDialog {
+  readonly id: string;
+  on(event: 'destroy' | 'unsubscribe', fn: () => void): unknown;
+  on(event: 'notify', fn: (req: SrfRequest, res: SrfResponse) => void): unknown;
+  request: RequestFn;
+}
+type CreateUac = (uri: string, opts: { method: string; headers: Record<string, string> }) => Promise<SubDialog>;
+type CreateUas = (req: SrfRequest, res: SrfResponse, opts: { headers?: Record<string, string> }) => Promise<SubDialog>;
 
 beforeAll(async () => {
   harness = await startHarness({ sipPort: ports.next(), adminPort: ports.next() });
@@ -36,8 +44,12 @@ function expectSippOk(result: SippResult): void {
   expect(result.stats.failed, result.describe()).toBe(0);
 }
 
-function request(dialog: SrfDialog): RequestFn {
-  return (dialog.request as unknown as RequestFn).bind(dialog);
+function request(dialog: SubDialog): RequestFn {
+  return dialog.request.bind(dialog);
+}
+
+function createUas(req: SrfRequest, res: SrfResponse, opts: { headers?: Record<string, string> }): Promise<SubDialog> {
+  return (app.srf.createUAS.bind(app.srf) as unknown as CreateUas)(req, res, opts);
 }
 
 function subscriber(scenario: string): Promise<SippResult> {
@@ -53,7 +65,7 @@ describe('subscription dialogs (RFC 6665, RFC 3515)', () => {
     const destroyed = deferred<void>();
     let dialogId = '';
     app.handle('subscribe', (req: SrfRequest, res: SrfResponse) => {
-      void app.srf.createUAS(req, res, { headers: { Expires: '60' } }).then(async (dialog) => {
+      void createUas(req, res, { headers: { Expires: '60' } }).then(async (dialog) => {
         dialogId = dialog.id;
         dialog.on('destroy', () => destroyed.resolve());
         dialog.on('unsubscribe', () => {
@@ -84,9 +96,9 @@ describe('subscription dialogs (RFC 6665, RFC 3515)', () => {
 
   it('MUST end the subscription dialog when the subscription expires without a refresh', async () => {
     const before = dialogs();
-    const accepted = deferred<SrfDialog>();
+    const accepted = deferred<SubDialog>();
     app.handle('subscribe', (req: SrfRequest, res: SrfResponse) => {
-      void app.srf.createUAS(req, res, { headers: { Expires: '1' } }).then((d) => accepted.resolve(d));
+      void createUas(req, res, { headers: { Expires: '1' } }).then((d) => accepted.resolve(d));
     });
     expectSippOk(await subscriber('subscribe-uac-expires'));
     const dialog = await within(accepted.promise, 2000, 'createUAS');
@@ -100,7 +112,7 @@ describe('subscription dialogs (RFC 6665, RFC 3515)', () => {
     const before = dialogs();
     const sent = deferred<void>();
     app.handle('refer', (req: SrfRequest, res: SrfResponse) => {
-      void app.srf.createUAS(req, res, {}).then(async (dialog) => {
+      void createUas(req, res, {}).then(async (dialog) => {
         const frag = { 'Content-Type': 'message/sipfrag;version=2.0', Event: 'refer' };
         await request(dialog)({ method: 'NOTIFY', headers: { ...frag, 'Subscription-State': 'active;expires=60' }, body: 'SIP/2.0 100 Trying\r\n' });
         await request(dialog)({ method: 'NOTIFY', headers: { ...frag, 'Subscription-State': 'terminated;reason=noresource' }, body: 'SIP/2.0 200 OK\r\n' });

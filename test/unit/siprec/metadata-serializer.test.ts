@@ -69,7 +69,8 @@ describe('serializeMetadata (RFC 7865 complete snapshots)', () => {
     expect(serializeMetadata(initialModel())).not.toContain('broadWorksRecordingMetadata');
     const xml = serializeMetadata(initialModel(), { dialect: 'broadworks' });
     expect(xml).toContain('<broadWorksRecordingMetadata xmlns="http://schema.broadsoft.com/broadworksCallRecording" version="3.0">');
-    expect(xml.indexOf('<extensiondata')).toBeGreaterThan(xml.lastIndexOf('</participantstreamassoc>'));
+    // the draft-era document BroadWorks platforms send, not an RFC 7865 <recording> (metadata-broadworks.test.ts)
+    expect(xml).toContain('<recording_metadata xmlns="urn:ietf:params:xml:ns:siprec"');
     expect(validateMetadata(xml)).not.toEqual([]); // strict RFC validation refuses it
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMultipartMixed, parseSiprecBody, parseRecordingSdp, validateMetadata } from '../../../../src/siprec/index.js';
+import { parseMetadata, parseMultipartMixed, parseSiprecBody, parseRecordingSdp, validateMetadata } from '../../../../src/siprec/index.js';
 import { buildRecordingBody, initialInviteHeaders, reinviteHeaders, srcContact } from '../../../../src/siprec/client/recording-request.js';
 import { clientModel } from './session-fixture.js';
 
@@ -62,6 +62,11 @@ describe('recording request builders (RFC 7866 sections 6.1.1, 8.1.1, 9)', () =>
     expect(parseMultipartMixed(rfc.contentType, rfc.body).map((p) => p.mediaType)).toEqual(['application/sdp', 'application/rs-metadata+xml']);
     // either order reads the same
     expect(parseSiprecBody(bw.contentType, bw.body).sdp).toBe(parseSiprecBody(rfc.contentType, rfc.body).sdp);
+    // and the legacy metadata type is read as well (what older BroadWorks-era servers expect)
+    const legacy = buildRecordingBody({ ...input, dialect: 'broadworks', legacyMetadataContentType: true });
+    const read = parseSiprecBody(legacy.contentType, legacy.body);
+    expect(read.metadataMediaType).toBe('application/rs-metadata');
+    expect(parseMetadata(read.metadata!).streams.map((st) => st.label)).toEqual(['1', '2']);
   });
 
   it('switches to the legacy application/rs-metadata type when asked', () => {
