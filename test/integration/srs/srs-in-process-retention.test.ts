@@ -85,7 +85,7 @@ describe('in-process recording server: retention by the provider plan (R-08) and
     for (let i = 0; i < 100 && !lines.some((l) => l.msg === 'recording deleted: older than its retention'); i++) await new Promise((r) => setTimeout(r, 100));
     const deleted = lines.filter((l) => l.msg === 'recording deleted: older than its retention');
     expect(deleted, product!.log().slice(-3000)).toHaveLength(1);
-    expect(deleted[0]).toMatchObject({ level: 30, recordingId: 'demo-40-days', orgId: 'demo', retentionDays: 30 });
+    expect(deleted[0]).toMatchObject({ level: 30, srsRecordingId: 'demo-40-days', orgId: 'demo', retentionDays: 30 });
     expect(deleted[0]!.ageDays).toBeGreaterThanOrEqual(40);
     expect(existsSync(paths['demo-40-days']!)).toBe(false);
     expect(existsSync(paths['demo-5-days']!)).toBe(true);
