@@ -5,6 +5,7 @@
  * to end (through the Record-Route) for 2xx, timeouts, and the result object srf hands the app.
  * SIPp plays the caller and the destinations. Ports: block 0 of 46000-46999.
  */
+import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deferred, startHarness, within, type EngineHarness, type SrfRequest, type TestApp } from '../../support/engine-harness.js';
 import { portBlock, sippPorts } from '../../support/ports.js';
@@ -39,9 +40,9 @@ function expectSippOk(result: SippResult): void {
   expect(result.stats.failed, result.describe()).toBe(0);
 }
 
-async function destination(scenario: string): Promise<{ sipp: SippProcess; uri: string; port: number }> {
+async function destination(scenario: string, keys?: Record<string, number>): Promise<{ sipp: SippProcess; uri: string; port: number }> {
   const p = sippPorts(ports);
-  const sipp = startSipp({ scenario: scenarioPath(scenario), ...p, timeoutSec: 15 });
+  const sipp = startSipp({ scenario: scenarioPath(scenario), ...p, timeoutSec: 15, ...(keys ? { keys } : {}) });
   await sipp.ready();
   return { sipp, uri: `sip:callee@127.0.0.1:${p.port}`, port: p.port };
 }
@@ -159,5 +160,56 @@ describe('engine as proxy (srf.proxyRequest)', () => {
     expect(findMessages(bDone.messages, { direction: 'received', method: 'CANCEL' })).toHaveLength(1);
     const { result } = await within(outcome, 3000, 'the proxy result');
     expect(result?.connected).toBe(false);
+  });
+
+  it('MUST follow a 302 to its Contact when followRedirects is set, ACKing the 302 itself', async () => {
+    const moved = await destination('proxy-uas-answer');
+    const redirect = await destination('proxy-uas-redirect', { moved_port: moved.port });
+    const outcome = proxyEvery([redirect.uri], { recordRoute: true, followRedirects: true });
+    const a = await caller('uac-call-bye');
+    expectSippOk(a);
+    expectSippOk(await redirect.sipp.done);
+    const movedDone = await moved.sipp.done;
+    expectSippOk(movedDone);
+    expect(findMessages(movedDone.messages, { direction: 'received', method: 'INVITE' })[0]!.startLine).toBe(`INVITE sip:moved@127.0.0.1:${moved.port} SIP/2.0`);
+    expect(findMessages(a.messages, { direction: 'received', status: 302 })).toHaveLength(0);
+    const { result } = await within(outcome, 2000, 'the proxy result');
+    expect(result?.responses.flatMap((r) => r.msgs.map((m) => m.status))).toEqual([302, 200]);
+  });
+
+  it('MUST give up a destination that sends nothing within provisionalTimeout and try the next one', async () => {
+    const silentPort = ports.next();
+    const silent = createSocket('udp4');
+    let invites = 0;
+    silent.on('message', () => invites++);
+    await new Promise<void>((r) => silent.bind(silentPort, '127.0.0.1', () => r()));
+    try {
+      const answer = await destination('proxy-uas-answer');
+      const outcome = proxyEvery([`sip:silent@127.0.0.1:${silentPort}`, answer.uri], { recordRoute: true, provisionalTimeout: '500ms' });
+      const started = Date.now();
+      const a = await caller('uac-call-bye');
+      expectSippOk(a);
+      expectSippOk(await answer.sipp.done);
+      expect(invites).toBeGreaterThanOrEqual(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+      const { result } = await within(outcome, 2000, 'the proxy result');
+      expect(result?.connected).toBe(true);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('MUST CANCEL a destination past finalTimeout and connect the caller to the next one in sequential forking', async () => {
+    const ringing = await destination('uas-ring-wait-cancel');
+    const answer = await destination('proxy-uas-answer');
+    const outcome = proxyEvery([ringing.uri, answer.uri], { recordRoute: true, finalTimeout: '800ms' });
+    const a = await caller('uac-call-bye');
+    expectSippOk(a);
+    const ringingDone = await ringing.sipp.done;
+    expectSippOk(ringingDone);
+    expectSippOk(await answer.sipp.done);
+    expect(findMessages(ringingDone.messages, { direction: 'received', method: 'CANCEL' })).toHaveLength(1);
+    const { result } = await within(outcome, 2000, 'the proxy result');
+    expect(result?.connected).toBe(true);
   });
 });
