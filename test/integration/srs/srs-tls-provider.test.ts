@@ -11,7 +11,7 @@
  * The certificate is a throwaway self-signed pair for 127.0.0.1 made with the openssl CLI in the
  * test's temporary folder. Ports: 43750-43999.
  */
-import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,7 @@ import {
   type ProductProcess,
 } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { makeSelfSignedCertificate, type CertificateFiles } from '../../support/tls-certificate.js';
 
 const block = portBlock({ from: 43500, to: 43999 }, 1, 250);
 const [mediaMin] = block.take(40) as [number]; // even: the block starts at 43750
@@ -71,22 +72,6 @@ let srsLog = '';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A self-signed certificate for 127.0.0.1 (subjectAltName IP), made with the openssl CLI. */
-function makeCertificate(folder: string): { key: string; cert: string } {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'pipe' });
-  } catch (err) {
-    throw new Error(`the openssl CLI is required by this test and was not found (Debian: apt-get install openssl): ${String(err)}`);
-  }
-  const key = join(folder, 'srs-key.pem');
-  const cert = join(folder, 'srs-cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
-  ], { stdio: 'pipe' });
-  return { key, cert };
-}
-
 /** The demo provisioning with its provider moved to the standalone server over TLS with SRTP (R-42). */
 function writeTlsProvisioning(folder: string): string {
   const path = writeDemoProvisioning(folder, { callee: P.callee, carrier: P.carrier, srs: P.srsTls });
@@ -97,7 +82,7 @@ function writeTlsProvisioning(folder: string): string {
   return path;
 }
 
-async function startStandaloneSrs(cert: { key: string; cert: string }, recordingsDir: string): Promise<void> {
+async function startStandaloneSrs(cert: CertificateFiles, recordingsDir: string): Promise<void> {
   const args = [
     '--import', 'tsx', 'src/srs/main.ts',
     '--engine', `sip:127.0.0.1:${P.srsTls};transport=tls`,
@@ -128,7 +113,7 @@ beforeAll(async () => {
   assertSippInstalled();
   dir = mkdtempSync(join(tmpdir(), 'srs-tls-provider-'));
   makeTestAudio(dir);
-  const cert = makeCertificate(dir);
+  const cert = makeSelfSignedCertificate(dir, 'srs');
   // both start at once (the product reaches the recording server only when a call is recorded)
   const productOptions = {
     dir,
