@@ -203,7 +203,7 @@ export class RecordedParties {
     e.left = true;
     const c = e.controller;
     this.#d.log.info({ leg, party: e.decision.party.id, state: c.state }, 'recorded user left the call: their recording stops');
-    if (c.state === 'starting' || c.state === 'recording' || c.state === 'paused') await c.stop(true);
+    if (c.state === 'starting' || c.state === 'recording' || c.state === 'paused') await c.stop(true, 'party-left');
     await c.close();
     this.#d.onIndication(this.indication);
     return e;

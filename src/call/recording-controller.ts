@@ -319,12 +319,16 @@ export class RecordingController {
     await this.#reminder(true);
   }
 
-  /** Stop the recording; `announced` plays the R-16 stop announcement (a user's stop, not the call's end). */
-  async stop(announced: boolean): Promise<void> {
+  /**
+   * Stop the recording; `announced` plays the R-16 stop announcement (a user's stop, not the call's
+   * end). `reason` (metrics, event log): 'user-request' (default) or 'party-left' (the user
+   * transferred the call away, recorded-parties.ts).
+   */
+  async stop(announced: boolean, reason: 'user-request' | 'party-left' = 'user-request'): Promise<void> {
     if (!this.#sm.can('stopped')) return;
     this.#sm.transition('stopped');
-    this.#d.metrics.recordingStopped('user-request');
-    this.#event('stopped', 'user-request');
+    this.#d.metrics.recordingStopped(reason);
+    this.#event('stopped', reason);
     const port = this.#port;
     this.#port = undefined;
     if (!this.#closed) {
