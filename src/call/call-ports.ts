@@ -103,6 +103,10 @@ export interface AnnouncementNote {
   readonly start?: number;
   readonly end?: number;
   readonly reason?: string;
+  /** 'reminder-tone' only: one note per play, cumulative for the recording: latest play, plays so far, interval (s). */
+  readonly last?: number;
+  readonly count?: number;
+  readonly intervalSeconds?: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Clock, Timers } from '../common/clock.js';
 import { PAUSE_BEEP, RESUME_BEEP } from '../media/audio/tones.js';
-import type { ForkTarget, LegId } from '../media/media-session-types.js';
+import type { ForkTarget, LegId, MediaSessionEvents } from '../media/media-session-types.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallMetrics } from '../observability/metrics-types.js';
 import type { RecordingEventKind, RecordingEventSink } from '../observability/recording-event-types.js';
@@ -69,11 +69,15 @@ export class RecordingController {
   #port: RecordingPort | undefined;
   /** Every recording session this controller started, oldest first (the call's recording links). */
   readonly #sessions: RecordingPort[] = [];
+  /** R-19 plays of the reminder tone in the current recording session (one metadata entry per recording). */
+  #tone: { first: number; count: number } | undefined;
+  readonly #onTone = (e: MediaSessionEvents['toneStarted'][0]): void => this.#tonePlayed(e);
   #closed = false;
 
   constructor(deps: RecordingControllerDeps) {
     this.#d = deps;
     this.#sm = new StateMachine('recording', 'idle', RECORDING_TRANSITIONS, deps.log);
+    deps.media.on('toneStarted', this.#onTone);
   }
 
   get state(): RecordingState {
@@ -211,6 +215,7 @@ export class RecordingController {
     const userIdx = d.userLeg === 'a' ? 0 : 1;
     const port = d.factory({ callId: d.request.callId });
     this.#port = port;
+    this.#tone = undefined;
     this.#sessions.push(port);
     port.on('established', (t) => void this.#established(port, t));
     port.on('failed', (f) => void this.#onFailure(port, f.policy, f.detail));
@@ -224,7 +229,7 @@ export class RecordingController {
 
   /** R-16 start announcement, R-19 reminder tone. */
   async #started(): Promise<void> {
-    await this.#startStopAnnouncement('start', 'recording-started');
+    await this.#startAnnouncement();
     if (this.#sm.is('starting', 'recording')) await this.#reminder(true);
   }
 
@@ -336,14 +341,41 @@ export class RecordingController {
       await this.#reminder(false);
       await this.#d.media.stopFork().catch(() => undefined);
     }
+    // R-31: the stop the parties are about to hear (or its skip) is in this recording's final
+    // document; the prompt itself plays after the fork stopped (R-15), alongside the final snapshot.
+    const playing = announced && !this.#closed ? this.#stopAnnouncement(port) : undefined;
     await port?.stop();
-    if (announced && !this.#closed) await this.#startStopAnnouncement('stop', 'recording-stopped');
+    if (playing) this.#own(await playing);
+  }
+
+  /**
+   * R-16 stop announcement of a user's stop: tells `port` (the recording being stopped) what the
+   * parties will hear, with its start time, before its final snapshot; returns the playing prompt's
+   * note (kept for the call and counted), or undefined when skipped.
+   */
+  #stopAnnouncement(port: RecordingPort | undefined): Promise<AnnouncementNote> | undefined {
+    const ann = this.#d.party.startStopAnnouncement;
+    const base = { kind: 'stop', target: 'all', phase: 'mid-call' } as const;
+    if (!ann.play) {
+      const skipped: AnnouncementNote = { ...base, result: 'skipped', reason: ann.reason };
+      this.#notes.push(skipped);
+      port?.announcement(skipped);
+      return undefined;
+    }
+    const able = (['a', 'b'] as const).some((l) => this.#d.media.canInject(l));
+    const planned: AnnouncementNote = able
+      ? { ...base, result: 'played', media: 'recording-stopped', language: ann.language, start: this.#d.clock.now() }
+      : { ...base, result: 'skipped', media: 'recording-stopped', language: ann.language, reason: 'codec' };
+    port?.announcement(planned);
+    const prompt = { kind: 'stop', prompt: 'recording-stopped', language: ann.language, target: 'both', audience: 'all', phase: 'mid-call' } as const;
+    return announce(this.#d.media, this.#d.prompts, this.#d.clock, this.#d.log, prompt);
   }
 
   /** The call ended: stop cleanly (R-32 final metadata, BYE) and never act again. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#d.media.off('toneStarted', this.#onTone);
     this.#settle('failed');
     const port = this.#port;
     this.#port = undefined;
@@ -355,22 +387,28 @@ export class RecordingController {
     if (port) await port.stop().catch(() => undefined);
   }
 
-  async #startStopAnnouncement(kind: 'start' | 'stop', prompt: 'recording-started' | 'recording-stopped'): Promise<void> {
+  /** R-16 start announcement, or its skip with the decision's reason. */
+  async #startAnnouncement(): Promise<void> {
     const ann = this.#d.party.startStopAnnouncement;
     if (!ann.play) {
-      this.note({ kind, target: 'all', result: 'skipped', phase: 'mid-call', reason: ann.reason });
+      this.note({ kind: 'start', target: 'all', result: 'skipped', phase: 'mid-call', reason: ann.reason });
       return;
     }
-    this.#own(await announce(this.#d.media, this.#d.prompts, this.#d.clock, this.#d.log, { kind, prompt, language: ann.language, target: 'both', audience: 'all', phase: 'mid-call' }));
+    const req = { kind: 'start', prompt: 'recording-started', language: ann.language, target: 'both', audience: 'all', phase: 'mid-call' } as const;
+    this.#own(await announce(this.#d.media, this.#d.prompts, this.#d.clock, this.#d.log, req));
   }
 
   async #notification(kind: 'pause' | 'resume'): Promise<void> {
     const how = this.#d.party.pauseResumeNotification;
-    if (how === 'none' || this.#closed) return;
+    if (this.#closed) return;
+    if (how === 'none') {
+      this.note({ kind, target: 'all', result: 'skipped', phase: 'mid-call', reason: 'settingOff' });
+      return;
+    }
     if (how === 'beep') {
       const start = this.#d.clock.now();
       const legs = await this.#d.media.beep(kind === 'pause' ? PAUSE_BEEP : RESUME_BEEP, 'both').catch(() => [] as LegId[]);
-      this.#own({ kind, target: 'all', result: legs.length > 0 ? 'played' : 'skipped', phase: 'mid-call', media: 'beep', start });
+      this.#own({ kind, target: 'all', phase: 'mid-call', media: 'beep', start, ...(legs.length > 0 ? { result: 'played' } : { result: 'skipped', reason: 'codec' }) });
       return;
     }
     this.#own(
@@ -385,6 +423,32 @@ export class RecordingController {
     );
   }
 
+  /**
+   * R-19, R-31: a play of the reminder tone (the media plane's 'toneStarted'). One metadata entry per
+   * recording session, refreshed on every play: first play, latest play, count, interval.
+   */
+  #tonePlayed(e: MediaSessionEvents['toneStarted'][0]): void {
+    const port = this.#port;
+    const interval = this.#d.party.repeatToneIntervalSeconds;
+    // the tone is shared by the call's recordings (R-10): a paused or stopped one does not count it
+    if (e.kind !== 'reminder' || !port || this.#closed || interval === null || !this.#sm.is('starting', 'recording')) return;
+    const tone = (this.#tone ??= { first: e.at, count: 0 });
+    tone.count++;
+    this.#d.metrics.announcementPlayed('reminder-tone');
+    port.announcement({
+      kind: 'reminder-tone',
+      target: 'all',
+      result: 'played',
+      phase: 'mid-call',
+      media: 'tone',
+      start: tone.first,
+      end: e.at + e.durationMs,
+      last: e.at,
+      count: tone.count,
+      intervalSeconds: interval,
+    });
+  }
+
   /** R-19: the reminder tone runs only while recording. */
   async #reminder(on: boolean): Promise<void> {
     const interval = this.#d.party.repeatToneIntervalSeconds;
@@ -393,7 +457,9 @@ export class RecordingController {
       if (on) await this.#d.media.startReminderTone(interval * 1000);
       else await this.#d.media.stopReminderTone();
     } catch (err) {
-      this.#d.log.debug({ err }, 'reminder tone change failed');
+      if (!on) return this.#d.log.debug({ err }, 'reminder tone stop failed');
+      this.#d.log.warn({ err }, 'reminder tone could not start: noted as skipped (R-19, R-31)');
+      this.#port?.announcement({ kind: 'reminder-tone', target: 'all', result: 'skipped', phase: 'mid-call', reason: 'failed', intervalSeconds: interval });
     }
   }
 }

@@ -6,8 +6,8 @@ import { callLogger, silentLogger, type Logger } from '../observability/logger.j
 import { RecordingSession } from '../siprec/client/recording-session.js';
 import type { RecordingRtpTarget } from '../siprec/client/recording-session-types.js';
 import type { SrsConnector } from '../siprec/client/srs-connector-types.js';
-import { createRecordingMetadata, recordAnnouncement, recordMediaProblem, type ParticipantInit } from '../siprec/metadata-model.js';
-import type { RecordingMetadataModel } from '../siprec/metadata-types.js';
+import { createRecordingMetadata, recordAnnouncement, recordMediaProblem, recordReminderTone, type ParticipantInit } from '../siprec/metadata-model.js';
+import type { AnnouncementRecord, RecordingMetadataModel } from '../siprec/metadata-types.js';
 import type { SdesCrypto } from '../siprec/recording-sdp.js';
 import { metadataIdFromUuid, type MetadataId } from '../siprec/siprec-ids.js';
 import type {
@@ -62,6 +62,14 @@ function srtpKey(): { fork: ForkSrtpOptions; sdes: SdesCrypto } {
 
 function numberOf(aor: string): string {
   return /^(?:tel:|sips?:)?([^@;]+)/.exec(aor)?.[1] ?? aor;
+}
+
+/** The metadata record of a note: defined fields only. */
+function announcementRecord(n: AnnouncementNote): Omit<AnnouncementRecord, 'id'> {
+  const record: Omit<AnnouncementRecord, 'id'> = { kind: n.kind, target: n.target, result: n.result };
+  const optional = ['phase', 'media', 'language', 'start', 'end', 'last', 'count', 'intervalSeconds', 'reason'] as const;
+  for (const k of optional) if (n[k] !== undefined && n[k] !== '') Object.assign(record, { [k]: n[k] });
+  return record;
 }
 
 export class SiprecRecordingPort extends TypedEmitter<RecordingPortEvents> implements RecordingPort {
@@ -165,22 +173,24 @@ export class SiprecRecordingPort extends TypedEmitter<RecordingPortEvents> imple
     void session.start();
   }
 
-  #record(model: RecordingMetadataModel, n: AnnouncementNote): void {
-    recordAnnouncement(model, {
-      kind: n.kind,
-      target: n.target,
-      result: n.result,
-      ...(n.phase ? { phase: n.phase } : {}),
-      ...(n.media ? { media: n.media } : {}),
-      ...(n.language ? { language: n.language } : {}),
-      ...(n.start !== undefined ? { start: n.start } : {}),
-      ...(n.end !== undefined ? { end: n.end } : {}),
-      ...(n.reason ? { reason: n.reason } : {}),
-    });
-  }
-
+  /**
+   * R-31: every announcement, tone or beep, played or skipped, goes into the metadata and is sent as
+   * an update at once. The reminder tone (R-19) is one entry per recording session: its first play is
+   * sent as an update; later plays only refresh that entry's count/last in the model, which the next
+   * update (pause, resume, transfer) and the final snapshot carry.
+   */
   announcement(note: AnnouncementNote): void {
-    this.#change((m) => this.#record(m, note), 'announcement');
+    const record = announcementRecord(note);
+    if (note.kind !== 'reminder-tone' || note.result !== 'played') {
+      this.#change((m) => recordAnnouncement(m, record), 'announcement');
+      return;
+    }
+    const model = this.#model;
+    if (this.#session && model?.sessions[0]?.announcements?.some((a) => a.kind === 'reminder-tone' && a.result === 'played')) {
+      recordReminderTone(model, record);
+      return;
+    }
+    this.#change((m) => recordReminderTone(m, record), 'reminder tone');
   }
 
   mediaProblem(problem: MediaProblemNote): void {
