@@ -8,9 +8,9 @@
  * - a NOTIFY with `Subscription-State: terminated` is answered (sent by the app: on its final
  *   response) or arrives (from the network: at once), as drachtio-server does; never an INVITE dialog;
  * - the subscription expires: Expires of the last 2xx to (re-)SUBSCRIBE (else of the request),
- *   plus 64*T1 for the final NOTIFY; `Expires: 0` (unsubscribe) leaves only those 64*T1. A REFER's
- *   subscription has no Expires and lasts until its final NOTIFY. drachtio-server keeps such
- *   dialogs until then; the engine drops them so an app that never sends the final NOTIFY leaks nothing.
+ *   plus 64*T1 for the final NOTIFY; `Expires: 0` (unsubscribe) leaves only those 64*T1; without
+ *   Expires (a REFER) one hour. drachtio-server keeps such dialogs until the final NOTIFY; the
+ *   engine drops them so an app that never sends it (or never took the dialog) leaks nothing.
  */
 import type { ClientTransaction } from './client-transaction.js';
 import { Dialog } from './dialog.js';
@@ -31,11 +31,13 @@ export function isTerminatingNotify(msg: SipMessage): boolean {
   return msg.method === 'NOTIFY' && /^\s*terminated\b/i.test(getHeader(msg, 'subscription-state') ?? '');
 }
 
-/** Seconds the subscription lasts: Expires of the response, else of the request; undefined for none (REFER). */
-export function subscriptionSeconds(req: SipMessage, resp: SipMessage): number | undefined {
+/** Default duration when neither the 2xx nor the request says (RFC 6665 leaves it to the event package; REFER has none). */
+export const DEFAULT_SUBSCRIPTION_SECONDS = 3600;
+
+/** Seconds the subscription lasts: Expires of the response, else of the request, else one hour. */
+export function subscriptionSeconds(req: SipMessage, resp: SipMessage): number {
   const v = getHeader(resp, 'expires') ?? getHeader(req, 'expires');
-  if (v === undefined || !/^\s*\d+\s*$/.test(v)) return req.method === 'SUBSCRIBE' ? 3600 : undefined; // RFC 6665 section 4.1.2.1 asks the event package; one hour is the usual default
-  return Number(v);
+  return v !== undefined && /^\s*\d+\s*$/.test(v) ? Number(v) : DEFAULT_SUBSCRIPTION_SECONDS;
 }
 
 export class SubscriptionDialogs {
@@ -106,11 +108,9 @@ export class SubscriptionDialogs {
     this.dialogs.remove(d);
   }
 
-  #arm(d: Dialog, seconds: number | undefined): void {
+  #arm(d: Dialog, seconds: number): void {
     const timers = this.ctx.timers;
     timers.clearTimeout(d.expiryTimer);
-    d.expiryTimer = undefined;
-    if (seconds === undefined) return;
     const grace = 64 * this.ctx.options.t1;
     d.expiryTimer = timers.setTimeout(() => {
       d.expiryTimer = undefined;

@@ -5,7 +5,7 @@
  * a final NOTIFY and expiry end the dialog. SIPp plays the other party. Ports: block 1 of 46000-46999.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deferred, startHarness, waitFor, within, type EngineHarness, type SrfRequest, type SrfResponse, type TestApp } from '../../support/engine-harness.js';
+import { deferred, startHarness, testSdp, waitFor, within, type EngineHarness, type SrfRequest, type SrfResponse, type TestApp } from '../../support/engine-harness.js';
 import { portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, headerOf, runSipp, scenarioPath, startSipp, type SippResult } from '../../support/sipp.js';
 
@@ -19,14 +19,15 @@ interface SubDialog {
   readonly id: string;
   on(event: 'destroy' | 'unsubscribe', fn: () => void): unknown;
   on(event: 'notify', fn: (req: SrfRequest, res: SrfResponse) => void): unknown;
+  on(event: 'destroy', fn: () => void): unknown;
   request: RequestFn;
 }
 type CreateUac = (uri: string, opts: { method: string; headers: Record<string, string> }) => Promise<SubDialog>;
-type CreateUas = (req: SrfRequest, res: SrfResponse, opts: { headers?: Record<string, string> }) => Promise<SubDialog>;
+type CreateUas = (req: SrfRequest, res: SrfResponse, opts: { headers?: Record<string, string>; localSdp?: string }) => Promise<SubDialog>;
 
 beforeAll(async () => {
   harness = await startHarness({ sipPort: ports.next(), adminPort: ports.next() });
-  app = await harness.connectApp({ routes: ['subscribe', 'refer'] });
+  app = await harness.connectApp({ routes: ['subscribe', 'refer', 'invite'] });
 });
 
 afterAll(async () => {
@@ -36,6 +37,7 @@ afterAll(async () => {
 beforeEach(() => {
   app.handle('subscribe', undefined);
   app.handle('refer', undefined);
+  app.handle('invite', undefined);
 });
 
 function expectSippOk(result: SippResult): void {
@@ -48,7 +50,7 @@ function request(dialog: SubDialog): RequestFn {
   return dialog.request.bind(dialog);
 }
 
-function createUas(req: SrfRequest, res: SrfResponse, opts: { headers?: Record<string, string> }): Promise<SubDialog> {
+function createUas(req: SrfRequest, res: SrfResponse, opts: { headers?: Record<string, string>; localSdp?: string }): Promise<SubDialog> {
   return (app.srf.createUAS.bind(app.srf) as unknown as CreateUas)(req, res, opts);
 }
 
@@ -144,5 +146,25 @@ describe('subscription dialogs (RFC 6665, RFC 3515)', () => {
     expectSippOk(result);
     expect(states).toEqual(['active;expires=60', 'terminated;reason=noresource']);
     await waitFor(() => dialogs() === before, 'the engine to drop the subscriber dialog', 2000);
+  });
+
+  it("MUST keep the call's dialog when the final NOTIFY of a REFER sent inside it arrives (the implicit subscription shares the INVITE dialog)", async () => {
+    const notified = deferred<string>();
+    const ended = deferred<void>();
+    app.handle('invite', (req: SrfRequest, res: SrfResponse) => {
+      void createUas(req, res, { localSdp: testSdp(ports.next()) }).then(async (dialog) => {
+        dialog.on('notify', (nreq: SrfRequest, nres: SrfResponse) => {
+          notified.resolve(nreq.get('Subscription-State'));
+          nres.send(200);
+        });
+        dialog.on('destroy', () => ended.resolve());
+        await request(dialog)({ method: 'REFER', headers: { 'Refer-To': '<sip:transfer-target@127.0.0.1>' } });
+      });
+    });
+    const result = await subscriber('uac-call-refer-notify');
+    expectSippOk(result);
+    expect(await within(notified.promise, 2000, 'the NOTIFY in the call')).toMatch(/^terminated/);
+    await within(ended.promise, 2000, "the caller's BYE to end the call");
+    expect(findMessages(result.messages, { direction: 'received', status: 200, cseqMethod: 'BYE' })).toHaveLength(1);
   });
 });
