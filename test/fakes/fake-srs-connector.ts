@@ -13,6 +13,7 @@ import {
   type SrsInviteOptions,
   type SrsInviteRequest,
   type SrsModifyResult,
+  type SrsAnswerFacts,
 } from '../../src/siprec/client/srs-connector-types.js';
 
 /**
@@ -104,6 +105,8 @@ export class FakeSrsDialog extends TypedEmitter<SrsDialogEvents> implements SrsD
   readonly callId = 'fake-srs-call@127.0.0.1';
   readonly localTag = 'src-tag';
   readonly remoteTag = 'srs-tag';
+  /** What the 200 said about the server (SrsDialog.answer); a test sets it right after answer(). Default none. */
+  answer?: SrsAnswerFacts;
   readonly modifies: FakeModify[] = [];
   byeCount = 0;
   byeHeaders: SrsHeaders | undefined;
