@@ -5,7 +5,7 @@ import type { CallDirection, CallParty, PartyRecordingDecision } from '../../pol
 import type { PolicyDirectory } from '../../policy/policy-directory.js';
 import type { PolicySnapshot } from '../../policy/policy-types.js';
 import { userPart } from '../../sip/admission.js';
-import type { RecordedParties, RecordedParty } from '../recorded-parties.js';
+import { legOf, type RecordedParties, type RecordedParty } from '../recorded-parties.js';
 import { userParticipant } from './participants.js';
 
 /**
@@ -25,7 +25,8 @@ import { userParticipant } from './participants.js';
  *      per R-16 (PSTN precedence, internal flag, none on outbound).
  *
  * The compliance announcement is never played by a transfer (R-13). Never rejects: a settings
- * lookup that fails leaves the new party unrecorded (warn log).
+ * lookup that fails leaves the new party unrecorded (warn log). A user already recorded on the
+ * other leg (the same user on both sides) gets no second recording.
  */
 export interface TransferRecordingContext {
   /** The leg the new party took. */
@@ -56,6 +57,12 @@ export async function recordingAfterTransfer(ctx: TransferRecordingContext): Pro
   ctx.recordings.addresses[side] = ctx.aor;
   const decided = await decideNewParty(ctx);
   if (!decided?.recorded || !ctx.live()) return { stopped, added: undefined };
+  const p = decided.recorded.party;
+  if (legOf(decided.recorded) !== side || ctx.recordings.active.some((e) => e.decision.party.kind === p.kind && e.decision.party.id === p.id)) {
+    // the same user on both legs (e.g. transferred to another of their own phones): their recording on the other leg goes on
+    ctx.log.info({ side, party: p.id }, 'transfer: the new party records already in this call; no second recording');
+    return { stopped, added: undefined };
+  }
   const other: LegId = side === 'a' ? 'b' : 'a';
   const added = ctx.recordings.add(decided.recorded, { user: userParticipant(decided.recorded.party), other: { aor: ctx.recordings.addresses[other] } }, decided.direction);
   ctx.log.info({ side, party: decided.recorded.party.id, mode: decided.recorded.mode, direction: decided.direction }, 'recorded user joined by transfer: their recording starts (R-10)');

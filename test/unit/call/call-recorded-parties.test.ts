@@ -206,4 +206,15 @@ describe('R-10 a transfer re-evaluates who records (R-13)', () => {
     expect(bob.calls.at(-1)).toBe('stop');
     expect(alice.calls.at(-1)).toBe('stop');
   });
+
+  it('MUST NOT give a user a second recording when a transfer puts them on the other leg too (their recording there goes on)', async () => {
+    const { t, legB, alice, carol } = await internalCall({ alice: { enabled: true, mode: 'always' }, carol: { enabled: true, mode: 'always' } });
+    legB.emit('refer', fakeRequest('REFER', '', undefined, { 'Refer-To': `<sip:${ALICE}@10.0.0.5>` }));
+    await flush();
+    t.signaling.answer({ port: 32000 });
+    await flush();
+    expect(carol.calls).toEqual(['start', 'stop']);
+    expect(alice.calls).toEqual(['start']);
+    expect(t.recording.ports).toHaveLength(2);
+  });
 });
