@@ -7,7 +7,8 @@
  */
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deferred, startHarness, within, type EngineHarness, type SrfRequest, type TestApp } from '../../support/engine-harness.js';
+import { randomUUID } from 'node:crypto';
+import { RawSipPeer, deferred, rawRequest, startHarness, within, type EngineHarness, type SrfRequest, type TestApp } from '../../support/engine-harness.js';
 import { portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, headerOf, runSipp, scenarioPath, startSipp, type SippProcess, type SippResult } from '../../support/sipp.js';
 
@@ -25,14 +26,17 @@ type ProxyFn = (req: SrfRequest, destination: string[], opts: ProxyOpts) => Prom
 
 beforeAll(async () => {
   harness = await startHarness({ sipPort: ports.next(), adminPort: ports.next() });
-  app = await harness.connectApp({ routes: ['invite'] });
+  app = await harness.connectApp({ routes: ['invite', 'message'] });
 });
 
 afterAll(async () => {
   await harness?.close();
 });
 
-beforeEach(() => app.handle('invite', undefined));
+beforeEach(() => {
+  app.handle('invite', undefined);
+  app.handle('message', undefined);
+});
 
 function expectSippOk(result: SippResult): void {
   expect(result.exitCode, result.describe()).toBe(0);
@@ -48,9 +52,9 @@ async function destination(scenario: string, keys?: Record<string, number>): Pro
 }
 
 /** The app proxies every INVITE to `destinations`; resolves with srf's result (or its error). */
-function proxyEvery(destinations: string[], opts: ProxyOpts): Promise<{ result?: ProxyResult; error?: unknown }> {
+function proxyEvery(destinations: string[], opts: ProxyOpts, verb = 'invite'): Promise<{ result?: ProxyResult; error?: unknown }> {
   const outcome = deferred<{ result?: ProxyResult; error?: unknown }>();
-  app.handle('invite', (req) => {
+  app.handle(verb, (req) => {
     const proxy = app.srf.proxyRequest.bind(app.srf) as unknown as ProxyFn;
     proxy(req, destinations, opts).then(
       (result) => outcome.resolve({ result }),
@@ -211,5 +215,34 @@ describe('engine as proxy (srf.proxyRequest)', () => {
     expect(findMessages(ringingDone.messages, { direction: 'received', method: 'CANCEL' })).toHaveLength(1);
     const { result } = await within(outcome, 2000, 'the proxy result');
     expect(result?.connected).toBe(true);
+  });
+
+  it('MUST proxy a request outside INVITE (MESSAGE) and return the 200 to the sender without its own Via', async () => {
+    const target = { host: harness.sipHost, port: harness.sipPort };
+    const sender = await RawSipPeer.udp(ports.next(), target);
+    const callee = await RawSipPeer.udp(ports.next(), target);
+    try {
+      const outcome = proxyEvery([`sip:callee@127.0.0.1:${callee.localPort}`], {}, 'message');
+      const callId = randomUUID();
+      await sender.send(
+        rawRequest({
+          method: 'MESSAGE', uri: `sip:proxy@${harness.target}`, callId, branch: `z9hG4bK-${randomUUID()}`, fromTag: 'm1', cseq: 1,
+          local: { port: sender.localPort, transport: 'UDP' }, body: 'hello', contentType: 'text/plain',
+        }),
+      );
+      const forwarded = await callee.waitFor((m) => m.startsWith('MESSAGE ') && m.includes(callId), 3000, 'the proxied MESSAGE');
+      expect(forwarded.split('\r\n').filter((l) => /^Via:/i.test(l))).toHaveLength(2);
+      expect(forwarded.endsWith('hello')).toBe(true);
+      const head = forwarded.split('\r\n\r\n')[0]!.split('\r\n').filter((l) => /^(Via|From|To|Call-ID|CSeq):/i.test(l));
+      await callee.send(['SIP/2.0 200 OK', ...head.map((l) => (/^To:/i.test(l) ? `${l};tag=callee1` : l)), 'Content-Length: 0', '', ''].join('\r\n'));
+      const ok = await sender.waitFor((m) => m.startsWith('SIP/2.0 200') && m.includes(callId), 3000, 'the 200 back at the sender');
+      expect(ok.split('\r\n').filter((l) => /^Via:/i.test(l))).toHaveLength(1);
+      expect(headerOf(ok, 'To', 't')).toContain('tag=callee1');
+      const { result } = await within(outcome, 2000, 'the proxy result');
+      expect(result?.connected).toBe(true);
+    } finally {
+      await sender.close();
+      await callee.close();
+    }
   });
 });
