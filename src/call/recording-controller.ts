@@ -173,7 +173,8 @@ export class RecordingController {
     const held = this.#held;
     this.#held = undefined;
     if (held && !this.#closed && this.#sm.is('recording')) {
-      await this.#d.media.startFork({ targets: held }).catch((err: unknown) => this.#d.log.error({ err }, 'fork could not start'));
+      // the fork was prepared before the answer: what it kept is early media, not recorded
+      await this.#d.media.startFork({ targets: held, sendBuffered: false }).catch((err: unknown) => this.#d.log.error({ err }, 'fork could not start'));
     }
     if (this.#sm.is('recording')) await this.#started();
   }
@@ -303,7 +304,11 @@ export class RecordingController {
     this.#sm.transition('paused');
     this.#d.onIndication('paused');
     await this.#reminder(false);
-    if (!wasStarting) {
+    if (wasStarting) {
+      // the media plane keeps what is said for the recording server until it answers (docs/media.md
+      // "Fork start buffer"): the pause ends that, so nothing said from now on is sent
+      await this.#d.media.pauseFork().catch((err: unknown) => this.#d.log.warn({ err }, 'pauseFork failed'));
+    } else {
       this.#d.metrics.recordingPaused();
       this.#event('paused', 'user-request');
       await this.#d.media.pauseFork().catch((err: unknown) => this.#d.log.warn({ err }, 'pauseFork failed'));
