@@ -104,4 +104,32 @@ describe('features the engine leaves out are refused by name', () => {
     expect(message).toContain('already answered');
     await peer.waitFor((m) => m.startsWith('SIP/2.0 486') && m.includes(callId), 3000, "the app's own 486", from);
   });
+
+  it('MUST refuse to proxy a request inside a dialog, and leave it to the app', async () => {
+    const outcome = deferred<string>();
+    app.handle('invite', (req: SrfRequest, res: SrfResponse) => {
+      void app.srf.createUAS(req, res, { localSdp: testSdp(ports.next()) }).then((dialog) => {
+        (dialog as unknown as { on(e: 'info', fn: (r: SrfRequest, s: SrfResponse) => void): void }).on('info', (ireq, ires) => {
+          void errorOf(proxy(ireq, ['sip:callee@127.0.0.1:9'])).then((message) => {
+            outcome.resolve(message);
+            sendResponse(ires, 200);
+          });
+        });
+      });
+    });
+    const callId = randomUUID();
+    const from = peer.received.length;
+    const sent = invite(callId);
+    await peer.send(sent);
+    const ok = await peer.waitFor((m) => m.startsWith('SIP/2.0 200') && m.includes(callId), 3000, 'the 200', from);
+    const toTag = /;tag=([^;\s>]+)/.exec(headerOf(ok, 'To', 't') ?? '')?.[1];
+    const base = { uri: `sip:raw@${harness.target}`, callId, fromTag: 'rawtag1', toTag, local: { port: peer.localPort, transport: 'UDP' as const } };
+    await peer.send(rawRequest({ ...base, method: 'ACK', branch: `z9hG4bK-${randomUUID()}`, cseq: 1 }));
+    await peer.send(rawRequest({ ...base, method: 'INFO', branch: `z9hG4bK-${randomUUID()}`, cseq: 2, body: 'Signal=1\r\n', contentType: 'application/dtmf-relay' }));
+    const message = await within(outcome.promise, 3000, 'the proxy NOK');
+    expect(message).toContain('inside a dialog');
+    await peer.waitFor((m) => m.startsWith('SIP/2.0 200') && m.includes('CSeq: 2 INFO'), 3000, "the app's 200 to the INFO", from);
+    await peer.send(rawRequest({ ...base, method: 'BYE', branch: `z9hG4bK-${randomUUID()}`, cseq: 3 }));
+    await peer.waitFor((m) => m.startsWith('SIP/2.0 200') && m.includes('CSeq: 3 BYE'), 3000, 'the 200 to the BYE', from);
+  });
 });
