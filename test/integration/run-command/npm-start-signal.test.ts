@@ -86,7 +86,7 @@ async function npmStartThenSignal(signal: 'SIGTERM' | 'SIGINT'): Promise<void> {
     expect(product, 'the product runs under npm').toBeGreaterThan(0);
 
     npm.kill(signal);
-    const done = await Promise.race([exit, new Promise<undefined>((r) => setTimeout(r, 20_000))]);
+    const done = await Promise.race([exit, new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000))]);
     expect(done, `npm start did not end within 20 s of ${signal}\n${out.slice(-2000)}`).toBeDefined();
     await waitFor(() => !alive(product), `the product (pid ${product}) to exit after ${signal} to npm`, 10_000, 100);
     expect(out).toContain(`"signal":"${signal}"`);
