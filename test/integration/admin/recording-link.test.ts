@@ -50,6 +50,14 @@ function documentedLogKeys(): Set<string> {
   return keys;
 }
 
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 async function liveCalls(): Promise<CallView[]> {
   const res = await fetch(`http://127.0.0.1:${P.admin}/v1/calls`).catch(() => undefined);
   return res?.ok ? ((await res.json()) as { calls: CallView[] }).calls : [];
@@ -136,15 +144,19 @@ describe('calls and their recordings are linked (admin API, event log, log lines
 
     // the summary the reference server wrote names the same recording and SIPREC dialog
     const summaryPath = join(files.dir, files.summary);
-    for (let i = 0; i < 50 && !existsSync(summaryPath); i++) await sleep(100);
-    const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as { recordingId: string; callId: string };
+    let summary: { recordingId: string; callId: string } | undefined;
+    for (let i = 0; i < 50 && !summary; i++) {
+      summary = readJson(summaryPath); // undefined while it is missing or half written
+      if (!summary) await sleep(100);
+    }
     expect(summary).toMatchObject({ recordingId: id, callId: link.siprecCallId });
 
     // the recording event log: started and stopped carry the same ids and the link
     let events: Array<Record<string, unknown>> = [];
     for (let i = 0; i < 50; i++) {
       const path = join(dir, 'events.jsonl');
-      events = existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+      // complete lines only: the product may be writing the last one
+      events = existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
       if (events.some((ev) => ev.event === 'stopped')) break;
       await sleep(100);
     }
