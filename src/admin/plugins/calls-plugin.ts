@@ -9,7 +9,10 @@ import { defineRoute } from '../admin-route.js';
  * Live calls (the call layer's CallManager) and per-call recording control (R-17 "through the
  * admin API, per call"):
  *
- *   GET    /v1/calls                      live calls with their recording state
+ *   GET    /v1/calls                      live calls with their recording state and, per recording
+ *                                         session, what links the call to it (`recordings`: SIPREC
+ *                                         session and Call-ID, the server's answer and recording id,
+ *                                         the reference server's files; docs/admin-api.md)
  *   GET    /v1/calls/{id}                 one call (id = the call's id, or its SIP Call-ID)
  *   POST   /v1/calls/{id}/recording       { "action": "start" | "stop" | "pause" | "resume", "party"?: string }
  *                                         200 { ok: true, state }; 409 CALL_CONTROL_REFUSED when the
