@@ -310,7 +310,8 @@ export class ProxySession implements ProxyBranchEvents {
 
   /** `OK|network|<bytes>|<proto>|<addr>|<port>|<time>|||continue` + the final response as received. */
   #report(msg: SipMessage, buf: Buffer, source: MessageSource): void {
-    if (!this.o.fullResponse || !this.app || msg.status < 200) return;
+    // after `done` srf no longer listens (late 487s of CANCELed branches)
+    if (!this.o.fullResponse || !this.app || msg.status < 200 || this.#doneSent) return;
     const meta = `OK|network|${buf.length}|${source.protocol}|${source.remoteHost}|${source.remotePort}|${this.ctx.now()}|||continue`;
     this.app.respond(this.msgId, meta, buf.toString('utf8'));
   }
