@@ -162,12 +162,13 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     });
     closers.push(() => recordingEvents.close());
     const srsRef: { current?: { engine: Engine; app: SrsApp } } = {}; // the recording server starts last; read at scrape time
+    const retentionRef: { current?: RecordingRetention } = {};
     const metrics = createMetrics(
       {
         engine: engine ? () => engine!.stats() : undefined,
         media: () => media.stats(),
         eventLog: () => recordingEvents.stats(),
-        srs: () => srsRef.current && srsFigures(srsRef.current),
+        srs: () => srsRef.current && srsFigures(srsRef.current, retentionRef.current),
       },
       { logger: logger.child({ component: 'metrics' }) },
     );
@@ -258,7 +259,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
 
     const srs = config.srs.enabled ? await startReferenceSrs(config, logger, closers) : undefined;
     srsRef.current = srs;
-    if (srs) startRetention(config, repository, srs.app, logger, closers);
+    if (srs) retentionRef.current = startRetention(config, repository, srs.app, logger, closers);
 
     let closed: Promise<void> | undefined;
     return {
@@ -284,6 +285,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
 /**
  * The reference recording server of the embedded setup: a drachtio app of its own behind a second
  * embedded engine listening on srs.sipUri, so its INVITE route never competes with the B2BUA's.
+ * A `sips:` or `;transport=tls` URI listens on TLS only, with the sip.tls* key and certificate (R-42).
  */
 async function startReferenceSrs(
   config: Config,
@@ -292,15 +294,17 @@ async function startReferenceSrs(
 ): Promise<{ engine: Engine; app: SrsApp }> {
   const uri = /^sips?:(?:[^@;]*@)?([^:;]+)(?::(\d+))?/.exec(config.srs.sipUri);
   const host = uri?.[1] ?? '127.0.0.1';
-  const port = Number(uri?.[2] ?? 5060);
+  const tls = /^sips:/i.test(config.srs.sipUri) || /;transport=tls\b/i.test(config.srs.sipUri);
+  const port = Number(uri?.[2] ?? (tls ? 5061 : 5060));
   // one `component` per line: SrsApp binds 'srs' itself, its engine 'srs-engine' (createLogger keeps one value per key)
   const log = logger.child({ component: 'srs' });
   const engine = await startEngine({
-    sipContacts: [`sip:${host}:${port};transport=udp,tcp`],
+    sipContacts: [tls ? `sips:${host}:${port};transport=tls` : `sip:${host}:${port};transport=udp,tcp`],
     adminHost: '127.0.0.1',
     adminPort: 0,
     secret: config.drachtio.secret,
     logger: logger.child({ component: 'srs-engine' }),
+    ...(tls ? { tls: engineTls(config.sip) } : {}),
   });
   closers.push(() => engine.close());
   const signaling = await SignalingConnection.connect({ ...engine.adminAddress, secret: config.drachtio.secret, logger: log });
@@ -330,7 +334,7 @@ async function startReferenceSrs(
  * entry, else the plan of the provider its service settings select (free: 30 days, paid: kept),
  * else srs.retentionDays. First run once the start-up repair is done, then every srs.retentionIntervalSeconds.
  */
-function startRetention(config: Config, repository: SqlitePolicyRepository, app: SrsApp, logger: Logger, closers: Array<() => Promise<void> | void>): void {
+function startRetention(config: Config, repository: SqlitePolicyRepository, app: SrsApp, logger: Logger, closers: Array<() => Promise<void> | void>): RecordingRetention {
   const planOf = async (orgId: string) => {
     const org = await repository.getOrganisation(orgId);
     const providerId = org?.serviceSettings.providerId;
@@ -347,10 +351,11 @@ function startRetention(config: Config, repository: SqlitePolicyRepository, app:
   });
   void retention.start();
   closers.push(() => retention.close());
+  return retention;
 }
 
 /** What metrics read of the reference recording server (siprec_b2bua_srs_* gauges). */
-function srsFigures(srs: { engine: Engine; app: SrsApp }): SrsFigures {
+function srsFigures(srs: { engine: Engine; app: SrsApp }, retention: RecordingRetention | undefined): SrsFigures {
   const e = srs.engine.stats();
   return {
     recordingsActive: srs.app.recordings().size,
@@ -360,6 +365,7 @@ function srsFigures(srs: { engine: Engine; app: SrsApp }): SrsFigures {
     activeDialogs: e.activeDialogs,
     activeServerTransactions: e.activeServerTransactions,
     activeClientTransactions: e.activeClientTransactions,
+    ...(retention ? { retentionDeleted: retention.deletedRecordings, retentionFailures: retention.failedDeletions } : {}),
   };
 }
 

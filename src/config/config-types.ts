@@ -113,7 +113,10 @@ export interface Config {
   readonly srs: {
     /** [SRS_ENABLED] default true: run the reference recording server in-process (the default provider). */
     readonly enabled: boolean;
-    /** [SRS_SIP_URI] default 'sip:srs@127.0.0.1:5090': where the reference recording server takes SIPREC INVITEs. */
+    /**
+     * [SRS_SIP_URI] default 'sip:srs@127.0.0.1:5090': where the reference recording server takes SIPREC INVITEs
+     * (UDP and TCP); a `sips:` or `;transport=tls` URI listens on TLS only, with sip.tlsKeyFile / tlsCertFile (R-42).
+     */
     readonly sipUri: string;
     /** [SRS_RTP_PORT_MIN] default 50000. */
     readonly rtpPortMin: number;

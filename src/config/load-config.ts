@@ -293,6 +293,9 @@ export function buildConfig(input: ConfigInput): Config {
   port('srs.rtpPortMax', config.srs.rtpPortMax);
   if (config.srs.rtpPortMax - config.srs.rtpPortMin < 3) problems.push('srs.rtpPortMax must be above srs.rtpPortMin');
   if (!/^sips?:/.test(config.srs.sipUri)) problems.push(`srs.sipUri '${config.srs.sipUri}' is not a SIP URI`);
+  if (config.srs.enabled && (/^sips:/i.test(config.srs.sipUri) || /;transport=tls\b/i.test(config.srs.sipUri)) && config.sip.tlsKeyFile === undefined) {
+    problems.push(`srs.sipUri '${config.srs.sipUri}' listens on TLS: sip.tlsKeyFile and sip.tlsCertFile (SIP_TLS_KEY_FILE, SIP_TLS_CERT_FILE) are needed`);
+  }
   if (!Number.isFinite(config.srs.minFreeMb) || config.srs.minFreeMb < 0) problems.push(`srs.minFreeMb must be a number of MB >= 0 (0 = off; got ${String(config.srs.minFreeMb)})`);
   if (!['refuse', 'degraded'].includes(config.srs.startupCheck)) problems.push(`srs.startupCheck must be refuse or degraded (got ${String(config.srs.startupCheck)})`);
   if (!Number.isFinite(config.srs.retentionDays) || config.srs.retentionDays < 0) problems.push(`srs.retentionDays must be a number of days >= 0 (0 = keep; got ${String(config.srs.retentionDays)})`);

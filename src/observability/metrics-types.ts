@@ -153,6 +153,9 @@ export interface SrsFigures {
   recordingRepairsFailed: number;
   /** Recordings failed or refused because of the disk, by reason (SrsApp.failedCounts); absent: not counted. */
   recordingsFailed?: Readonly<Record<string, number>>;
+  /** Recordings the retention clean-up deleted, and files it could not delete (RecordingRetention); absent: no clean-up. */
+  retentionDeleted?: number;
+  retentionFailures?: number;
   /** Its engine's dialogs and transactions (EngineStats). */
   activeDialogs: number;
   activeServerTransactions: number;

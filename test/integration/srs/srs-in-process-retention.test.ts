@@ -71,9 +71,9 @@ beforeAll(async () => {
     onLine: (line) => {
       if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
     },
-    readyTimeoutMs: 20_000,
+    readyTimeoutMs: 45_000,
   });
-}, 40_000);
+}, 60_000);
 
 afterAll(async () => {
   await product?.kill();
@@ -90,6 +90,9 @@ describe('in-process recording server: retention by the provider plan (R-08) and
     expect(existsSync(paths['demo-40-days']!)).toBe(false);
     expect(existsSync(paths['demo-5-days']!)).toBe(true);
     expect(existsSync(paths['unknown-org-40-days']!), 'no plan known: srs.retentionDays 0 keeps it').toBe(true);
+    const metrics = await (await fetch(`http://127.0.0.1:${P.admin}/v1/metrics`)).text();
+    expect(metrics).toMatch(/^siprec_b2bua_srs_retention_deleted_total 1$/m);
+    expect(metrics).toMatch(/^siprec_b2bua_srs_retention_failures_total 0$/m);
   });
 
   it('MUST list the recordings left through the admin API and serve their WAV', async () => {

@@ -106,7 +106,7 @@ async function startStandaloneSrs(cert: CertificateFiles, recordingsDir: string)
     child.stderr.on('data', feed);
     void exited(child).then((e) => reject(new Error(`the recording server exited before ready (${e.code}/${e.signal})\n${srsLog}`)));
   });
-  await withTimeout(ready, 20_000, 'the standalone recording server');
+  await withTimeout(ready, 45_000, 'the standalone recording server');
 }
 
 beforeAll(async () => {
@@ -127,13 +127,13 @@ beforeAll(async () => {
       SIP_TLS_CA_FILE: cert.cert,
       SIP_TLS_VERIFY: 'true',
     },
-    readyTimeoutMs: 30_000,
+    readyTimeoutMs: 45_000,
   };
   const [srsStarted, productStarted] = await Promise.allSettled([startStandaloneSrs(cert, join(dir, 'srs-recordings')), startProductProcess(productOptions)]);
   if (productStarted.status === 'fulfilled') product = productStarted.value;
   if (srsStarted.status === 'rejected') throw srsStarted.reason;
   if (productStarted.status === 'rejected') throw productStarted.reason;
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   await product?.kill();

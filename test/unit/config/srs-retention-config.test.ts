@@ -33,6 +33,13 @@ describe('srs retention and read API configuration', () => {
     expect(() => loadConfig({ SRS_HTTP_PORT: '8090', SRS_HTTP_HOST: '0.0.0.0' })).toThrow(/srs\.httpHost/);
   });
 
+  it('MUST refuse a TLS recording server URI (sips: or ;transport=tls) without the TLS key and certificate (R-42)', () => {
+    expect(() => loadConfig({ SRS_SIP_URI: 'sips:srs@127.0.0.1:5091' })).toThrow(/srs\.sipUri .* listens on TLS/);
+    expect(() => loadConfig({ SRS_SIP_URI: 'sip:srs@127.0.0.1:5091;transport=tls' })).toThrow(/listens on TLS/);
+    expect(loadConfig({ SRS_SIP_URI: 'sips:srs@127.0.0.1:5091', SIP_TLS_KEY_FILE: 'k.pem', SIP_TLS_CERT_FILE: 'c.pem' }).srs.sipUri).toBe('sips:srs@127.0.0.1:5091');
+    expect(loadConfig({ SRS_SIP_URI: 'sips:srs@127.0.0.1:5091', SRS_ENABLED: 'false' }).srs.enabled, 'not run in-process: nothing to listen on').toBe(false);
+  });
+
   it('MUST take the standalone server flags for TLS, retention and the HTTP API, and refuse bad values', () => {
     const { standalone } = parseSrsArgs([
       '--tls-key', 'k.pem', '--tls-cert', 'c.pem', '--tls-ca', 'ca.pem', '--retention-days', '30', '--retention-org', 'acme=0',
