@@ -248,7 +248,7 @@ export class RecordingController {
       this.#sm.transition('recording');
       this.#d.metrics.recordingStarted();
       this.#event('started');
-      this.#d.log.info('recording established before the answer (R-40 recording required): fork held');
+      this.#d.log.info(linkIds(port.link?.()), 'recording established before the answer (R-40 recording required): fork held');
       return this.#settle('established');
     }
     try {
@@ -263,7 +263,7 @@ export class RecordingController {
       this.#d.metrics.recordingStarted();
       this.#event('started');
       if (paused) this.#event('paused', 'before-established');
-      this.#d.log.info({ paused }, 'recording established: forking');
+      this.#d.log.info({ paused, ...linkIds(port.link?.()) }, 'recording established: forking');
     } catch (err) {
       this.#d.log.error({ err }, 'fork could not start');
     }

@@ -102,7 +102,8 @@ describe('calls and their recordings are linked (admin API, event log, log lines
     // while the call runs: its recording link, complete once the recording server answered
     let call: CallView | undefined;
     for (let i = 0; i < 60 && !call; i++) {
-      call = (await liveCalls()).find((c) => c.recordings[0]?.srsRecordingId && c.recordings[0].files);
+      // the link is complete at the recording server's 200; the recording state follows once the fork runs
+      call = (await liveCalls()).find((c) => c.recordings[0]?.srsRecordingId && c.recordings[0].files && c.recording.state === 'recording');
       if (!call) await sleep(200);
     }
     expect(call, 'GET /v1/calls showed the recording link while the call ran').toBeDefined();
@@ -182,6 +183,9 @@ describe('calls and their recordings are linked (admin API, event log, log lines
     expect(client.length).toBeGreaterThan(0);
     for (const l of client) expect(l).toMatchObject({ callId: call!.callId, siprecSessionId: link.siprecSessionId });
     expect(parsed.some((l) => l.msg === 'recording session established' && l.siprecCallId === link.siprecCallId && l.srsRecordingId === id)).toBe(true);
+    // the call's own line names the recording it forks to
+    const forking = parsed.find((l) => l.msg === 'recording established: forking');
+    expect(forking).toMatchObject({ component: 'calls', ...ids });
     const server = parsed.filter((l) => l.srsRecordingId === id && l.component === 'srs');
     expect(server.length, 'the reference server logs the recording by srsRecordingId').toBeGreaterThan(0);
     for (const l of server) expect(l.siprecCallId).toBe(link.siprecCallId);
