@@ -9,6 +9,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY src ./src
+COPY console/dist ./console/dist
 COPY prompts ./prompts
 USER node
 ENV NODE_ENV=production

@@ -79,7 +79,7 @@ const planeImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'recordings/**', 'data/**', '.tmp/**', '.tmp-*'] },
+  { ignores: ['node_modules/**', 'dist/**', 'console/dist/**', 'recordings/**', 'data/**', '.tmp/**', '.tmp-*'] },
   ...tseslint.configs.recommended,
   {
     rules: {

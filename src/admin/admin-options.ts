@@ -59,6 +59,11 @@ export interface AdminServerOptions {
   readonly onSettingsChanged?: (orgId: string) => void;
   /** Further resource plugins (other planes). */
   readonly extraPlugins?: readonly AdminPlugin[];
+  /**
+   * The web console at /console/ (docs/console.md): login with the token into a session cookie,
+   * CSRF token on writes. Default on, sessions of 8 h, served from console/dist; false = off.
+   */
+  readonly console?: false | { readonly dir?: string; readonly ttlMs?: number };
   /** Largest accepted request body; default 1 MiB. */
   readonly bodyLimit?: number;
 }

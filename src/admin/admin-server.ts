@@ -1,10 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifySchema } from 'fastify';
+import { systemClock } from '../common/clock.js';
 import { AppError } from '../common/errors.js';
 import { silentLogger } from '../observability/logger.js';
 import { SettingsService } from '../policy/settings-service.js';
 import { installBearerAuth } from './admin-auth.js';
 import { installErrorHandling } from './admin-errors.js';
 import { ADMIN_DEFAULTS, type AdminContext, type AdminPlugin, type AdminServerOptions } from './admin-options.js';
+import { registerConsole } from './console/console-plugin.js';
+import { ConsoleSessions } from './console/console-sessions.js';
 import { collectRoutes } from './openapi.js';
 import { callDecisionPlugin } from './plugins/call-decision-plugin.js';
 import { featuresPlugin } from './plugins/features-plugin.js';
@@ -62,7 +65,8 @@ export async function createAdminServer(opts: AdminServerOptions): Promise<Admin
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   installErrorHandling(app, logger);
-  installBearerAuth(app, opts.token);
+  const sessions = opts.console === false ? undefined : new ConsoleSessions(opts.clock ?? systemClock, opts.console ?? {});
+  installBearerAuth(app, opts.token, sessions);
   const openapi = collectRoutes(app, { title: 'Recording B2BUA admin API', version: '1' });
 
   const onChanged = opts.onSettingsChanged;
@@ -96,6 +100,7 @@ export async function createAdminServer(opts: AdminServerOptions): Promise<Admin
   const meta = (summary: string) => ({ schema: { summary, tags: ['meta'] } as FastifySchema });
   app.get('/healthz', meta('Liveness'), async () => ({ status: 'ok' }));
   app.get('/v1/openapi.json', meta('This API as an OpenAPI 3.1 document'), async () => openapi.document());
+  if (sessions) registerConsole(app, { sessions, token: opts.token, logger, ...(opts.console && opts.console.dir ? { dir: opts.console.dir } : {}) });
   for (const plugin of [...BUILT_IN_PLUGINS, ...(opts.extraPlugins ?? [])]) {
     await app.register(async (scope) => plugin.register(scope, context), { prefix: '/v1' });
   }

@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (kept running)'));
   TypedEmitter.listenerErrorFallback = (err, event, emitter) => logger.error({ err, event, emitter }, 'event listener failed (the other listeners ran)');
   const app = await startApplication(config, logger);
-  logger.info('ready');
+  // the web console (docs/console.md): open that URL, log in with admin.token
+  logger.info({ console: `${app.adminUrl}/console/` }, 'ready');
   // First SIGTERM/SIGINT: drain (new calls 503, calls in progress run on up to calls.drainSeconds),
   // then close. A second signal closes at once.
   let stopping = false;

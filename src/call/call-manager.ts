@@ -1,5 +1,6 @@
 import { systemClock, systemTimers, type Clock, type Timers } from '../common/clock.js';
 import { AppError } from '../common/errors.js';
+import { TypedEmitter } from '../common/typed-emitter.js';
 import { callLogger, type Logger } from '../observability/logger.js';
 import { noopCallMetrics, type CallMetrics, type CallStats } from '../observability/metrics-types.js';
 import { noopRecordingEvents, type RecordingEventSink } from '../observability/recording-event-types.js';
@@ -69,6 +70,11 @@ export class CallManager {
   readonly #log: Logger;
   readonly #metrics: CallMetrics;
   readonly #lockout: DigestLockout | undefined;
+  /**
+   * 'changed' with a call's id when a call starts, changes state, has a recording event (started,
+   * paused, resumed, stopped, failed) or ends: the admin API's live feed (GET /v1/calls/events).
+   */
+  readonly changes = new TypedEmitter<{ changed: [callId: string] }>();
   #closed = false;
   #drain: { promise: Promise<number>; check: () => void; endsAt: number } | undefined;
 
@@ -179,14 +185,17 @@ export class CallManager {
         timers: this.#d.timers ?? systemTimers,
         log,
         metrics: this.#metrics,
-        events: this.#d.events ?? noopRecordingEvents,
+        events: this.#eventsNotifying,
         settings: () => this.#settingsOf(admission.classified.orgId),
       });
       this.#metrics.callStarted(decision.direction);
       this.#calls.set(session.id, session);
+      this.changes.emit('changed', session.id);
+      session.on('state', () => this.changes.emit('changed', session.id));
       const release = slot?.action === 'allow' ? slot.release : undefined;
       session.once('ended', () => {
         this.#calls.delete(session.id);
+        this.changes.emit('changed', session.id);
         release?.();
         this.#drain?.check();
       });
@@ -264,6 +273,14 @@ export class CallManager {
     }
     return true;
   }
+
+  /** The recording event log, telling `changes` too. */
+  readonly #eventsNotifying: RecordingEventSink = {
+    record: (event) => {
+      (this.#d.events ?? noopRecordingEvents).record(event);
+      this.changes.emit('changed', event.callId);
+    },
+  };
 
   /** Live calls (admin GET /v1/calls). */
   list(): CallSummary[] {

@@ -4,6 +4,7 @@ import type { ControlResult } from '../../call/recording-controller.js';
 import { RECORDING_ACTIONS, type RecordingAction } from '../../call/recording-controls.js';
 import type { AdminPlugin } from '../admin-options.js';
 import { defineRoute } from '../admin-route.js';
+import { registerCallEvents, type CallFeedSource } from './call-events-plugin.js';
 
 /**
  * Live calls (the call layer's CallManager) and per-call recording control (R-17 "through the
@@ -26,6 +27,8 @@ import { defineRoute } from '../admin-route.js';
  */
 export interface LiveCalls {
   list(): CallSummary[];
+  /** The call layer's change feed (CallManager.changes); with it GET /v1/calls/events streams the list (call-events-plugin.ts). */
+  readonly changes?: CallFeedSource['changes'];
   get(id: string): { summary(): CallSummary; control(action: RecordingAction, party?: string): Promise<ControlResult>; hangup(reason: string): Promise<void> } | undefined;
 }
 
@@ -50,6 +53,8 @@ export function callsPlugin(calls: LiveCalls): AdminPlugin {
     name: 'calls',
     register(app) {
       const tags = ['calls'];
+      const changes = calls.changes;
+      if (changes) registerCallEvents(app, { list: () => calls.list(), changes });
       defineRoute(app, { method: 'GET', url: '/calls', tags, summary: 'Live calls with their recording state', handler: async () => ({ calls: calls.list() }) });
       defineRoute(app, { method: 'GET', url: '/calls/:callId', tags, summary: 'One live call', handler: async ({ params }) => find(params.callId!).summary() });
       defineRoute<{ action: RecordingAction; party?: string }>(app, {
