@@ -22,8 +22,8 @@ import type { ControlResult } from './recording-controller.js';
 import { parseInfoControl, type RecordingAction } from './recording-controls.js';
 import type { RecordingLink } from './recording-link.js';
 import { StateMachine } from './state-machine.js';
-import { announce } from './tasks/announce.js';
 import { MediaWatch } from './tasks/media-watch.js';
+import { postAnswerCompliance } from './tasks/post-answer-compliance.js';
 import { preAnswerCompliance } from './tasks/pre-answer-compliance.js';
 import { earlyMediaFromOffer, recordingGate } from './tasks/recording-gate.js';
 import { sendRecordIndication, updateRecordIndication, type IndicationContext } from './tasks/record-indication.js';
@@ -277,17 +277,10 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     };
     await Promise.all(decision.parties.filter((p) => p.record).map(start));
     const c = decision.compliance;
-    if (c.play && c.phase === 'post-answer' && this.#pstnLeg) {
-      const pstn = this.#pstnLeg;
-      const play = async (): Promise<void> => {
-        if (!this.#sm.is('connected') || this.#compliancePlayed) return;
-        this.#compliancePlayed = true; // R-13: once per call, even when the prompt is cut short
-        const req = { kind: 'compliance', prompt: 'compliance', language: c.language, target: pstn, audience: 'pstn', phase: 'post-answer' } as const;
-        this.#note(await announce(this.#media!, this.#d.prompts, this.#d.clock, this.#log, req));
-      };
-      if (c.delaySeconds > 0) this.#after(c.delaySeconds * 1000, () => void play());
-      else await play();
-    }
+    if (!c.play || c.phase !== 'post-answer' || !this.#pstnLeg) return;
+    const claim = (): boolean => this.#sm.is('connected') && !this.#compliancePlayed && (this.#compliancePlayed = true);
+    const after = (ms: number, fn: () => void): void => this.#after(ms, fn);
+    await postAnswerCompliance({ ...this.#d, media: this.#media!, log: this.#log, target: this.#pstnLeg, ...c, after, claim, note: (n) => this.#note(n) });
   }
 
   /** R-40 `endCallWithAnnouncement` for a recording that starts on answer: the PSTN party waits for it. */
@@ -405,8 +398,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const from = (side === 'b' ? invite.from : invite.to).replace(/;tag=[^;>\s]*/i, '');
     const leg = await transferByRefer(this.#replaceContext(side), req, this.#d.signaling, from);
     if (!leg) return;
-    await this.#joined(side, leg, referTarget(req.header('Refer-To'))?.uri ?? 'sip:unknown@invalid');
-    if (leg.recordAware && this.#sdp[side]!.indication !== undefined) sendRecordIndication(side, leg, this.#indicationContext());
+    void this.#joined(side, leg, referTarget(req.header('Refer-To'))?.uri ?? 'sip:unknown@invalid', true);
   }
 
   /** R-13 INVITE with Replaces naming one of this call's legs (RFC 3891). */
@@ -416,14 +408,18 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#reofferBusy = true;
     try {
       const leg = await replaceByInvite(this.#replaceContext(side), invite);
-      if (leg) await this.#joined(side, leg, firstUri(invite.from) ?? invite.from);
+      if (leg) void this.#joined(side, leg, firstUri(invite.from) ?? invite.from, false);
     } finally {
       this.#reofferBusy = false;
     }
   }
 
-  /** R-13 a new party on `side`: the recordings follow (tasks/transfer-recording.ts); never the compliance announcement again. */
-  async #joined(side: LegId, leg: Leg, aor: string): Promise<void> {
+  /**
+   * R-13 a new party on `side`: the recordings follow (tasks/transfer-recording.ts; it runs beside
+   * further offers, whose exchange is free again); never the compliance announcement again. R-31:
+   * a REFER target (offered no a=record) that is record-aware is then told the outcome's value.
+   */
+  async #joined(side: LegId, leg: Leg, aor: string, tellTarget: boolean): Promise<void> {
     this.#wire(leg, side);
     this.#log.info({ side, aor, compliancePlayed: this.#compliancePlayed }, 'party joined by transfer (R-13: no announcement again)');
     this.#transferring = true;
@@ -432,6 +428,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const context = { side, aor, orgId: admission.classified.orgId, settings, compliancePlayed: this.#compliancePlayed, recordings: this.#recordings!, log: this.#log, live };
     await recordingAfterTransfer(context).finally(() => (this.#transferring = false));
     this.#indicate(this.#recordings!.indication);
+    if (tellTarget && leg.recordAware && this.#sdp[side]!.indication !== undefined) sendRecordIndication(side, leg, this.#indicationContext());
   }
 
   /**

@@ -51,6 +51,15 @@ export interface TransferRecordingOutcome {
 }
 
 export async function recordingAfterTransfer(ctx: TransferRecordingContext): Promise<TransferRecordingOutcome> {
+  try {
+    return await followTransfer(ctx);
+  } catch (err) {
+    ctx.log.error({ err, side: ctx.side }, 'transfer: the recordings could not follow the new party');
+    return { stopped: undefined, added: undefined };
+  }
+}
+
+async function followTransfer(ctx: TransferRecordingContext): Promise<TransferRecordingOutcome> {
   const { side } = ctx;
   const stopped = await ctx.recordings.leave(side);
   ctx.recordings.otherPartyChanged(side, { aor: ctx.aor });
