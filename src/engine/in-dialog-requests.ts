@@ -4,10 +4,11 @@
  * CSeq order (500), session-timer checks (RFC 4028, 422), and 481 when no dialog matches.
  */
 import type { DialogTable } from './dialog-table.js';
+import { makeDialogId, type Dialog } from './dialog.js';
 import type { EngineContext } from './engine-context.js';
 import { newUuid } from './ids.js';
 import { buildResponse } from './message-builder.js';
-import { firstListItem, getHeader, parseCSeq, parseNameAddr, serializeSipMessage, type SipMessage } from './sip-message.js';
+import { firstListItem, getHeader, getTag, parseCSeq, parseNameAddr, serializeSipMessage, type SipMessage } from './sip-message.js';
 import type { MessageSource } from './sip-transport.js';
 import { isTerminatingNotify } from './subscription-dialogs.js';
 import type { TransactionTable } from './transaction-table.js';
@@ -33,10 +34,18 @@ export class InDialogRequests {
     this.ctx.forwardToApp(app, buf, source, txnId, d.id);
   }
 
+  /** A NOTIFY ahead of the 2xx to the app's SUBSCRIBE or REFER creates the subscriber's dialog (subscription-dialogs.ts). */
+  #earlyNotifyDialog(msg: SipMessage, source: MessageSource): Dialog | undefined {
+    if (msg.method !== 'NOTIFY') return undefined;
+    const id = makeDialogId(getHeader(msg, 'call-id') ?? '', getTag(getHeader(msg, 'to')) ?? '');
+    const ct = this.txns.pendingClientFor(id, 'SUBSCRIBE') ?? this.txns.pendingClientFor(id, 'REFER');
+    return ct ? this.dialogs.subscriptions.uacFromNotify(ct, msg, source) : undefined;
+  }
+
   /** A request with a To-tag (not ACK or CANCEL) that no transaction matched. */
   onRequest(msg: SipMessage, buf: Buffer, source: MessageSource, key: string): void {
     const method = msg.method;
-    const d = this.dialogs.find(msg);
+    const d = this.dialogs.find(msg) ?? this.#earlyNotifyDialog(msg, source);
     if (!d) {
       this.txns.reject(msg, source, key, 481);
       return;

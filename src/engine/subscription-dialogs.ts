@@ -100,6 +100,31 @@ export class SubscriptionDialogs {
     this.#arm(d, subscriptionSeconds(req, resp));
   }
 
+  /**
+   * A NOTIFY for a SUBSCRIBE / REFER the app sent arrived before its 2xx (RFC 6665 section
+   * 4.1.2.4, allowed): the NOTIFY creates the subscriber's dialog; the 2xx later refreshes it.
+   */
+  uacFromNotify(ct: ClientTransaction, notify: SipMessage, source: MessageSource): Dialog {
+    const req = ct.request;
+    const d = new Dialog(ct.dialogId ?? '', 'uac', getHeader(req, 'call-id') ?? '', getTag(getHeader(req, 'from')) ?? '');
+    d.usage = 'subscription';
+    d.remoteTag = getTag(getHeader(notify, 'from')) ?? '';
+    d.localParty = getHeader(req, 'from') ?? '';
+    d.remoteParty = getHeader(notify, 'from') ?? '';
+    d.localCseq = parseCSeq(getHeader(req, 'cseq') ?? '')?.seq ?? 1;
+    d.protocol = ct.target.protocol;
+    d.localContact = getHeader(req, 'contact') ?? this.ctx.contactFor(d.protocol);
+    d.appId = ct.appId;
+    d.remoteTarget = parseNameAddr(firstListItem(getHeader(notify, 'contact') ?? ''))?.uri ?? req.uri;
+    // a dialog created by a request we receive takes its Record-Route in order (RFC 3261 section 12.1.1)
+    d.routeSet = getHeaderList(notify, 'record-route');
+    d.state = 'confirmed';
+    this.dialogs.initUasFlow(d, notify, { protocol: source.protocol, host: source.remoteHost, port: source.remotePort });
+    this.dialogs.add(d);
+    this.#arm(d, DEFAULT_SUBSCRIPTION_SECONDS);
+    return d;
+  }
+
   /** The subscription ended (terminating NOTIFY, or a 481 to a refresh): the dialog goes. */
   end(dialogId: string | undefined, why: string): void {
     const d = dialogId === undefined ? undefined : this.dialogs.get(dialogId);

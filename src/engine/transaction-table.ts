@@ -141,6 +141,14 @@ export class TransactionTable {
     return ct;
   }
 
+  /** An unanswered client transaction of `method` creating dialog `dialogId` (e.g. a SUBSCRIBE awaiting its 2xx). */
+  pendingClientFor(dialogId: string, method: string): ClientTransaction | undefined {
+    for (const ct of this.#clientById.values()) {
+      if (ct.dialogId === dialogId && ct.request.method === method && (ct.state === 'calling' || ct.state === 'proceeding')) return ct;
+    }
+    return undefined;
+  }
+
   /** Add the apps of every live transaction to `inUse`. */
   collectAppIds(inUse: Set<number | undefined>): void {
     for (const t of this.#serverByKey.values()) inUse.add(t.appId);

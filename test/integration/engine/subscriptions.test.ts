@@ -4,8 +4,9 @@
  * createUAC of a SUBSCRIBE gets the notifier's NOTIFYs in its dialog; a SUBSCRIBE with Expires 0,
  * a final NOTIFY and expiry end the dialog. SIPp plays the other party. Ports: block 1 of 46000-46999.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deferred, startHarness, testSdp, waitFor, within, type EngineHarness, type SrfRequest, type SrfResponse, type TestApp } from '../../support/engine-harness.js';
+import { RawSipPeer, deferred, rawRequest, startHarness, testSdp, waitFor, within, type EngineHarness, type SrfRequest, type SrfResponse, type TestApp } from '../../support/engine-harness.js';
 import { portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, headerOf, runSipp, scenarioPath, startSipp, type SippResult } from '../../support/sipp.js';
 
@@ -27,7 +28,7 @@ type CreateUas = (req: SrfRequest, res: SrfResponse, opts: { headers?: Record<st
 
 beforeAll(async () => {
   harness = await startHarness({ sipPort: ports.next(), adminPort: ports.next() });
-  app = await harness.connectApp({ routes: ['subscribe', 'refer', 'invite'] });
+  app = await harness.connectApp({ routes: ['subscribe', 'refer', 'invite', 'notify'] });
 });
 
 afterAll(async () => {
@@ -38,6 +39,7 @@ beforeEach(() => {
   app.handle('subscribe', undefined);
   app.handle('refer', undefined);
   app.handle('invite', undefined);
+  app.handle('notify', undefined);
 });
 
 function expectSippOk(result: SippResult): void {
@@ -166,5 +168,46 @@ describe('subscription dialogs (RFC 6665, RFC 3515)', () => {
     expect(await within(notified.promise, 2000, 'the NOTIFY in the call')).toMatch(/^terminated/);
     await within(ended.promise, 2000, "the caller's BYE to end the call");
     expect(findMessages(result.messages, { direction: 'received', status: 200, cseqMethod: 'BYE' })).toHaveLength(1);
+  });
+
+  it("MUST accept the notifier's first NOTIFY ahead of its 202 (RFC 6665 section 4.1.2.4) and keep the dialog for the NOTIFYs after it", async () => {
+    const before = dialogs();
+    const notifier = await RawSipPeer.udp(ports.next(), { host: harness.sipHost, port: harness.sipPort });
+    try {
+      const early: string[] = [];
+      app.handle('notify', (req: SrfRequest, res: SrfResponse) => {
+        early.push(req.get('Subscription-State'));
+        res.send(200);
+      });
+      const createUac = app.srf.createUAC.bind(app.srf) as unknown as CreateUac;
+      const subscribed = createUac(`sip:presentity@127.0.0.1:${notifier.localPort}`, { method: 'SUBSCRIBE', headers: { Event: 'presence', Expires: '60' } });
+      const subscribe = await notifier.waitFor((m) => m.startsWith('SUBSCRIBE '), 3000, 'the SUBSCRIBE');
+      const hdr = (name: string, compact: string): string => headerOf(subscribe, name, compact) ?? '';
+      const callId = hdr('Call-ID', 'i');
+      const subscriberTag = /;tag=([^;\s>]+)/.exec(hdr('From', 'f'))?.[1];
+      const contact = /<([^>]+)>/.exec(hdr('Contact', 'm'))?.[1] ?? '';
+      const notify = (cseq: number, state: string): string =>
+        rawRequest({
+          method: 'NOTIFY', uri: contact, callId, branch: `z9hG4bK-${randomUUID()}`, fromTag: 'notifier1', toTag: subscriberTag, cseq,
+          local: { port: notifier.localPort, transport: 'UDP' }, extraHeaders: ['Event: presence', `Subscription-State: ${state}`],
+        });
+      await notifier.send(notify(1, 'active;expires=60'));
+      const first = await notifier.waitFor((m) => m.startsWith('SIP/2.0 ') && m.includes('CSeq: 1 NOTIFY'), 3000, 'the answer to the early NOTIFY');
+      expect(first.split('\r\n')[0]).toBe('SIP/2.0 200 OK');
+      const head = subscribe.split('\r\n\r\n')[0]!.split('\r\n').filter((l) => /^(Via|From|Call-ID|CSeq):/i.test(l));
+      await notifier.send(['SIP/2.0 202 Accepted', ...head, `To: ${hdr('To', 't')};tag=notifier1`, `Contact: <sip:notifier@127.0.0.1:${notifier.localPort}>`, 'Expires: 60', 'Content-Length: 0', '', ''].join('\r\n'));
+      const dialog = await within(subscribed, 3000, 'createUAC');
+      const inDialog = deferred<string>();
+      dialog.on('notify', (req: SrfRequest, res: SrfResponse) => {
+        inDialog.resolve(req.get('Subscription-State'));
+        res.send(200);
+      });
+      await notifier.send(notify(2, 'terminated;reason=noresource'));
+      expect(await within(inDialog.promise, 3000, 'the NOTIFY inside the dialog')).toMatch(/^terminated/);
+      expect(early).toEqual(['active;expires=60']);
+      await waitFor(() => dialogs() === before, 'the engine to drop the subscriber dialog', 2000);
+    } finally {
+      await notifier.close();
+    }
   });
 });
