@@ -41,7 +41,7 @@ interface BehaviourCall extends Omit<InboundCallOptions, 'tones'> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
-  it('R-13: a REFER transfer replaces the transferor by the target; no second compliance announcement; the recording continues with a participant update', async () => {
+  it("R-13: a REFER transfer replaces the transferor by the target; no second compliance announcement; the transferor's recording ends with their leaving (R-10: recordings belong to users)", async () => {
     setSnapshot(makeSnapshot({ orgCompliance: { inboundPstn: true }, alice: { enabled: true, mode: 'always' } }));
     const targetRtp = await rtpPeer();
     const target = party('callee', targetPort, { rtp_port: targetRtp.port });
@@ -60,7 +60,7 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
     // the target answers the B2BUA's INVITE: from then on it talks into the same anchored side
     await waitFor(() => tb.h.dials.length >= 2 && tb.h.dials.at(-1)!.uri.includes(`:${targetPort}`), 'the target to be dialled', 10_000);
     void targetRtp.play(sine(TARGET_HZ, 8000), toB);
-    await waitFor(() => port.participantChanges.length > 0, 'the participant change', 5000);
+    await waitFor(() => port.calls.includes('stop'), "the end of alice's recording", 5000);
     const transferredAt = performance.now();
     const [rc, rs, rt] = await Promise.all([uac.done, uas.done, target.done]);
     expect(rc.exitCode, rc.describe()).toBe(0);
@@ -84,13 +84,14 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
     // the target hears the caller
     expect(toneShare(heard(targetRtp), CALLER_HZ)).toBeGreaterThan(0.8);
 
-    // the same recording session continues: a participant update, no stop until the end
-    expect(port.participantChanges).toEqual([{ side: 'user', joining: { aor: `sip:bob@127.0.0.1:${targetPort}` } }]);
+    // alice (the recorded user) left: her recording stopped at the transfer and its fork with it; the
+    // target is no user of the organisation, so nobody records the rest of the call
+    expect(port.participantChanges).toEqual([]);
     expect(port.calls.filter((c) => c !== 'close')).toEqual(['start', 'stop']);
-    const userStream = heard(srs[1], transferredAt + 300, transferredAt + 2300);
-    expect(userStream.length).toBeGreaterThan(8000);
-    expect(toneShare(userStream, TARGET_HZ)).toBeGreaterThan(0.8);
-    expect(toneShare(heard(srs[0], transferredAt + 300, transferredAt + 2300), CALLER_HZ)).toBeGreaterThan(0.8);
+    expect(tb.h.recordings).toHaveLength(call.recordingsBefore + 1);
+    expect(toneShare(heard(srs[1], 0, transferredAt - 500), USER_HZ)).toBeGreaterThan(0.8);
+    expect(heard(srs[1], transferredAt + 300, transferredAt + 2300).length).toBeLessThan(160);
+    expect(heard(srs[0], transferredAt + 300, transferredAt + 2300).length).toBeLessThan(160);
     await tb.idle();
   }, 30_000);
 

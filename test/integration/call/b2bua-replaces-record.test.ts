@@ -21,6 +21,8 @@ import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
 
 const REPLACES_RECORD_PORTS: PortRange = { from: 28000, to: 28499 };
 const ALICE = '+15550002001';
+/** bob's number: the phone that takes alice's place says it is bob. */
+const BOB = '+15550002002';
 const CALLER_HZ = 1000;
 const USER_HZ = 1500;
 const REPLACER_HZ = 700;
@@ -77,8 +79,8 @@ async function answeredInvites(p: SippProcess, count: number, what: string): Pro
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIPp + RTP peers)', () => {
-  it('R-13: an INVITE with Replaces naming leg B takes the user\'s place (RFC 3891): BYE to the replaced phone, no second compliance announcement, audio both ways, the recording continues with a participant change; 481 for a dialog that does not exist', async () => {
-    setSnapshot(makeSnapshot({ orgCompliance: { inboundPstn: true }, alice: { enabled: true, mode: 'always' } }));
+  it("R-13: an INVITE with Replaces naming leg B takes the user's place (RFC 3891): BYE to the replaced phone, no second compliance announcement, audio both ways; alice's recording ends and bob, who records too, gets his own (R-10); 481 for a dialog that does not exist", async () => {
+    setSnapshot(makeSnapshot({ orgCompliance: { inboundPstn: true }, alice: { enabled: true, mode: 'always' }, bob: { enabled: true, mode: 'always' } }));
     const bobRtp = await rtpPeer();
     const call = await tb.inboundCall({ toUser: ALICE, caller: 'caller-reinvited', callMs: 3000, tones: { callerHz: CALLER_HZ, userHz: USER_HZ, ms: 15000 } });
     const { uac: carrier, uas: alice, trace, toB, callerRtp } = call;
@@ -110,11 +112,12 @@ describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIP
     const bob = party(
       'replacer',
       replacerPort,
-      { from_user: 'bob', to_user: ALICE, rtp_port: bobRtp.port, supported: 'record-aware', replaces_call_id: legB.callId, replaces_to_tag: legB.b2buaTag, replaces_from_tag: legB.aliceTag },
+      { from_user: BOB, to_user: ALICE, rtp_port: bobRtp.port, supported: 'record-aware', replaces_call_id: legB.callId, replaces_to_tag: legB.b2buaTag, replaces_from_tag: legB.aliceTag },
       { remote: tb.h.target },
     );
     void bobRtp.play(sine(REPLACER_HZ, 8000), toB);
-    await waitFor(() => port.participantChanges.length > 0, 'the participant change', 5000);
+    // alice's leg was taken over: her recording ends; bob records his calls, so his own recording starts (R-10)
+    const bobRecording = await tb.recordingFork(call.recordingsBefore + 1, 5000);
     const replacedAt = performance.now();
     const [rc, ra, rb] = await Promise.all([carrier.done, alice.done, bob.done]);
     expect(rc.exitCode, rc.describe()).toBe(0);
@@ -141,13 +144,15 @@ describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIP
     expect(toneShare(after, REPLACER_HZ)).toBeGreaterThan(0.8);
     expect(toneShare(heard(bobRtp), CALLER_HZ)).toBeGreaterThan(0.8);
 
-    // the same recording session continues: a participant change, no stop until the end
-    expect(port.participantChanges).toEqual([{ side: 'user', joining: { aor: `sip:bob@127.0.0.1:${replacerPort}` } }]);
+    // alice's recording stopped at the takeover (its fork with it); bob's carries the rest: label 2 his voice
+    expect(port.participantChanges).toEqual([]);
     expect(port.calls.filter((c) => c !== 'close')).toEqual(['start', 'stop']);
-    const userStream = heard(srs[1], replacedAt + 300, replacedAt + 2300);
+    expect(heard(srs[1], replacedAt + 300, replacedAt + 2300).length).toBeLessThan(160);
+    expect(bobRecording.port.started).toMatchObject({ direction: 'inbound-pstn', user: { aor: 'sip:bob@acme.example' }, other: { aor: 'tel:+15559990000' } });
+    const userStream = heard(bobRecording.srs[1], replacedAt + 300, replacedAt + 2300);
     expect(userStream.length).toBeGreaterThan(8000);
     expect(toneShare(userStream, REPLACER_HZ)).toBeGreaterThan(0.8);
-    expect(toneShare(heard(srs[0], replacedAt + 300, replacedAt + 2300), CALLER_HZ)).toBeGreaterThan(0.8);
+    expect(toneShare(heard(bobRecording.srs[0], replacedAt + 300, replacedAt + 2300), CALLER_HZ)).toBeGreaterThan(0.8);
     await tb.idle();
   }, 30_000);
 
