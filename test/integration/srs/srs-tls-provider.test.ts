@@ -6,13 +6,15 @@
  * callee 1000 Hz) is recorded: the recording INVITE can only reach the server over TLS (it has no
  * other SIP listener; the product verifies its certificate), the media is SDES-SRTP, and the WAV
  * the server writes holds both parties' tones, one per channel. The recording is then read back
- * through the server's own recordings API (srs.httpPort).
+ * through the server's own recordings API (srs.httpPort). Its retention flags apply at start: of
+ * two seeded 40-day-old recordings, the one under --retention-days 30 goes, the one of an
+ * organisation kept by --retention-org stays.
  *
  * The certificate is a throwaway self-signed pair for 127.0.0.1 made with the openssl CLI in the
  * test's temporary folder. Ports: 43750-43999.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -31,6 +33,7 @@ import {
   writeDemoProvisioning,
   type ProductProcess,
 } from '../../support/product-process.js';
+import { RecordingStore } from '../../../src/srs/recording-store.js';
 import { assertSippInstalled } from '../../support/sipp.js';
 import { makeSelfSignedCertificate, type CertificateFiles } from '../../support/tls-certificate.js';
 
@@ -69,6 +72,7 @@ let dir = '';
 let product: ProductProcess | undefined;
 let srs: ChildProcessByStdio<null, Readable, Readable> | undefined;
 let srsLog = '';
+const oldWavs: Record<string, string> = {};
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -91,7 +95,7 @@ async function startStandaloneSrs(cert: CertificateFiles, recordingsDir: string)
     '--recordings-dir', recordingsDir,
     '--tls-key', cert.key, '--tls-cert', cert.cert, '--tls-ca', cert.cert,
     '--http-port', String(P.srsHttp), '--http-token', TOKEN,
-    '--retention-days', '30',
+    '--retention-days', '30', '--retention-org', 'keep-org=0',
   ];
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info' };
   delete env.CONFIG_FILE;
@@ -114,6 +118,14 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'srs-tls-provider-'));
   makeTestAudio(dir);
   const cert = makeSelfSignedCertificate(dir, 'srs');
+  // two recordings of 40 days ago: the standalone retention (30 days; keep-org kept) deletes the first at start
+  for (const [id, tenant] of [['old-demo', 'demo'], ['old-keep-org', 'keep-org']] as const) {
+    const startedAtMs = Date.now() - 40 * 86_400_000;
+    const files = await new RecordingStore(join(dir, 'srs-recordings')).create(id, startedAtMs);
+    writeFileSync(files.wavPath, Buffer.alloc(44));
+    await files.writeSummary({ recordingId: id, callId: id, startedAt: new Date(startedAtMs).toISOString(), call: { direction: 'inbound', tenant }, participants: [], streams: [] });
+    oldWavs[id] = files.wavPath;
+  }
   // both start at once (the product reaches the recording server only when a call is recorded)
   const productOptions = {
     dir,
@@ -145,6 +157,16 @@ afterAll(async () => {
 });
 
 describe('the reference recording server as a provider runs it: TLS signalling and SRTP media (R-42)', () => {
+  it('MUST apply its configured retention at start: a recording older than --retention-days is deleted and logged, an organisation kept by --retention-org stays (R-08)', async () => {
+    for (let i = 0; i < 100 && !srsLog.includes('recording deleted: older than its retention'); i++) await sleep(100);
+    const deleted = srsLog.split('\n').filter((l) => l.includes('recording deleted: older than its retention'));
+    expect(deleted, srsLog.slice(-3000)).toHaveLength(1);
+    expect(JSON.parse(deleted[0]!)).toMatchObject({ level: 30, srsRecordingId: 'old-demo', orgId: 'demo', retentionDays: 30 });
+    expect(existsSync(oldWavs['old-demo']!)).toBe(false);
+    expect(existsSync(oldWavs['old-keep-org']!)).toBe(true);
+  });
+
+
   it('MUST record a real call sent over TLS with SRTP: both parties in the WAV, the summary says srtp, the API serves it', async () => {
     const callee = runPackSipp(dir, 'user-callee', { port: P.callee, controlPort: P.calleeControl, mediaPort: P.calleeMedia });
     await sleep(300);
@@ -164,7 +186,7 @@ describe('the reference recording server as a provider runs it: TLS signalling a
     const recordingsDir = join(dir, 'srs-recordings');
     let files: string[] = [];
     for (let i = 0; i < 80; i++) {
-      files = recordingFiles(recordingsDir);
+      files = recordingFiles(recordingsDir).filter((f) => !/old-[a-z-]+\.\w+$/.test(f)); // the call's, not the seeded ones
       if (files.some((f) => f.endsWith('.json'))) break;
       await sleep(100);
     }
