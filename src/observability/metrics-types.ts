@@ -33,7 +33,7 @@ export interface CallMetrics {
   recordingStarted(): void;
   recordingPaused(): void;
   recordingResumed(): void;
-  /** siprec_b2bua_recording_events_total{event="stopped"} and siprec_b2bua_recordings_stopped_total{reason}, e.g. 'call-ended', 'user-request'. */
+  /** siprec_b2bua_recording_events_total{event="stopped"} and siprec_b2bua_recordings_stopped_total{reason}, e.g. 'call-ended', 'user-request', 'party-left'. */
   recordingStopped(reason: string): void;
   /** siprec_b2bua_recording_events_total{event="failed"} and siprec_b2bua_recording_failures_total{reason}, e.g. 'srs-unavailable', 'srs-lost'. */
   recordingFailed(reason: string): void;

@@ -24,7 +24,7 @@ export interface RecordingEventInput {
    */
   readonly recording?: Readonly<Record<string, unknown>>;
   /**
-   * Why it happened; expected for stopped and failed (e.g. 'call-ended', 'user-request',
+   * Why it happened; expected for stopped and failed (e.g. 'call-ended', 'user-request', 'party-left',
    * 'srs-unavailable', 'srs-lost'), optional otherwise (e.g. pause 'feature-code').
    */
   readonly reason?: string;
