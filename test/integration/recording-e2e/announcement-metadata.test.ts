@@ -5,7 +5,7 @@
  *
  * bob (onDemand, beeps on pause/resume, reminder tone every 10 s, the minimum) calls the PSTN from
  * the users' phone port (SIPp, sipp-scenarios/recording/user-reminder-stop.xml, feature codes as SIP
- * INFO): *1 start, *3 pause, *4 resume, 22.5 s during which the tone plays twice, *2 stop, BYE. The
+ * INFO): *1 start, *3 pause, *4 resume, 23.5 s during which the tone plays twice, *2 stop, BYE. The
  * carrier's callee is the pack's pstn-callee.xml; the compliance announcement is on for outbound PSTN
  * calls and the user-level start/stop announcement applies to inbound PSTN calls only (R-16), so the
  * start and stop entries are skipped with reason 'outboundPstn'. Ports 42000-42499.
