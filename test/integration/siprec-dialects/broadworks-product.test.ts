@@ -7,7 +7,7 @@
  * SIPREC INVITE has (From with a user part, Supported, Accept). The server accepts it and what it
  * stored parses to the call's participants, announcements and BroadWorks block.
  *
- * Ports: 42500-42999 (block 0 of this file).
+ * Ports: 42500-42799 (42800-42999: test/integration/srs/srs-broadworks.test.ts).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ import {
 } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
 
-const block = portBlock({ from: 42500, to: 42999 }, 0, 500);
+const block = portBlock({ from: 42500, to: 42799 }, 0, 300);
 const [sip, drachtio, admin, srs, relay] = block.take(6) as [number, number, number, number, number];
 const media = block.take(100); // starts even (RTP on even ports)
 const srsRtp = block.take(100);
