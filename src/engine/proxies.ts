@@ -3,7 +3,8 @@
  *
  * 1. The app's `proxy` message (srf `proxyRequest`): a stateful proxy session per request
  *    (proxy-session.ts). A request whose Max-Forwards is 0 gets 483 and the app a NOK, as
- *    drachtio-server does (section 16.3 step 3).
+ *    drachtio-server does (section 16.3 step 3). A destination's digest challenge is remembered
+ *    for 2 s: the caller's retry with credentials for it goes to that destination only.
  * 2. A request inside a dialog the engine record-routed: its first Route names us (loose routing,
  *    section 16.4). It is forwarded statelessly (section 16.11) to the next Route or the
  *    Request-URI, like drachtio-server does; the app never sees it.
@@ -16,7 +17,8 @@ import type { AppConnection } from './app-server.js';
 import type { EngineContext } from './engine-context.js';
 import { newTag } from './ids.js';
 import { buildResponse } from './message-builder.js';
-import { buildProxiedRequest, maxForwards, topVia, viaHop, viaItems, withoutTopVia } from './proxy-messages.js';
+import type { TimerHandle } from '../common/clock.js';
+import { buildProxiedRequest, digestRealmNonce, maxForwards, topVia, viaHop, viaItems, withoutTopVia } from './proxy-messages.js';
 import { parseProxyTokens } from './proxy-options.js';
 import { ProxySession } from './proxy-session.js';
 import { isOwnAddress, isOwnRoute, isOwnUri, resolveUri } from './proxy-targets.js';
@@ -31,8 +33,13 @@ export const PROXY_AFTER_ANSWER = 'proxying a request the app has already answer
 export const NO_USABLE_DESTINATION =
   'no destination is a reachable sip: or sips: URI over udp, tcp or tls (tel: destinations and WebSocket transports are not supported by this engine)';
 
+/** How long a destination's digest challenge is remembered for the caller's retry (drachtio-server: 2 s). */
+const CHALLENGE_MEMORY_MS = 2000;
+
 export class Proxies {
   readonly #live = new Set<ProxySession>();
+  /** nonce -> the destination that challenged, for the retry with credentials. */
+  readonly #challenges = new Map<string, { realm: string; destination: string; timer: TimerHandle }>();
 
   constructor(private readonly ctx: EngineContext, private readonly txns: TransactionTable) {}
 
@@ -75,7 +82,18 @@ export class Proxies {
     const appMsg = sip.trim() ? parseAppSip(sip) : undefined;
     const appHeaders = appMsg?.ok ? appMsg.msg.headers : [];
     t.keepPending();
-    const session = new ProxySession(this.ctx, this.txns, app, msgId, t, o, appHeaders, (s) => this.#live.delete(s));
+    // a retry with credentials for a challenge a destination sent goes back to that destination only
+    const creds = digestRealmNonce(req, ['authorization', 'proxy-authorization']);
+    const challenged = creds ? this.#challenges.get(creds.nonce) : undefined;
+    if (creds && challenged && challenged.realm === creds.realm) {
+      this.ctx.timers.clearTimeout(challenged.timer);
+      this.#challenges.delete(creds.nonce);
+      o.destinations = [challenged.destination];
+    }
+    const session = new ProxySession(this.ctx, this.txns, app, msgId, t, o, appHeaders, {
+      closed: (s) => this.#live.delete(s),
+      challenged: (realm, nonce, destination) => this.#remember(realm, nonce, destination),
+    });
     this.#live.add(session);
     t.proxy = session;
     void session.start().then(
@@ -150,8 +168,17 @@ export class Proxies {
     return true;
   }
 
+  #remember(realm: string, nonce: string, destination: string): void {
+    const old = this.#challenges.get(nonce);
+    if (old) this.ctx.timers.clearTimeout(old.timer);
+    const timer = this.ctx.timers.setTimeout(() => this.#challenges.delete(nonce), CHALLENGE_MEMORY_MS);
+    this.#challenges.set(nonce, { realm, destination, timer });
+  }
+
   /** Stop every session's timers. */
   close(): void {
     for (const s of [...this.#live]) s.close();
+    for (const c of this.#challenges.values()) this.ctx.timers.clearTimeout(c.timer);
+    this.#challenges.clear();
   }
 }

@@ -157,6 +157,21 @@ export function redirectTargets(resp: SipMessage): string[] {
   return out;
 }
 
+/**
+ * realm and nonce of a digest challenge (WWW-Authenticate or Proxy-Authenticate, RFC 3261 section
+ * 22) or of the credentials answering it (Authorization or Proxy-Authorization); undefined if none.
+ */
+export function digestRealmNonce(msg: SipMessage, names: readonly string[]): { realm: string; nonce: string } | undefined {
+  for (const name of names) {
+    const v = getHeader(msg, name);
+    if (v === undefined) continue;
+    const realm = /\brealm\s*=\s*"([^"]*)"/i.exec(v)?.[1];
+    const nonce = /\bnonce\s*=\s*"([^"]*)"/i.exec(v)?.[1];
+    if (realm !== undefined && nonce) return { realm, nonce };
+  }
+  return undefined;
+}
+
 /** The first Via item of a message. */
 export function topVia(msg: SipMessage): string {
   return firstListItem(getHeader(msg, 'via') ?? '');

@@ -8,7 +8,7 @@
  *   `simultaneous` starts all at once.
  * - Provisional responses other than 100 and every 2xx go upstream at once (section 16.7 step 5,
  *   10); a 2xx ends the search and CANCELs the other pending branches (section 16.7 step 10).
- * - Non-2xx finals are ACKed hop by hop and kept; a 6xx ends the search; when no branch is left,
+ * - Non-2xx finals are ACKed hop by hop and kept; a 6xx or a digest challenge ends the search; when no branch is left,
  *   the best one goes upstream (proxy-messages.ts finalRank), 408 when there is none, 500 for 503.
  * - 3xx with followRedirects: its Contacts become further destinations, tried next.
  * - provisionalTimeout: a destination that sends nothing (not even 100) is given up; finalTimeout:
@@ -22,7 +22,7 @@ import type { EngineContext } from './engine-context.js';
 import { newBranch, newTag } from './ids.js';
 import { buildResponse } from './message-builder.js';
 import type { ProxyOptions } from './proxy-options.js';
-import { bestFinal, buildProxiedRequest, redirectTargets, topVia, viaSentBy, withoutTopVia } from './proxy-messages.js';
+import { bestFinal, buildProxiedRequest, digestRealmNonce, redirectTargets, topVia, viaSentBy, withoutTopVia } from './proxy-messages.js';
 import { isOwnRoute, isOwnUri, recordRouteFor, resolveUri } from './proxy-targets.js';
 import { buildAckForNon2xx, buildCancel } from './request-builders.js';
 import type { ServerTransaction } from './server-transaction.js';
@@ -33,6 +33,13 @@ import type { TimerHandle } from '../common/clock.js';
 import type { TransactionTable } from './transaction-table.js';
 
 type BranchState = 'waiting' | 'trying' | 'proceeding' | 'done';
+
+/** What the session tells its owner (proxies.ts). */
+export interface ProxySessionEvents {
+  closed(s: ProxySession): void;
+  /** A destination challenged (401/407 with realm and nonce): its credentials should go back to it. */
+  challenged(realm: string, nonce: string, destination: string): void;
+}
 
 class Branch {
   state: BranchState = 'waiting';
@@ -62,7 +69,7 @@ export class ProxySession implements ProxyBranchEvents {
     private readonly server: ServerTransaction,
     private readonly o: ProxyOptions,
     private readonly appHeaders: SipHeader[],
-    private readonly onClosed: (s: ProxySession) => void,
+    private readonly events: ProxySessionEvents,
   ) {
     for (const d of o.destinations) this.#branches.push(new Branch(d));
   }
@@ -182,7 +189,11 @@ export class ProxySession implements ProxyBranchEvents {
       const added = redirectTargets(msg).filter((u) => !known.has(u)).map((u) => new Branch(u));
       this.#branches.splice(at + 1, 0, ...added);
     }
-    if (status >= 600 && this.#searching) {
+    // a 6xx ends the search (RFC 3261 section 16.7 step 5); so does a digest challenge, as drachtio-server
+    // does: the caller's retry with credentials goes back to the challenging destination (proxies.ts)
+    const challenge = status === 401 || status === 407 ? digestRealmNonce(msg, ['www-authenticate', 'proxy-authenticate']) : undefined;
+    if (challenge) this.events.challenged(challenge.realm, challenge.nonce, b.uri);
+    if ((status >= 600 || challenge) && this.#searching) {
       this.#cancelPending();
       this.#forwardBest();
       return;
@@ -334,6 +345,6 @@ export class ProxySession implements ProxyBranchEvents {
       this.ctx.timers.clearTimeout(b.provisionalTimer);
       this.ctx.timers.clearTimeout(b.finalTimer);
     }
-    this.onClosed(this);
+    this.events.closed(this);
   }
 }

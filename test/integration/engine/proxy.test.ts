@@ -8,7 +8,7 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { RawSipPeer, deferred, rawRequest, startHarness, within, type EngineHarness, type SrfRequest, type TestApp } from '../../support/engine-harness.js';
+import { RawSipPeer, deferred, rawRequest, startHarness, waitFor, within, type EngineHarness, type SrfRequest, type TestApp } from '../../support/engine-harness.js';
 import { portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, headerOf, runSipp, scenarioPath, startSipp, type SippProcess, type SippResult } from '../../support/sipp.js';
 
@@ -245,4 +245,40 @@ describe('engine as proxy (srf.proxyRequest)', () => {
       await callee.close();
     }
   });
+
+  it("MUST stop at a destination's digest challenge and send the caller's retry with credentials back to that destination", async () => {
+    const silentPort = ports.next();
+    const silent = createSocket('udp4');
+    let silentInvites = 0;
+    silent.on('message', () => silentInvites++);
+    await new Promise<void>((r) => silent.bind(silentPort, '127.0.0.1', () => r()));
+    try {
+      const challenger = await destination('proxy-uas-challenge');
+      const other = `sip:other@127.0.0.1:${silentPort}`;
+      const results: ProxyResult[] = [];
+      let calls = 0;
+      app.handle('invite', (req) => {
+        // first attempt: the challenger first; the retry: the other destination first (the engine must ignore it)
+        const destinations = calls++ === 0 ? [challenger.uri, other] : [other, challenger.uri];
+        const proxy = app.srf.proxyRequest.bind(app.srf) as unknown as ProxyFn;
+        void proxy(req, destinations, { recordRoute: true }).then((r) => results.push(r));
+      });
+      const a = await runSipp({
+        scenario: scenarioPath('uac-digest', 'calls'), remote: harness.target, ...sippPorts(ports), timeoutSec: 15, pauseMs: 200,
+        keys: { from_user: 'alice', from_host: 'proxy.test', to_user: 'bob', rtp_port: ports.next() },
+        extraArgs: ['-au', 'alice', '-ap', 'secret'],
+      });
+      expectSippOk(a);
+      expectSippOk(await challenger.sipp.done);
+      expect(calls).toBe(2);
+      expect(silentInvites).toBe(0);
+      const retried = findMessages(a.messages, { direction: 'sent', method: 'INVITE' })[1]!;
+      expect(headerOf(retried.text, 'Proxy-Authorization')).toContain('nonce=');
+      await waitFor(() => results.length >= 2, 'both proxy results', 2000);
+      expect(results.map((r) => r.finalStatus)).toEqual([407, 200]);
+    } finally {
+      silent.close();
+    }
+  });
 });
+
