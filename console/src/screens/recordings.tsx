@@ -44,8 +44,8 @@ export function Recordings({ orgId }: { orgId: string }) {
           onChange={setDirection}
           options={[
             ['', 'Any'],
-            ['inbound-pstn', 'Inbound PSTN'],
-            ['outbound-pstn', 'Outbound PSTN'],
+            ['inbound', 'Inbound'],
+            ['outbound', 'Outbound'],
             ['internal', 'Internal'],
           ]}
         />
