@@ -18,6 +18,10 @@ import { portBlock } from '../../support/ports.js';
 import { ROOT, makeTestAudio, runPackSipp, startProductProcess, writeDemoProvisioning, type ProductProcess } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
 
+/** The browser globals the functions run in the page use (this project's type check has no DOM library). */
+declare const document: { activeElement: { textContent: string | null } | null };
+type HTMLAudioElement = { readyState: number; duration: number; currentTime: number; play(): Promise<void>; pause(): void };
+
 const TOKEN = 'console-browser-token-0123456789';
 const ports = portBlock({ from: 48100, to: 48299 }, 0, 200);
 const [sip, drachtio, admin, srs] = ports.take(4);
