@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RawSipPeer, deferred, rawRequest, startHarness, testSdp, waitFor, within, type EngineHarness, type SrfRequest, type SrfResponse, type TestApp } from '../../support/engine-harness.js';
+import { RawSipPeer, deferred, externalServerConfigured, rawRequest, startHarness, testSdp, waitFor, within, type EngineHarness, type SrfRequest, type SrfResponse, type TestApp } from '../../support/engine-harness.js';
 import { portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, headerOf, runSipp, scenarioPath, startSipp, type SippResult } from '../../support/sipp.js';
 
@@ -98,7 +98,8 @@ describe('subscription dialogs (RFC 6665, RFC 3515)', () => {
     await waitFor(() => dialogs() === before, 'the engine to drop the subscription dialog', 2000);
   });
 
-  it('MUST end the subscription dialog when the subscription expires without a refresh', async () => {
+  // engine-only: drachtio-server keeps an expired subscription's dialog until the final NOTIFY
+  it.skipIf(externalServerConfigured())('MUST end the subscription dialog when the subscription expires without a refresh', async () => {
     const before = dialogs();
     const accepted = deferred<SubDialog>();
     app.handle('subscribe', (req: SrfRequest, res: SrfResponse) => {
