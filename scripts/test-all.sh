@@ -18,6 +18,8 @@ command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 # throwaway TLS certificates (test/integration/engine/tls.test.ts, test/integration/srs/srs-tls-provider.test.ts)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# the web console's browser tests (test/integration/console): Debian's chromium, driven by playwright-core
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -25,7 +27,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
-for tool in sipp espeak-ng sox baresip linphonec ip nft curl openssl; do
+for tool in sipp espeak-ng sox baresip linphonec ip nft curl openssl chromium; do
   command -v "$tool" >/dev/null 2>&1 || { echo "required test tool '$tool' is missing after install" >&2; exit 1; }
 done
 

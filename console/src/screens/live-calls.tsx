@@ -2,6 +2,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, enc } from '../api';
 import type { LiveCall } from '../types';
 
+/** The user part of a From/To header value (`<sip:+1555...@host>;tag=..` -> `+1555...`); the whole value as its title. */
+const partyOf = (header: string) => /(?:sips?|tel):([^@;>]+)/.exec(header)?.[1] ?? header;
+
 const time = (iso: string | null) => (iso ? new Date(iso).toLocaleTimeString() : '—');
 
 /** Live calls, updated by the server's events (GET /v1/calls/events), with recording control (R-17) and hang-up. */
@@ -64,12 +67,12 @@ function CallRow({ call }: { call: LiveCall }) {
   };
   const control = (action: string) => act(() => api('POST', `/v1/calls/${enc(call.id)}/recording`, { action, ...(party ? { party } : {}) }));
   const rec = call.recording as { state: string; party?: { kind: string; id: string } | null; mode?: string | null };
-  const label = `${call.from} to ${call.to}`;
+  const label = `${partyOf(call.from)} to ${partyOf(call.to)}`;
   return (
     <tr data-call-id={call.id}>
       <td>{call.direction}</td>
-      <td>{call.from}</td>
-      <td>{call.to}</td>
+      <td title={call.from}>{partyOf(call.from)}</td>
+      <td title={call.to}>{partyOf(call.to)}</td>
       <td>
         {call.state}
         <br />
