@@ -1,5 +1,5 @@
 /**
- * Requests the app sends (drachtio-protocol.md sections 3 and 6, checklist D18, E21-E23):
+ * Requests the app sends (docs/engine.md protocol section 3 and 6, docs/engine.md item D18, E21-E23):
  * out-of-dialog requests (`sip||`: next hop from the proxy token, Route or Request-URI, transport
  * choice, DNS, Via/From tag/Call-ID/CSeq/Contact), in-dialog requests (`sip||<dialogId>`: remote
  * target, route set, tags and CSeq; ACK for a 2xx; PRACK's RAck), and CANCEL of an INVITE the app

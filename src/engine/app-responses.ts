@@ -1,6 +1,6 @@
 /**
- * Responses the app sends to network requests (`sip|<txnId>|SIP/2.0 ...`, drachtio-protocol.md
- * section 3, checklist F28): built from the engine's copy of the request, with To-tag, Contact,
+ * Responses the app sends to network requests (`sip|<txnId>|SIP/2.0 ...`, docs/engine.md protocol
+ * section 3, docs/engine.md item F28): built from the engine's copy of the request, with To-tag, Contact,
  * RSeq for reliable provisionals (RFC 3262) and Session-Expires (RFC 4028) filled in, sent through
  * the server transaction and echoed back. An INVITE answer also creates, confirms or ends the UAS
  * dialog (E20).

@@ -1,5 +1,5 @@
 /**
- * The app-facing side of the engine (drachtio-protocol.md sections 2-4, checklist A1-A5): a TCP
+ * The app-facing side of the engine (docs/engine.md protocol section 2-4, docs/engine.md item A1-A5): a TCP
  * listener for drachtio-srf apps (inbound mode), one AppConnection per socket, authentication,
  * route/remove_route with round-robin selection per verb, ping, and framed replies.
  *
@@ -142,7 +142,7 @@ export class AppServer {
   }
 
   /**
-   * Outbound mode (drachtio-protocol.md section 2): dial an app that did `srf.listen()`, wait for
+   * Outbound mode (docs/engine.md protocol section 2): dial an app that did `srf.listen()`, wait for
    * its `authenticate`, and resolve with the authenticated connection.
    */
   dial(host: string, port: number, timeoutMs = 5000): Promise<AppConnection> {

@@ -1,5 +1,5 @@
 /**
- * cdr:attempt / cdr:start / cdr:stop frames (drachtio-protocol.md section 4.3, checklist A7),
+ * cdr:attempt / cdr:start / cdr:stop frames (docs/engine.md protocol section 4.3, docs/engine.md item A7),
  * sent only to apps that routed the verb: `uuid|cdr:<event>|<source>|<time>[|<extra>]` + CRLF + SIP.
  */
 import type { AppServer } from './app-server.js';

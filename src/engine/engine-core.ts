@@ -2,8 +2,8 @@
  * The engine core: joins the SIP side (transport, transactions, dialogs) with the app side
  * (drachtio protocol). Network messages arrive in `onSipData`, app `sip` messages in `onAppSip`.
  *
- * Behaviour follows drachtio-server as described in drachtio-protocol.md section 6 and the
- * engine checklist (items referenced as A1..F31 in comments).
+ * Behaviour follows drachtio-server as described in docs/engine.md (protocol section 6, whose
+ * items A1..F31 comments cite).
  *
  * This class parses, counts and dispatches; the work is done by one collaborator per concern:
  *   network-requests.ts    requests from the network: ACK/retransmission matching, CANCEL, new requests -> apps

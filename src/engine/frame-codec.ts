@@ -1,5 +1,5 @@
 /**
- * drachtio app-protocol framing (drachtio-protocol.md section 1):
+ * drachtio app-protocol framing (docs/engine.md protocol section 1):
  *
  *   <byte-length> '#' <payload>
  *

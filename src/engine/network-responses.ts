@@ -180,7 +180,7 @@ export class NetworkResponses {
     return d;
   }
 
-  /** A 2xx retransmission after the INVITE transaction ended: re-send the ACK (checklist D16). */
+  /** A 2xx retransmission after the INVITE transaction ended: re-send the ACK (docs/engine.md item D16). */
   #stray2xx(msg: SipMessage): void {
     const callId = getHeader(msg, 'call-id') ?? '';
     const d = this.dialogs.get(makeDialogId(callId, getTag(getHeader(msg, 'from')) ?? ''));

@@ -1,5 +1,5 @@
 /**
- * Outbound mode (drachtio-protocol.md section 2, like drachtio's `<request-handler>tcp://host:port`):
+ * Outbound mode (docs/engine.md protocol section 2, like drachtio's `<request-handler>tcp://host:port`):
  * a new request that no connected app routed makes the engine dial the handler app (`srf.listen()`)
  * and hand it the request on the new connection. Connections that no dialog or transaction uses
  * any more are closed (checked every 32 s, after at least 5 s).

@@ -1,5 +1,5 @@
 /**
- * Pure builders for what the engine puts on the wire on an app's behalf (drachtio-protocol.md
+ * Pure builders for what the engine puts on the wire on an app's behalf (docs/engine.md protocol
  * section 6). Each merges the app's message (only the headers the app set, srf style) with what
  * the engine fills in: Via, Max-Forwards, tags, Call-ID, CSeq, route set, Contact, Content-Type.
  * Ids and addresses come in as arguments, so tests can compare the output byte for byte.
@@ -34,7 +34,7 @@ export type Built = { ok: true; msg: SipMessage } | { ok: false; error: string }
 
 /**
  * Content-Type for a body: the app's, else `application/sdp` when the body starts with `v=0`
- * (checklist E21); a body of another kind without Content-Type is refused like drachtio does.
+ * (docs/engine.md item E21); a body of another kind without Content-Type is refused like drachtio does.
  */
 export function contentTypeFor(appHeaders: SipHeader[], body: string): { ok: true; value: string | undefined } | { ok: false } {
   let ctype: string | undefined;
@@ -69,7 +69,7 @@ export interface InDialogOptions {
   body: string;
 }
 
-/** In-dialog request, RFC 3261 section 12.2.1.1 (checklist E22). */
+/** In-dialog request, RFC 3261 section 12.2.1.1 (docs/engine.md item E22). */
 export function buildInDialogRequest(d: DialogView, o: InDialogOptions): SipMessage {
   const headers: SipHeader[] = [
     { name: 'via', value: o.via },
@@ -109,7 +109,7 @@ export function buildAckForNon2xx(req: SipMessage, resp: SipMessage): SipMessage
   return { isRequest: true, method: 'ACK', uri: req.uri, status: 0, reason: '', headers, body: '' };
 }
 
-/** CANCEL built from the INVITE (RFC 3261 section 9.1, checklist D18): same top Via, Call-ID, From, To, CSeq number. */
+/** CANCEL built from the INVITE (RFC 3261 section 9.1, docs/engine.md item D18): same top Via, Call-ID, From, To, CSeq number. */
 export function buildCancel(req: SipMessage, appHeaders: SipHeader[]): SipMessage {
   const cseq = parseCSeq(getHeader(req, 'cseq') ?? '');
   const headers: SipHeader[] = [
@@ -138,7 +138,7 @@ export interface NewRequestOptions {
   fromTag: string;
 }
 
-/** Out-of-dialog request from an app (checklist E21): From/To/Call-ID/CSeq defaults, From tag, Contact. */
+/** Out-of-dialog request from an app (docs/engine.md item E21): From/To/Call-ID/CSeq defaults, From tag, Contact. */
 export function buildNewRequest(appMsg: SipMessage, o: NewRequestOptions): Built {
   const method = appMsg.method;
   const ct = contentTypeFor(appMsg.headers, appMsg.body);
@@ -184,7 +184,7 @@ export interface AppResponseOptions {
 
 /**
  * A response built from the engine's copy of the request plus the app's headers and body
- * (checklist F28): Via/From/To/Call-ID/CSeq from the request, Record-Route copied into
+ * (docs/engine.md item F28): Via/From/To/Call-ID/CSeq from the request, Record-Route copied into
  * dialog-creating responses (RFC 3261 section 12.1.1), app Via/Route/RSeq/Content-Length dropped.
  */
 export function buildAppResponse(req: SipMessage, appMsg: SipMessage, o: AppResponseOptions): Built {

@@ -1,5 +1,5 @@
 /**
- * Session timers, RFC 4028 (checklist item 31).
+ * Session timers, RFC 4028 (docs/engine.md item F31).
  *
  * - A request whose Session-Expires is below our Min-SE is rejected with 422 + Min-SE (section 8.1).
  * - A 2xx the app sends to an INVITE/UPDATE that asked for a session timer gets Session-Expires

@@ -1,7 +1,7 @@
 /**
  * Engine conformance, app as UAS: SIPp (UAC) calls the engine, an unmodified drachtio-srf app answers.
  * Each test asserts the SIP outcome (SIPp exit code, statistics, message trace) and what the app saw.
- * Names carry the item of the engine checklist (shared spec drachtio-engine-checklist.md).
+ * Names carry the behaviour item of docs/engine.md ("What the engine does for the app").
  * Ports: block 0 of the conformance range (15000-15149).
  */
 import type { EventEmitter } from 'node:events';

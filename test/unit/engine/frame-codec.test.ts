@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame, splitPayload } from '../../../src/engine/frame-codec.js';
 
-describe('app-protocol frame codec (drachtio-protocol.md section 1)', () => {
+describe('app-protocol frame codec (docs/engine.md protocol section 1)', () => {
   it('MUST prefix the UTF-8 byte length, not the character count (A1)', () => {
     expect(encodeFrame('abc').toString()).toBe('3#abc');
     expect(encodeFrame('é').toString('utf8')).toBe('2#é');

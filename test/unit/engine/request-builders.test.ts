@@ -32,7 +32,7 @@ const INVITE_IN = lines(
   SDP,
 );
 
-describe('request builders (golden output, drachtio-protocol.md section 6)', () => {
+describe('request builders (golden output, docs/engine.md protocol section 6)', () => {
   it('builds an out-of-dialog INVITE from srf createUAC input like drachtio-server does (E21)', () => {
     const built = buildNewRequest(
       app(lines('INVITE sip:bob@127.0.0.1:5070 SIP/2.0', 'From: sip:alice@example.com', 'X-Test: uac', `Content-Length: ${SDP.length}`, '', SDP)),

@@ -8,7 +8,7 @@ const msg = (headers: Array<[string, string]>): SipMessage => ({
   isRequest: true, method: 'INVITE', uri: 'sip:a@b', status: 0, reason: '', headers: headers.map(([name, value]) => ({ name, value })), body: '',
 });
 
-describe('session timers (RFC 4028, checklist item 31)', () => {
+describe('session timers (RFC 4028, docs/engine.md item F31)', () => {
   it('parses Session-Expires with and without refresher', () => {
     expect(parseSessionExpires('1800;refresher=uas')).toEqual({ seconds: 1800, refresher: 'uas' });
     expect(parseSessionExpires('90')).toEqual({ seconds: 90, refresher: undefined });

@@ -19,7 +19,7 @@ const INVITE = [
   'v=0\r\no=é',
 ].join('\r\n');
 
-describe('SIP parser (checklist B8)', () => {
+describe('SIP parser (docs/engine.md item B8)', () => {
   it('parses a request with its headers and a UTF-8 body sized in bytes', () => {
     const r = parseSipMessage(Buffer.from(INVITE));
     expect(r.ok).toBe(true);

@@ -4,7 +4,7 @@ import { SipStreamFramer } from '../../../src/engine/sip-stream-framer.js';
 const msg = (body: string): string =>
   `MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
-describe('TCP framing by Content-Length (RFC 3261 section 18.3, checklist B8)', () => {
+describe('TCP framing by Content-Length (RFC 3261 section 18.3, docs/engine.md item B8)', () => {
   it('reassembles a message split across reads', () => {
     const f = new SipStreamFramer(65535);
     const m = msg('héllo');

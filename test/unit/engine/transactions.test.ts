@@ -21,7 +21,7 @@ function setup(protocol: 'udp' | 'tcp' = 'udp') {
 }
 const req = (method: string): SipMessage => ({ isRequest: true, method, uri: 'sip:a@b', status: 0, reason: '', headers: [], body: '' });
 
-describe('INVITE server transaction (RFC 3261 17.2.1, checklist D13/D14)', () => {
+describe('INVITE server transaction (RFC 3261 17.2.1, docs/engine.md item D13/D14)', () => {
   it('retransmits a non-2xx final with Timer G (T1 doubling, cap T2) until ACK, then Timer I ends it', () => {
     const s = setup();
     let ended = 0;
@@ -167,7 +167,7 @@ describe('client transactions (RFC 3261 17.1, D16/D17)', () => {
   });
 });
 
-describe('dialog id (drachtio-protocol.md section 5)', () => {
+describe('dialog id (docs/engine.md protocol section 5)', () => {
   it('is <Call-ID>;from-tag=<From tag of the dialog-creating request>', () => {
     expect(makeDialogId('1-30637@127.0.0.1', '30637SIPpTag001')).toBe('1-30637@127.0.0.1;from-tag=30637SIPpTag001');
   });
