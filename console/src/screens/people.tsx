@@ -87,7 +87,7 @@ function RecordingForm({ url, kind, person, onSaved }: { url: string; kind: 'use
           {!licensed && ' — recording needs a Professional or Basic licence.'}
         </p>
       )}
-      <CheckField label="Record this user's calls" name="enabled" checked={r.enabled} onChange={(v) => set({ enabled: v })} errors={errors} />
+      <CheckField label={kind === 'users' ? "Record this user's calls" : "Record this line's calls"} name="enabled" checked={r.enabled} onChange={(v) => set({ enabled: v })} errors={errors} />
       <fieldset disabled={!r.enabled}>
         <legend>Recording</legend>
         <SelectField label="Mode" name="mode" value={r.mode} onChange={(v) => set({ mode: v as RecordingSettings['mode'] })} options={MODES} errors={errors} />

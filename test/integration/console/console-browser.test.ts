@@ -203,12 +203,42 @@ describe('web console in chromium', () => {
     expect(await alice.getByRole('region', { name: 'Platform information' }).textContent()).toContain('BroadWorks');
     await expectAccessible('users');
     await shot('users');
+  }, 40_000);
+
+  it('virtual lines, features, providers and trunks: each saves what the page shows through the API', async () => {
+    const loc = ((await bearer('GET', '/v1/orgs/demo/locations')).body as { id: string }[])[0]!.id;
+    expect((await bearer('POST', '/v1/orgs/demo/virtual-lines', { id: 'sales', locationId: loc, displayName: 'Sales line', numbers: ['+15550009001'] })).status).toBe(201);
+    expect((await bearer('POST', '/v1/orgs/demo/hunt-groups', { id: 'support', locationId: loc, name: 'Support group', extension: '3001' })).status).toBe(201);
+
     await go('virtual-lines');
+    const line = page.getByRole('form', { name: 'Recording of Sales line' });
+    await line.getByLabel("Record this line's calls").check();
+    await line.getByLabel('Mode').selectOption('onDemand');
+    await line.getByLabel('Announcement language').fill('fr-FR');
+    await line.getByRole('button', { name: 'Save' }).click();
+    await line.getByText('Saved.').waitFor();
+    const saved = (await bearer('GET', '/v1/orgs/demo/virtual-lines/sales')).body;
+    expect({ enabled: saved.recording.enabled, mode: saved.recording.mode, language: saved.announcementLanguage }).toEqual({ enabled: true, mode: 'onDemand', language: 'fr-FR' });
+
     await go('features');
-    await page.getByRole('heading', { name: 'Hunt groups' }).waitFor();
+    const group = page.getByRole('form', { name: 'Support group' });
+    await group.getByLabel('Announcement language of Support group').fill('es-ES');
+    await group.getByRole('button', { name: 'Save' }).click();
+    await group.getByText('Saved.').waitFor();
+    expect((await bearer('GET', '/v1/orgs/demo/hunt-groups/support')).body.announcementLanguage).toBe('es-ES');
+
     await go('providers');
-    await page.getByRole('form', { name: /^Provider / }).first().waitFor();
+    const provider = page.getByRole('form', { name: /^Provider / }).first();
+    await provider.getByLabel('When no recording server answers').selectOption('endCallWithAnnouncement');
+    await provider.getByRole('button', { name: 'Save' }).click();
+    await provider.getByText('Saved.').waitFor();
+    const providers = (await bearer('GET', '/v1/orgs/demo/providers')).body as { failurePolicy: string }[];
+    expect(providers.map((p) => p.failurePolicy)).toContain('endCallWithAnnouncement');
+    await provider.getByLabel('When no recording server answers').selectOption('proceedWithoutAnnouncement');
+    await provider.getByRole('button', { name: 'Save' }).click();
+    await provider.getByText('Saved.').waitFor();
     await expectAccessible('providers');
+
     await go('trunks');
     const trunkName = page.getByLabel('Trunk name').first();
     await trunkName.fill('Carrier (renamed)');
