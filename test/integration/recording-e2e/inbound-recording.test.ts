@@ -112,6 +112,7 @@ describe('inbound PSTN call recorded end to end', () => {
     expect(anns).toEqual([
       { kind: 'compliance', result: 'played', target: 'pstn', phase: 'pre-answer' },
       { kind: 'start', result: 'skipped', target: 'all', phase: 'mid-call' },
+      { kind: 'reminder-tone', result: 'played', target: 'all', phase: 'mid-call' }, // one entry per recording
       { kind: 'pause', result: 'played', target: 'all', phase: 'mid-call' },
       { kind: 'resume', result: 'played', target: 'all', phase: 'mid-call' },
     ]);
