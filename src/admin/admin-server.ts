@@ -8,6 +8,7 @@ import { installErrorHandling } from './admin-errors.js';
 import { ADMIN_DEFAULTS, type AdminContext, type AdminPlugin, type AdminServerOptions } from './admin-options.js';
 import { registerConsole } from './console/console-plugin.js';
 import { ConsoleSessions } from './console/console-sessions.js';
+import { LoginThrottle } from './console/login-throttle.js';
 import { collectRoutes } from './openapi.js';
 import { callDecisionPlugin } from './plugins/call-decision-plugin.js';
 import { featuresPlugin } from './plugins/features-plugin.js';
@@ -100,7 +101,7 @@ export async function createAdminServer(opts: AdminServerOptions): Promise<Admin
   const meta = (summary: string) => ({ schema: { summary, tags: ['meta'] } as FastifySchema });
   app.get('/healthz', meta('Liveness'), async () => ({ status: 'ok' }));
   app.get('/v1/openapi.json', meta('This API as an OpenAPI 3.1 document'), async () => openapi.document());
-  if (sessions) registerConsole(app, { sessions, token: opts.token, logger, ...(opts.console && opts.console.dir ? { dir: opts.console.dir } : {}) });
+  if (sessions) registerConsole(app, { sessions, throttle: new LoginThrottle(opts.clock ?? systemClock), token: opts.token, logger, ...(opts.console && opts.console.dir ? { dir: opts.console.dir } : {}) });
   for (const plugin of [...BUILT_IN_PLUGINS, ...(opts.extraPlugins ?? [])]) {
     await app.register(async (scope) => plugin.register(scope, context), { prefix: '/v1' });
   }

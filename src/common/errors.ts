@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   ADMIN_UNAUTHORIZED: { message: 'missing or wrong bearer token', httpStatus: 401 },
   ADMIN_CSRF_REJECTED: { message: 'a console write without its session\'s CSRF token', httpStatus: 403 },
   ADMIN_STREAMS_FULL: { message: 'too many live event streams open', httpStatus: 503 },
+  ADMIN_LOGIN_THROTTLED: { message: 'too many wrong tokens from this address', httpStatus: 429 },
   ADMIN_VALIDATION_FAILED: { message: 'request does not match the schema', httpStatus: 400 },
   ADMIN_ROUTE_NOT_FOUND: { message: 'no such route', httpStatus: 404 },
   ADMIN_INTERNAL: { message: 'internal error', httpStatus: 500 },

@@ -6,6 +6,7 @@ import { AppError } from '../../common/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { tokenMatches } from '../admin-auth.js';
 import { CSRF_HEADER, SESSION_COOKIE, cookieValue, type ConsoleSessions } from './console-sessions.js';
+import type { LoginThrottle } from './login-throttle.js';
 
 /** Where `npm run build:console` writes the console (committed; test/unit/admin/console-build.test.ts checks it is current). */
 export const CONSOLE_DIST = fileURLToPath(new URL('../../../console/dist', import.meta.url));
@@ -27,6 +28,8 @@ const TYPES: Record<string, string> = {
 
 export interface ConsolePluginOptions {
   readonly sessions: ConsoleSessions;
+  /** Refuses logins from a source address after repeated wrong tokens (429 ADMIN_LOGIN_THROTTLED). */
+  readonly throttle: LoginThrottle;
   /** The admin bearer token; without one the console needs no login (the API then listens on 127.0.0.1 only). */
   readonly token: string | undefined;
   /** The built console (index.html + assets/); default CONSOLE_DIST. */
@@ -62,7 +65,9 @@ function loadFiles(dir: string, logger: Logger): Map<string, Buffer> {
  *   GET    /console/assets/{file}     its script, style sheet and icons
  *   GET    /console/session           200 { auth, csrfToken } for a live session (or no token configured), else 401
  *   POST   /console/session           { token } -> 200 { auth, csrfToken } + Set-Cookie console_session (HttpOnly,
- *                                     SameSite=Strict); 401 ADMIN_UNAUTHORIZED for a wrong token
+ *                                     SameSite=Strict); 401 ADMIN_UNAUTHORIZED for a wrong token; after 5
+ *                                     wrong tokens from one address within a minute 429 ADMIN_LOGIN_THROTTLED
+ *                                     (Retry-After) until a minute after the last one
  *   DELETE /console/session           log out (needs the CSRF token), 204
  *
  * The API itself keeps taking the bearer header; the cookie is an alternative (admin-auth.ts).
@@ -103,10 +108,17 @@ export function registerConsole(app: FastifyInstance, opts: ConsolePluginOptions
   app.post<{ Body: { token: string } }>('/console/session', schema('Log in to the console with the admin token', { body: loginSchema }), async (req, reply) => {
     reply.header('cache-control', 'no-store');
     if (!token) return { auth: 'none', csrfToken: null };
+    const wait = opts.throttle.retryAfterSec(req.ip);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      throw new AppError('ADMIN_LOGIN_THROTTLED', `retry in ${wait} s`);
+    }
     if (!tokenMatches(token, req.body.token)) {
+      opts.throttle.failed(req.ip);
       opts.logger.warn({ ip: req.ip }, 'console login refused: wrong token');
       throw new AppError('ADMIN_UNAUTHORIZED', 'wrong token');
     }
+    opts.throttle.succeeded(req.ip);
     const previous = cookieValue(req.headers.cookie, SESSION_COOKIE);
     if (previous) sessions.destroy(previous);
     const s = sessions.create();

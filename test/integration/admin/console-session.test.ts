@@ -85,6 +85,17 @@ describe('web console: login and session', () => {
     expect(res.headers['set-cookie']).toBeUndefined();
   });
 
+  it('refuses logins from an address after 5 wrong tokens in a minute (429 ADMIN_LOGIN_THROTTLED, even the right token) until a minute has passed', async () => {
+    for (let i = 0; i < 5; i++) expect((await inject('POST', '/console/session', { body: { token: `guess-${i}` } })).statusCode).toBe(401);
+    const refused = await inject('POST', '/console/session', { body: { token: TOKEN } });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().error.code).toBe('ADMIN_LOGIN_THROTTLED');
+    expect(Number(refused.headers['retry-after'])).toBe(60);
+    expect(refused.headers['set-cookie']).toBeUndefined();
+    now.t += 60_001;
+    expect((await inject('POST', '/console/session', { body: { token: TOKEN } })).statusCode).toBe(200);
+  });
+
   it('turns the token into an HttpOnly, SameSite=Strict session cookie that reads the API', async () => {
     const { cookie, csrf, setCookie } = await login();
     expect(setCookie).toMatch(/^console_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=60$/);
