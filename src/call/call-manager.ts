@@ -72,7 +72,8 @@ export class CallManager {
   readonly #lockout: DigestLockout | undefined;
   /**
    * 'changed' with a call's id when a call starts, changes state, has a recording event (started,
-   * paused, resumed, stopped, failed) or ends: the admin API's live feed (GET /v1/calls/events).
+   * paused, resumed, stopped, failed; then the id the event carries) or ends: the admin API's live
+   * feed (GET /v1/calls/events), which sends the whole list again, whichever call it was.
    */
   readonly changes = new TypedEmitter<{ changed: [callId: string] }>();
   #closed = false;
