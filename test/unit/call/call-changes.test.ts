@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeSnapshot } from '../policy/snapshot-builder.js';
-import { connectedInbound, flush, setup } from './call-harness-unit.js';
+import { flush, setup } from './call-harness-unit.js';
 
 const ALICE = '+15550002001';
 
