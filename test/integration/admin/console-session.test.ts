@@ -180,5 +180,12 @@ describe('live calls as server-sent events (GET /v1/calls/events)', () => {
     expect(text).toContain('event: calls\ndata: {"calls":[{"id":"c1","direction":"inbound-pstn","recording":{"state":"paused"');
     ac.abort();
     expect((await fetch(`${url}/v1/calls/events`)).status, 'authenticated like every route').toBe(401);
+
+    // an open stream does not hold the server's close up
+    const open = await fetch(`${url}/v1/calls/events`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(open.status).toBe(200);
+    const t0 = Date.now();
+    await server.close();
+    expect(Date.now() - t0, 'close with a stream open').toBeLessThan(2000);
   });
 });
