@@ -89,15 +89,20 @@ function CallRow({ call }: { call: LiveCall }) {
             {rec.mode ? `, ${rec.mode}` : ''}
           </small>
         )}
-        {several && (
-          <ul class="plain">
-            {call.recordings.map((r, i) => (
+        <ul class="plain">
+          {call.recordings.map((r, i) => {
+            const srs = r.srs as { target?: string; attempt?: number } | null | undefined;
+            return (
               <li key={r.siprecSessionId ?? i}>
-                recording {i + 1}: {r.state}
+                <small>
+                  {several ? `recording ${i + 1}: ${r.state}` : 'server'}
+                  {srs?.target ? ` ${srs.target.replace(/^sips?:/, '')}` : ''}
+                  {srs?.attempt ? ` (failover, try ${srs.attempt + 1})` : ''}
+                </small>
               </li>
-            ))}
-          </ul>
-        )}
+            );
+          })}
+        </ul>
       </td>
       <td>{call.announcements.length === 0 ? 'none' : call.announcements.map((a) => `${a.kind} (${a.result}, ${a.target})`).join('; ')}</td>
       <td class="actions">
