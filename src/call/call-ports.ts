@@ -110,14 +110,18 @@ export interface AnnouncementNote {
 }
 
 /**
- * A stream of the recording that carries no audio and why (from the media plane's silent-leg watch),
- * marked in the metadata (`b2b:silent-stream`) so the provider sees that a channel is empty.
+ * Audio of the recording that is missing and why, marked in the metadata so the provider sees it:
+ * `silent-stream` (`b2b:silent-stream`): a stream that carries no audio from `since` (the media
+ * plane's silent-leg watch, detected at `detected`); `lost-start` (`b2b:lost-start`): the stream's
+ * audio from `since` (the answer) to `detected` is not in the recording, because the recording
+ * server answered later than the fork keeps audio (reason `recording-server-late`) or the fork keeps
+ * none (`no-fork-buffer`, media.forkBufferMs 0).
  */
 export interface MediaProblemNote {
-  readonly kind: 'silent-stream';
+  readonly kind: 'silent-stream' | 'lost-start';
   /** The stream: '1' the other party, '2' the user (R-30). */
   readonly label: '1' | '2';
-  /** SilenceReason of the media plane (hijack, payload-type, foreign-ssrc, malformed, unlatched, none-received). */
+  /** silent-stream: SilenceReason of the media plane (hijack, payload-type, foreign-ssrc, malformed, unlatched, none-received); lost-start: recording-server-late | no-fork-buffer. */
   readonly reason: string;
   readonly since: number;
   readonly detected: number;

@@ -1,5 +1,5 @@
 import type { Clock, Timers } from '../common/clock.js';
-import type { LegId } from '../media/media-session-types.js';
+import type { ForkBufferNotice, LegId } from '../media/media-session-types.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallMetrics } from '../observability/metrics-types.js';
 import type { RecordingEventSink } from '../observability/recording-event-types.js';
@@ -52,6 +52,9 @@ export interface RecordedPartiesDeps {
   readonly onEndCall: () => void;
 }
 
+/** A start of the call shorter than one packet (20 ms) is not reported as lost. */
+const LOST_START_MIN_MS = 20;
+
 /** One recorded user of the call and their recording. */
 export interface RecordedParty {
   readonly decision: PartyRecordingDecision;
@@ -101,6 +104,25 @@ export class RecordedParties {
     this.parties = { ...deps.parties };
     this.addresses = { ...deps.addresses };
     this.#matchers = { a: this.#matcher(), b: this.#matcher() };
+    deps.media.on('forkBuffer', (e) => this.#forkBufferEnded(e));
+  }
+
+  /**
+   * A recording's fork sent what it kept from the answer (media.forkBufferMs): when the recording
+   * server answered later than that, or nothing was kept, the start of the call is missing from
+   * the recording; both its streams are marked (`b2b:lost-start`, the span and why). The media
+   * plane counts the packets (rtp_fork_buffer_total) and logs the overflow once at warn.
+   */
+  #forkBufferEnded(e: ForkBufferNotice): void {
+    if (e.outcome !== 'sent') return; // discarded: the recording never started, its failure is reported as such
+    const lostMs = e.bufferMs === 0 ? e.waitedMs : e.overflowed > 0 ? e.waitedMs - e.bufferMs : 0;
+    const entry = this.#entries.find((x) => x.forkId === e.forkId);
+    if (!entry || lostMs < LOST_START_MIN_MS) return;
+    const detected = this.#d.clock.now() - Math.min(e.waitedMs, e.bufferMs);
+    const since = detected - lostMs;
+    const reason = e.bufferMs === 0 ? 'no-fork-buffer' : 'recording-server-late';
+    this.#d.log.info({ forkId: e.forkId, recordedParty: entry.decision.party.id, lostMs, waitedMs: e.waitedMs, bufferMs: e.bufferMs, reason }, 'the recording misses the start of the call: marked in its metadata');
+    for (const label of ['1', '2'] as const) entry.controller.mediaProblem({ kind: 'lost-start', label, reason, since, detected });
   }
 
   #matcher(): FeatureCodeMatcher {

@@ -107,10 +107,12 @@ export function parseSession(el: XmlElement): MetadataSession {
   }
   const problems = childNamed(el, 'media-problems', X);
   if (problems) {
-    s.mediaProblems = childrenNamed(problems, 'silent-stream', X).map((p) => {
+    const kinds = ['silent-stream', 'lost-start'] as const;
+    const listed = problems.children.filter((c) => c.ns === X && (kinds as readonly string[]).includes(c.name));
+    s.mediaProblems = listed.map((p) => {
       const dropped = p.attrs.get('dropped');
       return defined({
-        kind: 'silent-stream' as const,
+        kind: p.name as (typeof kinds)[number],
         label: p.attrs.get('label') ?? '',
         reason: p.attrs.get('reason') ?? '',
         since: attrTime(p, 'since') ?? 0,

@@ -82,9 +82,12 @@ export interface PauseRecord {
  * talked (detected at `detected`), because of `reason` (hijack: RTP from a source other than the latched
  * one; payload-type; foreign-ssrc; malformed; unlatched; none-received). A provider can see that a
  * channel is empty and why.
+ * `lost-start`: the stream's audio from `since` (the answer) to `detected` is missing from the start
+ * of the recording, because the recording server answered later than the SRC keeps audio (`reason`
+ * recording-server-late) or the SRC keeps none (no-fork-buffer).
  */
 export interface MediaProblemRecord {
-  kind: 'silent-stream';
+  kind: 'silent-stream' | 'lost-start';
   /** Stream label ('1' other party, '2' user). */
   label: string;
   reason: string;

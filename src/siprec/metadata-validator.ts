@@ -17,7 +17,7 @@ import { ANNOUNCEMENT_KINDS, B2BUA_EXTENSION_NS, RECORDING_NS, type MetadataDial
  * - references resolve (complete documents only: a partial one may point into earlier ones):
  *   group-ref, stream session_id, *assoc participant_id/session_id, send/recv stream ids;
  * - our extension (`b2b:announcement` kind/result/times/participant and the reminder tone's count and
- *   intervalSeconds, `b2b:pause` times, `b2b:silent-stream` label/reason/times).
+ *   intervalSeconds, `b2b:pause` times, `b2b:silent-stream` / `b2b:lost-start` label/reason/times).
  *
  * Dialect 'broadworks' (R-41) checks a draft-era `<recording_metadata>` document by its own rules
  * (src/siprec/metadata-broadworks-validator.ts), and still accepts a trailing `<extensiondata>` in
@@ -234,15 +234,16 @@ function checkExtension(ck: Checker, el: XmlElement, path: string, participants:
   } else if (el.name === 'media-problems') {
     el.children.forEach((a, i) => {
       const p = `${path}/${a.qname}[${i + 1}]`;
-      if (a.name !== 'silent-stream') return;
+      if (a.name !== 'silent-stream' && a.name !== 'lost-start') return;
       const label = a.attrs.get('label');
-      if (label !== '1' && label !== '2') ck.add(p, `silent-stream label '${label ?? ''}' is not 1|2`);
-      if (!a.attrs.get('reason')) ck.add(p, 'silent-stream lacks reason');
-      if (!a.attrs.get('since')) ck.add(p, 'silent-stream lacks since');
+      if (label !== '1' && label !== '2') ck.add(p, `${a.name} label '${label ?? ''}' is not 1|2`);
+      if (!a.attrs.get('reason')) ck.add(p, `${a.name} lacks reason`);
+      if (!a.attrs.get('since')) ck.add(p, `${a.name} lacks since`);
+      if (a.name === 'lost-start' && !a.attrs.get('detected')) ck.add(p, 'lost-start lacks detected (the end of the missing audio)');
       time('since', a, p);
       time('detected', a, p);
       const dropped = a.attrs.get('dropped');
-      if (dropped !== undefined && !/^\d+$/.test(dropped)) ck.add(p, `silent-stream dropped '${dropped}' is not a count`);
+      if (dropped !== undefined && !/^\d+$/.test(dropped)) ck.add(p, `${a.name} dropped '${dropped}' is not a count`);
     });
   } else if (el.name === 'call') {
     const d = el.attrs.get('direction');

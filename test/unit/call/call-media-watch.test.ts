@@ -75,6 +75,37 @@ describe('silent-leg alarm (a lost channel is never silent)', () => {
   });
 });
 
+describe('audio lost before the recording server answered is marked (a lost start is never silent)', () => {
+  it('MUST mark both streams with the missing span when the recording server answered later than the fork buffer holds', async () => {
+    const t = setup(makeSnapshot({ alice: always }));
+    const { media, port } = await connectedInbound(t, ALICE);
+    const forkId = media.forkCalls.find((c) => c.op === 'startFork')!.forkId;
+    const now = t.clock.now();
+    // the server answered 4.5 s after the fork was prepared; the fork keeps 3 s: the first 1.5 s are gone
+    media.emit('forkBuffer', { forkId, outcome: 'sent', waitedMs: 4500, bufferMs: 3000, sent: 300, overflowed: 150, discarded: 0 });
+    const span = { since: now - 4500, detected: now - 3000 };
+    expect(port.problems).toEqual([
+      { kind: 'lost-start', label: '1', reason: 'recording-server-late', ...span },
+      { kind: 'lost-start', label: '2', reason: 'recording-server-late', ...span },
+    ]);
+  });
+
+  it('MUST mark the whole wait when the fork keeps nothing (media.forkBufferMs 0), and nothing when all was kept or the fork never started', async () => {
+    const t = setup(makeSnapshot({ alice: always }));
+    const { media, port } = await connectedInbound(t, ALICE);
+    const forkId = media.forkCalls.find((c) => c.op === 'startFork')!.forkId;
+    media.emit('forkBuffer', { forkId, outcome: 'sent', waitedMs: 800, bufferMs: 3000, sent: 80, overflowed: 0, discarded: 0 });
+    media.emit('forkBuffer', { forkId, outcome: 'discarded', waitedMs: 5000, bufferMs: 3000, sent: 0, overflowed: 100, discarded: 300 });
+    expect(port.problems).toEqual([]);
+    const now = t.clock.now();
+    media.emit('forkBuffer', { forkId, outcome: 'sent', waitedMs: 700, bufferMs: 0, sent: 0, overflowed: 0, discarded: 0 });
+    expect(port.problems.map((p) => [p.kind, p.label, p.reason, p.since, p.detected])).toEqual([
+      ['lost-start', '1', 'no-fork-buffer', now - 700, now],
+      ['lost-start', '2', 'no-fork-buffer', now - 700, now],
+    ]);
+  });
+});
+
 describe('no media resources (RTP ports or sockets) is a clean 503', () => {
   it('MUST refuse the call with 503 and Retry-After, not 500, when the media plane cannot bind', async () => {
     const t = setup(makeSnapshot({ alice: always }));

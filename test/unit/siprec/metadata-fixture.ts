@@ -87,6 +87,14 @@ export function silentStreamModel(): RecordingMetadataModel {
   return m;
 }
 
+/** The recording server answered 4.5 s after the answer; the SRC kept 3 s: both streams miss 1.5 s (b2b:lost-start). */
+export function lostStartModel(): RecordingMetadataModel {
+  const m = initialModel();
+  for (const label of ['1', '2']) recordMediaProblem(m, { kind: 'lost-start', label, reason: 'recording-server-late', since: at(1_000), detected: at(2_500) });
+  finaliseRecordingMetadata(m, at(30_000));
+  return m;
+}
+
 /** After a transfer: the user leaves, a new party takes label 2 (R-13: no new compliance prompt). */
 export function transferredModel(): RecordingMetadataModel {
   const m = midCallModel();

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseMetadata, serializeMetadata, validateMetadata, type RecordingMetadataModel } from '../../../src/siprec/index.js';
-import { finalModel, initialModel, midCallModel, silentStreamModel, transferredModel } from './metadata-fixture.js';
+import { finalModel, initialModel, lostStartModel, midCallModel, silentStreamModel, transferredModel } from './metadata-fixture.js';
 
 const fixtureUrl = (name: string): URL => new URL(`../../fixtures/siprec/${name}`, import.meta.url);
 const fixture = (name: string): string => readFileSync(fixtureUrl(name), 'utf8');
@@ -12,6 +12,7 @@ const cases: Array<[string, () => RecordingMetadataModel, 'rfc7865' | 'broadwork
   ['metadata-transferred.xml', transferredModel, 'rfc7865'],
   ['metadata-final.xml', finalModel, 'rfc7865'],
   ['metadata-silent-stream.xml', silentStreamModel, 'rfc7865'],
+  ['metadata-lost-start.xml', lostStartModel, 'rfc7865'],
   ['metadata-initial-broadworks.xml', initialModel, 'broadworks'],
 ];
 
