@@ -169,7 +169,7 @@ describe('web console in chromium', () => {
     await confirm.waitFor();
     await confirm.getByLabel('I understand that recording stops for all users').check();
     await confirm.getByRole('button', { name: 'Turn recording off' }).click();
-    await expect.poll(async () => (await bearer('GET', '/v1/orgs/demo/service-settings')).body.providerId, 'confirmed: off for everyone').toBeNull();
+    await expect.poll(async () => (await bearer('GET', '/v1/orgs/demo/service-settings')).body.providerId, { message: 'confirmed: off for everyone' }).toBeNull();
     // back to the demo's own provider (the live call below records through it)
     expect((await bearer('PUT', '/v1/orgs/demo/service-settings', { providerId: before.providerId })).status).toBe(200);
   }, 40_000);
