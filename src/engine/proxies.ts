@@ -7,9 +7,13 @@
  *    for 2 s: the caller's retry with credentials for it goes to that destination only.
  * 2. A request inside a dialog the engine record-routed: its first Route names us (loose routing,
  *    section 16.4). It is forwarded statelessly (section 16.11) to the next Route or the
- *    Request-URI, like drachtio-server does; the app never sees it.
+ *    Request-URI, like drachtio-server does; the app never sees it. Only Call-IDs of requests an app
+ *    proxied with Record-Route qualify (kept while in use, ROUTED_DIALOG_IDLE_MS after the last
+ *    request, ROUTED_DIALOG_MAX at most): a request from anywhere that merely names us in its Route
+ *    is not relayed (no open relay), it is handled as any in-dialog request (481 without a dialog).
  * 3. A response that matches no transaction, with our Via on top and another below (e.g. a 2xx
- *    retransmission, a response to case 2): our Via is removed and it goes to the next Via.
+ *    retransmission, a response to case 2), for a Call-ID an app proxied: our Via is removed and it
+ *    goes to the next Via.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -33,6 +37,11 @@ export const PROXY_AFTER_ANSWER = 'proxying a request the app has already answer
 export const NO_USABLE_DESTINATION =
   'no destination is a reachable sip: or sips: URI over udp, tcp or tls (tel: destinations and WebSocket transports are not supported by this engine)';
 
+/** A record-routed dialog is forgotten after this long without a request through us (1 h, like an unrefreshed subscription). */
+const ROUTED_DIALOG_IDLE_MS = 3_600_000;
+/** At most this many record-routed Call-IDs are remembered; the oldest goes first. */
+const ROUTED_DIALOG_MAX = 100_000;
+
 /** How long a destination's digest challenge is remembered for the caller's retry (drachtio-server: 2 s). */
 const CHALLENGE_MEMORY_MS = 2000;
 
@@ -40,6 +49,8 @@ export class Proxies {
   readonly #live = new Set<ProxySession>();
   /** nonce -> the destination that challenged, for the retry with credentials. */
   readonly #challenges = new Map<string, { realm: string; destination: string; timer: TimerHandle }>();
+  /** Call-ID -> last use (ctx clock ms) of what apps proxied, and whether with Record-Route (case 2 needs it; case 3 any). */
+  readonly #routed = new Map<string, { at: number; recordRoute: boolean }>();
 
   constructor(private readonly ctx: EngineContext, private readonly txns: TransactionTable) {}
 
@@ -82,6 +93,7 @@ export class Proxies {
     const appMsg = sip.trim() ? parseAppSip(sip) : undefined;
     const appHeaders = appMsg?.ok ? appMsg.msg.headers : [];
     t.keepPending();
+    this.#touchRouted(getHeader(req, 'call-id') ?? '', o.recordRoute);
     // a retry with credentials for a challenge a destination sent goes back to that destination only
     const creds = digestRealmNonce(req, ['authorization', 'proxy-authorization']);
     const challenged = creds ? this.#challenges.get(creds.nonce) : undefined;
@@ -126,6 +138,10 @@ export class Proxies {
     const nextRoute = routes[1];
     const nextUri = nextRoute ? parseNameAddr(nextRoute)?.uri : msg.uri;
     if (!nextUri || (!nextRoute && isOwnUri(points, msg.uri))) return false;
+    const callId = getHeader(msg, 'call-id') ?? '';
+    const known = this.#routed.get(callId);
+    if (!known?.recordRoute || this.ctx.clock.now() - known.at > ROUTED_DIALOG_IDLE_MS) return false;
+    this.#touchRouted(callId, true);
     if (maxForwards(msg) <= 0) {
       if (msg.method !== 'ACK') this.txns.reject(msg, source, key, 483);
       return true;
@@ -133,6 +149,14 @@ export class Proxies {
     void this.#forwardStateless(msg, nextUri).catch((err: unknown) => this.ctx.log.error({ err }, 'engine proxy: forwarding an in-dialog request failed'));
     if (msg.method === 'BYE') this.ctx.cdr.emit('stop', 'network', () => serializeSipMessage(msg), 'normal-release');
     return true;
+  }
+
+  #touchRouted(callId: string, recordRoute: boolean): void {
+    if (callId === '') return;
+    const rr = recordRoute || (this.#routed.get(callId)?.recordRoute ?? false);
+    this.#routed.delete(callId); // re-inserted last: the map stays ordered by last use
+    this.#routed.set(callId, { at: this.ctx.clock.now(), recordRoute: rr });
+    if (this.#routed.size > ROUTED_DIALOG_MAX) this.#routed.delete(this.#routed.keys().next().value as string);
   }
 
   async #forwardStateless(msg: SipMessage, nextUri: string): Promise<void> {
@@ -160,6 +184,8 @@ export class Proxies {
   forwardResponse(msg: SipMessage): boolean {
     const vias = viaItems(msg);
     if (vias.length < 2) return false;
+    const known = this.#routed.get(getHeader(msg, 'call-id') ?? '');
+    if (!known || this.ctx.clock.now() - known.at > ROUTED_DIALOG_IDLE_MS) return false; // only for what an app proxied (no reflection)
     const top = parseVia(vias[0] as string);
     if (!top || top.port === undefined || !isOwnAddress(this.ctx.transport.points, top.host, top.port)) return false;
     const hop = viaHop(vias[1] as string);
@@ -180,5 +206,6 @@ export class Proxies {
     for (const s of [...this.#live]) s.close();
     for (const c of this.#challenges.values()) this.ctx.timers.clearTimeout(c.timer);
     this.#challenges.clear();
+    this.#routed.clear();
   }
 }

@@ -217,6 +217,27 @@ describe('engine as proxy (srf.proxyRequest)', () => {
     expect(result?.connected).toBe(true);
   });
 
+  it('MUST NOT relay an in-dialog request that merely names the engine in its Route (no open relay): 481, nothing forwarded', async () => {
+    const target = { host: harness.sipHost, port: harness.sipPort };
+    const attacker = await RawSipPeer.udp(ports.next(), target);
+    const victim = await RawSipPeer.udp(ports.next(), target);
+    try {
+      const callId = randomUUID();
+      await attacker.send(
+        rawRequest({
+          method: 'INFO', uri: `sip:victim@127.0.0.1:${victim.localPort}`, callId, branch: `z9hG4bK-${randomUUID()}`, fromTag: 'x1', toTag: 'never-routed', cseq: 2,
+          local: { port: attacker.localPort, transport: 'UDP' }, extraHeaders: [`Route: <sip:${harness.target};lr>`],
+        }),
+      );
+      await attacker.waitFor((m) => m.startsWith('SIP/2.0 481') && m.includes(callId), 3000, 'a 481 for the unknown dialog');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(victim.received).toEqual([]);
+    } finally {
+      await attacker.close();
+      await victim.close();
+    }
+  });
+
   it('MUST proxy a request outside INVITE (MESSAGE) and return the 200 to the sender without its own Via', async () => {
     const target = { host: harness.sipHost, port: harness.sipPort };
     const sender = await RawSipPeer.udp(ports.next(), target);

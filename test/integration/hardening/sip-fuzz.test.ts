@@ -345,7 +345,9 @@ async function connectApp(appRequests: Record<string, number>, appErrors: string
   );
   routes.options!.call(srf, (_req, res) => guard('options', () => send(res, 200)));
   routes.info!.call(srf, (_req, res) => guard('info', () => send(res, 200)));
-  routes.refer!.call(srf, (_req, res) => guard('refer', () => send(res, 202)));
+  // a 2xx to a REFER outside a dialog creates a subscription (RFC 3515) that lives until its final
+  // NOTIFY or its expiry; this app does not keep subscriptions, so it declines them
+  routes.refer!.call(srf, (_req, res) => guard('refer', () => send(res, 403)));
   srf.on('error', () => undefined);
   await new Promise<void>((resolveConnect, rejectConnect) => {
     const timer = setTimeout(() => rejectConnect(new Error('app did not connect in 5 s')), 5000);
