@@ -5,6 +5,9 @@
  * GET /v1/calls (`recordings: [...]`) and carried by the recording event log; the ids use the same
  * names as the log lines (docs/observability.md "Log keys").
  */
+import type { RecordingFileNames } from '../siprec/recording-id-header.js';
+
+export type { RecordingFileNames };
 
 /** One forked stream as the recording server answered it (RFC 7866 section 8.1.7 labels). */
 export interface RecordingLinkStream {
@@ -33,19 +36,6 @@ export interface RecordingServerAnswer {
   /** Time from the start of the session to the 200, ms. */
   readonly setupMs: number;
   readonly streams: readonly RecordingLinkStream[];
-}
-
-/** The files of a recording at the in-process reference recording server. */
-export interface RecordingFileNames {
-  /** The recording's folder. */
-  readonly dir: string;
-  readonly wav: string;
-  /** The summary (JSON), written when the recording ends. */
-  readonly summary: string;
-  /** The latest metadata document. */
-  readonly metadata: string;
-  /** Every metadata document received so far, oldest first. */
-  readonly metadataHistory: readonly string[];
 }
 
 /** Finds the files of a recording of the in-process reference recording server by its recording id. */

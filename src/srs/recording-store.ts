@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { RecordingFileNames } from '../siprec/recording-id-header.js';
 
 /**
  * Where the reference SRS keeps a recording:
@@ -63,19 +64,6 @@ export interface RecordingFiles {
   appendMetadata(xml: string): Promise<string>;
   /** Writes the summary, then removes the `.open` journal. */
   writeSummary(summary: unknown): Promise<void>;
-}
-
-/** The file names of one recording (in `dir`), for the B2BUA's view of the call's recording. */
-export interface RecordingFileNames {
-  /** The recording's folder (absolute when the recordings directory is). */
-  readonly dir: string;
-  readonly wav: string;
-  /** Written when the recording ends. */
-  readonly summary: string;
-  /** The latest metadata document. */
-  readonly metadata: string;
-  /** Every metadata document received so far, oldest first. */
-  readonly metadataHistory: readonly string[];
 }
 
 /** Recordings of this store that locate() still knows (the most recent ones). */
