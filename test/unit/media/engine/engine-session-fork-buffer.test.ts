@@ -6,29 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { MediaPlane } from '../../../../src/media/media-plane.js';
 import type { ForkBufferNotice } from '../../../../src/media/media-session-types.js';
-import { rtpMarker, rtpSeq, rtpSsrc, rtpTimestamp, writeRtpHeader } from '../../../../src/media/rtp/rtp-header.js';
+import { rtpMarker, rtpSeq, rtpSsrc, rtpTimestamp } from '../../../../src/media/rtp/rtp-header.js';
 import { FakeClock } from '../../../fakes/fake-clock.js';
-import { FakeRtpEndpointFactory, type FakeRtpEndpoint } from '../../../fakes/fake-rtp-endpoints.js';
+import { FakeRtpEndpointFactory } from '../../../fakes/fake-rtp-endpoints.js';
+import { PTS, packet, rtpTo } from './engine-packets.js';
 
 const PEER = '127.0.0.1';
 const A_PORT = 5000;
 const B_PORT = 6000;
 const SRS = [8000, 8002] as const;
-const PTS = [
-  { pt: 0, name: 'PCMU' },
-  { pt: 101, name: 'telephone-event' },
-];
-
-function packet(seq: number, ssrc: number, fill: number): Buffer {
-  const buf = Buffer.alloc(12 + 160, fill);
-  writeRtpHeader(buf, { payloadType: 0, seq: seq & 0xffff, timestamp: (seq * 160) >>> 0, ssrc });
-  return buf;
-}
-
-function rtpTo(ep: FakeRtpEndpoint, port: number): Buffer[] {
-  return ep.sent.filter((d) => d.kind === 'rtp' && d.port === port).map((d) => d.data);
-}
-
 /** One SSRC, seq +1 and the timestamp +160 (20 ms) on every packet: the recorder places it without a gap. */
 function seamless(pk: Buffer[]): boolean {
   for (let i = 1; i < pk.length; i++) {

@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MediaPlane } from '../../../../src/media/media-plane.js';
-import { rtpPayloadType, rtpSeq, rtpSsrc, rtpTimestamp, writeRtpHeader } from '../../../../src/media/rtp/rtp-header.js';
+import { rtpPayloadType, rtpSeq, rtpSsrc, rtpTimestamp } from '../../../../src/media/rtp/rtp-header.js';
 import { FakeClock } from '../../../fakes/fake-clock.js';
-import { FakeRtpEndpointFactory, type FakeRtpEndpoint } from '../../../fakes/fake-rtp-endpoints.js';
+import { FakeRtpEndpointFactory } from '../../../fakes/fake-rtp-endpoints.js';
+import { PTS, packet, rtpTo } from './engine-packets.js';
 
 const PEER = '127.0.0.1';
 const A_PORT = 5000;
@@ -17,21 +18,6 @@ const B_SSRC = 0x0b0b0b0b;
 /** Recording server of user 1 (fork 'main') and of user 2 (fork 'user2'). */
 const SRS1 = [8000, 8002] as const;
 const SRS2 = [9000, 9002] as const;
-const PTS = [
-  { pt: 0, name: 'PCMU' },
-  { pt: 101, name: 'telephone-event' },
-];
-
-function packet(seq: number, ssrc: number, fill: number): Buffer {
-  const buf = Buffer.alloc(12 + 160, fill);
-  writeRtpHeader(buf, { payloadType: 0, seq: seq & 0xffff, timestamp: (seq * 160) >>> 0, ssrc });
-  return buf;
-}
-
-function rtpTo(ep: FakeRtpEndpoint, port: number): Buffer[] {
-  return ep.sent.filter((d) => d.kind === 'rtp' && d.port === port).map((d) => d.data);
-}
-
 function continuous(pk: Buffer[]): boolean {
   for (let i = 1; i < pk.length; i++) {
     if (rtpSeq(pk[i]!) !== ((rtpSeq(pk[i - 1]!) + 1) & 0xffff)) return false;
