@@ -68,7 +68,7 @@ const isDialogLost = (status: number): boolean => status === 408 || status === 4
  *   snapshot (stop-time, disassociate-times) in a re-INVITE and then BYE (R-32), bounded by
  *   `stopTimeoutMs` (default 5 s). close() is the abrupt, idempotent variant (BYE, no snapshot).
  *
- * Why one file of ~780 lines: the INVITE/failover, the one-transaction-at-a-time offer queue and the
+ * Why one file of ~800 lines: the INVITE/failover, the one-transaction-at-a-time offer queue and the
  * metadata updates all move the same state machine and share one dialog, so they are split only
  * once each of them can take the dialog and the state behind a small interface.
  */
