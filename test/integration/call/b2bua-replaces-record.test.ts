@@ -191,6 +191,8 @@ describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIP
     const recordingsBefore = tb.h.recordings.length;
     const alice = party('caller-record-aware', pbxPort, { from_user: 'alice', from_host: 'acme.example', to_user: '+15557770000', rtp_port: aliceRtp.port, supported: 'record-aware' }, { remote: tb.h.target });
     await waitFor(() => findMessages(messagesSoFar(alice), { direction: 'sent', method: 'ACK' }).length > 0, 'alice to be connected', 5000);
+    // her ACK is on the wire; the call is connected once the B2BUA has taken it
+    await waitFor(() => tb.h.manager.list()[0]?.state === 'connected', 'the call to be connected', 5000);
     const id = liveCallId();
     expect(await tb.h.manager.control(id, 'start')).toMatchObject({ ok: true });
     (await tb.nextRecording(recordingsBefore)).establish();
