@@ -4,6 +4,7 @@
  * the stream we send to it, its prompt and tone state, and its counters. Plain state the session's
  * packet path reads and writes; no I/O of its own.
  */
+import type { Clock, Timers } from '../../common/clock.js';
 import type { G711Codec } from '../audio/g711.js';
 import { TelephoneEventDecoder } from '../processors/dtmf.js';
 import { PayloadTypeMap } from '../processors/payload-type-map.js';
@@ -12,8 +13,21 @@ import { StreamRewriter } from '../processors/relay-rewriter.js';
 import { SourceLatch, type LatchMode, type SourceLatchOptions } from '../processors/source-latch.js';
 import { SsrcLock, type SsrcLockOptions } from '../processors/ssrc-lock.js';
 import { ReceiveStats } from '../rtp/receive-stats.js';
-import type { RtpEndpoint } from '../transport/udp-endpoint.js';
+import type { ScratchRing } from '../processors/scratch-ring.js';
+import type { RtpEndpoint, RtpEndpointFactory } from '../transport/udp-endpoint.js';
 import type { LegId, LegStats, PayloadTypeInfo, SilenceReason } from '../media-session-types.js';
+
+/** Generated frames (prompts, tones, silence for a paused fork): 20 ms of G.711 at 8 kHz. */
+export const FRAME_SAMPLES = 160;
+export const FRAME_MS = 20;
+
+/** Services of the engine a session and its forks use (engine-session.ts EngineContext extends it). */
+export interface EngineServices {
+  clock: Clock;
+  timers: Timers;
+  endpoints: RtpEndpointFactory;
+  scratch: ScratchRing;
+}
 
 export const KIND_UNKNOWN = 0;
 export const KIND_PCMU = 1;

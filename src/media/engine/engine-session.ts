@@ -25,7 +25,7 @@
  * each of them reads and writes both legs' per-packet state; splitting it further needs those
  * exchanges behind small interfaces first.
  */
-import type { Clock, TimerHandle, Timers } from '../../common/clock.js';
+import type { TimerHandle } from '../../common/clock.js';
 import { AppError } from '../../common/errors.js';
 import { G711_SILENCE, type G711Codec } from '../audio/g711.js';
 import { cutFrames } from '../audio/prompt-library.js';
@@ -33,7 +33,6 @@ import { renderTone, type ToneSpec } from '../audio/tones.js';
 import { mixIntoFrame } from '../processors/audio-mixer.js';
 import { FramePacer } from '../processors/prompt-pacer.js';
 import { RewriteResult } from '../processors/relay-rewriter.js';
-import type { ScratchRing } from '../processors/scratch-ring.js';
 import { LatchVerdict } from '../processors/source-latch.js';
 import { SsrcVerdict } from '../processors/ssrc-lock.js';
 import { ntpMiddle, parseRtcp, toNtp, writeReceiverReport, writeSdesCname, writeSenderReport, type ReportBlock } from '../rtp/rtcp.js';
@@ -48,7 +47,7 @@ import {
   setRtpPayloadType,
 } from '../rtp/rtp-header.js';
 import { addTs } from '../rtp/wrap-math.js';
-import type { RtpEndpoint, RtpEndpointFactory } from '../transport/udp-endpoint.js';
+import type { RtpEndpoint } from '../transport/udp-endpoint.js';
 import {
   DEFAULT_FORK_BUFFER_MS,
   DEFAULT_FORK_ID,
@@ -65,12 +64,10 @@ import {
   type SilenceReason,
   type ToneKind,
 } from '../media-session-types.js';
-import { DEFAULT_PAYLOAD_TYPES, KIND_PCMA, KIND_PCMU, KIND_TE, KIND_UNKNOWN, Leg, legStats, rtcpTarget, type Playback } from './engine-leg.js';
+import { DEFAULT_PAYLOAD_TYPES, FRAME_MS, FRAME_SAMPLES, KIND_PCMA, KIND_PCMU, KIND_TE, KIND_UNKNOWN, Leg, legStats, rtcpTarget, type EngineServices, type Playback } from './engine-leg.js';
 import type { EngineEvent } from './engine-protocol.js';
 import { ForkSet, forkIdOf } from './fork-set.js';
 
-const FRAME_SAMPLES = 160;
-const FRAME_MS = 20;
 /**
  * A tone is sent on its own when nothing went to the leg for this long: longer than the longest
  * packet time we take from a leg (40 ms, sdp-media.ts PTIME_MS) plus jitter, so tone frames are never
@@ -79,11 +76,7 @@ const FRAME_MS = 20;
 const IDLE_FILL_MS = 60;
 
 /** Services a session needs from its engine. */
-export interface EngineContext {
-  clock: Clock;
-  timers: Timers;
-  endpoints: RtpEndpointFactory;
-  scratch: ScratchRing;
+export interface EngineContext extends EngineServices {
   emit(id: string, event: EngineEvent): void;
   promptFrames(key: string, codec: G711Codec): readonly Buffer[] | undefined;
 }

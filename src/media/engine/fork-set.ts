@@ -20,17 +20,15 @@
  * said after the pause is never sent, R-18) and the fork starts paused. Prompts and tones never
  * enter the buffer (R-15): it is fed from the same point as the fork, before any mixing.
  */
-import type { Clock, Timers } from '../../common/clock.js';
 import { AppError } from '../../common/errors.js';
 import { G711_SILENCE, type G711Codec } from '../audio/g711.js';
 import { SrtpProtector } from '../processors/fork-srtp.js';
 import { FramePacer } from '../processors/prompt-pacer.js';
 import { RewriteResult, StreamRewriter } from '../processors/relay-rewriter.js';
-import type { ScratchRing } from '../processors/scratch-ring.js';
 import { writeSdesCname, writeSenderReport } from '../rtp/rtcp.js';
 import { setRtpPayloadType } from '../rtp/rtp-header.js';
 import { addTs } from '../rtp/wrap-math.js';
-import type { RtpEndpoint, RtpEndpointFactory } from '../transport/udp-endpoint.js';
+import type { RtpEndpoint } from '../transport/udp-endpoint.js';
 import {
   DEFAULT_FORK_ID,
   type ForkBufferNotice,
@@ -40,20 +38,14 @@ import {
   type LocalRtpAddress,
   type MediaTotals,
 } from '../media-session-types.js';
-import { DEFAULT_PAYLOAD_TYPES, randomU32, type Leg } from './engine-leg.js';
+import { DEFAULT_PAYLOAD_TYPES, FRAME_MS, FRAME_SAMPLES, randomU32, type EngineServices, type Leg } from './engine-leg.js';
 import { addForkCounters, ForkStream, forkStats, type ForkCounters } from './fork-stream.js';
 
-const FRAME_SAMPLES = 160;
-const FRAME_MS = 20;
 /** Longest fork id accepted (it appears in logs and stats). */
 const MAX_FORK_ID_LENGTH = 64;
 
 /** What the forks need from their session. */
-export interface ForkContext {
-  clock: Clock;
-  timers: Timers;
-  endpoints: RtpEndpointFactory;
-  scratch: ScratchRing;
+export interface ForkContext extends EngineServices {
   /** The session's legs: streams[0] carries what legs[0] (A) says, streams[1] what legs[1] (B) says. */
   legs: readonly [Leg, Leg];
   /** Audio each stream keeps from prepare until the first start, ms (0: none). */
