@@ -245,6 +245,29 @@ export function runPackSipp(dir: string, name: string, opts: PackSippOptions): P
   return { child, done };
 }
 
+/** SIP, SIPp control and media ports of one SIPp party of the demo call. */
+export interface DemoPartyPorts {
+  port: number;
+  controlPort: number;
+  mediaPort: number;
+}
+
+/**
+ * The demo PSTN call (README "Try it"): the pack's user callee on `callee`, then, `delayMs` later,
+ * the carrier on `carrier` calling the demo user (+15550002001) through the product on `sipPort`,
+ * talking `pauseMs`. Resolves once both SIPp runs are started.
+ */
+export async function startDemoCall(
+  dir: string,
+  o: { sipPort: number; callee: DemoPartyPorts; carrier: DemoPartyPorts; pauseMs: number; timeoutSec?: number; delayMs?: number },
+): Promise<{ callee: PackSippRun; caller: PackSippRun }> {
+  const timeout = o.timeoutSec === undefined ? {} : { timeoutSec: o.timeoutSec };
+  const callee = runPackSipp(dir, 'user-callee', { ...o.callee, ...timeout });
+  await new Promise((r) => setTimeout(r, o.delayMs ?? 300));
+  const caller = runPackSipp(dir, 'pstn-caller', { remote: `127.0.0.1:${o.sipPort}`, service: '+15550002001', ...o.carrier, pauseMs: o.pauseMs, ...timeout });
+  return { callee, caller };
+}
+
 export interface PcmWav {
   channels: number;
   rate: number;

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordingLink } from '../../../src/call/recording-link.js';
 import { duplicateJsonKeys } from '../../support/json-keys.js';
 import { portBlock, sippPorts } from '../../support/ports.js';
-import { makeTestAudio, ROOT, runPackSipp, startProductProcess, withTimeout, writeDemoProvisioning, type ProductProcess } from '../../support/product-process.js';
+import { makeTestAudio, ROOT, startDemoCall, startProductProcess, withTimeout, writeDemoProvisioning, type ProductProcess } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
 
 const block = portBlock({ from: 45500, to: 45999 }, 0, 500);
@@ -88,16 +88,7 @@ afterAll(async () => {
 
 describe('calls and their recordings are linked (admin API, event log, log lines)', () => {
   it('a recorded call in progress shows its recording session, the SIPREC Call-ID, the server answer and the reference server files; the event log and the logs carry the same ids', async () => {
-    const calleeRun = runPackSipp(dir, 'user-callee', { port: callee.port, controlPort: callee.controlPort, mediaPort: callee.mediaPort });
-    await sleep(300);
-    const callerRun = runPackSipp(dir, 'pstn-caller', {
-      remote: `127.0.0.1:${P.sip}`,
-      service: '+15550002001',
-      port: carrier.port,
-      controlPort: carrier.controlPort,
-      mediaPort: carrier.mediaPort,
-      pauseMs: 5000,
-    });
+    const { callee: calleeRun, caller: callerRun } = await startDemoCall(dir, { sipPort: P.sip, callee, carrier, pauseMs: 5000 });
 
     // while the call runs: its recording link, complete once the recording server answered
     let call: CallView | undefined;

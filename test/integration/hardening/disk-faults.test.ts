@@ -25,7 +25,7 @@ import {
   makeTestAudio,
   readWav,
   recordingFiles,
-  runPackSipp,
+  startDemoCall,
   spawnProduct,
   startProductProcess,
   withTimeout,
@@ -98,15 +98,12 @@ async function scrape(port: number): Promise<string> {
 
 /** A call from the carrier to the demo user through the product, recorded by its reference server; resolves with both SIPp exits. */
 async function call(bed: Bed, pauseMs: number, duringCall?: () => Promise<void>) {
-  const callee = runPackSipp(dir, 'user-callee', { port: bed.callee, controlPort: bed.calleeControl, mediaPort: bed.calleeMedia });
-  await sleep(200);
-  const caller = runPackSipp(dir, 'pstn-caller', {
-    remote: `127.0.0.1:${bed.sip}`,
-    service: '+15550002001',
-    port: bed.carrier,
-    controlPort: bed.carrierControl,
-    mediaPort: bed.carrierMedia,
+  const { callee, caller } = await startDemoCall(dir, {
+    sipPort: bed.sip,
+    callee: { port: bed.callee, controlPort: bed.calleeControl, mediaPort: bed.calleeMedia },
+    carrier: { port: bed.carrier, controlPort: bed.carrierControl, mediaPort: bed.carrierMedia },
     pauseMs,
+    delayMs: 200,
   });
   await duringCall?.();
   const c = await caller.done;

@@ -27,7 +27,7 @@ import {
   readWav,
   recordingFiles,
   ROOT,
-  runPackSipp,
+  startDemoCall,
   startProductProcess,
   withTimeout,
   writeDemoProvisioning,
@@ -168,14 +168,10 @@ describe('the reference recording server as a provider runs it: TLS signalling a
 
 
   it('MUST record a real call sent over TLS with SRTP: both parties in the WAV, the summary says srtp, the API serves it', async () => {
-    const callee = runPackSipp(dir, 'user-callee', { port: P.callee, controlPort: P.calleeControl, mediaPort: P.calleeMedia });
-    await sleep(300);
-    const caller = runPackSipp(dir, 'pstn-caller', {
-      remote: `127.0.0.1:${P.sip}`,
-      service: '+15550002001',
-      port: P.carrier,
-      controlPort: P.carrierControl,
-      mediaPort: P.carrierMedia,
+    const { callee, caller } = await startDemoCall(dir, {
+      sipPort: P.sip,
+      callee: { port: P.callee, controlPort: P.calleeControl, mediaPort: P.calleeMedia },
+      carrier: { port: P.carrier, controlPort: P.carrierControl, mediaPort: P.carrierMedia },
       pauseMs: 4000,
     });
     const c = await caller.done;
