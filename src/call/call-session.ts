@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, TimerHandle, Timers } from '../common/clock.js';
+import type { Clock, Timers } from '../common/clock.js';
 import { isAppError } from '../common/errors.js';
+import { StateMachine } from '../common/state-machine.js';
 import { TypedEmitter } from '../common/typed-emitter.js';
 import type { DtmfNotice, LegId } from '../media/media-session-types.js';
 import type { Logger } from '../observability/logger.js';
@@ -21,7 +22,6 @@ import { legOf, RecordedParties, recordingSummary, type RecordedParty, type Reco
 import type { ControlResult } from './recording-controller.js';
 import { parseInfoControl, type RecordingAction } from './recording-controls.js';
 import type { RecordingLink } from './recording-link.js';
-import { StateMachine } from './state-machine.js';
 import { MediaWatch } from './tasks/media-watch.js';
 import { postAnswerCompliance } from './tasks/post-answer-compliance.js';
 import { preAnswerCompliance } from './tasks/pre-answer-compliance.js';
@@ -100,7 +100,6 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   readonly #party: PartyRecordingDecision | undefined;
   readonly #pstnLeg: LegId | undefined;
   #compliancePlayed = false;
-  #timers = new Set<TimerHandle>();
   /** Legs with an a=record re-INVITE in progress (tasks/record-indication.ts). */
   readonly #indicationBusy = new Set<Leg>();
   #reofferBusy = false;
@@ -113,7 +112,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#d = deps;
     this.#log = deps.log;
     this.#startedAt = deps.clock.now();
-    this.#sm = new StateMachine('call', 'admitted', CALL_TRANSITIONS, deps.log, (from, to) => this.emit('state', from, to));
+    this.#sm = new StateMachine({ name: 'call', initial: 'admitted', table: CALL_TRANSITIONS, log: deps.log, timers: deps.timers, onChange: (from, to) => this.emit('state', from, to) });
     this.onListenerError = (err) => deps.log.error({ err }, 'call listener failed');
     this.#party = deps.decision.parties.find((p) => p.record);
     const dir = deps.decision.direction;
@@ -214,9 +213,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       },
     });
     this.#dial = dial;
-    const ring = this.#d.timers.setTimeout(() => dial.cancel(), this.#d.options.ringTimeoutMs);
+    const stopRing = this.#sm.after(this.#d.options.ringTimeoutMs, () => dial.cancel());
     const outcome = await dial.result;
-    this.#d.timers.clearTimeout(ring);
+    stopRing();
     this.#dial = undefined;
     if (!outcome.ok) {
       if (!this.#ended()) this.#refuse(outcome.cancelled ? 408 : outcome.status >= 400 ? outcome.status : 500, outcome.reason);
@@ -513,12 +512,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     };
   }
 
+  /** A timer of the current state (the machine stops it when the call leaves that state). */
   #after(ms: number, fn: () => void): void {
-    const h = this.#d.timers.setTimeout(() => {
-      this.#timers.delete(h);
-      fn();
-    }, ms);
-    this.#timers.add(h);
+    this.#sm.after(ms, fn);
   }
 
   #ended(): boolean {
@@ -549,8 +545,6 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     if (this.#sm.can('ending')) this.#sm.transition('ending');
     this.#closing = (async () => {
       this.#log.info({ reason }, 'call ending');
-      for (const h of this.#timers) this.#d.timers.clearTimeout(h);
-      this.#timers.clear();
       this.#dial?.cancel();
       if (!this.#legs.a) this.#d.invite.reject(480);
       await Promise.all([this.#legs.a?.hangup(), this.#legs.b?.hangup(), this.#recordings?.close()]);

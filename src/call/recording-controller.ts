@@ -1,4 +1,5 @@
 import type { Clock, Timers } from '../common/clock.js';
+import { StateMachine } from '../common/state-machine.js';
 import { PAUSE_BEEP, RESUME_BEEP } from '../media/audio/tones.js';
 import type { ForkTarget, LegId, MediaSessionEvents } from '../media/media-session-types.js';
 import type { Logger } from '../observability/logger.js';
@@ -20,7 +21,6 @@ import type {
 import type { RecordingAction } from './recording-controls.js';
 import { linkIds, type RecordingLink } from './recording-link.js';
 import type { RecordingMedia } from './recording-media.js';
-import { StateMachine } from './state-machine.js';
 import { announce } from './tasks/announce.js';
 
 /**
@@ -76,7 +76,7 @@ export class RecordingController {
 
   constructor(deps: RecordingControllerDeps) {
     this.#d = deps;
-    this.#sm = new StateMachine('recording', 'idle', RECORDING_TRANSITIONS, deps.log);
+    this.#sm = new StateMachine({ name: 'recording', initial: 'idle', table: RECORDING_TRANSITIONS, log: deps.log, timers: deps.timers });
     deps.media.on('toneStarted', this.#onTone);
   }
 
