@@ -5,10 +5,25 @@ import { ApiError } from './api';
 /** Which field an API error code belongs to (docs/errors.md); the code is shown next to that field. */
 export type FieldErrors = Record<string, string>;
 
-export function errorsFrom(err: unknown, fieldOf: Record<string, string>): FieldErrors {
-  if (err instanceof ApiError) return { [fieldOf[err.code] ?? 'form']: `${err.code}: ${err.message}` };
-  return { form: String(err) };
+/**
+ * The field an error belongs to: `fieldOf[code]` first; for ADMIN_VALIDATION_FAILED the body field the
+ * schema message names (`body/name must ...`, `body must have required property 'name'`) when the
+ * form shows that field (`fields`); else the form.
+ */
+export function errorsFrom(err: unknown, fieldOf: Record<string, string>, fields: readonly string[] = []): FieldErrors {
+  if (!(err instanceof ApiError)) return { form: String(err) };
+  const text = `${err.code}: ${err.message}`;
+  const mapped = fieldOf[err.code];
+  if (mapped) return { [mapped]: text };
+  if (err.code === 'ADMIN_VALIDATION_FAILED') {
+    const named = /^body\/([A-Za-z]+)/.exec(err.message)?.[1] ?? /required property '([A-Za-z]+)'/.exec(err.message)?.[1];
+    if (named && fields.includes(named)) return { [named]: text };
+  }
+  return { form: text };
 }
+
+/** A comma/space/newline separated list as the API's string array (empty entries dropped). */
+export const listOf = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
 
 let nextId = 0;
 const useId = (prefix: string) => useRef(`${prefix}-${++nextId}`).current;

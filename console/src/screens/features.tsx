@@ -1,26 +1,28 @@
 import { useState } from 'preact/hooks';
 import { api, enc } from '../api';
-import type { Feature } from '../types';
+import type { Feature, Location } from '../types';
 import { FormStatus, TextField, errorsFrom, useLoad, type FieldErrors } from '../ui';
+import { CreateForm, DeleteAction } from '../entity-actions';
 
 const KINDS = [
-  ['auto-attendants', 'Auto attendants'],
-  ['call-queues', 'Call queues'],
-  ['hunt-groups', 'Hunt groups'],
+  ['auto-attendants', 'Auto attendants', 'auto attendant'],
+  ['call-queues', 'Call queues', 'call queue'],
+  ['hunt-groups', 'Hunt groups', 'hunt group'],
 ] as const;
 
 /** Auto attendants, call queues and hunt groups: the language of their announcements (R-04). */
 export function Features({ orgId }: { orgId: string }) {
+  const locations = useLoad(() => api<Location[]>('GET', `/v1/orgs/${enc(orgId)}/locations`), [orgId]);
   return (
     <>
-      {KINDS.map(([kind, title]) => (
-        <FeatureKind key={kind} base={`/v1/orgs/${enc(orgId)}/${kind}`} title={title} />
+      {KINDS.map(([kind, title, noun]) => (
+        <FeatureKind key={kind} base={`/v1/orgs/${enc(orgId)}/${kind}`} title={title} noun={noun} locations={locations.data} />
       ))}
     </>
   );
 }
 
-function FeatureKind({ base, title }: { base: string; title: string }) {
+function FeatureKind({ base, title, noun, locations }: { base: string; title: string; noun: string; locations: Location[] | undefined }) {
   const list = useLoad(() => api<Feature[]>('GET', base), [base]);
   return (
     <section aria-label={title}>
@@ -28,8 +30,27 @@ function FeatureKind({ base, title }: { base: string; title: string }) {
       {list.error && <p class="form-error">{list.error}</p>}
       {list.data?.length === 0 && <p class="hint">None.</p>}
       {(list.data ?? []).map((f) => (
-        <FeatureRow key={f.id} url={`${base}/${enc(f.id)}`} feature={f} />
+        <div key={f.id}>
+          <FeatureRow url={`${base}/${enc(f.id)}`} feature={f} />
+          <DeleteAction what={`${noun} ${f.name}`} url={`${base}/${enc(f.id)}`} onDeleted={list.reload} />
+        </div>
       ))}
+      {locations && (
+        <CreateForm
+          key={locations.map((l) => l.id).join()}
+          title={`Add ${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`}
+          url={base}
+          fields={[
+            { name: 'name', label: 'Name' },
+            { name: 'locationId', label: 'Location', kind: 'select', options: locations.map((l) => [l.id, l.name] as const) },
+            { name: 'numbers', label: 'Numbers', kind: 'list', optional: true, hint: 'E.164, space separated.' },
+            { name: 'extension', label: 'Extension', optional: true },
+            { name: 'announcementLanguage', label: 'Announcement language', optional: true, hint: "BCP 47; empty = the location's." },
+          ]}
+          fieldOf={{ POLICY_ADDRESS_IN_USE: 'numbers', POLICY_REFERENCE_INVALID: 'locationId' }}
+          onCreated={list.reload}
+        />
+      )}
     </section>
   );
 }

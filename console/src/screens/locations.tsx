@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, enc } from '../api';
 import type { Compliance, Location, Provider } from '../types';
 import { FormStatus, SelectField, errorsFrom, useLoad, type FieldErrors } from '../ui';
+import { CreateForm, DeleteAction } from '../entity-actions';
 import { ComplianceFields, checkDelay } from './compliance-fields';
 
 const FIELD_OF: Record<string, string> = {
@@ -22,7 +23,7 @@ export function Locations({ orgId }: { orgId: string }) {
   const [selected, setSelected] = useState('');
   const location = locations.data?.find((l) => l.id === selected);
   useEffect(() => {
-    if (!selected && locations.data?.[0]) setSelected(locations.data[0].id);
+    if ((!selected || !locations.data?.some((l) => l.id === selected)) && locations.data?.[0]) setSelected(locations.data[0].id);
   }, [locations.data]);
   if (locations.error) return <p class="form-error">{locations.error}</p>;
   return (
@@ -36,7 +37,35 @@ export function Locations({ orgId }: { orgId: string }) {
           </li>
         ))}
       </ul>
-      {location && <CallHandling key={location.id} base={`${base}/locations/${enc(location.id)}`} location={location} providers={providers.data ?? []} onSaved={locations.reload} />}
+      <div>
+        {location && (
+          <>
+            <CallHandling key={location.id} base={`${base}/locations/${enc(location.id)}`} location={location} providers={providers.data ?? []} onSaved={locations.reload} />
+            <DeleteAction
+              key={`delete-${location.id}`}
+              what={`location ${location.name}`}
+              url={`${base}/locations/${enc(location.id)}`}
+              onDeleted={() => {
+                setSelected('');
+                locations.reload();
+              }}
+            />
+          </>
+        )}
+        <CreateForm
+          title="Add a location"
+          url={`${base}/locations`}
+          fields={[
+            { name: 'name', label: 'Name' },
+            { name: 'timeZone', label: 'Time zone', hint: 'IANA name, e.g. Europe/Paris; empty = UTC.', optional: true },
+            { name: 'announcementLanguage', label: 'Announcement language', hint: "BCP 47; empty = the organisation's.", optional: true },
+          ]}
+          onCreated={(l) => {
+            setSelected(l.id);
+            locations.reload();
+          }}
+        />
+      </div>
     </div>
   );
 }

@@ -1,7 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc } from '../api';
-import type { Person, RecordingSettings } from '../types';
+import type { Location, Person, RecordingSettings } from '../types';
 import { CheckField, FormStatus, SelectField, TextField, errorsFrom, useLoad, type FieldErrors } from '../ui';
+import { CreateForm, DeleteAction, type CreateFieldSpec } from '../entity-actions';
+
+/** Where the API's refusals of a new user or line belong. */
+const CREATE_FIELD_OF: Record<string, string> = { POLICY_ADDRESS_IN_USE: 'numbers', POLICY_REFERENCE_INVALID: 'locationId', POLICY_LICENCE_REQUIRED: 'licence' };
 
 const FIELD_OF: Record<string, string> = {
   POLICY_LICENCE_REQUIRED: 'enabled',
@@ -25,10 +29,28 @@ const nameOf = (p: Person) => p.displayName ?? `${p.firstName ?? ''} ${p.lastNam
 export function People({ orgId, kind }: { orgId: string; kind: 'users' | 'virtual-lines' }) {
   const base = `/v1/orgs/${enc(orgId)}/${kind}`;
   const people = useLoad(() => api<Person[]>('GET', base), [orgId, kind]);
+  const locations = useLoad(() => api<Location[]>('GET', `/v1/orgs/${enc(orgId)}/locations`), [orgId]);
   const [selected, setSelected] = useState('');
   useEffect(() => {
-    if (!selected && people.data?.[0]) setSelected(people.data[0].id);
+    if ((!selected || !people.data?.some((p) => p.id === selected)) && people.data?.[0]) setSelected(people.data[0].id);
   }, [people.data]);
+  const noun = kind === 'users' ? 'user' : 'virtual line';
+  const locationField: CreateFieldSpec = { name: 'locationId', label: 'Location', kind: 'select', options: (locations.data ?? []).map((l) => [l.id, l.name] as const) };
+  const addressFields: CreateFieldSpec[] = [
+    { name: 'numbers', label: 'Numbers', kind: 'list', optional: true, hint: 'E.164, space separated, e.g. +15550001234.' },
+    { name: 'extension', label: 'Extension', optional: true },
+  ];
+  const createFields: CreateFieldSpec[] =
+    kind === 'users'
+      ? [
+          { name: 'firstName', label: 'First name' },
+          { name: 'lastName', label: 'Last name' },
+          locationField,
+          { name: 'licence', label: 'Licence', kind: 'select', options: Object.entries(LICENCES).map(([v, l]) => [v, l] as const), hint: 'Recording needs a Professional or Basic licence.' },
+          { name: 'email', label: 'Email', optional: true },
+          ...addressFields,
+        ]
+      : [{ name: 'displayName', label: 'Display name' }, locationField, ...addressFields];
   const person = people.data?.find((p) => p.id === selected);
   if (people.error) return <p class="form-error">{people.error}</p>;
   return (
@@ -42,7 +64,35 @@ export function People({ orgId, kind }: { orgId: string; kind: 'users' | 'virtua
           </li>
         ))}
       </ul>
-      {person && <RecordingForm key={person.id} url={`${base}/${enc(person.id)}`} kind={kind} person={person} onSaved={people.reload} />}
+      <div>
+        {person && (
+          <>
+            <RecordingForm key={person.id} url={`${base}/${enc(person.id)}`} kind={kind} person={person} onSaved={people.reload} />
+            <DeleteAction
+              key={`delete-${person.id}`}
+              what={`${noun} ${nameOf(person)}`}
+              url={`${base}/${enc(person.id)}`}
+              onDeleted={() => {
+                setSelected('');
+                people.reload();
+              }}
+            />
+          </>
+        )}
+        {locations.data && (
+          <CreateForm
+            key={locations.data.map((l) => l.id).join()}
+            title={kind === 'users' ? 'Add a user' : 'Add a virtual line'}
+            url={base}
+            fields={createFields}
+            fieldOf={CREATE_FIELD_OF}
+            onCreated={(p) => {
+              setSelected(p.id);
+              people.reload();
+            }}
+          />
+        )}
+      </div>
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, enc } from '../api';
 import type { Provider } from '../types';
 import { CheckField, FormStatus, SelectField, TextField, errorsFrom, useLoad, type FieldErrors } from '../ui';
+import { CreateForm, DeleteAction } from '../entity-actions';
 
 const FIELD_OF: Record<string, string> = { POLICY_INVALID: 'recordingServers', ADMIN_VALIDATION_FAILED: 'recordingServers' };
 
@@ -13,8 +14,34 @@ export function Providers({ orgId }: { orgId: string }) {
   return (
     <>
       {(list.data ?? []).map((p) => (
-        <ProviderForm key={p.id} url={`${base}/${enc(p.id)}`} provider={p} onSaved={list.reload} />
+        <div key={p.id} class="card">
+          <ProviderForm url={`${base}/${enc(p.id)}`} provider={p} onSaved={list.reload} />
+          <DeleteAction what={`provider ${p.name}`} url={`${base}/${enc(p.id)}`} onDeleted={list.reload} />
+        </div>
       ))}
+      <CreateForm
+        title="Add a provider"
+        url={base}
+        fields={[
+          { name: 'name', label: 'Name' },
+          {
+            name: 'profile',
+            label: 'Profile',
+            kind: 'select',
+            options: [
+              ['custom', 'Custom'],
+              ['dubber', 'Dubber'],
+              ['imagicle', 'Imagicle'],
+              ['callcabinet', 'CallCabinet'],
+            ],
+            hint: "The profile gives the defaults (transport, dialect, SRTP, shared data); change them once it is added.",
+          },
+          { name: 'recordingServers', label: 'Recording servers, in failover order', kind: 'list', hint: 'SIP URIs, space separated, e.g. sip:rec@192.0.2.10.' },
+        ]}
+        fieldOf={{ POLICY_INVALID: 'recordingServers' }}
+        body={(v) => ({ ...v, recordingServers: (v.recordingServers as string[]).map((uri) => ({ uri })) })}
+        onCreated={list.reload}
+      />
     </>
   );
 }
@@ -47,7 +74,7 @@ function ProviderForm({ url, provider, onSaved }: { url: string; provider: Provi
     }
   };
   return (
-    <form onSubmit={submit} noValidate aria-label={`Provider ${provider.name}`} class="card">
+    <form onSubmit={submit} noValidate aria-label={`Provider ${provider.name}`}>
       <h2>
         {provider.name} <small>profile {provider.profile}</small>
       </h2>

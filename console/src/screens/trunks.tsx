@@ -2,6 +2,9 @@ import { useState } from 'preact/hooks';
 import { api, enc } from '../api';
 import type { Trunk } from '../types';
 import { FormStatus, TextField, errorsFrom, useLoad, type FieldErrors } from '../ui';
+import { CreateForm, DeleteAction } from '../entity-actions';
+
+const FIELD_OF = { POLICY_INVALID: 'sourceAddresses', POLICY_ADDRESS_IN_USE: 'sourceAddresses' };
 
 /** Trunks: the carriers' source addresses; a call from one is a PSTN call (R-10). */
 export function Trunks({ orgId }: { orgId: string }) {
@@ -12,8 +15,21 @@ export function Trunks({ orgId }: { orgId: string }) {
     <>
       {list.data?.length === 0 && <p class="hint">No trunk.</p>}
       {(list.data ?? []).map((t) => (
-        <TrunkForm key={t.id} url={`${base}/${enc(t.id)}`} trunk={t} />
+        <div key={t.id} class="card">
+          <TrunkForm url={`${base}/${enc(t.id)}`} trunk={t} />
+          <DeleteAction what={`trunk ${t.name}`} url={`${base}/${enc(t.id)}`} onDeleted={list.reload} />
+        </div>
       ))}
+      <CreateForm
+        title="Add a trunk"
+        url={base}
+        fields={[
+          { name: 'name', label: 'Name' },
+          { name: 'sourceAddresses', label: 'Source addresses', kind: 'list', hint: 'host or host:port of the carrier, space separated.' },
+        ]}
+        fieldOf={FIELD_OF}
+        onCreated={list.reload}
+      />
     </>
   );
 }
@@ -30,11 +46,11 @@ function TrunkForm({ url, trunk }: { url: string; trunk: Trunk }) {
       setErrors({});
       setSaved('Saved.');
     } catch (err) {
-      setErrors(errorsFrom(err, { POLICY_INVALID: 'sourceAddresses', POLICY_ADDRESS_IN_USE: 'sourceAddresses', ADMIN_VALIDATION_FAILED: 'sourceAddresses' }));
+      setErrors(errorsFrom(err, { ...FIELD_OF, ADMIN_VALIDATION_FAILED: 'sourceAddresses' }));
     }
   };
   return (
-    <form onSubmit={submit} noValidate aria-label={`Trunk ${trunk.name}`} class="card">
+    <form onSubmit={submit} noValidate aria-label={`Trunk ${trunk.name}`}>
       <TextField label="Trunk name" name="name" value={name} onInput={setName} errors={errors} />
       <TextField label="Source addresses (host:port, space separated)" name="sourceAddresses" value={sources} onInput={setSources} errors={errors} />
       <button type="submit">Save</button>

@@ -192,14 +192,14 @@ describe('web console in chromium', () => {
     const loc = ((await bearer('GET', '/v1/orgs/demo/locations')).body as { id: string }[])[0]!.id;
     expect((await bearer('POST', '/v1/orgs/demo/users', { id: 'carol', locationId: loc, firstName: 'Carol', lastName: 'Nolicence', licence: 'none' })).status).toBe(201);
     await go('users');
-    await page.getByRole('button', { name: /Carol Nolicence/ }).click();
+    await page.getByRole('button', { name: /^Carol Nolicence/ }).click();
     const form = page.getByRole('form', { name: 'Recording of Carol Nolicence' });
     await form.getByLabel("Record this user's calls").check();
     await form.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => form.getByRole('alert').first().textContent()).toContain('POLICY_LICENCE_REQUIRED');
     expect(await form.getByLabel("Record this user's calls").getAttribute('aria-describedby')).toMatch(/-error$/);
 
-    await page.getByRole('button', { name: /Alice/ }).click();
+    await page.getByRole('button', { name: /^Alice/ }).click();
     const alice = page.getByRole('form', { name: /Recording of Alice/ });
     await alice.getByLabel('Repeat a tone while recording').check();
     await alice.getByLabel('Tone interval (seconds)').fill('5');
