@@ -1,5 +1,3 @@
-import { AppError } from '../../common/errors.js';
-
 /**
  * States of one recording session (SRC side of RFC 7866). docs/siprec-client.md draws the machine.
  *
@@ -28,7 +26,7 @@ export type RecordingSessionState =
   | 'stopped'
   | 'failed';
 
-/** Every legal move; anything else is a programmer error (ILLEGAL_STATE_TRANSITION). */
+/** Every legal move (common/state-machine.ts); anything else is a programmer error (ILLEGAL_STATE_TRANSITION). */
 export const RECORDING_SESSION_TRANSITIONS: Readonly<Record<RecordingSessionState, readonly RecordingSessionState[]>> = {
   idle: ['inviting', 'stopped'],
   inviting: ['active', 'failed', 'stopped'],
@@ -45,12 +43,3 @@ export const FINAL_STATES: ReadonlySet<RecordingSessionState> = new Set(['stoppe
 
 /** States in which a recording dialog exists with the SRS. */
 export const DIALOG_STATES: ReadonlySet<RecordingSessionState> = new Set(['active', 'pausing', 'paused', 'resuming', 'stopping']);
-
-export function isLegalTransition(from: RecordingSessionState, to: RecordingSessionState): boolean {
-  return RECORDING_SESSION_TRANSITIONS[from].includes(to);
-}
-
-/** Throws ILLEGAL_STATE_TRANSITION for a move the table does not allow. */
-export function assertTransition(from: RecordingSessionState, to: RecordingSessionState): void {
-  if (!isLegalTransition(from, to)) throw new AppError('ILLEGAL_STATE_TRANSITION', `recording session ${from} -> ${to}`);
-}

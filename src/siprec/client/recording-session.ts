@@ -1,5 +1,6 @@
 import { AppError } from '../../common/errors.js';
 import type { TimerHandle } from '../../common/clock.js';
+import { StateMachine } from '../../common/state-machine.js';
 import { TypedEmitter } from '../../common/typed-emitter.js';
 import { silentLogger, type Logger } from '../../observability/logger.js';
 import { endPause, finaliseRecordingMetadata, replaceParticipant, startPause, type ParticipantInit } from '../metadata-model.js';
@@ -21,7 +22,7 @@ import {
   type RecordingSessionOptions,
   type SrsTransport,
 } from './recording-session-options.js';
-import { assertTransition, DIALOG_STATES, FINAL_STATES, type RecordingSessionState } from './recording-session-state.js';
+import { DIALOG_STATES, FINAL_STATES, RECORDING_SESSION_TRANSITIONS, type RecordingSessionState } from './recording-session-state.js';
 import type {
   AttemptRecord,
   RecordingEstablished,
@@ -85,14 +86,14 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   readonly #stopTimeoutMs: number;
   readonly #random: () => number;
 
-  #state: RecordingSessionState = 'idle';
+  readonly #sm: StateMachine<RecordingSessionState>;
   #closed = false;
   #dialog: SrsDialog | undefined;
   #transport: SrsTransport = 'udp';
   #pending: PendingSrsInvite | undefined;
   #attemptToken = 0;
-  #attemptTimer: TimerHandle | undefined;
-  #deadlineTimer: TimerHandle | undefined;
+  /** Stops the current attempt's timer (a timer of `inviting`). */
+  #stopAttemptTimer: (() => void) | undefined;
   #attempts: AttemptRecord[] = [];
   #startedAt = 0;
   #sdpVersion = 0;
@@ -127,10 +128,25 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     this.#stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     this.#random = options.random ?? Math.random;
     this.onListenerError = (err, event) => this.#log.error({ err, event }, 'recording session listener threw');
+    this.#sm = new StateMachine({
+      name: 'recording session',
+      initial: 'idle',
+      table: RECORDING_SESSION_TRANSITIONS,
+      log: this.#log,
+      timers: options.timers,
+      onChange: (from, to) => {
+        if (from === 'inviting') {
+          this.#stopAttemptTimer = undefined;
+          this.#pending = undefined;
+        }
+        this.emit('state', from, to);
+      },
+      dispose: () => this.#dispose(),
+    });
   }
 
   get state(): RecordingSessionState {
-    return this.#state;
+    return this.#sm.state;
   }
 
   /** The SIPREC client's id of this session (options.sessionId): the `siprecSessionId` of the logs. */
@@ -159,33 +175,20 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
 
   // ------------------------------------------------------------------ state machine
 
+  /** Moves the machine (the attempt and deadline timers are timers of `inviting`: leaving it stops them). */
   #transition(next: RecordingSessionState): void {
-    const from = this.#state;
-    assertTransition(from, next);
-    this.#state = next;
-    this.#log.info({ from, to: next }, 'recording session state');
-    if (from === 'inviting') {
-      this.#o.timers.clearTimeout(this.#attemptTimer);
-      this.#o.timers.clearTimeout(this.#deadlineTimer);
-      this.#attemptTimer = undefined;
-      this.#deadlineTimer = undefined;
-      this.#pending = undefined;
-    }
-    this.emit('state', from, next);
-    if (FINAL_STATES.has(next)) this.#dispose();
+    this.#sm.transition(next);
   }
 
-  /** Final state: drop timers, wake waiters, detach from the dialog, settle start(). */
+  /** Final state (the machine's dispose hook): wake waiters, detach from the dialog, settle start(). */
   #dispose(): void {
-    this.#o.timers.clearTimeout(this.#attemptTimer);
-    this.#o.timers.clearTimeout(this.#deadlineTimer);
     for (const w of [...this.#waits]) {
       this.#o.timers.clearTimeout(w.timer);
       w.settle();
     }
     this.#waits.clear();
     if (this.#dialog) this.#dialog.removeAllListeners();
-    this.#settleStart({ established: false, failure: this.#failure, state: this.#state });
+    this.#settleStart({ established: false, failure: this.#failure, state: this.#sm.state });
   }
 
   #settleStart(outcome: RecordingStartOutcome): void {
@@ -207,11 +210,11 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   start(): Promise<RecordingStartOutcome> {
     this.#assertOpen('start');
     if (this.#startPromise) return this.#startPromise;
-    if (this.#state !== 'idle') return Promise.resolve({ established: false, failure: this.#failure, state: this.#state });
+    if (this.#sm.state !== 'idle') return Promise.resolve({ established: false, failure: this.#failure, state: this.#sm.state });
     this.#startPromise = new Promise((resolve) => (this.#resolveStart = resolve));
     this.#startedAt = this.#o.clock.monotonic();
     this.#transition('inviting');
-    this.#deadlineTimer = this.#o.timers.setTimeout(() => this.#onStartDeadline(), this.#startDeadlineMs);
+    this.#sm.after(this.#startDeadlineMs, () => this.#onStartDeadline());
     this.#attempt(0);
     return this.#startPromise;
   }
@@ -244,15 +247,15 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
       return;
     }
     this.#pending = pending;
-    this.#attemptTimer = this.#o.timers.setTimeout(() => {
-      if (token !== this.#attemptToken || this.#state !== 'inviting') return;
+    this.#stopAttemptTimer = this.#sm.after(this.#attemptTimeoutMs, () => {
+      if (token !== this.#attemptToken || this.#sm.state !== 'inviting') return;
       pending.cancel();
       this.#attemptFailed(index, uri, sentAt, { kind: 'timeout' });
-    }, this.#attemptTimeoutMs);
+    });
     pending.result.then(
       (dialog) => this.#onAnswered(token, index, uri, transport, sentAt, metadataVersion, dialog),
       (err: unknown) => {
-        if (token !== this.#attemptToken || this.#state !== 'inviting') return;
+        if (token !== this.#attemptToken || this.#sm.state !== 'inviting') return;
         const failure: SrsInviteFailure = err instanceof SrsInviteError ? err.failure : { kind: 'transport', detail: String((err as Error)?.message ?? err) };
         this.#attemptFailed(index, uri, sentAt, failure);
       },
@@ -267,13 +270,13 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
 
   #attemptFailed(index: number, uri: string, sentAt: number, outcome: AttemptOutcome): void {
     this.#attemptToken++; // whatever the old attempt still reports is stale now
-    this.#o.timers.clearTimeout(this.#attemptTimer);
-    this.#attemptTimer = undefined;
+    this.#stopAttemptTimer?.();
+    this.#stopAttemptTimer = undefined;
     this.#pending = undefined;
     const record = this.#record(index, uri, sentAt, outcome);
     this.#log.warn({ attempt: index, target: uri, outcome }, 'recording INVITE attempt failed');
     this.emit('attemptFailed', record);
-    if (this.#state !== 'inviting') return;
+    if (this.#sm.state !== 'inviting') return;
     if (shouldFailover(outcome, this.#o.extraFailoverStatuses) && index + 1 < this.#attemptLimit()) {
       this.#attempt(index + 1);
       return;
@@ -283,7 +286,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   }
 
   #onAnswered(token: number, index: number, uri: string, transport: SrsTransport, sentAt: number, metadataVersion: number, dialog: SrsDialog): void {
-    if (token !== this.#attemptToken || this.#state !== 'inviting') {
+    if (token !== this.#attemptToken || this.#sm.state !== 'inviting') {
       // Stale: we moved on (timeout, stop) but the 200 still won; do not leave that dialog up.
       void dialog.bye().catch(() => undefined);
       return;
@@ -332,15 +335,15 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   }
 
   #onStartDeadline(): void {
-    if (this.#state !== 'inviting') return;
+    if (this.#sm.state !== 'inviting') return;
     this.#attemptToken++;
     this.#pending?.cancel();
     this.#fail('start-deadline', `no recording server answered within ${this.#startDeadlineMs} ms`);
   }
 
   #fail(reason: RecordingFailureReason, detail: string): void {
-    if (FINAL_STATES.has(this.#state) || this.#state === 'stopping') return;
-    const phase = this.#state === 'inviting' ? 'start' : 'mid-call';
+    if (FINAL_STATES.has(this.#sm.state) || this.#sm.state === 'stopping') return;
+    const phase = this.#sm.state === 'inviting' ? 'start' : 'mid-call';
     const failure: RecordingFailure = {
       code: phase === 'start' ? 'SIPREC_CLIENT_SRS_UNAVAILABLE' : 'SIPREC_CLIENT_SRS_LOST',
       reason,
@@ -373,7 +376,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
 
   /** The direction a generic update should carry in the current state. */
   #desiredDirection(): Direction {
-    switch (this.#state) {
+    switch (this.#sm.state) {
       case 'pausing':
       case 'paused':
         return 'inactive';
@@ -439,7 +442,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   async #sendOffer(kind: RecordingRequestKind, direction: () => Direction): Promise<OfferOutcome> {
     for (let glare = 0; ; glare++) {
       const dialog = this.#dialog;
-      if (!dialog || !DIALOG_STATES.has(this.#state)) return 'aborted';
+      if (!dialog || !DIALOG_STATES.has(this.#sm.state)) return 'aborted';
       const metadataVersion = this.#metadataVersion;
       const dir = direction();
       let body: SrsBody;
@@ -454,7 +457,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
       const timeout: SrsModifyResult = { status: 408, reason: 'no response to re-INVITE', answerSdp: undefined };
       const res = await this.#bounded(dialog.modify(body, reinviteHeaders(this.#o.contactUser ?? DEFAULT_CONTACT_USER, this.#transport, this.#o.dialect)), this.#modifyTimeoutMs, timeout);
       this.#offerInFlight = false;
-      if (!DIALOG_STATES.has(this.#state) || this.#dialog !== dialog) return 'aborted';
+      if (!DIALOG_STATES.has(this.#sm.state) || this.#dialog !== dialog) return 'aborted';
       this.#log.info({ kind, status: res.status, direction: dir, glare }, 're-INVITE to recording server answered');
       if (res.status === 491 && glare < this.#maxGlareRetries) {
         const ms = glareBackoffMs(this.#random, true);
@@ -491,7 +494,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     const dialog = this.#dialog;
     this.#dialog = undefined;
     if (status === 408 && dialog) void dialog.bye().catch(() => undefined);
-    if (this.#state === 'stopping') return;
+    if (this.#sm.state === 'stopping') return;
     this.#fail('dialog-lost', `${kind} re-INVITE got ${status}`);
   }
 
@@ -501,7 +504,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
         return { ok: true, status: 0, detail: 'already sent' };
       }
       const res = await this.#sendOffer(kind, () => this.#desiredDirection());
-      if (res === 'aborted') return { ok: false, status: 0, detail: `session ${this.#state}` };
+      if (res === 'aborted') return { ok: false, status: 0, detail: `session ${this.#sm.state}` };
       if (isSuccess(res.status)) return { ok: true, status: res.status, detail: res.reason };
       if (isDialogLost(res.status)) this.#lost(kind, res.status);
       else this.emit('refused', kind, res.status);
@@ -518,8 +521,8 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
    */
   async pause(): Promise<RecordingRequestResult> {
     this.#assertOpen('pause');
-    if (this.#state === 'paused' || this.#state === 'pausing') return { ok: true, status: 0, detail: 'already paused' };
-    if (this.#state !== 'active') throw new AppError('ILLEGAL_STATE_TRANSITION', `pause in state ${this.#state}`);
+    if (this.#sm.state === 'paused' || this.#sm.state === 'pausing') return { ok: true, status: 0, detail: 'already paused' };
+    if (this.#sm.state !== 'active') throw new AppError('ILLEGAL_STATE_TRANSITION', `pause in state ${this.#sm.state}`);
     this.#transition('pausing');
     const at = this.#o.clock.now();
     startPause(this.#model, at);
@@ -531,8 +534,8 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   /** Resumes (re-INVITE with `a=sendonly`, pause closed in the metadata); rolled back on refusal. */
   async resume(): Promise<RecordingRequestResult> {
     this.#assertOpen('resume');
-    if (this.#state === 'active' || this.#state === 'resuming') return { ok: true, status: 0, detail: 'already active' };
-    if (this.#state !== 'paused') throw new AppError('ILLEGAL_STATE_TRANSITION', `resume in state ${this.#state}`);
+    if (this.#sm.state === 'active' || this.#sm.state === 'resuming') return { ok: true, status: 0, detail: 'already active' };
+    if (this.#sm.state !== 'paused') throw new AppError('ILLEGAL_STATE_TRANSITION', `resume in state ${this.#sm.state}`);
     this.#transition('resuming');
     const at = this.#o.clock.now();
     endPause(this.#model, at);
@@ -549,7 +552,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     rollbackTo: RecordingSessionState,
     undoMetadata: () => void,
   ): RecordingRequestResult {
-    if (res === 'aborted' || this.#state !== during) return { ok: false, status: res === 'aborted' ? 0 : res.status, detail: `session ${this.#state}` };
+    if (res === 'aborted' || this.#sm.state !== during) return { ok: false, status: res === 'aborted' ? 0 : res.status, detail: `session ${this.#sm.state}` };
     if (isSuccess(res.status)) {
       this.#transition(done);
       this.emit(kind === 'pause' ? 'paused' : 'resumed');
@@ -573,10 +576,10 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
    */
   async updateMetadata(change?: (model: RecordingMetadataModel) => void): Promise<RecordingRequestResult> {
     this.#assertOpen('updateMetadata');
-    if (FINAL_STATES.has(this.#state)) return { ok: false, status: 0, detail: `session ${this.#state}` };
+    if (FINAL_STATES.has(this.#sm.state)) return { ok: false, status: 0, detail: `session ${this.#sm.state}` };
     change?.(this.#model);
     this.#metadataVersion++;
-    if (this.#state === 'idle' || this.#state === 'inviting' || this.#state === 'stopping') return { ok: true, status: 0, detail: 'deferred' };
+    if (this.#sm.state === 'idle' || this.#sm.state === 'inviting' || this.#sm.state === 'stopping') return { ok: true, status: 0, detail: 'deferred' };
     return this.#enqueueUpdate('update');
   }
 
@@ -597,7 +600,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   // ------------------------------------------------------------------ requests from the SRS
 
   #onSrsRequest(req: SrsInDialogRequest): void {
-    if (!DIALOG_STATES.has(this.#state)) {
+    if (!DIALOG_STATES.has(this.#sm.state)) {
       req.respond(481);
       return;
     }
@@ -643,7 +646,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
       }
       this.#log.info({ reason }, 'recording server requested a metadata snapshot');
       this.emit('snapshotRequested', reason);
-      if (this.#state !== 'stopping') void this.#enqueueUpdate('snapshot');
+      if (this.#sm.state !== 'stopping') void this.#enqueueUpdate('snapshot');
     }
   }
 
@@ -658,14 +661,14 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   }
 
   #onSrsBye(reason: string): void {
-    this.#log.warn({ reason, state: this.#state }, 'recording server ended the recording session');
+    this.#log.warn({ reason, state: this.#sm.state }, 'recording server ended the recording session');
     this.#dialog = undefined;
-    if (this.#state === 'stopping') {
+    if (this.#sm.state === 'stopping') {
       this.#transition('stopped');
       this.emit('stopped', 'stop');
       return;
     }
-    if (DIALOG_STATES.has(this.#state)) this.#fail('srs-bye', `BYE from the recording server (${reason})`);
+    if (DIALOG_STATES.has(this.#sm.state)) this.#fail('srs-bye', `BYE from the recording server (${reason})`);
   }
 
   // ------------------------------------------------------------------ stop / close
@@ -677,7 +680,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
    */
   stop(): Promise<void> {
     if (this.#stopPromise) return this.#stopPromise;
-    switch (this.#state) {
+    switch (this.#sm.state) {
       case 'idle':
         this.#transition('stopped');
         this.emit('stopped', 'stop');
@@ -714,14 +717,14 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
       if (res !== 'aborted' && isDialogLost(res.status)) this.#lost('final-snapshot', res.status);
     });
     await this.#bounded(final, this.#stopTimeoutMs, undefined);
-    if (this.#state !== 'stopping') return;
+    if (this.#sm.state !== 'stopping') return;
     const dialog = this.#dialog;
     this.#dialog = undefined;
     if (dialog) {
       dialog.removeAllListeners();
       await this.#bounded(dialog.bye(), this.#stopTimeoutMs, undefined);
     }
-    if (this.#state === 'stopping') {
+    if (this.#sm.state === 'stopping') {
       this.#transition('stopped');
       this.emit('stopped', 'stop');
     }
@@ -735,8 +738,8 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     if (this.#closePromise) return this.#closePromise;
     this.#closed = true;
     let bye: Promise<void> = Promise.resolve();
-    if (this.#state === 'inviting') this.#cancelPending();
-    if (DIALOG_STATES.has(this.#state)) {
+    if (this.#sm.state === 'inviting') this.#cancelPending();
+    if (DIALOG_STATES.has(this.#sm.state)) {
       const dialog = this.#dialog;
       this.#dialog = undefined;
       if (dialog) {
@@ -744,7 +747,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
         bye = dialog.bye().catch(() => undefined);
       }
     }
-    if (!FINAL_STATES.has(this.#state)) {
+    if (!FINAL_STATES.has(this.#sm.state)) {
       this.#transition('stopped');
       this.emit('stopped', 'close');
     }

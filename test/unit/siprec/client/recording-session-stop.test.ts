@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMetadata, validateMetadata } from '../../../../src/siprec/index.js';
-import { assertTransition, isLegalTransition, RECORDING_SESSION_TRANSITIONS } from '../../../../src/siprec/client/recording-session-state.js';
+import { StateMachine } from '../../../../src/common/state-machine.js';
+import { RECORDING_SESSION_TRANSITIONS, type RecordingSessionState } from '../../../../src/siprec/client/recording-session-state.js';
 import { establishedSession, flush, makeSession } from './session-fixture.js';
 
 describe('RecordingSession stop/close and the state table (R-32, STYLE habits 4-5)', () => {
@@ -144,9 +145,10 @@ describe('RecordingSession stop/close and the state table (R-32, STYLE habits 4-
   });
 
   it('the transition table rejects illegal moves and has no way out of the final states', () => {
-    expect(() => assertTransition('idle', 'active')).toThrowError(expect.objectContaining({ code: 'ILLEGAL_STATE_TRANSITION' }));
-    expect(() => assertTransition('paused', 'pausing')).toThrow();
-    expect(isLegalTransition('inviting', 'stopped')).toBe(true);
+    const machine = (initial: RecordingSessionState) => new StateMachine({ name: 'recording session', initial, table: RECORDING_SESSION_TRANSITIONS });
+    expect(() => machine('idle').transition('active')).toThrowError(expect.objectContaining({ code: 'ILLEGAL_STATE_TRANSITION' }));
+    expect(() => machine('paused').transition('pausing')).toThrow();
+    expect(machine('inviting').can('stopped')).toBe(true);
     expect(RECORDING_SESSION_TRANSITIONS.stopped).toEqual([]);
     expect(RECORDING_SESSION_TRANSITIONS.failed).toEqual([]);
     expect(RECORDING_SESSION_TRANSITIONS.stopping).toEqual(['stopped']);
