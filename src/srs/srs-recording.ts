@@ -2,6 +2,7 @@ import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Clock } from '../common/clock.js';
 import { AppError, isAppError } from '../common/errors.js';
+import { StateMachine, type TransitionTable } from '../common/state-machine.js';
 import type { G711Codec } from '../media/audio/g711.js';
 import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
@@ -31,7 +32,8 @@ import type { RecordingSdpStream, SdesCrypto } from '../siprec/recording-sdp.js'
  */
 export type SrsRecordingState = 'receiving' | 'paused' | 'closed';
 
-const TRANSITIONS: Record<SrsRecordingState, readonly SrsRecordingState[]> = {
+/** The legal moves of a reference-server recording (common/state-machine.ts; drawn in docs/state-machines.md). */
+export const SRS_RECORDING_TRANSITIONS: TransitionTable<SrsRecordingState> = {
   receiving: ['paused', 'closed'],
   paused: ['receiving', 'closed'],
   closed: [],
@@ -125,7 +127,7 @@ export class SrsRecording {
   readonly recordingId: string;
   readonly callId: string;
   readonly startedAtMs: number;
-  #state: SrsRecordingState = 'receiving';
+  readonly #sm: StateMachine<SrsRecordingState>;
   readonly #init: SrsRecordingInit;
   readonly #files: RecordingFiles;
   readonly #receiver: RecordingRtpReceiver;
@@ -157,6 +159,7 @@ export class SrsRecording {
     this.#labels = labels;
     this.startedAtMs = startedAtMs;
     this.#log = (init.logger ?? silentLogger).child({ srsRecordingId: init.recordingId, siprecCallId: init.callId });
+    this.#sm = new StateMachine({ name: 'srs recording', initial: 'receiving', table: SRS_RECORDING_TRANSITIONS, log: this.#log });
   }
 
   /**
@@ -280,7 +283,7 @@ export class SrsRecording {
   }
 
   get state(): SrsRecordingState {
-    return this.#state;
+    return this.#sm.state;
   }
 
   get answerSdp(): string {
@@ -303,13 +306,6 @@ export class SrsRecording {
     return this.#receiver.stats();
   }
 
-  #transition(next: SrsRecordingState): void {
-    if (this.#state === next) return;
-    if (!TRANSITIONS[this.#state].includes(next)) throw new AppError('ILLEGAL_STATE_TRANSITION', `${this.#state} -> ${next}`);
-    this.#log.debug({ from: this.#state, to: next }, 'recording state');
-    this.#state = next;
-  }
-
   #applyDirections(offer: RecordingSdp): void {
     let anyActive = false;
     offer.streams.forEach((s, i) => {
@@ -320,11 +316,11 @@ export class SrsRecording {
       anyActive ||= active;
     });
     const nowMs = this.#receiver.elapsedMs();
-    if (!anyActive && this.#state === 'receiving') {
-      this.#transition('paused');
+    if (!anyActive && this.#sm.state === 'receiving') {
+      this.#sm.transition('paused', 'every stream inactive');
       this.#sdpPauses.push({ startMs: Math.round(nowMs), endMs: undefined });
-    } else if (anyActive && this.#state === 'paused') {
-      this.#transition('receiving');
+    } else if (anyActive && this.#sm.state === 'paused') {
+      this.#sm.transition('receiving', 'a stream active again');
       const last = this.#sdpPauses.at(-1);
       if (last && last.endMs === undefined) last.endMs = Math.round(nowMs);
     }
@@ -335,7 +331,7 @@ export class SrsRecording {
    * new metadata document. Returns our answer (same ports, o= version bumped).
    */
   async update(offer: RecordingSdp | undefined, metadataXml: string | undefined): Promise<string> {
-    if (this.#state === 'closed') throw new AppError('CLOSED', 'recording is closed');
+    if (this.#sm.state === 'closed') throw new AppError('CLOSED', 'recording is closed');
     if (metadataXml !== undefined) await this.addMetadata(metadataXml);
     if (offer) {
       if (offer.streams.length < this.#answerPorts.length) throw new AppError('SIPREC_SDP_INVALID', 'a re-offer must keep every m-line');
@@ -363,7 +359,7 @@ export class SrsRecording {
 
   /** Stores a metadata document (complete replaces, partial merges). Throws on invalid metadata. */
   async addMetadata(xml: string): Promise<void> {
-    if (this.#state === 'closed') throw new AppError('CLOSED', 'recording is closed');
+    if (this.#sm.state === 'closed') throw new AppError('CLOSED', 'recording is closed');
     const model = checkMetadata(xml, this.#init.validate);
     this.#metadata = model.datamode === 'partial' && this.#metadata ? mergePartial(this.#metadata, model) : model;
     try {
@@ -382,7 +378,7 @@ export class SrsRecording {
 
   /** A write failed: the recording is failed (once), the error logged with its errno, the owner told. */
   #failDisk(err: unknown): void {
-    if (this.#diskFailure !== undefined || this.#state === 'closed') return;
+    if (this.#diskFailure !== undefined || this.#sm.state === 'closed') return;
     const failure = toDiskFailure(err);
     this.#diskFailure = failure;
     this.#log.error({ code: failure.code, reason: failure.reason, err }, 'recording failed: disk error');
@@ -400,7 +396,7 @@ export class SrsRecording {
       const stoppedAtMs = this.#init.clock.now();
       const last = this.#sdpPauses.at(-1);
       if (last && last.endMs === undefined) last.endMs = Math.round(elapsed);
-      this.#state = 'closed';
+      this.#sm.transition('closed', reason);
       const streams = this.#receiver.stats();
       this.#receiver.close();
       for (const p of this.#ports) this.#init.ports.release(p);
