@@ -6,16 +6,13 @@
  *
  * Commands are accepted only in `open`; close() is idempotent.
  */
-import { AppError } from '../common/errors.js';
+import type { TransitionTable } from '../common/state-machine.js';
 
 export type MediaSessionState = 'open' | 'closing' | 'closed';
 
-const ALLOWED: Record<MediaSessionState, readonly MediaSessionState[]> = {
+/** The legal moves (common/state-machine.ts; drawn in docs/state-machines.md). */
+export const MEDIA_SESSION_TRANSITIONS: TransitionTable<MediaSessionState> = {
   open: ['closing', 'closed'],
   closing: ['closed'],
   closed: [],
 };
-
-export function assertTransition(from: MediaSessionState, to: MediaSessionState): void {
-  if (!ALLOWED[from].includes(to)) throw new AppError('ILLEGAL_STATE_TRANSITION', `media session ${from} -> ${to}`);
-}

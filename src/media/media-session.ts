@@ -1,9 +1,10 @@
 import { AppError } from '../common/errors.js';
+import { StateMachine } from '../common/state-machine.js';
 import { TypedEmitter } from '../common/typed-emitter.js';
 import type { Prompt } from './audio/prompt-library.js';
 import { REMINDER_TONE, type ToneSpec } from './audio/tones.js';
 import type { EngineCommand, EngineEvent, PlayPromptReply, PrepareForkReply } from './engine/engine-protocol.js';
-import { assertTransition, type MediaSessionState } from './media-session-state.js';
+import { MEDIA_SESSION_TRANSITIONS, type MediaSessionState } from './media-session-state.js';
 import {
   DEFAULT_FORK_ID,
   type ForkOptions,
@@ -55,7 +56,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   /** Fork RTP ports allocated by prepareFork, by fork id (what each SIPREC offer advertises); kept until close. */
   readonly forkPorts = new Map<string, [number, number]>();
   readonly #host: SessionHost;
-  #state: MediaSessionState = 'open';
+  readonly #sm = new StateMachine<MediaSessionState>({ name: 'media session', initial: 'open', table: MEDIA_SESSION_TRANSITIONS });
   #nextPlayback = 1;
   readonly #pending = new Map<number, PendingPlayback>();
   #injectable: Record<LegId, boolean> = { a: true, b: true };
@@ -73,11 +74,11 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   }
 
   get state(): MediaSessionState {
-    return this.#state;
+    return this.#sm.state;
   }
 
   #assertOpen(): void {
-    if (this.#state !== 'open') throw new AppError('CLOSED', `media session ${this.id}`);
+    if (!this.#sm.is('open')) throw new AppError('CLOSED', `media session ${this.id}`);
   }
 
   async #request<T>(cmd: EngineCommand): Promise<T> {
@@ -220,8 +221,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   /** Close the session and its sockets (idempotent); pending prompt promises resolve with reason 'closed'. */
   close(): Promise<void> {
     if (this.#closePromise !== undefined) return this.#closePromise;
-    assertTransition(this.#state, 'closing');
-    this.#state = 'closing';
+    if (this.#sm.is('closed')) return (this.#closePromise = Promise.resolve()); // the plane closed it first (worker gone)
+    this.#sm.transition('closing');
     this.#closePromise = this.#host
       .request({ op: 'closeSession', id: this.id })
       .catch(() => undefined)
@@ -231,9 +232,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
 
   /** Called by the plane: the engine is gone or the session closed. */
   markClosed(reason: string): void {
-    if (this.#state === 'closed') return;
-    assertTransition(this.#state, 'closed');
-    this.#state = 'closed';
+    if (this.#sm.is('closed')) return;
+    this.#sm.transition('closed', reason);
     for (const [id, p] of this.#pending) {
       this.#pending.delete(id);
       p.resolve({ playbackId: id, legs: p.results });

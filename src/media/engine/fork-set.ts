@@ -21,6 +21,7 @@
  * enter the buffer (R-15): it is fed from the same point as the fork, before any mixing.
  */
 import { AppError } from '../../common/errors.js';
+import { StateMachine, type TransitionTable } from '../../common/state-machine.js';
 import { G711_SILENCE, type G711Codec } from '../audio/g711.js';
 import { SrtpProtector } from '../processors/fork-srtp.js';
 import { FramePacer } from '../processors/prompt-pacer.js';
@@ -54,10 +55,21 @@ export interface ForkContext extends EngineServices {
   bufferEnded(notice: ForkBufferNotice): void;
 }
 
+/** A live or stopped fork's state (`idle` is only what stats say when no fork was prepared). */
+export type ForkLifecycleState = Exclude<ForkState, 'idle'>;
+
+/** The legal moves of a fork (common/state-machine.ts; drawn above and in docs/state-machines.md). */
+export const FORK_TRANSITIONS: TransitionTable<ForkLifecycleState> = {
+  prepared: ['active', 'paused', 'stopped'],
+  active: ['paused', 'stopped'],
+  paused: ['active', 'prepared', 'stopped'],
+  stopped: [],
+};
+
 /** One recording: its two streams and its state. */
 class Fork {
   readonly id: string;
-  state: Exclude<ForkState, 'idle'> = 'prepared';
+  readonly #sm = new StateMachine<ForkLifecycleState>({ name: 'fork', initial: 'prepared', table: FORK_TRANSITIONS });
   readonly streams: readonly [ForkStream, ForkStream];
   /** Forward telephone-events too (ForkOptions.forkTelephoneEvents, default false). */
   telephoneEvents = false;
@@ -74,6 +86,15 @@ class Fork {
     this.id = id;
     this.streams = streams;
     this.preparedAt = preparedAt;
+  }
+
+  get state(): ForkLifecycleState {
+    return this.#sm.state;
+  }
+
+  /** Moves the fork; an illegal move throws ILLEGAL_STATE_TRANSITION. */
+  transition(next: ForkLifecycleState, reason?: string): void {
+    this.#sm.transition(next, reason);
   }
 }
 
@@ -240,12 +261,13 @@ export class ForkSet {
       this.#endBuffers(fork, options.sendBuffered ?? true);
       if (fork.state === 'paused') {
         // paused before the recording server answered: it starts paused (nothing more is sent, R-18)
-        fork.state = 'active';
+        fork.transition('active');
         this.pause(id, fork.pausedSilence);
         return;
       }
     } else if (fork.state === 'paused') this.resume(id);
-    fork.state = 'active';
+    // already active: a start with new targets only retargets the streams
+    if (fork.state !== 'active') fork.transition('active');
   }
 
   /** Nothing of the conversation reaches this fork's recording server until resume (R-18); optionally silence frames. */
@@ -255,12 +277,12 @@ export class ForkSet {
     if (fork === undefined) return;
     if (fork.state === 'prepared') {
       // before the first start: the buffer keeps what was said until now, nothing after (R-18)
-      fork.state = 'paused';
+      fork.transition('paused');
       fork.pausedSilence = silence;
       return;
     }
     if (fork.state !== 'active') return;
-    fork.state = 'paused';
+    fork.transition('paused');
     const withSilence = silence ?? fork.silenceWhilePaused;
     for (const s of fork.streams) {
       s.rewriter.breakEpoch();
@@ -286,7 +308,7 @@ export class ForkSet {
     const fork = this.#liveFork(id);
     if (fork === undefined || fork.state !== 'paused') return;
     if (!fork.started) {
-      fork.state = 'prepared';
+      fork.transition('prepared');
       for (const s of fork.streams) s.buffer?.breakEpoch();
       return;
     }
@@ -295,7 +317,7 @@ export class ForkSet {
       s.silencePacer = undefined;
       s.rewriter.breakEpoch();
     }
-    fork.state = 'active';
+    fork.transition('active');
   }
 
   /** Stop fork `id` and close its sockets; the other forks go on. A fork never prepared is ignored. */
@@ -309,7 +331,7 @@ export class ForkSet {
 
   #retire(fork: Fork): void {
     this.#endBuffers(fork, false);
-    fork.state = 'stopped';
+    fork.transition('stopped');
     for (const s of fork.streams) {
       s.silencePacer?.stop();
       s.silencePacer = undefined;
