@@ -15,7 +15,7 @@
  *
  * Needs root (mount); a mount that fails fails the test with the reason.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, ftruncateSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +81,7 @@ const mounted: string[] = [];
 let app: ProductProcess | undefined;
 let degraded: ProductProcess | undefined;
 let refused: Promise<{ code: number | null; stderr: string }> | undefined;
+let refusedChild: ChildProcess | undefined;
 let filler: number | undefined;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -156,6 +157,7 @@ beforeAll(async () => {
     return { dir: d, provisioningFile: writeDemoProvisioning(d, { callee: bed.callee, carrier: bed.carrier, srs: bed.srs }) };
   };
   const child = spawnProduct({ ...bedDir('refused', { ...PR, callee: 0, calleeControl: 0, calleeMedia: 0, carrier: 0, carrierControl: 0, carrierMedia: 0 }), ports: PR, env: { RECORDINGS_DIR: refusedDir } });
+  refusedChild = child;
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout.resume();
@@ -180,6 +182,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.kill();
   await degraded?.kill();
+  // a start that was not refused (or is still starting) must not outlive the file
+  if (refusedChild && refusedChild.exitCode === null && refusedChild.signalCode === null) refusedChild.kill('SIGKILL');
   await refused?.catch(() => undefined);
   if (filler !== undefined) closeSync(filler);
   for (const m of mounted) spawnSync('umount', ['-l', m]);
