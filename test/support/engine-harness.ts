@@ -2,10 +2,15 @@
  * Engine test harness: the SIP engine under test plus unmodified drachtio-srf apps connected to it.
  *
  * By default it starts the embedded engine (src/engine) on 127.0.0.1 with shrunk RFC 3261 timers.
- * When DRACHTIO_HOST, DRACHTIO_PORT and DRACHTIO_SECRET are set it uses that external
- * drachtio-server instead, so the very same scenarios and assertions run against the reference
- * implementation. The SIP address to send to then comes from DRACHTIO_SIP (`host:port`) or from the
- * hostports srf reports in its 'connect' event. Engine counters (stats()) exist only when embedded.
+ * The very same scenarios and assertions run against drachtio-server, the reference implementation
+ * (docs/engine.md, "Conformance with drachtio-server"):
+ * - DRACHTIO_BIN=<binary>: each harness starts its own server on the harness's ports with the same
+ *   shrunk timers (drachtio-server-process.ts), so files run in parallel as they do embedded;
+ * - DRACHTIO_HOST, DRACHTIO_PORT, DRACHTIO_SECRET: a server already running, shared by every file (run
+ *   the files one at a time: `npm run test:engine-parity` does). The SIP address comes from
+ *   DRACHTIO_SIP (`host:port`) or from the hostports srf reports on connect; its timers are
+ *   drachtio-server's defaults unless DRACHTIO_T1/T2/T4 give them.
+ * Engine counters (stats()) exist only when embedded.
  *
  * Apps can be connected through a LinkRelay, a TCP relay the test can cut and restore, to simulate a
  * lost app connection: srf reconnects by itself once the relay accepts connections again.
@@ -14,6 +19,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import Srf from 'drachtio-srf';
 import { startEngine, type Engine, type EngineStats, type NatFlowPolicy } from '../../src/engine/index.js';
+import { startDrachtioServer } from './drachtio-server-process.js';
 
 export type SrfRequest = Srf.SrfRequest;
 export type SrfResponse = Srf.SrfResponse;
@@ -101,9 +107,12 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 50
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-/** True when an external drachtio-server is configured through the environment. */
+/**
+ * True when the tests run against drachtio-server rather than the embedded engine: one the harness
+ * starts itself (DRACHTIO_BIN) or one already running (DRACHTIO_HOST, DRACHTIO_PORT, DRACHTIO_SECRET).
+ */
 export function externalServerConfigured(): boolean {
-  return Boolean(process.env.DRACHTIO_HOST && process.env.DRACHTIO_PORT && process.env.DRACHTIO_SECRET);
+  return Boolean(process.env.DRACHTIO_BIN) || Boolean(process.env.DRACHTIO_HOST && process.env.DRACHTIO_PORT && process.env.DRACHTIO_SECRET);
 }
 
 function parseHostports(hostport: string | undefined): string[] {
@@ -193,10 +202,55 @@ async function connectTestApp(
   };
 }
 
+/** A harness over drachtio-server: no engine object and no counters; `stopServer` runs after the apps close. */
+function externalHarness(
+  admin: { host: string; port: number; secret: string },
+  sip: { host: string; port: number },
+  timers: { t1: number; t2: number; t4: number },
+  stopServer: () => Promise<void>,
+): EngineHarness {
+  const apps: TestApp[] = [];
+  let closed = false;
+  return {
+    mode: 'external',
+    sipHost: sip.host,
+    sipPort: sip.port,
+    target: `${sip.host}:${sip.port}`,
+    timers,
+    engine: undefined,
+    admin,
+    stats: () => undefined,
+    async connectApp(appOptions = {}) {
+      const app = await connectTestApp(admin, appOptions);
+      apps.push(app);
+      return app;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const app of apps) await app.close();
+      await stopServer();
+    },
+  };
+}
+
 /** Starts the engine under test (or attaches to the external server named in the environment). */
 export async function startHarness(options: HarnessOptions): Promise<EngineHarness> {
   const apps: TestApp[] = [];
   let closed = false;
+  const timers = { t1: options.t1 ?? 100, t2: options.t2 ?? 800, t4: options.t4 ?? 1000 };
+  if (process.env.DRACHTIO_BIN) {
+    const server = await startDrachtioServer({
+      bin: process.env.DRACHTIO_BIN,
+      host: LOCALHOST,
+      sipPort: options.sipPort,
+      adminPort: options.adminPort,
+      secret: SECRET,
+      transports: options.transports ?? 'udp,tcp',
+      timers,
+    });
+    return externalHarness({ host: LOCALHOST, port: options.adminPort, secret: SECRET }, { host: LOCALHOST, port: options.sipPort }, timers, server.stop);
+  }
   if (externalServerConfigured()) {
     const admin = { host: process.env.DRACHTIO_HOST!, port: Number(process.env.DRACHTIO_PORT), secret: process.env.DRACHTIO_SECRET! };
     let sip: { host: string; port: number } | undefined;
@@ -209,31 +263,11 @@ export async function startHarness(options: HarnessOptions): Promise<EngineHarne
       await probe.close();
     }
     if (!sip) throw new Error('could not learn the external server SIP address; set DRACHTIO_SIP=host:port');
-    const sipAddress = sip;
-    const harness: EngineHarness = {
-      mode: 'external',
-      sipHost: sipAddress.host,
-      sipPort: sipAddress.port,
-      target: `${sipAddress.host}:${sipAddress.port}`,
-      timers: { t1: 500, t2: 4000, t4: 5000 },
-      engine: undefined,
-      admin,
-      stats: () => undefined,
-      async connectApp(appOptions = {}) {
-        const app = await connectTestApp(admin, appOptions);
-        apps.push(app);
-        return app;
-      },
-      async close() {
-        if (closed) return;
-        closed = true;
-        for (const app of apps) await app.close();
-      },
-    };
-    return harness;
+    // A server someone else started runs its own timers: drachtio-server's defaults unless DRACHTIO_T1/T2/T4 say otherwise.
+    const envTimer = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+    return externalHarness(admin, sip, { t1: envTimer('DRACHTIO_T1', 500), t2: envTimer('DRACHTIO_T2', 4000), t4: envTimer('DRACHTIO_T4', 5000) }, async () => undefined);
   }
 
-  const timers = { t1: options.t1 ?? 100, t2: options.t2 ?? 800, t4: options.t4 ?? 1000 };
   const engine = await startEngine({
     sipContacts: [`sip:${LOCALHOST}:${options.sipPort};transport=${options.transports ?? 'udp,tcp'}`],
     adminHost: LOCALHOST,
