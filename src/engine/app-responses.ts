@@ -119,7 +119,7 @@ export class AppResponses {
     d.localContact = getHeader(resp, 'contact') ?? d.localContact;
     d.serverInvite = t;
     if (status >= 200) {
-      d.state = 'confirmed';
+      d.confirm();
       this.ctx.cdr.emit('start', 'application', () => serializeSipMessage(resp), 'uas');
       this.dialogs.armUasSessionTimer(d, req, resp);
     }

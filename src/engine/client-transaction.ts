@@ -9,6 +9,7 @@
  * A transport error ends the transaction with a locally generated 503.
  */
 import type { TimerHandle } from '../common/clock.js';
+import { StateMachine, type TransitionTable } from '../common/state-machine.js';
 import type { SipMessage } from './sip-message.js';
 import type { MessageSource } from './sip-transport.js';
 import type { Target, TransactionContext } from './transaction-context.js';
@@ -21,6 +22,14 @@ export interface ProxyBranchEvents {
 
 export type ClientTxnState = 'calling' | 'proceeding' | 'completed' | 'terminated';
 
+/** The legal moves (common/state-machine.ts; drawn above and in docs/state-machines.md). */
+export const CLIENT_TXN_TRANSITIONS: TransitionTable<ClientTxnState> = {
+  calling: ['proceeding', 'completed', 'terminated'],
+  proceeding: ['completed', 'terminated'],
+  completed: ['terminated'],
+  terminated: [],
+};
+
 export interface ClientTxnHooks {
   onTerminated(txn: ClientTransaction): void;
   /** Timer B/F fired or the transport failed: deliver a local 408/503 to the app. */
@@ -28,7 +37,7 @@ export interface ClientTxnHooks {
 }
 
 export class ClientTransaction {
-  state: ClientTxnState = 'calling';
+  readonly #sm: StateMachine<ClientTxnState>;
   /** ACK for a non-2xx final response (INVITE), re-sent when the final is retransmitted. */
   ackText: string | undefined;
   appId: number | undefined;
@@ -59,6 +68,11 @@ export class ClientTransaction {
     readonly hooks: ClientTxnHooks,
   ) {
     this.#interval = ctx.t1;
+    this.#sm = new StateMachine({ name: 'client transaction', initial: 'calling', table: CLIENT_TXN_TRANSITIONS, timers: ctx.timers, dispose: () => this.#dispose() });
+  }
+
+  get state(): ClientTxnState {
+    return this.#sm.state;
   }
 
   get isInvite(): boolean {
@@ -109,7 +123,7 @@ export class ClientTransaction {
     }
     if (status < 200) {
       if (this.state === 'calling') {
-        this.state = 'proceeding';
+        this.#sm.transition('proceeding');
         if (this.isInvite) {
           // RFC 3261 17.1.1.2: Timer B no longer applies once a provisional arrives; keep a
           // 360*T1 (3 minutes by default) guard (like a proxy's Timer C) so a silent peer cannot leak the transaction.
@@ -130,7 +144,7 @@ export class ClientTransaction {
       this.terminate();
       return 'deliver';
     }
-    this.state = 'completed';
+    this.#sm.transition('completed');
     const wait = this.reliable ? 0 : this.isInvite ? 64 * this.ctx.t1 : this.ctx.t4;
     this.#timeoutTimer = timers.setTimeout(() => this.terminate(), wait);
     return 'deliver';
@@ -138,8 +152,11 @@ export class ClientTransaction {
 
   /** Idempotent. */
   terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
+    if (!this.#sm.is('terminated')) this.#sm.transition('terminated');
+  }
+
+  /** The final state: stop every timer and tell the engine to forget this transaction. */
+  #dispose(): void {
     this.ctx.timers.clearTimeout(this.#retransTimer);
     this.ctx.timers.clearTimeout(this.#timeoutTimer);
     this.#retransTimer = undefined;

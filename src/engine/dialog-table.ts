@@ -84,7 +84,7 @@ export class DialogTable {
   }
 
   remove(d: Dialog): void {
-    d.state = 'terminated';
+    d.terminate();
     this.stopSessionTimer(d);
     this.ctx.timers.clearTimeout(d.expiryTimer);
     d.expiryTimer = undefined;

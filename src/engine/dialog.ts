@@ -10,12 +10,20 @@
  * REFER and ends with a NOTIFY `Subscription-State: terminated` or when the subscription expires.
  */
 import type { TimerHandle } from '../common/clock.js';
+import { StateMachine, type TransitionTable } from '../common/state-machine.js';
 import type { Flow, NatFlowMode } from './nat-flow.js';
 import type { ServerTransaction } from './server-transaction.js';
 import type { SipProtocol } from './sip-transport.js';
 
 export type DialogRole = 'uas' | 'uac';
 export type DialogState = 'early' | 'confirmed' | 'terminated';
+
+/** The legal moves (common/state-machine.ts; drawn above and in docs/state-machines.md). */
+export const DIALOG_TRANSITIONS: TransitionTable<DialogState> = {
+  early: ['confirmed', 'terminated'],
+  confirmed: ['terminated'],
+  terminated: [],
+};
 /** What created the dialog: an INVITE, or a SUBSCRIBE / out-of-dialog REFER (RFC 6665, RFC 3515). */
 export type DialogUsage = 'invite' | 'subscription';
 
@@ -24,7 +32,7 @@ export function makeDialogId(callId: string, fromTag: string): string {
 }
 
 export class Dialog {
-  state: DialogState = 'early';
+  readonly #sm = new StateMachine<DialogState>({ name: 'dialog', initial: 'early', table: DIALOG_TRANSITIONS });
   usage: DialogUsage = 'invite';
   /** Subscription dialogs: ends the dialog when the subscription was not refreshed in time. */
   expiryTimer: TimerHandle | undefined;
@@ -78,4 +86,18 @@ export class Dialog {
     readonly callId: string,
     readonly localTag: string,
   ) {}
+
+  get state(): DialogState {
+    return this.#sm.state;
+  }
+
+  /** A 2xx established the dialog (early -> confirmed; the callers handle a repeated 2xx before this). */
+  confirm(): void {
+    this.#sm.transition('confirmed');
+  }
+
+  /** The dialog is over (idempotent; dialog-table.ts remove() stops its timers). */
+  terminate(): void {
+    if (!this.#sm.is('terminated')) this.#sm.transition('terminated');
+  }
 }

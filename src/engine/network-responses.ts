@@ -147,7 +147,7 @@ export class NetworkResponses {
     }
     d.remoteTag = toTag;
     d.remoteParty = getHeader(msg, 'to') ?? d.remoteParty;
-    d.state = 'confirmed';
+    d.confirm();
     d.inviteSucceeded = true;
     this.ctx.cdr.emit('start', 'network', () => serializeSipMessage(msg), 'uac');
     this.#uacRefresh(d, msg, source);

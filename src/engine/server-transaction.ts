@@ -16,10 +16,21 @@
  * PRACK arrives or 64*T1 passes.
  */
 import type { TimerHandle } from '../common/clock.js';
+import { StateMachine, type TransitionTable } from '../common/state-machine.js';
 import type { SipMessage } from './sip-message.js';
 import type { Target, TransactionContext } from './transaction-context.js';
 
 export type ServerTxnState = 'trying' | 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
+
+/** The legal moves (common/state-machine.ts; drawn above and in docs/state-machines.md). */
+export const SERVER_TXN_TRANSITIONS: TransitionTable<ServerTxnState> = {
+  trying: ['proceeding', 'completed', 'accepted', 'terminated'],
+  proceeding: ['completed', 'accepted', 'terminated'],
+  completed: ['confirmed', 'terminated'],
+  confirmed: ['terminated'],
+  accepted: ['terminated'],
+  terminated: [],
+};
 
 export interface ServerTxnHooks {
   onTerminated(txn: ServerTransaction): void;
@@ -30,7 +41,7 @@ export interface ServerTxnHooks {
 }
 
 export class ServerTransaction {
-  state: ServerTxnState = 'trying';
+  readonly #sm: StateMachine<ServerTxnState>;
   lastResponse: string | undefined;
   lastStatus = 0;
   /** Set once the app can no longer answer (CANCELed, timed out). */
@@ -59,6 +70,7 @@ export class ServerTransaction {
     readonly hooks: ServerTxnHooks,
     pendingTimeoutMs: number,
   ) {
+    this.#sm = new StateMachine({ name: 'server transaction', initial: 'trying', table: SERVER_TXN_TRANSITIONS, timers: ctx.timers, dispose: () => this.#dispose() });
     this.#timeoutTimer = ctx.timers.setTimeout(() => {
       this.#timeoutTimer = undefined;
       if (this.state === 'trying' || this.state === 'proceeding') {
@@ -67,6 +79,10 @@ export class ServerTransaction {
         this.terminate();
       }
     }, pendingTimeoutMs);
+  }
+
+  get state(): ServerTxnState {
+    return this.#sm.state;
   }
 
   get isInvite(): boolean {
@@ -89,19 +105,19 @@ export class ServerTransaction {
     this.lastStatus = status;
     this.ctx.send(this.target, text);
     if (status < 200) {
-      if (this.state === 'trying') this.state = 'proceeding';
+      if (this.state === 'trying') this.#sm.transition('proceeding');
       return;
     }
     this.#clearAll();
     const t = this.ctx.timers;
     const { t1, t2, t4 } = this.ctx;
     if (!this.isInvite) {
-      this.state = 'completed';
+      this.#sm.transition('completed');
       this.#timeoutTimer = t.setTimeout(() => this.terminate(), this.reliable ? 0 : 64 * t1);
       return;
     }
     if (status < 300) {
-      this.state = 'accepted';
+      this.#sm.transition('accepted');
       if (!this.reliable) this.#scheduleRetransmit(t1, t2);
       this.#timeoutTimer = t.setTimeout(() => {
         this.#timeoutTimer = undefined;
@@ -112,7 +128,7 @@ export class ServerTransaction {
       }, 64 * t1);
       return;
     }
-    this.state = 'completed';
+    this.#sm.transition('completed');
     if (!this.reliable) this.#scheduleRetransmit(t1, t2);
     this.#timeoutTimer = t.setTimeout(() => this.terminate(), 64 * t1);
     void t4;
@@ -156,7 +172,7 @@ export class ServerTransaction {
     this.#clearAll();
     this.lastResponse = text;
     this.lastStatus = status;
-    this.state = 'accepted';
+    this.#sm.transition('accepted');
     this.ctx.send(this.target, text);
     this.#timeoutTimer = this.ctx.timers.setTimeout(() => this.terminate(), 64 * this.ctx.t1);
   }
@@ -173,7 +189,7 @@ export class ServerTransaction {
   ackReceived(): void {
     if (this.state !== 'completed') return;
     this.#clearAll();
-    this.state = 'confirmed';
+    this.#sm.transition('confirmed');
     this.#timeoutTimer = this.ctx.timers.setTimeout(() => this.terminate(), this.reliable ? 0 : this.ctx.t4);
   }
 
@@ -232,8 +248,11 @@ export class ServerTransaction {
 
   /** Idempotent: stop every timer and tell the engine to forget this transaction. */
   terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
+    if (!this.#sm.is('terminated')) this.#sm.transition('terminated');
+  }
+
+  /** The final state (the machine's dispose hook). */
+  #dispose(): void {
     this.#clearAll();
     this.hooks.onTerminated(this);
   }

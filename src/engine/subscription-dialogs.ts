@@ -66,7 +66,7 @@ export class SubscriptionDialogs {
     d.localContact = getHeader(resp, 'contact') ?? '';
     d.appId = appId;
     d.initialTxnId = t.id;
-    d.state = 'confirmed';
+    d.confirm();
     this.dialogs.initUasFlow(d, req, t.target);
     this.dialogs.add(d);
     this.#arm(d, subscriptionSeconds(req, resp));
@@ -94,7 +94,7 @@ export class SubscriptionDialogs {
     d.appId = ct.appId;
     d.remoteTarget = parseNameAddr(firstListItem(getHeader(resp, 'contact') ?? ''))?.uri ?? req.uri;
     d.routeSet = getHeaderList(resp, 'record-route').reverse();
-    d.state = 'confirmed';
+    d.confirm();
     this.dialogs.initUacFlow(d, resp, source);
     this.dialogs.add(d);
     this.#arm(d, subscriptionSeconds(req, resp));
@@ -118,7 +118,7 @@ export class SubscriptionDialogs {
     d.remoteTarget = parseNameAddr(firstListItem(getHeader(notify, 'contact') ?? ''))?.uri ?? req.uri;
     // a dialog created by a request we receive takes its Record-Route in order (RFC 3261 section 12.1.1)
     d.routeSet = getHeaderList(notify, 'record-route');
-    d.state = 'confirmed';
+    d.confirm();
     this.dialogs.initUasFlow(d, notify, { protocol: source.protocol, host: source.remoteHost, port: source.remotePort });
     this.dialogs.add(d);
     this.#arm(d, DEFAULT_SUBSCRIPTION_SECONDS);
