@@ -12,7 +12,9 @@ import { AppError } from './errors.js';
  * - per-state timers (`after()`): started through the injected Timers (default: the system's),
  *   stopped when the machine leaves the state they were started in;
  * - a dispose hook, run once when the machine enters a final state.
-
+ *
+ * docs/state-machines.md draws every table; test/unit/common/state-machines-doc.test.ts checks the
+ * drawings against the tables.
  */
 export type TransitionTable<S extends string> = Readonly<Record<S, readonly S[]>>;
 
