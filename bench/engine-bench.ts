@@ -2,19 +2,27 @@
  * Engine benchmark (`npm run bench:engine`): the standalone engine (src/engine/cli.ts) and a minimal
  * drachtio-srf app (bench/apps/engine-bench-app.ts), each in its own process, driven by SIPp on 127.0.0.1.
  *
- *   (a) uas: SIPp uac-call-bye (INVITE, 200, ACK, 1 s pause, BYE) -> engine -> app createUAS
- *   (b) b2b: the same caller -> engine -> app createB2BUA -> engine -> SIPp uas-answer
+ *   (a) uas: SIPp uac-call-bye (INVITE, 200, ACK, 1 s pause, BYE) -> server -> app createUAS
+ *   (b) b2b: the same caller -> server -> app createB2BUA -> server -> SIPp uas-answer
  *
- * The call rate ramps in steps; per step it prints the rate, calls ok/failed, retransmissions (SIPp's,
- * per 100 calls), CPU-seconds per 1,000 calls of engine and app (/proc/<pid>/stat utime+stime), and their
- * peak RSS (VmHWM). The ramp of a mode stops at its first unclean step (a failed call, a missing call, or
- * >= 1 retransmission per 100 calls). At the end: the highest clean rate per mode beside the anchor
- * figures measured with drachtio-server 0.9.10, with the ratio.
+ * With `--drachtio-bin PATH` the anchor, drachtio-server, runs the same ramp in the same run: both
+ * servers (each with its own copy of the app) are up side by side, and every rate is run on the engine
+ * and then on drachtio-server, interleaved, so both see the same machine at the same time. Without the
+ * flag the engine runs alone and the summary says that no anchor ran.
  *
- * Each mode starts with an unreported warm-up step (min(5 s, step) at the first rate).
+ * The call rate ramps in steps; per step it prints the server, the rate, calls ok/failed,
+ * retransmissions (SIPp's, per 100 calls), CPU-seconds per 1,000 calls of server and app
+ * (/proc/<pid>/stat utime+stime, every thread) and their peak RSS (VmHWM). A server's ramp stops at its
+ * first unclean step (a failed call, a missing call, or >= 1 retransmission per 100 calls). At the end,
+ * per mode: each server's highest clean rate and its CPU per 1,000 calls, and the engine / drachtio-server
+ * ratios. Each server and mode starts with an unreported warm-up step (min(5 s, step) at the first rate).
+ *
  * Flags: --mode uas|b2b|both (both), --step-seconds N (30), --uas-rates 100,250,... --b2b-rates ...,
- *        --quick (3 s steps, low rates: a smoke run), --max-minutes N (15, hard bound for the whole run).
- * Ports: 30000-30999 (engine SIP 30000, app link 30001, SIPp 30010+ and 30020+).
+ *        --rounds N (1: the ramp is repeated N times and each round reported),
+ *        --drachtio-bin PATH [--drachtio-config FILE] (the config's admin port, contacts and secret are
+ *        overridden on the command line), --quick (3 s steps, low rates: a smoke run),
+ *        --max-minutes N (15, hard bound for the whole run).
+ * Ports: 30000-30999 (engine SIP 30000 and app link 30001, drachtio-server 30100 and 30101, SIPp 30010+ and 30020+).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,12 +34,13 @@ import { runSipp, scenarioPath, startSipp, type SippResult } from '../test/suppo
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const HOST = '127.0.0.1';
-const PORTS = { sip: 30000, admin: 30001, uac: 30010, uacControl: 30011, uacMedia: 30012, uas: 30020, uasControl: 30021, uasMedia: 30022 };
+const PORTS = { uac: 30010, uacControl: 30011, uacMedia: 30012, uas: 30020, uasControl: 30021, uasMedia: 30022 };
+const SERVER_PORTS = { engine: { sip: 30000, admin: 30001 }, drachtio: { sip: 30100, admin: 30101 } } as const;
 const SECRET = 'bench';
 const CALL_SECONDS = 1;
 
-/** drachtio-server 0.9.10 figures from the issue, same machine class and method. */
-const ANCHOR = { uasRate: 3000, b2bRate: 1000, engineCpuPer1000: 0.27, appCpuPer1000: 0.12, appPeakRssMb: 170 };
+type ServerKind = keyof typeof SERVER_PORTS;
+type Mode = 'uas' | 'b2b';
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +49,9 @@ const { values } = parseArgs({
     'uas-rates': { type: 'string' },
     'b2b-rates': { type: 'string' },
     quick: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '1' },
+    'drachtio-bin': { type: 'string' },
+    'drachtio-config': { type: 'string' },
     'max-minutes': { type: 'string', default: '15' },
   },
   strict: true,
@@ -51,6 +63,9 @@ const rates = (flag: string | undefined, full: number[], small: number[]): numbe
   flag ? flag.split(',').map(Number).filter((n) => n > 0) : quick ? small : full;
 const uasRates = rates(values['uas-rates'], [100, 250, 500, 1000, 1500, 2000, 3000, 4000], [20, 50]);
 const b2bRates = rates(values['b2b-rates'], [100, 250, 500, 750, 1000, 1500], [20, 50]);
+const rounds = Math.max(1, Number(values.rounds));
+const drachtioBin = values['drachtio-bin'];
+if (values['drachtio-config'] && !drachtioBin) throw new Error('--drachtio-config needs --drachtio-bin');
 const deadline = Date.now() + Number(values['max-minutes']) * 60_000;
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -70,11 +85,22 @@ function peakRssMb(pid: number): number {
 
 const children: ChildProcess[] = [];
 
-function spawnNode(script: string, args: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnChild(label: string, command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${script}] ${d.toString()}`));
+  child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${label}] ${d.toString()}`));
   return child;
+}
+
+const spawnNode = (script: string, args: string[]): ChildProcess => spawnChild(script, process.execPath, ['--import', 'tsx', script, ...args]);
+
+/** The SIP server under test: the engine's CLI or drachtio-server, on its own ports, logging errors only. */
+function spawnServer(kind: ServerKind): ChildProcess {
+  const ports = SERVER_PORTS[kind];
+  const common = ['--contact', `sip:${HOST}:${ports.sip};transport=udp,tcp`, '--address', HOST, '--port', String(ports.admin), '--secret', SECRET, '--loglevel', 'error'];
+  if (kind === 'engine') return spawnNode('src/engine/cli.ts', common);
+  const config = values['drachtio-config'] ? ['-f', values['drachtio-config']] : ['--noconfig'];
+  return spawnChild('drachtio-server', drachtioBin!, [...config, ...common, '--sofia-loglevel', '0', '--stdout']);
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
@@ -116,7 +142,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 interface StepResult {
-  mode: 'uas' | 'b2b';
+  server: ServerKind;
+  mode: Mode;
   rate: number;
   expected: number;
   ok: number;
@@ -129,7 +156,19 @@ interface StepResult {
   clean: boolean;
 }
 
-async function runStep(mode: 'uas' | 'b2b', rate: number, engine: ChildProcess, app: ChildProcess, seconds = stepSeconds): Promise<StepResult> {
+interface RoundStep extends StepResult {
+  round: number;
+}
+
+/** A server and its app, up for one mode. */
+interface Stack {
+  readonly server: ServerKind;
+  readonly engine: ChildProcess;
+  readonly app: ChildProcess;
+}
+
+async function runStep(mode: Mode, rate: number, stack: Stack, seconds = stepSeconds): Promise<StepResult> {
+  const { engine, app } = stack;
   const calls = Math.max(1, Math.round(rate * seconds));
   const timeoutSec = seconds + CALL_SECONDS + 20;
   const cpu0 = { engine: cpuSeconds(engine.pid!), app: cpuSeconds(app.pid!) };
@@ -149,7 +188,7 @@ async function runStep(mode: 'uas' | 'b2b', rate: number, engine: ChildProcess, 
   if (uas) await uas.ready();
   const uac = await runSipp({
     scenario: scenarioPath('uac-call-bye'),
-    remote: `${HOST}:${PORTS.sip}`,
+    remote: `${HOST}:${SERVER_PORTS[stack.server].sip}`,
     port: PORTS.uac,
     controlPort: PORTS.uacControl,
     mediaPort: PORTS.uacMedia,
@@ -168,6 +207,7 @@ async function runStep(mode: 'uas' | 'b2b', rate: number, engine: ChildProcess, 
   const retransPer100 = done > 0 ? (100 * retrans) / done : 0;
   const failed = uac.stats.failed + (uasResult?.stats.failed ?? 0);
   return {
+    server: stack.server,
     mode,
     rate,
     expected: calls,
@@ -184,9 +224,16 @@ async function runStep(mode: 'uas' | 'b2b', rate: number, engine: ChildProcess, 
 
 const fmt = (n: number, d = 2): string => n.toFixed(d);
 
+/** `drachtio --version`'s first line, for the header. */
+function drachtioVersion(bin: string): string {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 5000 });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] || '(version unknown)';
+}
+
 function printStep(s: StepResult): void {
   console.log(
     [
+      s.server.padEnd(8),
       s.mode.padEnd(4),
       String(s.rate).padStart(6),
       `${s.ok}/${s.expected}`.padStart(13),
@@ -201,85 +248,133 @@ function printStep(s: StepResult): void {
   );
 }
 
-async function runMode(mode: 'uas' | 'b2b', modeRates: number[]): Promise<StepResult[]> {
-  const engine = spawnNode('src/engine/cli.ts', [
-    '--contact',
-    `sip:${HOST}:${PORTS.sip};transport=udp,tcp`,
-    '--address',
+async function startStack(server: ServerKind, mode: Mode): Promise<Stack> {
+  const ports = SERVER_PORTS[server];
+  const engine = spawnServer(server);
+  await waitForPort(ports.admin, 15_000);
+  const app = spawnNode('bench/apps/engine-bench-app.ts', [
+    '--mode',
+    mode,
+    '--host',
     HOST,
     '--port',
-    String(PORTS.admin),
+    String(ports.admin),
     '--secret',
     SECRET,
-    '--loglevel',
-    'error',
+    '--b-uri',
+    `sip:callee@${HOST}:${PORTS.uas}`,
   ]);
-  const results: StepResult[] = [];
   try {
-    await waitForPort(PORTS.admin, 15_000);
-    const app = spawnNode('bench/apps/engine-bench-app.ts', [
-      '--mode',
-      mode,
-      '--host',
-      HOST,
-      '--port',
-      String(PORTS.admin),
-      '--secret',
-      SECRET,
-      '--b-uri',
-      `sip:callee@${HOST}:${PORTS.uas}`,
-    ]);
-    try {
-      await waitForLine(app, 'ready', 15_000);
+    await waitForLine(app, 'ready', 15_000);
+  } catch (err) {
+    await stopChild(app);
+    await stopChild(engine);
+    throw err;
+  }
+  return { server, engine, app };
+}
+
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, (CALL_SECONDS + 2) * 1000));
+
+/** One mode: every server up side by side, the ramp run rate by rate on each in turn, `rounds` times. */
+async function runMode(mode: Mode, modeRates: number[], servers: ServerKind[]): Promise<RoundStep[]> {
+  const stacks: Stack[] = [];
+  const results: RoundStep[] = [];
+  try {
+    for (const server of servers) stacks.push(await startStack(server, mode));
+    for (const stack of stacks) {
       // Warm-up (JIT, pools), not reported: the first step would otherwise carry it in its CPU figures.
-      const warmup = await runStep(mode, modeRates[0] ?? 20, engine, app, Math.min(5, stepSeconds));
-      if (!warmup.clean) console.log(`${mode}: warm-up step was not clean (${warmup.ok}/${warmup.expected} ok, ${warmup.failed} failed)`);
-      await new Promise((r) => setTimeout(r, (CALL_SECONDS + 2) * 1000));
+      const warmup = await runStep(mode, modeRates[0] ?? 20, stack, Math.min(5, stepSeconds));
+      if (!warmup.clean) console.log(`${stack.server} ${mode}: warm-up step was not clean (${warmup.ok}/${warmup.expected} ok, ${warmup.failed} failed)`);
+      await settle();
+    }
+    for (let round = 1; round <= rounds; round++) {
+      const climbing = new Set(stacks);
       for (const rate of modeRates) {
-        if (Date.now() + (stepSeconds + 30) * 1000 > deadline) {
-          console.log(`${mode}: stopping, the --max-minutes bound is near`);
-          break;
+        for (const stack of [...climbing]) {
+          if (Date.now() + (stepSeconds + 30) * 1000 > deadline) {
+            console.log(`${mode}: stopping, the --max-minutes bound is near`);
+            return results;
+          }
+          const step = await runStep(mode, rate, stack);
+          printStep(step);
+          results.push({ ...step, round });
+          if (!step.clean) climbing.delete(stack);
+          await settle();
         }
-        const step = await runStep(mode, rate, engine, app);
-        printStep(step);
-        results.push(step);
-        if (!step.clean) break;
-        await new Promise((r) => setTimeout(r, (CALL_SECONDS + 2) * 1000));
+        if (climbing.size === 0) break;
       }
-    } finally {
-      await stopChild(app);
     }
   } finally {
-    await stopChild(engine);
+    for (const stack of stacks) {
+      await stopChild(stack.app);
+      await stopChild(stack.engine);
+    }
   }
   return results;
 }
 
-function summary(label: string, steps: StepResult[], anchorRate: number): void {
-  const clean = steps.filter((s) => s.clean);
-  const best = clean[clean.length - 1];
-  if (!best) {
-    console.log(`${label}: no clean step (anchor drachtio-server 0.9.10: ${anchorRate} calls/s)`);
-    return;
+interface Best {
+  rate: number;
+  serverCpu: number;
+  appCpu: number;
+  serverRss: number;
+  appRss: number;
+  reachedLimit: boolean;
+}
+
+/** Per round, the highest clean step of one server (undefined when none was clean). */
+function best(steps: RoundStep[], server: ServerKind, round: number): Best | undefined {
+  const own = steps.filter((s) => s.server === server && s.round === round);
+  const clean = own.filter((s) => s.clean);
+  const top = clean[clean.length - 1];
+  if (!top) return undefined;
+  return {
+    rate: top.rate,
+    serverCpu: top.engineCpuPer1000,
+    appCpu: top.appCpuPer1000,
+    serverRss: top.enginePeakMb,
+    appRss: top.appPeakMb,
+    reachedLimit: top !== own[own.length - 1],
+  };
+}
+
+const describeBest = (b: Best | undefined): string =>
+  b
+    ? `${b.rate} calls/s${b.reachedLimit ? '' : '+'}, server ${fmt(b.serverCpu, 3)} CPU-s/1k, app ${fmt(b.appCpu, 3)} CPU-s/1k, server RSS ${fmt(b.serverRss, 0)} MB, app RSS ${fmt(b.appRss, 0)} MB`
+    : 'no clean step';
+
+function summary(label: string, steps: RoundStep[]): void {
+  for (let round = 1; round <= rounds; round++) {
+    const tag = rounds > 1 ? `${label} round ${round}` : label;
+    const engine = best(steps, 'engine', round);
+    console.log(`${tag} engine:          ${describeBest(engine)}`);
+    if (!drachtioBin) {
+      console.log(`${tag} drachtio-server: no anchor ran (pass --drachtio-bin PATH to run it side by side)`);
+      continue;
+    }
+    const anchor = best(steps, 'drachtio', round);
+    console.log(`${tag} drachtio-server: ${describeBest(anchor)}`);
+    if (engine && anchor) {
+      console.log(
+        `${tag} ratio engine/drachtio-server: rate ${fmt(engine.rate / anchor.rate)}, server CPU per call ${fmt(engine.serverCpu / anchor.serverCpu)}, ` +
+          `server RSS ${fmt(engine.serverRss / anchor.serverRss)} ('+' = the ramp did not reach that server's limit)`,
+      );
+    }
   }
-  const ceiling = best === steps[steps.length - 1] ? ' (the ramp did not reach its limit)' : '';
-  console.log(
-    `${label}: highest clean rate ${best.rate} calls/s${ceiling} vs drachtio-server ${anchorRate} calls/s -> ratio ${fmt(best.rate / anchorRate)}; ` +
-      `engine ${fmt(best.engineCpuPer1000, 3)} CPU-s/1000 calls (anchor ${ANCHOR.engineCpuPer1000}, ratio ${fmt(best.engineCpuPer1000 / ANCHOR.engineCpuPer1000)}), ` +
-      `app ${fmt(best.appCpuPer1000, 3)} (anchor ${ANCHOR.appCpuPer1000}, ratio ${fmt(best.appCpuPer1000 / ANCHOR.appCpuPer1000)}), ` +
-      `app peak RSS ${fmt(best.appPeakMb, 0)} MB (anchor ${ANCHOR.appPeakRssMb}), engine peak RSS ${fmt(best.enginePeakMb, 0)} MB`,
-  );
 }
 
 async function main(): Promise<void> {
   const mode = values.mode ?? 'both';
-  console.log(`engine benchmark: step ${stepSeconds} s, calls of ${CALL_SECONDS} s, CLK_TCK ${CLK_TCK}${quick ? ' (quick smoke run)' : ''}`);
-  console.log('mode   rate      ok/total  failed retr/100c eng CPU/1k  app CPU/1k  eng RSS MB app RSS');
-  const uas = mode === 'uas' || mode === 'both' ? await runMode('uas', uasRates) : [];
-  const b2b = mode === 'b2b' || mode === 'both' ? await runMode('b2b', b2bRates) : [];
+  const servers: ServerKind[] = drachtioBin ? ['engine', 'drachtio'] : ['engine'];
+  const anchorNote = drachtioBin ? `anchor drachtio-server ${drachtioVersion(drachtioBin)} side by side` : 'no anchor (engine alone)';
+  console.log(`engine benchmark: step ${stepSeconds} s, calls of ${CALL_SECONDS} s, ${rounds} round(s), ${anchorNote}, CLK_TCK ${CLK_TCK}${quick ? ' (quick smoke run)' : ''}`);
+  console.log('server   mode   rate      ok/total  failed retr/100c srv CPU/1k  app CPU/1k srv RSS MB app RSS');
+  const uas = mode === 'uas' || mode === 'both' ? await runMode('uas', uasRates, servers) : [];
+  const b2b = mode === 'b2b' || mode === 'both' ? await runMode('b2b', b2bRates, servers) : [];
   console.log('');
-  if (uas.length) summary('(a) UAS    ', uas, ANCHOR.uasRate);
-  if (b2b.length) summary('(b) B2BUA  ', b2b, ANCHOR.b2bRate);
+  if (uas.length) summary('(a) UAS  ', uas);
+  if (b2b.length) summary('(b) B2BUA', b2b);
 }
 
 const shutdown = (): void => {
