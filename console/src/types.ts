@@ -107,5 +107,9 @@ export interface RecordingListItem {
   durationMs: number;
   endReason: string;
   participants: { aor: string; name?: string }[];
+  /** The sender of stream label 2: whom this recording is for (a call with two recorded users has one recording each). */
+  recordedParty?: { aor?: string; name?: string };
+  mode?: string;
+  sipSessionIds?: string[];
   wavDurationMs: number;
 }

@@ -251,7 +251,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         policy.invalidate();
         void refreshPeers();
       },
-      extraPlugins: [metricsPlugin(metrics), callsPlugin(calls), ...(config.srs.enabled ? [recordingsPlugin(config.srs.recordingsDir)] : [])],
+      extraPlugins: [metricsPlugin(metrics), callsPlugin(calls), ...(config.srs.enabled ? [recordingsPlugin(config.srs.recordingsDir, recordingEvents)] : [])],
     });
     closers.push(() => admin.close());
     const { url: adminUrl } = await admin.listen();

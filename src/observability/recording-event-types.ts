@@ -50,6 +50,17 @@ export interface RecordingEventRecord {
   readonly recording?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * The entries this process recorded lately, kept in memory (RecordingEventLogOptions.historySize), so
+ * the recordings API can show a recording's lifecycle next to its summary: its start (with the
+ * recording server that answered and the failover attempt, `recording.srs`), pauses, a lost link
+ * (`failed`, reason 'srs-lost'), its stop. Not kept across a restart.
+ */
+export interface RecordingEventHistory {
+  /** Entries naming this recording (its srsRecordingId, or the SIPREC dialog's Call-ID), oldest first; [] when none is kept. */
+  eventsOf(recording: { readonly srsRecordingId: string; readonly siprecCallId?: string }): RecordingEventRecord[];
+}
+
 /** What the call layer calls. record() returns at once; never throws. */
 export interface RecordingEventSink {
   record(event: RecordingEventInput): void;

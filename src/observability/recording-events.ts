@@ -13,7 +13,7 @@ import { systemClock, type Clock, type Timers } from '../common/clock.js';
 import { EventWebhook, type EventWebhookOptions, type WebhookPoster } from './event-webhook.js';
 import type { Logger } from './logger.js';
 import type { EventLogFigures } from './metrics-types.js';
-import type { RecordingEventInput, RecordingEventRecord, RecordingEventSink } from './recording-event-types.js';
+import type { RecordingEventHistory, RecordingEventInput, RecordingEventRecord, RecordingEventSink } from './recording-event-types.js';
 
 export interface RecordingEventLogOptions {
   /** Append JSON lines here (the directory is created); default none. */
@@ -22,6 +22,8 @@ export interface RecordingEventLogOptions {
   fileBufferBytes?: number;
   /** POST entries here (see EventWebhookOptions for queue, retries and their defaults); default none. */
   webhook?: Omit<EventWebhookOptions, 'poster' | 'clock' | 'timers' | 'logger'>;
+  /** Entries kept in memory for eventsOf() (the recordings API's /events), the oldest dropped first. Default 5000; 0 keeps none. */
+  historySize?: number;
   /** Replace the HTTP client (default fetch). */
   poster?: WebhookPoster;
   clock?: Clock;
@@ -29,9 +31,9 @@ export interface RecordingEventLogOptions {
   logger?: Logger;
 }
 
-export const RECORDING_EVENT_LOG_DEFAULTS = Object.freeze({ fileBufferBytes: 1024 * 1024 });
+export const RECORDING_EVENT_LOG_DEFAULTS = Object.freeze({ fileBufferBytes: 1024 * 1024, historySize: 5000 });
 
-export interface RecordingEventLog extends RecordingEventSink {
+export interface RecordingEventLog extends RecordingEventSink, RecordingEventHistory {
   /** Counters for the metrics registry (MetricsSources.eventLog). */
   stats(): EventLogFigures;
   /** Idempotent: flushes the file, gives the webhook its close time (EventWebhook.close). */
@@ -84,6 +86,8 @@ export async function openRecordingEventLog(options: RecordingEventLogOptions = 
     ? new EventWebhook({ ...options.webhook, poster: options.poster, clock, timers: options.timers, logger })
     : undefined;
   const counts = { recorded: 0, fileWritten: 0, fileDropped: 0 };
+  const historySize = Math.max(0, options.historySize ?? RECORDING_EVENT_LOG_DEFAULTS.historySize);
+  const history: RecordingEventRecord[] = [];
   let seq = 0;
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -109,9 +113,16 @@ export async function openRecordingEventLog(options: RecordingEventLogOptions = 
         const line = `${JSON.stringify(rec)}\n`;
         writeLine(line);
         webhook?.push(rec);
+        if (historySize > 0) {
+          history.push(rec);
+          if (history.length > historySize) history.shift();
+        }
       } catch (err) {
         logger?.warn({ err, callId: input?.callId }, 'recording event could not be recorded');
       }
+    },
+    eventsOf({ srsRecordingId, siprecCallId }) {
+      return history.filter((r) => r.srsRecordingId === srsRecordingId || (siprecCallId !== undefined && r.siprecCallId === siprecCallId));
     },
     stats() {
       const w = webhook?.stats();

@@ -180,6 +180,15 @@ export interface RecordingListEntry {
   durationMs: number;
   endReason: string | undefined;
   participants: Array<{ aor: string | undefined; name: string | undefined }>;
+  /**
+   * The party this recording is for: the sender of stream label 2 (R-30), so the two recordings of a
+   * call with two recorded users (R-10) tell apart; undefined when the metadata names none.
+   */
+  recordedParty: { aor: string | undefined; name: string | undefined } | undefined;
+  /** The recorded party's recording mode as the product wrote it (`<b2b:call recordingMode>`, R-17). */
+  mode: string | undefined;
+  /** The recorded call's SIP Call-IDs (RFC 7865 `<sipSessionID>`): the recordings of one call share them. */
+  sipSessionIds: string[];
   srtp: boolean;
   metadataDocuments: number;
   wavDurationMs: number | undefined;
@@ -197,6 +206,13 @@ function hasUser(summary: RecordingSummary, user: string): boolean {
     const platformId = (p.platform as { externalIdentifier?: unknown } | undefined)?.externalIdentifier;
     return aor === wanted || userPart === wanted || (typeof platformId === 'string' && platformId.toLowerCase() === wanted);
   });
+}
+
+/** The participant who sends stream label 2, the recorded user (R-30). */
+export function recordedPartyOf(summary: RecordingSummary): { aor: string | undefined; name: string | undefined } | undefined {
+  const sender = summary.streams.find((s) => s.label === '2')?.senders?.[0];
+  const p = sender === undefined ? undefined : summary.participants.find((x) => x.id === sender);
+  return p ? { aor: p.aor, name: p.name } : undefined;
 }
 
 /** Finished recordings (those with a summary) matching the query, newest first, with the total before paging. */
@@ -232,6 +248,9 @@ export async function listRecordings(rootDir: string, q: RecordingQuery): Promis
       durationMs: s.durationMs,
       endReason: s.endReason,
       participants: s.participants.map((p) => ({ aor: p.aor, name: p.name })),
+      recordedParty: recordedPartyOf(s),
+      mode: s.call?.recordingMode,
+      sipSessionIds: s.sipSessionIds ?? [],
       srtp: s.streams.length > 0 && s.streams.every((x) => x.srtp === true),
       metadataDocuments: s.metadataDocuments,
       wavDurationMs: s.wav?.durationMs,

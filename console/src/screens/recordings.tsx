@@ -3,7 +3,19 @@ import { ApiError, api, enc } from '../api';
 import type { RecordingListItem } from '../types';
 import { SelectField, TextField } from '../ui';
 import { Player } from './player';
-import { Timeline, type Summary } from './timeline';
+import { Timeline, type RecordingEvent, type Summary } from './timeline';
+
+const MODES: Record<string, string> = { always: 'always', alwaysWithPauseResume: 'always, with pause and resume', onDemand: 'on demand', never: 'never' };
+
+/** Whom a recording is for and in which mode: "Alice Demo (always)". */
+export const recordedText = (r: RecordingListItem) => {
+  const who = r.recordedParty ? (r.recordedParty.name ?? r.recordedParty.aor ?? '?') : 'unknown';
+  return r.mode ? `${who} (${MODES[r.mode] ?? r.mode})` : who;
+};
+
+/** The other listed recordings of the same call (they share a SIP Call-ID). */
+const siblingsOf = (r: RecordingListItem, all: readonly RecordingListItem[]) =>
+  all.filter((x) => x.recordingId !== r.recordingId && (x.sipSessionIds ?? []).some((id) => (r.sipSessionIds ?? []).includes(id)));
 
 /** Recordings of the in-process recording server: search by time, user and direction; play; timeline from the metadata. */
 export function Recordings({ orgId }: { orgId: string }) {
@@ -67,6 +79,7 @@ export function Recordings({ orgId }: { orgId: string }) {
                 <th scope="col">Started</th>
                 <th scope="col">Direction</th>
                 <th scope="col">Participants</th>
+                <th scope="col">Recorded party (mode)</th>
                 <th scope="col">Duration</th>
                 <th scope="col">Ended</th>
                 <th scope="col">
@@ -80,6 +93,15 @@ export function Recordings({ orgId }: { orgId: string }) {
                   <td>{new Date(r.startedAt).toLocaleString()}</td>
                   <td>{r.direction}</td>
                   <td>{r.participants.map((p) => p.name ?? p.aor).join(', ')}</td>
+                  <td data-testid="recorded-party">
+                    {recordedText(r)}
+                    {siblingsOf(r, result.recordings).length > 0 && (
+                      <>
+                        <br />
+                        <small>1 of {siblingsOf(r, result.recordings).length + 1} recordings of this call</small>
+                      </>
+                    )}
+                  </td>
                   <td>{(r.durationMs / 1000).toFixed(1)} s</td>
                   <td>{r.endReason}</td>
                   <td>
@@ -93,24 +115,56 @@ export function Recordings({ orgId }: { orgId: string }) {
           </table>
         </div>
       )}
-      {selected && <RecordingDetail key={selected} id={selected} />}
+      {selected && (
+        <RecordingDetail
+          key={selected}
+          id={selected}
+          item={result?.recordings.find((r) => r.recordingId === selected)}
+          siblings={(() => {
+            const item = result?.recordings.find((r) => r.recordingId === selected);
+            return item && result ? siblingsOf(item, result.recordings) : [];
+          })()}
+          onOpen={setSelected}
+        />
+      )}
     </>
   );
 }
 
-function RecordingDetail({ id }: { id: string }) {
+function RecordingDetail({ id, item, siblings, onOpen }: { id: string; item: RecordingListItem | undefined; siblings: RecordingListItem[]; onOpen: (id: string) => void }) {
   const [summary, setSummary] = useState<Summary | null>(null);
+  const [events, setEvents] = useState<RecordingEvent[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useState(() => {
     api<Summary>('GET', `/v1/recordings/${enc(id)}`).then(setSummary, (e: unknown) => setError(String(e)));
+    // the event log's entries (failovers, a lost link); none when the product no longer holds them
+    api<{ events: RecordingEvent[] }>('GET', `/v1/recordings/${enc(id)}/events`).then(
+      (r) => setEvents(r.events),
+      () => setEvents([]),
+    );
     return 0;
   });
   return (
     <section aria-label="Recording" class="card">
       <h2>Recording {id}</h2>
       {error && <p class="form-error">{error}</p>}
+      {item && <p>Recording of {recordedText(item)}.</p>}
+      {siblings.length > 0 && (
+        <div>
+          <p>The same call has {siblings.length === 1 ? 'another recording' : `${siblings.length} more recordings`}:</p>
+          <ul class="plain">
+            {siblings.map((x) => (
+              <li key={x.recordingId}>
+                <button type="button" class="secondary" onClick={() => onOpen(x.recordingId)}>
+                  Open the recording of {recordedText(x)}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       <Player src={`/v1/recordings/${enc(id)}/audio`} />
-      {summary && <Timeline summary={summary} />}
+      {summary && events && <Timeline summary={summary} events={events} />}
     </section>
   );
 }

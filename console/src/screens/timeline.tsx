@@ -1,3 +1,7 @@
+import { failoverMarks, type Mark, type RecordingEvent } from './failover-marks';
+
+export type { RecordingEvent };
+
 /** The parts of the recording summary (src/srs/recording-summary.ts) the timeline shows. */
 export interface Summary {
   startedAt: string;
@@ -11,15 +15,8 @@ export interface Summary {
   metadataDocuments: number;
 }
 
-interface Mark {
-  at: number;
-  end?: number;
-  kind: 'announcement' | 'tone' | 'pause' | 'participant' | 'problem' | 'end';
-  text: string;
-}
-
-/** Every event of the recording on one line, from its start: announcements, tones, pauses, participants, media problems. */
-export function Timeline({ summary }: { summary: Summary }) {
+/** Every event of the recording on one line, from its start: announcements, tones, pauses, participants, media problems, failovers. */
+export function Timeline({ summary, events = [] }: { summary: Summary; events?: readonly RecordingEvent[] }) {
   const t0 = Date.parse(summary.startedAt);
   const total = Math.max(summary.durationMs, 1);
   const at = (iso: string | undefined) => (iso ? Date.parse(iso) - t0 : undefined);
@@ -39,6 +36,7 @@ export function Timeline({ summary }: { summary: Summary }) {
     if (l !== undefined) marks.push({ at: l, kind: 'participant', text: `${who} left` });
   }
   for (const m of summary.mediaProblems) marks.push({ at: at(m.since) ?? 0, kind: 'problem', text: `${m.kind} on stream ${m.label}: ${m.reason}` });
+  marks.push(...failoverMarks(events, (iso) => Date.parse(iso) - t0));
   marks.push({ at: summary.durationMs, kind: 'end', text: `ended: ${summary.endReason ?? 'unknown'}` });
   marks.sort((a, b) => a.at - b.at);
   const pct = (ms: number) => `${Math.min(100, Math.max(0, (ms / total) * 100)).toFixed(2)}%`;

@@ -12,6 +12,7 @@ import {
   readSummary,
   type RecordingQuery,
 } from '../../srs/recording-catalog.js';
+import type { RecordingEventHistory } from '../../observability/recording-event-types.js';
 import type { AdminPlugin } from '../admin-options.js';
 import { defineRoute } from '../admin-route.js';
 import { errorResponseSchema } from '../admin-schemas.js';
@@ -25,6 +26,10 @@ import { errorResponseSchema } from '../admin-schemas.js';
  *   GET /v1/recordings/{id}/metadata/{n}               document n (1 = the INVITE's), application/xml
  *   GET /v1/recordings/{id}/audio                      the 2-channel WAV, audio/wav; Range: bytes=...
  *                                                      answered 206 (RFC 9110 section 14), 416 outside
+ *   GET /v1/recordings/{id}/events                     the recording event log's entries of the recording
+ *                                                      (start with the server that answered and the
+ *                                                      failover attempt, pauses, a lost link, stop) as
+ *                                                      this process still holds them in memory
  *
  * Served by the admin API when the recording server runs in-process and by the standalone server
  * (src/admin/recordings-server.ts). A recording is listed once its summary is written (it has ended).
@@ -111,8 +116,12 @@ async function sendWav(recordingsDir: string, req: FastifyRequest, reply: Fastif
   return reply.send(createReadStream(path, { start, end }));
 }
 
-/** Registers the routes on `app` (under whatever prefix the caller gives, /v1 for both servers). */
-export function registerRecordingRoutes(app: FastifyInstance, recordingsDir: string): void {
+/**
+ * Registers the routes on `app` (under whatever prefix the caller gives, /v1 for both servers).
+ * `events`: the call layer's recording event log, when it runs in this process (the admin API of
+ * the product); without it (the standalone server) /events answers `{ kept: false, events: [] }`.
+ */
+export function registerRecordingRoutes(app: FastifyInstance, recordingsDir: string, events?: RecordingEventHistory): void {
   const tags = ['recordings'];
   defineRoute(app, {
     method: 'GET',
@@ -150,6 +159,19 @@ export function registerRecordingRoutes(app: FastifyInstance, recordingsDir: str
       return { recordingId: rec.recordingId, documents };
     },
   });
+  defineRoute(app, {
+    method: 'GET',
+    url: '/recordings/:recordingId/events',
+    tags,
+    summary:
+      'Recording event log entries of the recording, oldest first: the server that answered and its failover attempt, pauses, a lost link, the stop',
+    handler: async ({ params }) => {
+      const rec = await findRecording(recordingsDir, params.recordingId!);
+      if (!events) return { recordingId: rec.recordingId, kept: false, events: [] };
+      const summary = await readSummary(rec);
+      return { recordingId: rec.recordingId, kept: true, events: events.eventsOf({ srsRecordingId: rec.recordingId, ...(summary ? { siprecCallId: summary.callId } : {}) }) };
+    },
+  });
   app.route({
     method: 'GET',
     url: '/recordings/:recordingId/metadata/:index',
@@ -171,12 +193,12 @@ export function registerRecordingRoutes(app: FastifyInstance, recordingsDir: str
   });
 }
 
-/** The admin API plugin of the in-process recording server's recordings. */
-export function recordingsPlugin(recordingsDir: string): AdminPlugin {
+/** The admin API plugin of the in-process recording server's recordings; `events`: the product's recording event log. */
+export function recordingsPlugin(recordingsDir: string, events?: RecordingEventHistory): AdminPlugin {
   return {
     name: 'recordings',
     register(app) {
-      registerRecordingRoutes(app, recordingsDir);
+      registerRecordingRoutes(app, recordingsDir, events);
     },
   };
 }
