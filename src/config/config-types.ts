@@ -69,6 +69,12 @@ export interface Config {
   readonly store: {
     /** [SQLITE_PATH] default 'data/settings.db'. */
     readonly sqlitePath: string;
+    /**
+     * [DATABASE_URL] unset by default: `postgres://user:password@host:port/database` puts the settings
+     * in that PostgreSQL database instead of the SQLite file, shared by every node that names it
+     * (docs/policy.md "Settings database"); sqlitePath is then unused.
+     */
+    readonly databaseUrl: string | undefined;
     /** [PROVISIONING_FILE] unset by default: YAML/JSON bootstrap, applied idempotently at start when its content changed since it was last applied (docs/policy.md). */
     readonly provisioningFile: string | undefined;
   };

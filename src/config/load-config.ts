@@ -13,7 +13,7 @@ export const DEFAULT_CONFIG: Config = {
     maxConnections: 0, maxConnectionsPerSource: 50, idleConnectionSeconds: 32, messageDeadlineSeconds: 10 },
   drachtio: { host: undefined, port: 9022, secret: 'cymru' },
   admin: { host: '127.0.0.1', port: 8080, token: undefined, provisioningUrl: undefined },
-  store: { sqlitePath: 'data/settings.db', provisioningFile: undefined },
+  store: { sqlitePath: 'data/settings.db', databaseUrl: undefined, provisioningFile: undefined },
   media: {
     portMin: 40000,
     portMax: 49999,
@@ -114,7 +114,7 @@ function inputFromEnv(env: Env): ConfigInput {
     }),
     drachtio: drop({ host: str('DRACHTIO_HOST'), port: num('DRACHTIO_PORT'), secret: str('DRACHTIO_SECRET') }),
     admin: drop({ host: str('ADMIN_HOST'), port: num('ADMIN_PORT'), token: str('ADMIN_TOKEN'), provisioningUrl: str('PROVISIONING_URL') }),
-    store: drop({ sqlitePath: str('SQLITE_PATH'), provisioningFile: str('PROVISIONING_FILE') }),
+    store: drop({ sqlitePath: str('SQLITE_PATH'), databaseUrl: str('DATABASE_URL'), provisioningFile: str('PROVISIONING_FILE') }),
     media: drop({
       portMin: num('MEDIA_PORT_MIN'),
       portMax: num('MEDIA_PORT_MAX'),
@@ -229,6 +229,9 @@ export function buildConfig(input: ConfigInput): Config {
   }
   if (config.admin.provisioningUrl !== undefined && !/^https?:\/\/./.test(config.admin.provisioningUrl)) {
     problems.push(`admin.provisioningUrl '${config.admin.provisioningUrl}' is not an http(s) URL`);
+  }
+  if (config.store.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(config.store.databaseUrl)) {
+    problems.push('store.databaseUrl (DATABASE_URL) must be a postgres:// or postgresql:// URL');
   }
   if (config.calls.userProxy !== undefined && !/^sips?:./.test(config.calls.userProxy)) {
     problems.push(`calls.userProxy '${config.calls.userProxy}' is not a SIP URI`);

@@ -9,9 +9,22 @@
  *     fields, over changes made through the API; entities it does not name are left alone;
  *   - a failed apply records nothing, so the next start applies the file again.
  */
+import type { PolicyRepository } from '../policy-repository.js';
 import type { SettingsService } from '../settings-service.js';
 import { applyProvisioning, readProvisioningFile, type ProvisioningResult } from './provisioning-file.js';
-import type { SqlitePolicyRepository } from './sqlite-repository.js';
+
+/**
+ * Where a settings store keeps the record of the file last applied (one row of its
+ * provisioning_file_applied table): both stores (sqlite-repository.ts, postgres-repository.ts).
+ */
+export interface ProvisioningFileLedger {
+  /** The record stored last, undefined when none. */
+  readProvisioningFileApplied(): Promise<unknown>;
+  writeProvisioningFileApplied(value: unknown): Promise<void>;
+}
+
+/** A settings store: the repository and its provisioning-file record. */
+export type SettingsStore = PolicyRepository & ProvisioningFileLedger;
 
 export interface AppliedProvisioningFile {
   /** SHA-256 (hex) of the text applied. */
@@ -28,16 +41,8 @@ export type ProvisioningFileOutcome =
   | { readonly applied: false; readonly previous: AppliedProvisioningFile };
 
 /** The file last applied to this database, if any. */
-export function lastAppliedProvisioningFile(repository: SqlitePolicyRepository): AppliedProvisioningFile | undefined {
-  const row = repository.database().prepare('SELECT data FROM provisioning_file_applied WHERE id = 1').get() as { data: string } | undefined;
-  return row ? (JSON.parse(row.data) as AppliedProvisioningFile) : undefined;
-}
-
-function recordAppliedProvisioningFile(repository: SqlitePolicyRepository, applied: AppliedProvisioningFile): void {
-  repository
-    .database()
-    .prepare('INSERT INTO provisioning_file_applied (id, data) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data')
-    .run(JSON.stringify(applied));
+export async function lastAppliedProvisioningFile(store: ProvisioningFileLedger): Promise<AppliedProvisioningFile | undefined> {
+  return (await store.readProvisioningFileApplied()) as AppliedProvisioningFile | undefined;
 }
 
 /**
@@ -46,14 +51,14 @@ function recordAppliedProvisioningFile(repository: SqlitePolicyRepository, appli
  */
 export async function applyProvisioningFileIfChanged(
   service: SettingsService,
-  repository: SqlitePolicyRepository,
+  store: ProvisioningFileLedger,
   path: string,
   now: () => Date = () => new Date(),
 ): Promise<ProvisioningFileOutcome> {
   const file = await readProvisioningFile(path);
-  const previous = lastAppliedProvisioningFile(repository);
+  const previous = await lastAppliedProvisioningFile(store);
   if (previous?.sha256 === file.sha256) return { applied: false, previous };
   const result = await applyProvisioning(service, file);
-  recordAppliedProvisioningFile(repository, { sha256: file.sha256, path, appliedAt: now().toISOString(), result });
+  await store.writeProvisioningFileApplied({ sha256: file.sha256, path, appliedAt: now().toISOString(), result } satisfies AppliedProvisioningFile);
   return { applied: true, result, previous };
 }

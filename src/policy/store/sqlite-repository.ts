@@ -30,6 +30,7 @@ type Db = Database.Database;
 
 /** Map a better-sqlite3 error to the registry's codes. */
 function storeError(err: unknown, what: string): AppError {
+  if (err instanceof AppError) return err; // CLOSED
   const code = (err as { code?: string }).code ?? '';
   if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
     return new AppError('POLICY_ALREADY_EXISTS', what, { cause: err });
@@ -263,6 +264,22 @@ export class SqlitePolicyRepository implements PolicyRepository {
       throw storeError(err, `provisioning record ${r.subjectKind} ${r.subjectId}`);
     }
     return r;
+  }
+
+  /** The record of the provisioning file last applied (provisioning-file-state.ts), as stored. */
+  async readProvisioningFileApplied(): Promise<unknown> {
+    const row = this.database().prepare('SELECT data FROM provisioning_file_applied WHERE id = 1').get() as { data: string } | undefined;
+    return row ? (JSON.parse(row.data) as unknown) : undefined;
+  }
+
+  async writeProvisioningFileApplied(value: unknown): Promise<void> {
+    try {
+      this.database()
+        .prepare('INSERT INTO provisioning_file_applied (id, data) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data')
+        .run(JSON.stringify(value));
+    } catch (err) {
+      throw storeError(err, 'provisioning file record');
+    }
   }
 
   async loadSnapshot(orgId: string): Promise<PolicySnapshot | undefined> {

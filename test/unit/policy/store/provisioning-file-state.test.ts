@@ -88,12 +88,12 @@ describe('provisioning file and the admin API: applied when its content changed 
     expect(again).toMatchObject({ applied: true, result: { created: 0, updated: 2 } });
     expect((await repo.locations.get('acme', 'hq'))?.name).toBe('Headquarters');
     expect((await repo.locations.get('acme', 'paris'))?.name).toBe('Paris');
-    expect(lastAppliedProvisioningFile(repo)).toMatchObject({ path, result: { updated: 2 } });
+    expect(await lastAppliedProvisioningFile(repo)).toMatchObject({ path, result: { updated: 2 } });
   });
 
   it('MUST refuse a file with an unknown key and record nothing, so that the next start tries it again', async () => {
     writeFileSync(path, acme.replace('        firstName: Alice', '        firstNme: Alice'));
     await expect(applyProvisioningFileIfChanged(service, repo, path)).rejects.toMatchObject({ code: 'POLICY_PROVISIONING_FILE_INVALID' });
-    expect(lastAppliedProvisioningFile(repo)).toBeUndefined();
+    expect(await lastAppliedProvisioningFile(repo)).toBeUndefined();
   });
 });
