@@ -23,9 +23,11 @@ import type { SrsFigures } from '../observability/metrics-types.js';
 import { openRecordingEventLog, type RecordingEventLog } from '../observability/recording-events.js';
 import type { PolicySnapshot } from '../policy/policy-types.js';
 import { SettingsService } from '../policy/settings-service.js';
-import { applyProvisioningFileIfChanged } from '../policy/store/provisioning-file-state.js';
+import type { PolicyRepository } from '../policy/policy-repository.js';
+import { openSettingsStore } from '../policy/store/open-settings-store.js';
+import { PostgresSettingsChanges } from '../policy/store/postgres-settings-changes.js';
+import { applyProvisioningFileIfChanged, type SettingsStore } from '../policy/store/provisioning-file-state.js';
 import { SnapshotCache } from '../policy/store/snapshot-cache.js';
-import { openSqliteRepository, type SqlitePolicyRepository } from '../policy/store/sqlite-repository.js';
 import { AccessControl } from '../sip/access-control.js';
 import { accessGate } from '../sip/access-gate.js';
 import { knownSourceRole, sourceMatches } from '../sip/admission.js';
@@ -45,7 +47,8 @@ export interface Application {
   readonly signaling: SignalingConnection;
   readonly media: MediaPlane;
   readonly prompts: PromptLibrary;
-  readonly repository: SqlitePolicyRepository;
+  /** The settings store: the SQLite file, or the PostgreSQL database of store.databaseUrl. */
+  readonly repository: SettingsStore;
   readonly admin: AdminServer;
   /** The in-process reference recording server (srs.enabled), with its own engine. */
   readonly srs: { readonly engine: Engine; readonly app: SrsApp } | undefined;
@@ -133,9 +136,12 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     });
     closers.push(() => media.close());
 
-    const repository = openSqliteRepository({ path: config.store.sqlitePath });
-    const policy = new SnapshotCache(repository);
+    const storeLogger = logger.child({ component: 'settings-store' });
+    const opened = await openSettingsStore({ sqlitePath: config.store.sqlitePath, databaseUrl: config.store.databaseUrl, logger: storeLogger });
+    const repository = opened.store;
     closers.push(() => repository.close());
+    logger.info({ store: opened.kind, location: opened.location }, 'settings store open');
+    const policy = new SnapshotCache(repository, { logger: storeLogger });
     if (config.store.provisioningFile) {
       // applied only when its content changed since it was last applied: API changes survive a restart (docs/policy.md)
       const file = config.store.provisioningFile;
@@ -145,7 +151,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     }
     // the SIP side reads its own copy of the settings: loading the call layer's cache here would
     // fill it before the first call needs it
-    const peerSettings = new SnapshotCache(repository);
+    const peerSettings = new SnapshotCache(repository, { logger: storeLogger });
     const refreshPeers = async (): Promise<void> => {
       try {
         peerSettings.invalidate();
@@ -155,6 +161,15 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       }
     };
     await refreshPeers();
+    const settingsChanged = (): void => {
+      policy.invalidate();
+      void refreshPeers();
+    };
+    if (config.store.databaseUrl !== undefined) {
+      // writes made through any node sharing the database (this one too) drop the cached settings at once
+      const changes = await PostgresSettingsChanges.start({ url: config.store.databaseUrl, onChange: settingsChanged, logger: storeLogger });
+      closers.push(() => changes.close());
+    }
     const recordingEvents = await openRecordingEventLog({
       file: config.events.file,
       webhook: config.events.webhookUrl ? { url: config.events.webhookUrl, token: config.events.webhookToken, queueSize: config.events.queueSize } : undefined,
@@ -247,10 +262,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       token: config.admin.token,
       logger: logger.child({ component: 'admin' }),
       provisioning: { defaultBaseUrl: config.admin.provisioningUrl ?? null },
-      onSettingsChanged: () => {
-        policy.invalidate();
-        void refreshPeers();
-      },
+      onSettingsChanged: settingsChanged,
       extraPlugins: [metricsPlugin(metrics), callsPlugin(calls), ...(config.srs.enabled ? [recordingsPlugin(config.srs.recordingsDir, recordingEvents)] : [])],
     });
     closers.push(() => admin.close());
@@ -334,7 +346,7 @@ async function startReferenceSrs(
  * entry, else the plan of the provider its service settings select (free: 30 days, paid: kept),
  * else srs.retentionDays. First run once the start-up repair is done, then every srs.retentionIntervalSeconds.
  */
-function startRetention(config: Config, repository: SqlitePolicyRepository, app: SrsApp, logger: Logger, closers: Array<() => Promise<void> | void>): RecordingRetention {
+function startRetention(config: Config, repository: PolicyRepository, app: SrsApp, logger: Logger, closers: Array<() => Promise<void> | void>): RecordingRetention {
   const planOf = async (orgId: string) => {
     const org = await repository.getOrganisation(orgId);
     const providerId = org?.serviceSettings.providerId;
