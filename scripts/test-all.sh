@@ -20,6 +20,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # the web console's browser tests (test/integration/console): Debian's chromium, driven by playwright-core
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# the PostgreSQL settings store's tests (test/support/postgres-cluster.ts): a throwaway cluster from Debian's postgresql
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -30,6 +32,7 @@ fi
 for tool in sipp espeak-ng sox baresip linphonec ip nft curl openssl chromium; do
   command -v "$tool" >/dev/null 2>&1 || { echo "required test tool '$tool' is missing after install" >&2; exit 1; }
 done
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "required test tool 'initdb' (Debian's postgresql) is missing after install" >&2; exit 1; }
 
 npm ci --no-audit --no-fund
 bash scripts/make-prompts.sh --if-missing
