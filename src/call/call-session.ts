@@ -10,7 +10,7 @@ import type { RecordingEventSink } from '../observability/recording-event-types.
 import type { CallDecision, PartyRecordingDecision } from '../policy/call-decision-types.js';
 import { firstUri, type Admission } from '../sip/admission.js';
 import type { DialogIdentifiers, InboundInvite, InDialogRequest, Leg, PendingDial, SignalingPort } from '../sip/b2bua-types.js';
-import { audioRefusal, readAudio, type RecordIndication, type SdpRefusal } from '../sip/sdp-media.js';
+import { audioRefusal, readAudio, type AudioDescription, type RecordIndication, type SdpRefusal } from '../sip/sdp-media.js';
 import { refusalHeaders, warnAgentOf } from '../sip/sip-warning.js';
 import { CALL_TRANSITIONS, type CallState } from './call-state.js';
 import type { ResolvedCallOptions } from './call-options.js';
@@ -83,19 +83,41 @@ export interface CallSummary {
 
 export type CallSessionEvents = { state: [from: CallState, to: CallState]; ended: [reason: string] };
 
+/**
+ * What the call holds once its media is anchored, from the media session's creation to the end:
+ * the session, the SDP we keep per leg, the recordings (one per recorded user) and the silent-leg watch.
+ */
+interface Anchor {
+  readonly media: CallMedia;
+  readonly sdp: { readonly a: LegSdp; readonly b: LegSdp };
+  readonly recordings: RecordedParties;
+  readonly watch: MediaWatch;
+}
+
+/**
+ * The data of `connected` (kept afterwards for close() and the summary): both legs, which a
+ * transfer replaces in place (tasks/transfer.ts), and when leg A was answered.
+ */
+interface Connected {
+  readonly anchor: Anchor;
+  readonly legs: { a: Leg; b: Leg };
+  readonly answeredAt: number;
+}
+
 export class CallSession extends TypedEmitter<CallSessionEvents> {
   readonly id = randomUUID();
   readonly #d: CallSessionDeps;
   readonly #sm: StateMachine<CallState>;
   readonly #log: Logger;
   readonly #startedAt: number;
-  #answeredAt: number | undefined;
-  #media: CallMedia | undefined;
-  #mediaWatch: MediaWatch | undefined;
-  #legs: { a?: Leg; b?: Leg } = {};
-  #sdp: { a?: LegSdp; b?: LegSdp } = {};
+  /** From the media session's creation on (announcing, securing-recording, dialling, connected, ending). */
+  #anchor: Anchor | undefined;
+  /** Leg B's INVITE while it is pending (dialling). */
   #dial: PendingDial | undefined;
-  #recordings: RecordedParties | undefined;
+  /** Leg B once it answered and before leg A is answered (dialling, inbound securing-recording): close() ends it. */
+  #answeredB: Leg | undefined;
+  /** Set on the move to `connected`. */
+  #connected: Connected | undefined;
   /** The decision's first recorded party (the one of a PSTN call; R-40 recording required). */
   readonly #party: PartyRecordingDecision | undefined;
   readonly #pstnLeg: LegId | undefined;
@@ -125,7 +147,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   /** The state of each recording of the call (one per recorded user), for the call layer's figures. */
   get recordingStates(): string[] {
-    return (this.#recordings?.list ?? []).map((r) => r.controller.state);
+    return (this.#anchor?.recordings.list ?? []).map((r) => r.controller.state);
   }
 
   get callId(): string {
@@ -137,25 +159,25 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const { invite, decision } = this.#d;
     invite.onCancel(() => void this.hangup('cancel'));
     try {
-      const refused = audioRefusal(invite.sdp);
-      if (refused) return this.#refuse(488, refused.detail, refused);
-      const audioA = readAudio(invite.sdp)!;
+      const audioA = readAudio(invite.sdp);
+      const refused = audioRefusal(invite.sdp) ?? (audioA ? undefined : { code: 304, detail: 'no audio in the offer' });
+      if (refused || !audioA) return this.#refuse(488, refused?.detail ?? 'no audio in the offer', refused);
       const latching = callLatching(this.#d.options.latching, this.#d.admission, decision, this.#d.options.routing.userProxy !== undefined);
       const media = await this.#d.mediaFactory.createSession({ label: invite.callId, latching });
-      this.#media = media;
       media.on('dtmf', (e) => this.#onDtmf(e));
-      this.#recordings = this.#newRecordings(media);
-      const watch = { media, log: this.#log, userLeg: this.#party ? legOf(this.#party) : 'b', latching } as const;
-      this.#mediaWatch = new MediaWatch({ ...watch, mark: (p, leg) => this.#recordings?.mediaProblem(p, leg) });
+      const recordings = this.#newRecordings(media);
+      const watch = new MediaWatch({ media, log: this.#log, userLeg: this.#party ? legOf(this.#party) : 'b', latching, mark: (p, leg) => recordings.mediaProblem(p, leg) });
+      const sdp = { a: new LegSdp(media.local.a, sessionIdOf(this.#startedAt, 1)), b: new LegSdp(media.local.b, sessionIdOf(this.#startedAt, 2)) };
+      const anchor: Anchor = { media, sdp, recordings, watch };
+      this.#anchor = anchor;
       media.on('closed', () => void this.hangup('media-closed'));
       if (this.#ended()) return void (await this.close('cancel'));
-      this.#sdp = { a: new LegSdp(media.local.a, sessionIdOf(this.#startedAt, 1)), b: new LegSdp(media.local.b, sessionIdOf(this.#startedAt, 2)) };
-      this.#sdp.a!.recordAware = invite.recordAware;
-      this.#sdp.a!.indication = decision.parties.some((p) => p.record && p.start === 'onAnswer') ? 'on' : 'off';
+      sdp.a.recordAware = invite.recordAware;
+      sdp.a.indication = decision.parties.some((p) => p.record && p.start === 'onAnswer') ? 'on' : 'off';
       let keep: number[] | undefined;
       const c = decision.compliance;
       if (c.play && c.phase === 'pre-answer') {
-        const r = await preAnswerCompliance({ invite, audioA, sdpA: this.#sdp.a!, media, prompts: this.#d.prompts, clock: this.#d.clock, log: this.#log, language: c.language }, () =>
+        const r = await preAnswerCompliance({ invite, audioA, sdpA: sdp.a, media, prompts: this.#d.prompts, clock: this.#d.clock, log: this.#log, language: c.language }, () =>
           this.#sm.transition('announcing'),
         );
         this.#compliancePlayed = r.note.result === 'played';
@@ -164,8 +186,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       }
       if (this.#ended()) return;
       // R-40 recording required, outbound: the PSTN callee is INVITEd only after the recording server's 200
-      if (this.#pstnLeg === 'b' && this.#recordingRequired() && !(await this.#secureRecording(true))) return;
-      await this.#dialB(keep);
+      const required = this.#pstnLeg === 'b' ? this.#requiredParty() : undefined;
+      if (required && !(await this.#secureRecording(anchor, required, true))) return;
+      await this.#dialB(anchor, audioA, keep);
     } catch (err) {
       if (isAppError(err, 'MEDIA_PORTS_EXHAUSTED') || isAppError(err, 'MEDIA_BIND_FAILED')) {
         // out of RTP ports or sockets (e.g. file descriptors): a clean 503, the caller may retry (RFC 3261 21.5.4)
@@ -180,31 +203,32 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   /** INVITE leg B with our offer; connect both legs on its 200. */
-  async #dialB(keep: number[] | undefined): Promise<void> {
+  async #dialB(anchor: Anchor, audioA: AudioDescription, keep: number[] | undefined): Promise<void> {
     const { invite, decision } = this.#d;
+    const { media, sdp } = anchor;
     if (this.#sm.can('dialling')) this.#sm.transition('dialling');
-    const family = audioRefusal(invite.sdp, this.#media!.local.a.address);
+    const family = audioRefusal(invite.sdp, media.local.a.address);
     if (family) return this.#refuse(488, family.detail, family);
-    const offer = this.#sdp.b!.build(invite.sdp, {
+    const offer = sdp.b.build(invite.sdp, {
       ...(keep ? { payloadTypes: keep } : {}),
       onlyG711: decision.record,
       preferG711: decision.compliance.play,
     });
     if (!offer) return this.#refuse(488, 'no usable audio in the offer', { code: 305, detail: 'no codec left for the callee' });
-    let earlyAnswered = this.#sdp.a!.last !== undefined;
+    let earlyAnswered = sdp.a.last !== undefined;
     const dial = this.#d.signaling.dial(this.#d.legBUri, {
       sdp: offer,
       from: invite.from.replace(/;tag=[^;>\s]*/i, ''),
-      onProvisional: (status, sdp) => {
+      onProvisional: (status, early) => {
         if (!this.#sm.is('dialling') || status <= 100) return;
-        const early = sdp ? readAudio(sdp) : undefined;
-        if (early && !earlyAnswered) {
+        const earlyAudio = early !== undefined ? readAudio(early) : undefined;
+        if (early !== undefined && earlyAudio && !earlyAnswered) {
           // early media from the callee (ringback, carrier announcements): this is A's answer now
-          const answer = this.#sdp.a!.answer(invite.sdp, sdp!);
+          const answer = sdp.a.answer(invite.sdp, early);
           if (answer) {
             earlyAnswered = true;
-            void this.#media?.setRemote('b', remoteMediaOf(early, undefined, this.#sdp.b!.last)).catch(() => undefined);
-            void this.#media?.setRemote('a', remoteMediaOf(readAudio(invite.sdp)!, payloadTypesOf(readAudio(answer)!), answer)).catch(() => undefined);
+            void media.setRemote('b', remoteMediaOf(earlyAudio, undefined, sdp.b.last)).catch(() => undefined);
+            void media.setRemote('a', remoteMediaOf(audioA, keptPayloadTypes(answer), answer)).catch(() => undefined);
             invite.progress(183, answer);
             return;
           }
@@ -223,29 +247,30 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     }
     const legB = outcome.leg;
     if (this.#ended()) return void (await legB.hangup('caller cancelled'));
-    this.#legs.b = legB;
-    this.#sdp.b!.recordAware = legB.recordAware;
-    await this.#connect(legB);
+    this.#answeredB = legB;
+    sdp.b.recordAware = legB.recordAware;
+    await this.#connect(anchor, audioA, legB);
   }
 
-  async #connect(legB: Leg): Promise<void> {
-    const media = this.#media!;
+  async #connect(anchor: Anchor, audioA: AudioDescription, legB: Leg): Promise<void> {
+    const { media, sdp } = anchor;
     const audioB = readAudio(legB.remoteSdp);
     if (!audioB) {
       await legB.hangup('no usable audio');
       const refused = audioRefusal(legB.remoteSdp) ?? { code: 304, detail: 'callee answered without usable audio' };
       return this.#refuse(488, `callee answer: ${refused.detail}`, refused);
     }
-    await media.setRemote('b', remoteMediaOf(audioB, undefined, this.#sdp.b!.last));
-    const earlySent = this.#sdp.a!.last !== undefined;
-    const answerA = this.#sdp.a!.last ?? this.#sdp.a!.answer(this.#d.invite.sdp, legB.remoteSdp);
+    await media.setRemote('b', remoteMediaOf(audioB, undefined, sdp.b.last));
+    const earlySent = sdp.a.last !== undefined;
+    const answerA = sdp.a.last ?? sdp.a.answer(this.#d.invite.sdp, legB.remoteSdp);
     if (!answerA) {
       await legB.hangup('no common codec');
       return this.#refuse(488, 'no codec in common between the offer and the callee answer', { code: 305, detail: 'no common codec' });
     }
-    await media.setRemote('a', remoteMediaOf(readAudio(this.#d.invite.sdp)!, payloadTypesOf(readAudio(answerA)!), answerA));
+    await media.setRemote('a', remoteMediaOf(audioA, keptPayloadTypes(answerA), answerA));
     // R-40 recording required, inbound: the PSTN caller is answered only after the recording server's 200
-    if (this.#pstnLeg === 'a' && this.#recordingRequired() && !(await this.#secureRecording(false, earlySent ? undefined : answerA))) return;
+    const required = this.#pstnLeg === 'a' ? this.#requiredParty() : undefined;
+    if (required && !(await this.#secureRecording(anchor, required, false, earlySent ? undefined : answerA))) return;
     let legA: Leg;
     try {
       legA = await this.#d.invite.answer(answerA);
@@ -254,24 +279,31 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       await legB.hangup('caller gone');
       return void (await this.close('cancel'));
     }
-    this.#legs.a = legA;
-    this.#answeredAt = this.#d.clock.now();
+    if (this.#ended()) {
+      // the call ended while leg A was being answered: close() found no leg A to end, so end it here
+      await legA.hangup();
+      return;
+    }
+    const connected: Connected = { anchor, legs: { a: legA, b: legB }, answeredAt: this.#d.clock.now() };
+    this.#connected = connected;
+    this.#answeredB = undefined;
     this.#sm.transition('connected');
-    this.#wire(legA, 'a');
-    this.#wire(legB, 'b');
+    this.#wire(connected, legA, 'a');
+    this.#wire(connected, legB, 'b');
     this.#log.info({ direction: this.#d.decision.direction }, 'call connected');
     this.#watchSilence();
-    await this.#afterAnswer();
+    await this.#afterAnswer(connected);
   }
 
   /** R-14 each recorded user's recording on answer, R-12 outbound compliance after the delay, R-31 indication to leg B. */
-  async #afterAnswer(): Promise<void> {
+  async #afterAnswer(connected: Connected): Promise<void> {
     const { decision } = this.#d;
+    const { recordings, media } = connected.anchor;
     const start = async (party: PartyRecordingDecision): Promise<void> => {
-      const secured = this.#recordings!.onLeg(legOf(party)); // R-40 recording required: already established
-      const rec = (secured ?? this.#addRecording(party)).controller;
+      const secured = recordings.onLeg(legOf(party)); // R-40 recording required: already established
+      const rec = (secured ?? this.#addRecording(recordings, party)).controller;
       if (!secured && party.start === 'onAnswer') return rec.start();
-      this.#indicate(this.#recordings!.indication);
+      this.#indicate(recordings.indication);
       if (secured) await rec.answered();
     };
     await Promise.all(decision.parties.filter((p) => p.record).map(start));
@@ -279,12 +311,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     if (!c.play || c.phase !== 'post-answer' || !this.#pstnLeg) return;
     const claim = (): boolean => this.#sm.is('connected') && !this.#compliancePlayed && (this.#compliancePlayed = true);
     const after = (ms: number, fn: () => void): void => this.#after(ms, fn);
-    await postAnswerCompliance({ ...this.#d, media: this.#media!, log: this.#log, target: this.#pstnLeg, ...c, after, claim, note: (n) => this.#note(n) });
+    await postAnswerCompliance({ ...this.#d, media, log: this.#log, target: this.#pstnLeg, ...c, after, claim, note: (n) => this.#note(n) });
   }
 
-  /** R-40 `endCallWithAnnouncement` for a recording that starts on answer: the PSTN party waits for it. */
-  #recordingRequired(): boolean {
-    return this.#party?.start === 'onAnswer' && this.#party.provider?.failurePolicy === 'endCallWithAnnouncement';
+  /** R-40 `endCallWithAnnouncement` for a recording that starts on answer: the party whose PSTN peer waits for it. */
+  #requiredParty(): PartyRecordingDecision | undefined {
+    const p = this.#party;
+    return p?.start === 'onAnswer' && p.provider?.failurePolicy === 'endCallWithAnnouncement' ? p : undefined;
   }
 
   /**
@@ -292,22 +325,23 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
    * otherwise the prompt has played as early media (inbound: `answerA` in a 183 unless one was sent)
    * and the call is ending. Outbound holds the fork until leg B answers (R-14).
    */
-  async #secureRecording(outbound: boolean, answerA?: string): Promise<boolean> {
+  async #secureRecording(anchor: Anchor, party: PartyRecordingDecision, outbound: boolean, answerA?: string): Promise<boolean> {
     const { invite } = this.#d;
+    const { media, sdp } = anchor;
     this.#sm.transition('securing-recording');
     const out = await recordingGate({
-      recording: this.#addRecording(this.#party!).controller,
+      recording: this.#addRecording(anchor.recordings, party).controller,
       holdFork: outbound,
       timeoutMs: this.#d.options.recordingRequiredTimeoutMs,
-      media: this.#media!,
+      media,
       prompts: this.#d.prompts,
       clock: this.#d.clock,
       timers: this.#d.timers,
       log: this.#log,
-      language: this.#party!.language,
+      language: party.language,
       target: outbound ? 'a' : 'both',
       beforeAnnounce: outbound
-        ? () => earlyMediaFromOffer(invite, this.#sdp.a!, this.#media!)
+        ? () => earlyMediaFromOffer(invite, sdp.a, media)
         : async () => {
             if (answerA !== undefined) invite.progress(183, answerA);
             return true;
@@ -339,9 +373,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   /** The recording of one recorded user of the decision (label 2 = the leg that user is on, R-30). */
-  #addRecording(party: PartyRecordingDecision): RecordedParty {
+  #addRecording(recordings: RecordedParties, party: PartyRecordingDecision): RecordedParty {
     const { admission, decision, invite } = this.#d;
-    return this.#recordings!.add(party, participantsOf(decision, party, invite, admission), decision.direction);
+    return recordings.add(party, participantsOf(decision, party, invite, admission), decision.direction);
   }
 
   readonly #notes: Parameters<RecordedParties['note']>[0][] = [];
@@ -349,31 +383,33 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   #note(n: Parameters<RecordedParties['note']>[0]): void {
     this.#notes.push(n);
     if (n.result === 'played') this.#d.metrics.announcementPlayed(n.kind);
-    this.#recordings?.note(n);
+    this.#anchor?.recordings.note(n);
   }
 
   /** R-31: a=record towards record-aware legs, by re-INVITE when the value changes (after a transfer: its outcome only). */
   #indicate(value: RecordIndication): void {
-    if (this.#sm.is('connected') && !this.#transferring) updateRecordIndication(value, this.#indicationContext());
+    const connected = this.#connected;
+    if (connected && this.#sm.is('connected') && !this.#transferring) updateRecordIndication(value, this.#indicationContext(connected));
   }
 
-  #indicationContext(): IndicationContext {
-    return { legs: this.#legs, sdp: this.#sdp, media: this.#media!, log: this.#log, after: (ms, fn) => this.#after(ms, fn), busy: this.#indicationBusy };
+  #indicationContext({ anchor, legs }: Connected): IndicationContext {
+    return { legs, sdp: anchor.sdp, media: anchor.media, log: this.#log, after: (ms, fn) => this.#after(ms, fn), busy: this.#indicationBusy };
   }
 
   /** Events of the leg currently on `side` (a transfer swaps the leg, not the side). */
-  #wire(leg: Leg, side: LegId): void {
+  #wire(connected: Connected, leg: Leg, side: LegId): void {
+    const { legs, anchor } = connected;
     leg.on('bye', () => {
-      if (this.#legs[side] === leg) void this.hangup(side === 'a' ? 'bye-caller' : 'bye-callee');
+      if (legs[side] === leg) void this.hangup(side === 'a' ? 'bye-caller' : 'bye-callee');
     });
     leg.on('reoffer', (req) =>
       void this.#exclusive(req, async () => {
-        await relayReoffer({ req, from: side, toLeg: this.#legs[other(side)]!, sdp: this.#sdp, media: this.#media!, log: this.#log, warnAgent: warnAgentOf(this.#d.invite.requestUri) });
+        await relayReoffer({ req, from: side, toLeg: legs[other(side)], sdp: anchor.sdp, media: anchor.media, log: this.#log, warnAgent: warnAgentOf(this.#d.invite.requestUri) });
         this.#watchSilence();
       }),
     );
     leg.on('info', (req) => void this.#onInfo(side, req));
-    leg.on('refer', (req) => void this.#exclusive(req, () => this.#onRefer(side, req)));
+    leg.on('refer', (req) => void this.#exclusive(req, () => this.#onRefer(connected, side, req)));
   }
 
   /** One offer/answer exchange at a time (RFC 3261 section 14.2: 491 to an overlapping one). */
@@ -387,27 +423,28 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     }
   }
 
-  #replaceContext(side: LegId): ReplaceContext {
-    return { side, legs: this.#legs, sdp: this.#sdp, media: this.#media!, log: this.#log };
+  #replaceContext({ anchor, legs }: Connected, side: LegId): ReplaceContext {
+    return { side, legs, sdp: anchor.sdp, media: anchor.media, log: this.#log };
   }
 
   /** R-13 transfer by REFER: the B2BUA dials the target itself; recording continues, no announcement again. */
-  async #onRefer(side: LegId, req: InDialogRequest): Promise<void> {
+  async #onRefer(connected: Connected, side: LegId, req: InDialogRequest): Promise<void> {
     const { invite } = this.#d;
     const from = (side === 'b' ? invite.from : invite.to).replace(/;tag=[^;>\s]*/i, '');
-    const leg = await transferByRefer(this.#replaceContext(side), req, this.#d.signaling, from);
+    const leg = await transferByRefer(this.#replaceContext(connected, side), req, this.#d.signaling, from);
     if (!leg) return;
-    void this.#joined(side, leg, referTarget(req.header('Refer-To'))?.uri ?? 'sip:unknown@invalid', true);
+    void this.#joined(connected, side, leg, referTarget(req.header('Refer-To'))?.uri ?? 'sip:unknown@invalid', true);
   }
 
   /** R-13 INVITE with Replaces naming one of this call's legs (RFC 3891). */
   async replaceLeg(invite: InboundInvite, replacedCallId: string): Promise<void> {
-    const side = (['a', 'b'] as const).find((s) => this.#legs[s]?.callId === replacedCallId);
-    if (!side || this.#reofferBusy || !this.#sm.is('connected')) return invite.reject(side ? 491 : 481);
+    const connected = this.#connected;
+    const side = (['a', 'b'] as const).find((s) => connected?.legs[s].callId === replacedCallId);
+    if (!connected || !side || this.#reofferBusy || !this.#sm.is('connected')) return invite.reject(side ? 491 : 481);
     this.#reofferBusy = true;
     try {
-      const leg = await replaceByInvite(this.#replaceContext(side), invite);
-      if (leg) void this.#joined(side, leg, firstUri(invite.from) ?? invite.from, false);
+      const leg = await replaceByInvite(this.#replaceContext(connected, side), invite);
+      if (leg) void this.#joined(connected, side, leg, firstUri(invite.from) ?? invite.from, false);
     } finally {
       this.#reofferBusy = false;
     }
@@ -418,16 +455,17 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
    * further offers, whose exchange is free again); never the compliance announcement again. R-31:
    * a REFER target (offered no a=record) that is record-aware is then told the outcome's value.
    */
-  async #joined(side: LegId, leg: Leg, aor: string, tellTarget: boolean): Promise<void> {
-    this.#wire(leg, side);
+  async #joined(connected: Connected, side: LegId, leg: Leg, aor: string, tellTarget: boolean): Promise<void> {
+    const { recordings, sdp } = connected.anchor;
+    this.#wire(connected, leg, side);
     this.#log.info({ side, aor, compliancePlayed: this.#compliancePlayed }, 'party joined by transfer (R-13: no announcement again)');
     this.#transferring = true;
     const { settings, admission } = this.#d;
     const live = (): boolean => this.#sm.is('connected');
-    const context = { side, aor, orgId: admission.classified.orgId, settings, compliancePlayed: this.#compliancePlayed, recordings: this.#recordings!, log: this.#log, live };
+    const context = { side, aor, orgId: admission.classified.orgId, settings, compliancePlayed: this.#compliancePlayed, recordings, log: this.#log, live };
     await recordingAfterTransfer(context).finally(() => (this.#transferring = false));
-    this.#indicate(this.#recordings!.indication);
-    if (tellTarget && leg.recordAware && this.#sdp[side]!.indication !== undefined) sendRecordIndication(side, leg, this.#indicationContext());
+    this.#indicate(recordings.indication);
+    if (tellTarget && leg.recordAware && sdp[side].indication !== undefined) sendRecordIndication(side, leg, this.#indicationContext(connected));
   }
 
   /**
@@ -437,7 +475,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
    */
   async probeLegs(): Promise<boolean> {
     for (const side of ['a', 'b'] as const) {
-      const leg = this.#legs[side];
+      const leg = this.#connected?.legs[side];
       if (!leg || !this.#sm.is('connected')) return false;
       if ((await leg.probe()) === 'gone') return true;
     }
@@ -446,21 +484,23 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   /** True when one of the call's legs is this dialog (Call-ID and both tags, RFC 3891 section 3). */
   hasLeg(id: DialogIdentifiers): boolean {
-    return [this.#legs.a, this.#legs.b].some((l) => l !== undefined && l.callId === id.callId && l.localTag === id.localTag && l.remoteTag === id.remoteTag);
+    const legs = this.#connected ? [this.#connected.legs.a, this.#connected.legs.b] : [this.#answeredB];
+    return legs.some((l) => l !== undefined && l.callId === id.callId && l.localTag === id.localTag && l.remoteTag === id.remoteTag);
   }
 
   async #onInfo(side: LegId, req: InDialogRequest): Promise<void> {
     const ctl = parseInfoControl(req.contentType, req.body);
     if (ctl.kind === 'unknown') return req.respond(415, {});
     req.respond(200, {});
-    const own = this.#recordings?.onLeg(side);
+    const own = this.#anchor?.recordings.onLeg(side);
     if (ctl.kind === 'digit') await this.#digit(side, ctl.digit);
     else if (own) await this.#control(own, ctl.action);
   }
 
   /** The silent-leg watch while connected (tasks/media-watch.ts: off during hold). */
   #watchSilence(): void {
-    if (this.#sm.is('connected')) this.#mediaWatch?.rearm(this.#d.options.silenceAlarmMs, this.#sdp.a?.last, this.#sdp.b?.last);
+    const anchor = this.#anchor;
+    if (anchor && this.#sm.is('connected')) anchor.watch.rearm(this.#d.options.silenceAlarmMs, anchor.sdp.a.last, anchor.sdp.b.last);
   }
 
   /** R-17 digits from a leg control the recording of the user on that leg only. */
@@ -469,7 +509,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   async #digit(leg: LegId, digit: string): Promise<void> {
-    const hit = this.#recordings?.digit(leg, digit, this.#d.clock.monotonic());
+    const hit = this.#anchor?.recordings.digit(leg, digit, this.#d.clock.monotonic());
     if (hit) await this.#control(hit.entry, hit.action);
   }
 
@@ -478,7 +518,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
    * user's id; recorded-parties.ts select) and may be left out when the call has one recording.
    */
   async control(action: RecordingAction, party?: string): Promise<ControlResult> {
-    const picked = this.#recordings?.select(party) ?? { reason: 'no recorded party on this call' };
+    const picked = this.#anchor?.recordings.select(party) ?? { reason: 'no recorded party on this call' };
     if (!('entry' in picked) || !this.#sm.is('connected')) {
       const state = 'entry' in picked ? picked.entry.controller.state : 'idle';
       return { ok: false, state, reason: 'entry' in picked ? 'call not connected' : picked.reason };
@@ -494,6 +534,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   summary(): CallSummary {
     const { invite, decision, admission } = this.#d;
+    const recordings = this.#anchor?.recordings;
+    const answeredAt = this.#connected?.answeredAt;
     return {
       id: this.id,
       callId: invite.callId,
@@ -503,12 +545,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       from: invite.from,
       to: invite.to,
       startedAt: new Date(this.#startedAt).toISOString(),
-      answeredAt: this.#answeredAt === undefined ? null : new Date(this.#answeredAt).toISOString(),
-      recording: recordingSummary(this.#recordings?.list[0], this.#party),
-      recordings: (this.#recordings?.list ?? []).flatMap((r) => r.controller.recordings),
+      answeredAt: answeredAt === undefined ? null : new Date(answeredAt).toISOString(),
+      recording: recordingSummary(recordings?.list[0], this.#party),
+      recordings: (recordings?.list ?? []).flatMap((r) => r.controller.recordings),
       complianceAnnouncementPlayed: this.#compliancePlayed,
       announcements: this.#notes.map((n) => ({ kind: n.kind, result: n.result, target: n.target })),
-      mediaProblems: [...(this.#mediaWatch?.problems ?? [])],
+      mediaProblems: [...(this.#anchor?.watch.problems ?? [])],
     };
   }
 
@@ -546,15 +588,22 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#closing = (async () => {
       this.#log.info({ reason }, 'call ending');
       this.#dial?.cancel();
-      if (!this.#legs.a) this.#d.invite.reject(480);
-      await Promise.all([this.#legs.a?.hangup(), this.#legs.b?.hangup(), this.#recordings?.close()]);
-      await this.#media?.close().catch(() => undefined);
+      const legs = this.#connected?.legs;
+      if (!legs) this.#d.invite.reject(480);
+      await Promise.all([legs?.a.hangup(), (legs?.b ?? this.#answeredB)?.hangup(), this.#anchor?.recordings.close()]);
+      await this.#anchor?.media.close().catch(() => undefined);
       this.#sm.transition('ended');
       this.#d.metrics.callEnded(this.#d.decision.direction, reason);
       this.emit('ended', reason);
     })();
     return this.#closing;
   }
+}
+
+/** The payload types our answer kept (the caller's numbers the media plane relays); undefined: all of them. */
+function keptPayloadTypes(answer: string): number[] | undefined {
+  const audio = readAudio(answer);
+  return audio ? payloadTypesOf(audio) : undefined;
 }
 
 /** Retry-After of a call refused for lack of RTP ports or sockets, seconds. */

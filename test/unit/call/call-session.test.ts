@@ -405,3 +405,32 @@ describe('CallSession: early media from the callee', () => {
     expect(invite.answeredSdp).toBe(early.sdp);
   });
 });
+
+describe('CallSession: the caller goes while being answered', () => {
+  it('MUST end leg A when the call ended while its 200 OK was on the way, and end the call once (no illegal ending -> connected)', async () => {
+    const t = setup(makeSnapshot());
+    const invite = t.inbound(ALICE);
+    await flush();
+    let release!: () => void;
+    const answering = new Promise<void>((r) => (release = r));
+    const answer = invite.answer.bind(invite);
+    invite.answer = async (sdp: string) => {
+      const leg = await answer(sdp);
+      await answering;
+      return leg;
+    };
+    const legB = t.signaling.answer();
+    await flush();
+    const ended: string[] = [];
+    const call = t.manager.list()[0]!;
+    expect(call.state).toBe('dialling');
+    t.manager.get(call.id)?.on('ended', (reason) => ended.push(reason));
+    await t.manager.get(call.id)?.hangup('admin-hangup');
+    release();
+    await flush();
+    expect(invite.legA?.hangups).toBe(1);
+    expect(legB.hangups).toBeGreaterThanOrEqual(1);
+    expect(ended).toEqual(['admin-hangup']);
+    expect(t.manager.size).toBe(0);
+  });
+});
