@@ -4,7 +4,7 @@ import { AppError } from './errors.js';
 /**
  * The one state-machine mechanism of the product (every lifecycle uses it: the call, its
  * recordings, the SIPREC recording session, the reference server's recording, the media session
- * and its forks, the engine's transactions and dialogs). No I/O.
+ * and its forks, the engine's transactions, dialogs and proxy branches). No I/O.
  *
  * - a table of legal moves per state (`TransitionTable`); a state with no move out is final;
  * - one `transition(next, reason?)` that rejects anything else with ILLEGAL_STATE_TRANSITION;

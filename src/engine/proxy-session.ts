@@ -29,10 +29,19 @@ import type { ServerTransaction } from './server-transaction.js';
 import { hostport } from './sip-address.js';
 import { getHeaderList, serializeSipMessage, type SipHeader, type SipMessage } from './sip-message.js';
 import type { MessageSource } from './sip-transport.js';
-import type { TimerHandle } from '../common/clock.js';
+import type { TimerHandle, Timers } from '../common/clock.js';
+import { StateMachine, type TransitionTable } from '../common/state-machine.js';
 import type { TransactionTable } from './transaction-table.js';
 
-type BranchState = 'waiting' | 'trying' | 'proceeding' | 'done';
+export type BranchState = 'waiting' | 'trying' | 'proceeding' | 'done';
+
+/** The legal moves of a proxy branch (common/state-machine.ts; drawn above and in docs/state-machines.md). */
+export const PROXY_BRANCH_TRANSITIONS: TransitionTable<BranchState> = {
+  waiting: ['trying', 'done'],
+  trying: ['proceeding', 'done'],
+  proceeding: ['done'],
+  done: [],
+};
 
 /** What the session tells its owner (proxies.ts). */
 export interface ProxySessionEvents {
@@ -42,15 +51,46 @@ export interface ProxySessionEvents {
 }
 
 class Branch {
-  state: BranchState = 'waiting';
+  readonly #sm: StateMachine<BranchState>;
   ct: ClientTransaction | undefined;
   /** Final status (0: none that counts, e.g. given up before any response). */
   status = 0;
   /** The final response as it goes upstream (our Via removed), when it is a candidate. */
   upstream: SipMessage | undefined;
-  provisionalTimer: TimerHandle | undefined;
+  /** provisionalTimeout: a timer of `trying` (any response, or the end, stops it). */
+  stopProvisionalTimer: (() => void) | undefined;
+  /** finalTimeout: runs through trying and proceeding; the end (done) stops it. */
   finalTimer: TimerHandle | undefined;
-  constructor(readonly uri: string) {}
+
+  constructor(
+    readonly uri: string,
+    timers: Timers,
+  ) {
+    this.#sm = new StateMachine({
+      name: 'proxy branch',
+      initial: 'waiting',
+      table: PROXY_BRANCH_TRANSITIONS,
+      timers,
+      dispose: () => {
+        timers.clearTimeout(this.finalTimer);
+        this.finalTimer = undefined;
+        this.stopProvisionalTimer = undefined;
+      },
+    });
+  }
+
+  get state(): BranchState {
+    return this.#sm.state;
+  }
+
+  transition(next: BranchState): void {
+    this.#sm.transition(next);
+  }
+
+  /** Runs `fn` after `ms` while the branch stays in its current state. */
+  after(ms: number, fn: () => void): () => void {
+    return this.#sm.after(ms, fn);
+  }
 }
 
 export class ProxySession implements ProxyBranchEvents {
@@ -71,7 +111,7 @@ export class ProxySession implements ProxyBranchEvents {
     private readonly appHeaders: SipHeader[],
     private readonly events: ProxySessionEvents,
   ) {
-    for (const d of o.destinations) this.#branches.push(new Branch(d));
+    for (const d of o.destinations) this.#branches.push(new Branch(d, ctx.timers));
   }
 
   get closed(): boolean {
@@ -110,7 +150,7 @@ export class ProxySession implements ProxyBranchEvents {
     const has = (p: string): boolean => this.ctx.transport.hasProtocol(p);
     const target = await resolveUri(b.uri, has);
     if (!target || this.#closed || !this.#searching) {
-      b.state = 'done';
+      b.transition('done');
       if (!target) this.ctx.log.warn({ destination: b.uri }, 'engine proxy: destination is not a usable SIP URI or does not resolve; skipped');
       return false;
     }
@@ -131,12 +171,9 @@ export class ProxySession implements ProxyBranchEvents {
     const ct = this.txns.createClient(`${branch}|${hp}|${req.method}`, msg, text, target);
     ct.proxy = this;
     b.ct = ct;
-    b.state = 'trying';
-    const timers = this.ctx.timers;
-    if (this.o.provisionalTimeoutMs !== undefined) {
-      b.provisionalTimer = timers.setTimeout(() => this.#giveUp(b, 0), this.o.provisionalTimeoutMs);
-    }
-    if (this.o.finalTimeoutMs !== undefined) b.finalTimer = timers.setTimeout(() => this.#giveUp(b, 408), this.o.finalTimeoutMs);
+    b.transition('trying');
+    if (this.o.provisionalTimeoutMs !== undefined) b.stopProvisionalTimer = b.after(this.o.provisionalTimeoutMs, () => this.#giveUp(b, 0));
+    if (this.o.finalTimeoutMs !== undefined) b.finalTimer = this.ctx.timers.setTimeout(() => this.#giveUp(b, 408), this.o.finalTimeoutMs);
     ct.start();
     if (this.#isInvite) this.ctx.cdr.emit('attempt', 'application', () => text);
     return true;
@@ -156,16 +193,13 @@ export class ProxySession implements ProxyBranchEvents {
       else if (status >= 200 && status < 300) this.#upstream(msg);
       return;
     }
-    this.ctx.timers.clearTimeout(b.provisionalTimer);
-    b.provisionalTimer = undefined;
+    // leaving trying stops the provisional timeout
     if (status < 200) {
-      b.state = 'proceeding';
+      if (b.state === 'trying') b.transition('proceeding');
       if (status > 100) this.#upstream(msg);
       return;
     }
-    this.ctx.timers.clearTimeout(b.finalTimer);
-    b.finalTimer = undefined;
-    b.state = 'done';
+    b.transition('done');
     b.status = status;
     if (status < 300) {
       this.#upstream(msg);
@@ -186,7 +220,7 @@ export class ProxySession implements ProxyBranchEvents {
     if (status < 400 && this.o.followRedirects && this.#searching) {
       const at = this.#branches.indexOf(b);
       const known = new Set(this.#branches.map((x) => x.uri));
-      const added = redirectTargets(msg).filter((u) => !known.has(u)).map((u) => new Branch(u));
+      const added = redirectTargets(msg).filter((u) => !known.has(u)).map((u) => new Branch(u, this.ctx.timers));
       this.#branches.splice(at + 1, 0, ...added);
     }
     // a 6xx ends the search (RFC 3261 section 16.7 step 5); so does a digest challenge, as drachtio-server
@@ -221,11 +255,7 @@ export class ProxySession implements ProxyBranchEvents {
 
   /** A branch ends without a response of its own: `status` 0 is no candidate, else a local response. */
   #finish(b: Branch, status: number): void {
-    this.ctx.timers.clearTimeout(b.provisionalTimer);
-    this.ctx.timers.clearTimeout(b.finalTimer);
-    b.provisionalTimer = undefined;
-    b.finalTimer = undefined;
-    b.state = 'done';
+    b.transition('done'); // stops the branch's timers
     b.status = status;
     if (status > 0) b.upstream = buildResponse(this.server.request, status, newTag());
   }
@@ -265,7 +295,7 @@ export class ProxySession implements ProxyBranchEvents {
 
   #cancelPending(): void {
     for (const b of this.#branches) {
-      if (b.state === 'waiting') b.state = 'done';
+      if (b.state === 'waiting') b.transition('done');
       else if (b.state === 'trying' || b.state === 'proceeding') this.#cancelBranch(b);
     }
   }
@@ -342,7 +372,7 @@ export class ProxySession implements ProxyBranchEvents {
     if (this.#closed) return;
     this.#closed = true;
     for (const b of this.#branches) {
-      this.ctx.timers.clearTimeout(b.provisionalTimer);
+      b.stopProvisionalTimer?.();
       this.ctx.timers.clearTimeout(b.finalTimer);
     }
     this.events.closed(this);

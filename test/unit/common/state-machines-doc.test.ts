@@ -4,6 +4,7 @@ import { CALL_TRANSITIONS, RECORDING_TRANSITIONS } from '../../../src/call/call-
 import type { TransitionTable } from '../../../src/common/state-machine.js';
 import { CLIENT_TXN_TRANSITIONS } from '../../../src/engine/client-transaction.js';
 import { DIALOG_TRANSITIONS } from '../../../src/engine/dialog.js';
+import { PROXY_BRANCH_TRANSITIONS } from '../../../src/engine/proxy-session.js';
 import { SERVER_TXN_TRANSITIONS } from '../../../src/engine/server-transaction.js';
 import { FORK_TRANSITIONS } from '../../../src/media/engine/fork-set.js';
 import { MEDIA_SESSION_TRANSITIONS } from '../../../src/media/media-session-state.js';
@@ -21,6 +22,7 @@ const LIFECYCLES: Record<string, { table: TransitionTable<string>; initial: stri
   CLIENT_TXN_TRANSITIONS: { table: CLIENT_TXN_TRANSITIONS, initial: 'calling' },
   SERVER_TXN_TRANSITIONS: { table: SERVER_TXN_TRANSITIONS, initial: 'trying' },
   DIALOG_TRANSITIONS: { table: DIALOG_TRANSITIONS, initial: 'early' },
+  PROXY_BRANCH_TRANSITIONS: { table: PROXY_BRANCH_TRANSITIONS, initial: 'waiting' },
 };
 
 interface Drawn {
