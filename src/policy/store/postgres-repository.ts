@@ -98,6 +98,10 @@ export async function migratePostgres(pool: pg.Pool, migrations: readonly Migrat
   }
 }
 
+/** The lock nodes applying the provisioning file at start take (provisioning-file-state.ts). */
+const PROVISIONING_LOCK_SQL = "SELECT pg_advisory_lock(hashtext('siprec-b2bua provisioning file'))";
+const PROVISIONING_UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtext('siprec-b2bua provisioning file'))";
+
 interface ColumnSpec<T> {
   readonly table: string;
   readonly label: string;
@@ -306,6 +310,38 @@ export class PostgresPolicyRepository implements PolicyRepository {
       [JSON.stringify(value)],
       'provisioning file record',
     );
+  }
+
+  /**
+   * Runs `fn` holding a session advisory lock on a connection of its own: nodes starting at once
+   * with the same provisioning file apply it one after the other (the second finds it applied).
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#open().connect();
+    } catch (err) {
+      throw storeError(err, 'provisioning file lock');
+    }
+    let broken: Error | undefined;
+    try {
+      try {
+        // waits while another node applies the file: longer than one query may take (node-postgres reads query_timeout per query)
+        await client.query({ text: PROVISIONING_LOCK_SQL, query_timeout: 60_000 } as pg.QueryConfig);
+      } catch (err) {
+        throw storeError(err, 'provisioning file lock');
+      }
+      try {
+        return await fn();
+      } finally {
+        // a connection that could not unlock is closed, not pooled: its session's lock ends with it
+        await client.query(PROVISIONING_UNLOCK_SQL).catch((err: unknown) => {
+          broken = err instanceof Error ? err : new Error(errorReason(err));
+        });
+      }
+    } finally {
+      client.release(broken);
+    }
   }
 
   async loadSnapshot(orgId: string): Promise<PolicySnapshot | undefined> {

@@ -21,6 +21,11 @@ export interface ProvisioningFileLedger {
   /** The record stored last, undefined when none. */
   readProvisioningFileApplied(): Promise<unknown>;
   writeProvisioningFileApplied(value: unknown): Promise<void>;
+  /**
+   * Runs `fn` while no other node sharing the database runs it (PostgreSQL: an advisory lock), so
+   * nodes starting at once with the same file apply it once. Absent: `fn` runs as is (one process).
+   */
+  exclusive?<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** A settings store: the repository and its provisioning-file record. */
@@ -56,9 +61,12 @@ export async function applyProvisioningFileIfChanged(
   now: () => Date = () => new Date(),
 ): Promise<ProvisioningFileOutcome> {
   const file = await readProvisioningFile(path);
-  const previous = await lastAppliedProvisioningFile(store);
-  if (previous?.sha256 === file.sha256) return { applied: false, previous };
-  const result = await applyProvisioning(service, file);
-  await store.writeProvisioningFileApplied({ sha256: file.sha256, path, appliedAt: now().toISOString(), result } satisfies AppliedProvisioningFile);
-  return { applied: true, result, previous };
+  const apply = async (): Promise<ProvisioningFileOutcome> => {
+    const previous = await lastAppliedProvisioningFile(store);
+    if (previous?.sha256 === file.sha256) return { applied: false, previous };
+    const result = await applyProvisioning(service, file);
+    await store.writeProvisioningFileApplied({ sha256: file.sha256, path, appliedAt: now().toISOString(), result } satisfies AppliedProvisioningFile);
+    return { applied: true, result, previous };
+  };
+  return store.exclusive ? store.exclusive(apply) : apply();
 }

@@ -4,7 +4,12 @@
  * only a networked store has: an unreachable database at open, notifications of writes.
  * Without Debian's postgresql package, or when the cluster cannot start, this file FAILS with the reason.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsService } from '../../../../src/policy/settings-service.js';
+import { applyProvisioningFileIfChanged } from '../../../../src/policy/store/provisioning-file-state.js';
+import { FakeClock } from '../../../fakes/fake-clock.js';
 import { POSTGRES_MIGRATIONS } from '../../../../src/policy/store/postgres-migrations.js';
 import { openPostgresRepository } from '../../../../src/policy/store/postgres-repository.js';
 import { portBlock } from '../../../support/ports.js';
@@ -85,6 +90,21 @@ describe('PostgreSQL settings store: the database', () => {
       await listener.end();
       await repo.close();
       await started().dropDatabase('notify_test');
+    }
+  });
+
+  it('MUST apply the same provisioning file once when two nodes start with it at once', async () => {
+    const url = await started().createDatabase('provisioning_race');
+    const path = join(started().dir, 'provisioning.yaml');
+    writeFileSync(path, readFileSync(new URL('../../../fixtures/provisioning/acme.yaml', import.meta.url), 'utf8'));
+    const nodes = await Promise.all([openPostgresRepository({ url }), openPostgresRepository({ url })]);
+    try {
+      const outcomes = await Promise.all(nodes.map((repo) => applyProvisioningFileIfChanged(new SettingsService({ repository: repo, clock: new FakeClock() }), repo, path)));
+      expect(outcomes.map((o) => o.applied).sort()).toEqual([false, true]);
+      expect((await nodes[0].listOrganisations()).map((o) => o.id)).toEqual(['acme']);
+    } finally {
+      for (const repo of nodes) await repo.close();
+      await started().dropDatabase('provisioning_race');
     }
   });
 });
