@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
  * unless they have one of their own. test/unit/house/lint-boundaries.test.ts proves each kind of
  * rule fails a forbidden import.
  */
-const IO = ['node:fs', 'node:fs/promises', 'node:net', 'node:dgram', 'node:tls', 'node:http', 'node:https', 'node:child_process', 'node:worker_threads', 'fastify', 'better-sqlite3', 'drachtio-srf', 'pino'];
+const IO = ['node:fs', 'node:fs/promises', 'node:net', 'node:dgram', 'node:tls', 'node:http', 'node:https', 'node:child_process', 'node:worker_threads', 'fastify', 'better-sqlite3', 'pg', 'drachtio-srf', 'pino'];
 const ALL = ['app', 'config', 'common', 'engine', 'sip', 'siprec', 'call', 'media', 'policy', 'admin', 'srs', 'observability'];
 const except = (...allowed) => ALL.filter((p) => !allowed.includes(p));
 
@@ -16,22 +16,22 @@ const except = (...allowed) => ALL.filter((p) => !allowed.includes(p));
 export const PLANES = {
   app: { libraries: [], folders: [], why: 'the composition root may import every plane' },
   common: { libraries: IO, folders: except('common'), why: 'common/ is pure and depends on nothing' },
-  config: { libraries: ['node:dgram', 'node:net', 'drachtio-srf', 'fastify', 'better-sqlite3'], folders: except('config', 'common', 'policy'), why: 'config/ reads and validates settings only' },
-  observability: { libraries: ['node:dgram', 'node:net', 'drachtio-srf', 'fastify', 'better-sqlite3'], folders: except('observability', 'common', 'policy'), why: 'logging and metrics depend on no plane' },
-  engine: { libraries: ['drachtio-srf', 'fastify', 'better-sqlite3'], folders: except('engine', 'common', 'observability'), why: 'the engine is a SIP server and knows nothing of recording' },
-  sip: { libraries: ['node:dgram', 'fastify', 'better-sqlite3'], folders: ['app', 'engine', 'call', 'media', 'admin', 'srs', 'config'], why: 'sip/ is the signalling plane: drachtio-srf behind typed legs' },
+  config: { libraries: ['node:dgram', 'node:net', 'drachtio-srf', 'fastify', 'better-sqlite3', 'pg'], folders: except('config', 'common', 'policy'), why: 'config/ reads and validates settings only' },
+  observability: { libraries: ['node:dgram', 'node:net', 'drachtio-srf', 'fastify', 'better-sqlite3', 'pg'], folders: except('observability', 'common', 'policy'), why: 'logging and metrics depend on no plane' },
+  engine: { libraries: ['drachtio-srf', 'fastify', 'better-sqlite3', 'pg'], folders: except('engine', 'common', 'observability'), why: 'the engine is a SIP server and knows nothing of recording' },
+  sip: { libraries: ['node:dgram', 'fastify', 'better-sqlite3', 'pg'], folders: ['app', 'engine', 'call', 'media', 'admin', 'srs', 'config'], why: 'sip/ is the signalling plane: drachtio-srf behind typed legs' },
   siprec: { libraries: IO, folders: ['app', 'engine', 'sip', 'call', 'media', 'admin', 'srs', 'config', 'policy/store'], why: 'siprec/ holds pure codecs and the SIPREC client behind its connector interface' },
   call: { libraries: IO, folders: ['app', 'engine', 'admin', 'srs', 'config', 'media/transport', 'media/engine', 'policy/store'], why: 'call/ orchestrates the planes through their interfaces' },
-  media: { libraries: ['node:dgram', 'node:net', 'drachtio-srf', 'fastify', 'better-sqlite3'], folders: ['app', 'engine', 'sip', 'siprec', 'call', 'policy', 'admin', 'srs', 'config'], why: 'the media plane knows nothing of signalling or settings; sockets only in media/transport/' },
-  'media/transport': { libraries: ['drachtio-srf', 'fastify', 'better-sqlite3'], folders: ['app', 'engine', 'sip', 'siprec', 'call', 'policy', 'admin', 'srs', 'config'], why: 'media/transport/ is the only socket user of the media plane' },
-  'media/engine': { libraries: ['node:dgram', 'drachtio-srf', 'fastify', 'better-sqlite3'], folders: ['app', 'engine', 'sip', 'siprec', 'call', 'policy', 'admin', 'srs', 'config'], why: 'the media engine uses sockets through media/transport/' },
-  'media/audio': { libraries: ['node:dgram', 'node:net', 'drachtio-srf', 'fastify', 'better-sqlite3'], folders: ['app', 'engine', 'sip', 'siprec', 'call', 'policy', 'admin', 'srs', 'config', 'media/transport', 'media/engine'], why: 'audio/ holds prompts and codecs' },
+  media: { libraries: ['node:dgram', 'node:net', 'drachtio-srf', 'fastify', 'better-sqlite3', 'pg'], folders: ['app', 'engine', 'sip', 'siprec', 'call', 'policy', 'admin', 'srs', 'config'], why: 'the media plane knows nothing of signalling or settings; sockets only in media/transport/' },
+  'media/transport': { libraries: ['drachtio-srf', 'fastify', 'better-sqlite3', 'pg'], folders: ['app', 'engine', 'sip', 'siprec', 'call', 'policy', 'admin', 'srs', 'config'], why: 'media/transport/ is the only socket user of the media plane' },
+  'media/engine': { libraries: ['node:dgram', 'drachtio-srf', 'fastify', 'better-sqlite3', 'pg'], folders: ['app', 'engine', 'sip', 'siprec', 'call', 'policy', 'admin', 'srs', 'config'], why: 'the media engine uses sockets through media/transport/' },
+  'media/audio': { libraries: ['node:dgram', 'node:net', 'drachtio-srf', 'fastify', 'better-sqlite3', 'pg'], folders: ['app', 'engine', 'sip', 'siprec', 'call', 'policy', 'admin', 'srs', 'config', 'media/transport', 'media/engine'], why: 'audio/ holds prompts and codecs' },
   'media/rtp': { libraries: IO, folders: except('media/rtp', 'common'), why: 'RTP/RTCP codecs are pure' },
   'media/processors': { libraries: IO.filter((l) => l !== 'node:fs'), folders: ['app', 'engine', 'sip', 'siprec', 'call', 'policy', 'admin', 'srs', 'config', 'media/transport', 'media/engine', 'observability'], why: 'per-packet steps are pure' },
   policy: { libraries: IO, folders: except('policy', 'common'), why: 'policy/ is pure resolution; only policy/store/ does I/O' },
   'policy/store': { libraries: ['node:dgram', 'node:net', 'drachtio-srf', 'fastify'], folders: except('policy', 'common', 'observability'), why: 'the settings store persists policy and nothing else' },
-  admin: { libraries: ['node:dgram', 'node:net', 'drachtio-srf', 'better-sqlite3'], folders: ['app', 'engine', 'sip', 'media', 'config'], why: 'admin/ serves HTTP over the settings service, the call manager and the recordings' },
-  srs: { libraries: ['fastify', 'better-sqlite3'], folders: ['app', 'engine', 'call', 'admin', 'config'], why: 'the reference recording server is an application of its own' },
+  admin: { libraries: ['node:dgram', 'node:net', 'drachtio-srf', 'better-sqlite3', 'pg'], folders: ['app', 'engine', 'sip', 'media', 'config'], why: 'admin/ serves HTTP over the settings service, the call manager and the recordings' },
+  srs: { libraries: ['fastify', 'better-sqlite3', 'pg'], folders: ['app', 'engine', 'call', 'admin', 'config'], why: 'the reference recording server is an application of its own' },
 };
 
 /** Entry points that compose planes like app/ does (the standalone reference recording server). */

@@ -24,6 +24,7 @@ describe('plane boundaries are held by lint (STYLE: dependencies point one way)'
     ['src/siprec/client/x.ts', "import { Leg } from '../../sip/leg.js';", 'siprec/ must not import sip/'],
     ['src/common/x.ts', "import { createLogger } from '../observability/logger.js';", 'common/ must not import observability/'],
     ['src/policy/x.ts', "import Database from 'better-sqlite3';", 'policy/ must not import better-sqlite3'],
+    ['src/call/x.ts', "import pg from 'pg';", 'call/ must not import pg'],
     ['src/admin/plugins/x.ts', "import { SrfLeg } from '../../sip/leg.js';", 'admin/ must not import sip/'],
     ['src/srs/x.ts', "import { startEngine } from '../engine/index.js';", 'srs/ must not import engine/'],
   ])('%s: %s is refused', async (path, code, expected) => {
@@ -38,6 +39,7 @@ describe('plane boundaries are held by lint (STYLE: dependencies point one way)'
     ['src/call/x.ts', "import type { ForkOptions } from '../media/media-session-types.js';"],
     ['src/sip/x.ts', "import Srf from 'drachtio-srf';"],
     ['src/policy/store/x.ts', "import Database from 'better-sqlite3';"],
+    ['src/policy/store/x.ts', "import pg from 'pg';"],
     ['src/app/x.ts', "import { startEngine } from '../engine/index.js';"],
     ['src/srs/main.ts', "import { startEngine } from '../engine/index.js';"], // the standalone server's entry point composes like app/
   ])('%s: %s is allowed', async (path, code) => {
