@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, type ErrorCode, ERROR_CODES } from '../common/errors.js';
+import { StateMachine, type TransitionTable } from '../common/state-machine.js';
 import type { Logger } from '../observability/logger.js';
 import { PROMPT_NAMES, type Prompt, type PromptLibrary } from './audio/prompt-library.js';
 import type { EngineCommand, EngineErrorData, EngineMessage, CreateSessionReply, PrepareForkReply } from './engine/engine-protocol.js';
@@ -52,7 +53,14 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-type PlaneState = 'running' | 'closing' | 'closed';
+export type PlaneState = 'running' | 'closing' | 'closed';
+
+/** The legal moves of the media plane (common/state-machine.ts; drawn in docs/state-machines.md). */
+export const MEDIA_PLANE_TRANSITIONS: TransitionTable<PlaneState> = {
+  running: ['closing'],
+  closing: ['closed'],
+  closed: [],
+};
 
 function errorFrom(data: EngineErrorData): AppError {
   const code = (data.code in ERROR_CODES ? data.code : 'MEDIA_WORKER_FAILED') as ErrorCode;
@@ -77,7 +85,7 @@ export class MediaPlane {
   readonly #forkBufferMs: number;
   readonly #logger: Logger | undefined;
   #nextReq = 1;
-  #state: PlaneState = 'running';
+  readonly #sm: StateMachine<PlaneState>;
 
   private constructor(options: MediaPlaneOptions) {
     this.address = options.address ?? '127.0.0.1';
@@ -87,6 +95,7 @@ export class MediaPlane {
     this.#forkBufferMs = options.forkBufferMs ?? DEFAULT_FORK_BUFFER_MS;
     if (!(this.#forkBufferMs >= 0 && this.#forkBufferMs <= MAX_FORK_BUFFER_MS)) throw new AppError('MEDIA_INVALID_ARGUMENT', `forkBufferMs ${this.#forkBufferMs}`);
     this.#logger = options.logger;
+    this.#sm = new StateMachine({ name: 'media plane', initial: 'running', table: MEDIA_PLANE_TRANSITIONS, ...(options.logger ? { log: options.logger } : {}) });
   }
 
   /** Start the workers and register the prompt library in each. */
@@ -143,10 +152,10 @@ export class MediaPlane {
    * current sessions), so counters never go backwards. After close() the last figures are returned.
    */
   async stats(): Promise<MediaPlaneStats> {
-    if (this.#state === 'running') await this.#refreshTotals();
+    if (this.#sm.is('running')) await this.#refreshTotals();
     const sum = emptyMediaTotals();
     for (const slot of this.#slots) {
-      if (slot.lastTotals !== undefined) addMediaTotals(sum, slot.lastTotals, { countersOnly: slot.failed || this.#state !== 'running' });
+      if (slot.lastTotals !== undefined) addMediaTotals(sum, slot.lastTotals, { countersOnly: slot.failed || !this.#sm.is('running') });
     }
     return {
       ...sum,
@@ -235,7 +244,7 @@ export class MediaPlane {
 
   /** Allocate ports for both legs (retrying around ports other processes hold) and open a session. */
   async createSession(options: MediaSessionOptions = {}): Promise<MediaSession> {
-    if (this.#state !== 'running') throw new AppError('CLOSED', 'media plane');
+    if (!this.#sm.is('running')) throw new AppError('CLOSED', 'media plane');
     const slot = this.#slots.filter((s) => !s.failed).sort((x, y) => x.sessions - y.sessions)[0];
     if (slot === undefined) throw new AppError('MEDIA_WORKER_FAILED', 'no media worker left');
     const id = randomUUID();
@@ -327,8 +336,8 @@ export class MediaPlane {
 
   /** Close every session and stop the workers (idempotent). */
   async close(): Promise<void> {
-    if (this.#state !== 'running') return;
-    this.#state = 'closing';
+    if (!this.#sm.is('running')) return;
+    this.#sm.transition('closing');
     await Promise.all([...this.#sessions.values()].map((e) => e.session.close()));
     await this.#refreshTotals(); // the final counters stay readable through stats()
     await Promise.all(
@@ -339,6 +348,6 @@ export class MediaPlane {
     );
     for (const [, p] of this.#pending) p.reject(new AppError('CLOSED', 'media plane'));
     this.#pending.clear();
-    this.#state = 'closed';
+    this.#sm.transition('closed');
   }
 }

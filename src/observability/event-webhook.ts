@@ -10,7 +10,8 @@
  *                                                  │    after maxAttempts tries: failed
  *                                                  └─ other 4xx: failed (not retried)
  */
-import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from '../common/clock.js';
+import { systemClock, systemTimers, type Clock, type Timers } from '../common/clock.js';
+import { StateMachine, type TransitionTable } from '../common/state-machine.js';
 import type { Logger } from './logger.js';
 import type { RecordingEventRecord } from './recording-event-types.js';
 
@@ -66,7 +67,20 @@ export interface EventWebhookStats {
   queued: number;
 }
 
-type QueueState = 'idle' | 'sending' | 'backing-off' | 'closing' | 'closed';
+export type QueueState = 'idle' | 'sending' | 'backing-off' | 'closing' | 'closed';
+
+/**
+ * The legal moves of the delivery queue (common/state-machine.ts; drawn in docs/state-machines.md).
+ * sending -> sending: the next batch after a delivered or given-up one. The retry timer is a timer
+ * of `backing-off`: close() (-> closing) stops it.
+ */
+export const WEBHOOK_QUEUE_TRANSITIONS: TransitionTable<QueueState> = {
+  idle: ['sending', 'closing'],
+  sending: ['sending', 'idle', 'backing-off', 'closing'],
+  'backing-off': ['sending', 'closing'],
+  closing: ['closed'],
+  closed: [],
+};
 
 export class EventWebhook {
   readonly #url: string;
@@ -77,10 +91,9 @@ export class EventWebhook {
   readonly #timers: Timers;
   readonly #logger: Logger | undefined;
   #queue: RecordingEventRecord[] = [];
-  #state: QueueState = 'idle';
+  readonly #sm: StateMachine<QueueState>;
   /** Consecutive failed tries of the batch at the queue head. */
   #attempt = 0;
-  #retryTimer: TimerHandle | undefined;
   #sending: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   readonly #stats = { delivered: 0, dropped: 0, failed: 0, retries: 0 };
@@ -103,6 +116,7 @@ export class EventWebhook {
     this.#clock = options.clock ?? systemClock;
     this.#timers = options.timers ?? systemTimers;
     this.#logger = options.logger;
+    this.#sm = new StateMachine({ name: 'event webhook', initial: 'idle', table: WEBHOOK_QUEUE_TRANSITIONS, timers: this.#timers, ...(options.logger ? { log: options.logger } : {}) });
   }
 
   stats(): EventWebhookStats {
@@ -111,13 +125,13 @@ export class EventWebhook {
 
   /** Queue one event (after close() it is counted as dropped). */
   push(record: RecordingEventRecord): void {
-    if (this.#state === 'closing' || this.#state === 'closed') {
+    if (this.#sm.is('closing', 'closed')) {
       this.#stats.dropped++;
       return;
     }
     this.#queue.push(record);
     this.#trim();
-    if (this.#state === 'idle') this.#sendNext();
+    if (this.#sm.is('idle')) this.#sendNext();
   }
 
   #trim(): void {
@@ -132,10 +146,10 @@ export class EventWebhook {
 
   #sendNext(): void {
     if (this.#queue.length === 0) {
-      this.#state = 'idle';
+      this.#sm.transition('idle');
       return;
     }
-    this.#state = 'sending';
+    this.#sm.transition('sending');
     const batch = this.#queue.splice(0, this.#o.batchSize);
     this.#sending = this.#try(batch).then((ok) => this.#after(batch, ok));
   }
@@ -163,23 +177,20 @@ export class EventWebhook {
       this.#stats.failed += batch.length;
       this.#attempt = 0;
       this.#logger?.error({ events: batch.length, firstSeq: batch[0]?.seq }, 'recording event webhook: giving up on a batch');
-    } else if (this.#state === 'sending') {
+    } else if (this.#sm.is('sending')) {
       this.#attempt++;
       this.#stats.retries++;
       this.#queue.unshift(...batch);
       this.#trim();
       const delay = Math.min(this.#o.maxBackoffMs, this.#o.backoffMs * 2 ** (this.#attempt - 1));
-      this.#state = 'backing-off';
-      this.#retryTimer = this.#timers.setTimeout(() => {
-        this.#retryTimer = undefined;
-        if (this.#state === 'backing-off') this.#sendNext();
-      }, delay);
+      this.#sm.transition('backing-off');
+      this.#sm.after(delay, () => this.#sendNext());
       return;
     } else {
       this.#queue.unshift(...batch); // closing: close() decides what happens to it
       return;
     }
-    if (this.#state === 'sending') this.#sendNext();
+    if (this.#sm.is('sending')) this.#sendNext();
   }
 
   /**
@@ -188,9 +199,7 @@ export class EventWebhook {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#state = 'closing';
-      this.#timers.clearTimeout(this.#retryTimer);
-      this.#retryTimer = undefined;
+      this.#sm.transition('closing'); // stops the retry timer
       const deadline = this.#clock.monotonic() + this.#o.closeTimeoutMs;
       if (this.#sending) await this.#sending;
       while (this.#queue.length > 0 && this.#clock.monotonic() < deadline) {
@@ -209,7 +218,7 @@ export class EventWebhook {
       }
       this.#stats.dropped += this.#queue.length;
       this.#queue = [];
-      this.#state = 'closed';
+      this.#sm.transition('closed');
     })();
     return this.#closing;
   }

@@ -14,8 +14,9 @@
  *
  * stop() is idempotent; start() is accepted only from idle.
  */
-import type { Clock, TimerHandle, Timers } from '../../common/clock.js';
+import type { Clock, Timers } from '../../common/clock.js';
 import { AppError } from '../../common/errors.js';
+import { StateMachine, type TransitionTable } from '../../common/state-machine.js';
 import { TypedEmitter } from '../../common/typed-emitter.js';
 import type { G711Codec } from '../audio/g711.js';
 import type { Prompt } from '../audio/prompt-library.js';
@@ -25,15 +26,21 @@ export const DEFAULT_FRAME_MS = 20;
 
 export type PacerState = 'idle' | 'running' | 'stopped';
 
+/** The legal moves of a pacer (common/state-machine.ts; drawn in docs/state-machines.md). */
+export const PACER_TRANSITIONS: TransitionTable<PacerState> = {
+  idle: ['running', 'stopped'],
+  running: ['stopped'],
+  stopped: [],
+};
+
 export class FramePacer {
   readonly #clock: Clock;
-  readonly #timers: Timers;
   readonly #onFrame: (index: number) => void;
   readonly #frameMs: number;
-  #state: PacerState = 'idle';
+  /** The frame timer is a timer of `running`: stop() (-> stopped) stops it. */
+  readonly #sm: StateMachine<PacerState>;
   #startAt = 0;
   #sent = 0;
-  #timer: TimerHandle | undefined;
   #errors = 0;
 
   /**
@@ -44,13 +51,13 @@ export class FramePacer {
   constructor(clock: Clock, timers: Timers, onFrame: (index: number) => void, frameMs = DEFAULT_FRAME_MS) {
     if (!(frameMs > 0)) throw new RangeError('FramePacer: frameMs must be positive');
     this.#clock = clock;
-    this.#timers = timers;
     this.#onFrame = onFrame;
     this.#frameMs = frameMs;
+    this.#sm = new StateMachine({ name: 'frame pacer', initial: 'idle', table: PACER_TRANSITIONS, timers });
   }
 
   get state(): PacerState {
-    return this.#state;
+    return this.#sm.state;
   }
 
   /** Frames handed to onFrame so far. */
@@ -69,25 +76,20 @@ export class FramePacer {
   }
 
   start(): void {
-    if (this.#state !== 'idle') throw new AppError('ILLEGAL_STATE_TRANSITION', `FramePacer ${this.#state} -> running`);
-    this.#state = 'running';
+    this.#sm.transition('running'); // twice, or after stop: ILLEGAL_STATE_TRANSITION
     this.#startAt = this.#clock.monotonic();
     this.#tick();
   }
 
   stop(): void {
-    if (this.#state === 'stopped') return;
-    this.#state = 'stopped';
-    this.#timers.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    if (!this.#sm.is('stopped')) this.#sm.transition('stopped');
   }
 
   #tick = (): void => {
-    this.#timer = undefined;
-    if (this.#state !== 'running') return;
+    if (!this.#sm.is('running')) return;
     const now = this.#clock.monotonic();
     // every frame whose due time has come, in order (catch-up after a late timer)
-    while (this.#state === 'running' && this.#startAt + this.#sent * this.#frameMs <= now) {
+    while (this.#sm.is('running') && this.#startAt + this.#sent * this.#frameMs <= now) {
       const index = this.#sent++;
       try {
         this.#onFrame(index);
@@ -95,9 +97,9 @@ export class FramePacer {
         this.#errors++;
       }
     }
-    if (this.#state !== 'running') return;
+    if (!this.#sm.is('running')) return;
     const nextDue = this.#startAt + this.#sent * this.#frameMs;
-    this.#timer = this.#timers.setTimeout(this.#tick, Math.max(0, nextDue - this.#clock.monotonic()));
+    this.#sm.after(Math.max(0, nextDue - this.#clock.monotonic()), this.#tick);
   };
 }
 

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CALL_TRANSITIONS, RECORDING_TRANSITIONS } from '../../../src/call/call-state.js';
 import type { TransitionTable } from '../../../src/common/state-machine.js';
@@ -7,7 +9,10 @@ import { DIALOG_TRANSITIONS } from '../../../src/engine/dialog.js';
 import { PROXY_BRANCH_TRANSITIONS } from '../../../src/engine/proxy-session.js';
 import { SERVER_TXN_TRANSITIONS } from '../../../src/engine/server-transaction.js';
 import { FORK_TRANSITIONS } from '../../../src/media/engine/fork-set.js';
+import { MEDIA_PLANE_TRANSITIONS } from '../../../src/media/media-plane.js';
 import { MEDIA_SESSION_TRANSITIONS } from '../../../src/media/media-session-state.js';
+import { PACER_TRANSITIONS } from '../../../src/media/processors/prompt-pacer.js';
+import { WEBHOOK_QUEUE_TRANSITIONS } from '../../../src/observability/event-webhook.js';
 import { RECORDING_SESSION_TRANSITIONS } from '../../../src/siprec/client/recording-session-state.js';
 import { SRS_RECORDING_TRANSITIONS } from '../../../src/srs/srs-recording.js';
 
@@ -23,6 +28,9 @@ const LIFECYCLES: Record<string, { table: TransitionTable<string>; initial: stri
   SERVER_TXN_TRANSITIONS: { table: SERVER_TXN_TRANSITIONS, initial: 'trying' },
   DIALOG_TRANSITIONS: { table: DIALOG_TRANSITIONS, initial: 'early' },
   PROXY_BRANCH_TRANSITIONS: { table: PROXY_BRANCH_TRANSITIONS, initial: 'waiting' },
+  MEDIA_PLANE_TRANSITIONS: { table: MEDIA_PLANE_TRANSITIONS, initial: 'running' },
+  PACER_TRANSITIONS: { table: PACER_TRANSITIONS, initial: 'idle' },
+  WEBHOOK_QUEUE_TRANSITIONS: { table: WEBHOOK_QUEUE_TRANSITIONS, initial: 'idle' },
 };
 
 interface Drawn {
@@ -97,4 +105,38 @@ describe('docs/state-machines.md draws every state-machine table, edge for edge'
       expect(got, `docs/state-machines.md should draw ${name} as:\n${mermaidOf(name, table, initial)}\n`).toEqual(expected(table, initial));
     });
   }
+});
+
+/**
+ * Files allowed to hold a state field of their own, each with its reason. Everything else keeps its
+ * state in a StateMachine (private, changed only by transition()).
+ */
+const OWN_STATE: Record<string, string> = {
+  'src/common/state-machine.ts': 'the mechanism itself',
+  'src/media/processors/source-latch.ts': 'a per-packet verdict, not a lifecycle: numeric latch states decided by the time passed in, pure and allocation-free on the packet path',
+};
+
+function sourceFiles(dir: string, root: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(full, root);
+    return e.name.endsWith('.ts') ? [full.slice(root.length + 1)] : [];
+  });
+}
+
+describe('every state change goes through the one mechanism (STYLE habit 4)', () => {
+  it('no file outside common/state-machine.ts assigns a state field or declares a mutable one', () => {
+    const root = fileURLToPath(new URL('../../..', import.meta.url)).replace(/[\\/]$/, '');
+    const offenders: string[] = [];
+    for (const file of sourceFiles(join(root, 'src'), root)) {
+      if (OWN_STATE[file.split('\\').join('/')] !== undefined) continue;
+      const text = readFileSync(join(root, file), 'utf8');
+      text.split('\n').forEach((line, i) => {
+        const assigns = /(?:\.|#)state\s*=(?!=)/.test(line);
+        const declares = /^\s+(?:readonly\s+)?#?state\s*:[^=;]+=(?!=)/.test(line);
+        if (assigns || declares) offenders.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(offenders).toEqual([]);
+  });
 });
