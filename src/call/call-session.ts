@@ -41,6 +41,12 @@ import { partyAddresses, participantsOf } from './tasks/participants.js';
  * R-11 ordering: with the inbound compliance announcement, the caller gets 183 with our SDP and
  * hears the prompt; leg B is INVITEd (alerted) only after the prompt has played out, so the callee
  * can never answer into it. A CANCEL during the prompt ends everything (media closed, no leg B).
+ *
+ * State data lives in per-state objects (Anchor from the media session on, Connected once both legs
+ * answered) that the flow passes along, not in optional fields. Why one file of ~600 lines: the
+ * dial / connect / R-40 gate flow and the connected-state handlers (re-offers, INFO, DTMF, REFER,
+ * Replaces) all move the one call machine and share those objects; each step's work is already a
+ * task in tasks/.
  */
 export interface CallSessionDeps {
   readonly invite: InboundInvite;
