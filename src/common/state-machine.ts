@@ -3,8 +3,9 @@ import { AppError } from './errors.js';
 
 /**
  * The one state-machine mechanism of the product (every lifecycle uses it: the call, its
- * recordings, the SIPREC recording session, the reference server's recording, the media session
- * and its forks, the engine's transactions, dialogs and proxy branches). No I/O.
+ * recordings, the SIPREC recording session, the reference server's recording, the media plane,
+ * session, forks and frame pacer, the event webhook queue, the engine's transactions, dialogs and
+ * proxy branches). No I/O.
  *
  * - a table of legal moves per state (`TransitionTable`); a state with no move out is final;
  * - one `transition(next, reason?)` that rejects anything else with ILLEGAL_STATE_TRANSITION;
