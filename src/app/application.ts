@@ -19,7 +19,7 @@ import { PromptLibrary } from '../media/audio/prompt-library.js';
 import { MediaPlane } from '../media/media-plane.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
-import type { SrsFigures } from '../observability/metrics-types.js';
+import type { SettingsStoreFigures, SrsFigures } from '../observability/metrics-types.js';
 import { openRecordingEventLog, type RecordingEventLog } from '../observability/recording-events.js';
 import type { PolicySnapshot } from '../policy/policy-types.js';
 import { SettingsService } from '../policy/settings-service.js';
@@ -165,11 +165,9 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       policy.invalidate();
       void refreshPeers();
     };
-    if (config.store.databaseUrl !== undefined) {
-      // writes made through any node sharing the database (this one too) drop the cached settings at once
-      const changes = await PostgresSettingsChanges.start({ url: config.store.databaseUrl, onChange: settingsChanged, logger: storeLogger });
-      closers.push(() => changes.close());
-    }
+    // writes made through any node sharing the database (this one too) drop the cached settings at once
+    const changes = config.store.databaseUrl === undefined ? undefined : await PostgresSettingsChanges.start({ url: config.store.databaseUrl, onChange: settingsChanged, logger: storeLogger });
+    if (changes) closers.push(() => changes.close());
     const recordingEvents = await openRecordingEventLog({
       file: config.events.file,
       webhook: config.events.webhookUrl ? { url: config.events.webhookUrl, token: config.events.webhookToken, queueSize: config.events.queueSize } : undefined,
@@ -184,6 +182,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         media: () => media.stats(),
         eventLog: () => recordingEvents.stats(),
         srs: () => srsRef.current && srsFigures(srsRef.current, retentionRef.current),
+        settingsStore: () => settingsStoreFigures(policy, changes),
       },
       { logger: logger.child({ component: 'metrics' }) },
     );
@@ -292,6 +291,17 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     await close();
     throw err;
   }
+}
+
+/** The settings store's figures for metrics: the call path's cache, and the change listener with PostgreSQL. */
+function settingsStoreFigures(cache: SnapshotCache, changes: PostgresSettingsChanges | undefined): SettingsStoreFigures {
+  const c = cache.stats();
+  const l = changes?.stats();
+  return {
+    loadFailures: c.loadFailures,
+    staleReads: c.staleReads,
+    ...(l ? { changeNotifications: l.notifications, listenerConnectionsLost: l.connectionsLost, listenerReconnects: l.reconnects, listenerUp: l.listening ? 1 : 0 } : {}),
+  };
 }
 
 /**

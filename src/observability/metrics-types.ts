@@ -162,6 +162,25 @@ export interface SrsFigures {
   activeClientTransactions: number;
 }
 
+/**
+ * What metrics read of the settings store (src/policy/store): the call path's snapshot cache and,
+ * with a PostgreSQL store, the listener of settings changes made on other nodes (docs/policy.md
+ * "Settings database").
+ */
+export interface SettingsStoreFigures {
+  /** Reloads of the settings that failed (store unreachable); calls kept the settings loaded last. */
+  loadFailures: number;
+  /** Reads answered with the settings loaded last because a reload failed. */
+  staleReads: number;
+  /** PostgreSQL only (absent with SQLite): notifications of settings changes received. */
+  changeNotifications?: number;
+  /** Times the listening connection was lost, and reopened. */
+  listenerConnectionsLost?: number;
+  listenerReconnects?: number;
+  /** 1 while LISTEN is in effect, else 0. */
+  listenerUp?: number;
+}
+
 /** Where scrape-time figures come from; every source is optional. */
 export interface MetricsSources {
   /** The embedded SIP engine (absent with an external drachtio-server). */
@@ -173,4 +192,6 @@ export interface MetricsSources {
   eventLog?: () => EventLogFigures;
   /** The in-process reference recording server; undefined (metrics left out) when it is not running. */
   srs?: () => SrsFigures | undefined;
+  /** The settings store's cache and change listener. */
+  settingsStore?: () => SettingsStoreFigures;
 }

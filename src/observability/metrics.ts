@@ -24,6 +24,7 @@ import type {
   EventLogFigures,
   MediaFigures,
   MetricsSources,
+  SettingsStoreFigures,
   SrsFigures,
 } from './metrics-types.js';
 
@@ -62,6 +63,7 @@ interface Snapshot {
   calls: CallStats | undefined;
   eventLog: EventLogFigures | undefined;
   srs: SrsFigures | undefined;
+  settingsStore: SettingsStoreFigures | undefined;
 }
 
 const LABEL_UNSAFE = /[^a-z0-9_.:-]+/g;
@@ -91,7 +93,7 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
   }
 
   let callSource = sources.calls;
-  let snap: Snapshot = { engine: undefined, media: undefined, calls: undefined, eventLog: undefined, srs: undefined };
+  let snap: Snapshot = { engine: undefined, media: undefined, calls: undefined, eventLog: undefined, srs: undefined, settingsStore: undefined };
   let closed = false;
 
   // ------------------------------------------------------------------ bounded free-text labels
@@ -365,6 +367,14 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
     ],
   );
 
+  // settings store (docs/policy.md "Settings database")
+  total('settings_store_load_failures_total', 'Reloads of the settings that failed (store unreachable); calls kept the settings loaded last.', [], (s) => one(s.settingsStore?.loadFailures));
+  total('settings_store_stale_reads_total', 'Reads of the settings answered with those loaded last because a reload failed.', [], (s) => one(s.settingsStore?.staleReads));
+  total('settings_change_notifications_total', 'Settings changes heard from the shared PostgreSQL database (absent with SQLite).', [], (s) => one(s.settingsStore?.changeNotifications));
+  total('settings_listener_connections_lost_total', 'Times the connection listening for settings changes on the shared PostgreSQL database was lost (absent with SQLite).', [], (s) => one(s.settingsStore?.listenerConnectionsLost));
+  total('settings_listener_reconnects_total', 'Times it was reopened; each reloads every organisation (absent with SQLite).', [], (s) => one(s.settingsStore?.listenerReconnects));
+  gauge('settings_listener_up', '1 while this node listens for settings changes on the shared PostgreSQL database, else 0 (absent with SQLite).', [], (s) => one(s.settingsStore?.listenerUp));
+
   const sourceErrors = new Counter({ name: n('metrics_source_errors_total'), help: 'Scrapes in which a figure source failed, by source.', labelNames: ['source'], registers });
 
   // ------------------------------------------------------------------ scrape
@@ -387,14 +397,15 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
       callSource = source;
     },
     async scrape() {
-      const [engine, media, callStats, eventLog, srs] = await Promise.all([
+      const [engine, media, callStats, eventLog, srs, settingsStore] = await Promise.all([
         read('engine', sources.engine),
         read('media', sources.media),
         read('calls', callSource),
         read('event_log', sources.eventLog),
         read('srs', sources.srs),
+        read('settings_store', sources.settingsStore),
       ]);
-      snap = { engine, media, calls: callStats, eventLog, srs };
+      snap = { engine, media, calls: callStats, eventLog, srs, settingsStore };
       return registry.metrics();
     },
     close() {
