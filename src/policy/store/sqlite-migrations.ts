@@ -1,6 +1,6 @@
 /**
- * Schema of the embedded settings store, as ordered migrations. Each runs once, in a transaction,
- * and is recorded in `schema_migrations`; opening a database applies the ones it lacks. Never edit
+ * Schema of the embedded settings store, as ordered migrations. Each runs once and is recorded in
+ * `schema_migrations`; opening a database applies the ones it lacks, in one transaction. Never edit
  * a released migration: append a new one.
  *
  * Entities keep their keys and references in columns (primary keys, foreign keys, cascades) and

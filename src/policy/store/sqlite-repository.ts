@@ -39,20 +39,26 @@ function storeError(err: unknown, what: string): AppError {
   return new AppError('POLICY_STORE_FAILED', `${what}: ${(err as Error).message}`, { cause: err });
 }
 
-/** Apply the migrations the database lacks, each in its own transaction. Returns the versions applied. */
+/**
+ * Apply the migrations the database lacks, all in one transaction that takes the write lock first
+ * (BEGIN IMMEDIATE): a second process opening the same file at once waits (busy_timeout), then
+ * finds them applied. Returns the versions applied.
+ */
 export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number[] {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  const done = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
-  const applied: number[] = [];
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (done.has(m.version)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
-    })();
-    applied.push(m.version);
-  }
-  return applied;
+  return db
+    .transaction(() => {
+      db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      const done = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+      const applied: number[] = [];
+      for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+        if (done.has(m.version)) continue;
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+        applied.push(m.version);
+      }
+      return applied;
+    })
+    .immediate();
 }
 
 interface ColumnSpec<T> {
