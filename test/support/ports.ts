@@ -7,8 +7,8 @@
  * re-binds a port a previous test of the same file may still hold in TIME_WAIT.
  *
  * Ranges in use (see the task briefs): engine conformance tests 15000-16999, engine unit/smoke
- * tests 14000-14999, engine benchmark 30000-30999, PostgreSQL settings store tests 18000-18999
- * (postgres-cluster.ts POSTGRES_TEST_PORTS).
+ * tests 14000-14999, engine benchmark 30000-30999, SIPREC client integration test 18000-18199,
+ * PostgreSQL settings store tests 18500-18999 (postgres-cluster.ts POSTGRES_TEST_PORTS).
  */
 export interface PortRange {
   /** First port of the range (inclusive). */

@@ -20,8 +20,11 @@ import type { PortBlock, PortRange } from './ports.js';
 
 const run = promisify(execFile);
 
-/** The range the PostgreSQL tests take their cluster ports from (one block per test file). */
-export const POSTGRES_TEST_PORTS: PortRange = { from: 18000, to: 18999 };
+/**
+ * The range the PostgreSQL tests take their ports from (one block per test file): the upper half of
+ * 18000-18999, whose lower part the SIPREC client's integration test holds (18000-18199).
+ */
+export const POSTGRES_TEST_PORTS: PortRange = { from: 18500, to: 18999 };
 
 const PACKAGE_ROOT = '/usr/lib/postgresql';
 

@@ -3,7 +3,7 @@
  * as `npm start` runs it: an unreachable database refuses the start with one line; two nodes
  * started at once on one throwaway cluster (test/support/postgres-cluster.ts) apply the
  * provisioning file once, and a setting written through node 1's admin API reaches node 2 at once
- * (its change counter; the time is printed, not asserted). Ports 18020-18029 and 18100-18399.
+ * (its change counter; the time is printed, not asserted). Ports 18520-18529 and 18600-18899.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ const REFUSED = productPorts(portBlock(POSTGRES_TEST_PORTS, 3, 100));
 const closedPort = portBlock(POSTGRES_TEST_PORTS, 3, 100).end; // nothing listens there
 
 const dir = mkdtempSync(join(tmpdir(), 'settings-database-'));
-const provisioningFile = writeDemoProvisioning(dir, { callee: 18390, carrier: 18391, srs: NODE_1.srs });
+const provisioningFile = writeDemoProvisioning(dir, { callee: REFUSED.srsRtpMax + 1, carrier: REFUSED.srsRtpMax + 2, srs: NODE_1.srs });
 let cluster: PostgresCluster | undefined;
 const nodes: ProductProcess[] = [];
 
