@@ -68,6 +68,11 @@ function caller(scenario: string): Promise<SippResult> {
   return runSipp({ scenario: scenarioPath(scenario), remote: harness.target, ...sippPorts(ports), service: 'proxy', timeoutSec: 15 });
 }
 
+/** A caller that hears 180, then for `silentMs` expects nothing (a final response fails it), then CANCELs. */
+function callerRingsThenCancels(silentMs: number): Promise<SippResult> {
+  return runSipp({ scenario: scenarioPath('proxy-uac-ring-pause-cancel'), remote: harness.target, ...sippPorts(ports), service: 'proxy', timeoutSec: 15, pauseMs: silentMs });
+}
+
 describe('engine as proxy (srf.proxyRequest)', () => {
   it('MUST forward the call with its own Via and Record-Route, one less Max-Forwards, and carry ACK and BYE through the route', async () => {
     const b = await destination('proxy-uas-answer');
@@ -132,7 +137,7 @@ describe('engine as proxy (srf.proxyRequest)', () => {
   });
 
   it("MUST answer the caller's CANCEL with 200 and 487 and CANCEL the ringing destination", async () => {
-    const b = await destination('uas-ring-wait-cancel');
+    const b = await destination('proxy-uas-ring-wait-cancel');
     const outcome = proxyEvery([b.uri], {});
     const a = await caller('uac-call-cancel');
     const bDone = await b.sipp.done;
@@ -153,15 +158,18 @@ describe('engine as proxy (srf.proxyRequest)', () => {
   });
 
   it('MUST CANCEL a destination with no final response within finalTimeout and answer the caller 408', async () => {
-    const b = await destination('uas-ring-wait-cancel');
+    const b = await destination('proxy-uas-ring-wait-cancel');
     const outcome = proxyEvery([b.uri], { finalTimeout: '1s' });
     const started = Date.now();
-    const a = await caller('proxy-uac-expect-408');
+    // divergence: proxy-final-timeout (drachtio-server ignores finalTimeout: the call rings on until the caller CANCELs)
+    const a = harness.mode === 'embedded' ? await caller('proxy-uac-expect-408') : await callerRingsThenCancels(2000);
     const bDone = await b.sipp.done;
     expectSippOk(a);
     expectSippOk(bDone);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(findMessages(bDone.messages, { direction: 'received', method: 'CANCEL' })).toHaveLength(1);
+    // divergence: proxy-final-timeout
+    expect(findMessages(a.messages, { direction: 'received', status: 408 })).toHaveLength(harness.mode === 'embedded' ? 1 : 0);
     const { result } = await within(outcome, 3000, 'the proxy result');
     expect(result?.connected).toBe(false);
   });
@@ -204,7 +212,29 @@ describe('engine as proxy (srf.proxyRequest)', () => {
   });
 
   it('MUST CANCEL a destination past finalTimeout and connect the caller to the next one in sequential forking', async () => {
-    const ringing = await destination('uas-ring-wait-cancel');
+    const ringing = await destination('proxy-uas-ring-wait-cancel');
+    if (harness.mode !== 'embedded') {
+      // divergence: proxy-final-timeout (drachtio-server never leaves the ringing destination: the next one gets
+      // no INVITE and the call rings on until the caller CANCELs)
+      const nextPort = ports.next();
+      const next = createSocket('udp4');
+      let nextInvites = 0;
+      next.on('message', () => nextInvites++);
+      await new Promise<void>((r) => next.bind(nextPort, '127.0.0.1', () => r()));
+      try {
+        const outcome = proxyEvery([ringing.uri, `sip:next@127.0.0.1:${nextPort}`], { recordRoute: true, finalTimeout: '800ms' });
+        expectSippOk(await callerRingsThenCancels(2000));
+        const ringingDone = await ringing.sipp.done;
+        expectSippOk(ringingDone);
+        expect(findMessages(ringingDone.messages, { direction: 'received', method: 'CANCEL' })).toHaveLength(1);
+        expect(nextInvites).toBe(0);
+        const { result } = await within(outcome, 3000, 'the proxy result');
+        expect(result?.connected).toBe(false);
+      } finally {
+        next.close();
+      }
+      return;
+    }
     const answer = await destination('proxy-uas-answer');
     const outcome = proxyEvery([ringing.uri, answer.uri], { recordRoute: true, finalTimeout: '800ms' });
     const a = await caller('uac-call-bye');
@@ -229,9 +259,20 @@ describe('engine as proxy (srf.proxyRequest)', () => {
           local: { port: attacker.localPort, transport: 'UDP' }, extraHeaders: [`Route: <sip:${harness.target};lr>`],
         }),
       );
-      await attacker.waitFor((m) => m.startsWith('SIP/2.0 481') && m.includes(callId), 3000, 'a 481 for the unknown dialog');
-      await new Promise((r) => setTimeout(r, 300));
-      expect(victim.received).toEqual([]);
+      if (harness.mode === 'embedded') {
+        await attacker.waitFor((m) => m.startsWith('SIP/2.0 481') && m.includes(callId), 3000, 'a 481 for the unknown dialog');
+        await new Promise((r) => setTimeout(r, 300));
+        expect(victim.received).toEqual([]);
+      } else {
+        // divergence: in-dialog-route-relay (drachtio-server forwards any request with a To-tag whose first Route
+        // names it, dialog or not: the victim gets the INFO with the server's Via on top and the Route removed)
+        const relayed = await victim.waitFor((m) => m.startsWith('INFO ') && m.includes(callId), 3000, 'the relayed INFO');
+        const vias = relayed.split('\r\n').filter((l) => /^Via:/i.test(l));
+        expect(vias).toHaveLength(2);
+        expect(vias[0]).toContain(harness.target);
+        expect(headerOf(relayed, 'Route')).toBeUndefined();
+        expect(attacker.startingWith('SIP/2.0 481')).toEqual([]);
+      }
     } finally {
       await attacker.close();
       await victim.close();
