@@ -43,8 +43,8 @@ export class StateMachine<S extends string> {
   #state: S;
   readonly #o: StateMachineOptions<S>;
   readonly #timers: Timers;
-  /** Timers of the current state, stopped on the next move. */
-  readonly #stateTimers = new Set<TimerHandle>();
+  /** Timers of the current state, stopped on the next move (created on the first after()). */
+  #stateTimers: Set<TimerHandle> | undefined;
   #disposed = false;
 
   constructor(options: StateMachineOptions<S>) {
@@ -97,18 +97,21 @@ export class StateMachine<S extends string> {
    * that stops the timer earlier (idempotent).
    */
   after(ms: number, fn: () => void): () => void {
+    const timers = (this.#stateTimers ??= new Set());
     const handle = this.#timers.setTimeout(() => {
-      this.#stateTimers.delete(handle);
+      timers.delete(handle);
       fn();
     }, ms);
-    this.#stateTimers.add(handle);
+    timers.add(handle);
     return () => {
-      if (this.#stateTimers.delete(handle)) this.#timers.clearTimeout(handle);
+      if (timers.delete(handle)) this.#timers.clearTimeout(handle);
     };
   }
 
   #stopStateTimers(): void {
-    for (const h of this.#stateTimers) this.#timers.clearTimeout(h);
-    this.#stateTimers.clear();
+    const timers = this.#stateTimers;
+    if (timers === undefined || timers.size === 0) return;
+    for (const h of timers) this.#timers.clearTimeout(h);
+    timers.clear();
   }
 }
