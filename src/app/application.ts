@@ -98,7 +98,9 @@ export async function startApplication(config: Config, logger: Logger): Promise<
   const refusals: { count?: (method: string, reason: string, action: 'reject' | 'drop') => void } = {}; // metrics, once they exist
   const requestGate = accessGate(
     access,
-    (address, port) => knownSourceRole(peers.snapshots, address, port, { trustedSources: config.calls.trustedSources }) !== undefined,
+    // a balancer in front (calls.trustedBalancers) carries every carrier's traffic: limited in a bucket of its own, as a trunk
+    (address, port) =>
+      knownSourceRole(peers.snapshots, address, port, { trustedSources: [...config.calls.trustedSources, ...config.calls.trustedBalancers] }) !== undefined,
     (request, reason, action) => refusals.count?.(request.method, reason, action),
   );
   try {
@@ -208,7 +210,11 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     if (digest) logger.info({ realm: digest.realm, algorithms: digest.algorithms, users: digest.userCount }, 'digest authentication of user agents on');
 
     // The call layer: every INVITE becomes a recorded (or not) B2BUA call.
-    const signalingPort = new SrfSignalingPort(signaling.srf, { logger });
+    const signalingPort = new SrfSignalingPort(signaling.srf, {
+      logger,
+      trustedBalancers: config.calls.trustedBalancers,
+      onBalancerSourceIgnored: (reason) => metrics.calls.balancerSourceIgnored?.(reason),
+    });
     // keep-alive pings get 200 (not the SIP server's 503), and 503 once the calls drain (Retry-After: the drain time left)
     signalingPort.answerOptions(() => !calls.draining, () => calls.retryAfterSec);
     signalingPort.answerUnservedMethods();
@@ -422,7 +428,7 @@ export function connectionOptions(
     reservedFds: config.media.portMax - config.media.portMin + 1 + (config.srs.enabled ? config.srs.rtpPortMax - config.srs.rtpPortMin + 1 : 0),
     maxConnectionsPerSource: config.sip.maxConnectionsPerSource,
     privilegedSource: (host) =>
-      config.calls.trustedSources.some((e) => sourceMatches(hostOnly(e), host, 0)) ||
+      [...config.calls.trustedSources, ...config.calls.trustedBalancers].some((e) => sourceMatches(hostOnly(e), host, 0)) ||
       snapshots().some((s) => s.trunks.some((t) => t.sourceAddresses.some((e) => sourceMatches(hostOnly(e), host, 0)))),
     idleConnectionMs: config.sip.idleConnectionSeconds * 1000,
     messageDeadlineMs: config.sip.messageDeadlineSeconds * 1000,

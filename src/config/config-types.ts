@@ -177,6 +177,12 @@ export interface Config {
   readonly calls: {
     /** [CALLS_TRUSTED_SOURCES, comma separated 'host' or 'host:port'] default []: PBXs / user agents whose calls are accepted besides trunks. */
     readonly trustedSources: readonly string[];
+    /**
+     * [CALLS_TRUSTED_BALANCERS, comma separated 'host' or 'host:port'] default []: SIP load balancers
+     * (e.g. Kamailio, deploy/kamailio/) whose X-Balancer-Source header gives the carrier's address for
+     * admission (src/sip/balancer-source.ts); from any other sender that header is ignored and counted.
+     */
+    readonly trustedBalancers: readonly string[];
     /** [CALLS_OPEN] default false: accept calls from any source (the caller must still be a known user or trunk). */
     readonly open: boolean;
     /** [CALLS_USER_PROXY] unset by default: SIP URI of the PBX / registrar that reaches users; unset = each user's first SIP identity. */

@@ -32,6 +32,7 @@ export const DEFAULT_CONFIG: Config = {
   events: { file: undefined, webhookUrl: undefined, webhookToken: undefined, queueSize: 1000 },
   calls: {
     trustedSources: [],
+    trustedBalancers: [],
     open: false,
     userProxy: undefined,
     trunkTargets: {},
@@ -151,6 +152,7 @@ function inputFromEnv(env: Env): ConfigInput {
     }),
     calls: drop({
       trustedSources: list(str('CALLS_TRUSTED_SOURCES')),
+      trustedBalancers: list(str('CALLS_TRUSTED_BALANCERS')),
       open: bool('CALLS_OPEN'),
       userProxy: str('CALLS_USER_PROXY'),
       trunkTargets: pairs(str('CALLS_TRUNK_TARGETS')),

@@ -29,6 +29,11 @@ export interface CallMetrics {
    * 'source-denied' | 'source-not-allowed' | 'rate-limited', action 'reject' (answered) | 'drop' (silence).
    */
   requestRefused?(method: string, reason: string, action: 'reject' | 'drop'): void;
+  /**
+   * An X-Balancer-Source header that was not believed (siprec_b2bua_balancer_source_ignored_total{reason};
+   * src/sip/balancer-source.ts): reason 'untrusted-sender' (not from calls.trustedBalancers) | 'malformed'.
+   */
+  balancerSourceIgnored?(reason: string): void;
   /** siprec_b2bua_recording_events_total{event="started"}: the recording server accepted (RFC 7866 session established). */
   recordingStarted(): void;
   recordingPaused(): void;

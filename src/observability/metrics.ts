@@ -114,6 +114,7 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
   const callsEnded = new Counter({ name: n('calls_ended_total'), help: 'Admitted calls that ended, by direction and reason.', labelNames: ['direction', 'reason'], registers });
   const callsRejected = new Counter({ name: n('calls_rejected_total'), help: 'INVITEs refused before a call existed, by reason.', labelNames: ['reason'], registers });
   const requestsRefused = new Counter({ name: n('sip_requests_refused_total'), help: 'Requests refused by access control (deny list, allow list, rate limit), by method, reason and action (reject = answered, drop = silence).', labelNames: ['method', 'reason', 'action'], registers });
+  const balancerIgnored = new Counter({ name: n('balancer_source_ignored_total'), help: 'X-Balancer-Source headers not believed (from a sender that is not a trusted balancer, or malformed), by reason.', labelNames: ['reason'], registers });
   const recordingEvents = new Counter({ name: n('recording_events_total'), help: 'Recording lifecycle events: started, paused, resumed, stopped, failed.', labelNames: ['event'], registers });
   const recordingsStopped = new Counter({ name: n('recordings_stopped_total'), help: 'Recordings stopped, by reason.', labelNames: ['reason'], registers });
   const recordingFailures = new Counter({ name: n('recording_failures_total'), help: 'Recordings that failed (at start or mid-call), by reason.', labelNames: ['reason'], registers });
@@ -135,6 +136,7 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
     callRejected: (reason) => guard(() => callsRejected.inc({ reason: bounded('calls_rejected', reason) })),
     requestRefused: (method, reason, action) =>
       guard(() => requestsRefused.inc({ method: bounded('refused_method', method), reason: bounded('refused_reason', reason), action: action === 'drop' ? 'drop' : 'reject' })),
+    balancerSourceIgnored: (reason) => guard(() => balancerIgnored.inc({ reason: reason === 'malformed' ? 'malformed' : 'untrusted-sender' })),
     recordingStarted: () => guard(() => recordingEvents.inc({ event: 'started' })),
     recordingPaused: () => guard(() => recordingEvents.inc({ event: 'paused' })),
     recordingResumed: () => guard(() => recordingEvents.inc({ event: 'resumed' })),

@@ -24,6 +24,7 @@ import type {
   SignalingPort,
   SipHeaders,
 } from './b2bua-types.js';
+import { BALANCER_SOURCE_HEADER, effectiveSource, type BalancerHeaderIgnored } from './balancer-source.js';
 import { rebindDialogSocket } from './dialog-socket.js';
 import { onDialogEnded } from './dialog-ended.js';
 
@@ -194,7 +195,7 @@ class SrfInboundInvite implements InboundInvite {
   readonly #res: SrfResponse;
   readonly #log: Logger;
 
-  constructor(srf: Srf, req: SrfRequest, res: SrfResponse, log: Logger) {
+  constructor(srf: Srf, req: SrfRequest, res: SrfResponse, log: Logger, source: { address: string; port: number }) {
     this.#srf = srf;
     this.#req = req;
     this.#res = res;
@@ -203,8 +204,9 @@ class SrfInboundInvite implements InboundInvite {
     this.from = getHeader(req, 'From') ?? '';
     this.to = getHeader(req, 'To') ?? '';
     this.requestUri = req.uri ?? '';
-    this.sourceAddress = req.source_address ?? '';
-    this.sourcePort = Number(req.source_port ?? 0);
+    // the carrier's address, from a trusted balancer's X-Balancer-Source when one is in front (balancer-source.ts)
+    this.sourceAddress = source.address;
+    this.sourcePort = source.port;
     this.sdp = req.body ?? '';
     this.recordAware = advertisesRecordAware(getHeader(req, 'Supported'));
   }
@@ -245,6 +247,13 @@ class SrfInboundInvite implements InboundInvite {
 export interface SrfSignalingPortOptions {
   /** Default silent. */
   logger?: Logger;
+  /**
+   * Load balancers whose X-Balancer-Source header gives an INVITE's source for admission
+   * (src/sip/balancer-source.ts, calls.trustedBalancers). Default none: the header is never believed.
+   */
+  trustedBalancers?: readonly string[];
+  /** Told of every X-Balancer-Source header not believed (metrics); a throw there is ignored. */
+  onBalancerSourceIgnored?: (reason: BalancerHeaderIgnored) => void;
 }
 
 /** SignalingPort over an srf connected to a drachtio server (or the embedded engine). */
@@ -252,13 +261,30 @@ export class SrfSignalingPort implements SignalingPort {
   readonly #srf: Srf;
   readonly #log: Logger;
 
+  readonly #source: (req: SrfRequest) => { address: string; port: number };
+
   constructor(srf: Srf, options: SrfSignalingPortOptions = {}) {
     this.#srf = srf;
     this.#log = (options.logger ?? silentLogger).child({ component: 'b2bua-legs' });
+    const balancers = options.trustedBalancers ?? [];
+    this.#source = (req) => {
+      const packetAddress = req.source_address ?? '';
+      const packetPort = Number(req.source_port ?? 0);
+      const s = effectiveSource(packetAddress, packetPort, getHeader(req, BALANCER_SOURCE_HEADER), balancers);
+      if (s.ignored) {
+        this.#log.warn({ reason: s.ignored, source: `${packetAddress}:${packetPort}` }, `${BALANCER_SOURCE_HEADER} header ignored`);
+        try {
+          options.onBalancerSourceIgnored?.(s.ignored);
+        } catch {
+          // counting must not change the call
+        }
+      }
+      return s;
+    };
   }
 
   onInvite(handler: (invite: InboundInvite) => void): void {
-    this.#srf.invite((req, res) => handler(new SrfInboundInvite(this.#srf, req, res, this.#log)));
+    this.#srf.invite((req, res) => handler(new SrfInboundInvite(this.#srf, req, res, this.#log, this.#source(req))));
   }
 
   /**

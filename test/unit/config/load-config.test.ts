@@ -52,11 +52,14 @@ describe('configuration', () => {
   it('reads the call-layer lists and maps (trusted sources, trunk targets, feature codes)', () => {
     const config = loadConfig({
       CALLS_TRUSTED_SOURCES: '10.0.0.5, 10.0.0.6:5080',
+      CALLS_TRUSTED_BALANCERS: '10.9.0.2, 10.9.0.3:5060',
       CALLS_TRUNK_TARGETS: 'carrier=192.0.2.1:5060, backup=192.0.2.2',
       CALLS_FEATURE_CODES: '*7=pause,*8=resume',
       CALLS_USER_PROXY: 'sip:10.0.0.5:5060',
     });
     expect(config.calls.trustedSources).toEqual(['10.0.0.5', '10.0.0.6:5080']);
+    expect(config.calls.trustedBalancers).toEqual(['10.9.0.2', '10.9.0.3:5060']);
+    expect(loadConfig({}).calls.trustedBalancers).toEqual([]);
     expect(config.calls.trunkTargets).toEqual({ carrier: '192.0.2.1:5060', backup: '192.0.2.2' });
     expect(config.calls.featureCodes).toEqual({ '*7': 'pause', '*8': 'resume' });
     expect(config.calls.userProxy).toBe('sip:10.0.0.5:5060');
