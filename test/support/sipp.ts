@@ -261,12 +261,15 @@ function readIfExists(path: string): string {
 }
 
 /** True when something is bound to `port` on the given protocol (Linux /proc/net). */
+/** Is `port` bound: a UDP socket, or a TCP socket in LISTEN (state 0A; a connection that merely uses the port as its local end does not count). */
 function portBound(port: number, protocol: 'udp' | 'tcp'): boolean {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
   for (const file of [`/proc/net/${protocol}`, `/proc/net/${protocol}6`]) {
     const table = readIfExists(file);
     for (const line of table.split('\n')) {
-      const local = line.trim().split(/\s+/)[1];
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
+      if (protocol === 'tcp' && fields[3] !== '0A') continue;
       if (local && `${local} `.endsWith(hex)) return true;
     }
   }
