@@ -86,15 +86,18 @@ export function buildResponse(req: SipMessage, status: number, toTag?: string, e
 }
 
 /**
- * Can a (possibly malformed) request still be answered with 400? Like sofia's sanity check it
- * needs a request line, a usable Via to answer to and a Call-ID; From/To/CSeq are copied if present.
+ * Can a (possibly malformed) request still be answered with 400? It needs a request line and a
+ * usable Via to answer to; Call-ID, From, To and CSeq are copied if present. A request without
+ * Call-ID is answered too, as drachtio-server does: the sender matches the 400 by its Via branch
+ * and CSeq method (RFC 3261 section 17.1.3) and learns why its request went nowhere. A Call-ID
+ * holding a NUL byte is not copied back, so such a request is dropped.
  */
 export function canAnswer(msg: SipMessage): boolean {
   if (!msg.isRequest || msg.method === '' || msg.method === 'ACK') return false;
   const via = getHeader(msg, 'via');
   if (!via || via.indexOf('\0') >= 0 || !parseVia(firstListItem(via))) return false;
   const callId = getHeader(msg, 'call-id');
-  return callId !== undefined && callId.length > 0 && callId.indexOf('\0') < 0;
+  return callId === undefined || (callId.length > 0 && callId.indexOf('\0') < 0);
 }
 
 /** Replace `@localhost` in From/To/Contact/P-Asserted-Identity with the real host:port. */
