@@ -6,10 +6,14 @@
  *   close:  planes (reverse) -> signalling link -> [embedded engine]
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { createAdminServer, type AdminServer } from '../admin/admin-server.js';
 import { callsPlugin } from '../admin/plugins/calls-plugin.js';
+import { clusterLiveCalls } from '../admin/cluster-calls.js';
 import { recordingsPlugin } from '../admin/plugins/recordings-plugin.js';
 import { CallManager } from '../call/call-manager.js';
+import { LiveCallRegistry } from '../call/live-call-registry.js';
+import { PostgresLiveCalls } from '../call/store/postgres-live-calls.js';
 import { siprecRecordingFactory } from '../call/siprec-recording-port.js';
 import { systemClock, systemTimers } from '../common/clock.js';
 import { metricsPlugin } from '../admin/plugins/metrics-plugin.js';
@@ -259,6 +263,8 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     }).attach();
     closers.push(() => calls.close());
     metrics.setCallStatsSource(() => calls.stats());
+    // several nodes on one database: every node's live calls are listed and controlled through any node (docs/scaling.md)
+    const registry = config.store.databaseUrl === undefined ? undefined : await startLiveCallRegistry(config, calls, logger, closers);
 
     const admin = await createAdminServer({
       repository,
@@ -268,11 +274,24 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       logger: logger.child({ component: 'admin' }),
       provisioning: { defaultBaseUrl: config.admin.provisioningUrl ?? null },
       onSettingsChanged: settingsChanged,
-      extraPlugins: [metricsPlugin(metrics), callsPlugin(calls), ...(config.srs.enabled ? [recordingsPlugin(config.srs.recordingsDir, recordingEvents)] : [])],
+      extraPlugins: [
+        metricsPlugin(metrics),
+        callsPlugin(
+          registry
+            ? clusterLiveCalls({ local: calls, registry, token: config.admin.token, forwardTimeoutMs: config.cluster.forwardTimeoutMs, logger: logger.child({ component: 'admin' }) })
+            : calls,
+        ),
+        ...(config.srs.enabled ? [recordingsPlugin(config.srs.recordingsDir, recordingEvents)] : []),
+      ],
     });
     closers.push(() => admin.close());
     const { url: adminUrl } = await admin.listen();
     logger.info({ url: adminUrl }, 'admin API listening');
+    if (registry) {
+      // the heartbeat starts once the admin API answers: other nodes forward actions on this node's calls to it
+      await registry.start(config.cluster.adminUrl ?? adminUrl);
+      closers.push(() => registry.close());
+    }
 
     const srs = config.srs.enabled ? await startReferenceSrs(config, logger, closers) : undefined;
     srsRef.current = srs;
@@ -297,6 +316,25 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     await close();
     throw err;
   }
+}
+
+/**
+ * The live-call registry in the database of DATABASE_URL (src/call/live-call-registry.ts): opened
+ * here, started once the admin API listens. Node id NODE_ID, default `<hostname>-<pid>`.
+ */
+async function startLiveCallRegistry(config: Config, calls: CallManager, logger: Logger, closers: Array<() => Promise<void> | void>): Promise<LiveCallRegistry> {
+  const store = await PostgresLiveCalls.open({ url: config.store.databaseUrl!, logger: logger.child({ component: 'live-call-registry' }) });
+  closers.push(() => store.close());
+  if (config.cluster.adminUrl === undefined && ['0.0.0.0', '::'].includes(config.admin.host)) {
+    logger.warn({ adminHost: config.admin.host }, 'NODE_ADMIN_URL unset while the admin API listens on every address: other nodes are given an address they may not reach; set NODE_ADMIN_URL');
+  }
+  return new LiveCallRegistry({
+    nodeId: config.cluster.nodeId ?? `${hostname()}-${process.pid}`,
+    store,
+    calls,
+    liveness: { heartbeatMs: config.cluster.heartbeatMs, missedHeartbeats: config.cluster.missedHeartbeats },
+    logger,
+  });
 }
 
 /** The settings store's figures for metrics: the call path's cache, and the change listener with PostgreSQL. */

@@ -78,6 +78,8 @@ export const ERROR_CODES = {
   // call layer (src/call, B2BUA)
   CALL_NOT_FOUND: { message: 'no such live call', httpStatus: 404 },
   CALL_CONTROL_REFUSED: { message: 'recording control not possible on this call', httpStatus: 409 },
+  CALL_REGISTRY_UNAVAILABLE: { message: 'live-call registry unavailable', httpStatus: 503 },
+  CALL_OWNER_UNREACHABLE: { message: 'the node that owns the call did not answer', httpStatus: 502 },
   // media: audio (prompts, WAV)
   AUDIO_WAV_INVALID: { message: 'invalid or unsupported WAV file' },
   AUDIO_PROMPT_MISSING: { message: 'required prompt missing' },

@@ -78,6 +78,26 @@ export interface Config {
     /** [PROVISIONING_FILE] unset by default: YAML/JSON bootstrap, applied idempotently at start when its content changed since it was last applied (docs/policy.md). */
     readonly provisioningFile: string | undefined;
   };
+  /**
+   * Several nodes sharing the database of store.databaseUrl (docs/scaling.md "Live calls across
+   * nodes"): each node registers itself there with a heartbeat and writes its live calls, so that
+   * the admin API of any node lists and controls the calls of all. Unused without DATABASE_URL.
+   */
+  readonly cluster: {
+    /** [NODE_ID] unset by default = `<hostname>-<pid>`: this node's name in the live-call registry (unique per node). */
+    readonly nodeId: string | undefined;
+    /**
+     * [NODE_ADMIN_URL] unset by default = `http://<admin.host>:<admin port>`: this node's admin API as the
+     * other nodes reach it (actions on its calls are forwarded there); set it when admin.host is 0.0.0.0 or behind NAT.
+     */
+    readonly adminUrl: string | undefined;
+    /** [NODE_HEARTBEAT_MS] default 2000: how often the node writes its heartbeat. */
+    readonly heartbeatMs: number;
+    /** [NODE_MISSED_HEARTBEATS] default 3: a node whose heartbeat is older than this many intervals is dead: its calls are no longer listed and are deleted. */
+    readonly missedHeartbeats: number;
+    /** [NODE_FORWARD_TIMEOUT_MS] default 5000: how long an action forwarded to the node owning a call may take before it fails with CALL_OWNER_UNREACHABLE. */
+    readonly forwardTimeoutMs: number;
+  };
   readonly media: {
     /** [MEDIA_PORT_MIN] default 40000 (even). */
     readonly portMin: number;

@@ -14,6 +14,7 @@ export const DEFAULT_CONFIG: Config = {
   drachtio: { host: undefined, port: 9022, secret: 'cymru' },
   admin: { host: '127.0.0.1', port: 8080, token: undefined, provisioningUrl: undefined },
   store: { sqlitePath: 'data/settings.db', databaseUrl: undefined, provisioningFile: undefined },
+  cluster: { nodeId: undefined, adminUrl: undefined, heartbeatMs: 2000, missedHeartbeats: 3, forwardTimeoutMs: 5000 },
   media: {
     portMin: 40000,
     portMax: 49999,
@@ -116,6 +117,13 @@ function inputFromEnv(env: Env): ConfigInput {
     drachtio: drop({ host: str('DRACHTIO_HOST'), port: num('DRACHTIO_PORT'), secret: str('DRACHTIO_SECRET') }),
     admin: drop({ host: str('ADMIN_HOST'), port: num('ADMIN_PORT'), token: str('ADMIN_TOKEN'), provisioningUrl: str('PROVISIONING_URL') }),
     store: drop({ sqlitePath: str('SQLITE_PATH'), databaseUrl: str('DATABASE_URL'), provisioningFile: str('PROVISIONING_FILE') }),
+    cluster: drop({
+      nodeId: str('NODE_ID'),
+      adminUrl: str('NODE_ADMIN_URL'),
+      heartbeatMs: num('NODE_HEARTBEAT_MS'),
+      missedHeartbeats: num('NODE_MISSED_HEARTBEATS'),
+      forwardTimeoutMs: num('NODE_FORWARD_TIMEOUT_MS'),
+    }),
     media: drop({
       portMin: num('MEDIA_PORT_MIN'),
       portMax: num('MEDIA_PORT_MAX'),
@@ -234,6 +242,15 @@ export function buildConfig(input: ConfigInput): Config {
   }
   if (config.store.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(config.store.databaseUrl)) {
     problems.push('store.databaseUrl (DATABASE_URL) must be a postgres:// or postgresql:// URL');
+  }
+  if (config.cluster.nodeId !== undefined && !/^[A-Za-z0-9._:-]{1,128}$/.test(config.cluster.nodeId)) {
+    problems.push(`cluster.nodeId (NODE_ID) must be 1-128 letters, digits, '.', '_', ':' or '-' (got '${config.cluster.nodeId}')`);
+  }
+  if (config.cluster.adminUrl !== undefined && !/^https?:\/\/[^/]+\/?$/.test(config.cluster.adminUrl)) {
+    problems.push(`cluster.adminUrl (NODE_ADMIN_URL) must be an http(s) base URL such as http://10.0.0.5:8080 (got '${config.cluster.adminUrl}')`);
+  }
+  for (const [key, min] of [['heartbeatMs', 100], ['missedHeartbeats', 1], ['forwardTimeoutMs', 100]] as const) {
+    if (!Number.isInteger(config.cluster[key]) || config.cluster[key] < min) problems.push(`cluster.${key} must be a whole number >= ${min} (got ${String(config.cluster[key])})`);
   }
   if (config.calls.userProxy !== undefined && !/^sips?:./.test(config.calls.userProxy)) {
     problems.push(`calls.userProxy '${config.calls.userProxy}' is not a SIP URI`);

@@ -8,7 +8,8 @@
  *
  * Ranges in use (see the task briefs): engine conformance tests 15000-16999, engine unit/smoke
  * tests 14000-14999, engine benchmark 30000-30999, SIPREC client integration test 18000-18199,
- * PostgreSQL settings store tests 18500-18999 (postgres-cluster.ts POSTGRES_TEST_PORTS).
+ * PostgreSQL settings store tests 18500-18999 (postgres-cluster.ts POSTGRES_TEST_PORTS), live calls
+ * across nodes 19000-19299 (LIVE_CALLS_TEST_PORTS).
  */
 export interface PortRange {
   /** First port of the range (inclusive). */
@@ -16,6 +17,9 @@ export interface PortRange {
   /** Last port of the range (inclusive). */
   to: number;
 }
+
+/** The live-calls-across-nodes tests (PostgreSQL cluster, two product processes, SIPp). */
+export const LIVE_CALLS_TEST_PORTS: PortRange = { from: 19000, to: 19299 };
 
 /** The engine conformance suite's range (SIP, SIPp control and media ports). */
 export const ENGINE_CONFORMANCE_PORTS: PortRange = { from: 15000, to: 16999 };

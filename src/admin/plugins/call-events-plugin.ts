@@ -6,7 +6,8 @@ import type { AdminPlugin } from '../admin-options.js';
 
 /** What the feed needs of the call layer (CallManager: list() and its `changes` emitter). */
 export interface CallFeedSource {
-  list(): CallSummary[];
+  /** With several nodes (cluster-calls.ts) a read of the shared registry; a failed read skips that message (logged). */
+  list(): CallSummary[] | Promise<CallSummary[]>;
   readonly changes: {
     on(event: 'changed', fn: (callId: string) => void): unknown;
     off(event: 'changed', fn: (callId: string) => void): unknown;
@@ -58,10 +59,22 @@ export function registerCallEvents(app: FastifyInstance, source: CallFeedSource,
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     let last = '';
     let pending: NodeJS.Timeout | undefined;
-    const sendIfChanged = () => {
+    let open = true;
+    // one read at a time, in order: an older list never overwrites a newer one
+    let sending: Promise<void> = Promise.resolve();
+    const sendIfChanged = (): void => {
       pending = undefined;
-      const data = JSON.stringify({ calls: source.list() });
-      if (data === last) return;
+      sending = sending.then(send);
+    };
+    const send = async (): Promise<void> => {
+      let data: string;
+      try {
+        data = JSON.stringify({ calls: await source.list() });
+      } catch (err) {
+        req.log.warn({ err }, 'live calls feed: the list could not be read; next try on the next change or keep-alive');
+        return;
+      }
+      if (!open || data === last) return;
       last = data;
       res.write(`event: calls\ndata: ${data}\n\n`);
     };
@@ -74,6 +87,7 @@ export function registerCallEvents(app: FastifyInstance, source: CallFeedSource,
     }, keepAliveMs);
     const end = () => {
       if (!streams.delete(end)) return;
+      open = false;
       clearInterval(keepAlive);
       if (pending) clearTimeout(pending);
       source.changes.off('changed', onChange);

@@ -24,13 +24,30 @@ import { registerCallEvents, type CallFeedSource } from './call-events-plugin.js
  *   DELETE /v1/calls/{id}                 hang the call up (both legs), 204
  *
  * Unknown ids answer 404 CALL_NOT_FOUND.
+ *
+ * With several nodes sharing a database (DATABASE_URL; cluster-calls.ts, docs/scaling.md) the list
+ * holds the calls of every live node, each with its `node`, and an action on a call of another node
+ * is forwarded to that node. `?scope=local` (on every route) answers from this node's calls only:
+ * forwarded actions carry it, so a request is forwarded once at most.
  */
 export interface LiveCalls {
-  list(): CallSummary[];
+  list(scope?: CallScope): CallSummary[] | Promise<CallSummary[]>;
   /** The call layer's change feed (CallManager.changes); with it GET /v1/calls/events streams the list (call-events-plugin.ts). */
   readonly changes?: CallFeedSource['changes'];
-  get(id: string): { summary(): CallSummary; control(action: RecordingAction, party?: string): Promise<ControlResult>; hangup(reason: string): Promise<void> } | undefined;
+  get(id: string, scope?: CallScope): LiveCallHandle | undefined | Promise<LiveCallHandle | undefined>;
 }
+
+/** 'all': every node's calls (the default); 'local': this node's only. */
+export type CallScope = 'all' | 'local';
+
+/** One live call as the routes act on it (CallSession, or a call of another node: cluster-calls.ts). */
+export interface LiveCallHandle {
+  summary(): CallSummary;
+  control(action: RecordingAction, party?: string): Promise<ControlResult>;
+  hangup(reason: string): Promise<void>;
+}
+
+const scopeOf = (query: Record<string, string>): CallScope => (query.scope === 'local' ? 'local' : 'all');
 
 const recordingActionSchema = {
   type: 'object',
@@ -44,8 +61,8 @@ const recordingActionSchema = {
 } as const;
 
 export function callsPlugin(calls: LiveCalls): AdminPlugin {
-  const find = (id: string) => {
-    const call = calls.get(id);
+  const find = async (id: string, query: Record<string, string>): Promise<LiveCallHandle> => {
+    const call = await calls.get(id, scopeOf(query));
     if (!call) throw new AppError('CALL_NOT_FOUND', id);
     return call;
   };
@@ -55,16 +72,16 @@ export function callsPlugin(calls: LiveCalls): AdminPlugin {
       const tags = ['calls'];
       const changes = calls.changes;
       if (changes) registerCallEvents(app, { list: () => calls.list(), changes });
-      defineRoute(app, { method: 'GET', url: '/calls', tags, summary: 'Live calls with their recording state', handler: async () => ({ calls: calls.list() }) });
-      defineRoute(app, { method: 'GET', url: '/calls/:callId', tags, summary: 'One live call', handler: async ({ params }) => find(params.callId!).summary() });
+      defineRoute(app, { method: 'GET', url: '/calls', tags, summary: 'Live calls with their recording state', handler: async ({ query }) => ({ calls: await calls.list(scopeOf(query)) }) });
+      defineRoute(app, { method: 'GET', url: '/calls/:callId', tags, summary: 'One live call', handler: async ({ params, query }) => (await find(params.callId!, query)).summary() });
       defineRoute<{ action: RecordingAction; party?: string }>(app, {
         method: 'POST',
         url: '/calls/:callId/recording',
         tags,
         summary: 'Start, stop, pause or resume the recording of a live call (R-17)',
         body: recordingActionSchema,
-        handler: async ({ params, body }) => {
-          const result = await find(params.callId!).control(body.action, body.party);
+        handler: async ({ params, body, query }) => {
+          const result = await (await find(params.callId!, query)).control(body.action, body.party);
           if (!result.ok) throw new AppError('CALL_CONTROL_REFUSED', `${body.action}: ${result.reason} (recording ${result.state})`);
           return result;
         },
@@ -74,8 +91,8 @@ export function callsPlugin(calls: LiveCalls): AdminPlugin {
         url: '/calls/:callId',
         tags,
         summary: 'Hang up a live call',
-        handler: async ({ params }) => {
-          await find(params.callId!).hangup('admin-hangup');
+        handler: async ({ params, query }) => {
+          await (await find(params.callId!, query)).hangup('admin-hangup');
           return undefined;
         },
       });

@@ -1,0 +1,186 @@
+/**
+ * The live-call registry (src/call/live-call-registry.ts) and the expiry rule (src/call/node-liveness.ts)
+ * on a fake clock and an in-memory store: two nodes share the store; a node's calls are written,
+ * updated and removed; a node that stops beating is no longer listed once its heartbeat is older
+ * than heartbeatMs x missedHeartbeats, and is then purged; store outages are repaired.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CallSummary } from '../../../src/call/call-session.js';
+import { LiveCallRegistry, type LocalCalls } from '../../../src/call/live-call-registry.js';
+import { NODE_LIVENESS_DEFAULTS, nodeAlive, nodeExpiryMs } from '../../../src/call/node-liveness.js';
+import { TypedEmitter } from '../../../src/common/typed-emitter.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { FakeClock } from '../../fakes/fake-clock.js';
+import { FakeLiveCallStore } from '../../fakes/fake-live-call-store.js';
+
+const logger = createLogger({ level: 'silent' });
+const LIVENESS = { heartbeatMs: 2000, missedHeartbeats: 3 };
+
+/** A call manager's list, get and change feed, over summaries the test edits. */
+class FakeCalls implements LocalCalls {
+  readonly map = new Map<string, CallSummary>();
+  readonly changes = new TypedEmitter<{ changed: [callId: string] }>();
+  list(): CallSummary[] {
+    return [...this.map.values()];
+  }
+  get(id: string): { summary(): CallSummary } | undefined {
+    const c = this.map.get(id);
+    return c && { summary: () => c };
+  }
+  set(id: string, state: string): void {
+    this.map.set(id, { id, callId: `sip-${id}`, state, startedAt: '2026-01-01T00:00:00.000Z' } as unknown as CallSummary);
+    this.changes.emit('changed', id);
+  }
+  end(id: string): void {
+    this.map.delete(id);
+    this.changes.emit('changed', id);
+  }
+}
+
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+};
+
+function node(nodeId: string, store: FakeLiveCallStore, timers: FakeClock) {
+  const calls = new FakeCalls();
+  const registry = new LiveCallRegistry({ nodeId, store, calls, liveness: LIVENESS, timers, logger, flushDelayMs: 50 });
+  return { calls, registry };
+}
+
+describe('node liveness: the expiry rule', () => {
+  it('MUST count a node alive while its last heartbeat is at most heartbeatMs x missedHeartbeats old, dead 1 ms later', () => {
+    expect(nodeExpiryMs(NODE_LIVENESS_DEFAULTS)).toBe(6000);
+    expect(nodeAlive(10_000, 16_000, NODE_LIVENESS_DEFAULTS)).toBe(true);
+    expect(nodeAlive(10_000, 16_001, NODE_LIVENESS_DEFAULTS)).toBe(false);
+    expect(nodeAlive(10_000, 10_500, { heartbeatMs: 200, missedHeartbeats: 2 })).toBe(false);
+    expect(nodeAlive(10_000, 10_400, { heartbeatMs: 200, missedHeartbeats: 2 })).toBe(true);
+  });
+});
+
+describe('LiveCallRegistry (fake clock, in-memory store)', () => {
+  it("MUST list another node's calls with its node id and admin URL, follow their changes and drop them when they end", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLiveCallStore(clock);
+    const a = node('node-a', store, clock);
+    const b = node('node-b', store, clock);
+    a.calls.set('a1', 'connected');
+    b.calls.set('b1', 'ringing');
+    await a.registry.start('http://10.0.0.1:8080');
+    await b.registry.start('http://10.0.0.2:8080');
+    expect(await a.registry.remoteCalls()).toEqual([{ nodeId: 'node-b', adminUrl: 'http://10.0.0.2:8080', summary: expect.objectContaining({ id: 'b1', state: 'ringing' }) }]);
+    expect((await b.registry.remoteCalls()).map((c) => c.summary.id), 'a node lists the others, not itself').toEqual(['a1']);
+
+    b.calls.set('b1', 'connected');
+    b.calls.set('b2', 'ringing');
+    clock.advance(50);
+    await settle();
+    expect((await a.registry.remoteCalls()).map((c) => `${c.summary.id}:${c.summary.state}`).sort()).toEqual(['b1:connected', 'b2:ringing']);
+    expect((await a.registry.findRemote('sip-b2'))?.summary.id, 'found by its SIP Call-ID').toBe('b2');
+
+    b.calls.end('b1');
+    clock.advance(50);
+    await settle();
+    expect((await a.registry.remoteCalls()).map((c) => c.summary.id)).toEqual(['b2']);
+    expect(await a.registry.findRemote('b1')).toBeUndefined();
+
+    await b.registry.close();
+    expect(await a.registry.remoteCalls(), 'a node that closes removes itself and its calls at once').toEqual([]);
+    await a.registry.close();
+  });
+
+  it('MUST stop listing the calls of a node whose heartbeat is older than heartbeatMs x missedHeartbeats, then purge them', async () => {
+    const clock = new FakeClock();
+    const store = new FakeLiveCallStore(clock);
+    const a = node('node-a', store, clock);
+    // node B's timers stop when it is "killed": its heartbeat runs on a clock the test stops advancing
+    const bTimers = new FakeClock();
+    const b = node('node-b', store, bTimers);
+    b.calls.set('b1', 'connected');
+    await a.registry.start('http://a');
+    await b.registry.start('http://b');
+    const lastBeat = clock.now();
+
+    clock.advance(nodeExpiryMs(LIVENESS));
+    await settle();
+    expect((await a.registry.remoteCalls()).map((c) => c.summary.id), 'exactly at the expiry age: still alive').toEqual(['b1']);
+    expect(store.nodes.has('node-b')).toBe(true);
+
+    clock.advance(1);
+    await settle();
+    expect(clock.now() - lastBeat).toBe(6001);
+    expect(await a.registry.remoteCalls(), 'past it: no longer listed, even before the purge').toEqual([]);
+    expect(await a.registry.findRemote('b1')).toBeUndefined();
+    expect(store.calls.get('node-b')?.size, 'not yet purged: A beats next at 8000 ms').toBe(1);
+
+    clock.advance(2000);
+    await settle();
+    expect(store.nodes.has('node-b')).toBe(false);
+    expect(store.calls.has('node-b')).toBe(false);
+    expect(a.registry.stats().nodesPurged).toBe(1);
+    await a.registry.close();
+  });
+
+  it('MUST keep a node alive while it beats, however long it runs', async () => {
+    const clock = new FakeClock();
+    const store = new FakeLiveCallStore(clock);
+    const a = node('node-a', store, clock);
+    const b = node('node-b', store, clock);
+    b.calls.set('b1', 'connected');
+    await a.registry.start('http://a');
+    await b.registry.start('http://b');
+    for (let i = 0; i < 30; i++) {
+      clock.advance(1000);
+      await settle();
+    }
+    expect((await a.registry.remoteCalls()).map((c) => c.summary.id)).toEqual(['b1']);
+    expect(b.registry.stats().heartbeats).toBe(15);
+    await a.registry.close();
+    await b.registry.close();
+  });
+
+  it('MUST count failed writes and write every call again on the first heartbeat after the store is back', async () => {
+    const clock = new FakeClock();
+    const store = new FakeLiveCallStore(clock);
+    const a = node('node-a', store, clock);
+    const b = node('node-b', store, clock);
+    await a.registry.start('http://a');
+    await b.registry.start('http://b');
+    store.down = true;
+    b.calls.set('b1', 'connected');
+    clock.advance(50);
+    await settle();
+    expect(b.registry.stats().writeFailures).toBe(1);
+    store.down = false;
+    expect(await a.registry.remoteCalls(), 'the failed write is not in the store').toEqual([]);
+    clock.advance(2000);
+    await settle();
+    expect((await a.registry.remoteCalls()).map((c) => c.summary.id)).toEqual(['b1']);
+    expect(b.registry.stats().resyncs).toBe(1);
+    await a.registry.close();
+    await b.registry.close();
+  });
+
+  it('MUST register again with its calls when other nodes purged it while it could not reach the store', async () => {
+    const clock = new FakeClock();
+    const store = new FakeLiveCallStore(clock);
+    const a = node('node-a', store, clock);
+    const b = node('node-b', store, clock);
+    b.calls.set('b1', 'connected');
+    await a.registry.start('http://a');
+    await b.registry.start('http://b');
+    await store.removeNode('node-b'); // what A's purge does to a node it took for dead
+    expect(await a.registry.remoteCalls()).toEqual([]);
+    clock.advance(2000);
+    await settle();
+    expect((await a.registry.remoteCalls()).map((c) => `${c.nodeId}/${c.summary.id}`)).toEqual(['node-b/b1']);
+    await a.registry.close();
+    await b.registry.close();
+  });
+
+  it('MUST refuse to start when the store cannot be written', async () => {
+    const clock = new FakeClock();
+    const store = new FakeLiveCallStore(clock);
+    store.down = true;
+    await expect(node('node-a', store, clock).registry.start('http://a')).rejects.toMatchObject({ code: 'CALL_REGISTRY_UNAVAILABLE' });
+  });
+});
