@@ -70,8 +70,8 @@ export interface EngineHarness {
   readonly sipPort: number;
   /** `host:port`, the SIPp remote argument. */
   readonly target: string;
-  /** Timer values in effect (drachtio-server's defaults when external). */
-  readonly timers: { t1: number; t2: number; t4: number };
+  /** The timers the server under test runs with, ms (docs/engine.md, divergences `dialog-timers-from-t1` and `invite-retransmit-interval`). */
+  readonly timers: ServerTimers;
   /** The embedded engine, undefined when external. */
   readonly engine: Engine | undefined;
   /** App-protocol address apps connect to. */
@@ -82,6 +82,24 @@ export interface EngineHarness {
   /** Closes every app and the embedded engine. Idempotent. */
   close(): Promise<void>;
 }
+
+/**
+ * RFC 3261 T1/T2/T4 of the transaction layer, and two figures drachtio-server does not derive from
+ * them: `ackWaitMs`, how long a UAS retransmits its 2xx waiting for the ACK before it sends BYE
+ * (64*T1 on the engine; drachtio-server runs it on its built-in 500 ms T1: 32 s), and
+ * `inviteRetransmitMs`, when a client INVITE over UDP is first retransmitted (T1 on the engine;
+ * about 1 s on drachtio-server whatever T1 is configured).
+ */
+export interface ServerTimers {
+  t1: number;
+  t2: number;
+  t4: number;
+  ackWaitMs: number;
+  inviteRetransmitMs: number;
+}
+
+const engineTimers = (t: { t1: number; t2: number; t4: number }): ServerTimers => ({ ...t, ackWaitMs: 64 * t.t1, inviteRetransmitMs: t.t1 });
+const drachtioTimers = (t: { t1: number; t2: number; t4: number }): ServerTimers => ({ ...t, ackWaitMs: 64 * 500, inviteRetransmitMs: 1000 });
 
 const LOCALHOST = '127.0.0.1';
 
@@ -206,7 +224,7 @@ async function connectTestApp(
 function externalHarness(
   admin: { host: string; port: number; secret: string },
   sip: { host: string; port: number },
-  timers: { t1: number; t2: number; t4: number },
+  timers: ServerTimers,
   stopServer: () => Promise<void>,
 ): EngineHarness {
   const apps: TestApp[] = [];
@@ -249,7 +267,7 @@ export async function startHarness(options: HarnessOptions): Promise<EngineHarne
       transports: options.transports ?? 'udp,tcp',
       timers,
     });
-    return externalHarness({ host: LOCALHOST, port: options.adminPort, secret: SECRET }, { host: LOCALHOST, port: options.sipPort }, timers, server.stop);
+    return externalHarness({ host: LOCALHOST, port: options.adminPort, secret: SECRET }, { host: LOCALHOST, port: options.sipPort }, drachtioTimers(timers), server.stop);
   }
   if (externalServerConfigured()) {
     const admin = { host: process.env.DRACHTIO_HOST!, port: Number(process.env.DRACHTIO_PORT), secret: process.env.DRACHTIO_SECRET! };
@@ -265,7 +283,8 @@ export async function startHarness(options: HarnessOptions): Promise<EngineHarne
     if (!sip) throw new Error('could not learn the external server SIP address; set DRACHTIO_SIP=host:port');
     // A server someone else started runs its own timers: drachtio-server's defaults unless DRACHTIO_T1/T2/T4 say otherwise.
     const envTimer = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
-    return externalHarness(admin, sip, { t1: envTimer('DRACHTIO_T1', 500), t2: envTimer('DRACHTIO_T2', 4000), t4: envTimer('DRACHTIO_T4', 5000) }, async () => undefined);
+    const t = { t1: envTimer('DRACHTIO_T1', 500), t2: envTimer('DRACHTIO_T2', 4000), t4: envTimer('DRACHTIO_T4', 5000) };
+    return externalHarness(admin, sip, drachtioTimers(t), async () => undefined);
   }
 
   const engine = await startEngine({
@@ -283,7 +302,7 @@ export async function startHarness(options: HarnessOptions): Promise<EngineHarne
     sipHost: LOCALHOST,
     sipPort: options.sipPort,
     target: `${LOCALHOST}:${options.sipPort}`,
-    timers,
+    timers: engineTimers(timers),
     engine,
     admin,
     stats: () => engine.stats(),

@@ -82,7 +82,7 @@ describe('engine conformance: app calls out as UAC (SIPp UAS)', () => {
     const request = app.srf.request as unknown as (u: string, o: object) => Promise<Srf.SrfRequest>;
     const req = await request.call(app.srf, uri, { method: 'OPTIONS', headers: { 'X-Test': 'opt' } });
     req.on('response', (res) => response.resolve({ status: res!.status, header: res!.get('X-Sipp-Options') }));
-    expect(await within(response.promise, 3000, 'the OPTIONS response')).toEqual({ status: 200, header: 'ok' });
+    expect(await within(response.promise, 3000 + 2 * harness.timers.inviteRetransmitMs, 'the OPTIONS response')).toEqual({ status: 200, header: 'ok' });
     const result = await sipp.done;
     expectSippOk(result);
     const options = findMessages(result.messages, { direction: 'received', method: 'OPTIONS' })[0]!;
@@ -154,8 +154,10 @@ describe('engine conformance: app calls out as UAC (SIPp UAS)', () => {
   });
 
   it('D16 Timer A: while SIPp withholds its answer (first INVITE as good as lost) the engine retransmits the INVITE', async () => {
-    const { sipp, uri } = await sippUas('uas-slow-answer');
-    const dialog = await within(createUac(uri, { localSdp: testSdp(40110) }), 5000, 'createUAC');
+    // divergence: invite-retransmit-interval (SIPp withholds its answer past the server's first retransmission)
+    const pauseMs = Math.round(harness.timers.inviteRetransmitMs * 1.5 + 300);
+    const { sipp, uri } = await sippUas('uas-slow-answer', { pauseMs });
+    const dialog = await within(createUac(uri, { localSdp: testSdp(40110) }), pauseMs + 5000, 'createUAC');
     dialog.destroy();
     const result = await sipp.done;
     expectSippOk(result);

@@ -6,8 +6,11 @@
  */
 import type { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import {
+  RawSipPeer,
   deferred,
+  rawRequest,
   sendResponse,
   startHarness,
   testSdp,
@@ -17,6 +20,7 @@ import {
   type SrfDialog,
   type TestApp,
 } from '../../support/engine-harness.js';
+import { expectedOn } from '../../support/engine-divergences.js';
 import { ENGINE_CONFORMANCE_PORTS, portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, headerOf, runSipp, scenarioPath, type SippOptions, type SippResult } from '../../support/sipp.js';
 
@@ -242,7 +246,8 @@ describe('engine conformance: app answers as UAS (SIPp UAC)', () => {
   it("D14 ACK timeout: no ACK within 64*T1 -> the engine sends BYE and the app's dialog gets an unsolicited destroy", async () => {
     const destroyed = deferred<void>();
     answerCalls((dialog) => dialog.on('destroy', () => destroyed.resolve()));
-    const waitMs = 64 * harness.timers.t1;
+    // divergence: dialog-timers-from-t1 (drachtio-server waits 64 times its built-in 500 ms T1)
+    const waitMs = harness.timers.ackWaitMs;
     const result = await sippUac('uac-call-no-ack', { timeoutSec: Math.ceil(waitMs / 1000) + 10 });
     expectSippOk(result);
     const oks = findMessages(result.messages, { direction: 'received', status: 200, cseqMethod: 'INVITE' });
@@ -257,10 +262,23 @@ describe('engine conformance: app answers as UAS (SIPp UAC)', () => {
 
   it('E23 481 for unknown dialogs: BYE, INFO and re-INVITE with an unknown To-tag get 481', async () => {
     const calls = answerCalls();
-    const result = await sippUac('uac-unknown-dialog-expect-481');
-    expectSippOk(result);
-    expect(findMessages(result.messages, { direction: 'received', status: 481 })).toHaveLength(3);
-    expect(calls.invites, 'no request reached the app').toBe(0);
+    const peer = await RawSipPeer.udp(ports.next(), { host: harness.sipHost, port: harness.sipPort });
+    try {
+      const statuses: number[] = [];
+      for (const [i, method] of ['BYE', 'INFO', 'INVITE'].entries()) {
+        const branch = `z9hG4bK-unknown-${i}-${randomUUID()}`;
+        const from = peer.received.length;
+        const body = method === 'INVITE' ? testSdp(40010) : undefined;
+        await peer.send(rawRequest({ method, uri: `sip:raw@${harness.target}`, callId: `unknown-${randomUUID()}`, branch, fromTag: 'caller', toTag: 'no-such-dialog', cseq: 1, local: { port: peer.localPort, transport: 'UDP' }, ...(body ? { body } : {}) }));
+        const final = await peer.waitFor((m) => /^SIP\/2\.0 [2-6]\d\d /.test(m) && m.includes(branch), 3000, `the final response to the ${method}`, from);
+        statuses.push(Number(final.split(' ')[1]));
+      }
+      // drachtio-server hands an INFO outside any dialog to the apps as a new request (none routes INFO here: 503)
+      expect(statuses).toEqual(expectedOn(harness, 'unknown-dialog', { engine: [481, 481, 481], drachtio: [481, 503, 481] }));
+      expect(calls.invites, 'no request reached the app').toBe(0);
+    } finally {
+      await peer.close();
+    }
   });
 
   it('F26 503 for unrouted methods: an out-of-dialog MESSAGE that no app routed gets 503', async () => {
