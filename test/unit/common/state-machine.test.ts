@@ -19,7 +19,7 @@ function machine(extra: { dispose?: (s: Light) => void; onChange?: (from: Light,
   return { sm, clock, lines };
 }
 
-describe('StateMachine: the one state-machine mechanism (STYLE habit 4)', () => {
+describe('StateMachine: the one state-machine mechanism (docs/state-machines.md)', () => {
   it('MUST reject a move the table does not allow with ILLEGAL_STATE_TRANSITION and leave the state unchanged', () => {
     const { sm, lines } = machine();
     let caught: unknown;

@@ -124,7 +124,7 @@ function sourceFiles(dir: string, root: string): string[] {
   });
 }
 
-describe('every state change goes through the one mechanism (STYLE habit 4)', () => {
+describe('every state change goes through the one mechanism (docs/state-machines.md)', () => {
   it('no file outside common/state-machine.ts assigns a state field or declares a mutable one', () => {
     const root = fileURLToPath(new URL('../../..', import.meta.url)).replace(/[\\/]$/, '');
     const offenders: string[] = [];
