@@ -25,11 +25,12 @@
  * Ports: 30000-30999 (engine SIP 30000 and app link 30001, drachtio-server 30100 and 30101, SIPp 30010+ and 30020+).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runSipp, scenarioPath, startSipp, type SippResult } from '../test/support/sipp.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -94,13 +95,25 @@ function spawnChild(label: string, command: string, args: string[]): ChildProces
 
 const spawnNode = (script: string, args: string[]): ChildProcess => spawnChild(script, process.execPath, ['--import', 'tsx', script, ...args]);
 
+/**
+ * drachtio-server needs a configuration file with an <admin> element (without `-f` it reads
+ * /etc/drachtio.conf.xml); its admin port, contact and secret come from the command line.
+ */
+function drachtioConfigFile(): string {
+  if (values['drachtio-config']) return values['drachtio-config'];
+  const dir = mkdtempSync(join(tmpdir(), 'engine-bench-drachtio-'));
+  const file = join(dir, 'drachtio.conf.xml');
+  writeFileSync(file, `<drachtio><admin>${HOST}</admin></drachtio>\n`);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return file;
+}
+
 /** The SIP server under test: the engine's CLI or drachtio-server, on its own ports, logging errors only. */
 function spawnServer(kind: ServerKind): ChildProcess {
   const ports = SERVER_PORTS[kind];
   const common = ['--contact', `sip:${HOST}:${ports.sip};transport=udp,tcp`, '--address', HOST, '--port', String(ports.admin), '--secret', SECRET, '--loglevel', 'error'];
   if (kind === 'engine') return spawnNode('src/engine/cli.ts', common);
-  const config = values['drachtio-config'] ? ['-f', values['drachtio-config']] : ['--noconfig'];
-  return spawnChild('drachtio-server', drachtioBin!, [...config, ...common, '--sofia-loglevel', '0', '--stdout']);
+  return spawnChild('drachtio-server', drachtioBin!, ['-f', drachtioConfigFile(), ...common, '--sofia-loglevel', '0', '--stdout']);
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
