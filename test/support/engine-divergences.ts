@@ -9,7 +9,6 @@ import type { EngineHarness } from './engine-harness.js';
 
 export const DIVERGENCES = {
   'unknown-dialog': 'an in-dialog request whose To-tag matches no dialog',
-  'missing-call-id': 'a request without Call-ID',
   'message-size-limit': 'the largest SIP message taken',
   'bad-header-bytes': 'NUL and bare CR bytes inside a header value',
   'crlf-keepalive-then-request': 'a CRLF keep-alive and a request in one TCP read',
