@@ -22,6 +22,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # the PostgreSQL settings store's tests (test/support/postgres-cluster.ts): a throwaway cluster from Debian's postgresql
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+# the multi-node test (test/integration/scale): Kamailio in front of the nodes, deploy/kamailio/kamailio.cfg
+command -v kamailio >/dev/null 2>&1 || need+=(kamailio)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -29,7 +31,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
-for tool in sipp espeak-ng sox baresip linphonec ip nft curl openssl chromium; do
+for tool in sipp espeak-ng sox baresip linphonec ip nft curl openssl chromium kamailio; do
   command -v "$tool" >/dev/null 2>&1 || { echo "required test tool '$tool' is missing after install" >&2; exit 1; }
 done
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "required test tool 'initdb' (Debian's postgresql) is missing after install" >&2; exit 1; }
