@@ -48,7 +48,13 @@ export interface ClusterCallsOptions {
   readonly logger: Logger;
 }
 
-export function clusterLiveCalls(o: ClusterCallsOptions): LiveCalls {
+/** Forwarded actions, and those that failed with CALL_OWNER_UNREACHABLE (metrics). */
+export interface ForwardStats {
+  readonly forwarded: number;
+  readonly forwardFailures: number;
+}
+
+export function clusterLiveCalls(o: ClusterCallsOptions): LiveCalls & { stats(): ForwardStats } {
   const self = o.registry.nodeId;
   const withNode = (summary: CallSummary, node: string): NodeCallSummary => ({ ...summary, node });
   const registryRead = async <T>(read: () => Promise<T>): Promise<T> => {
@@ -59,8 +65,10 @@ export function clusterLiveCalls(o: ClusterCallsOptions): LiveCalls {
       throw new AppError('CALL_REGISTRY_UNAVAILABLE', (err as Error).message, { cause: err });
     }
   };
-  const forward = forwarder(o);
+  const counts = { forwarded: 0, forwardFailures: 0 };
+  const forward = forwarder(o, counts);
   return {
+    stats: () => ({ ...counts }),
     ...(o.local.changes ? { changes: o.local.changes } : {}),
     async list(scope?: CallScope): Promise<CallSummary[]> {
       const local = o.local.list().map((c) => withNode(c, self));
@@ -90,13 +98,15 @@ export function clusterLiveCalls(o: ClusterCallsOptions): LiveCalls {
 }
 
 /** Sends one admin API request to the node owning a call; resolves with its JSON answer (undefined for 204). */
-function forwarder(o: ClusterCallsOptions): (owner: RemoteCall, method: 'POST' | 'DELETE', path: string, body: object | undefined) => Promise<unknown> {
+function forwarder(o: ClusterCallsOptions, counts: { forwarded: number; forwardFailures: number }): (owner: RemoteCall, method: 'POST' | 'DELETE', path: string, body: object | undefined) => Promise<unknown> {
   const doFetch = o.fetch ?? fetch;
   const timeoutMs = o.forwardTimeoutMs ?? 5000;
   const log = o.logger.child({ component: 'cluster-calls' });
   return async (owner, method, path, body) => {
     const url = `${owner.adminUrl.replace(/\/+$/, '')}${path}?scope=local`;
+    counts.forwarded++;
     const unreachable = (why: string, cause?: unknown): AppError => {
+      counts.forwardFailures++;
       log.warn({ node: owner.nodeId, url, why }, 'action on a call of another node could not be forwarded');
       return new AppError('CALL_OWNER_UNREACHABLE', `node ${owner.nodeId} (${owner.adminUrl}): ${why}`, cause === undefined ? undefined : { cause });
     };

@@ -23,7 +23,7 @@ import { PromptLibrary } from '../media/audio/prompt-library.js';
 import { MediaPlane } from '../media/media-plane.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
-import type { SettingsStoreFigures, SrsFigures } from '../observability/metrics-types.js';
+import type { LiveCallRegistryFigures, SettingsStoreFigures, SrsFigures } from '../observability/metrics-types.js';
 import { openRecordingEventLog, type RecordingEventLog } from '../observability/recording-events.js';
 import type { PolicySnapshot } from '../policy/policy-types.js';
 import { SettingsService } from '../policy/settings-service.js';
@@ -182,6 +182,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     closers.push(() => recordingEvents.close());
     const srsRef: { current?: { engine: Engine; app: SrsApp } } = {}; // the recording server starts last; read at scrape time
     const retentionRef: { current?: RecordingRetention } = {};
+    const liveCallRegistryRef: { current?: () => LiveCallRegistryFigures } = {}; // several nodes: set once the registry exists
     const metrics = createMetrics(
       {
         engine: engine ? () => engine!.stats() : undefined,
@@ -189,6 +190,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
         eventLog: () => recordingEvents.stats(),
         srs: () => srsRef.current && srsFigures(srsRef.current, retentionRef.current),
         settingsStore: () => settingsStoreFigures(policy, changes),
+        liveCallRegistry: () => liveCallRegistryRef.current?.(),
       },
       { logger: logger.child({ component: 'metrics' }) },
     );
@@ -265,6 +267,10 @@ export async function startApplication(config: Config, logger: Logger): Promise<
     metrics.setCallStatsSource(() => calls.stats());
     // several nodes on one database: every node's live calls are listed and controlled through any node (docs/scaling.md)
     const registry = config.store.databaseUrl === undefined ? undefined : await startLiveCallRegistry(config, calls, logger, closers);
+    const clusterCalls = registry
+      ? clusterLiveCalls({ local: calls, registry, token: config.admin.token, forwardTimeoutMs: config.cluster.forwardTimeoutMs, logger: logger.child({ component: 'admin' }) })
+      : undefined;
+    if (registry && clusterCalls) liveCallRegistryRef.current = () => ({ ...registry.stats(), up: registry.stats().up ? 1 : 0, ...clusterCalls.stats() });
 
     const admin = await createAdminServer({
       repository,
@@ -276,11 +282,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       onSettingsChanged: settingsChanged,
       extraPlugins: [
         metricsPlugin(metrics),
-        callsPlugin(
-          registry
-            ? clusterLiveCalls({ local: calls, registry, token: config.admin.token, forwardTimeoutMs: config.cluster.forwardTimeoutMs, logger: logger.child({ component: 'admin' }) })
-            : calls,
-        ),
+        callsPlugin(clusterCalls ?? calls),
         ...(config.srs.enabled ? [recordingsPlugin(config.srs.recordingsDir, recordingEvents)] : []),
       ],
     });

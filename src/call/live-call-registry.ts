@@ -97,6 +97,8 @@ export interface LiveCallRegistryStats {
   readonly nodesPurged: number;
   /** Times this node's calls were written again in full (after a failure, or after its entry was purged). */
   readonly resyncs: number;
+  /** False from a failed heartbeat or write until the next heartbeat that succeeds. */
+  readonly up: boolean;
 }
 
 export class LiveCallRegistry {
@@ -115,6 +117,7 @@ export class LiveCallRegistry {
   #resync = false;
   #writing: Promise<void> = Promise.resolve();
   #outage = false;
+  #beating = false;
   #closed = false;
   #stats = { heartbeats: 0, heartbeatFailures: 0, writeFailures: 0, nodesPurged: 0, resyncs: 0 };
   readonly #onChanged = (id: string): void => {
@@ -148,7 +151,12 @@ export class LiveCallRegistry {
     await this.#writeAll();
     this.#node = node;
     this.#d.calls.changes.on('changed', this.#onChanged);
-    this.#heartbeat = this.#timers.setInterval(() => this.#serial(() => this.#beat()), this.#liveness.heartbeatMs);
+    this.#heartbeat = this.#timers.setInterval(() => {
+      // a database that hangs must not queue heartbeats up: one at a time, the others skipped
+      if (this.#beating) return;
+      this.#beating = true;
+      this.#serial(() => this.#beat().finally(() => (this.#beating = false)));
+    }, this.#liveness.heartbeatMs);
     this.#log.info({ nodeId: node.nodeId, adminUrl, heartbeatMs: this.#liveness.heartbeatMs, expiryMs: nodeExpiryMs(this.#liveness) }, 'node registered in the live-call registry');
   }
 
@@ -173,7 +181,7 @@ export class LiveCallRegistry {
   }
 
   stats(): LiveCallRegistryStats {
-    return { ...this.#stats };
+    return { ...this.#stats, up: !this.#outage };
   }
 
   /** Runs store work one piece at a time, in order (a heartbeat's full write never races a flush). */

@@ -186,6 +186,24 @@ export interface SettingsStoreFigures {
   listenerUp?: number;
 }
 
+/**
+ * What metrics read of the live-call registry (several nodes on one database: src/call/live-call-registry.ts,
+ * docs/scaling.md) and of the forwarding of actions to other nodes (src/admin/cluster-calls.ts).
+ */
+export interface LiveCallRegistryFigures {
+  heartbeatFailures: number;
+  writeFailures: number;
+  /** Dead nodes this node deleted. */
+  nodesPurged: number;
+  /** Times this node wrote all its calls again (after a failure, or after other nodes took it for dead). */
+  resyncs: number;
+  /** 1 while the last heartbeat succeeded, else 0. */
+  up: number;
+  /** Actions on calls of other nodes forwarded, and those that failed (CALL_OWNER_UNREACHABLE). */
+  forwarded: number;
+  forwardFailures: number;
+}
+
 /** Where scrape-time figures come from; every source is optional. */
 export interface MetricsSources {
   /** The embedded SIP engine (absent with an external drachtio-server). */
@@ -199,4 +217,6 @@ export interface MetricsSources {
   srs?: () => SrsFigures | undefined;
   /** The settings store's cache and change listener. */
   settingsStore?: () => SettingsStoreFigures;
+  /** The live-call registry (only with several nodes on one database); undefined = metrics left out. */
+  liveCallRegistry?: () => LiveCallRegistryFigures | undefined;
 }

@@ -25,6 +25,7 @@ import type {
   MediaFigures,
   MetricsSources,
   SettingsStoreFigures,
+  LiveCallRegistryFigures,
   SrsFigures,
 } from './metrics-types.js';
 
@@ -64,6 +65,7 @@ interface Snapshot {
   eventLog: EventLogFigures | undefined;
   srs: SrsFigures | undefined;
   settingsStore: SettingsStoreFigures | undefined;
+  liveCallRegistry: LiveCallRegistryFigures | undefined;
 }
 
 const LABEL_UNSAFE = /[^a-z0-9_.:-]+/g;
@@ -93,7 +95,7 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
   }
 
   let callSource = sources.calls;
-  let snap: Snapshot = { engine: undefined, media: undefined, calls: undefined, eventLog: undefined, srs: undefined, settingsStore: undefined };
+  let snap: Snapshot = { engine: undefined, media: undefined, calls: undefined, eventLog: undefined, srs: undefined, settingsStore: undefined, liveCallRegistry: undefined };
   let closed = false;
 
   // ------------------------------------------------------------------ bounded free-text labels
@@ -377,6 +379,15 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
   total('settings_listener_reconnects_total', 'Times it was reopened; each reloads every organisation (absent with SQLite).', [], (s) => one(s.settingsStore?.listenerReconnects));
   gauge('settings_listener_up', '1 while this node listens for settings changes on the shared PostgreSQL database, else 0 (absent with SQLite).', [], (s) => one(s.settingsStore?.listenerUp));
 
+  // live calls across nodes (docs/scaling.md)
+  total('live_call_registry_heartbeat_failures_total', 'Heartbeats of this node that could not be written to the live-call registry (absent with one node).', [], (s) => one(s.liveCallRegistry?.heartbeatFailures));
+  total('live_call_registry_write_failures_total', 'Writes of call changes to the live-call registry that failed; repaired on the next heartbeat (absent with one node).', [], (s) => one(s.liveCallRegistry?.writeFailures));
+  total('live_call_registry_nodes_purged_total', 'Nodes without a heartbeat this node deleted from the registry with their calls (absent with one node).', [], (s) => one(s.liveCallRegistry?.nodesPurged));
+  total('live_call_registry_resyncs_total', 'Times this node wrote all its calls to the registry again (after a failure, or after being taken for dead) (absent with one node).', [], (s) => one(s.liveCallRegistry?.resyncs));
+  gauge('live_call_registry_up', '1 while the last heartbeat of this node reached the registry, else 0 (absent with one node).', [], (s) => one(s.liveCallRegistry?.up));
+  total('calls_forwarded_total', 'Actions on calls of other nodes forwarded to their owner (absent with one node).', [], (s) => one(s.liveCallRegistry?.forwarded));
+  total('calls_forward_failures_total', 'Forwarded actions whose owner did not answer: CALL_OWNER_UNREACHABLE (absent with one node).', [], (s) => one(s.liveCallRegistry?.forwardFailures));
+
   const sourceErrors = new Counter({ name: n('metrics_source_errors_total'), help: 'Scrapes in which a figure source failed, by source.', labelNames: ['source'], registers });
 
   // ------------------------------------------------------------------ scrape
@@ -399,15 +410,16 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
       callSource = source;
     },
     async scrape() {
-      const [engine, media, callStats, eventLog, srs, settingsStore] = await Promise.all([
+      const [engine, media, callStats, eventLog, srs, settingsStore, liveCallRegistry] = await Promise.all([
         read('engine', sources.engine),
         read('media', sources.media),
         read('calls', callSource),
         read('event_log', sources.eventLog),
         read('srs', sources.srs),
         read('settings_store', sources.settingsStore),
+        read('live_call_registry', sources.liveCallRegistry),
       ]);
-      snap = { engine, media, calls: callStats, eventLog, srs, settingsStore };
+      snap = { engine, media, calls: callStats, eventLog, srs, settingsStore, liveCallRegistry };
       return registry.metrics();
     },
     close() {

@@ -6,7 +6,8 @@
  * through node A: the action reaches node B, whose own API (`?scope=local`) shows the recording paused.
  * Node B is then killed with SIGKILL: an action through node A answers 502 CALL_OWNER_UNREACHABLE while
  * the registry still holds B, and within B's heartbeat expiry (2 s x 3) node A no longer lists B's
- * call, and the registry deletes it. The time to forget is printed, not asserted. Ports 19000-19299.
+ * call, and the registry deletes it (node A's metrics count the forwarded actions, the failure and the
+ * purge). The time to forget is printed, not asserted. Ports 19000-19299.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -140,5 +141,17 @@ describe('live calls across nodes (DATABASE_URL)', () => {
     }
     expect(rows, "node A's heartbeat purged node B").toBe(0);
     expect(Number((await cluster.query<{ n: string }>('SELECT count(*) AS n FROM live_calls', [], 'live_calls'))[0]!.n)).toBe(0);
+
+    // counted on node A: four actions forwarded (pause, refused pause, resume, the one to the dead node), one failed; node B purged
+    const text = await (await fetch(`http://127.0.0.1:${NODE_A.admin}/v1/metrics`, { headers: auth })).text();
+    const metric = (name: string): number | undefined => {
+      const line = text.split('\n').find((l) => l.startsWith(`siprec_b2bua_${name} `));
+      return line === undefined ? undefined : Number(line.split(' ')[1]);
+    };
+    expect(metric('calls_forwarded_total')).toBe(4);
+    expect(metric('calls_forward_failures_total')).toBe(1);
+    expect(metric('live_call_registry_nodes_purged_total')).toBe(1);
+    expect(metric('live_call_registry_up')).toBe(1);
+    expect(metric('live_call_registry_heartbeat_failures_total')).toBe(0);
   }, 150_000);
 });

@@ -177,6 +177,38 @@ describe('LiveCallRegistry (fake clock, in-memory store)', () => {
     await b.registry.close();
   });
 
+  it('MUST keep one heartbeat in flight while the store hangs, and report itself down after a failure until a heartbeat succeeds', async () => {
+    const clock = new FakeClock();
+    const store = new FakeLiveCallStore(clock);
+    const a = node('node-a', store, clock);
+    await a.registry.start('http://a');
+    const beat = store.beat.bind(store);
+    let calls = 0;
+    let release: () => void = () => undefined;
+    store.beat = () => {
+      calls++;
+      return new Promise((resolve) => (release = () => resolve(false)));
+    };
+    for (let i = 0; i < 5; i++) {
+      clock.advance(2000);
+      await settle();
+    }
+    expect(calls, 'a hanging heartbeat is not queued behind by the next ones').toBe(1);
+    release();
+    await settle();
+    store.beat = beat;
+    expect(a.registry.stats().up).toBe(true);
+    store.down = true;
+    clock.advance(2000);
+    await settle();
+    expect(a.registry.stats()).toMatchObject({ up: false, heartbeatFailures: 1 });
+    store.down = false;
+    clock.advance(2000);
+    await settle();
+    expect(a.registry.stats().up).toBe(true);
+    await a.registry.close();
+  });
+
   it('MUST refuse to start when the store cannot be written', async () => {
     const clock = new FakeClock();
     const store = new FakeLiveCallStore(clock);
