@@ -3,7 +3,8 @@
  * the engine does what drachtio-server does (RFC 3261 section 16): Via and Record-Route, Max-Forwards,
  * serial and simultaneous forking with the best response, CANCEL, ACK hop by hop for non-2xx and end
  * to end (through the Record-Route) for 2xx, timeouts, and the result object srf hands the app.
- * SIPp plays the caller and the destinations. Ports: block 0 of 46000-46999.
+ * SIPp plays the caller and the destinations. Ports: block 2 of 250 (46500-46749) of 46000-46999, clear of
+ * subscriptions.test.ts (46200-46399) and unsupported-features.test.ts (46100-46149).
  */
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { RawSipPeer, deferred, rawRequest, startHarness, waitFor, within, type E
 import { portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, headerOf, runSipp, scenarioPath, startSipp, type SippProcess, type SippResult } from '../../support/sipp.js';
 
-const ports = portBlock({ from: 46000, to: 46999 }, 0, 250);
+const ports = portBlock({ from: 46000, to: 46999 }, 2, 250);
 let harness: EngineHarness;
 let app: TestApp;
 
