@@ -16,6 +16,7 @@
  * Without DATABASE_URL there is no registry: the admin API lists this node's calls only.
  */
 import { systemTimers, type TimerHandle, type Timers } from '../common/clock.js';
+import { AppError } from '../common/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallSummary } from './call-session.js';
 import { NODE_LIVENESS_DEFAULTS, nodeAlive, nodeExpiryMs, type NodeLivenessOptions } from './node-liveness.js';
@@ -142,11 +143,21 @@ export class LiveCallRegistry {
 
   /**
    * Registers this node (its admin API at `adminUrl`), writes its calls and starts the heartbeat.
-   * Rejects when the store cannot be written (a start failure, like the settings store's).
+   * Rejects when the store cannot be written (a start failure, like the settings store's), and
+   * CONFIG_INVALID when a live node with another admin URL holds the same node id.
    */
   async start(adminUrl: string): Promise<void> {
     if (this.#node) return;
     const node = { nodeId: this.#d.nodeId, adminUrl };
+    // two nodes under one NODE_ID would overwrite each other's calls; the same node restarted keeps its URL
+    const contents = await this.#d.store.read('');
+    const twin = contents.nodes.find((n) => n.nodeId === node.nodeId && n.adminUrl !== adminUrl && nodeAlive(n.heartbeatAt, contents.now, this.#liveness));
+    if (twin) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        `NODE_ID '${node.nodeId}' is in use by a live node whose admin API is ${twin.adminUrl} (heartbeat ${Math.round(contents.now - twin.heartbeatAt)} ms ago): give each node its own NODE_ID`,
+      );
+    }
     await this.#d.store.beat(node);
     await this.#writeAll();
     this.#node = node;

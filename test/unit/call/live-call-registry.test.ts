@@ -209,6 +209,28 @@ describe('LiveCallRegistry (fake clock, in-memory store)', () => {
     await a.registry.close();
   });
 
+  it('MUST refuse to start under the node id of another live node, and start under it once that node is dead or at the same admin URL', async () => {
+    const clock = new FakeClock();
+    const store = new FakeLiveCallStore(clock);
+    const first = node('node-a', store, new FakeClock());
+    await first.registry.start('http://10.0.0.1:8080');
+    await expect(node('node-a', store, clock).registry.start('http://10.0.0.2:8080')).rejects.toThrow(
+      /NODE_ID 'node-a' is in use by a live node whose admin API is http:\/\/10\.0\.0\.1:8080 .*give each node its own NODE_ID/,
+    );
+    const restarted = node('node-a', store, clock);
+    await restarted.registry.start('http://10.0.0.1:8080');
+    await restarted.registry.close();
+    expect(store.nodes.has('node-a')).toBe(false);
+    // registered again, then silent (its timers never run): once its heartbeat expired, its id is free
+    await node('node-a', store, new FakeClock()).registry.start('http://10.0.0.1:8080');
+    await expect(node('node-a', store, clock).registry.start('http://10.0.0.2:8080')).rejects.toThrow(/in use/);
+    clock.advance(nodeExpiryMs(LIVENESS) + 1);
+    const moved = node('node-a', store, clock);
+    await moved.registry.start('http://10.0.0.2:8080');
+    expect(store.nodes.get('node-a')?.adminUrl).toBe('http://10.0.0.2:8080');
+    await moved.registry.close();
+  });
+
   it('MUST refuse to start when the store cannot be written', async () => {
     const clock = new FakeClock();
     const store = new FakeLiveCallStore(clock);
