@@ -109,14 +109,20 @@ export async function startDrachtioServer(o: DrachtioServerOptions, readyMs = 10
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + readyMs;
+  const fail = async (why: string): Promise<never> => {
+    const tail = log().slice(-2000);
+    await stop();
+    throw new Error(`drachtio-server (${o.bin}) ${why}; log tail:\n${tail}`);
+  };
   while (!(await canConnect(o.host, o.adminPort))) {
-    if (exit !== undefined || Date.now() > deadline) {
-      const why = exit ?? `not listening on ${o.host}:${o.adminPort} after ${readyMs} ms`;
-      const tail = log().slice(-2000);
-      await stop();
-      throw new Error(`drachtio-server (${o.bin}) ${why}; log tail:\n${tail}`);
-    }
+    if (exit !== undefined) await fail(exit);
+    if (Date.now() > deadline) await fail(`not listening on ${o.host}:${o.adminPort} after ${readyMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  // Another process may hold the app port: then ours fails to bind and exits, while the probe above
+  // reached the other listener. Alive a moment later and no bind failure in its log means it is ours.
+  await new Promise((r) => setTimeout(r, 150));
+  if (exit !== undefined) await fail(exit);
+  if (/address already in use/i.test(log())) await fail(`could not bind its ports (${o.adminPort}, ${o.sipPort})`);
   return { pid: child.pid ?? 0, log, stop };
 }

@@ -14,6 +14,12 @@ export const DIVERGENCES = {
   'crlf-keepalive-then-request': 'a CRLF keep-alive and a request in one TCP read',
   'invite-retransmit-interval': 'when a client INVITE is first retransmitted over UDP',
   'dialog-timers-from-t1': 'the ACK wait of a 2xx (Timer H) and the proxy timers',
+  'proxy-final-timeout': "the proxy's finalTimeout (Timer C)",
+  'in-dialog-route-relay': 'an in-dialog request that merely names the server in its Route',
+  'refer-outside-dialog': 'a REFER outside any dialog',
+  'final-notify-answer': 'the answer to a NOTIFY that ends the subscription',
+  'notify-before-2xx': "a NOTIFY that overtakes the 2xx to the app's SUBSCRIBE",
+  'subscription-expiry': 'a subscription neither refreshed nor ended past its Expires',
 } as const;
 
 export type DivergenceId = keyof typeof DIVERGENCES;
