@@ -23,11 +23,11 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { PolicySnapshot } from '../../src/policy/policy-types.js';
 import type { FakeRecordingPort } from '../fakes/fake-recording-port.js';
 import { startCallHarness, type CallHarness, type CallHarnessOptions, type SessionTrace } from './call-harness.js';
-import { waitFor } from './engine-harness.js';
 import type { PortBlock } from './ports.js';
 import { RtpPeer, type Target } from './rtp-peer.js';
 import { scenarioPath, startSipp, type SippOptions, type SippProcess } from './sipp.js';
 import { sine } from './tone-source.js';
+import { until } from './wait.js';
 
 /** The two parties every call test has. */
 export type CorePartyName = 'trunk' | 'pbx';
@@ -215,7 +215,7 @@ export function useCallTestbed<const P extends string = never>(block: PortBlock,
     return { trace, toA: { address: '127.0.0.1', port: local.a.rtpPort }, toB: { address: '127.0.0.1', port: local.b.rtpPort } };
   };
   const nextRecording = async (before: number, timeoutMs = 5000): Promise<FakeRecordingPort> => {
-    await waitFor(() => h().recordings.length > before, 'the recording to start', timeoutMs);
+    await until(() => h().recordings.length > before, 'the recording to start', timeoutMs);
     return h().recordings[before]!;
   };
 
@@ -233,7 +233,7 @@ export function useCallTestbed<const P extends string = never>(block: PortBlock,
     nextCall,
     nextRecording,
     async idle() {
-      await waitFor(() => h().manager.size === 0 && h().plane.sessionCount === 0, 'no call and no media session left');
+      await until(() => h().manager.size === 0 && h().plane.sessionCount === 0, 'no call and no media session left');
     },
     async inboundCall(c) {
       const callerRtp = await rtpPeer();

@@ -20,6 +20,7 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import Srf from 'drachtio-srf';
 import { startEngine, type Engine, type EngineStats, type NatFlowPolicy } from '../../src/engine/index.js';
 import { startDrachtioServer } from './drachtio-server-process.js';
+import { sleep, until } from './wait.js';
 
 export type SrfRequest = Srf.SrfRequest;
 export type SrfResponse = Srf.SrfResponse;
@@ -112,18 +113,11 @@ export function sendResponse(res: SrfResponse, status: number, ...rest: unknown[
 }
 const SECRET = 'conformance-secret';
 
-export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it returns true, or throws with `what` after `timeoutMs`. */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 5000, stepMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return;
-    await delay(stepMs);
-  }
-  if (check()) return;
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
+/**
+ * Former names of test/support/wait.ts's `sleep` and `until` (same arguments), kept for the engine
+ * test files not yet moved to wait.ts. New code imports from wait.ts.
+ */
+export { sleep as delay, until as waitFor } from './wait.js';
 
 /**
  * True when the tests run against drachtio-server rather than the embedded engine: one the harness
@@ -186,7 +180,7 @@ async function connectTestApp(
   void srf.connect({ host: target.host, port: target.port, secret: admin.secret });
   await first;
   // The route frames were written before 'connect' fired; give the server a moment to apply them.
-  await delay(50);
+  await sleep(50);
   let closed = false;
   return {
     srf,
@@ -205,7 +199,7 @@ async function connectTestApp(
           clearTimeout(timer);
           resolveNext();
         });
-      }).then(() => delay(50));
+      }).then(() => sleep(50));
     },
     async close() {
       if (closed) return;
@@ -215,7 +209,7 @@ async function connectTestApp(
       } catch {
         // already disconnected (e.g. through a cut relay)
       }
-      await delay(20);
+      await sleep(20);
     },
   };
 }
@@ -310,7 +304,7 @@ export async function startHarness(options: HarnessOptions): Promise<EngineHarne
       const before = engine.stats().connectedApps;
       const app = await connectTestApp(admin, appOptions);
       apps.push(app);
-      await waitFor(() => engine.stats().connectedApps > before, 'the engine to count the new app');
+      await until(() => engine.stats().connectedApps > before, 'the engine to count the new app');
       return app;
     },
     async close() {

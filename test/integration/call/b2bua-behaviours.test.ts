@@ -8,7 +8,6 @@
 import { describe, expect, it } from 'vitest';
 import { PromptLibrary } from '../../../src/media/audio/prompt-library.js';
 import { useCallTestbed, type InboundCallOptions } from '../../support/call-testbed.js';
-import { waitFor } from '../../support/engine-harness.js';
 import { heard, toneShare } from '../../support/audio-checks.js';
 import { meanSquare } from '../../support/goertzel.js';
 import { portBlock, type PortRange } from '../../support/ports.js';
@@ -16,6 +15,7 @@ import type { RtpPeer, Target } from '../../support/rtp-peer.js';
 import { findMessages } from '../../support/sipp.js';
 import { sine } from '../../support/tone-source.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
+import { sleep, until } from '../../support/wait.js';
 
 // the upper half of this task's range 28000-29999 (the lower half is left to a media-plane range that reaches into it)
 const BEHAVIOUR_PORTS: PortRange = { from: 29000, to: 29999 };
@@ -38,8 +38,6 @@ interface BehaviourCall extends Omit<InboundCallOptions, 'tones'> {
   readonly during?: (ctx: { toB: Target; userRtp: RtpPeer }) => Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
   it("R-13: a REFER transfer replaces the transferor by the target; no second compliance announcement; the transferor's recording ends with their leaving (R-10: recordings belong to users)", async () => {
     setSnapshot(makeSnapshot({ orgCompliance: { inboundPstn: true }, alice: { enabled: true, mode: 'always' } }));
@@ -58,9 +56,9 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
     const { uac, uas, trace, toB, callerRtp } = call;
     const { port, srs } = await tb.recordingFork(call.recordingsBefore, 10_000);
     // the target answers the B2BUA's INVITE: from then on it talks into the same anchored side
-    await waitFor(() => tb.h.dials.length >= 2 && tb.h.dials.at(-1)!.uri.includes(`:${targetPort}`), 'the target to be dialled', 10_000);
+    await until(() => tb.h.dials.length >= 2 && tb.h.dials.at(-1)!.uri.includes(`:${targetPort}`), 'the target to be dialled', 10_000);
     void targetRtp.play(sine(TARGET_HZ, 8000), toB);
-    await waitFor(() => port.calls.includes('stop'), "the end of alice's recording", 5000);
+    await until(() => port.calls.includes('stop'), "the end of alice's recording", 5000);
     const transferredAt = performance.now();
     const [rc, rs, rt] = await Promise.all([uac.done, uas.done, target.done]);
     expect(rc.exitCode, rc.describe()).toBe(0);
@@ -133,7 +131,7 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
       toUser: ALICE,
       callMs: 4000,
       during: async ({ toB, userRtp }) => {
-        await waitFor(() => tb.h.dials.length > 0 && performance.now() - tb.h.dials.at(-1)!.at > 1500, '1.5 s after the user was dialled', 5000);
+        await until(() => tb.h.dials.length > 0 && performance.now() - tb.h.dials.at(-1)!.at > 1500, '1.5 s after the user was dialled', 5000);
         recordingsAtKey = tb.h.recordings.filter((p) => p.calls.includes('start')).length;
         keyedAt = performance.now();
         await userRtp.sendDtmf('*', 100, toB);
@@ -161,7 +159,7 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
       calleePauseMs: 1500,
       callMs: 3500,
       during: async () => {
-        await waitFor(() => tb.h.dials.length > 0 && performance.now() - tb.h.dials.at(-1)!.at > 1000, '1 s after the user was dialled', 5000);
+        await until(() => tb.h.dials.length > 0 && performance.now() - tb.h.dials.at(-1)!.at > 1000, '1 s after the user was dialled', 5000);
         startedBefore = tb.h.recordings.filter((p) => p.calls.includes('start')).length;
       },
     });

@@ -13,11 +13,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { heard, toneShare } from '../../support/audio-checks.js';
 import { useCallTestbed } from '../../support/call-testbed.js';
-import { waitFor } from '../../support/engine-harness.js';
 import { portBlock, type PortRange } from '../../support/ports.js';
 import { findMessages, headerOf, parseSippMessages, type SippMessage, type SippProcess } from '../../support/sipp.js';
 import { sine } from '../../support/tone-source.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
+import { sleep, until } from '../../support/wait.js';
 
 const REPLACES_RECORD_PORTS: PortRange = { from: 28000, to: 28499 };
 const ALICE = '+15550002001';
@@ -61,12 +61,12 @@ function liveCallId(): string {
 
 /** Waits until the live call's recording is established (the fake recording server answered). */
 async function recordingEstablished(): Promise<void> {
-  await waitFor(() => tb.h.manager.list()[0]?.recording.state === 'recording', 'the recording to be established', 5000);
+  await until(() => tb.h.manager.list()[0]?.recording.state === 'recording', 'the recording to be established', 5000);
 }
 
 /** Waits until `p` has answered `count` INVITEs (initial + re-INVITEs) and received as many ACKs. */
 async function answeredInvites(p: SippProcess, count: number, what: string): Promise<void> {
-  await waitFor(
+  await until(
     () => {
       const m = messagesSoFar(p);
       return findMessages(m, { direction: 'received', method: 'INVITE' }).length >= count && findMessages(m, { direction: 'received', method: 'ACK' }).length >= count;
@@ -75,8 +75,6 @@ async function answeredInvites(p: SippProcess, count: number, what: string): Pro
     5000,
   );
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIPp + RTP peers)', () => {
   it("R-13: an INVITE with Replaces naming leg B takes the user's place (RFC 3891): BYE to the replaced phone, no second compliance announcement, audio both ways; alice's recording ends and bob, who records too, gets his own (R-10); 481 for a dialog that does not exist", async () => {
@@ -88,7 +86,7 @@ describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIP
 
     // leg B's dialog as alice's phone sees it: the 200 it sent carries the Call-ID, the B2BUA's
     // tag (From: the B2BUA is the UAC of leg B) and alice's own tag (To)
-    await waitFor(() => findMessages(messagesSoFar(alice), { direction: 'sent', status: 200, cseqMethod: 'INVITE' }).length > 0, 'alice to answer', 10_000);
+    await until(() => findMessages(messagesSoFar(alice), { direction: 'sent', status: 200, cseqMethod: 'INVITE' }).length > 0, 'alice to answer', 10_000);
     const ok = findMessages(messagesSoFar(alice), { direction: 'sent', status: 200, cseqMethod: 'INVITE' })[0]!;
     const legB = { callId: ok.callId!, b2buaTag: tagOf(headerOf(ok.text, 'From', 'f')), aliceTag: tagOf(headerOf(ok.text, 'To', 't')) };
     await sleep(500); // carrier and alice talk a little
@@ -190,9 +188,9 @@ describe('recording B2BUA: INVITE with Replaces and the a=record indication (SIP
     await pstn.ready();
     const recordingsBefore = tb.h.recordings.length;
     const alice = party('caller-record-aware', pbxPort, { from_user: 'alice', from_host: 'acme.example', to_user: '+15557770000', rtp_port: aliceRtp.port, supported: 'record-aware' }, { remote: tb.h.target });
-    await waitFor(() => findMessages(messagesSoFar(alice), { direction: 'sent', method: 'ACK' }).length > 0, 'alice to be connected', 5000);
+    await until(() => findMessages(messagesSoFar(alice), { direction: 'sent', method: 'ACK' }).length > 0, 'alice to be connected', 5000);
     // her ACK is on the wire; the call is connected once the B2BUA has taken it
-    await waitFor(() => tb.h.manager.list()[0]?.state === 'connected', 'the call to be connected', 5000);
+    await until(() => tb.h.manager.list()[0]?.state === 'connected', 'the call to be connected', 5000);
     const id = liveCallId();
     expect(await tb.h.manager.control(id, 'start')).toMatchObject({ ok: true });
     (await tb.nextRecording(recordingsBefore)).establish();

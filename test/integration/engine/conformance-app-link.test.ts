@@ -6,9 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Srf from 'drachtio-srf';
-import { LinkRelay, startHarness, testSdp, waitFor, within, type EngineHarness, type TestApp } from '../../support/engine-harness.js';
+import { LinkRelay, startHarness, testSdp, within, type EngineHarness, type TestApp } from '../../support/engine-harness.js';
 import { ENGINE_CONFORMANCE_PORTS, portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, runSipp, scenarioPath, type SippResult } from '../../support/sipp.js';
+import { until } from '../../support/wait.js';
 
 const ports = portBlock(ENGINE_CONFORMANCE_PORTS, 4, 150);
 let harness: EngineHarness;
@@ -60,7 +61,7 @@ describe('engine conformance: app link', () => {
       // already closed by the server
     }
     const stats = harness.stats();
-    if (stats) await waitFor(() => harness.stats()!.connectedApps === 1, 'only the test app to stay connected', 3000);
+    if (stats) await until(() => harness.stats()!.connectedApps === 1, 'only the test app to stay connected', 3000);
   });
 
   it('F26 lost app connection: new INVITEs get 503 while the app is gone; after srf reconnects, calls route again', async () => {
@@ -70,7 +71,7 @@ describe('engine conformance: app link', () => {
 
     const reconnected = app.nextConnect(10_000);
     relay.cut();
-    if (harness.stats()) await waitFor(() => harness.stats()!.connectedApps === 0, 'the engine to notice the lost app', 3000);
+    if (harness.stats()) await until(() => harness.stats()!.connectedApps === 0, 'the engine to notice the lost app', 3000);
     else await new Promise((r) => setTimeout(r, 300));
 
     const refused = await call('uac-call-expect-503');
@@ -80,7 +81,7 @@ describe('engine conformance: app link', () => {
 
     relay.restore();
     await within(reconnected, 10_000, 'srf to reconnect');
-    if (harness.stats()) await waitFor(() => harness.stats()!.connectedApps === 1, 'the engine to count the app again', 3000);
+    if (harness.stats()) await until(() => harness.stats()!.connectedApps === 1, 'the engine to count the app again', 3000);
     expectSippOk(await call('uac-call-bye'));
     expect(invites).toBe(before + 2);
   });

@@ -9,13 +9,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type Srf from 'drachtio-srf';
 import {
   RawSipPeer,
-  delay,
   deferred,
   rawRequest,
   sendResponse,
   startHarness,
   testSdp,
-  waitFor,
   within,
   type EngineHarness,
   type SrfDialog,
@@ -24,6 +22,7 @@ import {
 import { expectedOn } from '../../support/engine-divergences.js';
 import { ENGINE_CONFORMANCE_PORTS, portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, headerOf, runSipp, scenarioPath, startSipp, type SippResult } from '../../support/sipp.js';
+import { sleep, until } from '../../support/wait.js';
 
 const ports = portBlock(ENGINE_CONFORMANCE_PORTS, 3, 150);
 let harness: EngineHarness;
@@ -155,7 +154,7 @@ describe('engine conformance: transports', () => {
     for (const cut of [...cuts, msg.length]) {
       await peer.send(msg.slice(at, cut));
       at = cut;
-      await delay(30);
+      await sleep(30);
     }
     const got = await within(seen.promise, 3000, 'the app to get the split INVITE');
     expect(got.body).toBe(body);
@@ -184,8 +183,8 @@ describe('engine conformance: transports', () => {
     await peer.send('\r\n\r\n' + messages.join('\r\n\r\n'));
     // drachtio-server drops everything that follows a keep-alive in the same read
     const expected = expectedOn(harness, 'crlf-keepalive-then-request', { engine: callIds, drachtio: [] as string[] });
-    await waitFor(() => peer.received.length >= expected.length, `${expected.length} answers`, 3000);
-    await delay(500);
+    await until(() => peer.received.length >= expected.length, `${expected.length} answers`, 3000);
+    await sleep(500);
     for (const r of peer.received) expect(r.split('\r\n')[0]).toBe('SIP/2.0 503 Service Unavailable');
     expect(peer.received.map((m) => headerOf(m, 'Call-ID', 'i')), 'each answered once, in order').toEqual(expected);
   });
@@ -206,12 +205,12 @@ describe('engine conformance: transports', () => {
     await peer.send(msg);
     await peer.waitFor((m) => m.startsWith('SIP/2.0 180'), 2000, '180 Ringing');
     await peer.send(msg);
-    await delay(50);
+    await sleep(50);
     await peer.send(msg);
     await within(answered.promise, 2000, 'the app to answer');
     const busy = await peer.waitFor((m) => m.startsWith('SIP/2.0 486'), 2000, '486');
     await peer.send(ackFor(peer, msg, busy));
-    await delay(100);
+    await sleep(100);
     expect(invites).toBe(1);
     // RFC 3261 17.2.1: a retransmission in Proceeding gets the most recent provisional again.
     expect(peer.startingWith('SIP/2.0 180').length).toBeGreaterThanOrEqual(2);
@@ -225,11 +224,11 @@ describe('engine conformance: transports', () => {
     const msg = invite(peer, `timer-g-${randomUUID()}`);
     await peer.send(msg);
     await peer.waitFor((m) => m.startsWith('SIP/2.0 486'), 2000, '486');
-    await delay(harness.timers.t1 * 4);
+    await sleep(harness.timers.t1 * 4);
     const beforeAck = peer.startingWith('SIP/2.0 486').length;
     expect(beforeAck, 'the 486 was retransmitted while no ACK came').toBeGreaterThanOrEqual(2);
     await peer.send(ackFor(peer, msg, peer.startingWith('SIP/2.0 486')[0]!));
-    await delay(harness.timers.t1 * 8);
+    await sleep(harness.timers.t1 * 8);
     expect(peer.startingWith('SIP/2.0 486').length - beforeAck, 'no retransmission after the ACK').toBeLessThanOrEqual(1);
   });
 });

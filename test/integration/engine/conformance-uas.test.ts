@@ -14,7 +14,6 @@ import {
   sendResponse,
   startHarness,
   testSdp,
-  waitFor,
   within,
   type EngineHarness,
   type SrfDialog,
@@ -23,6 +22,7 @@ import {
 import { expectedOn } from '../../support/engine-divergences.js';
 import { ENGINE_CONFORMANCE_PORTS, portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, headerOf, runSipp, scenarioPath, type SippOptions, type SippResult } from '../../support/sipp.js';
+import { until } from '../../support/wait.js';
 
 const ports = portBlock(ENGINE_CONFORMANCE_PORTS, 0, 150);
 let harness: EngineHarness;
@@ -257,7 +257,7 @@ describe('engine conformance: app answers as UAS (SIPp UAC)', () => {
     expect(headerOf(bye!.text, 'Reason') ?? '', 'BYE says why').toMatch(/ACK/i);
     await within(destroyed.promise, 3000, "the dialog's destroy event");
     const stats = harness.stats();
-    if (stats) await waitFor(() => harness.stats()!.activeDialogs === 0, 'the engine to drop the dialog', 3000);
+    if (stats) await until(() => harness.stats()!.activeDialogs === 0, 'the engine to drop the dialog', 3000);
   }, 64 * 500 + 20_000);
 
   it('E23 481 for unknown dialogs: BYE, INFO and re-INVITE with an unknown To-tag get 481', async () => {

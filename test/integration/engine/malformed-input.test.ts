@@ -11,7 +11,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RawSipPeer,
-  delay,
   rawRequest,
   sendResponse,
   startHarness,
@@ -22,6 +21,7 @@ import {
 import { expectedOn, type DivergenceId } from '../../support/engine-divergences.js';
 import { ENGINE_CONFORMANCE_PORTS, portBlock, sippPorts } from '../../support/ports.js';
 import { headerOf, runSipp, scenarioPath, type SippTransport } from '../../support/sipp.js';
+import { sleep } from '../../support/wait.js';
 
 const ports = portBlock(ENGINE_CONFORMANCE_PORTS, 5, 150);
 const MAX_MESSAGE_BYTES = 8192;
@@ -185,7 +185,7 @@ async function sendItem(item: CorpusItem, transport: 'UDP' | 'TCP'): Promise<{ o
   const before = counted();
   try {
     await peer.send(item.build(peer, ids));
-    await delay(Math.max(200, harness.timers.t1 * 2));
+    await sleep(Math.max(200, harness.timers.t1 * 2));
     const after = counted();
     return {
       obs: { answers: [...peer.received], closed: peer.closed, countedDelta: before === undefined || after === undefined ? undefined : after - before },

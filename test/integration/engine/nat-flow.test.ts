@@ -20,7 +20,6 @@ import {
   RawSipPeer,
   startHarness,
   testSdp,
-  waitFor,
   within,
   type EngineHarness,
   type SrfDialog,
@@ -28,6 +27,7 @@ import {
 } from '../../support/engine-harness.js';
 import { ENGINE_CONFORMANCE_PORTS, portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, runSipp, scenarioPath, startSipp, type SippResult, type SippTransport } from '../../support/sipp.js';
+import { until } from '../../support/wait.js';
 
 const ports = portBlock(ENGINE_CONFORMANCE_PORTS, 6, 150);
 let harness: EngineHarness;
@@ -156,7 +156,7 @@ describe.skipIf(externalServerConfigured())('engine NAT traversal: requests reac
         }).catch(() => undefined);
         const result = await runSipp({ scenario: scenarioPath('uac-nat-call-hold'), ...natPhone(transport, natPort) });
         expectSippOk(result);
-        await waitFor(() => capture.text().includes('BYE sip:sipp@127.0.0.1'), 'the BYE at the Contact address', 3000);
+        await until(() => capture.text().includes('BYE sip:sipp@127.0.0.1'), 'the BYE at the Contact address', 3000);
         expect(findMessages(result.messages, { direction: 'received', method: 'BYE' }).length).toBe(0);
         expect(harness.stats()!.natFlowRequests).toBe(before);
       } finally {
@@ -209,7 +209,7 @@ describe.skipIf(externalServerConfigured())('engine NAT traversal: requests reac
       const phone = startSipp({ scenario: scenarioPath('uas-nat-answer'), ...phonePorts, timeoutSec: 3, keys: { nat_host: '127.0.0.1', nat_port: natPort } });
       await phone.ready();
       const dialog = await within(app.srf.createUAC(`sip:phone@127.0.0.1:${phonePorts.port}`, { localSdp: testSdp(40104) }), 5000, 'createUAC');
-      await waitFor(() => capture.text().includes('ACK sip:sipp@127.0.0.1'), 'the ACK at the Contact address', 3000);
+      await until(() => capture.text().includes('ACK sip:sipp@127.0.0.1'), 'the ACK at the Contact address', 3000);
       await bye(dialog);
       const result = await phone.done;
       expect(result.exitCode, result.describe()).not.toBe(0);
@@ -240,7 +240,7 @@ describe.skipIf(externalServerConfigured())('engine NAT traversal: requests reac
       await phone.close();
       await new Promise((r) => setTimeout(r, 100));
       hangUp.resolve();
-      await waitFor(() => capture.text().includes(`BYE sip:raw@127.0.0.1:${natPort};transport=tcp SIP/2.0`), 'the BYE at the Contact address', 3000);
+      await until(() => capture.text().includes(`BYE sip:raw@127.0.0.1:${natPort};transport=tcp SIP/2.0`), 'the BYE at the Contact address', 3000);
     } finally {
       await phone.close();
       await capture.close();
@@ -263,7 +263,7 @@ describe.skipIf(externalServerConfigured())('engine NAT traversal: requests reac
       await phone.close();
       await new Promise((r) => setTimeout(r, 100));
       closed.resolve();
-      await waitFor(() => capture.text().includes('SIP/2.0 486'), 'the 486 at the Via sent-by port', 3000);
+      await until(() => capture.text().includes('SIP/2.0 486'), 'the 486 at the Via sent-by port', 3000);
     } finally {
       await phone.close();
       await capture.close();

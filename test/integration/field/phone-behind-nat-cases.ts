@@ -15,9 +15,9 @@
  * Every call's audio is checked with Goertzel: phone 1000 Hz, carrier 600 Hz (field-bed.ts HZ).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { delay } from '../../support/engine-harness.js';
 import type { SipTransportName, SoftPhone, SoftPhoneOptions } from '../../support/soft-phone.js';
 import { ADDR, ALICE, describeAudio, FieldBed, HZ, PORT, PSTN_NUMBER, recordingOf, toneRatio, wavChannel, window } from './field-bed.js';
+import { sleep } from '../../support/wait.js';
 
 export type StartPhone = (o: SoftPhoneOptions) => SoftPhone;
 
@@ -81,7 +81,7 @@ export function describePhoneBehindNat(phoneName: string, start: StartPhone): vo
     it('inbound: the carrier hears the compliance announcement, then the phone; the phone hears the carrier; the recording holds carrier and phone; the carrier BYE reaches the phone', async () => {
       const media = await bed.startCarrierMedia(`${phoneName}-${transport}-inbound`);
       phone = phoneBehindNat(bed, start, `${phoneName}-${transport}-inbound`);
-      await delay(1500); // the phone reads its configuration and opens its SIP sockets
+      await sleep(1500); // the phone reads its configuration and opens its SIP sockets
       const before = bed.recordings(transport);
       const carrier = bed.carrier('carrier-caller', transport, { service: ALICE, pauseMs: 5000 });
 
@@ -113,16 +113,16 @@ export function describePhoneBehindNat(phoneName: string, start: StartPhone): vo
       const media = await bed.startCarrierMedia(`${phoneName}-${transport}-outbound`);
       const carrier = bed.carrier('carrier-callee', transport);
       phone = phoneBehindNat(bed, start, `${phoneName}-${transport}-outbound`);
-      await delay(1500);
+      await sleep(1500);
       const before = bed.recordings(transport);
 
       phone.dial(`sip:${PSTN_NUMBER}@${ADDR.product}:${PORT.sip}${tcp}`);
       await phone.waitFor('established', 15_000);
-      await delay(3500); // announcement to the carrier (~1.7 s), then conversation
+      await sleep(3500); // announcement to the carrier (~1.7 s), then conversation
       phone.hold();
-      await delay(2000);
+      await sleep(2000);
       phone.resume();
-      await delay(3500);
+      await sleep(3500);
       phone.hangup();
       await phone.waitFor('ended', 10_000);
       const c = await carrier.done;
@@ -153,12 +153,12 @@ export function describePhoneBehindNat(phoneName: string, start: StartPhone): vo
         const media = await bed.startCarrierMedia(`${phoneName}-${transport}-random-port`);
         const carrier = bed.carrier('carrier-callee', transport);
         phone = phoneBehindNat(bed, start, `${phoneName}-${transport}-random-port`);
-        await delay(1500);
+        await sleep(1500);
         const before = bed.recordings(transport);
 
         phone.dial(`sip:${PSTN_NUMBER}@${ADDR.product}:${PORT.sip}${tcp}`);
         await phone.waitFor('established', 15_000);
-        await delay(5000);
+        await sleep(5000);
         const mappings = phoneRtpMappings(bed.conntrack());
         phone.hangup();
         await phone.waitFor('ended', 10_000);

@@ -26,11 +26,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBaresip } from '../../support/baresip-phone.js';
-import { delay } from '../../support/engine-harness.js';
 import { startLinphone } from '../../support/linphone-phone.js';
 import type { SipTransportName, SoftPhone } from '../../support/soft-phone.js';
 import { ADDR, ALICE, describeAudio, FieldBed, HZ, PORT, PSTN_NUMBER, recordingOf, toneRatio, wavChannel, window } from './field-bed.js';
 import { expectRecordingHoldsCarrierThenPhone, heardByPhone } from './phone-behind-nat-cases.js';
+import { sleep } from '../../support/wait.js';
 
 type PhoneName = 'baresip' | 'linphonec';
 
@@ -94,14 +94,14 @@ async function callFromDirectPhone(name: PhoneName, transport: SipTransportName,
   const carrier = bed.carrier('carrier-callee', transport);
   const phone = startDirectPhone(name, `wrong-interface-${label}`);
   calls.phone = phone;
-  await delay(1500); // the phone reads its configuration and opens its SIP sockets
+  await sleep(1500); // the phone reads its configuration and opens its SIP sockets
   const before = bed.recordings(transport);
   const firstLine = bed.productLines().length;
   const metricsBefore = { learned: bed.metric(metric.learned), hijack: bed.metric(metric.hijack) };
 
   phone.dial(`sip:${PSTN_NUMBER}@${ADDR.product}:${PORT.sip}${tcp}`);
   await phone.waitFor('established', 15_000);
-  await delay(6000);
+  await sleep(6000);
   phone.hangup();
   await phone.waitFor('ended', 10_000);
   const c = await carrier.done;
@@ -209,7 +209,7 @@ interface Summary {
 async function summaryOf(wav: string): Promise<Summary> {
   const path = wav.replace(/\.wav$/, '.json');
   const deadline = Date.now() + 8000;
-  while (!existsSync(path) && Date.now() < deadline) await delay(100);
+  while (!existsSync(path) && Date.now() < deadline) await sleep(100);
   expect(existsSync(path), `summary ${basename(path)}`).toBe(true);
   return JSON.parse(readFileSync(path, 'utf8')) as Summary;
 }

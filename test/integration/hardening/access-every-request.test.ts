@@ -15,9 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine } from '../../../src/engine/index.js';
-import { delay, rawRequest, sendResponse, startHarness, waitFor, type EngineHarness } from '../../support/engine-harness.js';
+import { rawRequest, sendResponse, startHarness, type EngineHarness } from '../../support/engine-harness.js';
 import { sampleValue } from '../../support/prometheus-text.js';
 import { startProductProcess, writeDemoProvisioning, type ProductPorts, type ProductProcess } from '../../support/product-process.js';
+import { sleep, until } from '../../support/wait.js';
 
 const A: ProductPorts = { sip: 19500, drachtio: 19501, admin: 19502, srs: 19503, mediaMin: 19510, mediaMax: 19549, srsRtpMin: 19550, srsRtpMax: 19589 };
 const A_CALLEE = 19504;
@@ -166,7 +167,7 @@ describe('access control on every request (product, raw UDP)', () => {
       const invite = request(peer, 'INVITE', { body: sdp(19524) });
       peer.send(invite.text);
       peer.send(cancelOf(invite));
-      await delay(1500);
+      await sleep(1500);
       console.log(`denied source: sent ${peer.bytesOut} bytes, received ${peer.bytesIn}`);
       expect(peer.received).toEqual([]);
       expect(peer.bytesIn).toBe(0);
@@ -183,14 +184,14 @@ describe('access control on every request (product, raw UDP)', () => {
     try {
       // the bucket (burst 4) is spent on OPTIONS first
       for (let i = 0; i < 6; i++) victim.send(request(victim, 'OPTIONS').text);
-      await delay(300);
+      await sleep(300);
       victim.reset();
       for (let i = 0; i < 40; i++) {
         const invite = request(victim, 'INVITE', { body: sdp(19525) });
         victim.send(invite.text);
         victim.send(cancelOf(invite));
       }
-      await delay(2500); // Timer G would have retransmitted a 487 at 0.5, 1 and 2 s
+      await sleep(2500); // Timer G would have retransmitted a 487 at 0.5, 1 and 2 s
       const ratio = victim.bytesIn / victim.bytesOut;
       const statuses = victim.received.map(statusOf);
       console.log(`reflection, limited source, 40 x INVITE+CANCEL: sent ${victim.bytesOut} B, received ${victim.bytesIn} B (${victim.received.length} messages: ${statuses.join(',')}), ratio ${ratio.toFixed(3)}`);
@@ -212,18 +213,18 @@ describe('access control on every request (product, raw UDP)', () => {
       const floodDone = (async () => {
         for (let i = 0; i < 60; i++) {
           for (let k = 0; k < 10; k++) flood.send(request(flood, 'OPTIONS').text); // 400 requests/s for 1.5 s
-          await delay(25);
+          await sleep(25);
         }
       })();
       for (let i = 0; i < 3; i++) {
-        await delay(400);
+        await sleep(400);
         const invite = request(carrier, 'INVITE', { body: sdp(19526 + i), user: ALICE_NUMBER });
         invites.push(invite);
         carrier.send(invite.text);
       }
       await floodDone;
       const answered = (): number => invites.filter((inv) => carrier.received.some((m) => callIdOf(m) === inv.callId && statusOf(m) >= 100)).length;
-      await waitFor(() => answered() === invites.length, 'every carrier INVITE answered', 3000).catch(() => undefined);
+      await until(() => answered() === invites.length, 'every carrier INVITE answered', 3000).catch(() => undefined);
       const floodOk = flood.received.filter((m) => statusOf(m) === 200).length;
       console.log(`carrier ${invites.length} INVITEs answered: ${answered()}; flood ${flood.bytesOut} B in ${60 * 10} OPTIONS, ${floodOk} got 200, ${flood.received.length} answers in all`);
       expect(answered()).toBe(invites.length);
@@ -231,7 +232,7 @@ describe('access control on every request (product, raw UDP)', () => {
     } finally {
       // end the carrier's calls: CANCEL each, ACK every final response
       for (const inv of invites) carrier.send(cancelOf(inv));
-      await delay(500);
+      await sleep(500);
       for (const inv of invites) {
         const final = carrier.received.find((m) => callIdOf(m) === inv.callId && /CSeq: \d+ INVITE/.test(m) && statusOf(m) >= 300);
         if (final) carrier.send(ackFor(inv, final));
@@ -244,7 +245,7 @@ describe('access control on every request (product, raw UDP)', () => {
     const peer = await Peer.bind('127.0.0.3', 19523, A.sip);
     try {
       for (const method of ['REGISTER', 'SUBSCRIBE']) peer.send(request(peer, method, { headers: method === 'SUBSCRIBE' ? ['Event: presence'] : [] }).text);
-      await waitFor(() => peer.received.length >= 2, 'two answers', 3000);
+      await until(() => peer.received.length >= 2, 'two answers', 3000);
       for (const m of peer.received) {
         expect(statusOf(m), m).toBe(405);
         expect(m).toMatch(/^Allow: INVITE, ACK, CANCEL, BYE, OPTIONS/m);
@@ -263,7 +264,7 @@ describe('digest: password guessing is limited by default (product B, raw UDP)',
         const invite = request(attacker, 'INVITE', { body: sdp(19621), user: '2002', headers });
         const from = attacker.received.length;
         attacker.send(invite.text);
-        await waitFor(() => attacker.received.slice(from).some((m) => callIdOf(m) === invite.callId && statusOf(m) >= 300), 'a final answer', 3000);
+        await until(() => attacker.received.slice(from).some((m) => callIdOf(m) === invite.callId && statusOf(m) >= 300), 'a final answer', 3000);
         const final = attacker.received.slice(from).find((m) => callIdOf(m) === invite.callId && statusOf(m) >= 300)!;
         attacker.send(ackFor(invite, final));
         return statusOf(final);
@@ -285,7 +286,7 @@ describe('digest: password guessing is limited by default (product B, raw UDP)',
       // the source: its 20th failure locks it (every guess counts for the source, also those at locked alice)
       expect(statuses.slice(8, 19)).toEqual(new Array(11).fill(407));
       expect(statuses.slice(19)).toEqual(new Array(11).fill(403));
-      await delay(200);
+      await sleep(200);
       const lockLines = lines.filter((l) => l.includes('too many failures, locked out'));
       expect(lockLines).toHaveLength(2);
       expect(lockLines.join('\n')).not.toContain('wonderland');
@@ -315,7 +316,7 @@ describe('Contact in every response that creates a dialog (embedded engine)', ()
     try {
       const invite = request(peer, 'INVITE', { body: sdp(19694) });
       peer.send(invite.text);
-      await waitFor(() => peer.received.some((m) => statusOf(m) === 486), 'the final answer', 3000);
+      await until(() => peer.received.some((m) => statusOf(m) === 486), 'the final answer', 3000);
       for (const status of [180, 183]) {
         const m = peer.received.find((r) => statusOf(r) === status)!;
         expect(m, `${status}`).toMatch(/^To: .*;tag=/m);
@@ -344,7 +345,7 @@ describe('the request gate answers statelessly (embedded engine)', () => {
       peer.send(cancelOf(invite));
       // a request smaller than its 503 would be (a bare OPTIONS with no Contact, no Max-Forwards)
       peer.send(['OPTIONS sip:x SIP/2.0', `Via: SIP/2.0/UDP 127.0.0.78:19697;branch=z9hG4bK-tiny`, 'From: <sip:a@b>;tag=1', 'To: <sip:x>', 'Call-ID: tiny', 'CSeq: 1 OPTIONS', '', ''].join('\r\n'));
-      await delay(1500);
+      await sleep(1500);
       const statuses = peer.received.map(statusOf);
       console.log(`stateless gate: sent ${peer.bytesOut} B, received ${peer.bytesIn} B (${statuses.join(',')})`);
       expect(statuses).toEqual([503]);

@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../support/engine-harness.js';
 import { portBlock } from '../../support/ports.js';
 import { ROOT, exited } from '../../support/product-process.js';
+import { until } from '../../support/wait.js';
 
 const ports = portBlock({ from: 47000, to: 47099 }, 0, 100);
 const dir = mkdtempSync(join(tmpdir(), 'npm-start-signal-'));
@@ -81,14 +81,14 @@ async function npmStartThenSignal(signal: 'SIGTERM' | 'SIGINT'): Promise<void> {
   npm.stderr.on('data', (d: Buffer) => (out += d.toString()));
   let product = 0;
   try {
-    await waitFor(() => out.includes('"msg":"ready"'), `"ready" from npm start\n${out.slice(-2000)}`, 30_000, 100);
+    await until(() => out.includes('"msg":"ready"'), `"ready" from npm start\n${out.slice(-2000)}`, 30_000, 100);
     product = productsUnder(npm.pid!)[0] ?? 0;
     expect(product, 'the product runs under npm').toBeGreaterThan(0);
 
     npm.kill(signal);
     const done = await Promise.race([exit, new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000))]);
     expect(done, `npm start did not end within 20 s of ${signal}\n${out.slice(-2000)}`).toBeDefined();
-    await waitFor(() => !alive(product), `the product (pid ${product}) to exit after ${signal} to npm`, 10_000, 100);
+    await until(() => !alive(product), `the product (pid ${product}) to exit after ${signal} to npm`, 10_000, 100);
     expect(out).toContain(`"signal":"${signal}"`);
     expect(out).toContain('"msg":"drained"');
   } finally {

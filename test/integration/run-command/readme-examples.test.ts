@@ -12,10 +12,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../support/engine-harness.js';
 import { Netns, requireNetns } from '../../support/netns.js';
 import { ROOT, exited, readWav, recordingFiles } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { until } from '../../support/wait.js';
 
 /** The indented code lines of README's "Try it" section, trailing comments removed. */
 function tryItCommands(): string[] {
@@ -72,7 +72,7 @@ beforeAll(async () => {
   product = spawn('ip', ['netns', 'exec', ns, 'npm', 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   product.stdout!.on('data', (d: Buffer) => (productLog = (productLog + d.toString()).slice(-50_000)));
   product.stderr!.on('data', (d: Buffer) => (productLog = (productLog + d.toString()).slice(-50_000)));
-  await waitFor(() => productLog.includes('"msg":"ready"'), `npm start to be ready\n${productLog.slice(-3000)}`, 30_000, 100);
+  await until(() => productLog.includes('"msg":"ready"'), `npm start to be ready\n${productLog.slice(-3000)}`, 30_000, 100);
 }, 60_000);
 
 afterAll(async () => {
@@ -98,7 +98,7 @@ describe('README "Try it": every command runs as written against the demo settin
 
     // the first curl line: wait until it lists the call with its recording on
     let call: { id: string; recording?: { state?: string } } | undefined;
-    await waitFor(
+    await until(
       () => {
         const r = spawnSync('ip', ['netns', 'exec', ns, 'bash', '-c', command('curl http://127.0.0.1:8080/v1/calls')], { encoding: 'utf8' });
         const calls = r.status === 0 ? ((JSON.parse(r.stdout) as { calls: Array<typeof call> }).calls ?? []) : [];
@@ -119,7 +119,7 @@ describe('README "Try it": every command runs as written against the demo settin
     expect(c2.code, c2.out.slice(-2000)).toBe(0);
 
     const recordings = join(dir, 'recordings');
-    await waitFor(() => recordingFiles(recordings).some((f) => f.endsWith('.json')), `the recording summary in ${recordings}`, 10_000, 100);
+    await until(() => recordingFiles(recordings).some((f) => f.endsWith('.json')), `the recording summary in ${recordings}`, 10_000, 100);
     const wav = recordingFiles(recordings).find((f) => f.endsWith('.wav'))!;
     expect(readWav(wav).channels).toBe(2);
     const summary = JSON.parse(readFileSync(wav.replace(/\.wav$/, '.json'), 'utf8')) as { pauses?: unknown[] };

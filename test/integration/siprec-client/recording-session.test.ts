@@ -10,9 +10,10 @@ import { RecordingSession } from '../../../src/siprec/client/recording-session.j
 import type { RecordingSessionOptions } from '../../../src/siprec/client/recording-session-options.js';
 import type { RecordingFailure } from '../../../src/siprec/client/recording-session-types.js';
 import { DrachtioSrsConnector } from '../../../src/sip/srs-connector.js';
-import { startHarness, waitFor, type EngineHarness, type TestApp } from '../../support/engine-harness.js';
+import { startHarness, type EngineHarness, type TestApp } from '../../support/engine-harness.js';
 import { portBlock } from '../../support/ports.js';
 import { assertSippInstalled, findMessages, scenarioPath, startSipp, type SippProcess, type SippOptions } from '../../support/sipp.js';
+import { until } from '../../support/wait.js';
 
 const SIPREC_CLIENT_PORTS = { from: 18000, to: 18999 };
 const ports = portBlock(SIPREC_CLIENT_PORTS, 0, 200);
@@ -172,7 +173,7 @@ describe('recording-session client against SIPp recording servers (RFC 7866, R-3
     const failed: RecordingFailure[] = [];
     s.on('failed', (f) => failed.push(f));
     expect((await s.start()).established).toBe(true);
-    await waitFor(() => failed.length > 0, 'the failed event', 5000);
+    await until(() => failed.length > 0, 'the failed event', 5000);
     expect(failed[0]).toMatchObject({ reason: 'srs-bye', phase: 'mid-call', policy: 'proceedWithAnnouncement' });
     const result = await sipp.done;
     expect(result.exitCode, result.describe()).toBe(0);

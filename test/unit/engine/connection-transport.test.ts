@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEngine, type Engine, type EngineOptions } from '../../../src/engine/index.js';
-import { waitFor } from '../../support/engine-harness.js';
+import { until } from '../../support/wait.js';
 
 let nextPort = 19300;
 const engines: Engine[] = [];
@@ -45,8 +45,8 @@ describe('engine connection limits (TCP)', () => {
   it('MUST close at accept, and count, connections from one address beyond the per-source cap', async () => {
     const { engine, port } = await engineWith({ maxConnectionsPerSource: 3, maxConnections: 100 });
     const conns = await Promise.all([1, 2, 3, 4, 5].map(() => connect(port)));
-    await waitFor(() => engine.stats().connectionsRefusedPerSource === 2, 'two refused');
-    await waitFor(() => conns.filter((c) => c.closedByPeer).length === 2, 'two closed by the engine');
+    await until(() => engine.stats().connectionsRefusedPerSource === 2, 'two refused');
+    await until(() => conns.filter((c) => c.closedByPeer).length === 2, 'two closed by the engine');
     expect(engine.stats().connectionsOpen).toBe(3);
     expect(engine.stats().connectionsRefusedGlobal).toBe(0);
   });
@@ -56,7 +56,7 @@ describe('engine connection limits (TCP)', () => {
     const conns = await Promise.all([1, 2, 3].map(() => connect(port)));
     await new Promise((r) => setTimeout(r, 150));
     expect(conns.some((c) => c.closedByPeer)).toBe(false);
-    await waitFor(() => conns.every((c) => c.closedByPeer), 'idle connections closed', 3000);
+    await until(() => conns.every((c) => c.closedByPeer), 'idle connections closed', 3000);
     expect(engine.stats().connectionsClosedIdle).toBe(3);
     expect(engine.stats().connectionsOpen).toBe(0);
   });
@@ -70,7 +70,7 @@ describe('engine connection limits (TCP)', () => {
       if (!slow.destroyed && i < text.length) slow.write(text[i++]!);
     }, 50);
     try {
-      await waitFor(() => slow.closedByPeer === true, 'slow connection closed', 3000);
+      await until(() => slow.closedByPeer === true, 'slow connection closed', 3000);
     } finally {
       clearInterval(t);
     }
@@ -86,7 +86,7 @@ describe('engine connection limits (TCP)', () => {
     c.on('data', (d: Buffer) => (answer += d.toString()));
     // no app is connected: the engine answers the INVITE itself and its server transaction waits for the ACK (Timer H, 32 s)
     c.write(options(port, 'inuse').replace(/OPTIONS/g, 'INVITE'));
-    await waitFor(() => answer.startsWith('SIP/2.0 '), 'an answer');
+    await until(() => answer.startsWith('SIP/2.0 '), 'an answer');
     expect(engine.stats().activeServerTransactions).toBe(1);
     await new Promise((r) => setTimeout(r, 700));
     expect(c.closedByPeer).toBeUndefined();
@@ -99,12 +99,12 @@ describe('engine connection limits (TCP)', () => {
       privilegedSource: (h) => h === '127.0.0.2',
     });
     const flood = await Promise.all(Array.from({ length: 12 }, () => connect(port)));
-    await waitFor(() => engine.stats().connectionsRefusedGlobal === 4, 'flood beyond 8 refused');
+    await until(() => engine.stats().connectionsRefusedGlobal === 4, 'flood beyond 8 refused');
     const trunk = await connect(port, '127.0.0.2');
     let answer = '';
     trunk.on('data', (d: Buffer) => (answer += d.toString()));
     trunk.write(options(port, 'trunk'));
-    await waitFor(() => answer.startsWith('SIP/2.0 '), 'the trunk is answered');
+    await until(() => answer.startsWith('SIP/2.0 '), 'the trunk is answered');
     expect(trunk.closedByPeer).toBeUndefined();
     expect(engine.stats().connectionsOpen).toBe(9);
     expect(flood.filter((c) => c.closedByPeer).length).toBe(4);

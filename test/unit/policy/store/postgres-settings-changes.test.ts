@@ -14,9 +14,9 @@ import { ALL_ORGANISATIONS, PostgresSettingsChanges } from '../../../../src/poli
 import { SnapshotCache } from '../../../../src/policy/store/snapshot-cache.js';
 import { FakeClock } from '../../../fakes/fake-clock.js';
 import { captureLogger } from '../../../support/capture-logger.js';
-import { waitFor } from '../../../support/engine-harness.js';
 import { portBlock } from '../../../support/ports.js';
 import { POSTGRES_TEST_PORTS, startPostgresCluster, type PostgresCluster } from '../../../support/postgres-cluster.js';
+import { until } from '../../../support/wait.js';
 
 const ports = portBlock(POSTGRES_TEST_PORTS, 1, 10);
 let cluster: PostgresCluster | undefined;
@@ -102,12 +102,12 @@ describe('settings changes reach every node sharing the PostgreSQL database', ()
   it('MUST show a write through node A to node B\'s next read, without waiting for any expiry (a node that does not listen keeps its cache)', async () => {
     const deaf = await startNode(url, { listen: false });
     try {
-      await waitFor(() => b.heard.length >= 2, 'B to hear the seed writes');
+      await until(() => b.heard.length >= 2, 'B to hear the seed writes');
       expect(await trunkName(b)).toBe('carrier');
       expect(await trunkName(deaf)).toBe('carrier');
       const heardBefore = b.heard.length;
       await a.service.updateTrunk('acme', 't1', { name: 'carrier 2' });
-      await waitFor(() => b.heard.length > heardBefore, 'B to hear the write');
+      await until(() => b.heard.length > heardBefore, 'B to hear the write');
       expect(b.heard.at(-1)?.orgId).toBe('acme');
       expect(await trunkName(b)).toBe('carrier 2');
       // the cache is what makes B fast: without the notification it would still serve the old name
@@ -126,7 +126,7 @@ describe('settings changes reach every node sharing the PostgreSQL database', ()
       const heardBefore = b.heard.length;
       const t0 = performance.now();
       await a.service.updateTrunk('acme', 't1', { name: `carrier ${i}` });
-      await waitFor(() => b.heard.length > heardBefore, 'B to hear the write', 5000, 1);
+      await until(() => b.heard.length > heardBefore, 'B to hear the write', 5000, 1);
       toInvalidation.push(b.heard[heardBefore]!.at - t0);
       expect(await trunkName(b)).toBe(`carrier ${i}`); // B's next call uses the new setting
       toRead.push(performance.now() - t0);
@@ -141,7 +141,7 @@ describe('settings changes reach every node sharing the PostgreSQL database', ()
   });
 
   it('MUST reopen a lost listening connection, count and log it, and reload everything since notifications were missed meanwhile', async () => {
-    await waitFor(() => b.heard.length >= 2, 'B to hear the seed writes');
+    await until(() => b.heard.length >= 2, 'B to hear the seed writes');
     expect(await trunkName(b)).toBe('carrier');
     // an administrator (or a database restart) ends the listening connections
     const ended = await started().query<{ ended: boolean }>(
@@ -149,11 +149,11 @@ describe('settings changes reach every node sharing the PostgreSQL database', ()
       [`nodes_${n}`],
     );
     expect(ended.length).toBe(2);
-    await waitFor(() => b.changes!.stats().connectionsLost === 1, 'B to notice the lost connection');
+    await until(() => b.changes!.stats().connectionsLost === 1, 'B to notice the lost connection');
     const heardAtLoss = b.heard.length;
     // written while B is not listening (B retries after 1 s): B misses this notification
     await a.service.updateTrunk('acme', 't1', { name: 'written while B was away' });
-    await waitFor(() => b.changes!.stats().reconnects === 1, 'B to reconnect', 5000);
+    await until(() => b.changes!.stats().reconnects === 1, 'B to reconnect', 5000);
     expect(b.heard.slice(heardAtLoss).map((h) => h.orgId)).toContain(ALL_ORGANISATIONS);
     expect(await trunkName(b)).toBe('written while B was away');
     expect(b.lines.filter((l) => /lost its database connection/.test(String(l.msg)))).toHaveLength(1);
@@ -161,7 +161,7 @@ describe('settings changes reach every node sharing the PostgreSQL database', ()
     // and it listens again
     const heardBefore = b.heard.length;
     await a.service.updateTrunk('acme', 't1', { name: 'after the reconnect' });
-    await waitFor(() => b.heard.length > heardBefore, 'B to hear the write after reconnecting');
+    await until(() => b.heard.length > heardBefore, 'B to hear the write after reconnecting');
     expect(await trunkName(b)).toBe('after the reconnect');
     expect(b.changes!.stats()).toMatchObject({ listening: true, connectionsLost: 1, reconnects: 1 });
   });
