@@ -97,7 +97,9 @@ describe('live calls across nodes (DATABASE_URL)', () => {
     expect((await api(NODE_A, `/calls/${encodeURIComponent(call!.callId)}`)).body, 'found by its SIP Call-ID too').toMatchObject({ id: call!.id });
 
     // pause through node A: forwarded to node B, which B's own API shows
+    const t0 = performance.now();
     const pause = await api(NODE_A, `/calls/${call!.id}/recording`, { method: 'POST', body: JSON.stringify({ action: 'pause' }) });
+    const pauseMs = performance.now() - t0;
     expect(pause).toEqual({ status: 200, body: { ok: true, state: 'paused' } });
     const onB = await api(NODE_B, `/calls/${call!.id}?scope=local`);
     expect(onB.body).toMatchObject({ node: 'node-b', recording: { state: 'paused' } });
@@ -111,10 +113,33 @@ describe('live calls across nodes (DATABASE_URL)', () => {
       if (seenOnA !== 'paused') await sleep(100);
     }
     expect(seenOnA, "node A's list follows the change (the registry is written on each change)").toBe('paused');
+    const t1 = performance.now();
     const resume = await api(NODE_A, `/calls/${call!.id}/recording`, { method: 'POST', body: JSON.stringify({ action: 'resume' }) });
+    const resumeMs = performance.now() - t1;
     expect(resume).toEqual({ status: 200, body: { ok: true, state: 'recording' } });
     expect((await api(NODE_B, `/calls/${call!.id}?scope=local`)).body).toMatchObject({ recording: { state: 'recording' } });
     expect((await api(NODE_A, '/calls/no-such-call')).status).toBe(404);
+    const median = async (query: string): Promise<number> => {
+      const ms: number[] = [];
+      for (let i = 0; i < 21; i++) {
+        const t = performance.now();
+        await calls(NODE_A, query);
+        ms.push(performance.now() - t);
+      }
+      return ms.sort((a, b) => a - b)[10]!;
+    };
+    // the same actions on node B itself, for comparison
+    const t2 = performance.now();
+    expect((await api(NODE_B, `/calls/${call!.id}/recording`, { method: 'POST', body: JSON.stringify({ action: 'pause' }) })).status).toBe(200);
+    const localPauseMs = performance.now() - t2;
+    const t3 = performance.now();
+    expect((await api(NODE_B, `/calls/${call!.id}/recording`, { method: 'POST', body: JSON.stringify({ action: 'resume' }) })).status).toBe(200);
+    const localResumeMs = performance.now() - t3;
+    console.log(
+      `[figure] call on node B: pause ${pauseMs.toFixed(1)} ms / resume ${resumeMs.toFixed(1)} ms through node A (forwarded), ` +
+        `${localPauseMs.toFixed(1)} / ${localResumeMs.toFixed(1)} ms on node B itself (re-INVITE to the recording server included); ` +
+        `GET /v1/calls on node A median of 21: ${(await median('')).toFixed(1)} ms with the registry read, ${(await median('?scope=local')).toFixed(1)} ms local only`,
+    );
 
     // node B dies
     await nodeB.kill();
