@@ -143,6 +143,19 @@ export function endPause(model: RecordingMetadataModel, at: number): void {
   if (last && last.end === undefined) last.end = at;
 }
 
+/** Rollback of startPause() (a refused pause): drops the pause record opened at `at`. */
+export function undoStartPause(model: RecordingMetadataModel, at: number): void {
+  const pauses = model.sessions[0]?.pauses;
+  const last = pauses?.at(-1);
+  if (pauses && last && last.start === at && last.end === undefined) pauses.pop();
+}
+
+/** Rollback of endPause() (a refused resume): re-opens the pause closed at `at`. */
+export function undoEndPause(model: RecordingMetadataModel, at: number): void {
+  const last = model.sessions[0]?.pauses?.at(-1);
+  if (last && last.end === at) delete last.end;
+}
+
 export function isPaused(model: RecordingMetadataModel): boolean {
   const last = model.sessions[0]?.pauses?.at(-1);
   return last !== undefined && last.end === undefined;

@@ -62,3 +62,19 @@ export function targetRequestUri(target: SrsTarget): string {
   const q = target.uri.indexOf('?');
   return q < 0 ? `${target.uri};transport=${transport}` : `${target.uri.slice(0, q)};transport=${transport}${target.uri.slice(q)}`;
 }
+
+/** One line for logs and the failure detail. */
+export function describeOutcome(o: AttemptOutcome): string {
+  switch (o.kind) {
+    case 'status':
+      return `${o.status} ${o.reason}`;
+    case 'transport':
+      return `transport error: ${o.detail}`;
+    case 'timeout':
+      return 'no final response (timeout)';
+    case 'cancelled':
+      return 'cancelled';
+    case 'answer-unusable':
+      return `unusable answer: ${o.detail}`;
+  }
+}

@@ -1,16 +1,16 @@
 import { AppError } from '../../common/errors.js';
-import type { TimerHandle } from '../../common/clock.js';
 import { StateMachine } from '../../common/state-machine.js';
 import { TypedEmitter } from '../../common/typed-emitter.js';
 import { silentLogger, type Logger } from '../../observability/logger.js';
-import { endPause, finaliseRecordingMetadata, replaceParticipant, startPause, type ParticipantInit } from '../metadata-model.js';
+import { endPause, finaliseRecordingMetadata, replaceParticipant, startPause, undoEndPause, undoStartPause, type ParticipantInit } from '../metadata-model.js';
 import type { RecordingMetadataModel } from '../metadata-types.js';
 import { parseSnapshotRequest } from '../metadata-request.js';
 import { parseSiprecBody } from '../multipart.js';
 import type { MetadataId } from '../siprec-ids.js';
-import { parseSrsAnswer, type AnsweredStream } from '../srs-answer.js';
-import { glareBackoffMs, shouldFailover, targetRequestUri, targetTransport, type AttemptOutcome } from './failover-rules.js';
-import { buildRecordingBody, buildRecordingSdp, initialInviteHeaders, RECORDING_LABELS, reinviteHeaders, sdpBody } from './recording-request.js';
+import { describeOutcome, shouldFailover, targetRequestUri, targetTransport, type AttemptOutcome } from './failover-rules.js';
+import { sameTargets, targetsFromAnswer } from './recording-answer.js';
+import { isSuccess, RecordingOffers, type OfferDirection, type OfferOutcome } from './recording-offers.js';
+import { buildRecordingBody, buildRecordingSdp, initialInviteHeaders, reinviteHeaders, sdpBody } from './recording-request.js';
 import {
   DEFAULT_ATTEMPT_TIMEOUT_MS,
   DEFAULT_CONTACT_USER,
@@ -30,19 +30,14 @@ import type {
   RecordingFailureReason,
   RecordingRequestKind,
   RecordingRequestResult,
-  RecordingRtpTarget,
   RecordingRtpTargets,
   RecordingSessionEvents,
   RecordingStartOutcome,
 } from './recording-session-types.js';
-import { SrsInviteError, type PendingSrsInvite, type SrsBody, type SrsDialog, type SrsInDialogRequest, type SrsInviteFailure, type SrsModifyResult } from './srs-connector-types.js';
+import { SessionWaits } from './session-waits.js';
+import { SrsInviteError, type PendingSrsInvite, type SrsBody, type SrsDialog, type SrsInDialogRequest, type SrsInviteFailure } from './srs-connector-types.js';
 
-type Direction = 'sendonly' | 'inactive';
-
-/** A re-INVITE outcome: the response, or `aborted` when the session ended before it could finish. */
-type OfferOutcome = SrsModifyResult | 'aborted';
-
-const isSuccess = (status: number): boolean => status >= 200 && status <= 299;
+type Direction = OfferDirection;
 /** RFC 3261 section 14.1: 408 or 481 to a re-INVITE means the dialog is gone. */
 const isDialogLost = (status: number): boolean => status === 408 || status === 481;
 
@@ -69,9 +64,9 @@ const isDialogLost = (status: number): boolean => status === 408 || status === 4
  *   snapshot (stop-time, disassociate-times) in a re-INVITE and then BYE (R-32), bounded by
  *   `stopTimeoutMs` (default 5 s). close() is the abrupt, idempotent variant (BYE, no snapshot).
  *
- * Why one file of ~800 lines: the INVITE/failover, the one-transaction-at-a-time offer queue and the
- * metadata updates all move the same state machine and share one dialog, so they are split only
- * once each of them can take the dialog and the state behind a small interface.
+ * The re-INVITE queue with its glare retries is recording-offers.ts, the reading of the SRS's SDP
+ * recording-answer.ts, the bounded waits session-waits.ts; this class keeps the state machine,
+ * the INVITE with its failover, the pause/resume/metadata requests and the stop.
  */
 export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   readonly #o: RecordingSessionOptions;
@@ -81,10 +76,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   readonly #attemptTimeoutMs: number;
   readonly #startDeadlineMs: number;
   readonly #maxAttempts: number;
-  readonly #modifyTimeoutMs: number;
-  readonly #maxGlareRetries: number;
   readonly #stopTimeoutMs: number;
-  readonly #random: () => number;
 
   readonly #sm: StateMachine<RecordingSessionState>;
   #closed = false;
@@ -97,11 +89,8 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   #attempts: AttemptRecord[] = [];
   #startedAt = 0;
   #sdpVersion = 0;
-  #confirmedDirection: Direction = 'sendonly';
-  #offerInFlight = false;
-  #queue: Promise<unknown> = Promise.resolve();
   #metadataVersion = 0;
-  #sentMetadataVersion = 0;
+  readonly #offers: RecordingOffers;
   #targets: RecordingRtpTargets | undefined;
   #established: RecordingEstablished | undefined;
   #startPromise: Promise<RecordingStartOutcome> | undefined;
@@ -110,7 +99,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   #stopPromise: Promise<void> | undefined;
   #closePromise: Promise<void> | undefined;
   /** Back-off sleeps and bounded waits; settled early when the session ends. */
-  readonly #waits = new Set<{ timer: TimerHandle; settle: () => void }>();
+  readonly #waits: SessionWaits;
 
   constructor(options: RecordingSessionOptions) {
     super();
@@ -123,10 +112,21 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     this.#attemptTimeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
     this.#startDeadlineMs = options.startDeadlineMs ?? DEFAULT_START_DEADLINE_MS;
     this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    this.#modifyTimeoutMs = options.modifyTimeoutMs ?? DEFAULT_MODIFY_TIMEOUT_MS;
-    this.#maxGlareRetries = options.maxGlareRetries ?? DEFAULT_MAX_GLARE_RETRIES;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-    this.#random = options.random ?? Math.random;
+    this.#waits = new SessionWaits(options.timers);
+    this.#offers = new RecordingOffers({
+      dialog: () => this.#dialog,
+      inDialog: () => DIALOG_STATES.has(this.#sm.state),
+      metadataVersion: () => this.#metadataVersion,
+      buildBody: (direction) => this.#buildBody(direction),
+      headers: () => reinviteHeaders(options.contactUser ?? DEFAULT_CONTACT_USER, this.#transport, options.dialect),
+      onAnswer: (sdp) => this.#applyAnswer(sdp),
+      log: this.#log,
+      waits: this.#waits,
+      random: options.random ?? Math.random,
+      modifyTimeoutMs: options.modifyTimeoutMs ?? DEFAULT_MODIFY_TIMEOUT_MS,
+      maxGlareRetries: options.maxGlareRetries ?? DEFAULT_MAX_GLARE_RETRIES,
+    });
     this.onListenerError = (err, event) => this.#log.error({ err, event }, 'recording session listener threw');
     this.#sm = new StateMachine({
       name: 'recording session',
@@ -182,11 +182,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
 
   /** Final state (the machine's dispose hook): wake waiters, detach from the dialog, settle start(). */
   #dispose(): void {
-    for (const w of [...this.#waits]) {
-      this.#o.timers.clearTimeout(w.timer);
-      w.settle();
-    }
-    this.#waits.clear();
+    this.#waits.settleAll();
     if (this.#dialog) this.#dialog.removeAllListeners();
     this.#settleStart({ established: false, failure: this.#failure, state: this.#sm.state });
   }
@@ -302,8 +298,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     this.#dialog = dialog;
     this.#transport = transport;
     this.#targets = targets;
-    this.#sentMetadataVersion = metadataVersion;
-    this.#confirmedDirection = 'sendonly';
+    this.#offers.established(metadataVersion);
     dialog.on('request', (req) => this.#onSrsRequest(req));
     dialog.on('bye', (reason) => this.#onSrsBye(reason));
     this.#record(index, uri, sentAt, { kind: 'established' });
@@ -321,17 +316,12 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     this.emit('established', info);
     this.#settleStart({ established: true, info });
     // Metadata changed while the INVITE was in flight: send it now.
-    if (this.#metadataVersion !== this.#sentMetadataVersion) void this.#enqueueUpdate('update');
+    if (!this.#offers.metadataSent) void this.#enqueueUpdate('update');
   }
 
   /** Maps the SRS's SDP to the two RTP targets; throws when nothing usable was accepted. */
   #targetsFromAnswer(sdp: string): RecordingRtpTargets {
-    const streams = parseSrsAnswer(sdp, RECORDING_LABELS);
-    if (!streams.some((s) => s.accepted)) throw new Error('the recording server accepted no stream');
-    if (this.#o.srtp && streams.some((s) => s.accepted && s.crypto === undefined)) {
-      throw new Error('SRTP required but the answer has no a=crypto (R-42)');
-    }
-    return { label1: rtpTarget(streams[0]!), label2: rtpTarget(streams[1]!) };
+    return targetsFromAnswer(sdp, this.#o.srtp ?? false);
   }
 
   #onStartDeadline(): void {
@@ -384,93 +374,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
       case 'active':
         return 'sendonly';
       default:
-        return this.#confirmedDirection;
-    }
-  }
-
-  /** Runs `fn` after every earlier re-INVITE has finished (one INVITE transaction at a time). */
-  #enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Resolves after `ms`, or at once when the session ends. */
-  #wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const entry = {
-        timer: this.#o.timers.setTimeout(() => {
-          this.#waits.delete(entry);
-          resolve();
-        }, ms),
-        settle: () => resolve(),
-      };
-      this.#waits.add(entry);
-    });
-  }
-
-  /** `p`, or `fallback` after `ms` (or when the session ends). */
-  #bounded<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
-    return new Promise((resolve) => {
-      const entry = {
-        timer: this.#o.timers.setTimeout(() => {
-          this.#waits.delete(entry);
-          resolve(fallback);
-        }, ms),
-        settle: () => resolve(fallback),
-      };
-      this.#waits.add(entry);
-      p.then(
-        (v) => {
-          this.#o.timers.clearTimeout(entry.timer);
-          this.#waits.delete(entry);
-          resolve(v);
-        },
-        () => {
-          this.#o.timers.clearTimeout(entry.timer);
-          this.#waits.delete(entry);
-          resolve(fallback);
-        },
-      );
-    });
-  }
-
-  /**
-   * Sends one re-INVITE with the current metadata and `direction`, retrying after 491 with the
-   * RFC 3261 section 14.1 back-off. No answer within `modifyTimeoutMs` counts as 408.
-   */
-  async #sendOffer(kind: RecordingRequestKind, direction: () => Direction): Promise<OfferOutcome> {
-    for (let glare = 0; ; glare++) {
-      const dialog = this.#dialog;
-      if (!dialog || !DIALOG_STATES.has(this.#sm.state)) return 'aborted';
-      const metadataVersion = this.#metadataVersion;
-      const dir = direction();
-      let body: SrsBody;
-      try {
-        body = this.#buildBody(dir);
-      } catch (err) {
-        // A model the serializer refuses is a programmer error; report it as a refusal, never throw.
-        this.#log.error({ err, kind }, 'could not build the re-INVITE body');
-        return { status: 0, reason: `could not build the offer: ${(err as Error).message}`, answerSdp: undefined };
-      }
-      this.#offerInFlight = true;
-      const timeout: SrsModifyResult = { status: 408, reason: 'no response to re-INVITE', answerSdp: undefined };
-      const res = await this.#bounded(dialog.modify(body, reinviteHeaders(this.#o.contactUser ?? DEFAULT_CONTACT_USER, this.#transport, this.#o.dialect)), this.#modifyTimeoutMs, timeout);
-      this.#offerInFlight = false;
-      if (!DIALOG_STATES.has(this.#sm.state) || this.#dialog !== dialog) return 'aborted';
-      this.#log.info({ kind, status: res.status, direction: dir, glare }, 're-INVITE to recording server answered');
-      if (res.status === 491 && glare < this.#maxGlareRetries) {
-        const ms = glareBackoffMs(this.#random, true);
-        this.#log.info({ kind, backoffMs: ms }, 'glare (491): retrying after back-off');
-        await this.#wait(ms);
-        continue;
-      }
-      if (isSuccess(res.status)) {
-        this.#confirmedDirection = dir;
-        this.#sentMetadataVersion = Math.max(this.#sentMetadataVersion, metadataVersion);
-        this.#applyAnswer(res.answerSdp);
-      }
-      return res;
+        return this.#offers.confirmedDirection;
     }
   }
 
@@ -499,11 +403,11 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   }
 
   #enqueueUpdate(kind: 'update' | 'snapshot'): Promise<RecordingRequestResult> {
-    return this.#enqueue(async () => {
-      if (kind === 'update' && this.#metadataVersion === this.#sentMetadataVersion) {
+    return this.#offers.enqueue(async () => {
+      if (kind === 'update' && this.#offers.metadataSent) {
         return { ok: true, status: 0, detail: 'already sent' };
       }
-      const res = await this.#sendOffer(kind, () => this.#desiredDirection());
+      const res = await this.#offers.send(kind, () => this.#desiredDirection());
       if (res === 'aborted') return { ok: false, status: 0, detail: `session ${this.#sm.state}` };
       if (isSuccess(res.status)) return { ok: true, status: res.status, detail: res.reason };
       if (isDialogLost(res.status)) this.#lost(kind, res.status);
@@ -527,7 +431,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     const at = this.#o.clock.now();
     startPause(this.#model, at);
     this.#metadataVersion++;
-    const res = await this.#enqueue(() => this.#sendOffer('pause', () => 'inactive'));
+    const res = await this.#offers.enqueue(() => this.#offers.send('pause', () => 'inactive'));
     return this.#settleDirectionChange('pause', res, 'pausing', 'paused', 'active', () => undoStartPause(this.#model, at));
   }
 
@@ -540,7 +444,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     const at = this.#o.clock.now();
     endPause(this.#model, at);
     this.#metadataVersion++;
-    const res = await this.#enqueue(() => this.#sendOffer('resume', () => 'sendonly'));
+    const res = await this.#offers.enqueue(() => this.#offers.send('resume', () => 'sendonly'));
     return this.#settleDirectionChange('resume', res, 'resuming', 'active', 'paused', () => undoEndPause(this.#model, at));
   }
 
@@ -611,7 +515,7 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
       req.respond(400);
       return;
     }
-    if (this.#offerInFlight && (req.method === 'INVITE' || parsed.sdp !== undefined)) {
+    if (this.#offers.inFlight && (req.method === 'INVITE' || parsed.sdp !== undefined)) {
       // Glare (RFC 3261 section 14.1, RFC 3311 section 5.2): our offer is pending; the SRS retries
       // after its own back-off.
       req.respond(491);
@@ -712,17 +616,17 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   async #gracefulStop(): Promise<void> {
     finaliseRecordingMetadata(this.#model, this.#o.clock.now());
     this.#metadataVersion++;
-    const final = this.#enqueue(async () => {
-      const res = await this.#sendOffer('final-snapshot', () => this.#confirmedDirection);
+    const final = this.#offers.enqueue(async () => {
+      const res = await this.#offers.send('final-snapshot', () => this.#offers.confirmedDirection);
       if (res !== 'aborted' && isDialogLost(res.status)) this.#lost('final-snapshot', res.status);
     });
-    await this.#bounded(final, this.#stopTimeoutMs, undefined);
+    await this.#waits.bounded(final, this.#stopTimeoutMs, undefined);
     if (this.#sm.state !== 'stopping') return;
     const dialog = this.#dialog;
     this.#dialog = undefined;
     if (dialog) {
       dialog.removeAllListeners();
-      await this.#bounded(dialog.bye(), this.#stopTimeoutMs, undefined);
+      await this.#waits.bounded(dialog.bye(), this.#stopTimeoutMs, undefined);
     }
     if (this.#sm.state === 'stopping') {
       this.#transition('stopped');
@@ -754,52 +658,4 @@ export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
     this.#closePromise = bye;
     return bye;
   }
-}
-
-function rtpTarget(s: AnsweredStream): RecordingRtpTarget {
-  return {
-    label: s.label,
-    accepted: s.accepted,
-    address: s.address,
-    port: s.accepted ? s.port : 0,
-    rtcpPort: s.rtcpPort,
-    payloadType: s.payloadType,
-    telephoneEventPayloadType: s.telephoneEventPayloadType,
-    remoteCrypto: s.crypto,
-  };
-}
-
-function sameTargets(a: RecordingRtpTargets | undefined, b: RecordingRtpTargets): boolean {
-  if (!a) return false;
-  const eq = (x: RecordingRtpTarget, y: RecordingRtpTarget): boolean =>
-    x.accepted === y.accepted && x.address === y.address && x.port === y.port && x.payloadType === y.payloadType;
-  return eq(a.label1, b.label1) && eq(a.label2, b.label2);
-}
-
-function describeOutcome(o: AttemptOutcome): string {
-  switch (o.kind) {
-    case 'status':
-      return `${o.status} ${o.reason}`;
-    case 'transport':
-      return `transport error: ${o.detail}`;
-    case 'timeout':
-      return 'no final response (timeout)';
-    case 'cancelled':
-      return 'cancelled';
-    case 'answer-unusable':
-      return `unusable answer: ${o.detail}`;
-  }
-}
-
-/** Rollback of startPause(): drops the pause record opened at `at`. */
-function undoStartPause(model: RecordingMetadataModel, at: number): void {
-  const pauses = model.sessions[0]?.pauses;
-  const last = pauses?.at(-1);
-  if (pauses && last && last.start === at && last.end === undefined) pauses.pop();
-}
-
-/** Rollback of endPause(): re-opens the pause closed at `at`. */
-function undoEndPause(model: RecordingMetadataModel, at: number): void {
-  const last = model.sessions[0]?.pauses?.at(-1);
-  if (last && last.end === at) delete last.end;
 }
