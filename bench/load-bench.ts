@@ -43,8 +43,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SippProcess, SippResult } from '../test/support/sipp.js';
 import { cpuSeconds, mainThreadCpuSeconds, metric, rssMb, scrape, wavFiles, type Scrape } from './load-probes.js';
-import { P, prepare, sleep, startCallee, startCarrier, startProduct, stopProduct, type BenchFiles, type Product } from './load-setup.js';
+import { P, prepare, startCallee, startCarrier, startProduct, stopProduct, type BenchFiles, type Product } from './load-setup.js';
 import { runSoak, SOAK_DEFAULTS } from './load-soak.js';
+import { sleep } from '../test/support/wait.js';
 
 const LOSS_LIMIT = 0.0001; // 0.01 %
 

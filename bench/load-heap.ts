@@ -28,7 +28,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { diffSnapshots } from './heap-snapshot-diff.js';
 import { collectFinishedRecordings, metric, scrape, type Scrape } from './load-probes.js';
-import { forceGc, killChildren, P, prepare, sleep, startCallee, startCarrier, startProduct, stopProduct, type Product, type ProductOptions } from './load-setup.js';
+import { forceGc, killChildren, P, prepare, startCallee, startCarrier, startProduct, stopProduct, type Product, type ProductOptions } from './load-setup.js';
+import { sleep } from '../test/support/wait.js';
 
 const { values } = parseArgs({
   options: {

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnProduct } from '../test/support/product-process.js';
 import { startSipp, type SippProcess } from '../test/support/sipp.js';
 import { scrape } from './load-probes.js';
+import { sleep } from '../test/support/wait.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const PACK = join(ROOT, 'sipp-scenarios', 'pack');
@@ -44,8 +45,6 @@ export const P = {
 
 /** The user the carrier calls (alice in config/demo-provisioning.yaml). */
 export const USER_NUMBER = '+15550002001';
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface BenchFiles {
   /** SIPp carrier scenario (pack/pstn-caller.xml reading the tone by absolute path). */

@@ -41,7 +41,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSippStats, type SippProcess, type SippResult } from '../test/support/sipp.js';
 import { collectFinishedRecordings, cpuSeconds, mainThreadCpuSeconds, metric, openFds, rssMb, scrape, type Scrape } from './load-probes.js';
-import { forceGc, killChildren, P, prepare, sleep, startCallee, startCarrier, startProduct, stopProduct, type BenchFiles, type Product, type ProductOptions } from './load-setup.js';
+import { forceGc, killChildren, P, prepare, startCallee, startCarrier, startProduct, stopProduct, type BenchFiles, type Product, type ProductOptions } from './load-setup.js';
+import { sleep } from '../test/support/wait.js';
 
 export const SOAK_DEFAULTS = Object.freeze({
   rate: 10,

@@ -11,9 +11,9 @@
 import { createSocket } from 'node:dgram';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { FuzzVariant, Prng } from './sip-fuzzer.js';
+import { sleep } from './wait.js';
 
 const HOST = '127.0.0.1';
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface TcpFuzzSessionOptions {
   /** The SIP port on 127.0.0.1. */

@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from './wait.js';
 
 /** SIPp transport modes: UDP/TCP with one socket, or one socket per call. */
 export type SippTransport = 'u1' | 'un' | 't1' | 'tn';
@@ -276,8 +277,6 @@ function portBound(port: number, protocol: 'udp' | 'tcp'): boolean {
   return false;
 }
 
-const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** A running SIPp. `done` resolves (never rejects) when it has exited and its files are read. */
 export class SippProcess {
   readonly args: string[];
@@ -370,7 +369,7 @@ export class SippProcess {
         throw new Error(`SIPp exited before it was ready\n${result.describe()}`);
       }
       if (portBound(this.options.port, protocol)) return;
-      await delay(20);
+      await sleep(20);
     }
     throw new Error(`SIPp did not bind ${protocol} port ${this.options.port} within ${timeoutMs} ms`);
   }

@@ -17,6 +17,7 @@ import { duplicateJsonKeys } from '../../support/json-keys.js';
 import { portBlock, sippPorts } from '../../support/ports.js';
 import { makeTestAudio, ROOT, startDemoCall, startProductProcess, withTimeout, writeDemoProvisioning, type ProductProcess } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { sleep } from '../../support/wait.js';
 
 const block = portBlock({ from: 45500, to: 45999 }, 0, 500);
 const [sip, drachtio, admin, srs] = block.take(4) as [number, number, number, number];
@@ -26,8 +27,6 @@ const srsRtpMin = block.take(40)[0]!;
 const callee = sippPorts(block);
 const carrier = sippPorts(block);
 const P = { sip, drachtio, admin, mediaMin, mediaMax: mediaMin + 99, srs, srsRtpMin, srsRtpMax: srsRtpMin + 39 };
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let dir = '';
 let app: ProductProcess | undefined;

@@ -10,6 +10,7 @@ import { goertzelPower, meanSquare } from '../../support/goertzel.js';
 import { portBlock } from '../../support/ports.js';
 import { RtpPeer } from '../../support/rtp-peer.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
+import { sleep } from '../../support/wait.js';
 
 const block = portBlock({ from: 25000, to: 29999 }, 1, 1000);
 const tb = useCallTestbed(block, {
@@ -20,7 +21,6 @@ const tb = useCallTestbed(block, {
 });
 const CALLER_HZ = 1000;
 const USER_HZ = 1500;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function share(pcm: Int16Array, hz: number): number {
   const ms = meanSquare(pcm);

@@ -12,6 +12,7 @@ import { goertzelPower } from '../../support/goertzel.js';
 import { portBlock } from '../../support/ports.js';
 import type { RtpPeer } from '../../support/rtp-peer.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
+import { sleep } from '../../support/wait.js';
 
 const INTERVAL_S = 10;
 const block = portBlock({ from: 29000, to: 29999 }, 1, 500); // b2bua-behaviours.test.ts has block 0
@@ -24,7 +25,6 @@ const tb = useCallTestbed(block, {
 });
 const CALLER_HZ = 1000;
 const USER_HZ = 600;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Reminder-tone power heard in each 100 ms step (a 200 ms window) from `from` to `to`. */
 function reminderTrack(peer: RtpPeer, from: number, to: number): Array<{ at: number; power: number }> {

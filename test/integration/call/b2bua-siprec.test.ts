@@ -11,6 +11,7 @@ import { useCallTestbed } from '../../support/call-testbed.js';
 import { portBlock } from '../../support/ports.js';
 import { findMessages, scenarioPath } from '../../support/sipp.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
+import { sleep } from '../../support/wait.js';
 
 const block = portBlock({ from: 25000, to: 29999 }, 2, 1000);
 const tb = useCallTestbed(block, {
@@ -26,7 +27,6 @@ const tb = useCallTestbed(block, {
   timeoutSec: 25,
   recording: (srf) => siprecRecordingFactory({ connector: new DrachtioSrsConnector(srf), clock: systemClock, timers: systemTimers }),
 });
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('recorded call with the SIPREC client', () => {
   it('R-14/R-31/R-32: the recording server gets both participants, the compliance announcement, pause/resume and a clean stop', async () => {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Srf from 'drachtio-srf';
 import { startEngine, type Engine, type TlsSettings } from '../../../src/engine/index.js';
+import { until } from '../../support/wait.js';
 
 const HOST = '127.0.0.1';
 const A = { sip: 14500, admin: 14501 };
@@ -82,14 +83,6 @@ async function startTlsEngine(ports: { sip: number; admin: number }, tls: TlsSet
   });
 }
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('engine TLS transport (RFC 3261 section 26.2, R-42)', () => {
   let dir: string;
   let good: Pem;
@@ -154,7 +147,7 @@ describe('engine TLS transport (RFC 3261 section 26.2, R-42)', () => {
     expect((dialog.remote as { uri?: string }).uri).toBe(`sips:${HOST}:${B.sip}`);
     const before = bDestroyed;
     await within(new Promise<void>((resolve, reject) => dialog.destroy(undefined, (err) => (err ? reject(err as Error) : resolve()))), 5000, 'BYE');
-    await until(() => bDestroyed === before + 1, 2000, "the far app's destroy");
+    await until(() => bDestroyed === before + 1, "the far app's destroy", 2000);
     expect(engineA.stats().activeDialogs).toBe(0);
     expect(engineA.stats().tlsHandshakeFailures).toBe(0);
     expect(engineB.stats().tlsHandshakeFailures).toBe(0);
@@ -167,7 +160,7 @@ describe('engine TLS transport (RFC 3261 section 26.2, R-42)', () => {
     sock.on('error', () => undefined);
     sock.write(`OPTIONS sip:x@${HOST}:${B.sip} SIP/2.0\r\nVia: SIP/2.0/TCP ${HOST}:1;branch=z9hG4bKplain\r\nMax-Forwards: 70\r\nFrom: <sip:a@${HOST}>;tag=1\r\nTo: <sip:x@${HOST}>\r\nCall-ID: plain-tcp\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
     await within(closed, 3000, 'the engine to drop the plain TCP connection');
-    await until(() => engineB.stats().tlsHandshakeFailures === before + 1, 2000, 'the handshake failure count');
+    await until(() => engineB.stats().tlsHandshakeFailures === before + 1, 'the handshake failure count', 2000);
     // still serving TLS afterwards
     const dialog = await within(createUac(appA, `sips:y@${HOST}:${B.sip}`), 5000, 'a second TLS call');
     await new Promise<void>((resolve) => dialog.destroy(undefined, () => resolve()));

@@ -29,6 +29,7 @@ import {
   type ProductProcess,
 } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { sleep } from '../../support/wait.js';
 
 const P: ProductPorts = { sip: 19400, drachtio: 19401, admin: 19402, mediaMin: 19420, mediaMax: 19459, srs: 19403, srsRtpMin: 19460, srsRtpMax: 19479 };
 const CARRIER = { host: '127.0.0.2', port: 19404, control: 19405, media: 19480 };
@@ -41,8 +42,6 @@ let dir: string;
 let product: ProductProcess;
 const sockets = new Set<net.Socket>();
 const sipps: PackSippRun[] = [];
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${P.admin}/v1/metrics`);

@@ -25,6 +25,7 @@ import {
 } from '../../support/product-process.js';
 import { sampleValue } from '../../support/prometheus-text.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { sleep, until, untilValue } from '../../support/wait.js';
 
 const P = {
   sip: 19700,
@@ -45,7 +46,6 @@ const P = {
 
 const HEADER = 44;
 const BYTES_PER_SECOND = 8000 * 4; // 2 channels, 16 bit, 8 kHz
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let dir = '';
 let provisioningFile = '';
@@ -57,16 +57,6 @@ function soxSeconds(file: string): number {
   const r = spawnSync('sox', ['--i', '-D', file], { encoding: 'utf8', timeout: 5000 });
   expect(r.status, `sox --i -D ${file}: ${r.stderr}`).toBe(0);
   return Number(r.stdout.trim());
-}
-
-async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(50);
-  }
 }
 
 beforeAll(() => {
@@ -103,10 +93,10 @@ describe('recordings that survive a crash of the recording server (SIGKILL mid-c
 
     // the recording is open (its journal exists) and about 3 s of audio are on disk: SIGKILL
     const recordingsDir = join(dir, 'recordings');
-    const journal = await until('the recording opened', 15_000, () => recordingFiles(recordingsDir).find((f) => f.endsWith('.open')));
+    const journal = await untilValue(() => recordingFiles(recordingsDir).find((f) => f.endsWith('.open')), 'the recording to open', 15_000);
     const wavFile = journal.replace(/\.open$/, '.wav');
     const summaryFile = journal.replace(/\.open$/, '.json');
-    await until('3 s of audio on disk', 15_000, () => (existsSync(wavFile) && statSync(wavFile).size >= HEADER + 3 * BYTES_PER_SECOND ? true : undefined));
+    await until(() => existsSync(wavFile) && statSync(wavFile).size >= HEADER + 3 * BYTES_PER_SECOND, '3 s of audio on disk', 15_000);
     first.child.kill('SIGKILL');
     expect((await first.exit).signal).toBe('SIGKILL');
     for (const s of [caller, callee]) s.child.kill('SIGKILL');
@@ -124,7 +114,7 @@ describe('recordings that survive a crash of the recording server (SIGKILL mid-c
     // restarted on the same recordings directory: the recording is repaired and summarised
     const second = await startProductProcess({ dir, ports: P, provisioningFile, onLine: (l) => lines.push(l) });
     products.push(second);
-    await until('the recovered summary', 10_000, () => (existsSync(summaryFile) ? true : undefined));
+    await until(() => existsSync(summaryFile), 'the recovered summary', 10_000);
     const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as RecordingSummary;
     expect(summary.endReason).toBe('recovered-after-crash');
     expect(summary.call, 'what the stored metadata says about the call').toMatchObject({ tenant: 'demo', direction: 'inbound' });
@@ -136,7 +126,7 @@ describe('recordings that survive a crash of the recording server (SIGKILL mid-c
     expect(summary.wav!.durationMs / 1000, "the summary's duration is the WAV's").toBeCloseTo(secondsRepaired, 2);
     expect(existsSync(journal), 'the journal is gone').toBe(false);
 
-    await until('the warn line', 5000, () => (lines.some((l) => l.includes('recording left open by a crash repaired')) ? true : undefined));
+    await until(() => lines.some((l) => l.includes('recording left open by a crash repaired')), 'the warn line', 5000);
     const warns = lines.filter((l) => l.includes('recording left open by a crash repaired'));
     expect(warns, 'one warn line per repaired recording').toHaveLength(1);
     expect(JSON.parse(warns[0]!)).toMatchObject({ level: 40, srsRecordingId: summary.recordingId });

@@ -35,6 +35,7 @@ import {
 } from '../../support/product-process.js';
 import { sampleValue } from '../../support/prometheus-text.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { sleep, until } from '../../support/wait.js';
 
 type Bed = ProductPorts & { callee: number; calleeControl: number; calleeMedia: number; carrier: number; carrierControl: number; carrierMedia: number };
 /** The products and their SIPp parties: tmpfs (calls 1 and 2), degraded start, refused start. The three start in parallel. */
@@ -84,8 +85,6 @@ let refused: Promise<{ code: number | null; stderr: string }> | undefined;
 let refusedChild: ChildProcess | undefined;
 let filler: number | undefined;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 function mount(args: string[]): void {
   const r = spawnSync('mount', args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`mount ${args.join(' ')} failed (${r.status ?? r.error?.message}): ${r.stderr}`);
@@ -125,14 +124,6 @@ function fill(path: string): number {
     }
   }
   return fd;
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(50);
-  }
 }
 
 beforeAll(async () => {
@@ -193,7 +184,7 @@ afterAll(async () => {
 describe('disk faults at the reference recording server: a recording failed, never silently empty', () => {
   it('MUST fail the recording when the disk fills mid-call (ENOSPC: summary, metric, error log, event log "failed") while the call goes on and the process stays up', async () => {
     const { caller, callee } = await call(P, 4000, async () => {
-      await until(() => recordingFiles(recordings).some((f) => f.endsWith('.wav')), 8000, 'the recording started');
+      await until(() => recordingFiles(recordings).some((f) => f.endsWith('.wav')), 'the recording to start', 8000);
       await sleep(2000); // about 1 s of audio on disk (the writer flushes beyond its jitter window)
       filler = fill(join(recordings, 'filler'));
     });

@@ -41,11 +41,9 @@ import {
   placeCall,
   readStereoWav,
   slice,
-  sleep,
   startSrs,
   toneShare,
   traceDriver,
-  waitFor,
   wavFile,
   wavMsOf,
   windows,
@@ -55,6 +53,7 @@ import { tracingMediaFactory, type SessionTrace } from '../../support/call-harne
 import { LinkRelay, rawRequest } from '../../support/engine-harness.js';
 import { portBlock, type PortBlock } from '../../support/ports.js';
 import { RtpPeer } from '../../support/rtp-peer.js';
+import { sleep, until } from '../../support/wait.js';
 
 const block: PortBlock = portBlock({ from: 32000, to: 32767 }, 0, 768);
 const trunkPort = block.next();
@@ -200,19 +199,19 @@ describe('hardening: faults around a recorded call', () => {
     let restoredAt = 0;
     try {
       await run.connected();
-      await waitFor(() => srs.started === startedBefore + 1, 5000, 'the recording to start');
+      await until(() => srs.started === startedBefore + 1, 'the recording to start', 5000);
       await sleep(800);
       const reconnected = new Promise<void>((resolve) => signaling.srf.once('connect', () => resolve()));
       relay.cut();
       cutAt = performance.now();
-      await waitFor(() => engine.stats().connectedApps === 0, 2000, 'the engine to notice the lost app');
+      await until(() => engine.stats().connectedApps === 0, 'the engine to notice the lost app', 2000);
       // a new call while no app is connected: 503 from the engine itself
       expect(await rawInviteStatus()).toBe(503);
       await sleep(Math.max(0, cutAt + 2000 - performance.now()));
       restoredAt = performance.now();
       relay.restore();
       await Promise.race([reconnected, sleep(5000).then(() => Promise.reject(new Error('srf did not reconnect within 5 s')))]);
-      await waitFor(() => engine.stats().connectedApps === 1, 2000, 'the engine to count the app again');
+      await until(() => engine.stats().connectedApps === 1, 'the engine to count the app again', 2000);
       // the call is still up in the call layer after the outage
       expect(manager.list().map((c) => c.state)).toEqual(['connected']);
       // both parties heard each other the whole outage (50 packets/s each way)
@@ -226,8 +225,8 @@ describe('hardening: faults around a recorded call', () => {
     } finally {
       run.close();
     }
-    await waitFor(() => manager.list().length === 0, 3000, 'the call to be gone');
-    await waitFor(() => srs.summaries.length === 1, 3000, 'the recording summary');
+    await until(() => manager.list().length === 0, 'the call to be gone', 3000);
+    await until(() => srs.summaries.length === 1, 'the recording summary', 3000);
     const summary = srs.summaries[0]!;
     expect(summary.endReason).not.toBe('fault-bye');
     // the recording server got both streams through the outage: the WAV holds each party's tone there
@@ -245,7 +244,7 @@ describe('hardening: faults around a recorded call', () => {
     // a new recorded call after the link is back works end to end
     const again = await placeCall(driver(), block, { direction: 'inbound', trunkPort, pbxPort, talkMs: 1500 });
     await again.finish();
-    await waitFor(() => srs.summaries.length === 2, 3000, 'the second recording summary');
+    await until(() => srs.summaries.length === 2, 'the second recording summary', 3000);
   }, 40_000);
 
   it('a party hanging up while the app<->engine link is down: the engine answers its BYE, and once srf has reconnected the app finds the dialog gone and ends the call (BYE to the other party, recording stopped normally)', async () => {
@@ -257,13 +256,13 @@ describe('hardening: faults around a recorded call', () => {
     let restoredAt = 0;
     try {
       await run.connected();
-      await waitFor(() => srs.started === startedBefore + 1, 5000, 'the recording to start');
+      await until(() => srs.started === startedBefore + 1, 'the recording to start', 5000);
       // the recording server's 200 answered and ACKed before the cut (talk time 1,200 ms from the caller's ACK)
-      await waitFor(() => manager.list()[0]?.recording.state === 'recording', 2000, 'the recording to be established');
+      await until(() => manager.list()[0]?.recording.state === 'recording', 'the recording to be established', 2000);
       await sleep(200);
       const reconnected = new Promise<void>((resolve) => signaling.srf.once('connect', () => resolve()));
       relay.cut();
-      await waitFor(() => engine.stats().connectedApps === 0, 2000, 'the engine to notice the lost app');
+      await until(() => engine.stats().connectedApps === 0, 'the engine to notice the lost app', 2000);
       // the caller's BYE comes while no app is connected: answered by the engine (SIPp's scenario ends ok)
       const [caller, callee] = [run.done.then(([c]) => c), run.done.then(([, c]) => c)];
       await sleep(2500);
@@ -281,8 +280,8 @@ describe('hardening: faults around a recorded call', () => {
     } finally {
       run.close();
     }
-    await waitFor(() => manager.list().length === 0, 3000, 'the call to be gone');
-    await waitFor(() => srs.summaries.length === summariesBefore + 1, 3000, 'the recording summary');
+    await until(() => manager.list().length === 0, 'the call to be gone', 3000);
+    await until(() => srs.summaries.length === summariesBefore + 1, 'the recording summary', 3000);
     expect(srs.summaries[summariesBefore]!.endReason).not.toBe('fault-bye');
   }, 30_000);
 
@@ -307,6 +306,6 @@ describe('hardening: faults around a recorded call', () => {
     expect(toneShare(RtpPeer.decode(run.pstn.packets().filter((p) => p.at >= after && p.at < end)), USER_HZ)).toBeGreaterThan(0.9);
     expect(toneShare(RtpPeer.decode(run.user.packets().filter((p) => p.at >= after && p.at < end)), OTHER_HZ)).toBeGreaterThan(0.9);
     expect(RtpPeer.continuityProblems(run.pstn.packets())).toEqual([]);
-    await waitFor(() => manager.list().length === 0, 3000, 'the call to be gone');
+    await until(() => manager.list().length === 0, 'the call to be gone', 3000);
   }, 30_000);
 });

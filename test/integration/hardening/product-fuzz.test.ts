@@ -44,6 +44,7 @@ import { ackForFailure, answer, audioSdp, cseqMethod, tagOf, viewSip, type SipMe
 import { sipProbe, tcpFuzzSession } from '../../support/sip-fuzz-tcp.js';
 import { fuzzSeedFromEnv, loadCorpus, Prng, renderTemplate, SipFuzzer, type CorpusTemplate, type FuzzVariant, type TemplateVars } from '../../support/sip-fuzzer.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { sleep } from '../../support/wait.js';
 
 const SEED = fuzzSeedFromEnv(0x5eedf00d);
 const seedNote = `SIP_FUZZ_SEED=${SEED}`;
@@ -93,8 +94,6 @@ const ALICE = '+15550002001';
 /** The caller number of live calls: the responder answers 200 only to it. */
 const LIVE_CALLER = '+15557770001';
 const CORPUS_CALLER = '+4940987654';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The corpus aimed at the demo organisation: the dialled number is alice's (the trunk's INVITEs

@@ -23,6 +23,7 @@ import { RtpPeer, type ReceivedPacket, type Target } from '../../support/rtp-pee
 import { Prng } from '../../support/sip-fuzzer.js';
 import { sine } from '../../support/tone-source.js';
 import { HARDENING_BLOCKS, HARDENING_BLOCK_SIZE, HARDENING_PORTS } from './hardening-ports.js';
+import { sleep } from '../../support/wait.js';
 
 const A_HZ = 700;
 const B_HZ = 1100;
@@ -33,8 +34,6 @@ const CALL_MS = 2400;
 const BLAST_FROM_MS = 300;
 const BLAST_MS = 1600;
 const SEED = 0x0b1a57;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Power per 20 ms frame at one frequency. */
 function framePowers(packets: ReceivedPacket[], hz: number): number[] {

@@ -25,6 +25,7 @@ import { SipFuzzer, fuzzSeedFromEnv, loadCorpus, Prng, renderTemplate, type Fuzz
 import { sipProbe, tcpFuzzSession } from '../../support/sip-fuzz-tcp.js';
 import { runSipp, type SippResult } from '../../support/sipp.js';
 import { HARDENING_BLOCKS, HARDENING_BLOCK_SIZE, HARDENING_PORTS } from './hardening-ports.js';
+import { sleep } from '../../support/wait.js';
 
 const SEED = fuzzSeedFromEnv(0x5eedf00d);
 const HALF = { udp: 3000, tcp: 2000 }; // two halves: >= 10,000 variants delivered in all
@@ -45,8 +46,6 @@ const LOCAL_MIN = HARDENING_PORTS.from;
 const LOCAL_MAX = block.end;
 const HOST = '127.0.0.1';
 const TARGET = `${HOST}:${SIP_PORT}`;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const seedNote = `SIP_FUZZ_SEED=${SEED}`;
 
 v8.setFlagsFromString('--expose-gc');

@@ -7,8 +7,7 @@ import { writeReceiverReport } from '../../../src/media/rtp/rtcp.js';
 import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
 import { portBlock } from '../../support/ports.js';
 import { RtpPeer } from '../../support/rtp-peer.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../../support/wait.js';
 const LOCAL = '127.0.0.1';
 
 /** Latching modes and the silent-leg watch over real UDP: a phone behind NAT is a peer whose SDP names another port. */

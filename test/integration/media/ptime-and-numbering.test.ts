@@ -15,12 +15,12 @@ import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
 import { portBlock } from '../../support/ports.js';
 import { RtpPeer, type ReceivedPacket, type Target } from '../../support/rtp-peer.js';
 import { sine } from '../../support/tone-source.js';
+import { sleep } from '../../support/wait.js';
 
 const A_HZ = 700;
 const B_HZ = 1100;
 const PRESENT = 1e-2;
 const ABSENT = 1e-4;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Stream `pcm` from `peer` as PCMU packets of `ptimeMs`, paced in real time (drift-free); resolves after the last. */
 function playPtime(peer: RtpPeer, pcm: Int16Array, ptimeMs: number, to: Target): Promise<number> {

@@ -9,6 +9,7 @@ import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
 import { portBlock } from '../../support/ports.js';
 import { RtpPeer, type ReceivedPacket } from '../../support/rtp-peer.js';
 import { sine } from '../../support/tone-source.js';
+import { sleep } from '../../support/wait.js';
 
 const A_HZ = 700;
 const B_HZ = 1100;
@@ -22,8 +23,6 @@ const ABSENT = 1e-4; // below -40 dBFS
 function framePowers(packets: ReceivedPacket[], hz: number): number[] {
   return packets.map((p) => goertzelPower(RtpPeer.decode([p]), hz));
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('media relay + fork over real UDP (R-30, R-15, R-11, R-19)', () => {
   const block = portBlock(MEDIA_CORE_PORTS, 0, 100);

@@ -8,8 +8,7 @@ import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
 import { portBlock } from '../../support/ports.js';
 import { RtpPeer } from '../../support/rtp-peer.js';
 import { sine } from '../../support/tone-source.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../../support/wait.js';
 const LOCAL = '127.0.0.1';
 
 describe('media session controls over real UDP', () => {

@@ -8,9 +8,9 @@ import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
 import { portBlock } from '../../support/ports.js';
 import { RtpPeer } from '../../support/rtp-peer.js';
 import { sine } from '../../support/tone-source.js';
+import { sleep } from '../../support/wait.js';
 
 const LOCAL = '127.0.0.1';
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('media plane with a worker thread (sockets off the signalling loop)', () => {
   const block = portBlock(MEDIA_CORE_PORTS, 3, 100);

@@ -8,6 +8,7 @@ import { buildConfig } from '../../../src/config/load-config.js';
 import { writeRtpHeader } from '../../../src/media/rtp/rtp-header.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { sampleValue } from '../../support/prometheus-text.js';
+import { sleep } from '../../support/wait.js';
 
 // Ports 35000-35299 belong to this file (observability range 35000-35999).
 const SIP_PORT = 35060;
@@ -17,8 +18,6 @@ const P = 'siprec_b2bua_';
 function sendUdp(sock: dgram.Socket, data: Buffer, port: number): Promise<void> {
   return new Promise((resolve, reject) => sock.send(data, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('observability through the running application', () => {
   let app: Application;

@@ -20,6 +20,7 @@ import { validateMetadata } from '../../../src/siprec/metadata-validator.js';
 import { portBlock } from '../../support/ports.js';
 import { makeTestAudio, recordingFiles, ROOT, runPackSipp, startProductProcess, withTimeout, type ProductProcess } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { sleep } from '../../support/wait.js';
 
 const block = portBlock({ from: 42000, to: 42499 }, 0, 500);
 const P = {
@@ -39,8 +40,6 @@ const P = {
 };
 const ports = { ...P, mediaMax: P.mediaMin + 99, srsRtpMax: P.srsRtpMin + 99 };
 const INTERVAL_S = 10;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** bob records on demand with every notification on; the organisation plays the compliance announcement on outbound PSTN calls. */
 function provisioning(): string {

@@ -23,13 +23,12 @@ import {
   metadataHistory,
   placeCall,
   readStereoWav,
-  sleep,
   storeSnapshot,
-  waitFor,
   wavFile,
   windows,
   type CallDriver,
 } from './e2e-harness.js';
+import { sleep, until } from '../../support/wait.js';
 
 const block = e2eBlock(5);
 const trunkPort = block.next();
@@ -95,7 +94,7 @@ describe('the application records a call end to end', () => {
       await sleep(2000);
       expect(await control(callId, 'resume')).toBeLessThan(300);
       await run.partiesOk();
-      await waitFor(() => summaries.length === 1, 5000, 'the recording to end');
+      await until(() => summaries.length === 1, 'the recording to end', 5000);
     } finally {
       run.close();
     }

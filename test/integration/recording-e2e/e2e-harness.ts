@@ -38,6 +38,7 @@ import { RtpPeer, type Target } from '../../support/rtp-peer.js';
 import { scenarioPath, startSipp, type SippResult } from '../../support/sipp.js';
 import { sine } from '../../support/tone-source.js';
 import { makeSnapshot, type SnapshotOptions } from '../../unit/policy/snapshot-builder.js';
+import { until } from '../../support/wait.js';
 
 /** The PSTN / other party's test tone (label 1, WAV channel 1). */
 export const OTHER_HZ = 1000;
@@ -47,8 +48,6 @@ export const CALLER_NUMBER = '+15559990000';
 /** alice's number in the snapshot builder's organisation. */
 export const ALICE_NUMBER = '+15550002001';
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Block `index` (0..5) of 500 ports of this folder's range 36000-38999. */
 export function e2eBlock(index: number): PortBlock {
   return portBlock({ from: 36000, to: 38999 }, index, 500);
@@ -57,14 +56,6 @@ export function e2eBlock(index: number): PortBlock {
 /** Wall-clock time (Date.now() scale) of a performance.now() instant. */
 export function wallOf(perf: number): number {
   return performance.timeOrigin + perf;
-}
-
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 // ---------------------------------------------------------------- reference recording servers
@@ -481,7 +472,7 @@ export async function placeCall(
     toUser,
     done,
     async connected() {
-      await waitFor(() => h.manager.list().some((c) => c.state === 'connected'), 10_000, 'the call to connect');
+      await until(() => h.manager.list().some((c) => c.state === 'connected'), 'the call to connect', 10_000);
       return performance.now();
     },
     async partiesOk() {
@@ -514,7 +505,7 @@ export function traceDriver(sipPort: number, manager: CallDriver['manager'], ses
     manager,
     sessions,
     async nextSession(index, timeoutMs = 5000) {
-      await waitFor(() => sessions.length > index, timeoutMs, `media session #${index}`);
+      await until(() => sessions.length > index, `media session #${index}`, timeoutMs);
       return sessions[index]!;
     },
   };

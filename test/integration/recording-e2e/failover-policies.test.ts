@@ -14,11 +14,11 @@ import {
   recordingOn,
   toneShare,
   useRecordingE2e,
-  waitFor,
   wallOf,
   wavFile,
   windows,
 } from './e2e-harness.js';
+import { until } from '../../support/wait.js';
 
 const e2e = useRecordingE2e({
   block: 2,
@@ -41,7 +41,7 @@ describe('R-40 failover and failure policies end to end', () => {
     try {
       connectedAt = await run.connected();
       await run.partiesOk();
-      await waitFor(() => servers.good.summaries.length === 1, 5000, 'the recording on the second server');
+      await until(() => servers.good.summaries.length === 1, 'the recording on the second server', 5000);
     } finally {
       run.close();
     }
@@ -114,6 +114,6 @@ describe('R-40 failover and failure policies end to end', () => {
       expect(endedAt).toBeGreaterThan(p.endedAt!);
     }
     expect(endedAt - stopped[0]!.endedAt!).toBeLessThan(3000);
-    await waitFor(() => e2e.harness.manager.list().length === 0, 3000, 'the call to be gone');
+    await until(() => e2e.harness.manager.list().length === 0, 'the call to be gone', 3000);
   }, 25_000);
 });

@@ -29,11 +29,11 @@ import {
   recordingOn,
   startProduct,
   startSrs,
-  waitFor,
   wavFile,
   windows,
   type SrsInstance,
 } from './e2e-harness.js';
+import { sleep, until } from '../../support/wait.js';
 
 /** How late the recording server answers; under its 1 s re-anchoring bound (docs/media.md). */
 const SLOW_MS = 700;
@@ -67,13 +67,13 @@ describe('fork start buffer end to end', () => {
     try {
       await run.connected();
       // once the recording server answered, the fork has sent what it kept since the answer
-      await waitFor(() => srs.started === 1, SLOW_MS + 3000, 'the recording server to answer');
-      const until = performance.now() + 1000;
-      while (performance.now() < until) {
+      await until(() => srs.started === 1, 'the recording server to answer', SLOW_MS + 3000);
+      const deadline = performance.now() + 1000;
+      while (performance.now() < deadline) {
         const stats = await run.trace.session.getStats();
         buffered = stats.fork.streams.map((s) => s.bufferSent);
         if (stats.fork.state === 'active' && buffered.every((n) => n > 0)) break;
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
       await run.partiesOk();
     } finally {
@@ -84,7 +84,7 @@ describe('fork start buffer end to end', () => {
       expect(n).toBeGreaterThanOrEqual((SLOW_MS - 200) / 20);
       expect(n).toBeLessThanOrEqual((SLOW_MS + 400) / 20);
     }
-    await waitFor(() => srs.summaries.length === 1, 5000, 'the recording summary');
+    await until(() => srs.summaries.length === 1, 'the recording summary', 5000);
     const wav = readStereoWav(wavFile(srs, srs.summaries[0]!));
     const ch1 = fullWindows(windows(wav.ch1, OTHER_HZ, WINDOW_MS));
     const ch2 = fullWindows(windows(wav.ch2, USER_HZ, WINDOW_MS));

@@ -14,13 +14,12 @@ import {
   pressCode,
   readStereoWav,
   recordingOn,
-  sleep,
   useRecordingE2e,
-  waitFor,
   wavFile,
   wavMsOf,
   windows,
 } from './e2e-harness.js';
+import { sleep, until } from '../../support/wait.js';
 
 const e2e = useRecordingE2e({
   block: 0,
@@ -42,7 +41,7 @@ describe('inbound PSTN call recorded end to end', () => {
       await sleep(2000);
       await pressCode(run, '*4');
       await run.partiesOk();
-      await waitFor(() => srs.summaries.length === 1, 5000, 'the recording to end');
+      await until(() => srs.summaries.length === 1, 'the recording to end', 5000);
     } finally {
       run.close();
     }

@@ -15,6 +15,7 @@ import { goertzelPower } from '../../support/goertzel.js';
 import { portBlock } from '../../support/ports.js';
 import { makeTestAudio, readWav, recordingFiles, ROOT, runPackSipp, startProductProcess, withTimeout, type ProductProcess } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { sleep } from '../../support/wait.js';
 
 const block = portBlock({ from: 45000, to: 45499 }, 0, 500);
 const P = {
@@ -41,8 +42,6 @@ const ALICE = `sip:alice@127.0.0.1:${P.alice}`;
 const BOB = `sip:bob@127.0.0.1:${P.bob}`;
 /** Each phase of bob's scenario (talk, paused, talk again), ms. */
 const PHASE_MS = 3000;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Both users record every call with pause/resume (R-17), on the in-process reference recording server. */
 function provisioning(): string {

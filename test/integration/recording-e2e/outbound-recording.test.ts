@@ -16,13 +16,12 @@ import {
   pressCode,
   readStereoWav,
   recordingOn,
-  sleep,
   useRecordingE2e,
-  waitFor,
   wavFile,
   wavMsOf,
   windows,
 } from './e2e-harness.js';
+import { sleep, until } from '../../support/wait.js';
 
 const e2e = useRecordingE2e({
   block: 1,
@@ -42,7 +41,7 @@ describe('outbound PSTN call recorded end to end', () => {
       await sleep(2500);
       await pressCode(run, '*4');
       await run.partiesOk();
-      await waitFor(() => srs.summaries.length === 1, 5000, 'the recording to end');
+      await until(() => srs.summaries.length === 1, 'the recording to end', 5000);
     } finally {
       run.close();
     }

@@ -18,12 +18,12 @@ import {
   metadataHistory,
   readStereoWav,
   useRecordingE2e,
-  waitFor,
   wavFile,
   windows,
   type E2ePolicy,
   type SrsInstance,
 } from './e2e-harness.js';
+import { until } from '../../support/wait.js';
 
 /** Alice's calls recorded on `srs` with the out-of-the-box settings of `profile`. */
 function profilePolicy(profile: ProviderProfileName, srs: SrsInstance): E2ePolicy {
@@ -58,7 +58,7 @@ async function recordOneCall(profile: ProviderProfileName) {
   const run = await e2e.placeCall({ direction: 'inbound', talkMs: 3000 });
   try {
     await run.partiesOk();
-    await waitFor(() => srs.summaries.length === before + 1, 5000, 'the recording to end');
+    await until(() => srs.summaries.length === before + 1, 'the recording to end', 5000);
   } finally {
     run.close();
   }

@@ -10,13 +10,12 @@ import {
   fullWindows,
   readStereoWav,
   recordingOn,
-  sleep,
   useRecordingE2e,
-  waitFor,
   wallOf,
   wavFile,
   windows,
 } from './e2e-harness.js';
+import { sleep, until } from '../../support/wait.js';
 
 const SLOW_MS = 3000;
 const BYE_AFTER_MS = 2000;
@@ -50,7 +49,7 @@ describe('recording-server faults end to end', () => {
     } finally {
       run.close();
     }
-    await waitFor(() => e2e.harness.manager.list().length === 0, 2000, 'the call to be gone');
+    await until(() => e2e.harness.manager.list().length === 0, 'the call to be gone', 2000);
     // had the INVITE not been CANCELled, the server would answer it after SLOW_MS
     await sleep(Math.max(0, hungUpAt + SLOW_MS + 500 - performance.now()));
     expect(servers.slow.started).toBe(0);
@@ -62,7 +61,7 @@ describe('recording-server faults end to end', () => {
     e2e.configure(recordingOn([servers.quitter], 'proceedWithAnnouncement'));
     const run = await e2e.placeCall({ direction: 'inbound', talkMs: 6000 });
     await run.finish();
-    await waitFor(() => servers.quitter.summaries.length === 1, 3000, 'the recording summary');
+    await until(() => servers.quitter.summaries.length === 1, 'the recording summary', 3000);
     const summary = servers.quitter.summaries[0]!;
     expect(summary.endReason).toBe('fault-bye');
     expect(summary.durationMs).toBeGreaterThan(BYE_AFTER_MS - 100);

@@ -26,6 +26,7 @@ import {
   type ProductProcess,
 } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { sleep } from '../../support/wait.js';
 
 /** Ports of this test (39000-39999). The demo's 5070 / 5080 / 5090 map to CALLEE / CARRIER / SRS. */
 const P = {
@@ -50,8 +51,6 @@ const CALLEE_HZ = 1000; // audio/callee.ul
 
 let dir = '';
 let app: ProductProcess | undefined;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Runs a pack scenario as the README shows it: from the test's folder holding audio/, exact ports given. */
 function runPackSipp(name: string, opts: PackSippOptions) {

@@ -28,6 +28,7 @@ import {
   type ProductProcess,
 } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { sleep } from '../../support/wait.js';
 
 const block = portBlock({ from: 42500, to: 42799 }, 0, 300);
 const [sip, drachtio, admin, srs, relay] = block.take(6) as [number, number, number, number, number];
@@ -37,8 +38,6 @@ const [callee, calleeControl, carrier, carrierControl] = block.take(4) as [numbe
 const calleeMedia = block.take(6)[0]!;
 const carrierMedia = block.take(6)[0]!;
 const P = { sip, drachtio, admin, mediaMin: media[0]!, mediaMax: media.at(-1)!, srs, srsRtpMin: srsRtp[0]!, srsRtpMax: srsRtp.at(-1)! };
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Forwards UDP between the product and the recording server, keeping every datagram the product sent. */
 async function startRelay(port: number, target: number): Promise<{ seen: string[]; close(): void }> {

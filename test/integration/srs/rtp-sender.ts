@@ -51,5 +51,3 @@ export class RtpToneSender {
     this.#socket.close();
   }
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

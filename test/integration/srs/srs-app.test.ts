@@ -11,12 +11,13 @@ import type { RecordingSummary } from '../../../src/srs/recording-summary.js';
 import { SrsApp } from '../../../src/srs/srs-app.js';
 import { resolveSrsOptions } from '../../../src/srs/srs-options.js';
 import type { SrsRecording } from '../../../src/srs/srs-recording.js';
-import { startHarness, waitFor, type EngineHarness } from '../../support/engine-harness.js';
+import { startHarness, type EngineHarness } from '../../support/engine-harness.js';
 import { goertzelPower } from '../../support/goertzel.js';
 import { portBlock } from '../../support/ports.js';
 import { runSipp, scenarioPath } from '../../support/sipp.js';
 import { sine } from '../../support/tone-source.js';
-import { RtpToneSender, sleep } from './rtp-sender.js';
+import { RtpToneSender } from './rtp-sender.js';
+import { sleep, until } from '../../support/wait.js';
 
 // Ports (this file): SIP/SIPp/sender ports from 17000-17099, SRS RTP 17200-17299.
 const ports = portBlock({ from: 17000, to: 17999 }, 0, 100);
@@ -162,6 +163,6 @@ describe('reference SRS behind the engine, driven by SIPp as SIPREC client', () 
     expect(goertzelPower(channel(wav.data, 0, pause.endMs! + 200, pause.endMs! + 1000), TONE_1)).toBeGreaterThan(0.05);
     expect(goertzelPower(channel(wav.data, 1, pause.endMs! + 200, pause.endMs! + 1000), TONE_2)).toBeGreaterThan(0.05);
     expect(summary.streams.every((s) => s.droppedInactive > 0 || s.label === '1')).toBe(true);
-    await waitFor(() => app.recordings().size === 0, 'the recording to be released');
+    await until(() => app.recordings().size === 0, 'the recording to be released');
   });
 });

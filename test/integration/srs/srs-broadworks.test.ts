@@ -19,7 +19,7 @@ import { resolveSrsOptions } from '../../../src/srs/srs-options.js';
 import { startHarness, type EngineHarness } from '../../support/engine-harness.js';
 import { portBlock } from '../../support/ports.js';
 import { runSipp, scenarioPath } from '../../support/sipp.js';
-import { sleep } from './rtp-sender.js';
+import { sleep } from '../../support/wait.js';
 
 const ports = portBlock({ from: 42800, to: 42999 }, 0, 100);
 const RTP = { from: 42900, to: 42999 };

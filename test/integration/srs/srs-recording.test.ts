@@ -12,7 +12,8 @@ import { SrsRecording } from '../../../src/srs/srs-recording.js';
 import { goertzelPower } from '../../support/goertzel.js';
 import { sine } from '../../support/tone-source.js';
 import { initialModel } from '../../unit/siprec/metadata-fixture.js';
-import { RtpToneSender, sleep } from './rtp-sender.js';
+import { RtpToneSender } from './rtp-sender.js';
+import { sleep } from '../../support/wait.js';
 
 // Ports: SRS RTP 17100-17139, senders 17140-17149 (this file's block of the 17000-17999 range).
 const root = mkdtempSync(join(tmpdir(), 'srs-rec-'));

@@ -36,6 +36,7 @@ import {
 import { RecordingStore } from '../../../src/srs/recording-store.js';
 import { assertSippInstalled } from '../../support/sipp.js';
 import { makeSelfSignedCertificate, type CertificateFiles } from '../../support/tls-certificate.js';
+import { sleep } from '../../support/wait.js';
 
 const block = portBlock({ from: 43500, to: 43999 }, 1, 250);
 const [mediaMin] = block.take(40) as [number]; // even: the block starts at 43750
@@ -73,8 +74,6 @@ let product: ProductProcess | undefined;
 let srs: ChildProcessByStdio<null, Readable, Readable> | undefined;
 let srsLog = '';
 const oldWavs: Record<string, string> = {};
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The demo provisioning with its provider moved to the standalone server over TLS with SRTP. */
 function writeTlsProvisioning(folder: string): string {

@@ -6,16 +6,7 @@ import { isAppError } from '../../../src/common/errors.js';
 import { openRecordingEventLog, type RecordingEventLog } from '../../../src/observability/recording-events.js';
 import { FakeClock } from '../../fakes/fake-clock.js';
 import { FakeWebhookServer } from '../../fakes/fake-webhook-server.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
+import { until } from '../../support/wait.js';
 
 const lines = (path: string) =>
   readFileSync(path, 'utf8')
@@ -99,7 +90,7 @@ describe('recording event log', () => {
       expect(req.headers.authorization).toBe('Bearer hook-secret');
       expect(req.headers['content-type']).toBe('application/json');
       expect(hook.events()).toMatchObject([{ seq: 1, event: 'started', callId: 'c1', siprecSessionId: 'r1' }]);
-      await until(() => log.stats().webhookDelivered === 1);
+      await until(() => log.stats().webhookDelivered === 1, '1 webhook delivery', 3000, 5);
     });
 
     it('retries a failed POST with exponential back-off until it is accepted, in order', async () => {
@@ -109,7 +100,7 @@ describe('recording event log', () => {
       log.record({ event: 'started', callId: 'c1' });
       log.record({ event: 'stopped', callId: 'c1', reason: 'call-ended' });
       await hook.waitForRequests(3);
-      await until(() => log.stats().webhookDelivered === 2);
+      await until(() => log.stats().webhookDelivered === 2, '2 webhook deliveries', 3000, 5);
       const [first, second, third] = hook.requests;
       expect(second!.at - first!.at).toBeGreaterThanOrEqual(35);
       expect(third!.at - second!.at).toBeGreaterThanOrEqual(75);
@@ -124,7 +115,7 @@ describe('recording event log', () => {
       log.record({ event: 'started', callId: 'c1' });
       log.record({ event: 'failed', callId: 'c2', reason: 'srs-lost' });
       log.record({ event: 'paused', callId: 'c3' });
-      await until(() => log.stats().webhookDelivered === 1);
+      await until(() => log.stats().webhookDelivered === 1, '1 webhook delivery', 3000, 5);
       expect(hook.requests).toHaveLength(4); // c1 twice, c2 once (400), c3 once
       expect(log.stats()).toMatchObject({ webhookFailed: 2, webhookRetries: 1, webhookDelivered: 1 });
       expect(hook.events().at(-1)).toMatchObject({ callId: 'c3' });
@@ -139,7 +130,7 @@ describe('recording event log', () => {
       for (let i = 2; i <= 7; i++) log.record({ event: 'started', callId: `c${i}` });
       expect(log.stats()).toMatchObject({ webhookQueued: 3, webhookDropped: 3 });
       hook.release();
-      await until(() => log.stats().webhookDelivered === 4);
+      await until(() => log.stats().webhookDelivered === 4, '4 webhook deliveries', 3000, 5);
       expect(hook.events().map((e) => e.seq)).toEqual([1, 5, 6, 7]);
     });
 
@@ -149,7 +140,7 @@ describe('recording event log', () => {
       await gone.close();
       const log = track(await openRecordingEventLog({ webhook: { url, backoffMs: 5, maxAttempts: 3, timeoutMs: 500 } }));
       expect(() => log.record({ event: 'started', callId: 'c1' })).not.toThrow();
-      await until(() => log.stats().webhookFailed === 1);
+      await until(() => log.stats().webhookFailed === 1, '1 failed webhook delivery', 3000, 5);
       expect(log.stats()).toMatchObject({ webhookRetries: 2, webhookDelivered: 0 });
     });
 
@@ -159,7 +150,7 @@ describe('recording event log', () => {
       const log = await openRecordingEventLog({ webhook: { url: hook.url, backoffMs: 60_000 } });
       log.record({ event: 'started', callId: 'c1' });
       await hook.waitForRequests(1);
-      await until(() => log.stats().webhookRetries === 1); // now waiting 60 s to retry
+      await until(() => log.stats().webhookRetries === 1, '1 webhook retry', 3000, 5); // now waiting 60 s to retry
       log.record({ event: 'stopped', callId: 'c1', reason: 'call-ended' });
       await log.close();
       expect(log.stats()).toMatchObject({ webhookDelivered: 2, webhookQueued: 0, webhookDropped: 0 });

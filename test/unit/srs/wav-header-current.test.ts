@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../../src/media/audio/wav.js';
 import { StereoWavWriter } from '../../../src/srs/stereo-wav-writer.js';
+import { sleep } from '../../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'srs-wav-header-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const HEADER = 44;
 const FRAME = 4; // 2 channels x 16 bit
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Puts `ms` of a 20 ms-packet stream on both channels, as the RTP receiver does. */
 function feed(w: StereoWavWriter, fromMs: number, ms: number): void {
