@@ -55,6 +55,9 @@ import {
  * The administrator's operations: apply the defaults and rules (settings-rules.ts) to the current
  * snapshot, then write through the injected PolicyRepository. Used by the admin API and by the
  * provisioning-file loader, so both obey the same rules. No I/O of its own.
+ *
+ * Size: ~520 lines, one short method per write of each of the seven entity kinds; the rules
+ * themselves are in settings-rules.ts and the inheritance in effective-settings.ts.
  */
 export interface SettingsServiceOptions {
   readonly repository: PolicyRepository;

@@ -67,6 +67,9 @@ const isDialogLost = (status: number): boolean => status === 408 || status === 4
  * The re-INVITE queue with its glare retries is recording-offers.ts, the reading of the SRS's SDP
  * recording-answer.ts, the bounded waits session-waits.ts; this class keeps the state machine,
  * the INVITE with its failover, the pause/resume/metadata requests and the stop.
+ *
+ * Size: ~660 lines, one file because those four move one state machine over one dialog; the
+ * doc comments of the public methods (what each request carries, R-ids) are a third of it.
  */
 export class RecordingSession extends TypedEmitter<RecordingSessionEvents> {
   readonly #o: RecordingSessionOptions;
