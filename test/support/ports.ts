@@ -9,7 +9,8 @@
  * Ranges in use (see the task briefs): engine conformance tests 15000-16999, engine unit/smoke
  * tests 14000-14999, engine benchmark 30000-30999, SIPREC client integration test 18000-18199,
  * PostgreSQL settings store tests 18500-18999 (postgres-cluster.ts POSTGRES_TEST_PORTS), live calls
- * across nodes 19000-19299 (LIVE_CALLS_TEST_PORTS).
+ * across nodes 19000-19299 (LIVE_CALLS_TEST_PORTS), the multi-node test's PostgreSQL cluster
+ * 19350-19359 (test/integration/scale; its nodes and Kamailio run in network namespaces).
  */
 export interface PortRange {
   /** First port of the range (inclusive). */
