@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleValue } from '../test/support/prometheus-text.js';
 import { makeTestAudio, runPackSipp, startProductProcess, writeDemoProvisioning, type ProductPorts } from '../test/support/product-process.js';
+import { sleep } from '../test/support/wait.js';
 
 const args = process.argv.slice(2);
 const i = args.indexOf('--nofile');
@@ -58,7 +59,7 @@ try {
     });
   const hosts = Array.from({ length: Math.ceil((NOFILE * 1.3) / PER_HOST) }, (_, n) => `127.0.${1 + Math.floor(n / 200)}.${20 + (n % 200)}`);
   for (const h of hosts) await Promise.all(Array.from({ length: PER_HOST }, () => open(h)));
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   const flood = {
     attempts: hosts.length * PER_HOST,
     cap: await metric('sip_connections_max'),
@@ -68,7 +69,7 @@ try {
     productFds: fds(),
   };
   const callee = runPackSipp(dir, 'user-callee', { port: CALLEE.port, controlPort: CALLEE.control, mediaPort: CALLEE.media, timeoutSec: 20 });
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   const caller = runPackSipp(dir, 'pstn-caller', {
     remote: `127.0.0.1:${P.sip}`,
     service: '+15550002001',

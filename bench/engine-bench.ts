@@ -32,6 +32,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { runSipp, scenarioPath, startSipp, type SippResult } from '../test/support/sipp.js';
+import { sleep } from '../test/support/wait.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const HOST = '127.0.0.1';
@@ -127,7 +128,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
       s.on('error', () => r(false));
     });
     if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`nothing listens on ${HOST}:${port} after ${timeoutMs} ms`);
 }
@@ -287,7 +288,7 @@ async function startStack(server: ServerKind, mode: Mode): Promise<Stack> {
   return { server, engine, app };
 }
 
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, (CALL_SECONDS + 2) * 1000));
+const settle = (): Promise<void> => sleep((CALL_SECONDS + 2) * 1000);
 
 /** One mode: every server up side by side, the ramp run rate by rate on each in turn, `rounds` times. */
 async function runMode(mode: Mode, modeRates: number[], servers: ServerKind[]): Promise<RoundStep[]> {

@@ -18,6 +18,7 @@ import { MediaPlane } from '../src/media/media-plane.js';
 import type { MediaSession } from '../src/media/media-session.js';
 import type { CallPorts, CallTargets, LoadgenCommand, LoadgenReply, StepReport } from './media-loadgen.js';
 import { ensureRtpengine, RtpengineUnderTest } from './media-rtpengine.js';
+import { sleep } from '../test/support/wait.js';
 
 const args = process.argv.slice(2);
 function arg(name: string, dflt: string): string {
@@ -131,7 +132,7 @@ async function ramp(relay: RelayUnderTest, loadgen: Loadgen): Promise<StepResult
     if (n > MAX_CALLS) break;
     const ports = await loadgen.bind(n);
     while (targets.length < n) targets.push(await relay.setupCall(targets.length, ports[targets.length]!));
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const cpu0 = relay.cpuSeconds();
     const report = await loadgen.run(targets.slice(0, n), DURATION);
     const relayCpuPercent = ((relay.cpuSeconds() - cpu0) / (DURATION / 1000)) * 100;

@@ -8,6 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { CallPorts, CallTargets } from './media-loadgen.js';
+import { sleep } from '../test/support/wait.js';
 
 interface NgClient {
   offer(port: number, host: string, opts: Record<string, unknown>): Promise<Record<string, unknown>>;
@@ -87,7 +88,7 @@ export class RtpengineUnderTest {
         await client.ping(opts.ngPort, '127.0.0.1');
         return new RtpengineUnderTest(proc, client, opts);
       } catch {
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
     proc.kill('SIGTERM');

@@ -23,6 +23,7 @@ import type { DigestAuthenticator } from '../../src/sip/digest-auth.js';
 import { SrfSignalingPort } from '../../src/sip/leg.js';
 import { SignalingConnection } from '../../src/sip/signaling-connection.js';
 import { fakeRecordingFactory, type FakeRecordingPort } from '../fakes/fake-recording-port.js';
+import { sleep } from './wait.js';
 
 export interface CallHarnessOptions {
   /** SIP port of the engine (UDP); the app link uses sipPort + 1. */
@@ -133,7 +134,7 @@ export async function startCallHarness(o: CallHarnessOptions): Promise<CallHarne
       const until = performance.now() + timeoutMs;
       while (sessions.length <= index) {
         if (performance.now() > until) throw new Error(`no media session #${index} within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
       }
       return sessions[index]!;
     },

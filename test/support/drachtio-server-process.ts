@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync }
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from './wait.js';
 
 export interface DrachtioServerOptions {
   readonly bin: string;
@@ -117,11 +118,11 @@ export async function startDrachtioServer(o: DrachtioServerOptions, readyMs = 10
   while (!(await canConnect(o.host, o.adminPort))) {
     if (exit !== undefined) await fail(exit);
     if (Date.now() > deadline) await fail(`not listening on ${o.host}:${o.adminPort} after ${readyMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   // Another process may hold the app port: then ours fails to bind and exits, while the probe above
   // reached the other listener. Alive a moment later and no bind failure in its log means it is ours.
-  await new Promise((r) => setTimeout(r, 150));
+  await sleep(150);
   if (exit !== undefined) await fail(exit);
   if (/address already in use/i.test(log())) await fail(`could not bind its ports (${o.adminPort}, ${o.sipPort})`);
   return { pid: child.pid ?? 0, log, stop };

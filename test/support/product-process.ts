@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { buildSippArgs, type SippOptions } from './sipp.js';
+import { sleep } from './wait.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const PACK = join(ROOT, 'sipp-scenarios', 'pack');
@@ -263,7 +264,7 @@ export async function startDemoCall(
 ): Promise<{ callee: PackSippRun; caller: PackSippRun }> {
   const timeout = o.timeoutSec === undefined ? {} : { timeoutSec: o.timeoutSec };
   const callee = runPackSipp(dir, 'user-callee', { ...o.callee, ...timeout });
-  await new Promise((r) => setTimeout(r, o.delayMs ?? 300));
+  await sleep(o.delayMs ?? 300);
   const caller = runPackSipp(dir, 'pstn-caller', { remote: `127.0.0.1:${o.sipPort}`, service: '+15550002001', ...o.carrier, pauseMs: o.pauseMs, ...timeout });
   return { callee, caller };
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../fakes/fake-clock.js';
 import { startFakeProvisioningServer, type FakeProvisioningServer } from './fake-provisioning-server.js';
 import { startHarness, tempDbPath, type Harness, type Json } from './admin-harness.js';
+import { sleep } from '../../support/wait.js';
 
 describe('auto-provisioning through a local fake provider endpoint (R-06)', () => {
   let db: ReturnType<typeof tempDbPath>;
@@ -78,7 +79,7 @@ describe('auto-provisioning through a local fake provider endpoint (R-06)', () =
     for (let i = 0; i < 50; i++) {
       const records = (await h.call('GET', '/v1/orgs/acme/provisioning')).body;
       if (records.every((r: Json) => r.status === 'provisioned')) break;
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     const records = (await h.call('GET', '/v1/orgs/acme/provisioning')).body;
     expect(records.map((r: Json) => [r.subjectKind, r.status])).toEqual([

@@ -15,6 +15,7 @@ import { portBlock, type PortRange } from '../../support/ports.js';
 import type { ReceivedPacket } from '../../support/rtp-peer.js';
 import { findMessages, headerOf, type SippResult } from '../../support/sipp.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
+import { sleep } from '../../support/wait.js';
 
 const SDP_PORTS: PortRange = { from: 39000, to: 39499 };
 const ALICE = '+15550002001';
@@ -118,10 +119,10 @@ describe('recording B2BUA: payload-type numbers between legs (SIPp + RTP peers)'
     });
     const { uac, uas, toA, toB, callerRtp, userRtp } = call;
     const te = (pt: number) => (p: ReceivedPacket): boolean => p.pt === pt;
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     await callerRtp.sendDtmf('5', 120, toA, 101);
     await userRtp.sendDtmf('9', 120, toB, 96);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(userRtp.packets(te(96)).length).toBeGreaterThanOrEqual(5);
     expect(userRtp.packets(te(101))).toHaveLength(0);
     expect(callerRtp.packets(te(101)).length).toBeGreaterThanOrEqual(5);

@@ -9,7 +9,7 @@ import Srf from 'drachtio-srf';
 import { LinkRelay, startHarness, testSdp, within, type EngineHarness, type TestApp } from '../../support/engine-harness.js';
 import { ENGINE_CONFORMANCE_PORTS, portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, runSipp, scenarioPath, type SippResult } from '../../support/sipp.js';
-import { until } from '../../support/wait.js';
+import { sleep, until } from '../../support/wait.js';
 
 const ports = portBlock(ENGINE_CONFORMANCE_PORTS, 4, 150);
 let harness: EngineHarness;
@@ -72,7 +72,7 @@ describe('engine conformance: app link', () => {
     const reconnected = app.nextConnect(10_000);
     relay.cut();
     if (harness.stats()) await until(() => harness.stats()!.connectedApps === 0, 'the engine to notice the lost app', 3000);
-    else await new Promise((r) => setTimeout(r, 300));
+    else await sleep(300);
 
     const refused = await call('uac-call-expect-503');
     expectSippOk(refused);

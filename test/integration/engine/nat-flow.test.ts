@@ -27,7 +27,7 @@ import {
 } from '../../support/engine-harness.js';
 import { ENGINE_CONFORMANCE_PORTS, portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, runSipp, scenarioPath, startSipp, type SippResult, type SippTransport } from '../../support/sipp.js';
-import { until } from '../../support/wait.js';
+import { sleep, until } from '../../support/wait.js';
 
 const ports = portBlock(ENGINE_CONFORMANCE_PORTS, 6, 150);
 let harness: EngineHarness;
@@ -124,7 +124,7 @@ describe.skipIf(externalServerConfigured())('engine NAT traversal: requests reac
       const before = harness.stats()!.natFlowRequests;
       try {
         const appDone = answer(async (dialog) => {
-          await new Promise((r) => setTimeout(r, 150));
+          await sleep(150);
           await dialog.modify(testSdp(40100, 'sendonly', 2));
           await dialog.destroy();
         });
@@ -151,7 +151,7 @@ describe.skipIf(externalServerConfigured())('engine NAT traversal: requests reac
       const before = harness.stats()!.natFlowRequests;
       try {
         void answer(async (dialog) => {
-          await new Promise((r) => setTimeout(r, 200));
+          await sleep(200);
           await bye(dialog);
         }).catch(() => undefined);
         const result = await runSipp({ scenario: scenarioPath('uac-nat-call-hold'), ...natPhone(transport, natPort) });
@@ -179,14 +179,14 @@ describe.skipIf(externalServerConfigured())('engine NAT traversal: requests reac
         });
         await phone.ready();
         // SIPp binds its TCP port a moment before it listens on it
-        if (transport === 't1') await new Promise((r) => setTimeout(r, 300));
+        if (transport === 't1') await sleep(300);
         const uri = `sip:phone@127.0.0.1:${phonePorts.port}${transport === 't1' ? ';transport=tcp' : ''}`;
         const dialog = await within(app.srf.createUAC(uri, { localSdp: testSdp(40102) }).catch(async (err: unknown) => {
           const raw = (err as { res?: { raw?: string } }).res?.raw ?? String(err);
           const seen = await phone.stop();
           throw new Error(`createUAC failed:\n${raw}\n${seen.describe()}`);
         }), 5000, 'createUAC');
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
         await dialog.destroy();
         const result = await phone.done;
         expectSippOk(result);
@@ -236,9 +236,9 @@ describe.skipIf(externalServerConfigured())('engine NAT traversal: requests reac
       const ok = await phone.waitFor((m) => m.startsWith('SIP/2.0 200'), 3000, 'the 200 on the connection');
       const toTag = /^To:.*;tag=([^;\s]+)/im.exec(ok)?.[1] ?? '';
       await phone.send(rawRequest({ ...call, method: 'ACK', branch: 'z9hG4bK-nat-c2', cseq: 1, toTag }));
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       await phone.close();
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       hangUp.resolve();
       await until(() => capture.text().includes(`BYE sip:raw@127.0.0.1:${natPort};transport=tcp SIP/2.0`), 'the BYE at the Contact address', 3000);
     } finally {
@@ -261,7 +261,7 @@ describe.skipIf(externalServerConfigured())('engine NAT traversal: requests reac
       await phone.send(rawRequest({ ...call, method: 'INVITE', branch: 'z9hG4bK-nat-r1', cseq: 1, body: testSdp(40110) }));
       await phone.waitFor((m) => m.startsWith('SIP/2.0 100'), 3000, '100 Trying');
       await phone.close();
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       closed.resolve();
       await until(() => capture.text().includes('SIP/2.0 486'), 'the 486 at the Via sent-by port', 3000);
     } finally {
@@ -276,7 +276,7 @@ describe.skipIf(externalServerConfigured())('engine NAT traversal: requests reac
     const capture = await captureAt(natPort);
     try {
       const appDone = answer(async (dialog) => {
-        await new Promise((r) => setTimeout(r, 150));
+        await sleep(150);
         await dialog.modify(testSdp(40106, 'sendonly', 2));
         await dialog.destroy();
       });

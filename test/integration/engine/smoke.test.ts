@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Srf from 'drachtio-srf';
 import { startEngine, type Engine } from '../../../src/engine/index.js';
+import { sleep, until } from '../../support/wait.js';
 
 const SIP_PORT = 14160;
 const ADMIN_PORT = 14161;
@@ -97,14 +98,14 @@ describe('engine smoke: srf UAS app behind the engine, SIPp uac', () => {
     const before = byes;
     const r = await runSipp(sippArgs(['-t', 't1', '-sn', 'uac'], 1), 25_000);
     expect(r.code, r.out.slice(-2000)).toBe(0);
-    await new Promise((res) => setTimeout(res, 100));
+    await sleep(100);
     expect(byes).toBe(before + 1);
   });
 
   it('MUST answer 200 to CANCEL and 487 to the INVITE itself and tell the app (D19)', async () => {
     const r = await runSipp(sippArgs(['-sf', 'sipp-scenarios/engine/smoke-uac-cancel.xml', '-s', 'cancel'], 2), 25_000);
     expect(r.code, r.out.slice(-2000)).toBe(0);
-    await new Promise((res) => setTimeout(res, 100));
+    await sleep(100);
     expect(cancels).toBe(1);
   });
 
@@ -112,7 +113,7 @@ describe('engine smoke: srf UAS app behind the engine, SIPp uac', () => {
     const before = byes;
     const r = await runSipp(sippArgs(['-sf', 'sipp-scenarios/engine/smoke-uac-100rel.xml', '-s', 'prack'], 3), 25_000);
     expect(r.code, r.out.slice(-2000)).toBe(0);
-    await new Promise((res) => setTimeout(res, 100));
+    await sleep(100);
     expect(pracks).toBe(1);
     expect(byes).toBe(before + 1);
   });
@@ -128,7 +129,7 @@ describe('engine smoke: srf UAS app behind the engine, SIPp uac', () => {
     expect(r.code, r.out.slice(-2000)).toBe(0);
     expect(invites.length - invitesBefore).toBe(2);
     expect(dialogs - dialogsBefore).toBe(2);
-    await new Promise((res) => setTimeout(res, 100));
+    await sleep(100);
     expect(byes - byesBefore).toBe(2);
     // A7: cdr frames to the app that routed them
     expect(cdrs.filter((c) => c === 'attempt:network')).toHaveLength(2);
@@ -166,8 +167,8 @@ describe('engine smoke: raw SIP and app-protocol robustness', () => {
   async function exchange(text: string, expectReply = true): Promise<string | undefined> {
     inbox.length = 0;
     sock.send(text, PORT, '127.0.0.1');
-    for (let i = 0; i < 40 && inbox.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    if (!expectReply) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 40 && inbox.length === 0; i++) await sleep(10);
+    if (!expectReply) await sleep(100);
     return inbox[0];
   }
 
@@ -194,11 +195,11 @@ describe('engine smoke: raw SIP and app-protocol robustness', () => {
     let data = '';
     app.on('data', (d: Buffer) => (data += d.toString()));
     app.write(frame('s1|authenticate|cymru|') + frame('s2|route|invite'));
-    for (let i = 0; i < 50 && !data.includes('s2|OK'); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 50 && !data.includes('s2|OK'); i++) await sleep(10);
     const invite = request('INVITE', '', 'INVITE', 'z9hG4bKse422').replace('Max-Forwards: 70', 'Max-Forwards: 70\r\nSupported: timer\r\nSession-Expires: 30');
     inbox.length = 0;
     sock.send(invite, PORT, '127.0.0.1');
-    for (let i = 0; i < 50 && !inbox.some((m) => m.startsWith('SIP/2.0 422')); i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => inbox.some((m) => m.startsWith('SIP/2.0 422')), 'the 422', 500, 10);
     const reply = inbox.find((m) => m.startsWith('SIP/2.0 422'));
     expect(reply).toMatch(/\r\nMin-SE: 90\r\n/);
     expect(data).not.toContain('|sip|network|');
@@ -233,9 +234,9 @@ describe('engine smoke: raw SIP and app-protocol robustness', () => {
     tcp.on('data', (d: Buffer) => (data += d.toString()));
     const text = request('MESSAGE').replace('SIP/2.0/UDP', 'SIP/2.0/TCP');
     tcp.write('\r\n\r\n' + text.slice(0, 40));
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     tcp.write(text.slice(40));
-    for (let i = 0; i < 50 && !data.includes('503'); i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => data.includes('503'), 'the 503 on the connection', 500, 10);
     expect(data).toMatch(/SIP\/2\.0 503 /);
     const closed = new Promise<void>((r) => tcp.on('close', () => r()));
     tcp.write(text.replace('Content-Length: 0', 'Content-Length: 70000'));
@@ -252,7 +253,7 @@ describe('engine smoke: raw SIP and app-protocol robustness', () => {
     let data = '';
     app.on('data', (d: Buffer) => (data += d.toString()));
     const wait = async (pred: () => boolean): Promise<void> => {
-      for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 100 && !pred(); i++) await sleep(10);
     };
     try {
       app.write(frame('c1|authenticate|cymru|'));
@@ -263,7 +264,7 @@ describe('engine smoke: raw SIP and app-protocol robustness', () => {
       expect(txnId).toBeDefined();
       app.write(frame(`c3|sip|${txnId}|\r\nCANCEL sip:far@127.0.0.1:14263 SIP/2.0\r\nContent-Length: 0\r\n\r\n`));
       await wait(() => data.includes('c3|OK'));
-      await new Promise((r) => setTimeout(r, 150));
+      await sleep(150);
       expect(got.filter((m) => m.startsWith('CANCEL'))).toHaveLength(0);
       const inv = got[0] ?? '';
       const hdr = (n: string): string => new RegExp(`^${n}: .*$`, 'm').exec(inv)?.[0].trimEnd() ?? '';
@@ -284,7 +285,7 @@ describe('engine smoke: raw SIP and app-protocol robustness', () => {
     let data = '';
     app.on('data', (d: Buffer) => (data += d.toString()));
     app.write(frame('n1|authenticate|cymru|'));
-    for (let i = 0; i < 50 && !data.includes('n1|OK'); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 50 && !data.includes('n1|OK'); i++) await sleep(10);
     app.write(
       frame('n2|sip|no-such-txn|\r\nSIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n') +
         frame('n3|sip||\r\ngarbage') +
@@ -296,7 +297,7 @@ describe('engine smoke: raw SIP and app-protocol robustness', () => {
         frame('n9|bogus') +
         frame('n10|ping'),
     );
-    for (let i = 0; i < 100 && !data.includes('n10|OK|pong'); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && !data.includes('n10|OK|pong'); i++) await sleep(10);
     expect(data).toContain('|response|n2|NOK|Response not sent due to unknown transaction');
     expect(data).toMatch(/\|response\|n3\|NOK\|/);
     expect(data).toContain('|response|n4|NOK|Server error: unable to find dialog for dialog id provided');
@@ -332,22 +333,22 @@ describe('engine smoke: raw SIP and app-protocol robustness', () => {
     let data = '';
     app.on('data', (d: Buffer) => (data += d.toString()));
     app.write(frame('m1|authenticate|cymru|') + frame('m2|route|message') + frame('m3|ping'));
-    for (let i = 0; i < 50 && !data.includes('m3|OK|pong'); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 50 && !data.includes('m3|OK|pong'); i++) await sleep(10);
     expect(data).toMatch(/\|response\|m1\|OK\|tcp\/127\.0\.0\.1:14260,udp\/127\.0\.0\.1:14260\|v0\.9\.10\|/);
     expect(data).toContain('|response|m2|OK');
     inbox.length = 0;
     sock.send(request('MESSAGE'), PORT, '127.0.0.1');
-    for (let i = 0; i < 50 && !data.includes('|sip|network|'); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 50 && !data.includes('|sip|network|'); i++) await sleep(10);
     const m = /\|sip\|network\|(\d+)\|udp\|127\.0\.0\.1\|14262\|\d\d:\d\d:\d\d\.\d{6}\|([0-9a-f-]{36})\|\|127\.0\.0\.1\|14260\|\r\nMESSAGE /.exec(data);
     expect(m, data).not.toBeNull();
     app.write(frame(`m4|sip|${m?.[2]}|\r\nSIP/2.0 202 Accepted\r\nX-App: yes\r\nContent-Length: 0\r\n\r\n`));
-    for (let i = 0; i < 50 && inbox.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => inbox.length > 0, 'the 202 at the UAC', 500, 10);
     expect(inbox[0]).toMatch(/^SIP\/2\.0 202 Accepted\r\n[\s\S]*X-App: yes/);
     expect(data).toMatch(/\|response\|m4\|OK\|application\|\d+\|udp\|127\.0\.0\.1\|14262\|[^|]+\|[0-9a-f-]{36}\|\|\|Msg sent:\|\r\nSIP\/2\.0 202 Accepted/);
     const closed = new Promise<void>((r) => app.on('close', () => r()));
     app.destroy();
     await closed;
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     expect(await exchange(request('MESSAGE'))).toMatch(/^SIP\/2\.0 503 /);
   });
 });

@@ -45,6 +45,7 @@ import {
 } from '../../support/product-process.js';
 import { assertSippInstalled, parseSippMessages, type SippMessage } from '../../support/sipp.js';
 import type { SipTransportName } from '../../support/soft-phone.js';
+import { sleep } from '../../support/wait.js';
 
 export const ADDR = {
   product: '203.0.113.10',
@@ -336,10 +337,10 @@ export async function recordingOf(bed: FieldBed, transport: SipTransportName, be
   while (Date.now() < deadline) {
     const fresh = bed.recordings(transport).filter((f) => !before.includes(f));
     if (fresh.length > 0) {
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       return fresh[0]!;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`no new recording WAV within 8 s (have: ${bed.recordings(transport).join(', ')})`);
 }

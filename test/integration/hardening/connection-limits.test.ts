@@ -29,7 +29,7 @@ import {
   type ProductProcess,
 } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
-import { sleep } from '../../support/wait.js';
+import { sleep, until } from '../../support/wait.js';
 
 const P: ProductPorts = { sip: 19400, drachtio: 19401, admin: 19402, mediaMin: 19420, mediaMax: 19459, srs: 19403, srsRtpMin: 19460, srsRtpMax: 19479 };
 const CARRIER = { host: '127.0.0.2', port: 19404, control: 19405, media: 19480 };
@@ -147,7 +147,7 @@ describe('connection limits of the product (scaled down)', () => {
     const floods = FLOOD_HOSTS.flatMap((h) => Array.from({ length: LIMITS.perSource }, () => floodOne(h)));
     const held: number[] = [];
     try {
-      for (let i = 0; i < 40 && (await metric('sip_connections')) < LIMITS.max - 6; i++) await sleep(50);
+      await until(async () => (await metric('sip_connections')) >= LIMITS.max - 6, `${LIMITS.max - 6} open connections`, 2000, 50);
       held.push(await metric('sip_connections'));
       expect(held[0]).toBe(LIMITS.max - 6);
       const callee = runPackSipp(dir, 'user-callee', { port: CALLEE.port, controlPort: CALLEE.control, mediaPort: CALLEE.media, timeoutSec: 20 });

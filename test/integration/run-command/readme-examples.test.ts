@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netns, requireNetns } from '../../support/netns.js';
 import { ROOT, exited, readWav, recordingFiles } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
-import { until } from '../../support/wait.js';
+import { sleep, until } from '../../support/wait.js';
 
 /** The indented code lines of README's "Try it" section, trailing comments removed. */
 function tryItCommands(): string[] {
@@ -79,7 +79,7 @@ afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   if (product && product.exitCode === null) {
     product.kill('SIGTERM');
-    await Promise.race([exited(product), new Promise((r) => setTimeout(r, 10_000))]);
+    await Promise.race([exited(product), sleep(10_000)]);
   }
   // whatever still runs in the namespace (nothing, when npm start passed the signal on) goes too
   if (ns) spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).forEach((pid) => spawnSync('kill', ['-9', pid]));
@@ -93,7 +93,7 @@ describe('README "Try it": every command runs as written against the demo settin
     expect(audio.code, audio.out).toBe(0);
 
     const callee = output(inNs(command('sipp -sf user-callee.xml')));
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     const caller = output(inNs(command('sipp -sf pstn-caller.xml')));
 
     // the first curl line: wait until it lists the call with its recording on

@@ -13,7 +13,7 @@ import { DrachtioSrsConnector } from '../../../src/sip/srs-connector.js';
 import { startHarness, type EngineHarness, type TestApp } from '../../support/engine-harness.js';
 import { portBlock } from '../../support/ports.js';
 import { assertSippInstalled, findMessages, scenarioPath, startSipp, type SippProcess, type SippOptions } from '../../support/sipp.js';
-import { until } from '../../support/wait.js';
+import { sleep, until } from '../../support/wait.js';
 
 const SIPREC_CLIENT_PORTS = { from: 18000, to: 18999 };
 const ports = portBlock(SIPREC_CLIENT_PORTS, 0, 200);
@@ -159,7 +159,7 @@ describe('recording-session client against SIPp recording servers (RFC 7866, R-3
     const s = session([uri], { attemptTimeoutMs: 5000 });
     const outcome = s.start();
     expect(s.state).toBe('inviting');
-    await new Promise((r) => setTimeout(r, 300)); // let the 100 Trying arrive
+    await sleep(300); // let the 100 Trying arrive
     await s.stop();
     expect(await outcome).toMatchObject({ established: false, state: 'stopped' });
     const result = await sipp.done;

@@ -10,6 +10,7 @@ import type { SrsFaultOptions } from '../../../src/srs/srs-fault-options.js';
 import { resolveSrsOptions } from '../../../src/srs/srs-options.js';
 import { FakeClock } from '../../fakes/fake-clock.js';
 import { initialModel } from '../../unit/siprec/metadata-fixture.js';
+import { sleep } from '../../support/wait.js';
 
 // Component test: the SRS app against a fake drachtio-srf (SIP faked, RTP sockets real on
 // 127.0.0.1:17300-17499, this file's block).
@@ -114,8 +115,8 @@ function setup(faults: SrsFaultOptions = { mode: 'none' }, srtp = true) {
   const invite = async (req: FakeReq): Promise<FakeRes> => {
     const res = new FakeRes();
     srf.handler!(req, res);
-    for (let i = 0; i < 50 && !res.finalResponseSent && res.sent.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
-    for (let i = 0; i < 50 && !res.finalResponseSent; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 50 && !res.finalResponseSent && res.sent.length === 0; i++) await sleep(5);
+    for (let i = 0; i < 50 && !res.finalResponseSent; i++) await sleep(5);
     return res;
   };
   return { srf, app, clock, invite };
@@ -150,9 +151,9 @@ describe('SRS app error answers and fault modes (R-40 test support)', () => {
   it('fault slow-answer sends 180 and answers only after the delay', async () => {
     const { invite, app, clock } = setup({ mode: 'slow-answer', delayMs: 3000 });
     const pending = invite(siprecInvite());
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     clock.advance(2999);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     clock.advance(1);
     const done = await pending;
     expect(done.sent.map((s) => s.status)).toEqual([180, 200]);
@@ -180,7 +181,7 @@ describe('SRS app error answers and fault modes (R-40 test support)', () => {
 
     const reinvite = new FakeRes();
     dialog.emit('modify', siprecInvite({ direction: 'inactive', version: 2 }), reinvite);
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     expect(reinvite.last).toBe(200);
     const pausedAnswer = reinvite.sent[0]!.opts!.body!;
     expect(pausedAnswer.match(/^m=audio \d+/gm)).toEqual(firstAnswer.match(/^m=audio \d+/gm));
@@ -191,11 +192,11 @@ describe('SRS app error answers and fault modes (R-40 test support)', () => {
     const update = new FakeRes();
     const meta = serializeMetadata(initialModel());
     dialog.emit('update', new FakeReq({ 'Content-Type': 'application/rs-metadata+xml' }, meta), update);
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     expect(update.last).toBe(200);
     const badUpdate = new FakeRes();
     dialog.emit('update', new FakeReq({ 'Content-Type': 'application/rs-metadata+xml' }, meta.replace('<datamode>complete', '<datamode>sometimes')), badUpdate);
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     expect(badUpdate.last).toBe(400);
 
     expect(await app.requestSnapshot(id, 'lost state')).toBe(200);
@@ -215,7 +216,7 @@ describe('SRS app shutdown', () => {
   it('close() during a slow answer refuses the INVITE with 503', async () => {
     const { invite, app } = setup({ mode: 'slow-answer', delayMs: 60_000 });
     const pending = invite(siprecInvite());
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     await app.close();
     await app.close(); // idempotent
     const res = await pending;

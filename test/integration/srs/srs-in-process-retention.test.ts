@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingStore } from '../../../src/srs/recording-store.js';
 import { portBlock } from '../../support/ports.js';
 import { startProductProcess, writeDemoProvisioning, type ProductProcess } from '../../support/product-process.js';
+import { sleep } from '../../support/wait.js';
 
 const block = portBlock({ from: 43500, to: 43999 }, 1, 100);
 const [mediaMin] = block.take(20) as [number]; // 43600: even
@@ -82,7 +83,7 @@ afterAll(async () => {
 
 describe('in-process recording server: retention by the provider plan (R-08) and the admin API', () => {
   it('MUST delete at start a free-plan recording older than 30 days (logged at info with id and age) and keep the others', async () => {
-    for (let i = 0; i < 100 && !lines.some((l) => l.msg === 'recording deleted: older than its retention'); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !lines.some((l) => l.msg === 'recording deleted: older than its retention'); i++) await sleep(100);
     const deleted = lines.filter((l) => l.msg === 'recording deleted: older than its retention');
     expect(deleted, product!.log().slice(-3000)).toHaveLength(1);
     expect(deleted[0]).toMatchObject({ level: 30, srsRecordingId: 'demo-40-days', orgId: 'demo', retentionDays: 30 });

@@ -15,6 +15,7 @@ import { portBlock } from '../../support/ports.js';
 import { makeTestAudio, readWav, recordingFiles, runPackSipp, startProductProcess, withTimeout, writeDemoProvisioning, type ProductProcess } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
 import { makeSelfSignedCertificate } from '../../support/tls-certificate.js';
+import { sleep } from '../../support/wait.js';
 
 const block = portBlock({ from: 43700, to: 43749 }, 0, 50);
 const [mediaMin] = block.take(16) as [number]; // 43700: even
@@ -75,7 +76,7 @@ afterAll(async () => {
 describe('in-process recording server on TLS (R-42)', () => {
   it('MUST record a call sent to a sips: recording server over TLS with SRTP: both parties in the WAV, srtp in the summary and the admin API', async () => {
     const callee = runPackSipp(dir, 'user-callee', { port: P.callee, controlPort: P.calleeControl, mediaPort: P.calleeMedia });
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const caller = runPackSipp(dir, 'pstn-caller', { remote: `127.0.0.1:${P.sip}`, service: '+15550002001', port: P.carrier, controlPort: P.carrierControl, mediaPort: P.carrierMedia, pauseMs: 4000 });
     const c = await caller.done;
     expect(c.code, `${c.describe}\n${product!.log().slice(-4000)}`).toBe(0);
@@ -84,7 +85,7 @@ describe('in-process recording server on TLS (R-42)', () => {
     const recordingsDir = join(dir, 'recordings');
     let files: string[] = [];
     for (let i = 0; i < 80 && !files.some((f) => f.endsWith('.json')); i++) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       files = recordingFiles(recordingsDir);
     }
     const summaryFile = files.find((f) => f.endsWith('.json'));

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEngine, type Engine, type EngineOptions } from '../../../src/engine/index.js';
-import { until } from '../../support/wait.js';
+import { sleep, until } from '../../support/wait.js';
 
 let nextPort = 19300;
 const engines: Engine[] = [];
@@ -54,7 +54,7 @@ describe('engine connection limits (TCP)', () => {
   it('MUST close idle connections that carry no dialog after the idle time, and count them', async () => {
     const { engine, port } = await engineWith({ idleConnectionMs: 300 });
     const conns = await Promise.all([1, 2, 3].map(() => connect(port)));
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150);
     expect(conns.some((c) => c.closedByPeer)).toBe(false);
     await until(() => conns.every((c) => c.closedByPeer), 'idle connections closed', 3000);
     expect(engine.stats().connectionsClosedIdle).toBe(3);
@@ -88,7 +88,7 @@ describe('engine connection limits (TCP)', () => {
     c.write(options(port, 'inuse').replace(/OPTIONS/g, 'INVITE'));
     await until(() => answer.startsWith('SIP/2.0 '), 'an answer');
     expect(engine.stats().activeServerTransactions).toBe(1);
-    await new Promise((r) => setTimeout(r, 700));
+    await sleep(700);
     expect(c.closedByPeer).toBeUndefined();
     expect(engine.stats().connectionsClosedIdle).toBe(0);
   });

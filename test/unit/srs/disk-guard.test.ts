@@ -7,6 +7,7 @@ import { isAppError } from '../../../src/common/errors.js';
 import { buildRecordingSummary } from '../../../src/srs/recording-summary.js';
 import { RecordingDiskGuard, SpaceReservation, checkRecordingsDir, diskFailureOf, toDiskFailure } from '../../../src/srs/disk-guard.js';
 import { StereoWavWriter } from '../../../src/srs/stereo-wav-writer.js';
+import { until } from '../../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'disk-guard-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -91,7 +92,7 @@ describe('disk faults are failures (disk-guard)', () => {
         writer.put(0, k * 8000, second);
         writer.put(1, k * 8000, second);
       }
-      for (let i = 0; i < 50 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await until(() => seen.length > 0, 'the write error', 1000);
       expect(seen).toHaveLength(1);
       expect((seen[0] as NodeJS.ErrnoException).code).toBe('ENOSPC');
       await expect(writer.close(0)).rejects.toMatchObject({ code: 'ENOSPC' });

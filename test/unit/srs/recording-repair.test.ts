@@ -13,6 +13,7 @@ import { repairOpenRecordings } from '../../../src/srs/recording-repair.js';
 import { RecordingStore } from '../../../src/srs/recording-store.js';
 import type { RecordingSummary } from '../../../src/srs/recording-summary.js';
 import { StereoWavWriter } from '../../../src/srs/stereo-wav-writer.js';
+import { sleep } from '../../support/wait.js';
 
 const root = mkdtempSync(join(tmpdir(), 'srs-repair-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -86,7 +87,7 @@ describe('repairOpenRecordings', () => {
     await files.markOpen({ callId: 'c', sampleRate: 8000, channels: 2 });
     const w = await StereoWavWriter.create(files.wavPath, { windowSamples: 800, headerUpdateMs: 5000 });
     for (let t = 0; t < 2600; t += 20) w.put(0, t * 8, new Int16Array(160).fill(500));
-    await new Promise((r) => setTimeout(r, 200)); // the writes land; the writer is never closed
+    await sleep(200); // the writes land; the writer is never closed
     const onDisk = statSync(files.wavPath).size - 44;
     const stated = readFileSync(files.wavPath).readUInt32LE(40);
     expect(stated).toBeLessThan(onDisk);

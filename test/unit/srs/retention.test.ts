@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { captureLogger } from '../../support/capture-logger.js';
 import { FakeClock } from '../../fakes/fake-clock.js';
 import { RecordingRetention, configRetention, planRetention } from '../../../src/srs/retention.js';
+import { until } from '../../support/wait.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 5, 30, 12, 0, 0);
@@ -110,7 +111,7 @@ describe('recording retention (R-08)', () => {
     await retention.runOnce(); // a run between the timer's: still 1 min short of 7 days
     expect(filesOf('ages')).toHaveLength(5);
     clock.advance(31 * 60_000); // the hourly run fires
-    for (let i = 0; i < 500 && filesOf('ages').length > 0; i++) await new Promise((r) => setTimeout(r, 10)); // the timer's run, not ours
+    await until(() => filesOf('ages').length === 0, 'the timed run to delete the recording', 5000, 10); // the timer's run, not ours
     expect(filesOf('ages')).toEqual([]);
     expect(retention.deletedRecordings).toBe(1);
     await retention.close();
