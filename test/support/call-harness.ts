@@ -23,7 +23,7 @@ import type { DigestAuthenticator } from '../../src/sip/digest-auth.js';
 import { SrfSignalingPort } from '../../src/sip/leg.js';
 import { SignalingConnection } from '../../src/sip/signaling-connection.js';
 import { fakeRecordingFactory, type FakeRecordingPort } from '../fakes/fake-recording-port.js';
-import { sleep } from './wait.js';
+import { until } from './wait.js';
 
 export interface CallHarnessOptions {
   /** SIP port of the engine (UDP); the app link uses sipPort + 1. */
@@ -131,11 +131,7 @@ export async function startCallHarness(o: CallHarnessOptions): Promise<CallHarne
     dials,
     recordings: recording.ports,
     async nextSession(index, timeoutMs = 5000) {
-      const until = performance.now() + timeoutMs;
-      while (sessions.length <= index) {
-        if (performance.now() > until) throw new Error(`no media session #${index} within ${timeoutMs} ms`);
-        await sleep(10);
-      }
+      await until(() => sessions.length > index, `media session #${index}`, timeoutMs, 10);
       return sessions[index]!;
     },
     async close() {

@@ -165,7 +165,7 @@ describe('live calls as server-sent events (GET /v1/calls/events)', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const reader = res.body!.getReader();
     let text = '';
-    const until = async (needle: string) => {
+    const readUntil = async (needle: string) => {
       const deadline = Date.now() + 3000;
       while (!text.includes(needle)) {
         if (Date.now() > deadline) throw new Error(`no ${needle} in ${text}`);
@@ -173,10 +173,10 @@ describe('live calls as server-sent events (GET /v1/calls/events)', () => {
         text += new TextDecoder().decode(value);
       }
     };
-    await until('data: {"calls":[]}');
+    await readUntil('data: {"calls":[]}');
     calls = [{ id: 'c1', direction: 'inbound-pstn', recording: { state: 'paused', party: null, mode: null } }];
     changes.emit('changed', 'c1');
-    await until('"id":"c1"');
+    await readUntil('"id":"c1"');
     expect(text).toContain('event: calls\ndata: {"calls":[{"id":"c1","direction":"inbound-pstn","recording":{"state":"paused"');
     ac.abort();
     expect((await fetch(`${url}/v1/calls/events`)).status, 'authenticated like every route').toBe(401);

@@ -105,8 +105,8 @@ describe('recording B2BUA call behaviours (SIPp + RTP peers)', () => {
     const { uac, uas, trace, toB, callerRtp, userRtp, recordingsBefore } = call;
     let uacPending = true;
     const establish = (async () => {
-      const until = performance.now() + o.callMs + 6000;
-      while (performance.now() < until && uacPending) {
+      const deadline = performance.now() + o.callMs + 6000;
+      while (performance.now() < deadline && uacPending) {
         const p = tb.h.recordings[recordingsBefore];
         if (p) return p.establish('127.0.0.1', [srs[0].port, srs[1].port]);
         await sleep(10);

@@ -11,7 +11,7 @@ import { useCallTestbed } from '../../support/call-testbed.js';
 import { portBlock } from '../../support/ports.js';
 import { findMessages, scenarioPath } from '../../support/sipp.js';
 import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
-import { sleep } from '../../support/wait.js';
+import { sleep, until } from '../../support/wait.js';
 
 const block = portBlock({ from: 25000, to: 29999 }, 2, 1000);
 const tb = useCallTestbed(block, {
@@ -34,8 +34,7 @@ describe('recorded call with the SIPREC client', () => {
     await srs.ready();
     const { uac, uas, toB, userRtp: user } = await tb.inboundCall({ toUser: '+15550002001', callMs: 4000, tones: { callerHz: 1000, userHz: 1500, ms: 9000 } });
     // wait for the answer (the compliance prompt plays first), then pause and resume by DTMF
-    const until = performance.now() + 8000;
-    while (tb.h.manager.list()[0]?.state !== 'connected' && performance.now() < until) await sleep(20);
+    await until(() => tb.h.manager.list()[0]?.state === 'connected', 'the call to connect', 8000);
     await sleep(800);
     await user.sendDtmf('*', 100, toB);
     await user.sendDtmf('3', 100, toB);

@@ -252,25 +252,22 @@ describe('engine smoke: raw SIP and app-protocol robustness', () => {
     const app = connect(ADMIN, '127.0.0.1');
     let data = '';
     app.on('data', (d: Buffer) => (data += d.toString()));
-    const wait = async (pred: () => boolean): Promise<void> => {
-      for (let i = 0; i < 100 && !pred(); i++) await sleep(10);
-    };
     try {
       app.write(frame('c1|authenticate|cymru|'));
-      await wait(() => data.includes('c1|OK'));
+      await until(() => data.includes('c1|OK'), 'the c1 answer', 1000, 10);
       app.write(frame('c2|sip||\r\nINVITE sip:far@127.0.0.1:14263 SIP/2.0\r\nContent-Length: 0\r\n\r\n'));
-      await wait(() => data.includes('c2|OK') && got.length > 0);
+      await until(() => data.includes('c2|OK') && got.length > 0, 'the c2 answer and the INVITE at the far end', 1000, 10);
       const txnId = /\|response\|c2\|OK\|application\|\d+\|udp\|[^|]*\|\d+\|[^|]+\|([0-9a-f-]{36})\|/.exec(data)?.[1];
       expect(txnId).toBeDefined();
       app.write(frame(`c3|sip|${txnId}|\r\nCANCEL sip:far@127.0.0.1:14263 SIP/2.0\r\nContent-Length: 0\r\n\r\n`));
-      await wait(() => data.includes('c3|OK'));
+      await until(() => data.includes('c3|OK'), 'the c3 answer', 1000, 10);
       await sleep(150);
       expect(got.filter((m) => m.startsWith('CANCEL'))).toHaveLength(0);
       const inv = got[0] ?? '';
       const hdr = (n: string): string => new RegExp(`^${n}: .*$`, 'm').exec(inv)?.[0].trimEnd() ?? '';
       const ringing = ['SIP/2.0 180 Ringing', hdr('Via'), hdr('From'), `${hdr('To')};tag=far1`, hdr('Call-ID'), hdr('CSeq'), 'Content-Length: 0', '', ''].join('\r\n');
       far.send(ringing, 14260, '127.0.0.1');
-      await wait(() => got.some((m) => m.startsWith('CANCEL')));
+      await until(() => got.some((m) => m.startsWith('CANCEL')), 'the CANCEL at the far end', 1000, 10);
       const cancel = got.find((m) => m.startsWith('CANCEL')) ?? '';
       expect(cancel).toContain(hdr('Via'));
       expect(cancel).toMatch(/CSeq: \d+ CANCEL/);

@@ -7,7 +7,7 @@ import { writeReceiverReport } from '../../../src/media/rtp/rtcp.js';
 import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
 import { portBlock } from '../../support/ports.js';
 import { RtpPeer } from '../../support/rtp-peer.js';
-import { sleep } from '../../support/wait.js';
+import { sleep, until } from '../../support/wait.js';
 const LOCAL = '127.0.0.1';
 
 /** Latching modes and the silent-leg watch over real UDP: a phone behind NAT is a peer whose SDP names another port. */
@@ -128,7 +128,7 @@ describe('media latching (sdp / auto / first-source) and the silent-leg watch', 
     const rr = Buffer.alloc(8);
     writeReceiverReport(rr, 0, 0x1234, []);
     rtcpSource.send(rr, s.local.a.rtcpPort, LOCAL);
-    await sleep(250);
+    await until(() => reports.length >= 1, 'an RTCP report at A', 2000);
     expect(reports.length).toBeGreaterThanOrEqual(1);
     expect(reports[0]![1]).toBe(201); // RR: nothing was sent to A yet
     expect(sdpA!.rtcpReceived).toHaveLength(0);

@@ -8,7 +8,7 @@ import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
 import { portBlock } from '../../support/ports.js';
 import { RtpPeer } from '../../support/rtp-peer.js';
 import { sine } from '../../support/tone-source.js';
-import { sleep } from '../../support/wait.js';
+import { sleep, until } from '../../support/wait.js';
 const LOCAL = '127.0.0.1';
 
 describe('media session controls over real UDP', () => {
@@ -152,7 +152,7 @@ describe('media session controls over real UDP', () => {
     await s.setRemote('b', { address: LOCAL, port: b.port });
     const playing = a.play(sine(700, 300, -6), { address: LOCAL, port: s.local.a.rtpPort });
     await playing;
-    await sleep(120);
+    await until(() => b.rtcpReceived.length >= 1, 'an RTCP report at B', 2000);
     expect(b.rtcpReceived.length).toBeGreaterThanOrEqual(1);
     expect(b.rtcpReceived[0]![1]).toBe(200); // SR: we sent media to B
     expect(a.rtcpReceived.length).toBeGreaterThanOrEqual(1);

@@ -10,7 +10,7 @@ import type { SrsFaultOptions } from '../../../src/srs/srs-fault-options.js';
 import { resolveSrsOptions } from '../../../src/srs/srs-options.js';
 import { FakeClock } from '../../fakes/fake-clock.js';
 import { initialModel } from '../../unit/siprec/metadata-fixture.js';
-import { sleep } from '../../support/wait.js';
+import { sleep, until } from '../../support/wait.js';
 
 // Component test: the SRS app against a fake drachtio-srf (SIP faked, RTP sockets real on
 // 127.0.0.1:17300-17499, this file's block).
@@ -181,7 +181,7 @@ describe('SRS app error answers and fault modes (R-40 test support)', () => {
 
     const reinvite = new FakeRes();
     dialog.emit('modify', siprecInvite({ direction: 'inactive', version: 2 }), reinvite);
-    await sleep(30);
+    await until(() => reinvite.finalResponseSent, 'the answer to the re-INVITE', 1000, 5);
     expect(reinvite.last).toBe(200);
     const pausedAnswer = reinvite.sent[0]!.opts!.body!;
     expect(pausedAnswer.match(/^m=audio \d+/gm)).toEqual(firstAnswer.match(/^m=audio \d+/gm));
@@ -192,11 +192,11 @@ describe('SRS app error answers and fault modes (R-40 test support)', () => {
     const update = new FakeRes();
     const meta = serializeMetadata(initialModel());
     dialog.emit('update', new FakeReq({ 'Content-Type': 'application/rs-metadata+xml' }, meta), update);
-    await sleep(30);
+    await until(() => update.finalResponseSent, 'the answer to the UPDATE', 1000, 5);
     expect(update.last).toBe(200);
     const badUpdate = new FakeRes();
     dialog.emit('update', new FakeReq({ 'Content-Type': 'application/rs-metadata+xml' }, meta.replace('<datamode>complete', '<datamode>sometimes')), badUpdate);
-    await sleep(30);
+    await until(() => badUpdate.finalResponseSent, 'the answer to the bad UPDATE', 1000, 5);
     expect(badUpdate.last).toBe(400);
 
     expect(await app.requestSnapshot(id, 'lost state')).toBe(200);
