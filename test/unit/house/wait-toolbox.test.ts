@@ -46,7 +46,6 @@ describe('test/support/wait.ts: the one way tests wait', () => {
  */
 const NOT_YET_MOVED = new Set([
   'test/integration/app/live-calls-across-nodes.test.ts',
-  'test/integration/scale/multi-node.test.ts',
   'test/integration/engine/proxy.test.ts',
   'test/integration/console/console-recordings.test.ts',
 ]);
