@@ -8,13 +8,46 @@ import type { Clock, Timers } from '../common/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppConnection, AppServer } from './app-server.js';
 import { CdrEmitter } from './cdr-emitter.js';
-import type { EngineCoreOptions, EngineCounters } from './engine-core.js';
 import { newUuid, protocolTime } from './ids.js';
+import type { NatFlowPolicy } from './nat-flow.js';
+import type { RequestGate } from './request-gate.js';
 import { SessionTimerPolicy } from './session-timer.js';
 import { hostport } from './sip-address.js';
 import type { ListenPoint, MessageSource, SipProtocol, SipTransport } from './sip-transport.js';
 import type { Target, TransactionContext } from './transaction-context.js';
 
+/** The engine's counters (index.ts `stats()`), written by the core and its handlers. */
+export interface EngineCounters {
+  messagesReceived: number;
+  messagesSent: number;
+  malformedDropped: number;
+  badRequestsAnswered: number;
+  retransmissionsSent: number;
+  retransmissionsAbsorbed: number;
+  /** In-dialog requests sent to the peer's flow instead of its Contact or first route (nat-flow.ts). */
+  natFlowRequests: number;
+}
+
+export interface EngineCoreOptions {
+  transport: SipTransport;
+  apps: AppServer;
+  logger: Logger;
+  timers: Timers;
+  clock: Clock;
+  t1: number;
+  t2: number;
+  t4: number;
+  /** Min-SE in seconds (RFC 4028; default 90). */
+  minSessionExpires?: number;
+  /** Outbound mode: dial this app (srf.listen) for new requests no connected app routed. */
+  requestHandler?: { host: string; port: number };
+  /** NAT mode per dialog peer (nat-flow.ts); default DETECT_NAT, drachtio-server's NAT detection. */
+  natFlow?: NatFlowPolicy;
+  /** Asked about every request that matches no transaction (request-gate.ts); default: all allowed. */
+  requestGate?: RequestGate;
+}
+
+/** What the engine core's collaborators share (the header above). */
 export class EngineContext {
   readonly log: Logger;
   readonly transport: SipTransport;

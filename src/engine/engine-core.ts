@@ -15,55 +15,21 @@
  *   proxies.ts             the app's `proxy` requests (proxy-session.ts) and record-routed dialogs
  * sharing engine-context.ts (wire, apps, cdr frames, timers), transaction-table.ts and dialog-table.ts.
  */
-import type { Clock, Timers } from '../common/clock.js';
-import type { Logger } from '../observability/logger.js';
 import { AppRequests } from './app-requests.js';
 import { AppResponses } from './app-responses.js';
-import type { AppConnection, AppServer } from './app-server.js';
+import type { AppConnection } from './app-server.js';
 import { DialogTable } from './dialog-table.js';
-import { EngineContext } from './engine-context.js';
+import { EngineContext, type EngineCoreOptions, type EngineCounters } from './engine-context.js';
 import { InDialogRequests } from './in-dialog-requests.js';
 import { newTag } from './ids.js';
 import { buildResponse, canAnswer, stampTopVia } from './message-builder.js';
-import type { RequestGate } from './request-gate.js';
-import type { NatFlowPolicy } from './nat-flow.js';
 import { NetworkRequests } from './network-requests.js';
 import { NetworkResponses } from './network-responses.js';
 import { OutboundApps } from './outbound-apps.js';
 import { Proxies } from './proxies.js';
 import { parseAppSip, parseSipMessage, serializeSipMessage, type SipMessage } from './sip-message.js';
-import type { MessageSource, SipTransport } from './sip-transport.js';
+import type { MessageSource } from './sip-transport.js';
 import { TransactionTable } from './transaction-table.js';
-
-export interface EngineCounters {
-  messagesReceived: number;
-  messagesSent: number;
-  malformedDropped: number;
-  badRequestsAnswered: number;
-  retransmissionsSent: number;
-  retransmissionsAbsorbed: number;
-  /** In-dialog requests sent to the peer's flow instead of its Contact or first route (nat-flow.ts). */
-  natFlowRequests: number;
-}
-
-export interface EngineCoreOptions {
-  transport: SipTransport;
-  apps: AppServer;
-  logger: Logger;
-  timers: Timers;
-  clock: Clock;
-  t1: number;
-  t2: number;
-  t4: number;
-  /** Min-SE in seconds (RFC 4028; default 90). */
-  minSessionExpires?: number;
-  /** Outbound mode: dial this app (srf.listen) for new requests no connected app routed. */
-  requestHandler?: { host: string; port: number };
-  /** NAT mode per dialog peer (nat-flow.ts); default DETECT_NAT, drachtio-server's NAT detection. */
-  natFlow?: NatFlowPolicy;
-  /** Asked about every request that matches no transaction (request-gate.ts); default: all allowed. */
-  requestGate?: RequestGate;
-}
 
 export class EngineCore {
   readonly counters: EngineCounters = {

@@ -14,11 +14,11 @@
  */
 import type { ClientTransaction } from './client-transaction.js';
 import { Dialog } from './dialog.js';
-import type { DialogTable } from './dialog-table.js';
 import type { EngineContext } from './engine-context.js';
 import { newCseq, newTag } from './ids.js';
 import type { ServerTransaction } from './server-transaction.js';
 import { firstListItem, getHeader, getHeaderList, getTag, parseCSeq, parseNameAddr, withTag, type SipMessage } from './sip-message.js';
+import type { Flow } from './nat-flow.js';
 import type { MessageSource } from './sip-transport.js';
 
 /** Methods whose 2xx creates a dialog outside an INVITE (RFC 6665 section 4.1.2.1, RFC 3515 section 2.4.4). */
@@ -40,8 +40,20 @@ export function subscriptionSeconds(req: SipMessage, resp: SipMessage): number {
   return v !== undefined && /^\s*\d+\s*$/.test(v) ? Number(v) : DEFAULT_SUBSCRIPTION_SECONDS;
 }
 
+/** What subscriptions need of the dialog table (dialog-table.ts), which owns them. */
+export interface SubscriptionDialogStore {
+  get(id: string): Dialog | undefined;
+  add(d: Dialog): void;
+  remove(d: Dialog): void;
+  initUasFlow(d: Dialog, request: SipMessage, source: Flow): void;
+  initUacFlow(d: Dialog, response: SipMessage, source: MessageSource): void;
+}
+
 export class SubscriptionDialogs {
-  constructor(private readonly ctx: EngineContext, private readonly dialogs: DialogTable) {}
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly dialogs: SubscriptionDialogStore,
+  ) {}
 
   /** The app answered 2xx to a SUBSCRIBE or REFER (`t.dialogId` set): create or refresh the UAS dialog. */
   uasAnswered(t: ServerTransaction, appId: number, resp: SipMessage): void {

@@ -1,7 +1,7 @@
 import { AppError } from '../common/errors.js';
 import { parseXsDateTime } from './siprec-ids.js';
 import { childNamed, childrenNamed, parseXml, type XmlElement } from './xml-parser.js';
-import { parseBroadWorks, parseParticipant, parseSession } from './metadata-parser.js';
+import { parseBroadWorks, parseParticipant, parseSession } from './metadata-element-parser.js';
 import { SIPREC_DRAFT_NS, SIPREC_DRAFT_ROOT } from './metadata-broadworks.js';
 import { B2BUA_EXTENSION_NS, type MetadataSession, type RecordingMetadataModel } from './metadata-types.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { formatXsDateTime, type MetadataId } from './siprec-ids.js';
 import { writeXmlDocument, type XmlNode } from './xml-writer.js';
-import { participantNode, sessionNode } from './metadata-serializer.js';
+import { participantNode, sessionNode } from './metadata-nodes.js';
 import {
   B2BUA_EXTENSION_NS,
   BROADWORKS_NS,
