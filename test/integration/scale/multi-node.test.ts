@@ -51,6 +51,8 @@ const NODE_TIMEOUT_MS = 2000;
 const NODES = [1, 2, 3] as const;
 type NodeNo = (typeof NODES)[number];
 const CARRIER = '10.77.0.2';
+/** Another host on the carrier's network: no trunk, no balancer. */
+const STRANGER = '10.77.0.3';
 const BALANCER = '10.77.0.1';
 const nodeAddress = (i: NodeNo): string => `10.77.${i}.2`;
 const balancerToward = (i: NodeNo): string => `10.77.${i}.1`;
@@ -58,6 +60,53 @@ const balancerToward = (i: NodeNo): string => `10.77.${i}.1`;
 const NODE_PORTS = { sip: 5060, drachtio: 9022, admin: 8080, srs: 5090, mediaMin: 40000, mediaMax: 40199, srsRtpMin: 50000, srsRtpMax: 50199 };
 const ALICE = { port: 5070, controlPort: 8870, mediaPort: 6100 };
 const ALICE_NUMBER = '+15550002001';
+
+/** A UAC claiming the carrier's address ([claimed]) in the balancer's header; expects 403 and ACKs it. */
+const SPOOFED_INVITE = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="spoofed-balancer-source">
+  <send retrans="500">
+    <![CDATA[
+
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:+15559990000@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:+15559990000@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      X-Balancer-Source: [claimed]
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=spoof 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [local_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="403"/>
+  <send>
+    <![CDATA[
+
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+</scenario>
+`;
 
 const dir = mkdtempSync(join(tmpdir(), 'multi-node-'));
 const netns = new Netns(`mn${process.pid}`);
@@ -109,13 +158,13 @@ const admittedCount = (i: NodeNo): number => logged(i, 'call admitted').length;
 const admittedCounts = (): Record<NodeNo, number> => ({ 1: admittedCount(1), 2: admittedCount(2), 3: admittedCount(3) });
 
 /** The admin API of node `i` (127.0.0.1 inside its namespace), through curl run there. */
-async function admin(i: NodeNo, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+async function admin(i: NodeNo, method: string, path: string, body?: unknown, as: 'json' | 'text' = 'json'): Promise<{ status: number; json: unknown; text: string }> {
   const args = [...netns.prefixFor(ns.node[i]), 'curl', '-s', '-m', '10', '-o', '-', '-w', '\n%{http_code}', '-X', method, `http://127.0.0.1:${NODE_PORTS.admin}${path}`];
   if (body !== undefined) args.push('-H', 'content-type: application/json', '--data-binary', JSON.stringify(body));
   const { stdout } = await execFileAsync(args[0]!, args.slice(1), { timeout: 15_000 });
   const cut = stdout.lastIndexOf('\n');
   const text = stdout.slice(0, cut);
-  return { status: Number(stdout.slice(cut + 1)), json: text === '' ? undefined : (JSON.parse(text) as unknown) };
+  return { status: Number(stdout.slice(cut + 1)), json: text === '' || as === 'text' ? undefined : (JSON.parse(text) as unknown), text };
 }
 
 /** One call from the carrier (pack/pstn-caller.xml) to alice, through the balancer unless `to` names a node. */
@@ -136,6 +185,11 @@ function placeCall(talkMs: number, to = `${BALANCER}:5060`): Promise<{ code: num
   });
   sippRuns.push(run.child);
   return run.done.then((e) => ({ ...e, messages: () => parseSippMessages(readFileSync(join(dir, `pstn-caller-${n}.msg.log`), 'utf8')) }));
+}
+
+/** The warnings and errors the nodes logged (last 30), for failure messages. */
+function nodeTrouble(): string {
+  return NODES.flatMap((i) => nodeLines[i].filter((l) => /"level":(40|50|60)/.test(l)).map((l) => `node ${i}: ${l}`)).slice(-30).join('\n');
 }
 
 /** Every value of header `name` in a SIP message, joined with ', ' (headerOf gives the first only). */
@@ -167,6 +221,7 @@ beforeAll(async () => {
   ns.carrier = netns.add('car');
   ns.balancer = netns.add('kam');
   netns.link({ ns: ns.carrier, ifname: 'car0', addresses: [`${CARRIER}/24`] }, { ns: ns.balancer, ifname: 'pub0', addresses: [`${BALANCER}/24`] });
+  netns.addAddress(ns.carrier, 'car0', `${STRANGER}/24`);
   netns.defaultRoute(ns.carrier, BALANCER);
   for (const i of NODES) {
     ns.node[i] = netns.add(`n${i}`);
@@ -258,7 +313,9 @@ describe('three nodes behind Kamailio sharing one PostgreSQL settings database',
       // the trunk matched the carrier's address (the balancer's own address is no trunk): inbound PSTN
       expect(admitted).toMatchObject({ direction: 'inbound-pstn', record: true });
     }
-    await until(() => NODES.every((i) => wavsOf(i).length >= 1), 'a recording on every node', 15_000);
+    await until(() => NODES.every((i) => wavsOf(i).length >= 1), 'a recording on every node', 15_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${nodeTrouble()}`);
+    });
     for (const i of NODES) {
       const wav = readWav(wavsOf(i)[0]!);
       expect(wav.channels, `node ${i}'s recording`).toBe(2);
@@ -267,6 +324,29 @@ describe('three nodes behind Kamailio sharing one PostgreSQL settings database',
     // nothing claimed a source it was not entitled to
     for (const i of NODES) expect(nodeLines[i].some((l) => l.includes('X-Balancer-Source header ignored'))).toBe(false);
   }, 60_000);
+
+  it('MUST refuse an INVITE that names the carrier in X-Balancer-Source but does not come from the balancer, and count it', async () => {
+    const scenario = join(dir, 'spoofed-balancer-source.xml');
+    writeFileSync(scenario, SPOOFED_INVITE);
+    const run = runPackSipp(dir, 'spoofed-balancer-source', {
+      scenarioFile: scenario,
+      commandPrefix: netns.prefixFor(ns.carrier),
+      localIp: STRANGER,
+      remote: `${nodeAddress(1)}:${NODE_PORTS.sip}`,
+      service: ALICE_NUMBER,
+      port: 5300,
+      controlPort: 8300,
+      mediaPort: 21000,
+      keys: { claimed: `${CARRIER}:5080` },
+      timeoutSec: 10,
+    });
+    sippRuns.push(run.child);
+    const r = await run.done;
+    expect(r.code, r.describe).toBe(0);
+    expect(logged(1, 'INVITE refused').at(-1)).toMatchObject({ status: 403, source: `${STRANGER}:5300` });
+    const metrics = (await admin(1, 'GET', '/v1/metrics', undefined, 'text')).text;
+    expect(metrics).toMatch(/^siprec_b2bua_balancer_source_ignored_total\{reason="untrusted-sender"\} 1$/m);
+  }, 30_000);
 
   it('MUST apply a setting written through node 1 to the next call on node 3', async () => {
     const settings = await admin(1, 'GET', '/v1/orgs/demo/service-settings');
@@ -312,7 +392,9 @@ describe('three nodes behind Kamailio sharing one PostgreSQL settings database',
     const exit = await withTimeout(node2.exit, 25_000, 'node 2 to exit after draining');
     expect(exit.code, node2.log()).toBe(0);
     expect(logged(2, 'drained').at(-1)).toMatchObject({ cut: 0 });
-    await until(() => wavsOf(2).length > wavsBefore, "node 2's drained call recorded", 15_000);
+    await until(() => wavsOf(2).length > wavsBefore, "node 2's drained call recorded", 15_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${nodeTrouble()}`);
+    });
   }, 90_000);
 
   it('MUST carry new calls at once when node 3 dies, and give calls to node 2 again once it answers the probes', async () => {
