@@ -2,7 +2,8 @@
  * One leg of an engine session (engine-session.ts): its RTP endpoint, where its media comes from and
  * goes (source latch, RTCP source), which stream is accepted (SSRC lock, negotiated payload types),
  * the stream we send to it, its prompt and tone state, and its counters. Plain state the session's
- * packet path reads and writes; no I/O of its own.
+ * packet path reads and writes; no I/O of its own. The modules around the packet path (engine-playback.ts,
+ * engine-rtcp.ts, silence-watch.ts) each name the part of a leg they use (a `Pick<Leg, ...>`).
  */
 import type { Clock, Timers } from '../../common/clock.js';
 import type { G711Codec } from '../audio/g711.js';
@@ -15,7 +16,7 @@ import { SsrcLock, type SsrcLockOptions } from '../processors/ssrc-lock.js';
 import { ReceiveStats } from '../rtp/receive-stats.js';
 import type { ScratchRing } from '../processors/scratch-ring.js';
 import type { RtpEndpoint, RtpEndpointFactory } from '../transport/udp-endpoint.js';
-import type { LegId, LegStats, PayloadTypeInfo, SilenceReason } from '../media-session-types.js';
+import type { LegId, LegStats, MediaTotals, PayloadTypeInfo, SilenceReason } from '../media-session-types.js';
 
 /** Generated frames (prompts, tones, silence for a paused fork): 20 ms of G.711 at 8 kHz. */
 export const FRAME_SAMPLES = 160;
@@ -85,19 +86,16 @@ export class Leg {
   /** RTCP latched on its own (a NAT maps the RTCP port separately): the last accepted RTCP source. */
   rtcpSourceAddress: string | undefined;
   rtcpSourcePort = 0;
-  /** Silence watch (watchSilence): accepted count last seen, since when it has not moved, drops then. */
-  watchSeen = 0;
-  watchSince = 0;
-  watchDrops = { hijack: 0, payloadType: 0, foreignSsrc: 0, malformed: 0, unlatched: 0 };
   /** The source of the last packet refused as a hijack (what a silent leg really sent from). */
   refusedAddress: string | undefined;
   refusedPort = 0;
-  /** Set once the leg was reported silent (at most once per call). */
+  /** Set once the leg was reported silent (silence-watch.ts; at most once per call). */
   silentReason: SilenceReason | undefined;
   readonly recv = new ReceiveStats();
   readonly dtmf = new TelephoneEventDecoder();
   /** The stream we send to this leg. */
   readonly out: StreamRewriter;
+  /** Prompt and tone state (written by engine-playback.ts; the packet path reads playback and overlay). */
   playback: Playback | undefined;
   overlay: Int16Array | undefined;
   overlayOffset = 0;
@@ -157,17 +155,11 @@ export class Leg {
     }
   }
 }
-/**
- * Where our RTCP reports to a leg go: its latched RTCP source; else, with rtcp-mux, the RTP target;
- * else the SDP's RTCP port (a=rtcp or port + 1) at the SDP address, or RTP port + 1 of a source
- * learnt behind a NAT (the usual mapping of a port pair).
- */
-export function rtcpTarget(leg: Leg): { address: string; port: number } {
-  const latch = leg.latch;
-  if (leg.rtcpSourceAddress !== undefined && leg.rtcpSourceAddress === latch.address) return { address: leg.rtcpSourceAddress, port: leg.rtcpSourcePort };
-  if (leg.rtcpMux) return { address: latch.address!, port: latch.port };
-  const atSdp = latch.address === latch.sdpAddress && latch.port === latch.sdpPort;
-  return { address: latch.address!, port: atSdp ? leg.rtcpPort || latch.port + 1 : latch.port + 1 };
+/** A packet from a source the leg does not accept: counted, and its source kept for the silent-leg report. */
+export function refuseSource(leg: Pick<Leg, 'stats' | 'refusedAddress' | 'refusedPort'>, address: string, port: number): void {
+  leg.stats.hijackDropped++;
+  leg.refusedAddress = address;
+  leg.refusedPort = port;
 }
 
 export function legStats(leg: Leg): LegStats {
@@ -183,4 +175,28 @@ export function legStats(leg: Leg): LegStats {
     sendErrors: leg.endpoint.sendErrors,
     injectCodec: leg.injectCodec,
   };
+}
+
+/** Adds the leg's counters to `t` (MediaEngine.totals()); reads counters only. */
+export function addLegTotals(t: MediaTotals, leg: Leg): void {
+  const s = leg.stats;
+  t.rtpIn += s.received;
+  t.rtpInBytes += s.receivedBytes;
+  t.rtpOut += leg.out.packetsSent;
+  t.rtpGenerated += s.generated;
+  t.dropped.malformed += s.malformed;
+  t.dropped.hijack += s.hijackDropped;
+  t.dropped.unlatched += s.unlatchedDropped;
+  t.dropped.foreignSsrc += s.foreignSsrcDropped;
+  t.dropped.unknownPayloadType += s.unknownPayloadTypeDropped;
+  t.dropped.relayCodec += s.relayCodecDropped;
+  t.dropped.rewrite += s.rewriteDropped;
+  t.withheld.prompt += s.replacedByPrompt;
+  t.rtcpIn += s.rtcpReceived;
+  t.latches.sdp += s.latchedSdp;
+  t.latches.learned += s.latchedLearned;
+  t.latches.relatched += s.relatched;
+  if (leg.silentReason !== undefined) t.silentLegs[leg.silentReason]++;
+  t.rtcpOut += s.rtcpSent;
+  t.sendErrors += leg.endpoint.sendErrors;
 }

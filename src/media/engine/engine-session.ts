@@ -19,34 +19,27 @@
  * leg the tone is sent on its own. Prompts and tones never reach the forked streams (R-15): the fork
  * copies the packet before any mixing.
  *
- * A leg's state is in engine-leg.ts, the forks (several per session, one per recording) in
- * fork-set.ts and a forked stream's state in fork-stream.ts. What stays here (the packet path,
- * prompts and tones, RTCP reports, the silence watch) is one file because
- * each of them reads and writes both legs' per-packet state; splitting it further needs those
- * exchanges behind small interfaces first.
+ * What lives where:
+ * - here: the per-packet path (accept, fork, relay), latching and DTMF events, the commands (each
+ *   checks the session is open and resolves its target legs), stats and close;
+ * - engine-leg.ts: a leg's state (plain fields the packet path reads and writes) and its counters;
+ * - engine-playback.ts: prompt playback, tone overlay (`mix()` is called per relayed G.711 packet
+ *   while a tone is active), the reminder timer;
+ * - engine-rtcp.ts: RTCP received from a leg and the reports we send it;
+ * - silence-watch.ts: the one-way-call watch (reads the legs' counters on a timer);
+ * - fork-set.ts / fork-stream.ts: the forks (several per session, one per recording).
+ * Each of them names the part of a leg it uses (a `Pick<Leg, ...>`), so the packet path keeps
+ * plain field reads and no per-packet allocation or lookup.
  */
 import type { TimerHandle } from '../../common/clock.js';
 import { AppError } from '../../common/errors.js';
-import { G711_SILENCE, type G711Codec } from '../audio/g711.js';
-import { cutFrames } from '../audio/prompt-library.js';
-import { renderTone, type ToneSpec } from '../audio/tones.js';
-import { mixIntoFrame } from '../processors/audio-mixer.js';
-import { FramePacer } from '../processors/prompt-pacer.js';
+import type { G711Codec } from '../audio/g711.js';
+import type { ToneSpec } from '../audio/tones.js';
 import { RewriteResult } from '../processors/relay-rewriter.js';
 import { LatchVerdict } from '../processors/source-latch.js';
 import { SsrcVerdict } from '../processors/ssrc-lock.js';
-import { ntpMiddle, parseRtcp, toNtp, writeReceiverReport, writeSdesCname, writeSenderReport, type ReportBlock } from '../rtp/rtcp.js';
-import {
-  looksLikeRtcp,
-  rtpPayloadEnd,
-  rtpPayloadOffset,
-  rtpPayloadType,
-  rtpSeq,
-  rtpSsrc,
-  rtpTimestamp,
-  setRtpPayloadType,
-} from '../rtp/rtp-header.js';
-import { addTs } from '../rtp/wrap-math.js';
+import { toNtp } from '../rtp/rtcp.js';
+import { looksLikeRtcp, rtpPayloadEnd, rtpPayloadOffset, rtpPayloadType, rtpSeq, rtpSsrc, rtpTimestamp, setRtpPayloadType } from '../rtp/rtp-header.js';
 import type { RtpEndpoint } from '../transport/udp-endpoint.js';
 import {
   DEFAULT_FORK_BUFFER_MS,
@@ -59,21 +52,15 @@ import {
   type MediaSessionOptions,
   type MediaSessionStats,
   type MediaTotals,
-  type PromptEndReason,
   type RemoteMedia,
-  type SilenceReason,
   type ToneKind,
 } from '../media-session-types.js';
-import { DEFAULT_PAYLOAD_TYPES, FRAME_MS, FRAME_SAMPLES, KIND_PCMA, KIND_PCMU, KIND_TE, KIND_UNKNOWN, Leg, legStats, rtcpTarget, type EngineServices, type Playback } from './engine-leg.js';
+import { addLegTotals, DEFAULT_PAYLOAD_TYPES, KIND_PCMA, KIND_PCMU, KIND_TE, KIND_UNKNOWN, Leg, legStats, refuseSource, type EngineServices } from './engine-leg.js';
+import { EnginePlayback } from './engine-playback.js';
+import { receiveRtcp, sendLegReport } from './engine-rtcp.js';
 import type { EngineEvent } from './engine-protocol.js';
 import { ForkSet, forkIdOf } from './fork-set.js';
-
-/**
- * A tone is sent on its own when nothing went to the leg for this long: longer than the longest
- * packet time we take from a leg (40 ms, sdp-media.ts PTIME_MS) plus jitter, so tone frames are never
- * slipped between the relayed packets of a 30 or 40 ms stream.
- */
-const IDLE_FILL_MS = 60;
+import { SilenceWatch } from './silence-watch.js';
 
 /** Services a session needs from its engine. */
 export interface EngineContext extends EngineServices {
@@ -90,12 +77,10 @@ export class EngineSession {
   readonly #options: Required<Pick<MediaSessionOptions, 'relayTelephoneEvents' | 'rtcpIntervalMs' | 'cname'>>;
   /** The session's forks (one per recording); the packet path calls `forward` once per packet. */
   readonly #forks: ForkSet;
-  #reminderTimer: TimerHandle | undefined;
-  #reminderStart: TimerHandle | undefined;
+  /** Prompts, tones and the reminder. */
+  readonly #playback: EnginePlayback;
+  readonly #silence: SilenceWatch;
   #rtcpTimer: TimerHandle | undefined;
-  #silenceTimer: TimerHandle | undefined;
-  #silenceMs = 0;
-  readonly #toneCache = new Map<string, Int16Array>();
   #closed = false;
 
   private constructor(id: string, ctx: EngineContext, a: RtpEndpoint, b: RtpEndpoint, options: MediaSessionOptions) {
@@ -109,15 +94,19 @@ export class EngineSession {
     };
     this.a = new Leg('a', a, options.latching?.a ?? 'auto', options.latchOptions, options.ssrcLock);
     this.b = new Leg('b', b, options.latching?.b ?? 'auto', options.latchOptions, options.ssrcLock);
+    const legs = [this.a, this.b] as const;
+    const emit = (event: EngineEvent): void => ctx.emit(id, event);
     this.#forks = new ForkSet({
       clock: ctx.clock,
       timers: ctx.timers,
       endpoints: ctx.endpoints,
       scratch: ctx.scratch,
-      legs: [this.a, this.b],
+      legs,
       bufferMs: options.forkBufferMs ?? DEFAULT_FORK_BUFFER_MS,
-      bufferEnded: (notice) => ctx.emit(id, { type: 'forkBuffer', ...notice }),
+      bufferEnded: (notice) => emit({ type: 'forkBuffer', ...notice }),
     });
+    this.#playback = new EnginePlayback({ clock: ctx.clock, timers: ctx.timers, scratch: ctx.scratch, legs, emit, promptFrames: (key, codec) => ctx.promptFrames(key, codec) });
+    this.#silence = new SilenceWatch({ clock: ctx.clock, timers: ctx.timers, legs, emit });
     this.#wire(this.a, this.b);
     this.#wire(this.b, this.a);
     this.#mapRelayPayloadTypes();
@@ -159,7 +148,7 @@ export class EngineSession {
   #wire(from: Leg, to: Leg): void {
     const forkIndex: 0 | 1 = from.id === 'a' ? 0 : 1;
     from.endpoint.onRtp = (buf, address, port) => this.#onRtp(from, to, forkIndex, buf, address, port);
-    from.endpoint.onRtcp = (buf, address, port) => this.#onRtcp(from, buf, address, port);
+    from.endpoint.onRtcp = (buf, address, port) => receiveRtcp(from, buf, address, port, this.#ctx.clock);
   }
 
   // ---------------------------------------------------------------- the packet path
@@ -167,7 +156,7 @@ export class EngineSession {
   #onRtp(from: Leg, to: Leg, forkIndex: 0 | 1, buf: Buffer, address: string, port: number): void {
     const len = buf.length;
     if (looksLikeRtcp(buf, len)) {
-      this.#onRtcp(from, buf, address, port);
+      receiveRtcp(from, buf, address, port, this.#ctx.clock);
       return;
     }
     const off = rtpPayloadOffset(buf, len);
@@ -180,7 +169,7 @@ export class EngineSession {
     const kind = from.ptKind[pt]!;
     if (kind === KIND_UNKNOWN) {
       // from a source other than the latched one it is a hijack attempt, else a payload-type fault
-      if (from.latch.latched && (port !== from.latch.port || address !== from.latch.address)) this.#hijack(from, address, port);
+      if (from.latch.latched && (port !== from.latch.port || address !== from.latch.address)) refuseSource(from, address, port);
       else from.stats.unknownPayloadTypeDropped++;
       return;
     }
@@ -188,7 +177,7 @@ export class EngineSession {
     const verdict = from.latch.check(address, port, now, from.ssrcLock.locked && rtpSsrc(buf) === from.ssrcLock.ssrc);
     if (verdict !== LatchVerdict.Accept) {
       if (verdict === LatchVerdict.Hijack) {
-        this.#hijack(from, address, port);
+        refuseSource(from, address, port);
         return;
       }
       if (verdict === LatchVerdict.NotReady) {
@@ -229,7 +218,7 @@ export class EngineSession {
       return;
     }
     if (to.overlay !== undefined && (kind === KIND_PCMU || kind === KIND_PCMA)) {
-      this.#mixOverlay(to, kind === KIND_PCMU ? 'PCMU' : 'PCMA', buf.subarray(off, end));
+      this.#playback.mix(to, kind === KIND_PCMU ? 'PCMU' : 'PCMA', buf.subarray(off, end));
     }
     if (outPt !== pt) setRtpPayloadType(buf, outPt);
     to.endpoint.sendRtp(buf, len, to.latch.port, to.latch.address!);
@@ -281,63 +270,13 @@ export class EngineSession {
     }
   }
 
-  #mixOverlay(to: Leg, codec: G711Codec, payload: Uint8Array): void {
-    const overlay = to.overlay!;
-    mixIntoFrame(codec, payload, overlay, to.overlayOffset);
-    to.overlayOffset += payload.length;
-    if (to.overlayOffset >= overlay.length) this.#endOverlay(to);
-  }
-
-  /** A packet from a source the leg does not accept: counted, and its source kept for the silent-leg report. */
-  #hijack(leg: Leg, address: string, port: number): void {
-    leg.stats.hijackDropped++;
-    leg.refusedAddress = address;
-    leg.refusedPort = port;
-  }
-
-  #onRtcp(from: Leg, buf: Buffer, address: string, port: number): void {
-    // RTCP is only read (never forwarded). It is accepted from the address RTP is latched to (or the
-    // SDP address before that) on any port, and latched on its own: a NAT maps the RTCP port
-    // separately, and our reports go back to where the leg's RTCP comes from.
-    if (address !== from.latch.address) {
-      // before RTP latched (auto: RTCP or a NAT probe from the real source may come first) it is not an attack
-      if (from.latch.latched) this.#hijack(from, address, port);
-      else from.stats.unlatchedDropped++;
-      return;
-    }
-    const parsed = parseRtcp(buf, buf.length);
-    if (parsed === undefined) {
-      from.stats.malformed++;
-      return;
-    }
-    from.rtcpSourceAddress = address;
-    from.rtcpSourcePort = port;
-    from.stats.rtcpReceived++;
-    if (parsed.sender !== undefined) from.recv.onSenderReport(ntpMiddle(parsed.sender.ntpSec, parsed.sender.ntpFrac), this.#ctx.clock.monotonic());
-  }
-
-  // ---------------------------------------------------------------- RTCP generation (RFC 3550 6.4)
+  // ---------------------------------------------------------------- RTCP reports (engine-rtcp.ts)
 
   #sendRtcpReports(): void {
     const nowMono = this.#ctx.clock.monotonic();
     const ntp = toNtp(this.#ctx.clock.now());
-    for (const leg of [this.a, this.b]) {
-      if (leg.latch.address === undefined) continue;
-      const blocks: ReportBlock[] = leg.recv.started ? [leg.recv.reportBlock(nowMono)] : [];
-      const out = Buffer.alloc(28 + 24 * blocks.length + 8 + 260);
-      let n: number;
-      if (leg.out.hasSent) {
-        const rtpTs = addTs(leg.out.lastTimestamp, Math.round((nowMono - leg.out.lastSentAtMs) * 8));
-        n = writeSenderReport(out, 0, leg.out.ssrc, { ntpSec: ntp.sec, ntpFrac: ntp.frac, rtpTimestamp: rtpTs, packetCount: leg.out.packetsSent, octetCount: leg.out.octetsSent }, blocks);
-      } else {
-        n = writeReceiverReport(out, 0, leg.out.ssrc, blocks);
-      }
-      n = writeSdesCname(out, n, leg.out.ssrc, this.#options.cname);
-      const to = rtcpTarget(leg);
-      if (leg.rtcpMux) leg.endpoint.sendRtp(out, n, to.port, to.address);
-      else leg.endpoint.sendRtcp(out, n, to.port, to.address);
-      leg.stats.rtcpSent++;
-    }
+    sendLegReport(this.a, nowMono, ntp, this.#options.cname);
+    sendLegReport(this.b, nowMono, ntp, this.#options.cname);
     this.#forks.sendReports(nowMono, ntp, this.#options.cname);
   }
 
@@ -363,6 +302,8 @@ export class EngineSession {
     this.#forks.remapPayloadTypes();
   }
 
+  // ---------------------------------------------------------------- prompts, tones (engine-playback.ts), silence watch
+
   /** Start a prompt to one leg or both; returns the legs it plays to. */
   playPrompt(
     playbackId: number,
@@ -373,221 +314,35 @@ export class EngineSession {
   ): LegId[] {
     this.#assertOpen();
     const legs = this.#legs(target);
-    for (const leg of legs) {
-      if (leg.injectCodec === undefined) throw new AppError('MEDIA_CODEC_NOT_INJECTABLE', `leg ${leg.id}`);
-      if (leg.latch.address === undefined) throw new AppError('MEDIA_INVALID_ARGUMENT', `leg ${leg.id} has no remote address yet`);
-    }
-    const plans = legs.map((leg) => {
-      const codec = leg.injectCodec!;
-      const frames = 'key' in source ? this.#ctx.promptFrames(source.key, codec) : cutFrames(codec, source.pcm);
-      if (frames === undefined) throw new AppError('MEDIA_INVALID_ARGUMENT', `unknown prompt ${'key' in source ? source.key : ''}`);
-      return { leg, frames };
-    });
-    for (const { leg, frames } of plans) this.#startPlayback(leg, playbackId, frames, name, language);
+    this.#playback.play(playbackId, legs, source, name, language);
     return legs.map((l) => l.id);
-  }
-
-  #startPlayback(leg: Leg, playbackId: number, frames: readonly Buffer[], name: string, language: string | undefined): void {
-    if (leg.playback !== undefined) this.#endPlayback(leg, 'replaced');
-    const pb: Playback = {
-      id: playbackId,
-      name,
-      language,
-      frames,
-      startedAt: 0,
-      ended: false,
-      pacer: new FramePacer(this.#ctx.clock, this.#ctx.timers, (i) => this.#playbackFrame(leg, pb, i), FRAME_MS),
-    };
-    leg.playback = pb;
-    pb.pacer.start();
-  }
-
-  #playbackFrame(leg: Leg, pb: Playback, index: number): void {
-    if (pb.ended) return;
-    if (index >= pb.frames.length) {
-      // the last frame's 20 ms are over: the prompt has played out
-      this.#endPlayback(leg, 'completed');
-      return;
-    }
-    if (index === 0) {
-      pb.startedAt = this.#ctx.clock.now();
-      this.#ctx.emit(this.id, { type: 'promptStarted', playbackId: pb.id, leg: leg.id, name: pb.name, language: pb.language, at: pb.startedAt });
-    }
-    this.#sendGenerated(leg, pb.frames[index]!, index > 0);
-  }
-
-  #endPlayback(leg: Leg, reason: PromptEndReason): void {
-    const pb = leg.playback;
-    if (pb === undefined || pb.ended) return;
-    pb.ended = true;
-    pb.pacer.stop();
-    leg.playback = undefined;
-    const framesSent = Math.min(pb.pacer.framesSent, pb.frames.length);
-    this.#ctx.emit(this.id, {
-      type: 'promptEnded',
-      playbackId: pb.id,
-      leg: leg.id,
-      name: pb.name,
-      language: pb.language,
-      at: this.#ctx.clock.now(),
-      reason,
-      framesSent,
-    });
   }
 
   stopPrompt(target: InjectTarget): void {
     this.#assertOpen();
-    for (const leg of this.#legs(target)) this.#endPlayback(leg, 'stopped');
-  }
-
-  /** Send one generated 160-sample G.711 frame to a leg (prompt frame or tone-only frame). */
-  #sendGenerated(leg: Leg, payload: Uint8Array | undefined, consecutive: boolean): void {
-    const codec = leg.injectCodec;
-    if (codec === undefined || leg.latch.address === undefined) return;
-    const len = 12 + FRAME_SAMPLES;
-    const pkt = this.#ctx.scratch.take(len, leg.endpoint.rtpSendQueueCount() > 0);
-    if (payload !== undefined) pkt.set(payload.subarray(0, FRAME_SAMPLES), 12);
-    else pkt.fill(G711_SILENCE[codec], 12, len);
-    if (payload !== undefined && payload.length < FRAME_SAMPLES) pkt.fill(G711_SILENCE[codec], 12 + payload.length, len);
-    if (leg.overlay !== undefined) this.#mixOverlay(leg, codec, pkt.subarray(12, len));
-    leg.out.stampGenerated(pkt, leg.injectPt, FRAME_SAMPLES, this.#ctx.clock.monotonic(), consecutive, FRAME_SAMPLES);
-    leg.stats.generated++;
-    leg.endpoint.sendRtp(pkt, len, leg.latch.port, leg.latch.address);
-  }
-
-  // ---------------------------------------------------------------- tones
-
-  #renderTone(tone: ToneSpec): Int16Array {
-    const key = `${tone.frequencyHz}/${tone.durationMs}/${tone.levelDbfs}/${tone.repeat ?? 1}/${tone.gapMs ?? 0}`;
-    let pcm = this.#toneCache.get(key);
-    if (pcm === undefined) {
-      pcm = renderTone(tone);
-      this.#toneCache.set(key, pcm);
-    }
-    return pcm;
+    this.#playback.stop(this.#legs(target));
   }
 
   /** Mix a tone into what the target legs hear (R-18, R-19). Legs that cannot be injected are skipped. */
   tone(target: InjectTarget, tone: ToneSpec, kind: ToneKind): LegId[] {
     this.#assertOpen();
-    const pcm = this.#renderTone(tone);
-    const legs = this.#legs(target).filter((l) => l.injectCodec !== undefined && l.latch.address !== undefined);
-    for (const leg of legs) this.#startOverlay(leg, pcm);
-    if (legs.length > 0) {
-      this.#ctx.emit(this.id, { type: 'toneStarted', kind, legs: legs.map((l) => l.id), at: this.#ctx.clock.now(), durationMs: (pcm.length * 1000) / 8000 });
-    }
-    return legs.map((l) => l.id);
-  }
-
-  #startOverlay(leg: Leg, pcm: Int16Array): void {
-    leg.overlay = pcm;
-    leg.overlayOffset = 0;
-    if (leg.overlayPacer === undefined) {
-      const pacer = new FramePacer(this.#ctx.clock, this.#ctx.timers, () => this.#overlayTick(leg), FRAME_MS);
-      leg.overlayPacer = pacer;
-      pacer.start();
-    }
-  }
-
-  /** While a tone is active: if nothing is flowing to the leg (silent party, no prompt), send the tone on its own. */
-  #overlayTick(leg: Leg): void {
-    if (leg.overlay === undefined) return;
-    if (leg.playback !== undefined) return;
-    const now = this.#ctx.clock.monotonic();
-    // relayed speech went out lately: it carries the tone (mixed in); our own tone frames keep their 20 ms pace
-    const relayedLast = leg.out.lastSentAtMs !== leg.toneAloneAtMs;
-    if (leg.out.hasSent && relayedLast && now - leg.out.lastSentAtMs < IDLE_FILL_MS) return;
-    const consecutive = leg.out.hasSent && now - leg.out.lastSentAtMs < IDLE_FILL_MS + FRAME_MS;
-    this.#sendGenerated(leg, undefined, consecutive);
-    leg.toneAloneAtMs = leg.out.lastSentAtMs;
-  }
-
-  #endOverlay(leg: Leg): void {
-    leg.overlay = undefined;
-    leg.overlayOffset = 0;
-    const pacer = leg.overlayPacer;
-    leg.overlayPacer = undefined;
-    pacer?.stop();
+    const pcm = this.#playback.renderTone(tone);
+    return this.#playback.tone(this.#legs(target), pcm, kind);
   }
 
   startReminder(intervalMs: number, initialDelayMs: number, tone: ToneSpec): void {
     this.#assertOpen();
-    if (!(intervalMs >= 1000) || !(initialDelayMs >= 0)) throw new AppError('MEDIA_INVALID_ARGUMENT', `reminder interval ${intervalMs} ms`);
-    this.stopReminder();
-    const fire = (): void => {
-      if (!this.#closed) this.tone('both', tone, 'reminder');
-    };
-    this.#reminderStart = this.#ctx.timers.setTimeout(() => {
-      this.#reminderStart = undefined;
-      fire();
-      this.#reminderTimer = this.#ctx.timers.setInterval(fire, intervalMs);
-    }, initialDelayMs);
+    this.#playback.startReminder(intervalMs, initialDelayMs, tone);
   }
 
   stopReminder(): void {
-    this.#ctx.timers.clearTimeout(this.#reminderStart);
-    this.#ctx.timers.clearInterval(this.#reminderTimer);
-    this.#reminderStart = undefined;
-    this.#reminderTimer = undefined;
+    this.#playback.stopReminder();
   }
-
-  // ---------------------------------------------------------------- silence watch
 
   /** Report (once per leg) a leg that delivers no accepted RTP for `ms` while the other does; 0 stops. */
   watchSilence(ms: number): void {
     this.#assertOpen();
-    if (!(ms >= 0)) throw new AppError('MEDIA_INVALID_ARGUMENT', `silence watch ${ms} ms`);
-    this.#ctx.timers.clearInterval(this.#silenceTimer);
-    this.#silenceTimer = undefined;
-    this.#silenceMs = ms;
-    if (ms === 0) return;
-    const now = this.#ctx.clock.monotonic();
-    for (const leg of [this.a, this.b]) this.#watchMoved(leg, now);
-    this.#silenceTimer = this.#ctx.timers.setInterval(() => this.#checkSilence(), Math.min(1000, ms));
-  }
-
-  #watchMoved(leg: Leg, now: number): void {
-    const s = leg.stats;
-    leg.watchSeen = s.received;
-    leg.watchSince = now;
-    leg.watchDrops = { hijack: s.hijackDropped, payloadType: s.unknownPayloadTypeDropped, foreignSsrc: s.foreignSsrcDropped, malformed: s.malformed, unlatched: s.unlatchedDropped };
-  }
-
-  #checkSilence(): void {
-    const now = this.#ctx.clock.monotonic();
-    for (const leg of [this.a, this.b]) if (leg.stats.received !== leg.watchSeen) this.#watchMoved(leg, now);
-    for (const [leg, other] of [[this.a, this.b], [this.b, this.a]] as const) {
-      if (leg.silentReason !== undefined || now - leg.watchSince < this.#silenceMs || now - other.watchSince >= this.#silenceMs) continue;
-      const s = leg.stats;
-      const w = leg.watchDrops;
-      const dropped = {
-        hijack: s.hijackDropped - w.hijack,
-        payloadType: s.unknownPayloadTypeDropped - w.payloadType,
-        foreignSsrc: s.foreignSsrcDropped - w.foreignSsrc,
-        malformed: s.malformed - w.malformed,
-        unlatched: s.unlatchedDropped - w.unlatched,
-      };
-      const reason: SilenceReason =
-        dropped.hijack > 0 ? 'hijack'
-        : dropped.payloadType > 0 ? 'payload-type'
-        : dropped.foreignSsrc > 0 ? 'foreign-ssrc'
-        : dropped.malformed > 0 ? 'malformed'
-        : dropped.unlatched > 0 ? 'unlatched'
-        : 'none-received';
-      leg.silentReason = reason;
-      const latch = leg.latch;
-      this.#ctx.emit(this.id, {
-        type: 'silent',
-        leg: leg.id,
-        reason,
-        silentForMs: now - leg.watchSince,
-        dropped,
-        remote: latch.address !== undefined ? { address: latch.address, port: latch.port } : undefined,
-        sdp: latch.sdpAddress !== undefined ? { address: latch.sdpAddress, port: latch.sdpPort } : undefined,
-        refused: dropped.hijack > 0 && leg.refusedAddress !== undefined ? { address: leg.refusedAddress, port: leg.refusedPort } : undefined,
-        at: this.#ctx.clock.now(),
-      });
-    }
+    this.#silence.watch(ms);
   }
 
   // ---------------------------------------------------------------- fork (R-30)
@@ -635,28 +390,8 @@ export class EngineSession {
    * Reads counters only; O(1), off the packet path.
    */
   addTotals(t: MediaTotals): void {
-    for (const leg of [this.a, this.b]) {
-      const s = leg.stats;
-      t.rtpIn += s.received;
-      t.rtpInBytes += s.receivedBytes;
-      t.rtpOut += leg.out.packetsSent;
-      t.rtpGenerated += s.generated;
-      t.dropped.malformed += s.malformed;
-      t.dropped.hijack += s.hijackDropped;
-      t.dropped.unlatched += s.unlatchedDropped;
-      t.dropped.foreignSsrc += s.foreignSsrcDropped;
-      t.dropped.unknownPayloadType += s.unknownPayloadTypeDropped;
-      t.dropped.relayCodec += s.relayCodecDropped;
-      t.dropped.rewrite += s.rewriteDropped;
-      t.withheld.prompt += s.replacedByPrompt;
-      t.rtcpIn += s.rtcpReceived;
-      t.latches.sdp += s.latchedSdp;
-      t.latches.learned += s.latchedLearned;
-      t.latches.relatched += s.relatched;
-      if (leg.silentReason !== undefined) t.silentLegs[leg.silentReason]++;
-      t.rtcpOut += s.rtcpSent;
-      t.sendErrors += leg.endpoint.sendErrors;
-    }
+    addLegTotals(t, this.a);
+    addLegTotals(t, this.b);
     this.#forks.addTotals(t, !this.#closed);
   }
 
@@ -673,13 +408,10 @@ export class EngineSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#ctx.timers.clearInterval(this.#rtcpTimer);
-    this.#ctx.timers.clearInterval(this.#silenceTimer);
-    this.stopReminder();
-    for (const leg of [this.a, this.b]) {
-      this.#endPlayback(leg, 'closed');
-      this.#endOverlay(leg);
-      leg.endpoint.close();
-    }
+    this.#silence.close();
+    this.#playback.close();
+    this.a.endpoint.close();
+    this.b.endpoint.close();
     this.#forks.close();
   }
 }
