@@ -36,6 +36,8 @@ export interface ClusterCallsOptions {
   /** The live-call registry (LiveCallRegistry). */
   readonly registry: {
     readonly nodeId: string;
+    /** Changes of other nodes' calls (LiveCallRegistry.othersChanges): with them the live feed follows other nodes too. */
+    readonly othersChanges?: NonNullable<LiveCalls['changes']>;
     remoteCalls(): Promise<RemoteCall[]>;
     findRemote(id: string): Promise<RemoteCall | undefined>;
   };
@@ -69,7 +71,7 @@ export function clusterLiveCalls(o: ClusterCallsOptions): LiveCalls & { stats():
   const forward = forwarder(o, counts);
   return {
     stats: () => ({ ...counts }),
-    ...(o.local.changes ? { changes: o.local.changes } : {}),
+    ...(o.local.changes ? { changes: bothChanges(o.local.changes, o.registry.othersChanges) } : {}),
     async list(scope?: CallScope): Promise<CallSummary[]> {
       const local = o.local.list().map((c) => withNode(c, self));
       if (scope === 'local') return local;
@@ -93,6 +95,23 @@ export function clusterLiveCalls(o: ClusterCallsOptions): LiveCalls & { stats():
           await forward(remote, 'DELETE', path, undefined);
         },
       };
+    },
+  };
+}
+
+/** The live feed's change source: this node's call changes, and those of other nodes the registry sees on its heartbeat. */
+function bothChanges(local: NonNullable<LiveCalls['changes']>, others: LiveCalls['changes']): NonNullable<LiveCalls['changes']> {
+  if (!others) return local;
+  return {
+    on(event, fn) {
+      local.on(event, fn);
+      others.on(event, fn);
+      return this;
+    },
+    off(event, fn) {
+      local.off(event, fn);
+      others.off(event, fn);
+      return this;
     },
   };
 }

@@ -17,6 +17,7 @@
  */
 import { systemTimers, type TimerHandle, type Timers } from '../common/clock.js';
 import { AppError } from '../common/errors.js';
+import { TypedEmitter } from '../common/typed-emitter.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallSummary } from './call-session.js';
 import { NODE_LIVENESS_DEFAULTS, nodeAlive, nodeExpiryMs, type NodeLivenessOptions } from './node-liveness.js';
@@ -53,6 +54,11 @@ export interface LiveCallStore {
   replaceCalls(nodeId: string, calls: readonly CallSummary[]): Promise<void>;
   /** Every node and call, or, with `callId`, the calls whose id or SIP Call-ID is that. */
   read(callId?: string): Promise<RegistryContents>;
+  /**
+   * What tells whether the calls of the nodes other than `nodeId` changed, without reading them: their
+   * number and latest write (ms, store clock), and every node's heartbeat.
+   */
+  changeMark(nodeId: string): Promise<{ readonly now: number; readonly nodes: readonly RegisteredNode[]; readonly calls: number; readonly lastWriteAt: number }>;
   /** Deletes the nodes (and their calls) whose heartbeat is older than `expiryMs` on the store's clock; resolves with their ids. */
   purge(expiryMs: number): Promise<string[]>;
   /** Deletes the node and its calls. */
@@ -121,6 +127,14 @@ export class LiveCallRegistry {
   #beating = false;
   #closed = false;
   #stats = { heartbeats: 0, heartbeatFailures: 0, writeFailures: 0, nodesPurged: 0, resyncs: 0 };
+  /** The other nodes' calls as last seen by #watchOthers (undefined: nobody watches). */
+  #othersMark: string | undefined;
+  /**
+   * 'changed' with a node's id when the calls of other nodes changed (a call started, changed or
+   * ended there, or a node came or went), seen on this node's heartbeat: at most heartbeatMs late.
+   * Checked only while someone listens (the admin API's live feed, GET /v1/calls/events).
+   */
+  readonly othersChanges = new TypedEmitter<{ changed: [nodeId: string] }>();
   readonly #onChanged = (id: string): void => {
     if (this.#closed || !this.#node) return;
     this.#dirty.add(id);
@@ -220,10 +234,25 @@ export class LiveCallRegistry {
         this.#log.warn({ nodes: purged, expiryMs: nodeExpiryMs(this.#liveness) }, 'nodes without a heartbeat deleted from the live-call registry with their calls');
       }
       this.#recovered();
+      await this.#watchOthers();
     } catch (err) {
       this.#stats.heartbeatFailures++;
       this.#failed(err, 'heartbeat');
     }
+  }
+
+  /** Tells othersChanges when the other nodes' calls differ from the last heartbeat's look (only while someone listens). */
+  async #watchOthers(): Promise<void> {
+    if (this.othersChanges.listenerCount('changed') === 0) {
+      this.#othersMark = undefined;
+      return;
+    }
+    const m = await this.#d.store.changeMark(this.#d.nodeId);
+    const alive = m.nodes.filter((n) => n.nodeId !== this.#d.nodeId && nodeAlive(n.heartbeatAt, m.now, this.#liveness)).map((n) => n.nodeId);
+    const mark = `${m.calls}:${m.lastWriteAt}:${alive.sort().join(',')}`;
+    if (mark === this.#othersMark) return;
+    this.#othersMark = mark;
+    this.othersChanges.emit('changed', alive[0] ?? '');
   }
 
   /** Writes every local call and removes the node's other entries; clears the resync flag. */

@@ -37,11 +37,13 @@ export class FakeLiveCallStore implements LiveCallStore {
     this.#check();
     const m = this.#of(nodeId);
     for (const c of calls) m.set(c.id, c);
+    this.#wrote(nodeId);
   }
 
   async removeCalls(nodeId: string, ids: readonly string[]): Promise<void> {
     this.#check();
     for (const id of ids) this.calls.get(nodeId)?.delete(id);
+    this.#wrote(nodeId);
   }
 
   async replaceCalls(nodeId: string, calls: readonly CallSummary[]): Promise<void> {
@@ -49,6 +51,7 @@ export class FakeLiveCallStore implements LiveCallStore {
     const m = this.#of(nodeId);
     m.clear();
     for (const c of calls) m.set(c.id, c);
+    this.#wrote(nodeId);
   }
 
   async read(callId?: string): Promise<RegistryContents> {
@@ -57,6 +60,20 @@ export class FakeLiveCallStore implements LiveCallStore {
       [...m.values()].filter((c) => callId === undefined || c.id === callId || c.callId === callId).map((summary) => ({ nodeId, summary })),
     );
     return { now: this.clock.now(), nodes: [...this.nodes.entries()].map(([nodeId, n]) => ({ nodeId, ...n })), calls };
+  }
+
+  /** Per node, bumped on every write of its calls (as updated_at is). */
+  readonly #lastWriteAt = new Map<string, number>();
+  #wrote(nodeId: string): void {
+    this.#lastWriteAt.set(nodeId, Math.max((this.#lastWriteAt.get(nodeId) ?? 0) + 1, this.clock.now()));
+  }
+
+  async changeMark(nodeId: string): Promise<{ now: number; nodes: RegistryContents['nodes']; calls: number; lastWriteAt: number }> {
+    this.#check();
+    const calls = [...this.calls.entries()].filter(([id]) => id !== nodeId).reduce((n, [, m]) => n + m.size, 0);
+    const { now, nodes } = await this.read('');
+    const lastWriteAt = Math.max(0, ...[...this.#lastWriteAt.entries()].filter(([id]) => id !== nodeId).map(([, at]) => at));
+    return { now, nodes, calls, lastWriteAt };
   }
 
   async purge(expiryMs: number): Promise<string[]> {

@@ -15,7 +15,7 @@ import pg from 'pg';
 import { AppError } from '../../common/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { CallSummary } from '../call-session.js';
-import type { LiveCallStore, NodeRecord, RegistryContents } from '../live-call-registry.js';
+import type { LiveCallStore, NodeRecord, RegisteredNode, RegistryContents } from '../live-call-registry.js';
 
 export interface PostgresLiveCallsOptions {
   /** DATABASE_URL. */
@@ -157,23 +157,36 @@ export class PostgresLiveCalls implements LiveCallStore {
     );
   }
 
-  async read(callId?: string): Promise<RegistryContents> {
-    const nodes = await this.#query<{ node_id: string; admin_url: string; heartbeat_at: number; now: number }>(
+  /** Every node, and the database's now() (one row with null node columns when there is none). */
+  async #nodes(): Promise<{ now: number; nodes: RegisteredNode[] }> {
+    const rows = await this.#query<{ node_id: string | null; admin_url: string; heartbeat_at: number; now: number }>(
       `SELECT n.node_id, n.admin_url, ${MS('n.heartbeat_at')} AS heartbeat_at, ${MS('t.now')} AS now
        FROM (SELECT now() AS now) t LEFT JOIN cluster_nodes n ON true`,
       [],
     );
+    return {
+      now: rows[0]!.now,
+      nodes: rows.flatMap((n) => (n.node_id === null ? [] : [{ nodeId: n.node_id, adminUrl: n.admin_url, heartbeatAt: n.heartbeat_at }])),
+    };
+  }
+
+  async changeMark(nodeId: string): Promise<{ now: number; nodes: RegisteredNode[]; calls: number; lastWriteAt: number }> {
+    const [mark] = await this.#query<{ calls: number; last_write_at: number }>(
+      `SELECT count(*)::int AS calls, coalesce(${MS('max(updated_at)')}, 0) AS last_write_at FROM live_calls WHERE node_id <> $1`,
+      [nodeId],
+    );
+    return { ...(await this.#nodes()), calls: mark!.calls, lastWriteAt: mark!.last_write_at };
+  }
+
+  async read(callId?: string): Promise<RegistryContents> {
+    const { now, nodes } = await this.#nodes();
     const calls = await this.#query<{ node_id: string; summary: CallSummary }>(
       callId === undefined
         ? "SELECT node_id, summary FROM live_calls ORDER BY summary->>'startedAt', node_id, id"
         : 'SELECT node_id, summary FROM live_calls WHERE id = $1 OR call_id = $1 ORDER BY node_id',
       callId === undefined ? [] : [callId],
     );
-    return {
-      now: nodes[0]!.now,
-      nodes: nodes.filter((n) => n.node_id !== null).map((n) => ({ nodeId: n.node_id, adminUrl: n.admin_url, heartbeatAt: n.heartbeat_at })),
-      calls: calls.map((c) => ({ nodeId: c.node_id, summary: c.summary })),
-    };
+    return { now, nodes, calls: calls.map((c) => ({ nodeId: c.node_id, summary: c.summary })) };
   }
 
   async purge(expiryMs: number): Promise<string[]> {

@@ -7,7 +7,8 @@
  * Node B is then killed with SIGKILL: an action through node A answers 502 CALL_OWNER_UNREACHABLE while
  * the registry still holds B, and within B's heartbeat expiry (2 s x 3) node A no longer lists B's
  * call, and the registry deletes it (node A's metrics count the forwarded actions, the failure and the
- * purge). The time to forget is printed, not asserted. Ports 19000-19299.
+ * purge), and node A's live feed (GET /v1/calls/events) shows node B's call and then its end. The time to
+ * forget is printed, not asserted. Ports 19000-19299.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { LIVE_CALLS_TEST_PORTS, portBlock, sippPorts, type PortBlock } from '../
 import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster.js';
 import { makeTestAudio, startDemoCall, startProductProcess, writeDemoProvisioning, type PackSippRun, type ProductPorts, type ProductProcess } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { until, untilValue } from '../../support/wait.js';
 
 const productPorts = (block: PortBlock): ProductPorts => {
   const [sip, drachtio, admin, srs] = block.take(4) as [number, number, number, number];
@@ -40,8 +42,6 @@ let cluster: PostgresCluster | undefined;
 let url = '';
 const nodes: ProductProcess[] = [];
 const sipp: PackSippRun[] = [];
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface CallView {
   id: string;
@@ -79,16 +79,38 @@ describe('live calls across nodes (DATABASE_URL)', () => {
     nodes.push(...(await Promise.all([start(NODE_A, 'node-a'), start(NODE_B, 'node-b')])));
     const [, nodeB] = nodes as [ProductProcess, ProductProcess];
 
+    // node A's live feed (what the web console shows), open before the call
+    const feed: CallView[][] = [];
+    const stream = new AbortController();
+    const events = await fetch(`http://127.0.0.1:${NODE_A.admin}/v1/calls/events`, { headers: auth, signal: stream.signal });
+    expect(events.status).toBe(200);
+    void (async () => {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const chunk of events.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const message = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = message.split('\n').find((l) => l.startsWith('data: '));
+          if (data) feed.push((JSON.parse(data.slice(6)) as { calls: CallView[] }).calls);
+        }
+      }
+    })().catch(() => undefined);
+
     const run = await startDemoCall(dir, { sipPort: NODE_B.sip, callee, carrier, pauseMs: 30_000, timeoutSec: 60 });
     sipp.push(run.callee, run.caller);
 
     // node A lists node B's call once it records
-    let call: CallView | undefined;
-    for (let i = 0; i < 100 && !call; i++) {
-      call = (await calls(NODE_A)).find((c) => c.node === 'node-b' && c.recording.state === 'recording');
-      if (!call) await sleep(200);
-    }
-    expect(call, `node A listed node B's call\nnode B log:\n${nodeB.log().slice(-3000)}`).toBeDefined();
+    const call: CallView | undefined = await untilValue(
+      async () => (await calls(NODE_A)).find((c) => c.node === 'node-b' && c.recording.state === 'recording'),
+      "node A listing node B's call, recording",
+      20_000,
+      200,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nnode B log:\n${nodeB.log().slice(-3000)}`);
+    });
     expect(await calls(NODE_A, '?scope=local'), "node A's own calls: none").toEqual([]);
     expect((await calls(NODE_B, '?scope=local')).map((c) => [c.id, c.node])).toEqual([[call!.id, 'node-b']]);
     const one = await api(NODE_A, `/calls/${call!.id}`);
@@ -107,12 +129,8 @@ describe('live calls across nodes (DATABASE_URL)', () => {
     const again = await api(NODE_A, `/calls/${call!.id}/recording`, { method: 'POST', body: JSON.stringify({ action: 'pause' }) });
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ error: { code: 'CALL_CONTROL_REFUSED' } });
-    let seenOnA = '';
-    for (let i = 0; i < 50 && seenOnA !== 'paused'; i++) {
-      seenOnA = (await calls(NODE_A)).find((c) => c.id === call!.id)?.recording.state ?? '';
-      if (seenOnA !== 'paused') await sleep(100);
-    }
-    expect(seenOnA, "node A's list follows the change (the registry is written on each change)").toBe('paused');
+    // node A's list follows the change (the registry is written on each change)
+    await until(async () => (await calls(NODE_A)).find((c) => c.id === call!.id)?.recording.state === 'paused', "node A's list showing the call paused", 5000, 50);
     const t1 = performance.now();
     const resume = await api(NODE_A, `/calls/${call!.id}/recording`, { method: 'POST', body: JSON.stringify({ action: 'resume' }) });
     const resumeMs = performance.now() - t1;
@@ -149,22 +167,17 @@ describe('live calls across nodes (DATABASE_URL)', () => {
     expect(unreachable.body).toMatchObject({ error: { code: 'CALL_OWNER_UNREACHABLE' } });
     expect((unreachable.body as { error: { message: string } }).error.message).toContain('node node-b');
 
-    let listed = true;
-    while (listed && performance.now() - killedAt < 15_000) {
-      listed = (await calls(NODE_A)).some((c) => c.node === 'node-b');
-      if (listed) await sleep(100);
-    }
+    await until(async () => !(await calls(NODE_A)).some((c) => c.node === 'node-b'), 'node A no longer listing the calls of node B, killed', 15_000, 100);
     const forgotMs = performance.now() - killedAt;
-    expect(listed, 'node A still lists the calls of node B 15 s after it was killed').toBe(false);
     expect((await api(NODE_A, `/calls/${call!.id}`)).status).toBe(404);
     console.log(`[figure] node B killed (SIGKILL) -> node A no longer lists its call: ${forgotMs.toFixed(0)} ms (heartbeat 2000 ms, expiry after 3 missed)`);
 
-    let rows = 1;
-    for (let i = 0; i < 40 && rows > 0; i++) {
-      rows = Number((await cluster.query<{ n: string }>("SELECT count(*) AS n FROM cluster_nodes WHERE node_id = 'node-b'", [], 'live_calls'))[0]!.n);
-      if (rows > 0) await sleep(250);
-    }
-    expect(rows, "node A's heartbeat purged node B").toBe(0);
+    const nodeRows = async (): Promise<number> => Number((await cluster!.query<{ n: string }>("SELECT count(*) AS n FROM cluster_nodes WHERE node_id = 'node-b'", [], 'live_calls'))[0]!.n);
+    await until(async () => (await nodeRows()) === 0, "node A's heartbeat purging node B from the registry", 10_000, 250);
+    stream.abort();
+    expect(feed[0], "the feed's first message: no call yet").toEqual([]);
+    expect(feed.some((list) => list.some((c) => c.id === call!.id && c.node === 'node-b')), "node A's feed showed node B's call").toBe(true);
+    expect(feed.at(-1), "its last message: node B's call gone").toEqual([]);
     expect(Number((await cluster.query<{ n: string }>('SELECT count(*) AS n FROM live_calls', [], 'live_calls'))[0]!.n)).toBe(0);
 
     // counted on node A: four actions forwarded (pause, refused pause, resume, the one to the dead node), one failed; node B purged

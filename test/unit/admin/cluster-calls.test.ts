@@ -10,6 +10,7 @@ import { clusterLiveCalls } from '../../../src/admin/cluster-calls.js';
 import type { CallSummary } from '../../../src/call/call-session.js';
 import type { RemoteCall } from '../../../src/call/live-call-registry.js';
 import { AppError } from '../../../src/common/errors.js';
+import { TypedEmitter } from '../../../src/common/typed-emitter.js';
 import { createLogger } from '../../../src/observability/logger.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -108,6 +109,26 @@ describe('live calls of several nodes in the admin API', () => {
       expect(err.httpStatus, what).toBe(502);
       expect(err.message, what).toMatch(message);
     }
+  });
+
+  it("MUST feed the live stream with this node's call changes and those the registry sees on other nodes", () => {
+    const local = new TypedEmitter<{ changed: [callId: string] }>();
+    const others = new TypedEmitter<{ changed: [callId: string] }>();
+    const calls = clusterLiveCalls({
+      local: { list: () => [], get: () => undefined, changes: local },
+      registry: { nodeId: 'node-a', othersChanges: others, remoteCalls: async () => [], findRemote: async () => undefined },
+      token: undefined,
+      logger,
+    });
+    const seen: string[] = [];
+    const fn = (id: string): void => void seen.push(id);
+    calls.changes!.on('changed', fn);
+    local.emit('changed', 'a1');
+    others.emit('changed', 'node-b');
+    calls.changes!.off('changed', fn);
+    local.emit('changed', 'a2');
+    others.emit('changed', 'node-c');
+    expect(seen).toEqual(['a1', 'node-b']);
   });
 
   it('MUST answer 503 CALL_REGISTRY_UNAVAILABLE when the registry cannot be read (list, and a call that is not here)', async () => {

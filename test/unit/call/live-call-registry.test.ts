@@ -231,6 +231,41 @@ describe('LiveCallRegistry (fake clock, in-memory store)', () => {
     await moved.registry.close();
   });
 
+  it("MUST tell its listeners on its heartbeat when other nodes' calls changed or a node went, and only then", async () => {
+    const clock = new FakeClock();
+    const store = new FakeLiveCallStore(clock);
+    const a = node('node-a', store, clock);
+    const b = node('node-b', store, clock);
+    await a.registry.start('http://a');
+    await b.registry.start('http://b');
+    const told: string[] = [];
+    a.registry.othersChanges.on('changed', (id) => told.push(id));
+    clock.advance(2000);
+    await settle();
+    expect(told, 'the first look').toEqual(['node-b']);
+    clock.advance(2000);
+    await settle();
+    expect(told, 'nothing changed').toHaveLength(1);
+    clock.advance(1000);
+    b.calls.set('b1', 'ringing');
+    clock.advance(50);
+    await settle();
+    expect(store.calls.get('node-b')?.size, 'written by node B').toBe(1);
+    expect(told, 'seen on the next heartbeat, not before').toHaveLength(1);
+    clock.advance(950);
+    await settle();
+    expect(told, 'a call started on node B').toHaveLength(2);
+    a.calls.set('a1', 'ringing');
+    clock.advance(2000);
+    await settle();
+    expect(told, "this node's own calls are not news").toHaveLength(2);
+    await b.registry.close();
+    clock.advance(2000);
+    await settle();
+    expect(told, 'node B gone').toEqual(['node-b', 'node-b', '']);
+    await a.registry.close();
+  });
+
   it('MUST refuse to start when the store cannot be written', async () => {
     const clock = new FakeClock();
     const store = new FakeLiveCallStore(clock);

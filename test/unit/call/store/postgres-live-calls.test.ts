@@ -64,6 +64,10 @@ describe('PostgreSQL live-call store', () => {
     expect((await store.read()).calls).toEqual([]);
 
     await store.putCalls('n1', [call('c1')]);
+    const mark = await store.changeMark('other');
+    expect(mark).toMatchObject({ calls: 1, nodes: [{ nodeId: 'n1' }] });
+    expect(Math.abs(mark.lastWriteAt - mark.now)).toBeLessThan(5000);
+    expect(await store.changeMark('n1'), "a node's own calls are not counted").toMatchObject({ calls: 0, lastWriteAt: 0 });
     await store.removeNode('n1');
     expect(await store.read()).toMatchObject({ nodes: [], calls: [] });
     expect(await store.beat({ nodeId: 'n1', adminUrl: 'http://a:1' })).toBe(true);
@@ -89,7 +93,10 @@ describe('PostgreSQL live-call store', () => {
 
   it('MUST refuse to open an unreachable database with CALL_REGISTRY_UNAVAILABLE, its password hidden', async () => {
     const closed = ports.next();
-    const err = await PostgresLiveCalls.open({ url: `postgres://app:s3cret@127.0.0.1:${closed}/x`, connectTimeoutMs: 1000 }).catch((e: unknown) => e as Error & { code: string });
+    const err = (await PostgresLiveCalls.open({ url: `postgres://app:s3cret@127.0.0.1:${closed}/x`, connectTimeoutMs: 1000 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error & { code: string };
     expect(err).toMatchObject({ code: 'CALL_REGISTRY_UNAVAILABLE' });
     expect(err.message).toContain(`postgres://app:***@127.0.0.1:${closed}/x`);
     expect(err.message).not.toContain('s3cret');
