@@ -45,7 +45,6 @@ describe('test/support/wait.ts: the one way tests wait', () => {
  * wait.ts with their next change. The list only shrinks.
  */
 const NOT_YET_MOVED = new Set([
-  'test/integration/app/live-calls-across-nodes.test.ts',
   'test/integration/engine/proxy.test.ts',
   'test/integration/console/console-recordings.test.ts',
 ]);
