@@ -77,8 +77,9 @@ export interface Trunk {
   sourceAddresses: string[];
 }
 export interface RecordingLink {
-  party?: string;
-  recordedUserId?: string;
+  /** Whom the recording is for (the recorded user or virtual line) and its recording mode. */
+  party?: { kind: string; id: string } | null;
+  mode?: string | null;
   state: string;
   siprecSessionId?: string;
   srsRecordingId?: string | null;

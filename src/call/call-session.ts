@@ -18,10 +18,9 @@ import type { CallMedia, MediaFactory, PromptSource, RecordingPortFactory } from
 import { LegSdp } from './leg-sdp.js';
 import { callLatching } from './leg-latching.js';
 import { payloadTypesOf, remoteMediaOf } from './leg-media.js';
-import { legOf, RecordedParties, recordingSummary, type RecordedParty, type RecordingSummary } from './recorded-parties.js';
+import { legOf, partyRecordingLinks, RecordedParties, recordingSummary, type PartyRecordingLink, type RecordedParty, type RecordingSummary } from './recorded-parties.js';
 import type { ControlResult } from './recording-controller.js';
 import { parseInfoControl, type RecordingAction } from './recording-controls.js';
-import type { RecordingLink } from './recording-link.js';
 import { MediaWatch } from './tasks/media-watch.js';
 import { postAnswerCompliance } from './tasks/post-answer-compliance.js';
 import { preAnswerCompliance } from './tasks/pre-answer-compliance.js';
@@ -79,8 +78,8 @@ export interface CallSummary {
   readonly answeredAt: string | null;
   /** The call's first recording (recorded-parties.ts recordingSummary). */
   readonly recording: RecordingSummary;
-  /** What links the call to each of its recording sessions (recording-link.ts; docs/admin-api.md). */
-  readonly recordings: readonly RecordingLink[];
+  /** What links the call to each of its recording sessions, with whom each records and in which mode (recording-link.ts; docs/admin-api.md). */
+  readonly recordings: readonly PartyRecordingLink[];
   readonly complianceAnnouncementPlayed: boolean;
   readonly announcements: readonly { kind: string; result: string; target: string }[];
   /** Silent legs reported by the media plane (docs/nat.md). */
@@ -553,7 +552,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       startedAt: new Date(this.#startedAt).toISOString(),
       answeredAt: answeredAt === undefined ? null : new Date(answeredAt).toISOString(),
       recording: recordingSummary(recordings?.list[0], this.#party),
-      recordings: (recordings?.list ?? []).flatMap((r) => r.controller.recordings),
+      recordings: (recordings?.list ?? []).flatMap(partyRecordingLinks),
       complianceAnnouncementPlayed: this.#compliancePlayed,
       announcements: this.#notes.map((n) => ({ kind: n.kind, result: n.result, target: n.target })),
       mediaProblems: [...(this.#anchor?.watch.problems ?? [])],

@@ -6,6 +6,7 @@ import type { RecordingEventSink } from '../observability/recording-event-types.
 import type { CallDirection, CallParty, PartyRecordingDecision } from '../policy/call-decision-types.js';
 import type { RecordIndication } from '../sip/sdp-media.js';
 import type { AnnouncementNote, CallMedia, MediaProblemNote, PromptSource, RecordingParticipant, RecordingPortFactory } from './call-ports.js';
+import type { RecordingLink } from './recording-link.js';
 import { RecordingController } from './recording-controller.js';
 import { FeatureCodeMatcher, type RecordingAction } from './recording-controls.js';
 import { SharedRecordingMedia } from './recording-media.js';
@@ -74,6 +75,15 @@ export interface RecordingSummary {
   readonly state: string;
   readonly party: { readonly kind: string; readonly id: string } | null;
   readonly mode: string | null;
+}
+
+/** A recording session of the call (GET /v1/calls `recordings`): its link, and whom it records in which mode. */
+export type PartyRecordingLink = RecordingLink & Pick<RecordingSummary, 'party' | 'mode'>;
+
+/** Every recording session of a recorded party, each with the party and its recording mode. */
+export function partyRecordingLinks(r: RecordedParty): PartyRecordingLink[] {
+  const party = { kind: r.decision.party.kind, id: r.decision.party.id };
+  return r.controller.recordings.map((link) => ({ ...link, party, mode: r.decision.mode }));
 }
 
 /** A recording's summary; without one, the decision's recorded party (`party`) whose recording has not been set up yet. */

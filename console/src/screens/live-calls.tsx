@@ -96,6 +96,7 @@ function CallRow({ call }: { call: LiveCall }) {
               <li key={r.siprecSessionId ?? i}>
                 <small>
                   {several ? `recording ${i + 1}: ${r.state}` : 'server'}
+                  {several && r.party ? ` for ${r.party.kind} ${r.party.id}${r.mode ? `, ${r.mode}` : ''}` : ''}
                   {srs?.target ? ` ${srs.target.replace(/^sips?:/, '')}` : ''}
                   {srs?.attempt ? ` (failover, try ${srs.attempt + 1})` : ''}
                 </small>

@@ -50,4 +50,13 @@ describe('admin API: per-call control of a call with two recordings (R-10, R-17)
     // the first recording (the caller's) stays the call's `recording`
     expect((await admin.call('GET', `/v1/calls/${id}`)).body.recording).toMatchObject({ state: 'paused', party: { kind: 'user', id: 'alice' } });
   });
+
+  it('MUST name in each recording session of the call whom it records and in which mode', async () => {
+    const call = (await admin.call('GET', '/v1/calls')).body.calls[0] as { recordings: Array<{ siprecSessionId: string; party: { kind: string; id: string }; mode: string }> };
+    expect(call.recordings.map((r) => [r.party, typeof r.mode])).toEqual([
+      [{ kind: 'user', id: 'alice' }, 'string'],
+      [{ kind: 'user', id: 'bob' }, 'string'],
+    ]);
+    expect(new Set(call.recordings.map((r) => r.siprecSessionId)).size).toBe(2);
+  });
 });
