@@ -4,7 +4,10 @@
  * Vitest runs two test files at once (forked workers), so every file that opens sockets takes its
  * own block out of its owner's range: block `index` of `size` ports starting at `range.from`.
  * Inside a file, tests take ports one after the other (`next()`, `take(n)`), so a test never
- * re-binds a port a previous test of the same file may still hold in TIME_WAIT.
+ * re-binds a port a previous test of the same file may still hold in TIME_WAIT. Each port handed
+ * out is probed first: one another process has bound (a UDP socket, a TCP listener, in this
+ * network namespace: /proc/net) is skipped, so a product running beside the suite, or anything
+ * else holding a port of the range, costs a port, not a failed test.
  *
  * Ranges in use (see the task briefs): engine conformance tests 15000-16999, engine unit/smoke
  * tests 14000-14999, engine benchmark 30000-30999, SIPREC client integration test 18000-18199,
@@ -12,6 +15,8 @@
  * across nodes 19000-19299 (LIVE_CALLS_TEST_PORTS), the multi-node test's PostgreSQL cluster
  * 19350-19359 (test/integration/scale; its nodes and Kamailio run in network namespaces).
  */
+import { readFileSync } from 'node:fs';
+
 export interface PortRange {
   /** First port of the range (inclusive). */
   from: number;
@@ -47,14 +52,17 @@ export class PortBlock {
     return this.take(1)[0]!;
   }
 
-  /** `count` consecutive ports (e.g. RTP + RTCP + the SIPp echo port + 2). */
+  /** `count` consecutive free ports (e.g. RTP + RTCP + the SIPp echo port + 2); a run with a bound port is skipped. */
   take(count: number): number[] {
-    if (this.cursor + count - 1 > this.end) {
-      throw new Error(`port block ${this.base}-${this.end} exhausted (asked for ${count} more)`);
+    for (;;) {
+      if (this.cursor + count - 1 > this.end) {
+        throw new Error(`port block ${this.base}-${this.end} exhausted (asked for ${count} more)`);
+      }
+      const ports: number[] = [];
+      for (let i = 0; i < count; i++) ports.push(this.cursor++);
+      const bound = boundPorts();
+      if (!ports.some((p) => bound.has(p))) return ports;
     }
-    const ports: number[] = [];
-    for (let i = 0; i < count; i++) ports.push(this.cursor++);
-    return ports;
   }
 
   /** Ports still available in the block. */
@@ -80,4 +88,27 @@ export function sippPorts(block: PortBlock): SippPorts {
   const [port, controlPort] = block.take(2) as [number, number];
   const [mediaPort] = block.take(4) as [number];
   return { port, controlPort, mediaPort };
+}
+
+/**
+ * Ports bound in this network namespace now: UDP sockets and TCP listeners (state 0A), IPv4 and
+ * IPv6, from /proc/net. Connections merely using a port as their local end do not count.
+ */
+export function boundPorts(): Set<number> {
+  const ports = new Set<number>();
+  for (const [file, tcp] of [['tcp', true], ['tcp6', true], ['udp', false], ['udp6', false]] as const) {
+    let table: string;
+    try {
+      table = readFileSync(`/proc/net/${file}`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of table.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 4 || (tcp && fields[3] !== '0A')) continue;
+      const port = Number.parseInt(fields[1]!.split(':').pop()!, 16);
+      if (Number.isFinite(port)) ports.add(port);
+    }
+  }
+  return ports;
 }
