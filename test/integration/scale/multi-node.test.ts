@@ -18,12 +18,25 @@
  * The PostgreSQL cluster takes a port from 19350-19359 on the host; everything else lives in the
  * namespaces. Needs root, iproute2, Debian's kamailio, sipp and postgresql.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assertKamailioInstalled,
+  BALANCER,
+  buildMultiNodeNetwork,
+  CARRIER,
+  clusterSocketUrl,
+  killGroup,
+  NODE_PORTS,
+  nodeAddress,
+  nodeEnv,
+  startBalancer,
+  type MultiNodeNamespaces,
+} from '../../support/multi-node-bed.js';
 import { Netns, requireNetns } from '../../support/netns.js';
 import { portBlock } from '../../support/ports.js';
 import { startPostgresCluster, type PostgresCluster } from '../../support/postgres-cluster.js';
@@ -33,7 +46,6 @@ import {
   PACK,
   readWav,
   recordingFiles,
-  ROOT,
   runPackSipp,
   startProductProcess,
   withTimeout,
@@ -50,14 +62,8 @@ const PROBE_INTERVAL_S = 1;
 const NODE_TIMEOUT_MS = 2000;
 const NODES = [1, 2, 3] as const;
 type NodeNo = (typeof NODES)[number];
-const CARRIER = '10.77.0.2';
 /** Another host on the carrier's network: no trunk, no balancer. */
 const STRANGER = '10.77.0.3';
-const BALANCER = '10.77.0.1';
-const nodeAddress = (i: NodeNo): string => `10.77.${i}.2`;
-const balancerToward = (i: NodeNo): string => `10.77.${i}.1`;
-/** The same ports in every node's namespace. */
-const NODE_PORTS = { sip: 5060, drachtio: 9022, admin: 8080, srs: 5090, mediaMin: 40000, mediaMax: 40199, srsRtpMin: 50000, srsRtpMax: 50199 };
 const ALICE = { port: 5070, controlPort: 8870, mediaPort: 6100 };
 const ALICE_NUMBER = '+15550002001';
 
@@ -110,7 +116,7 @@ const SPOOFED_INVITE = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 
 const dir = mkdtempSync(join(tmpdir(), 'multi-node-'));
 const netns = new Netns(`mn${process.pid}`);
-const ns = { carrier: '', balancer: '', node: {} as Record<NodeNo, string> };
+let ns: MultiNodeNamespaces = { carrier: '', balancer: '', node: {} };
 let cluster: PostgresCluster | undefined;
 let databaseUrl = '';
 let provisioningFile = '';
@@ -133,18 +139,10 @@ async function startNode(i: NodeNo): Promise<ProductProcess> {
     dir: nodeDir(i),
     ports: NODE_PORTS,
     provisioningFile,
-    commandPrefix: netns.prefixFor(ns.node[i]),
+    commandPrefix: netns.prefixFor(ns.node[i]!),
     readyTimeoutMs: 60_000,
     onLine: (line) => nodeLines[i].push(line),
-    env: {
-      DATABASE_URL: databaseUrl,
-      NODE_ID: `node-${i}`,
-      SIP_CONTACTS: `sip:${nodeAddress(i)}:${NODE_PORTS.sip};transport=udp,tcp`,
-      MEDIA_ADDRESS: nodeAddress(i),
-      // the balancer reaches this node from its address on the node's network
-      CALLS_TRUSTED_BALANCERS: balancerToward(i),
-      CALLS_DRAIN_SECONDS: '20',
-    },
+    env: { ...nodeEnv(i, databaseUrl), CALLS_DRAIN_SECONDS: '20' },
   });
   nodes.set(i, node);
   return node;
@@ -159,7 +157,7 @@ const admittedCounts = (): Record<NodeNo, number> => ({ 1: admittedCount(1), 2: 
 
 /** The admin API of node `i` (127.0.0.1 inside its namespace), through curl run there. */
 async function admin(i: NodeNo, method: string, path: string, body?: unknown, as: 'json' | 'text' = 'json'): Promise<{ status: number; json: unknown; text: string }> {
-  const args = [...netns.prefixFor(ns.node[i]), 'curl', '-s', '-m', '10', '-o', '-', '-w', '\n%{http_code}', '-X', method, `http://127.0.0.1:${NODE_PORTS.admin}${path}`];
+  const args = [...netns.prefixFor(ns.node[i]!), 'curl', '-s', '-m', '10', '-o', '-', '-w', '\n%{http_code}', '-X', method, `http://127.0.0.1:${NODE_PORTS.admin}${path}`];
   if (body !== undefined) args.push('-H', 'content-type: application/json', '--data-binary', JSON.stringify(body));
   const { stdout } = await execFileAsync(args[0]!, args.slice(1), { timeout: 15_000 });
   const cut = stdout.lastIndexOf('\n');
@@ -202,39 +200,18 @@ function wavsOf(i: NodeNo): string[] {
   return recordingFiles(join(nodeDir(i), 'recordings')).filter((f) => f.endsWith('.wav'));
 }
 
-function killGroup(child: ChildProcess | undefined): void {
-  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
-  }
-}
-
 beforeAll(async () => {
   requireNetns();
   assertSippInstalled();
-  if (spawnSync('kamailio', ['-v'], { encoding: 'utf8' }).status !== 0) {
-    throw new Error("kamailio is not installed: install Debian's kamailio package (scripts/test-all.sh installs it)");
-  }
+  assertKamailioInstalled();
   // the network: the balancer's namespace routes between the carrier's network and each node's
-  ns.carrier = netns.add('car');
-  ns.balancer = netns.add('kam');
-  netns.link({ ns: ns.carrier, ifname: 'car0', addresses: [`${CARRIER}/24`] }, { ns: ns.balancer, ifname: 'pub0', addresses: [`${BALANCER}/24`] });
-  netns.addAddress(ns.carrier, 'car0', `${STRANGER}/24`);
-  netns.defaultRoute(ns.carrier, BALANCER);
-  for (const i of NODES) {
-    ns.node[i] = netns.add(`n${i}`);
-    netns.link({ ns: ns.node[i], ifname: 'eth0', addresses: [`${nodeAddress(i)}/24`] }, { ns: ns.balancer, ifname: `node${i}`, addresses: [`${balancerToward(i)}/24`] });
-    netns.defaultRoute(ns.node[i], balancerToward(i));
-  }
-  netns.forwarding(ns.balancer);
+  ns = buildMultiNodeNetwork(netns, NODES.length, [STRANGER]);
 
   makeTestAudio(dir);
   cluster = await startPostgresCluster({ port: portBlock({ from: 19350, to: 19359 }, 0, 10) });
   await cluster.createDatabase('multi_node');
   // the cluster's Unix socket: a file, so reachable from every namespace (its TCP port is on the host's loopback)
-  databaseUrl = `postgres://postgres@localhost:${cluster.port}/multi_node?host=${encodeURIComponent(cluster.dir)}`;
+  databaseUrl = clusterSocketUrl(cluster, 'multi_node');
   // the demo settings with the carrier and alice on the carrier's network; the trunk admits the
   // carrier's address on any port (one SIPp per call), the recording server is each node's own
   provisioningFile = writeDemoProvisioning(dir, {
@@ -246,33 +223,24 @@ beforeAll(async () => {
   });
   await Promise.all(NODES.map((i) => startNode(i)));
 
-  // Kamailio with the maintained configuration, the nodes in a dispatcher list written here
-  const list = join(dir, 'dispatcher.list');
-  writeFileSync(list, NODES.map((i) => `1 sip:${nodeAddress(i)}:${NODE_PORTS.sip} 0 0\n`).join(''));
-  mkdirSync(join(dir, 'kamailio-run'));
-  const listen = [BALANCER, ...NODES.map(balancerToward)].flatMap((a) => ['-l', `udp:${a}:5060`]);
-  balancer = spawn(
-    'ip',
-    ['netns', 'exec', ns.balancer, 'kamailio', '-f', join(ROOT, 'deploy', 'kamailio', 'kamailio.cfg'), '-DD', '-E', '-m', '64', '-M', '8',
-      '-Y', join(dir, 'kamailio-run'), '-P', join(dir, 'kamailio-run', 'kamailio.pid'), '-w', dir, ...listen,
-      '-A', `DISPATCHER_LIST="${list}"`, '-A', `PROBE_INTERVAL=${PROBE_INTERVAL_S}`, '-A', `NODE_TIMEOUT_MS=${NODE_TIMEOUT_MS}`],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  const keep = (d: Buffer): void => void (balancerLog = (balancerLog + d.toString()).slice(-20_000));
-  balancer.stdout!.on('data', keep);
-  balancer.stderr!.on('data', keep);
-
   // alice's phone answers every call
   const aliceArgs = buildSippArgs(
     { scenario: join(PACK, 'user-callee.xml'), localIp: CARRIER, ...ALICE, calls: 1000, timeoutSec: 120, timeoutError: false, traceMessages: false },
     { stat: join(dir, 'alice.stat.csv'), messages: join(dir, 'alice.msg.log'), errors: join(dir, 'alice.err.log') },
   );
   alice = spawn('ip', ['netns', 'exec', ns.carrier, 'sipp', ...aliceArgs], { cwd: dir, stdio: 'ignore', detached: true });
-  // Kamailio up (it prints its sockets once its configuration is taken), then its first probes answered
-  const kamailio = balancer;
-  await until(() => balancerLog.includes('Listening on') || kamailio.exitCode !== null, 'kamailio to start', 10_000);
-  await sleep(PROBE_INTERVAL_S * 1000 + 500);
-  if (kamailio.exitCode !== null) throw new Error(`kamailio exited (${kamailio.exitCode}):\n${balancerLog}`);
+  // Kamailio with the maintained configuration, the nodes in a dispatcher list written here; up,
+  // and its first probes answered
+  const started = await startBalancer({
+    netns,
+    ns,
+    dir,
+    nodes: NODES,
+    probeIntervalS: PROBE_INTERVAL_S,
+    nodeTimeoutMs: NODE_TIMEOUT_MS,
+    onOutput: (text) => void (balancerLog = (balancerLog + text).slice(-20_000)),
+  });
+  balancer = started.child;
 }, 120_000);
 
 afterAll(async () => {
