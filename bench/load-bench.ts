@@ -31,6 +31,9 @@
  *        --soak-minutes N, --soak-rate R (10), --call-seconds N (20 in soak mode), --warmup-seconds N (30),
  *        --sample-seconds N (30), --idle-wait-seconds N (90), --rss-tolerance X (1.2),
  *        --heap-tolerance X (1.1), --gc yes|no (yes: product started with --expose-gc).
+ * Multi-node mode (bench/load-multi-node.ts) instead when --nodes is given: --nodes 1,2,3 (node counts,
+ *        in order), with --rates, --call-seconds, --step-seconds, --max-minutes, --fork-gap-limit and
+ *        --product-log-level as in the ramp: PostgreSQL + Kamailio + N nodes in network namespaces (root).
  * Both modes: --product-log FILE (the product's whole output, appended), --product-log-level L (warn).
  * Besides the product, the two SIPp instances (with rtp_stream) run on the same 2 cores.
  * Ports (bench/load-setup.ts; outside 5xxx, 8080, 9022 and the engine tests' 16xxx): SIP 9160,
@@ -42,8 +45,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SippProcess, SippResult } from '../test/support/sipp.js';
-import { cpuSeconds, mainThreadCpuSeconds, metric, rssMb, scrape, wavFiles, type Scrape } from './load-probes.js';
+import { counters, cpuSeconds, diff, mainThreadCpuSeconds, metric, rssMb, scrape, wavFiles, type Counters, type Scrape } from './load-probes.js';
 import { P, prepare, startCallee, startCarrier, startProduct, stopProduct, type BenchFiles, type Product } from './load-setup.js';
+import { runMultiNode } from './load-multi-node.js';
 import { runSoak, SOAK_DEFAULTS } from './load-soak.js';
 import { sleep } from '../test/support/wait.js';
 
@@ -65,6 +69,8 @@ const { values } = parseArgs({
     'rss-tolerance': { type: 'string', default: String(SOAK_DEFAULTS.rssTolerance) },
     'heap-tolerance': { type: 'string', default: String(SOAK_DEFAULTS.heapTolerance) },
     gc: { type: 'string', default: 'yes' },
+    // multi-node mode (bench/load-multi-node.ts): chosen by --nodes
+    nodes: { type: 'string' },
     // both modes
     'product-log': { type: 'string' },
     'product-log-level': { type: 'string', default: 'warn' },
@@ -93,41 +99,6 @@ const callSeconds = num('call-seconds', values['call-seconds'], soakMode ? SOAK_
 const stepSeconds = num('step-seconds', values['step-seconds'], 20);
 const deadline = Date.now() + num('max-minutes', values['max-minutes'], 10) * 60_000;
 const forkGapLimit = num('fork-gap-limit', values['fork-gap-limit'], 1) / 100;
-
-interface Counters {
-  in: number;
-  out: number;
-  forked: number;
-  dropped: number;
-  generated: number;
-  withheld: number;
-  sendErrors: number;
-  recFailed: number;
-  recStarted: number;
-  rejected: number;
-}
-
-function counters(s: Scrape): Counters {
-  const rtp = (direction: string): number => metric(s, 'siprec_b2bua_rtp_packets_total', { direction });
-  return {
-    in: rtp('in'),
-    out: rtp('out'),
-    forked: rtp('forked'),
-    dropped: rtp('dropped'),
-    generated: metric(s, 'siprec_b2bua_rtp_generated_packets_total'),
-    withheld: metric(s, 'siprec_b2bua_rtp_withheld_total'),
-    sendErrors: metric(s, 'siprec_b2bua_rtp_send_errors_total'),
-    recFailed: metric(s, 'siprec_b2bua_recording_events_total', { event: 'failed' }),
-    recStarted: metric(s, 'siprec_b2bua_recording_events_total', { event: 'started' }),
-    rejected: metric(s, 'siprec_b2bua_calls_rejected_total'),
-  };
-}
-
-function diff(a: Counters, b: Counters): Counters {
-  const out = { ...b };
-  for (const k of Object.keys(out) as (keyof Counters)[]) out[k] = b[k] - a[k];
-  return out;
-}
 
 /** Calls admitted per second between the first scrape that saw an admitted call and the first that saw them all. */
 function admissionRate(samples: { t: number; n: number }[]): number {
@@ -312,7 +283,29 @@ async function ramp(): Promise<void> {
   }
 }
 
-const run = soakMode
+const nodeCounts = values.nodes?.split(',').map(Number) ?? [];
+if (values.nodes !== undefined && (nodeCounts.length === 0 || nodeCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 16))) {
+  console.error(`--nodes: expected node counts from 1 to 16 separated by commas, got '${values.nodes}'`);
+  process.exit(2);
+}
+if (values.nodes !== undefined && soakMode) {
+  console.error('--nodes and --soak-minutes cannot be combined');
+  process.exit(2);
+}
+
+const run = values.nodes !== undefined
+  ? runMultiNode({
+      nodeCounts,
+      rates,
+      callSeconds,
+      stepSeconds,
+      deadline,
+      forkGapLimit,
+      productLogLevel: values['product-log-level'],
+    }).then((allClean) => {
+      process.exitCode = allClean ? 0 : 1;
+    })
+  : soakMode
   ? runSoak({
       minutes: num('soak-minutes', values['soak-minutes'], 10),
       rate: num('soak-rate', values['soak-rate'], SOAK_DEFAULTS.rate),

@@ -26,6 +26,41 @@ function parseCpu(stat: string): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/**
+ * CPU of a process tree (Kamailio's workers, PostgreSQL's backends), seconds: for `rootPid` and
+ * every live descendant, utime + stime + cutime + cstime (/proc/<pid>/stat fields 14-17), so a
+ * worker that exited and was reaped by its parent still counts. 0 once the root is gone.
+ */
+export function treeCpuSeconds(rootPid: number): number {
+  const parents = new Map<number, number>();
+  const stats = new Map<number, string[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readProc(`/proc/${name}/stat`);
+    if (!stat) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    parents.set(Number(name), Number(fields[1]));
+    stats.set(Number(name), fields);
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parents.get(p) ?? 0, hops++) if (p === rootPid) return true;
+    return false;
+  };
+  let sum = 0;
+  for (const [pid, f] of stats) if (inTree(pid)) sum += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  return sum / CLK_TCK;
+}
+
+/** The whole machine's CPU time from /proc/stat: busy and total jiffies (all cores), for a busy share between two reads. */
+export function machineCpu(): { busy: number; total: number } {
+  const line = readProc('/proc/stat').split('\n')[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const total = v.slice(0, 8).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
 /** Current resident set size (VmRSS), MB; 0 once the process is gone. */
 export function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readProc(`/proc/${pid}/status`));
@@ -109,6 +144,43 @@ export function scrape(adminPort: number): Promise<Scrape | undefined> {
     req.on('error', () => resolve(undefined));
     req.end();
   });
+}
+
+/** The product counters a load step judges (GET /v1/metrics), cumulative. */
+export interface Counters {
+  in: number;
+  out: number;
+  forked: number;
+  dropped: number;
+  generated: number;
+  withheld: number;
+  sendErrors: number;
+  recFailed: number;
+  recStarted: number;
+  rejected: number;
+}
+
+export function counters(s: Scrape): Counters {
+  const rtp = (direction: string): number => metric(s, 'siprec_b2bua_rtp_packets_total', { direction });
+  return {
+    in: rtp('in'),
+    out: rtp('out'),
+    forked: rtp('forked'),
+    dropped: rtp('dropped'),
+    generated: metric(s, 'siprec_b2bua_rtp_generated_packets_total'),
+    withheld: metric(s, 'siprec_b2bua_rtp_withheld_total'),
+    sendErrors: metric(s, 'siprec_b2bua_rtp_send_errors_total'),
+    recFailed: metric(s, 'siprec_b2bua_recording_events_total', { event: 'failed' }),
+    recStarted: metric(s, 'siprec_b2bua_recording_events_total', { event: 'started' }),
+    rejected: metric(s, 'siprec_b2bua_calls_rejected_total'),
+  };
+}
+
+/** b - a, counter by counter. */
+export function diff(a: Counters, b: Counters): Counters {
+  const out = { ...b };
+  for (const k of Object.keys(out) as (keyof Counters)[]) out[k] = b[k] - a[k];
+  return out;
 }
 
 /** WAV files under the recordings directory: count and total audio seconds (2 ch, 16 bit, 8 kHz assumed from size). */

@@ -82,6 +82,18 @@ const children = new Set<number>();
 const dirs = new Set<string>();
 let hooked = false;
 
+const exitHooks: (() => void)[] = [];
+
+/**
+ * Runs `fn` (synchronous: the process is exiting) when the benchmark process exits, however it
+ * exits, after the tracked children were killed and before the directories are removed, e.g.
+ * deleting network namespaces or stopping a database the benchmark started.
+ */
+export function atExit(fn: () => void): void {
+  exitHooks.push(fn);
+  hook();
+}
+
 /** Kills every tracked child still running (SIGKILL by pid); safe to call more than once. */
 export function killChildren(): void {
   for (const pid of children) {
@@ -97,6 +109,13 @@ export function killChildren(): void {
 /** On exit (also after a signal or the hard limit): kill the children, remove the temporary directories. */
 function onExit(): void {
   killChildren();
+  for (const fn of exitHooks.splice(0)) {
+    try {
+      fn();
+    } catch (err) {
+      console.error(err);
+    }
+  }
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 
@@ -118,7 +137,8 @@ export function removeOnExit(dir: string): void {
   hook();
 }
 
-function track(pid: number | undefined): void {
+/** Kills `pid` (SIGKILL) when the benchmark process exits, unless untracked first. */
+export function track(pid: number | undefined): void {
   if (pid === undefined) return;
   children.add(pid);
   hook();
@@ -132,7 +152,7 @@ function trackSipp(sipp: SippProcess): void {
   void sipp.done.then(() => untrack(sipp.pid));
 }
 
-function untrack(pid: number | undefined): void {
+export function untrack(pid: number | undefined): void {
   if (pid !== undefined) children.delete(pid);
 }
 

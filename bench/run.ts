@@ -4,7 +4,7 @@
  *
  *   engine  bench/engine-bench.ts  SIP engine vs drachtio-server anchors (UAS and B2BUA ramps)
  *   media   bench/media-bench.ts   media plane vs rtpengine, recorded calls side by side
- *   load    bench/load-bench.ts    the whole product under SIPp load (ramp; --soak-minutes N: soak)
+ *   load    bench/load-bench.ts    the whole product under SIPp load (ramp; --soak-minutes N: soak; --nodes 1,2,3: several nodes behind Kamailio)
  *   heap    bench/load-heap.ts     heap snapshots across rounds of calls (per-call leak check)
  *   connections bench/connection-flood.ts  TCP connections a flood holds while the carrier still calls
  */
