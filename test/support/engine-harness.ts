@@ -114,12 +114,6 @@ export function sendResponse(res: SrfResponse, status: number, ...rest: unknown[
 const SECRET = 'conformance-secret';
 
 /**
- * Former names of test/support/wait.ts's `sleep` and `until` (same arguments), kept for the engine
- * test files not yet moved to wait.ts. New code imports from wait.ts.
- */
-export { sleep as delay, until as waitFor } from './wait.js';
-
-/**
  * True when the tests run against drachtio-server rather than the embedded engine: one the harness
  * starts itself (DRACHTIO_BIN) or one already running (DRACHTIO_HOST, DRACHTIO_PORT, DRACHTIO_SECRET).
  */

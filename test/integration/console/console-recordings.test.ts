@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portBlock } from '../../support/ports.js';
 import { makeTestAudio, runPackSipp, startDemoCall, startProductProcess, writeDemoProvisioning, type ProductProcess } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { sleep } from '../../support/wait.js';
 
 /** The browser globals the functions run in the page use (this project's type check has no DOM library). */
 declare const document: unknown;
@@ -118,7 +119,7 @@ describe('web console: recordings of one call, failover on the timeline', () => 
     // bob records every call too (the demo has him on demand)
     expect((await bearer('PUT', '/v1/orgs/demo/users/bob/call-experience', { recording: { enabled: true, mode: 'always' } })).status).toBe(200);
     const callee = runPackSipp(dir, 'user-callee', { port: alice!, controlPort: aliceControl!, mediaPort: aliceMedia, timeoutSec: 30 });
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const caller = runPackSipp(dir, 'user-caller', { remote: `127.0.0.1:${sip}`, service: '2001', port: bob!, controlPort: bobControl!, mediaPort: bobMedia, pauseMs: 3000, keys: { user: 'bob' }, timeoutSec: 30 });
     const [a, b] = await Promise.all([callee.done, caller.done]);
     expect(a.code, a.describe).toBe(0);

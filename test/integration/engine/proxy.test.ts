@@ -9,7 +9,8 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { RawSipPeer, deferred, rawRequest, startHarness, waitFor, within, type EngineHarness, type SrfRequest, type TestApp } from '../../support/engine-harness.js';
+import { RawSipPeer, deferred, rawRequest, startHarness, within, type EngineHarness, type SrfRequest, type TestApp } from '../../support/engine-harness.js';
+import { sleep, until } from '../../support/wait.js';
 import { portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, headerOf, runSipp, scenarioPath, startSipp, type SippProcess, type SippResult } from '../../support/sipp.js';
 
@@ -262,7 +263,7 @@ describe('engine as proxy (srf.proxyRequest)', () => {
       );
       if (harness.mode === 'embedded') {
         await attacker.waitFor((m) => m.startsWith('SIP/2.0 481') && m.includes(callId), 3000, 'a 481 for the unknown dialog');
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
         expect(victim.received).toEqual([]);
       } else {
         // divergence: in-dialog-route-relay (drachtio-server forwards any request with a To-tag whose first Route
@@ -337,7 +338,7 @@ describe('engine as proxy (srf.proxyRequest)', () => {
       expect(silentInvites).toBe(0);
       const retried = findMessages(a.messages, { direction: 'sent', method: 'INVITE' })[1]!;
       expect(headerOf(retried.text, 'Proxy-Authorization')).toContain('nonce=');
-      await waitFor(() => results.length >= 2, 'both proxy results', 2000);
+      await until(() => results.length >= 2, 'both proxy results', 2000);
       expect(results.map((r) => r.finalStatus)).toEqual([407, 200]);
     } finally {
       silent.close();

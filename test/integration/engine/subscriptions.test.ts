@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RawSipPeer, deferred, delay, rawRequest, startHarness, testSdp, waitFor, within, type EngineHarness, type SrfRequest, type SrfResponse, type TestApp } from '../../support/engine-harness.js';
+import { RawSipPeer, deferred, rawRequest, startHarness, testSdp, within, type EngineHarness, type SrfRequest, type SrfResponse, type TestApp } from '../../support/engine-harness.js';
+import { sleep, until } from '../../support/wait.js';
 import { portBlock, sippPorts } from '../../support/ports.js';
 import { findMessages, headerOf, runSipp, scenarioPath, startSipp, type SippResult } from '../../support/sipp.js';
 
@@ -95,7 +96,7 @@ describe('subscription dialogs (RFC 6665, RFC 3515)', () => {
       expect(n.callId).toBe(subscribe.callId);
     }
     expect(headerOf(notifies[1]!.text, 'Subscription-State')).toMatch(/^terminated/);
-    await waitFor(() => dialogs() === before, 'the engine to drop the subscription dialog', 2000);
+    await until(() => dialogs() === before, 'the engine to drop the subscription dialog', 2000);
   });
 
   it('MUST end the subscription dialog when the subscription expires without a refresh', async () => {
@@ -119,12 +120,12 @@ describe('subscription dialogs (RFC 6665, RFC 3515)', () => {
       const expiry = 1000 + 64 * harness.timers.t1;
       if (harness.mode === 'embedded') {
         expect(dialogs()).toBe(before + 1);
-        await waitFor(() => dialogs() === before, 'the subscription to expire', expiry + 2000);
+        await until(() => dialogs() === before, 'the subscription to expire', expiry + 2000);
         await expect(request(dialog)({ method: 'NOTIFY', headers: { Event: 'presence', 'Subscription-State': 'terminated' } })).rejects.toBeDefined();
       } else {
         // divergence: subscription-expiry (drachtio-server keeps the dialog past the subscription's end: the app's
         // NOTIFY still goes out in it)
-        await delay(expiry + 500);
+        await sleep(expiry + 500);
         const from = subscriber.received.length;
         const sent = request(dialog)({ method: 'NOTIFY', headers: { Event: 'presence', 'Subscription-State': 'terminated' } });
         const notify = await subscriber.waitFor((m) => m.startsWith('NOTIFY ') && m.includes(callId), 3000, 'the NOTIFY after expiry', from);
@@ -164,7 +165,7 @@ describe('subscription dialogs (RFC 6665, RFC 3515)', () => {
     await within(sent.promise, 2000, 'both NOTIFYs');
     const notifies = findMessages(result.messages, { direction: 'received', method: 'NOTIFY' });
     expect(notifies.map((n) => n.text.split('\r\n\r\n')[1])).toEqual(['SIP/2.0 100 Trying\r\n', 'SIP/2.0 200 OK\r\n']);
-    await waitFor(() => dialogs() === before, 'the engine to drop the REFER dialog', 2000);
+    await until(() => dialogs() === before, 'the engine to drop the REFER dialog', 2000);
   });
 
   it("MUST create the subscriber's dialog from the notifier's 202 (createUAC SUBSCRIBE) and deliver its NOTIFYs inside it", async () => {
@@ -187,7 +188,7 @@ describe('subscription dialogs (RFC 6665, RFC 3515)', () => {
     // divergence: final-notify-answer (drachtio-server ends the subscriber's dialog as the final NOTIFY arrives and
     // answers it 500 before the app's 200)
     expect(answers).toEqual([200, harness.mode === 'embedded' ? 200 : 500]);
-    await waitFor(() => dialogs() === before, 'the engine to drop the subscriber dialog', 2000);
+    await until(() => dialogs() === before, 'the engine to drop the subscriber dialog', 2000);
   });
 
   it("MUST keep the call's dialog when the final NOTIFY of a REFER sent inside it arrives (the implicit subscription shares the INVITE dialog)", async () => {
@@ -249,7 +250,7 @@ describe('subscription dialogs (RFC 6665, RFC 3515)', () => {
       // divergence: final-notify-answer
       expect(last.split('\r\n')[0]).toBe(harness.mode === 'embedded' ? 'SIP/2.0 200 OK' : 'SIP/2.0 500 Internal Server Error');
       expect(early).toEqual(['active;expires=60']);
-      await waitFor(() => dialogs() === before, 'the engine to drop the subscriber dialog', 2000);
+      await until(() => dialogs() === before, 'the engine to drop the subscriber dialog', 2000);
     } finally {
       await notifier.close();
     }

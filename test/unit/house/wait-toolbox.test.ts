@@ -40,15 +40,6 @@ describe('test/support/wait.ts: the one way tests wait', () => {
   });
 });
 
-/**
- * Files that still keep a wait of their own: they belong to work in progress elsewhere and move to
- * wait.ts with their next change. The list only shrinks.
- */
-const NOT_YET_MOVED = new Set([
-  'test/integration/engine/proxy.test.ts',
-  'test/integration/console/console-recordings.test.ts',
-]);
-
 const OWN_WAIT = [
   /^\s*(export\s+)?(const|let)\s+(sleep|delay|pause|wait|waitFor|until)\s*=\s*(async\s*)?\(/m,
   /^\s*(export\s+)?(async\s+)?function\s+(sleep|delay|pause|wait|waitFor|until)\b/m,
@@ -66,7 +57,7 @@ describe('tests share one toolbox (STYLE habit 15)', () => {
   it('no test, harness or benchmark defines its own sleep/delay/waitFor/until or pauses through an inline setTimeout promise: they import test/support/wait.ts', () => {
     const offenders = [...sources(join(ROOT, 'test')), ...sources(join(ROOT, 'bench'))]
       .map((file) => relative(ROOT, file).split('\\').join('/'))
-      .filter((file) => file !== 'test/support/wait.ts' && file !== 'test/unit/house/wait-toolbox.test.ts' && !NOT_YET_MOVED.has(file))
+      .filter((file) => file !== 'test/support/wait.ts' && file !== 'test/unit/house/wait-toolbox.test.ts')
       .filter((file) => OWN_WAIT.some((re) => re.test(readFileSync(join(ROOT, file), 'utf8'))));
     expect(offenders, 'use sleep/until/untilValue from test/support/wait.ts').toEqual([]);
   });
