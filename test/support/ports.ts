@@ -94,9 +94,10 @@ export function sippPorts(block: PortBlock): SippPorts {
  * Ports bound in this network namespace now: UDP sockets and TCP listeners (state 0A), IPv4 and
  * IPv6, from /proc/net. Connections merely using a port as their local end do not count.
  */
-export function boundPorts(): Set<number> {
+export function boundPorts(protocols: readonly ('tcp' | 'udp')[] = ['tcp', 'udp']): Set<number> {
   const ports = new Set<number>();
-  for (const [file, tcp] of [['tcp', true], ['tcp6', true], ['udp', false], ['udp6', false]] as const) {
+  for (const protocol of protocols) for (const file of [protocol, `${protocol}6`]) {
+    const tcp = protocol === 'tcp';
     let table: string;
     try {
       table = readFileSync(`/proc/net/${file}`, 'utf8');

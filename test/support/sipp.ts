@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './wait.js';
+import { boundPorts } from './ports.js';
 
 /** SIPp transport modes: UDP/TCP with one socket, or one socket per call. */
 export type SippTransport = 'u1' | 'un' | 't1' | 'tn';
@@ -262,20 +263,6 @@ function readIfExists(path: string): string {
 }
 
 /** True when something is bound to `port` on the given protocol (Linux /proc/net). */
-/** Is `port` bound: a UDP socket, or a TCP socket in LISTEN (state 0A; a connection that merely uses the port as its local end does not count). */
-function portBound(port: number, protocol: 'udp' | 'tcp'): boolean {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  for (const file of [`/proc/net/${protocol}`, `/proc/net/${protocol}6`]) {
-    const table = readIfExists(file);
-    for (const line of table.split('\n')) {
-      const fields = line.trim().split(/\s+/);
-      const local = fields[1];
-      if (protocol === 'tcp' && fields[3] !== '0A') continue;
-      if (local && `${local} `.endsWith(hex)) return true;
-    }
-  }
-  return false;
-}
 
 /** A running SIPp. `done` resolves (never rejects) when it has exited and its files are read. */
 export class SippProcess {
@@ -368,7 +355,7 @@ export class SippProcess {
         const result = await this.done;
         throw new Error(`SIPp exited before it was ready\n${result.describe()}`);
       }
-      if (portBound(this.options.port, protocol)) return;
+      if (boundPorts([protocol]).has(this.options.port)) return;
       await sleep(20);
     }
     throw new Error(`SIPp did not bind ${protocol} port ${this.options.port} within ${timeoutMs} ms`);
