@@ -8,8 +8,7 @@
  *
  * CONSOLE_SCREENSHOTS=1 also writes the screenshots of docs/console.md (desktop and phone widths).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -17,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portBlock } from '../../support/ports.js';
 import { ROOT, makeTestAudio, runPackSipp, startProductProcess, writeDemoProvisioning, type ProductProcess } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
+import { adminClient, CHROMIUM, expectAccessible, openScreen } from '../../support/console-page.js';
 
 /** The browser globals the functions run in the page use (this project's type check has no DOM library). */
 declare const document: { activeElement: { textContent: string | null } | null };
@@ -35,8 +35,6 @@ const carrierMedia = ports.take(4)[0];
 const BASE = `http://127.0.0.1:${admin}`;
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'console') : undefined;
 
-/** Debian's chromium (scripts/test-all.sh installs it); no browser is downloaded. */
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 let dir = '';
 let product: ProductProcess | undefined;
@@ -45,15 +43,7 @@ let context: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
 
-const bearer = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${BASE}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-};
+const bearer = adminClient(BASE, TOKEN);
 
 async function shot(name: string): Promise<void> {
   if (!SCREENSHOTS) return;
@@ -65,25 +55,9 @@ async function shot(name: string): Promise<void> {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
-/** axe-core (WCAG 2 A/AA rules) on the current page: no violation. */
-async function expectAccessible(what: string): Promise<void> {
-  const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  // evaluate() runs outside the page's content security policy, which forbids injected scripts
-  await page.evaluate(source);
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
-    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  expect(violations, `${what}: accessibility violations`).toEqual([]);
-}
+const accessible = (what: string): Promise<void> => expectAccessible(page, what);
 
-/** Opens a screen on a fresh page load (a change of the hash alone keeps what the screen loaded). */
-const go = async (screen: string) => {
-  await page.goto('about:blank');
-  await page.goto(`${BASE}/console/#/${screen}`);
-  await page.locator('main h1').waitFor();
-};
+const go = (screen: string): Promise<void> => openScreen(page, BASE, screen);
 
 beforeAll(async () => {
   if (!CHROMIUM) throw new Error('chromium is missing: install Debian\'s "chromium" package (scripts/test-all.sh does)');
@@ -120,7 +94,7 @@ describe('web console in chromium', () => {
     await page.keyboard.type('wrong-token');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('ADMIN_UNAUTHORIZED');
-    await expectAccessible('login');
+    await accessible('login');
     await shot('login');
     await token.fill(TOKEN);
     await page.keyboard.press('Enter');
@@ -139,7 +113,7 @@ describe('web console in chromium', () => {
     const error = page.locator('#' + (await delay.getAttribute('aria-describedby'))!.split(' ').find((i) => i.endsWith('-error'))!);
     await expect.poll(() => error.textContent()).toContain('from 1 to 60');
     expect((await bearer('GET', '/v1/orgs/demo/service-settings')).body.compliance, 'nothing sent').toEqual(before.compliance);
-    await expectAccessible('call recording with an error');
+    await accessible('call recording with an error');
     await shot('call-recording');
     await delay.fill('7');
 
@@ -148,7 +122,7 @@ describe('web console in chromium', () => {
     const terms = page.getByRole('dialog', { name: /Terms of use: Acme Recording/ });
     await terms.waitFor();
     expect(await terms.locator('ul.shared li').allTextContents()).toEqual(['First name', 'Email address']);
-    await expectAccessible('terms dialog');
+    await accessible('terms dialog');
     await terms.getByLabel('Accepted by (your name)').fill('Pat Admin');
     await terms.getByRole('button', { name: 'Accept and save' }).click();
     await page.getByText('Saved.').waitFor();
@@ -206,7 +180,7 @@ describe('web console in chromium', () => {
     await alice.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => alice.getByRole('alert').first().textContent()).toContain('from 10 to 90');
     expect(await alice.getByRole('region', { name: 'Platform information' }).textContent()).toContain('BroadWorks');
-    await expectAccessible('users');
+    await accessible('users');
     await shot('users');
   }, 40_000);
 
@@ -242,7 +216,7 @@ describe('web console in chromium', () => {
     await provider.getByLabel('When no recording server answers').selectOption('proceedWithoutAnnouncement');
     await provider.getByRole('button', { name: 'Save' }).click();
     await provider.getByText('Saved.').waitFor();
-    await expectAccessible('providers');
+    await accessible('providers');
 
     await go('trunks');
     const trunkName = page.getByLabel('Trunk name').first();
@@ -282,7 +256,7 @@ describe('web console in chromium', () => {
       expect((await bearer('GET', `/v1/calls/${recordedCallId}`)).body.recording.state).toBe('paused');
       await row.getByRole('button', { name: /^Resume recording of/ }).click();
       await expect.poll(() => state.textContent(), { timeout: 5000 }).toBe('recording');
-      await expectAccessible('live calls');
+      await accessible('live calls');
       await row.getByRole('button', { name: /^Hang up/ }).click();
       await row.waitFor({ state: 'detached', timeout: 10_000 });
       await page.getByText('No call in progress.').waitFor();
@@ -317,7 +291,7 @@ describe('web console in chromium', () => {
     const timeline = page.getByRole('region', { name: 'Timeline' });
     await timeline.waitFor();
     expect(await timeline.locator('li.ev-pause').count(), 'the pause made from the page').toBeGreaterThanOrEqual(1);
-    await expectAccessible('recordings');
+    await accessible('recordings');
     await shot('recordings');
     expect(pageErrors).toEqual([]);
   }, 40_000);

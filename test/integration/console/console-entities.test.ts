@@ -8,17 +8,14 @@
  * (POLICY_IN_USE) is shown with its code and the entity stays, a confirmed delete removes it.
  * axe-core (WCAG 2 A/AA) runs with the create form and the delete dialog open.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portBlock } from '../../support/ports.js';
 import { makeTestAudio, startProductProcess, writeDemoProvisioning, type ProductProcess } from '../../support/product-process.js';
-
-/** The browser globals the functions run in the page use (this project's type check has no DOM library). */
-declare const document: unknown;
+import { adminClient, CHROMIUM, expectAccessible, openScreen } from '../../support/console-page.js';
 
 const TOKEN = 'console-entities-token-0123456789';
 const ports = portBlock({ from: 48300, to: 48399 }, 0, 100);
@@ -26,7 +23,6 @@ const [sip, drachtio, admin, srs, callee, carrier] = ports.take(6);
 const media = ports.take(20);
 const srsRtp = ports.take(20);
 const BASE = `http://127.0.0.1:${admin}`;
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 let dir = '';
 let product: ProductProcess | undefined;
@@ -34,32 +30,11 @@ let browser: Browser | undefined;
 let page: Page;
 const pageErrors: string[] = [];
 
-const bearer = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${BASE}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-};
+const bearer = adminClient(BASE, TOKEN);
 
-async function expectAccessible(what: string): Promise<void> {
-  const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  await page.evaluate(source);
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
-    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  expect(violations, `${what}: accessibility violations`).toEqual([]);
-}
+const accessible = (what: string): Promise<void> => expectAccessible(page, what);
 
-const go = async (screen: string) => {
-  await page.goto('about:blank');
-  await page.goto(`${BASE}/console/#/${screen}`);
-  await page.locator('main h1').waitFor();
-};
+const go = (screen: string): Promise<void> => openScreen(page, BASE, screen);
 
 /** Opens the "Add ..." disclosure and returns its form. */
 async function createForm(title: string): Promise<Locator> {
@@ -134,7 +109,7 @@ describe('web console: creating and deleting entities', () => {
     await page.getByRole('button', { name: /^Headquarters/ }).click();
     const refused = await confirmDelete('location Headquarters');
     await expect.poll(() => refused.getByRole('alert').textContent()).toContain('POLICY_IN_USE');
-    await expectAccessible('locations, the delete refused');
+    await accessible('locations, the delete refused');
     await refused.getByRole('button', { name: 'Cancel' }).click();
     expect((await bearer('GET', '/v1/orgs/demo/locations/hq')).status).toBe(200);
 
@@ -158,7 +133,7 @@ describe('web console: creating and deleting entities', () => {
     await form.getByLabel('Numbers').fill('+15550002001');
     await form.getByRole('button', { name: 'Create' }).click();
     await expect.poll(() => fieldError(form.getByLabel('Numbers')), { message: "alice's number" }).toContain('POLICY_ADDRESS_IN_USE');
-    await expectAccessible('users, the create form with an error');
+    await accessible('users, the create form with an error');
     await form.getByLabel('Numbers').fill('+15550007001');
     await form.getByRole('button', { name: 'Create' }).click();
     await form.getByText(/^Created /).waitFor();
@@ -215,7 +190,7 @@ describe('web console: creating and deleting entities', () => {
       await dialog.waitFor({ state: 'hidden' });
       expect((await bearer('GET', `/v1/orgs/demo/${path}/${made!.id}`)).status, path).toBe(404);
     }
-    await expectAccessible('features');
+    await accessible('features');
   }, 40_000);
 
   it('providers: one is added from a profile; a recording server that is not a SIP URI comes back next to the servers; the organisation\'s provider is not deleted (POLICY_IN_USE shown); the new one is', async () => {
@@ -234,7 +209,7 @@ describe('web console: creating and deleting entities', () => {
 
     const refused = await confirmDelete('provider Reference recording server (in-process)');
     await expect.poll(() => refused.getByRole('alert').textContent()).toContain('POLICY_IN_USE');
-    await expectAccessible('providers, the delete refused');
+    await accessible('providers, the delete refused');
     await page.keyboard.press('Escape');
     await refused.waitFor({ state: 'hidden' });
     expect((await bearer('GET', '/v1/orgs/demo/providers/reference-srs')).status).toBe(200);
@@ -260,7 +235,7 @@ describe('web console: creating and deleting entities', () => {
     const dialog = await confirmDelete('trunk Second carrier');
     await dialog.waitFor({ state: 'hidden' });
     expect((await bearer('GET', `/v1/orgs/demo/trunks/${made.id}`)).status).toBe(404);
-    await expectAccessible('trunks');
+    await accessible('trunks');
     expect(pageErrors).toEqual([]);
   }, 40_000);
 });

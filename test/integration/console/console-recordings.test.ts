@@ -10,8 +10,7 @@
  *   one (R-40 failover): the recording's timeline shows the failover from the event log
  *   (GET /v1/recordings/{id}/events).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -20,9 +19,7 @@ import { portBlock } from '../../support/ports.js';
 import { makeTestAudio, runPackSipp, startDemoCall, startProductProcess, writeDemoProvisioning, type ProductProcess } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
 import { sleep } from '../../support/wait.js';
-
-/** The browser globals the functions run in the page use (this project's type check has no DOM library). */
-declare const document: unknown;
+import { adminClient, CHROMIUM, expectAccessible, openScreen } from '../../support/console-page.js';
 
 const TOKEN = 'console-recordings-token-0123456789';
 const block = portBlock({ from: 48400, to: 48599 }, 0, 200);
@@ -34,7 +31,6 @@ const aliceMedia = block.take(4)[0]!;
 const bobMedia = block.take(4)[0]!;
 const carrierMedia = block.take(4)[0]!;
 const BASE = `http://127.0.0.1:${admin}`;
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 let dir = '';
 let product: ProductProcess | undefined;
@@ -42,32 +38,11 @@ let browser: Browser | undefined;
 let page: Page;
 const pageErrors: string[] = [];
 
-const bearer = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${BASE}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-};
+const bearer = adminClient(BASE, TOKEN);
 
-async function expectAccessible(what: string): Promise<void> {
-  const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  await page.evaluate(source);
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
-    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  expect(violations, `${what}: accessibility violations`).toEqual([]);
-}
+const accessible = (what: string): Promise<void> => expectAccessible(page, what);
 
-const go = async (screen: string) => {
-  await page.goto('about:blank');
-  await page.goto(`${BASE}/console/#/${screen}`);
-  await page.locator('main h1').waitFor();
-};
+const go = (screen: string): Promise<void> => openScreen(page, BASE, screen);
 
 /** Waits until the recording server lists `n` recordings; returns them, newest first. */
 async function recordings(n: number): Promise<{ recordingId: string; sipSessionIds: string[] }[]> {
@@ -143,7 +118,7 @@ describe('web console: recordings of one call, failover on the timeline', () => 
     await detail.getByRole('button', { name: `Open the recording of ${other}` }).click();
     await expect.poll(() => page.getByRole('region', { name: 'Recording' }).locator('h2').textContent()).not.toBe(first);
     expect(await page.getByRole('region', { name: 'Recording' }).getByText(/^Recording of /).textContent()).toBe(`Recording of ${other}.`);
-    await expectAccessible('recordings of one call');
+    await accessible('recordings of one call');
   }, 60_000);
 
   it('a recording server that does not answer: the recording made through the next one shows the failover on its timeline', async () => {
@@ -174,7 +149,7 @@ describe('web console: recordings of one call, failover on the timeline', () => 
     const timeline = page.getByRole('region', { name: 'Timeline' });
     await timeline.waitFor();
     expect(await timeline.locator('li.ev-failover').allTextContents()).toEqual([expect.stringMatching(new RegExp(`failover: srs@127\\.0\\.0\\.1:${srs}(;transport=udp)? answered on try 2 \\(the first server did not\\)`))]);
-    await expectAccessible('recording timeline with a failover');
+    await accessible('recording timeline with a failover');
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });
