@@ -8,6 +8,7 @@ import { AppError, isAppError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { AppServer } from './app-server.js';
 import { EngineCore } from './engine-core.js';
+import type { EngineCounters } from './engine-context.js';
 import type { NatFlowPolicy } from './nat-flow.js';
 import type { RequestGate } from './request-gate.js';
 import { readFileSync } from 'node:fs';
@@ -85,15 +86,7 @@ export interface EngineOptions {
 }
 
 /** The engine's counters, with the stream connections' figures (sip-transport.ts ConnectionStats). */
-export interface EngineStats extends ConnectionStats {
-  messagesReceived: number;
-  messagesSent: number;
-  malformedDropped: number;
-  badRequestsAnswered: number;
-  retransmissionsSent: number;
-  retransmissionsAbsorbed: number;
-  /** In-dialog requests sent to a peer's flow instead of its Contact or first route (NAT, `natFlow`). */
-  natFlowRequests: number;
+export interface EngineStats extends ConnectionStats, EngineCounters {
   activeServerTransactions: number;
   activeClientTransactions: number;
   activeDialogs: number;
