@@ -25,7 +25,9 @@
  * their idle RSS), the worst event-loop lag p99 of any node, and PostgreSQL's transactions and rows
  * written per call (pg_stat_database of the bench database: xact_commit and tup_inserted +
  * tup_updated + tup_deleted deltas, less the idle rate of the nodes' heartbeats measured before the
- * count's first step).
+ * count's first step), and the live-call registry's failed writes and full rewrites of a node's
+ * calls (siprec_b2bua_live_call_registry_write_failures_total, ..._resyncs_total), which add to the
+ * database's figures.
  *
  * Every process runs on the same machine: on 2 cores, N nodes share the cores with Kamailio,
  * PostgreSQL and SIPp, so the figures show the cost of the balancer and the shared database per
@@ -69,6 +71,12 @@ const LOSS_LIMIT = 0.0001; // 0.01 %
 const PROBE_INTERVAL_S = 1;
 const NODE_TIMEOUT_MS = 2000;
 const DATABASE = 'bench_multi_node';
+/**
+ * The bed's ports with the media ranges the product's defaults give (config/embedded.yaml): the
+ * test's 200-port ranges hold about 25 recorded calls per node (a call takes a port pair per leg and
+ * per fork); each node has its own namespace, so nothing clashes.
+ */
+const PORTS = { ...NODE_PORTS, mediaMin: 40000, mediaMax: 49999, srsRtpMin: 50000, srsRtpMax: 59999 };
 /** SIPp in the carrier's namespace: the carrier on 5080 (the demo trunk's source port), alice on 5070. */
 const SIPP = { carrier: 5080, carrierControl: 8880, carrierMedia: 10000, callee: 5070, calleeControl: 8870, calleeMedia: 12000 } as const;
 
@@ -140,7 +148,7 @@ async function scrapeNode(netns: Netns, ns: MultiNodeNamespaces, no: number): Pr
 async function startNode(netns: Netns, ns: MultiNodeNamespaces, dir: string, no: number, provisioningFile: string, databaseUrl: string, logLevel: string): Promise<Node> {
   const nodeDir = join(dir, `node-${no}`);
   mkdirSync(nodeDir, { recursive: true });
-  const child = spawnProduct({ dir: nodeDir, ports: NODE_PORTS, provisioningFile, logLevel, commandPrefix: netns.prefixFor(ns.node[no]!), env: nodeEnv(no, databaseUrl) });
+  const child = spawnProduct({ dir: nodeDir, ports: PORTS, provisioningFile, logLevel, commandPrefix: netns.prefixFor(ns.node[no]!), env: nodeEnv(no, databaseUrl) });
   track(child.pid);
   child.once('exit', () => untrack(child.pid));
   let log = '';
@@ -215,6 +223,8 @@ interface Step {
   lagP99Ms: number;
   pgXactsPerCall: number;
   pgWritesPerCall: number;
+  /** Mean size of a live_calls row's summary (bytes), read once during the step; 0 when not read. */
+  registryRowBytes: number;
   rtp: Counters;
   relayLossPct: number;
   forkGapPct: number;
@@ -287,7 +297,12 @@ async function runStep(bed: Bed, rate: number, o: MultiNodeOptions): Promise<Ste
   let lagP99 = 0;
   let uacCpu = 0;
   let calleeCpu = callee0;
+  let registryRowBytes = 0;
   while (!finished) {
+    if (registryRowBytes === 0 && Date.now() - t0 > (o.stepSeconds * 1000) / 2) {
+      const [r] = await bed.cluster.query<{ bytes: string | null }>('SELECT avg(pg_column_size(summary)) AS bytes FROM live_calls', [], DATABASE).catch(() => []);
+      registryRowBytes = Number(r?.bytes ?? 0) || -1;
+    }
     const polled = await scrapeAll();
     if (polled.every((s) => s)) {
       const active = polled.map((s) => metric(s!, 'siprec_b2bua_active_calls'));
@@ -360,6 +375,7 @@ async function runStep(bed: Bed, rate: number, o: MultiNodeOptions): Promise<Ste
     lagP99Ms: lagP99 * 1000,
     pgXactsPerCall: perCall(pgAfter.xacts - pgBefore.xacts, bed.idle.xactsPerS),
     pgWritesPerCall: perCall(pgAfter.writes - pgBefore.writes, bed.idle.writesPerS),
+    registryRowBytes: Math.max(0, registryRowBytes),
     rtp,
     relayLossPct: relayLoss * 100,
     forkGapPct: forkGap * 100,
@@ -380,7 +396,7 @@ function admissionRate(samples: { t: number; n: number }[]): number {
 }
 
 const HEADER =
-  '| nodes | rate (calls/s) | attempted / ok / failed | CPS | peak concurrent calls (per node) | node CPU % each (sum) | Kamailio CPU % | PostgreSQL CPU % | SIPp CPU % | machine busy % of 2 cores | RSS per call | lag p99 (worst node) | PG transactions / call | PG rows written / call | not forked % | WAVs | clean |';
+  '| nodes | rate (calls/s) | attempted / ok / failed | CPS | peak concurrent calls (per node) | node CPU % each (sum) | Kamailio CPU % | PostgreSQL CPU % | SIPp CPU % | machine busy % of 2 cores | RSS per call | lag p99 (worst node) | PG transactions / call | PG rows written / call | registry write failures / resyncs | not forked % | WAVs | clean |';
 
 function row(s: Step): string {
   const sum = s.nodeCpuPct.reduce((a, b) => a + b, 0);
@@ -388,8 +404,13 @@ function row(s: Step): string {
     `| ${s.nodes} | ${s.rate} | ${s.attempted} / ${s.ok} / ${s.failed} | ${s.cps.toFixed(1)} | ${s.peakCalls} (${s.peakPerNode.join(' / ')}) | ` +
     `${s.nodeCpuPct.map((c) => c.toFixed(0)).join(' / ')} (${sum.toFixed(0)}) | ${s.kamailioCpuPct.toFixed(1)} | ${s.postgresCpuPct.toFixed(1)} | ${s.sippCpuPct.toFixed(0)} | ` +
     `${s.machineBusyPct.toFixed(0)} | ${s.rssPerCallKb.toFixed(0)} kB | ${s.lagP99Ms.toFixed(1)} ms | ${s.pgXactsPerCall.toFixed(1)} | ${s.pgWritesPerCall.toFixed(1)} | ` +
-    `${s.forkGapPct.toFixed(2)} | ${s.wavs} | ${s.clean ? 'yes' : `no: ${s.why.join('; ')}`} |`
+    `${s.rtp.registryWriteFailures} / ${s.rtp.registryResyncs} | ${s.forkGapPct.toFixed(2)} | ${s.wavs} | ${s.clean ? 'yes' : `no: ${s.why.join('; ')}`} |`
   );
+}
+
+/** CPU milliseconds per call at a step's admission rate. */
+function msPerCall(pct: number, s: Step): string {
+  return s.cps > 0 ? ((pct * 10) / s.cps).toFixed(2) : '-';
 }
 
 // ------------------------------------------------------------------ the run
@@ -451,7 +472,7 @@ export async function runMultiNode(o: MultiNodeOptions): Promise<boolean> {
         `Everything (nodes, Kamailio, PostgreSQL, both SIPp) shares this machine's cores: this measures the overhead of the balancer and the shared database per call, not linear scale.`,
     );
     console.log(HEADER);
-    console.log(`|${'---|'.repeat(17)}`);
+    console.log(`|${'---|'.repeat(18)}`);
     for (const count of o.nodeCounts) {
       const stepCost = (o.stepSeconds + o.callSeconds + 20) * 1000;
       if (Date.now() + 20_000 * Math.max(0, count - nodes.length) + 15_000 + stepCost > o.deadline) {
@@ -507,7 +528,7 @@ export async function runMultiNode(o: MultiNodeOptions): Promise<boolean> {
         }
         await sleep(2000);
       }
-      console.log(`| ${count} | idle: PostgreSQL ${bed.idle.xactsPerS.toFixed(1)} transactions/s, ${bed.idle.writesPerS.toFixed(1)} rows written/s (heartbeats; subtracted above) |${' |'.repeat(15)}`);
+      console.log(`| ${count} | idle: PostgreSQL ${bed.idle.xactsPerS.toFixed(1)} transactions/s, ${bed.idle.writesPerS.toFixed(1)} rows written/s (heartbeats; subtracted above) |${' |'.repeat(16)}`);
     }
     console.log('\nhighest clean step per node count:');
     let allClean = true;
@@ -521,8 +542,10 @@ export async function runMultiNode(o: MultiNodeOptions): Promise<boolean> {
       const sum = best.nodeCpuPct.reduce((a, b) => a + b, 0);
       console.log(
         `  ${count} node(s): ${best.rate} calls/s (${best.cps.toFixed(1)} CPS), ${best.peakCalls} concurrent recorded calls, nodes CPU ${sum.toFixed(0)} % ` +
-          `(${best.nodeCpuPct.map((c) => c.toFixed(0)).join(' / ')}), Kamailio ${best.kamailioCpuPct.toFixed(1)} %, PostgreSQL ${best.postgresCpuPct.toFixed(1)} %, ` +
-          `${best.rssPerCallKb.toFixed(0)} kB RSS per call, ${best.pgXactsPerCall.toFixed(1)} PostgreSQL transactions and ${best.pgWritesPerCall.toFixed(1)} rows written per call`,
+          `(${best.nodeCpuPct.map((c) => c.toFixed(0)).join(' / ')}), Kamailio ${best.kamailioCpuPct.toFixed(1)} % (${msPerCall(best.kamailioCpuPct, best)} ms per call), ` +
+          `PostgreSQL ${best.postgresCpuPct.toFixed(1)} % (${msPerCall(best.postgresCpuPct, best)} ms per call, heartbeats included), ` +
+          `${best.rssPerCallKb.toFixed(0)} kB RSS per call, ${best.pgXactsPerCall.toFixed(1)} PostgreSQL transactions and ${best.pgWritesPerCall.toFixed(1)} rows written per call, ` +
+          `live-call registry row ${best.registryRowBytes.toFixed(0)} bytes (summary JSON)`,
       );
     }
     console.log('(2 cores shared by every process: compare the cost per call across node counts, not the rates)');

@@ -158,6 +158,9 @@ export interface Counters {
   recFailed: number;
   recStarted: number;
   rejected: number;
+  /** Live-call registry writes that failed, and full rewrites of the node's calls (several nodes only). */
+  registryWriteFailures: number;
+  registryResyncs: number;
 }
 
 export function counters(s: Scrape): Counters {
@@ -173,6 +176,8 @@ export function counters(s: Scrape): Counters {
     recFailed: metric(s, 'siprec_b2bua_recording_events_total', { event: 'failed' }),
     recStarted: metric(s, 'siprec_b2bua_recording_events_total', { event: 'started' }),
     rejected: metric(s, 'siprec_b2bua_calls_rejected_total'),
+    registryWriteFailures: metric(s, 'siprec_b2bua_live_call_registry_write_failures_total'),
+    registryResyncs: metric(s, 'siprec_b2bua_live_call_registry_resyncs_total'),
   };
 }
 
