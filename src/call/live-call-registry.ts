@@ -269,13 +269,18 @@ export class LiveCallRegistry {
     if (this.#closed || this.#dirty.size === 0) return;
     const ids = [...this.#dirty];
     this.#dirty.clear();
-    const put: CallSummary[] = [];
+    // A call is marked under its id or its SIP Call-ID (recording events carry the latter): one row
+    // each, since one statement may not write a row twice.
+    const byId = new Map<string, CallSummary>();
     const gone: string[] = [];
     for (const id of ids) {
       const call = this.#d.calls.get(id);
-      if (call) put.push(call.summary());
-      else if (this.#written.has(id)) gone.push(id);
+      if (call) {
+        const summary = call.summary();
+        byId.set(summary.id, summary);
+      } else if (this.#written.has(id)) gone.push(id);
     }
+    const put = [...byId.values()];
     try {
       if (put.length > 0) await this.#d.store.putCalls(this.#d.nodeId, put);
       for (const c of put) this.#written.add(c.id);

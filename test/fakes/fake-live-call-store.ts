@@ -35,6 +35,9 @@ export class FakeLiveCallStore implements LiveCallStore {
 
   async putCalls(nodeId: string, calls: readonly CallSummary[]): Promise<void> {
     this.#check();
+    // as PostgreSQL's INSERT ... ON CONFLICT DO UPDATE: one statement may not write a row twice
+    const ids = calls.map((c) => c.id);
+    if (new Set(ids).size !== ids.length) throw new Error('ON CONFLICT DO UPDATE command cannot affect row a second time');
     const m = this.#of(nodeId);
     for (const c of calls) m.set(c.id, c);
     this.#wrote(nodeId);

@@ -23,9 +23,14 @@ class FakeCalls implements LocalCalls {
   list(): CallSummary[] {
     return [...this.map.values()];
   }
+  /** By id or by SIP Call-ID, as the call manager finds a call. */
   get(id: string): { summary(): CallSummary } | undefined {
-    const c = this.map.get(id);
+    const c = this.map.get(id) ?? [...this.map.values()].find((x) => x.callId === id);
     return c && { summary: () => c };
+  }
+  /** A recording event: the manager tells its change under the event's SIP Call-ID. */
+  recordingEvent(id: string): void {
+    this.changes.emit('changed', `sip-${id}`);
   }
   set(id: string, state: string): void {
     this.map.set(id, { id, callId: `sip-${id}`, state, startedAt: '2026-01-01T00:00:00.000Z' } as unknown as CallSummary);
@@ -134,6 +139,23 @@ describe('LiveCallRegistry (fake clock, in-memory store)', () => {
     }
     expect((await a.registry.remoteCalls()).map((c) => c.summary.id)).toEqual(['b1']);
     expect(b.registry.stats().heartbeats).toBe(15);
+    await a.registry.close();
+    await b.registry.close();
+  });
+
+  it('MUST write a call once when it changed under its id and under its SIP Call-ID in the same batch', async () => {
+    const clock = new FakeClock();
+    const store = new FakeLiveCallStore(clock);
+    const a = node('node-a', store, clock);
+    const b = node('node-b', store, clock);
+    await a.registry.start('http://a');
+    await b.registry.start('http://b');
+    b.calls.set('b1', 'connected');
+    b.calls.recordingEvent('b1');
+    clock.advance(50);
+    await settle();
+    expect(b.registry.stats().writeFailures).toBe(0);
+    expect((await a.registry.remoteCalls()).map((c) => `${c.summary.id}:${c.summary.state}`)).toEqual(['b1:connected']);
     await a.registry.close();
     await b.registry.close();
   });
