@@ -370,10 +370,17 @@ function summary(label: string, steps: RoundStep[]): void {
     const anchor = best(steps, 'drachtio', round);
     console.log(`${tag} drachtio-server: ${describeBest(anchor)}`);
     if (engine && anchor) {
-      console.log(
-        `${tag} ratio engine/drachtio-server: rate ${fmt(engine.rate / anchor.rate)}, server CPU per call ${fmt(engine.serverCpu / anchor.serverCpu)}, ` +
-          `server RSS ${fmt(engine.serverRss / anchor.serverRss)} ('+' = the ramp did not reach that server's limit)`,
-      );
+      console.log(`${tag} ratio engine/drachtio-server: highest clean rate ${fmt(engine.rate / anchor.rate)} ('+' = the ramp did not reach that server's limit)`);
+      // CPU and memory per call compared at one rate (the fixed costs weigh more at low rates)
+      const shared = steps.filter((s) => s.round === round && s.clean && s.server === 'engine' && steps.some((d) => d.round === round && d.clean && d.server === 'drachtio' && d.rate === s.rate));
+      const at = shared[shared.length - 1];
+      const other = at && steps.find((d) => d.round === round && d.clean && d.server === 'drachtio' && d.rate === at.rate);
+      if (at && other) {
+        console.log(
+          `${tag} at ${at.rate} calls/s, clean on both: server CPU per call ${fmt(at.engineCpuPer1000 / other.engineCpuPer1000)}, ` +
+            `app CPU per call ${fmt(at.appCpuPer1000 / other.appCpuPer1000)}, server peak RSS ${fmt(at.enginePeakMb / other.enginePeakMb)}`,
+        );
+      }
     }
   }
 }
