@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 /** The browser globals the functions run in the page use (this project's type check has no DOM library). */
@@ -46,4 +46,21 @@ export async function expectAccessible(page: Page, what: string): Promise<void> 
     return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
   expect(violations, `${what}: accessibility violations`).toEqual([]);
+}
+
+/**
+ * Launches chromium, opens the console at `base` and logs in with `token` (the Call recording
+ * screen is then shown); page errors are pushed to `pageErrors`.
+ */
+export async function openLoggedIn(base: string, token: string, pageErrors: string[]): Promise<{ browser: Browser; page: Page }> {
+  if (!CHROMIUM) throw new Error('chromium is missing: install Debian\'s "chromium" package (scripts/test-all.sh does)');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await page.goto(`${base}/console/`);
+  await page.getByLabel('Admin token').fill(token);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Call recording', level: 1 }).waitFor();
+  return { browser, page };
 }

@@ -11,11 +11,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portBlock } from '../../support/ports.js';
 import { makeTestAudio, startProductProcess, writeDemoProvisioning, type ProductProcess } from '../../support/product-process.js';
-import { adminClient, CHROMIUM, expectAccessible, openScreen } from '../../support/console-page.js';
+import { adminClient, CHROMIUM, expectAccessible, openLoggedIn, openScreen } from '../../support/console-page.js';
 
 const TOKEN = 'console-entities-token-0123456789';
 const ports = portBlock({ from: 48300, to: 48399 }, 0, 100);
@@ -73,14 +73,7 @@ beforeAll(async () => {
     env: { ADMIN_TOKEN: TOKEN },
     readyTimeoutMs: 30_000,
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.goto(`${BASE}/console/`);
-  await page.getByLabel('Admin token').fill(TOKEN);
-  await page.keyboard.press('Enter');
-  await page.getByRole('heading', { name: 'Call recording', level: 1 }).waitFor();
+  ({ browser, page } = await openLoggedIn(BASE, TOKEN, pageErrors));
 }, 60_000);
 
 afterAll(async () => {

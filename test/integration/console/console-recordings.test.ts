@@ -13,13 +13,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portBlock } from '../../support/ports.js';
 import { makeTestAudio, runPackSipp, startDemoCall, startProductProcess, writeDemoProvisioning, type ProductProcess } from '../../support/product-process.js';
 import { assertSippInstalled } from '../../support/sipp.js';
 import { sleep } from '../../support/wait.js';
-import { adminClient, CHROMIUM, expectAccessible, openScreen } from '../../support/console-page.js';
+import { adminClient, CHROMIUM, expectAccessible, openLoggedIn, openScreen } from '../../support/console-page.js';
 
 const TOKEN = 'console-recordings-token-0123456789';
 const block = portBlock({ from: 48400, to: 48599 }, 0, 200);
@@ -73,14 +73,7 @@ beforeAll(async () => {
     env: { ADMIN_TOKEN: TOKEN, CALLS_TRUSTED_SOURCES: `127.0.0.1:${bob}` },
     readyTimeoutMs: 30_000,
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.goto(`${BASE}/console/`);
-  await page.getByLabel('Admin token').fill(TOKEN);
-  await page.keyboard.press('Enter');
-  await page.getByRole('heading', { name: 'Call recording', level: 1 }).waitFor();
+  ({ browser, page } = await openLoggedIn(BASE, TOKEN, pageErrors));
 }, 60_000);
 
 afterAll(async () => {
