@@ -174,6 +174,8 @@ describe('live calls across nodes (DATABASE_URL)', () => {
 
     const nodeRows = async (): Promise<number> => Number((await cluster!.query<{ n: string }>("SELECT count(*) AS n FROM cluster_nodes WHERE node_id = 'node-b'", [], 'live_calls'))[0]!.n);
     await until(async () => (await nodeRows()) === 0, "node A's heartbeat purging node B from the registry", 10_000, 250);
+    // the feed tells on node A's next heartbeat after the change
+    await until(() => feed.at(-1)?.length === 0, "node A's feed dropping node B's call", 10_000);
     stream.abort();
     expect(feed[0], "the feed's first message: no call yet").toEqual([]);
     expect(feed.some((list) => list.some((c) => c.id === call!.id && c.node === 'node-b')), "node A's feed showed node B's call").toBe(true);
