@@ -62,7 +62,7 @@ import { startPostgresCluster, type PostgresCluster } from '../test/support/post
 import { spawnProduct, writeDemoProvisioning } from '../test/support/product-process.js';
 import { assertSippInstalled, buildSippArgs, parseSippStats, type SippOptions, type SippStats } from '../test/support/sipp.js';
 import { sleep } from '../test/support/wait.js';
-import { counters, cpuSeconds, diff, machineCpu, metric, parseMetrics, rssMb, treeCpuSeconds, wavFiles, type Counters, type Scrape } from './load-probes.js';
+import { counters, cpuSeconds, diff, machineCpu, mediaLosses, metric, parseMetrics, rssMb, treeCpuSeconds, wavFiles, type Counters, type Scrape } from './load-probes.js';
 import { atExit, prepare, track, untrack, USER_NUMBER, type BenchFiles } from './load-setup.js';
 
 const execFileAsync = promisify(execFile);
@@ -340,10 +340,7 @@ async function runStep(bed: Bed, rate: number, o: MultiNodeOptions): Promise<Ste
   const pgWindowS = (Date.now() - pgT0) / 1000;
   const rtp = sumCounters(nodes.map((_, k) => diff(counters(before[k]!), counters(after[k]!))));
   const wavs = nodes.reduce((a, n, k) => a + wavFiles(join(n.dir, 'recordings')).count - wav0[k]!, 0);
-  const relayIn = rtp.in - rtp.withheld - rtp.dropped;
-  const relayLoss = relayIn > 0 ? Math.max(0, 1 - (rtp.out - rtp.generated) / relayIn) : 0;
-  const forkIn = rtp.in - rtp.dropped;
-  const forkGap = forkIn > 0 ? Math.max(0, 1 - rtp.forked / forkIn) : 0;
+  const { relayLoss, forkGap } = mediaLosses(rtp);
   const ok = sipp.stats.successful;
   const failed = sipp.stats.failed;
   const why: string[] = [];

@@ -229,3 +229,17 @@ export function collectFinishedRecordings(dir: string): { count: number; seconds
   }
   return { count, seconds: bytes / (2 * 2 * 8000) };
 }
+
+/**
+ * A step's media losses from its counter deltas: the relay's (packets in, less those withheld or
+ * dropped on purpose, that did not go out; generated packets not counted) and the fork's gap
+ * (received audio not forked to the recording server), as fractions.
+ */
+export function mediaLosses(rtp: Counters): { relayLoss: number; forkGap: number } {
+  const relayIn = rtp.in - rtp.withheld - rtp.dropped;
+  const forkIn = rtp.in - rtp.dropped;
+  return {
+    relayLoss: relayIn > 0 ? Math.max(0, 1 - (rtp.out - rtp.generated) / relayIn) : 0,
+    forkGap: forkIn > 0 ? Math.max(0, 1 - rtp.forked / forkIn) : 0,
+  };
+}
