@@ -52,6 +52,13 @@ function node(nodeId: string, store: FakeLiveCallStore, timers: FakeClock) {
   return { calls, registry };
 }
 
+/** Nodes A and B on one in-memory store and one fake clock (not started). */
+function twoNodes() {
+  const clock = new FakeClock();
+  const store = new FakeLiveCallStore(clock);
+  return { clock, store, a: node('node-a', store, clock), b: node('node-b', store, clock) };
+}
+
 describe('node liveness: the expiry rule', () => {
   it('MUST count a node alive while its last heartbeat is at most heartbeatMs x missedHeartbeats old, dead 1 ms later', () => {
     expect(nodeExpiryMs(NODE_LIVENESS_DEFAULTS)).toBe(6000);
@@ -64,10 +71,7 @@ describe('node liveness: the expiry rule', () => {
 
 describe('LiveCallRegistry (fake clock, in-memory store)', () => {
   it("MUST list another node's calls with its node id and admin URL, follow their changes and drop them when they end", async () => {
-    const clock = new FakeClock();
-    const store = new FakeLiveCallStore(clock);
-    const a = node('node-a', store, clock);
-    const b = node('node-b', store, clock);
+    const { clock, a, b } = twoNodes();
     a.calls.set('a1', 'connected');
     b.calls.set('b1', 'ringing');
     await a.registry.start('http://10.0.0.1:8080');
@@ -126,10 +130,7 @@ describe('LiveCallRegistry (fake clock, in-memory store)', () => {
   });
 
   it('MUST keep a node alive while it beats, however long it runs', async () => {
-    const clock = new FakeClock();
-    const store = new FakeLiveCallStore(clock);
-    const a = node('node-a', store, clock);
-    const b = node('node-b', store, clock);
+    const { clock, a, b } = twoNodes();
     b.calls.set('b1', 'connected');
     await a.registry.start('http://a');
     await b.registry.start('http://b');
@@ -144,10 +145,7 @@ describe('LiveCallRegistry (fake clock, in-memory store)', () => {
   });
 
   it('MUST write a call once when it changed under its id and under its SIP Call-ID in the same batch', async () => {
-    const clock = new FakeClock();
-    const store = new FakeLiveCallStore(clock);
-    const a = node('node-a', store, clock);
-    const b = node('node-b', store, clock);
+    const { clock, a, b } = twoNodes();
     await a.registry.start('http://a');
     await b.registry.start('http://b');
     b.calls.set('b1', 'connected');
@@ -161,10 +159,7 @@ describe('LiveCallRegistry (fake clock, in-memory store)', () => {
   });
 
   it('MUST count failed writes and write every call again on the first heartbeat after the store is back', async () => {
-    const clock = new FakeClock();
-    const store = new FakeLiveCallStore(clock);
-    const a = node('node-a', store, clock);
-    const b = node('node-b', store, clock);
+    const { clock, store, a, b } = twoNodes();
     await a.registry.start('http://a');
     await b.registry.start('http://b');
     store.down = true;
@@ -183,10 +178,7 @@ describe('LiveCallRegistry (fake clock, in-memory store)', () => {
   });
 
   it('MUST register again with its calls when other nodes purged it while it could not reach the store', async () => {
-    const clock = new FakeClock();
-    const store = new FakeLiveCallStore(clock);
-    const a = node('node-a', store, clock);
-    const b = node('node-b', store, clock);
+    const { clock, store, a, b } = twoNodes();
     b.calls.set('b1', 'connected');
     await a.registry.start('http://a');
     await b.registry.start('http://b');
@@ -254,10 +246,7 @@ describe('LiveCallRegistry (fake clock, in-memory store)', () => {
   });
 
   it("MUST tell its listeners on its heartbeat when other nodes' calls changed or a node went, and only then", async () => {
-    const clock = new FakeClock();
-    const store = new FakeLiveCallStore(clock);
-    const a = node('node-a', store, clock);
-    const b = node('node-b', store, clock);
+    const { clock, store, a, b } = twoNodes();
     await a.registry.start('http://a');
     await b.registry.start('http://b');
     const told: string[] = [];
