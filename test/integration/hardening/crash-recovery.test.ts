@@ -109,7 +109,10 @@ describe('recordings that survive a crash of the recording server (SIGKILL mid-c
     expect(existsSync(summaryFile), 'no summary: the process died').toBe(false);
     expect(headerDataBytes, 'the header states the audio written, not 0').toBeGreaterThan(0);
     expect(secondsAsLeft, 'sox --i reads at least 2 of the 3 s on disk before any repair').toBeGreaterThanOrEqual(2);
-    expect(onDisk - headerDataBytes, 'the header trails the data by less than a second').toBeLessThan(BYTES_PER_SECOND);
+    // the header is rewritten once a second of audio has been written since the last rewrite, queued
+    // behind the flush that crossed it: killed between that flush and its header, the header trails by
+    // less than the second plus that flush (500 ms of audio)
+    expect(onDisk - headerDataBytes, 'the header trails the data by less than 1.5 s').toBeLessThan(1.5 * BYTES_PER_SECOND);
 
     // restarted on the same recordings directory: the recording is repaired and summarised
     const second = await startProductProcess({ dir, ports: P, provisioningFile, onLine: (l) => lines.push(l) });
