@@ -137,6 +137,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       portMax: config.media.portMax,
       address: config.media.address,
       forkBufferMs: config.media.forkBufferMs,
+      workers: config.media.workers,
       prompts,
       logger: logger.child({ component: 'media' }),
     });

@@ -135,6 +135,11 @@ export interface Config {
      * starts at the answer (docs/media.md "Fork start buffer").
      */
     readonly forkBufferMs: number;
+    /**
+     * [MEDIA_WORKERS] default: the number of cores (os.availableParallelism()), 1 to 64: media worker
+     * threads; each call's media runs on the least loaded one (docs/media.md "Shape").
+     */
+    readonly workers: number;
   };
   readonly srs: {
     /** [SRS_ENABLED] default true: run the reference recording server in-process (the default provider). */

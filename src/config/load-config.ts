@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { AppError } from '../common/errors.js';
 import { parseErrorLine } from '../common/parse-error-line.js';
@@ -27,6 +28,7 @@ export const DEFAULT_CONFIG: Config = {
     latchingByTrunk: {},
     silenceAlarmSeconds: 5,
     forkBufferMs: 3000,
+    workers: availableParallelism(),
   },
   srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings', minFreeMb: 200, startupCheck: 'refuse',
     retentionDays: 0, retentionByOrg: {}, retentionIntervalSeconds: 3600, httpPort: 0, httpHost: '127.0.0.1', httpToken: undefined },
@@ -136,6 +138,7 @@ function inputFromEnv(env: Env): ConfigInput {
       latchingByTrunk: pairs(str('MEDIA_LATCHING_BY_TRUNK')) as Config['media']['latchingByTrunk'] | undefined,
       silenceAlarmSeconds: num('MEDIA_SILENCE_ALARM_SECONDS'),
       forkBufferMs: num('MEDIA_FORK_BUFFER_MS'),
+      workers: num('MEDIA_WORKERS'),
     }),
     srs: drop({
       enabled: bool('SRS_ENABLED'),
@@ -303,6 +306,9 @@ export function buildConfig(input: ConfigInput): Config {
   }
   if (!Number.isInteger(config.media.forkBufferMs) || config.media.forkBufferMs < 0 || config.media.forkBufferMs > 60_000) {
     problems.push(`media.forkBufferMs must be a whole number of ms from 0 (off) to 60000 (got ${String(config.media.forkBufferMs)})`);
+  }
+  if (!Number.isInteger(config.media.workers) || config.media.workers < 1 || config.media.workers > 64) {
+    problems.push(`media.workers must be a whole number of media worker threads from 1 to 64 (got ${String(config.media.workers)})`);
   }
   for (const key of ['maxConnections', 'maxConnectionsPerSource'] as const) {
     if (!Number.isInteger(config.sip[key]) || config.sip[key] < 0) problems.push(`sip.${key} must be a whole number >= 0 (0 = ${key === 'maxConnections' ? 'from the file-descriptor budget' : 'no cap'})`);
