@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   SRS_RECORDINGS_DIR_UNWRITABLE: { message: 'recordings directory is not writable', sipStatus: 503 },
   SRS_LOW_DISK_SPACE: { message: 'free disk space under srs.minFreeMb', sipStatus: 503 },
   SRS_DISK_ERROR: { message: 'disk error while recording', sipStatus: 503 },
+  SRS_MEDIA_WORKER_FAILED: { message: 'the recording server\'s media worker failed', sipStatus: 503 },
   RECORDING_ID_INVALID: { message: 'not a valid recording id', httpStatus: 400 },
   RECORDING_NOT_FOUND: { message: 'no such recording', httpStatus: 404 },
   RECORDING_QUERY_INVALID: { message: 'invalid recordings query', httpStatus: 400 },
