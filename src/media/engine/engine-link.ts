@@ -2,13 +2,10 @@
  * How the MediaPlane reaches a media engine: over a worker thread's message port, or directly in
  * the same thread (`workers: 0`, used by tests with a fake clock and by small deployments).
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { EngineMessage, EngineRequest } from './engine-protocol.js';
 import { MediaEngine, type MediaEngineOptions } from './media-engine.js';
+import { startModuleWorker } from './module-worker.js';
 
 export interface EngineLink {
   /** Messages from the engine (replies and events). Set once by the plane. */
@@ -20,15 +17,6 @@ export interface EngineLink {
   ready(): Promise<void>;
   /** Stop the engine (after a shutdown command); idempotent. */
   terminate(): Promise<void>;
-}
-
-/** The ESM entry of tsx's register API (its package exports map, `import` condition). */
-function tsxEsmApiUrl(): string {
-  const req = createRequire(import.meta.url);
-  const pkgPath = req.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-  const rel = pkg.exports['./esm/api']?.import.default ?? './dist/esm/api/index.mjs';
-  return pathToFileURL(join(dirname(pkgPath), rel)).href;
 }
 
 /** The engine runs in this thread: replies arrive asynchronously (promises), events synchronously. */
@@ -56,9 +44,8 @@ export class InThreadEngineLink implements EngineLink {
 }
 
 /**
- * A worker thread running media-worker.ts. Under a TypeScript runner (source `.ts` files, tests and
- * `npm start` via tsx) the worker registers tsx before importing its entry; compiled builds load the
- * `.js` entry directly.
+ * A worker thread running media-worker.ts (started by module-worker.ts: tsx-registered under a
+ * TypeScript runner, the `.js` entry in compiled builds).
  */
 export class WorkerEngineLink implements EngineLink {
   onMessage: (msg: EngineMessage) => void = () => {};
@@ -68,13 +55,7 @@ export class WorkerEngineLink implements EngineLink {
   #terminated = false;
 
   constructor(name: string) {
-    const entry = new URL(`./media-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-    if (entry.pathname.endsWith('.ts')) {
-      const code = `import(${JSON.stringify(tsxEsmApiUrl())}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
-      this.#worker = new Worker(code, { eval: true, name });
-    } else {
-      this.#worker = new Worker(entry, { name });
-    }
+    this.#worker = startModuleWorker(import.meta.url, 'media-worker', name);
     this.#ready = new Promise<void>((resolve, reject) => {
       const onMessage = (msg: EngineMessage): void => {
         if (msg.kind === 'ready') {

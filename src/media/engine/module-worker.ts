@@ -1,0 +1,34 @@
+/**
+ * Starts a worker thread on an ES module entry next to the caller, the same way whether the
+ * process runs the TypeScript sources or a compiled build: under a TypeScript runner (source `.ts`
+ * files, tests and `npm start` via tsx) the worker registers tsx before importing its entry;
+ * compiled builds load the `.js` entry directly. Used by the media plane's workers
+ * (engine-link.ts) and the reference recording server's media workers (src/srs/srs-media-pool.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** The ESM entry of tsx's register API (its package exports map, `import` condition). */
+function tsxEsmApiUrl(): string {
+  const req = createRequire(import.meta.url);
+  const pkgPath = req.resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  const rel = pkg.exports['./esm/api']?.import.default ?? './dist/esm/api/index.mjs';
+  return pathToFileURL(join(dirname(pkgPath), rel)).href;
+}
+
+/**
+ * A worker running `<basename>.ts` or `<basename>.js` next to `callerUrl` (the caller's
+ * import.meta.url), whichever extension the caller itself has.
+ */
+export function startModuleWorker(callerUrl: string, basename: string, name: string): Worker {
+  const entry = new URL(`./${basename}${callerUrl.endsWith('.ts') ? '.ts' : '.js'}`, callerUrl);
+  if (entry.pathname.endsWith('.ts')) {
+    const code = `import(${JSON.stringify(tsxEsmApiUrl())}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+    return new Worker(code, { eval: true, name });
+  }
+  return new Worker(entry, { name });
+}
