@@ -12,7 +12,8 @@
  * it prints calls attempted/ok/failed, achieved CPS, peak concurrent calls (active_calls gauge),
  * product CPU % (/proc/<pid>/stat, all threads; 100 % = one core; in brackets the main thread,
  * which runs the engine, the call app, the admin API and the reference recording server, while
- * the media plane relays in its worker thread), SIPp's CPU %, peak RSS and RSS per concurrent
+ * the media plane relays in its worker threads), recorded calls per core (WAV audio seconds per product
+ * CPU-second), SIPp's CPU %, peak RSS and RSS per concurrent
  * call, the worst event-loop lag p99 over the step's scrapes (prom-client resets its histogram on
  * each scrape, so each value covers about one poll period), RTP counters from GET /v1/metrics and
  * the WAV files written. A step is clean with 0 failed calls, every call ok, no recording failure,
@@ -52,6 +53,12 @@ import { runSoak, SOAK_DEFAULTS } from './load-soak.js';
 import { sleep } from '../test/support/wait.js';
 
 const LOSS_LIMIT = 0.0001; // 0.01 %
+
+/**
+ * What the whole product carried before the media and recording-server work of the efficiency
+ * issue (docs/benchmarks.md "Whole product"): the highest clean step of the ramp on this machine class.
+ */
+const ANCHOR = { what: '30 calls/s of 8 s: 295 concurrent recorded calls, 511 kB RSS per call', concurrentCalls: 295, rssPerCallKb: 511 };
 
 const { values } = parseArgs({
   options: {
@@ -117,6 +124,8 @@ interface Step {
   cps: number;
   peakCalls: number;
   cpuPct: number;
+  /** Recorded call-seconds (WAV audio) per product CPU-second: the concurrent recorded calls one busy core carries. */
+  callsPerCore: number;
   mainCpuPct: number;
   sippCpuPct: number;
   peakRssMb: number;
@@ -199,6 +208,7 @@ async function runStep(rate: number, product: Product, files: BenchFiles, record
     cps: admissionRate(admitted),
     peakCalls,
     cpuPct,
+    callsPerCore: cpuPct > 0 ? (wav1.seconds - wav0.seconds) / ((cpuPct / 100) * wallS) : 0,
     mainCpuPct,
     sippCpuPct,
     peakRssMb: peakRss,
@@ -216,12 +226,12 @@ async function runStep(rate: number, product: Product, files: BenchFiles, record
 }
 
 const HEADER =
-  '| rate (calls/s) | attempted / ok / failed | CPS | peak concurrent calls | product CPU % (main thread) | SIPp CPU % | peak RSS | RSS per call (above idle) | event-loop lag p99 (worst) | RTP in / out / forked / dropped | relay loss % | not forked % | WAVs (audio s) | clean |';
+  '| rate (calls/s) | attempted / ok / failed | CPS | peak concurrent calls | product CPU % (main thread) | recorded calls per core | SIPp CPU % | peak RSS | RSS per call (above idle) | event-loop lag p99 (worst) | RTP in / out / forked / dropped | relay loss % | not forked % | WAVs (audio s) | clean |';
 
 function row(s: Step): string {
   const r = s.rtp;
   return (
-    `| ${s.rate} | ${s.attempted} / ${s.ok} / ${s.failed} | ${s.cps.toFixed(1)} | ${s.peakCalls} | ${s.cpuPct.toFixed(0)} (${s.mainCpuPct.toFixed(0)}) | ${s.sippCpuPct.toFixed(0)} | ${s.peakRssMb.toFixed(0)} MB | ` +
+    `| ${s.rate} | ${s.attempted} / ${s.ok} / ${s.failed} | ${s.cps.toFixed(1)} | ${s.peakCalls} | ${s.cpuPct.toFixed(0)} (${s.mainCpuPct.toFixed(0)}) | ${s.callsPerCore.toFixed(0)} | ${s.sippCpuPct.toFixed(0)} | ${s.peakRssMb.toFixed(0)} MB | ` +
     `${s.rssPerCallKb.toFixed(0)} kB | ${s.lagP99Ms.toFixed(1)} ms | ${r.in} / ${r.out} / ${r.forked} / ${r.dropped} | ${s.relayLossPct.toFixed(4)} | ` +
     `${s.forkGapPct.toFixed(2)} | ${s.wavs} (${s.wavSeconds.toFixed(0)}) | ${s.clean ? 'yes' : `no: ${s.why.join('; ')}`} |`
   );
@@ -248,7 +258,7 @@ async function ramp(): Promise<void> {
     uas = await startCallee(files, Math.ceil((deadline - Date.now()) / 1000) + 30);
     console.log(`whole product: calls of ${callSeconds} s after answer, ${stepSeconds} s of new calls per step, idle RSS ${baseRss.toFixed(0)} MB`);
     console.log(HEADER);
-    console.log(`|${'---|'.repeat(14)}`);
+    console.log(`|${'---|'.repeat(15)}`);
     for (const rate of rates) {
       if (Date.now() + (stepSeconds + callSeconds + 15) * 1000 > deadline) {
         console.log(`(max-minutes: rate ${rate} not run)`);
@@ -269,7 +279,9 @@ async function ramp(): Promise<void> {
     console.log(
       best
         ? `\nhighest clean step: ${best.rate} calls/s (${best.cps.toFixed(1)} CPS achieved), ${best.peakCalls} concurrent recorded calls, ` +
-            `product CPU ${best.cpuPct.toFixed(0)} %, ${best.rssPerCallKb.toFixed(0)} kB RSS per call, event-loop lag p99 ${best.lagP99Ms.toFixed(1)} ms`
+            `product CPU ${best.cpuPct.toFixed(0)} %, ${best.callsPerCore.toFixed(0)} recorded calls per core, ${best.rssPerCallKb.toFixed(0)} kB RSS per call, event-loop lag p99 ${best.lagP99Ms.toFixed(1)} ms\n` +
+            `against the anchor (${ANCHOR.what}): concurrent recorded calls x${(best.peakCalls / ANCHOR.concurrentCalls).toFixed(2)}, ` +
+            `RSS per call x${(best.rssPerCallKb / ANCHOR.rssPerCallKb).toFixed(2)} (goals: >= x2 and <= 100 kB)`
         : '\nno clean step',
     );
   } finally {
