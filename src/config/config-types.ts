@@ -140,6 +140,12 @@ export interface Config {
      * threads; each call's media runs on the least loaded one (docs/media.md "Shape").
      */
     readonly workers: number;
+    /**
+     * [MEDIA_SOCKET_IO] default 'auto': how the media workers do socket I/O (docs/media.md "Batched
+     * socket I/O"). 'native': the batched recvmmsg/sendmmsg addon built by npm ci (start fails if it
+     * did not build); 'dgram': node:dgram, one call per datagram; 'auto': native when built, else dgram.
+     */
+    readonly socketIo: 'auto' | 'native' | 'dgram';
   };
   readonly srs: {
     /** [SRS_ENABLED] default true: run the reference recording server in-process (the default provider). */

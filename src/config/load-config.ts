@@ -29,6 +29,7 @@ export const DEFAULT_CONFIG: Config = {
     silenceAlarmSeconds: 5,
     forkBufferMs: 3000,
     workers: availableParallelism(),
+    socketIo: 'auto',
   },
   srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings', minFreeMb: 200, startupCheck: 'refuse',
     retentionDays: 0, retentionByOrg: {}, retentionIntervalSeconds: 3600, httpPort: 0, httpHost: '127.0.0.1', httpToken: undefined },
@@ -139,6 +140,7 @@ function inputFromEnv(env: Env): ConfigInput {
       silenceAlarmSeconds: num('MEDIA_SILENCE_ALARM_SECONDS'),
       forkBufferMs: num('MEDIA_FORK_BUFFER_MS'),
       workers: num('MEDIA_WORKERS'),
+      socketIo: str('MEDIA_SOCKET_IO') as Config['media']['socketIo'] | undefined,
     }),
     srs: drop({
       enabled: bool('SRS_ENABLED'),
@@ -309,6 +311,9 @@ export function buildConfig(input: ConfigInput): Config {
   }
   if (!Number.isInteger(config.media.workers) || config.media.workers < 1 || config.media.workers > 64) {
     problems.push(`media.workers must be a whole number of media worker threads from 1 to 64 (got ${String(config.media.workers)})`);
+  }
+  if (!['auto', 'native', 'dgram'].includes(config.media.socketIo)) {
+    problems.push(`media.socketIo must be auto, native or dgram (got ${String(config.media.socketIo)})`);
   }
   for (const key of ['maxConnections', 'maxConnectionsPerSource'] as const) {
     if (!Number.isInteger(config.sip[key]) || config.sip[key] < 0) problems.push(`sip.${key} must be a whole number >= 0 (0 = ${key === 'maxConnections' ? 'from the file-descriptor budget' : 'no cap'})`);
