@@ -138,6 +138,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       address: config.media.address,
       forkBufferMs: config.media.forkBufferMs,
       workers: config.media.workers,
+      socketIo: config.media.socketIo,
       prompts,
       logger: logger.child({ component: 'media' }),
     });

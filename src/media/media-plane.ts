@@ -10,6 +10,7 @@ import { MediaSession, type SessionHost } from './media-session.js';
 import { DEFAULT_FORK_BUFFER_MS, MAX_FORK_BUFFER_MS, type ForkBufferNotice, type MediaPlaneStats, type MediaSessionOptions, type MediaTotals } from './media-session-types.js';
 import { addMediaTotals, emptyMediaTotals } from './media-totals.js';
 import { PortAllocator } from './transport/port-allocator.js';
+import { endpointFactoryFor, resolveSocketIo, type SocketIoMode, type SocketIoPath } from './transport/socket-io.js';
 
 export interface MediaPlaneOptions {
   /** Address bound for RTP and written into SDP. Default '127.0.0.1'. */
@@ -26,6 +27,12 @@ export interface MediaPlaneOptions {
   prompts?: PromptLibrary;
   /** Clock/timers/endpoints for the in-thread engine (`workers: 0`); ignored with workers. */
   engine?: MediaEngineOptions;
+  /**
+   * Socket I/O of the engines (config media.socketIo; docs/media.md "Batched socket I/O"): 'native'
+   * (batched addon; start fails when it is not built), 'dgram', or 'auto' (native when built).
+   * Default 'auto'. `engine.endpoints` of an in-thread engine overrides it.
+   */
+  socketIo?: SocketIoMode;
   /** How many other ports to try when a bind fails (a port held by another process). Default 8. */
   bindRetries?: number;
   /** How long stats() waits for a worker's totals before using its last known ones. Default 1000 ms. */
@@ -75,6 +82,8 @@ function errorFrom(data: EngineErrorData): AppError {
  */
 export class MediaPlane {
   readonly address: string;
+  /** The socket I/O the engines use (media.socketIo resolved at start). */
+  socketIo: SocketIoPath = 'dgram';
   readonly #ports: PortAllocator;
   readonly #slots: EngineSlot[] = [];
   readonly #pending = new Map<number, Pending>();
@@ -100,10 +109,13 @@ export class MediaPlane {
 
   /** Start the workers and register the prompt library in each. */
   static async start(options: MediaPlaneOptions): Promise<MediaPlane> {
+    const io = resolveSocketIo(options.socketIo);
     const plane = new MediaPlane(options);
+    plane.socketIo = io.path;
     const workers = options.workers ?? 1;
-    if (workers === 0) plane.#addSlot(new InThreadEngineLink(options.engine));
-    for (let i = 0; i < workers; i++) plane.#addSlot(new WorkerEngineLink(`media-${i}`));
+    options.logger?.info({ socketIo: io.path, fallbackReason: io.fallbackReason, workers }, `media socket I/O: ${io.path === 'native' ? 'native (recvmmsg/sendmmsg batches)' : 'node:dgram'}`);
+    if (workers === 0) plane.#addSlot(new InThreadEngineLink({ ...options.engine, endpoints: options.engine?.endpoints ?? endpointFactoryFor(io.path) }));
+    for (let i = 0; i < workers; i++) plane.#addSlot(new WorkerEngineLink(`media-${i}`, { socketIo: io.path }));
     try {
       await Promise.all(plane.#slots.map((s) => s.link.ready()));
       if (options.prompts) await plane.#registerPrompts(options.prompts);

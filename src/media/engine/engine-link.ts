@@ -5,6 +5,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { EngineMessage, EngineRequest } from './engine-protocol.js';
 import { MediaEngine, type MediaEngineOptions } from './media-engine.js';
+import type { MediaWorkerData } from './media-worker-data.js';
 import { startModuleWorker } from './module-worker.js';
 
 export interface EngineLink {
@@ -54,8 +55,8 @@ export class WorkerEngineLink implements EngineLink {
   readonly #ready: Promise<void>;
   #terminated = false;
 
-  constructor(name: string) {
-    this.#worker = startModuleWorker(import.meta.url, 'media-worker', name);
+  constructor(name: string, data: MediaWorkerData) {
+    this.#worker = startModuleWorker(import.meta.url, 'media-worker', name, data);
     this.#ready = new Promise<void>((resolve, reject) => {
       const onMessage = (msg: EngineMessage): void => {
         if (msg.kind === 'ready') {

@@ -22,13 +22,14 @@ function tsxEsmApiUrl(): string {
 
 /**
  * A worker running `<basename>.ts` or `<basename>.js` next to `callerUrl` (the caller's
- * import.meta.url), whichever extension the caller itself has.
+ * import.meta.url), whichever extension the caller itself has; `workerData` reaches the entry as
+ * worker_threads' workerData.
  */
-export function startModuleWorker(callerUrl: string, basename: string, name: string): Worker {
+export function startModuleWorker(callerUrl: string, basename: string, name: string, workerData?: unknown): Worker {
   const entry = new URL(`./${basename}${callerUrl.endsWith('.ts') ? '.ts' : '.js'}`, callerUrl);
   if (entry.pathname.endsWith('.ts')) {
     const code = `import(${JSON.stringify(tsxEsmApiUrl())}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
-    return new Worker(code, { eval: true, name });
+    return new Worker(code, { eval: true, name, workerData });
   }
-  return new Worker(entry, { name });
+  return new Worker(entry, { name, workerData });
 }

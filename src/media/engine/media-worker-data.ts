@@ -1,0 +1,7 @@
+/** What the media plane hands a media worker at its start (worker_threads workerData). */
+import type { SocketIoPath } from '../transport/socket-io.js';
+
+export interface MediaWorkerData {
+  /** The socket I/O the plane resolved from media.socketIo ('auto' already decided). */
+  socketIo: SocketIoPath;
+}
