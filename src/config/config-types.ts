@@ -192,6 +192,12 @@ export interface Config {
     readonly httpHost: string;
     /** [SRS_HTTP_TOKEN] unset by default: bearer token that API requires (RFC 6750). */
     readonly httpToken: string | undefined;
+    /**
+     * [SRS_MEDIA_WORKERS] default 1, 0 to 16: worker threads that receive the recordings' RTP and
+     * write their WAV files (src/srs/srs-media-pool.ts), so the main event loop keeps signalling
+     * only; 0 = on the main thread.
+     */
+    readonly mediaWorkers: number;
   };
   /** The recording event log (started/paused/resumed/stopped/failed per call; docs/observability.md). */
   readonly events: {

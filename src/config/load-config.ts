@@ -32,7 +32,7 @@ export const DEFAULT_CONFIG: Config = {
     socketIo: 'auto',
   },
   srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings', minFreeMb: 200, startupCheck: 'refuse',
-    retentionDays: 0, retentionByOrg: {}, retentionIntervalSeconds: 3600, httpPort: 0, httpHost: '127.0.0.1', httpToken: undefined },
+    retentionDays: 0, retentionByOrg: {}, retentionIntervalSeconds: 3600, httpPort: 0, httpHost: '127.0.0.1', httpToken: undefined, mediaWorkers: 1 },
   events: { file: undefined, webhookUrl: undefined, webhookToken: undefined, queueSize: 1000 },
   calls: {
     trustedSources: [],
@@ -156,6 +156,7 @@ function inputFromEnv(env: Env): ConfigInput {
       httpPort: num('SRS_HTTP_PORT'),
       httpHost: str('SRS_HTTP_HOST'),
       httpToken: str('SRS_HTTP_TOKEN'),
+      mediaWorkers: num('SRS_MEDIA_WORKERS'),
     }),
     events: drop({
       file: str('RECORDING_EVENTS_FILE'),
@@ -337,6 +338,9 @@ export function buildConfig(input: ConfigInput): Config {
   }
   if (!Number.isFinite(config.srs.retentionIntervalSeconds) || config.srs.retentionIntervalSeconds < 1) problems.push('srs.retentionIntervalSeconds must be a number of seconds >= 1');
   port('srs.httpPort', config.srs.httpPort, true);
+  if (!Number.isInteger(config.srs.mediaWorkers) || config.srs.mediaWorkers < 0 || config.srs.mediaWorkers > 16) {
+    problems.push(`srs.mediaWorkers must be a whole number of recording server media worker threads from 0 to 16 (got ${String(config.srs.mediaWorkers)})`);
+  }
   if (config.srs.httpPort > 0 && !config.srs.httpToken && !['127.0.0.1', 'localhost', '::1'].includes(config.srs.httpHost)) {
     problems.push('srs.httpHost may be a non-loopback address only when srs.httpToken is set');
   }
