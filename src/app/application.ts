@@ -388,6 +388,7 @@ async function startReferenceSrs(
       recordingsDir: config.srs.recordingsDir,
       minFreeMb: config.srs.minFreeMb,
       startupCheck: config.srs.startupCheck,
+      mediaWorkers: config.srs.mediaWorkers,
     }),
     { logger },
   );
