@@ -5,20 +5,21 @@ import type { MediaSession } from '../../../src/media/media-session.js';
 import type { LatchNotice, SilentLegNotice } from '../../../src/media/media-session-types.js';
 import { writeReceiverReport } from '../../../src/media/rtp/rtcp.js';
 import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
-import { portBlock } from '../../support/ports.js';
+import { SOCKET_IO_PATHS, socketIoPortBlock } from '../../support/socket-io.js';
 import { RtpPeer } from '../../support/rtp-peer.js';
 import { sleep, until } from '../../support/wait.js';
 const LOCAL = '127.0.0.1';
 
 /** Latching modes and the silent-leg watch over real UDP: a phone behind NAT is a peer whose SDP names another port. */
-describe('media latching (sdp / auto / first-source) and the silent-leg watch', () => {
-  const block = portBlock(MEDIA_CORE_PORTS, 10, 100);
+describe.each(SOCKET_IO_PATHS)('media latching (sdp / auto / first-source) and the silent-leg watch (%s socket I/O)', (io) => {
+  const block = socketIoPortBlock(io, MEDIA_CORE_PORTS, 10, 100, 4);
   const [planeMin] = block.take(30);
   let plane: MediaPlane;
   const cleanup: Array<() => unknown> = [];
 
   beforeAll(async () => {
-    plane = await MediaPlane.start({ portMin: planeMin!, portMax: planeMin! + 29, workers: 0 });
+    plane = await MediaPlane.start({ portMin: planeMin!, portMax: planeMin! + 29, socketIo: io, workers: 0 });
+    expect(plane.socketIo).toBe(io);
   });
   afterEach(async () => {
     for (const c of cleanup.splice(0)) await c();

@@ -12,7 +12,7 @@ import type { MediaSession } from '../../../src/media/media-session.js';
 import { FakeSrsMedia } from '../../fakes/fake-srs-media.js';
 import { goertzelPower } from '../../support/goertzel.js';
 import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
-import { portBlock } from '../../support/ports.js';
+import { SOCKET_IO_PATHS, socketIoPortBlock } from '../../support/socket-io.js';
 import { RtpPeer, type ReceivedPacket, type Target } from '../../support/rtp-peer.js';
 import { sine } from '../../support/tone-source.js';
 import { sleep } from '../../support/wait.js';
@@ -44,8 +44,8 @@ function playPtime(peer: RtpPeer, pcm: Int16Array, ptimeMs: number, to: Target):
 
 const pcmu = (p: ReceivedPacket): boolean => p.pt === 0;
 
-describe('media session: 10/20/30/40 ms packets and payload-type renumbering over real UDP', () => {
-  const block = portBlock(MEDIA_CORE_PORTS, 20, 100);
+describe.each(SOCKET_IO_PATHS)('media session: 10/20/30/40 ms packets and payload-type renumbering over real UDP (%s socket I/O)', (io) => {
+  const block = socketIoPortBlock(io, MEDIA_CORE_PORTS, 20, 100, 5);
   const [planeMin] = block.take(20);
   let plane: MediaPlane;
   let session: MediaSession;
@@ -56,7 +56,8 @@ describe('media session: 10/20/30/40 ms packets and payload-type renumbering ove
   let toB: Target;
 
   beforeAll(async () => {
-    plane = await MediaPlane.start({ portMin: planeMin!, portMax: planeMin! + 19, workers: 0 });
+    plane = await MediaPlane.start({ portMin: planeMin!, portMax: planeMin! + 19, socketIo: io, workers: 0 });
+    expect(plane.socketIo).toBe(io);
     peerA = await RtpPeer.open(block.take(2)[0]!);
     peerB = await RtpPeer.open(block.take(2)[0]!);
     srs = await FakeSrsMedia.open([block.take(2)[0]!, block.take(2)[0]!]);

@@ -6,7 +6,7 @@ import type { PromptNotice } from '../../../src/media/media-session-types.js';
 import { FakeSrsMedia } from '../../fakes/fake-srs-media.js';
 import { goertzelPower } from '../../support/goertzel.js';
 import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
-import { portBlock } from '../../support/ports.js';
+import { SOCKET_IO_PATHS, socketIoPortBlock } from '../../support/socket-io.js';
 import { RtpPeer, type ReceivedPacket } from '../../support/rtp-peer.js';
 import { sine } from '../../support/tone-source.js';
 import { sleep } from '../../support/wait.js';
@@ -24,8 +24,8 @@ function framePowers(packets: ReceivedPacket[], hz: number): number[] {
   return packets.map((p) => goertzelPower(RtpPeer.decode([p]), hz));
 }
 
-describe('media relay + fork over real UDP (R-30, R-15, R-11, R-19)', () => {
-  const block = portBlock(MEDIA_CORE_PORTS, 0, 100);
+describe.each(SOCKET_IO_PATHS)('media relay + fork over real UDP (R-30, R-15, R-11, R-19) (%s socket I/O)', (io) => {
+  const block = socketIoPortBlock(io, MEDIA_CORE_PORTS, 0, 100, 1);
   const [planeMin] = block.take(40);
   let plane: MediaPlane;
   let session: MediaSession;
@@ -37,7 +37,8 @@ describe('media relay + fork over real UDP (R-30, R-15, R-11, R-19)', () => {
   const ended: Array<PromptNotice & { reason: string; framesSent: number }> = [];
 
   beforeAll(async () => {
-    plane = await MediaPlane.start({ portMin: planeMin!, portMax: planeMin! + 39, workers: 0 });
+    plane = await MediaPlane.start({ portMin: planeMin!, portMax: planeMin! + 39, socketIo: io, workers: 0 });
+    expect(plane.socketIo).toBe(io);
     peerA = await RtpPeer.open(block.take(2)[0]!);
     peerB = await RtpPeer.open(block.take(2)[0]!, { codec: 'PCMA' });
     hijacker = await RtpPeer.open(block.take(2)[0]!);

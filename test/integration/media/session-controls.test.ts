@@ -5,20 +5,21 @@ import type { MediaSession } from '../../../src/media/media-session.js';
 import type { DtmfNotice } from '../../../src/media/media-session-types.js';
 import { FakeSrsMedia } from '../../fakes/fake-srs-media.js';
 import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
-import { portBlock } from '../../support/ports.js';
+import { SOCKET_IO_PATHS, socketIoPortBlock } from '../../support/socket-io.js';
 import { RtpPeer } from '../../support/rtp-peer.js';
 import { sine } from '../../support/tone-source.js';
 import { sleep, until } from '../../support/wait.js';
 const LOCAL = '127.0.0.1';
 
-describe('media session controls over real UDP', () => {
-  const block = portBlock(MEDIA_CORE_PORTS, 1, 200);
+describe.each(SOCKET_IO_PATHS)('media session controls over real UDP (%s socket I/O)', (io) => {
+  const block = socketIoPortBlock(io, MEDIA_CORE_PORTS, 1, 200, 1);
   const [planeMin] = block.take(60);
   let plane: MediaPlane;
   const cleanup: Array<() => unknown> = [];
 
   beforeAll(async () => {
-    plane = await MediaPlane.start({ portMin: planeMin!, portMax: planeMin! + 59, workers: 0 });
+    plane = await MediaPlane.start({ portMin: planeMin!, portMax: planeMin! + 59, socketIo: io, workers: 0 });
+    expect(plane.socketIo).toBe(io);
   });
   afterEach(async () => {
     for (const c of cleanup.splice(0)) await c();

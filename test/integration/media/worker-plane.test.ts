@@ -5,15 +5,15 @@ import type { MediaSession } from '../../../src/media/media-session.js';
 import { FakeSrsMedia } from '../../fakes/fake-srs-media.js';
 import { goertzelPower } from '../../support/goertzel.js';
 import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
-import { portBlock } from '../../support/ports.js';
+import { SOCKET_IO_PATHS, socketIoPortBlock } from '../../support/socket-io.js';
 import { RtpPeer } from '../../support/rtp-peer.js';
 import { sine } from '../../support/tone-source.js';
 import { sleep } from '../../support/wait.js';
 
 const LOCAL = '127.0.0.1';
 
-describe('media plane with a worker thread (sockets off the signalling loop)', () => {
-  const block = portBlock(MEDIA_CORE_PORTS, 3, 100);
+describe.each(SOCKET_IO_PATHS)('media plane with a worker thread (sockets off the signalling loop) (%s socket I/O)', (io) => {
+  const block = socketIoPortBlock(io, MEDIA_CORE_PORTS, 3, 100, 6);
   const [planeMin] = block.take(20);
   let plane: MediaPlane;
   let library: PromptLibrary;
@@ -24,7 +24,8 @@ describe('media plane with a worker thread (sockets off the signalling loop)', (
 
   beforeAll(async () => {
     library = PromptLibrary.load('prompts', { languages: ['en'] });
-    plane = await MediaPlane.start({ portMin: planeMin!, portMax: planeMin! + 19, workers: 1, prompts: library });
+    plane = await MediaPlane.start({ portMin: planeMin!, portMax: planeMin! + 19, socketIo: io, workers: 1, prompts: library });
+    expect(plane.socketIo).toBe(io);
     a = await RtpPeer.open(block.take(2)[0]!);
     b = await RtpPeer.open(block.take(2)[0]!);
     srs = await FakeSrsMedia.open([block.take(2)[0]!, block.take(2)[0]!]);
