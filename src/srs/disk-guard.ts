@@ -15,8 +15,11 @@ import { AppError } from '../common/errors.js';
  *   reservations a previous process left.
  */
 
-/** Why the SRS failed or refused a recording because of its disk (metric label `reason`). */
-export type DiskFailureReason = 'disk-full' | 'disk-io-error' | 'recordings-dir-unwritable' | 'low-free-space';
+/**
+ * Why the SRS failed or refused a recording because of its disk (metric label `reason`), or
+ * because the media worker writing it died ('media-worker-failed', srs-media-pool.ts).
+ */
+export type DiskFailureReason = 'disk-full' | 'disk-io-error' | 'recordings-dir-unwritable' | 'low-free-space' | 'media-worker-failed';
 
 /** errno codes that mean the storage failed, by the reason they are counted under. */
 const DISK_ERRNOS: Readonly<Record<string, DiskFailureReason>> = {

@@ -23,6 +23,8 @@
  *   --retention-interval s      seconds between clean-ups (default srs.retentionIntervalSeconds, 3600)
  *   --http-port n               recordings read API on this port, 0 = off (default srs.httpPort, 0)
  *   --http-host h / --http-token t  its address and bearer token (default srs.httpHost / srs.httpToken)
+ *   --media-workers n           worker threads receiving the RTP and writing the WAVs, 0 = main thread
+ *                               (default srs.mediaWorkers, 1)
  *
  * The defaults of the TLS, retention and HTTP flags come from the product configuration
  * (CONFIG_FILE and the environment, src/config: SRS_RETENTION_DAYS, SRS_HTTP_PORT, ...); the flags win.
@@ -71,6 +73,7 @@ export interface SrsStandaloneFlags {
   httpPort?: number;
   httpHost?: string;
   httpToken?: string;
+  mediaWorkers?: number;
 }
 
 export interface SrsCommandLine {
@@ -171,6 +174,9 @@ export function parseSrsArgs(argv: readonly string[]): SrsCommandLine {
       case '--http-token':
         standalone.httpToken = value();
         break;
+      case '--media-workers':
+        standalone.mediaWorkers = wholeNumber(a, value(), 0, 16);
+        break;
       default:
         throw new RangeError(`unknown option ${a}`);
     }
@@ -183,6 +189,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const flags = { ...config.sip, ...config.srs, ...standalone };
   const logger = createLogger({ base: { component: 'srs-main' } });
+  options.mediaWorkers = flags.mediaWorkers;
   let engine: { close(): Promise<void> } | undefined;
   if (engineContact) {
     const { startEngine } = await import('../engine/index.js');

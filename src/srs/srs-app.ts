@@ -18,6 +18,9 @@ import { RecordingStore } from './recording-store.js';
 import { RecordingDiskGuard, checkRecordingsDir, toDiskFailure, type DiskFailureReason } from './disk-guard.js';
 import type { RecordingEndReason, RecordingSummary } from './recording-summary.js';
 import { SrsRecording } from './srs-recording.js';
+import { InThreadRecordingMedia } from './recording-media.js';
+import type { RecordingMediaBackend } from './recording-media-types.js';
+import { SrsMediaPool } from './srs-media-pool.js';
 
 /**
  * The reference recording server as an unmodified drachtio-srf application (RFC 7866 SRS role).
@@ -37,6 +40,11 @@ import { SrsRecording } from './srs-recording.js';
  * Start:    attach() repairs the recordings a crash left open (recording-repair.ts) in the
  *           background (new recordings carry this process's owner and are never touched);
  *           `recovery` resolves when it is done, `recoveredCounts` counts them.
+ * Media:    the recordings' RTP receive and WAV writes run in options.mediaWorkers worker threads
+ *           (srs-media-pool.ts; 0 = this thread); SIP, SDP, metadata and summaries stay here. A
+ *           worker that dies fails its recordings like a disk fault (BYE with Reason 503, end
+ *           reason 'disk-error', counted under 'media-worker-failed'); the next recording starts a
+ *           new worker.
  */
 type SrfRequest = Srf.SrfRequest;
 type SrfResponse = Srf.SrfResponse;
@@ -95,6 +103,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
   readonly #timers: Timers;
   readonly #log: Logger;
   readonly #ports: PortAllocator;
+  readonly #media: RecordingMediaBackend;
   readonly #newId: () => string;
   readonly #active = new Map<string, ActiveRecording>();
   readonly #pendingTimers = new Set<TimerHandle>();
@@ -118,6 +127,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
     this.#timers = deps.timers ?? systemTimers;
     this.#log = (deps.logger ?? silentLogger).child({ component: 'srs' });
     this.#ports = new PortAllocator(options.rtpPorts.from, options.rtpPorts.to);
+    this.#media = options.mediaWorkers > 0 ? new SrsMediaPool({ workers: options.mediaWorkers, clock: this.#clock, logger: this.#log }) : new InThreadRecordingMedia(this.#clock);
     this.#newId = deps.newRecordingId ?? (() => randomUUID());
     this.store = new RecordingStore(options.recordingsDir);
     this.#diskGuard = new RecordingDiskGuard(options.recordingsDir, options.minFreeMb);
@@ -126,6 +136,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
 
   /** Registers the INVITE route on srf (call before or after srf.connect()). */
   attach(): this {
+    this.#media.start();
     this.#recovery = repairOnStart({ recordingsDir: this.options.recordingsDir, owner: this.store.owner, logger: this.#log }).then((report) => {
       this.#recovered = { repaired: report.repaired.length, failed: report.failed };
       return report;
@@ -247,6 +258,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
         srtp: this.options.srtp,
         clock: this.#clock,
         logger: this.#log,
+        media: this.#media,
         reserveSpace: (path) => this.#diskGuard.reserve(path),
         onDiskFailure: () => this.#onDiskFailure(recordingId),
       });
@@ -424,5 +436,11 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
         await this.#end(recording, 'shutdown');
       }),
     );
+    await this.#media.close();
+  }
+
+  /** Where the recordings' media runs (the media workers, or this thread with mediaWorkers 0). */
+  get media(): RecordingMediaBackend {
+    return this.#media;
   }
 }

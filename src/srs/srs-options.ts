@@ -35,6 +35,12 @@ export interface SrsOptions {
   srtp: boolean;
   /** Late-packet window of the WAV timeline, ms. Default 500. */
   jitterWindowMs: number;
+  /**
+   * Worker threads that receive the recordings' RTP and write their WAV files (srs-media-pool.ts),
+   * each recording on the least loaded one; 0 = in the main thread, on the app's clock (tests with
+   * a fake clock). Default 1.
+   */
+  mediaWorkers: number;
   /** Refuse metadata that fails the RFC 7865 structural validator with 400. Default true. */
   validateMetadata: boolean;
   /** Fault simulation for tests of the SRC's failure handling. Default { mode: 'none' }. */
@@ -52,6 +58,7 @@ const DEFAULTS: SrsOptions = {
   acceptCodecs: ['PCMU', 'PCMA'],
   srtp: true,
   jitterWindowMs: 500,
+  mediaWorkers: 1,
   validateMetadata: true,
   faults: { mode: 'none' },
 };

@@ -14,15 +14,16 @@ import { buildSrsAnswer } from '../siprec/srs-answer.js';
 import type { PortAllocator } from '../media/transport/port-allocator.js';
 import type { RecordingFiles, RecordingStore } from './recording-store.js';
 import { buildRecordingSummary, type RecordingEndReason, type RecordingSummary } from './recording-summary.js';
-import { RecordingRtpReceiver, type ReceiverStreamConfig } from './rtp-receiver.js';
-import { StereoWavWriter } from './stereo-wav-writer.js';
 import { RESERVE_SUFFIX, diskFailureOf, toDiskFailure, type DiskFailure, type SpaceReservation } from './disk-guard.js';
-import { SDES_SUITE, createSrtpDecryptor, formatSdesKeyParams, parseSdesKeyParams, type SdesKey } from './srtp-receive.js';
+import { SDES_SUITE, formatSdesKeyParams, parseSdesKeyParams, type SdesKey } from './srtp-receive.js';
+import { InThreadRecordingMedia } from './recording-media.js';
+import type { RecordingMediaBackend, RecordingMediaHandle, RecordingMediaStream } from './recording-media-types.js';
 import type { RecordingSdpStream, SdesCrypto } from '../siprec/recording-sdp.js';
 
 /**
- * One recording at the reference SRS, independent of SIP: it answers the SRC's offers, owns the
- * RTP receiver and the WAV writer, stores every metadata document, and writes the summary on close.
+ * One recording at the reference SRS, independent of SIP: it answers the SRC's offers, drives the
+ * recording's media side (RTP receiver and WAV writer, recording-media.ts: in an srs media worker
+ * or in this thread, `media`), stores every metadata document, and writes the summary on close.
  *
  *   receiving <-> paused        (every offered stream a=inactive = paused; R-18)
  *   receiving | paused -> closed (BYE either way, fault, shutdown; files finalised once)
@@ -57,13 +58,24 @@ export interface SrsRecordingInit {
   randomBytes?: (size: number) => Buffer;
   clock: Clock;
   logger?: Logger;
+  /**
+   * Where the media side runs: the SRS's media workers (SrsMediaPool) or this thread. Default in
+   * this thread on `clock` (InThreadRecordingMedia).
+   */
+  media?: RecordingMediaBackend;
   /** Sets disk space aside for the summary in a file at `path` (RecordingDiskGuard.reserve); released before it is written. Default none. */
   reserveSpace?: (path: string) => Promise<SpaceReservation>;
   /**
-   * Called once, as it happens, when a write of the established recording fails (ENOSPC, EIO...):
-   * the recording is failed and its owner ends the session (BYE). Default none.
+   * Called once, as it happens, when a write of the established recording fails (ENOSPC, EIO...)
+   * or its media worker dies (reason 'media-worker-failed'): the recording is failed and its owner
+   * ends the session (BYE). Default none.
    */
   onDiskFailure?: (failure: DiskFailure) => void;
+}
+
+/** The failure of a recording whose media worker died (counted under 'media-worker-failed'). */
+function workerFailure(err: unknown): DiskFailure {
+  return { code: 'SRS_MEDIA_WORKER_FAILED', reason: 'media-worker-failed', message: String((err as Error | undefined)?.message ?? err) };
 }
 
 /** A start-up error as the SIP answer sees it: a disk fault (errno) becomes SRS_DISK_ERROR (503). */
@@ -130,8 +142,7 @@ export class SrsRecording {
   readonly #sm: StateMachine<SrsRecordingState>;
   readonly #init: SrsRecordingInit;
   readonly #files: RecordingFiles;
-  readonly #receiver: RecordingRtpReceiver;
-  readonly #writer: StereoWavWriter;
+  readonly #media: RecordingMediaHandle;
   readonly #ports: number[];
   /** Offer m-line index -> label (for recorded streams) and our port per m-line (0 = refused). */
   readonly #answerPorts: number[];
@@ -147,13 +158,12 @@ export class SrsRecording {
   #reservation: SpaceReservation | undefined;
   #diskFailure: DiskFailure | undefined;
 
-  private constructor(init: SrsRecordingInit, files: RecordingFiles, receiver: RecordingRtpReceiver, writer: StereoWavWriter, ports: number[], answerPorts: number[], labels: Array<string | undefined>, startedAtMs: number) {
+  private constructor(init: SrsRecordingInit, files: RecordingFiles, media: RecordingMediaHandle, ports: number[], answerPorts: number[], labels: Array<string | undefined>, startedAtMs: number) {
     this.#init = init;
     this.recordingId = init.recordingId;
     this.callId = init.callId;
     this.#files = files;
-    this.#receiver = receiver;
-    this.#writer = writer;
+    this.#media = media;
     this.#ports = ports;
     this.#answerPorts = answerPorts;
     this.#labels = labels;
@@ -165,7 +175,7 @@ export class SrsRecording {
   /**
    * Validates the metadata, allocates ports, binds sockets, opens the files and builds the answer.
    * Throws AppError SIPREC_METADATA_INVALID/SIPREC_XML_MALFORMED (400), SIPREC_SDP_UNACCEPTABLE (488),
-   * SRS_NO_RTP_PORTS (503).
+   * SRS_NO_RTP_PORTS (503), SRS_DISK_ERROR (503), SRS_MEDIA_WORKER_FAILED (503).
    */
   static async start(init: SrsRecordingInit): Promise<SrsRecording> {
     const metadata = init.metadataXml === undefined ? undefined : checkMetadata(init.metadataXml, init.validate);
@@ -179,6 +189,7 @@ export class SrsRecording {
       return i === 0 ? 0 : 1;
     };
     if (audio.length === 2 && channelOf(0) === channelOf(1)) throw new AppError('SIPREC_SDP_INVALID', 'two streams map to the same channel');
+    const backend = init.media ?? new InThreadRecordingMedia(init.clock);
 
     let lastErr: unknown;
     for (let attempt = 0; attempt < MAX_BIND_ATTEMPTS; attempt++) {
@@ -214,69 +225,77 @@ export class SrsRecording {
       }
       const startedAtMs = init.clock.now();
       // A disk fault while the files are set up releases the ports and refuses the INVITE (503).
-      const early: { rec?: SrsRecording; writeError?: unknown } = {};
+      const early: { rec?: SrsRecording; writeError?: unknown; failure?: Error } = {};
       let files: RecordingFiles;
       let reservation: SpaceReservation | undefined;
-      let writer: StereoWavWriter;
       try {
         files = await init.store.create(init.recordingId, startedAtMs);
         reservation = await init.reserveSpace?.(join(files.dir, `${init.recordingId}${RESERVE_SUFFIX}`));
-        writer = await StereoWavWriter.create(files.wavPath, {
-          windowSamples: Math.round(init.jitterWindowMs * 8),
-          onWriteError: (err) => (early.rec ? early.rec.#failDisk(err) : (early.writeError ??= err)),
-        });
       } catch (err) {
         await reservation?.release();
         for (const q of ports) init.ports.release(q);
         throw startError(err);
       }
-      const decryptors = await Promise.all(
-        audio.map(async (s) => {
-          const k = keys.get(s.index);
-          return answer.streams[s.index]?.accepted && k ? createSrtpDecryptor(k.remote, k.local) : undefined;
-        }),
+      const streams: RecordingMediaStream[] = audio.map((s, i) => {
+        const k = keys.get(s.index);
+        return {
+          label: s.label ?? String(i + 1),
+          channel: channelOf(i),
+          port: ports[i]!,
+          payloadTypes: s.formats.filter((f) => f.encoding === 'PCMU' || f.encoding === 'PCMA').map((f) => [f.payloadType, f.encoding as G711Codec]),
+          ...(s.telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType: s.telephoneEventPayloadType }),
+          ...(answer.streams[s.index]?.accepted && k ? { srtp: k } : {}),
+        };
+      });
+      // the media side: the WAV file, then the sockets (a port taken by someone else: try the next ones)
+      const opened = await backend.open(
+        {
+          recordingId: init.recordingId,
+          wavPath: files.wavPath,
+          address: init.rtpAddress,
+          streams,
+          windowSamples: Math.round(init.jitterWindowMs * 8),
+          reanchorMs: Math.max(200, init.jitterWindowMs),
+        },
+        {
+          onWriteError: (err) => (early.rec ? early.rec.#failDisk(err) : (early.writeError ??= err)),
+          onFailure: (err) => (early.rec ? early.rec.#failDisk(err, 'media-worker-failed') : (early.failure ??= err)),
+        },
       );
-      const configs: ReceiverStreamConfig[] = audio.map((s, i) => ({
-        label: s.label ?? String(i + 1),
-        channel: channelOf(i),
-        port: ports[i]!,
-        payloadTypes: new Map(s.formats.filter((f) => f.encoding === 'PCMU' || f.encoding === 'PCMA').map((f) => [f.payloadType, f.encoding as G711Codec])),
-        ...(s.telephoneEventPayloadType === undefined ? {} : { telephoneEventPayloadType: s.telephoneEventPayloadType }),
-        ...(decryptors[i] ? { decryptor: decryptors[i] } : {}),
-      }));
-      let receiver: RecordingRtpReceiver;
-      try {
-        receiver = await RecordingRtpReceiver.open({ address: init.rtpAddress, streams: configs, sink: writer, clock: init.clock, reanchorMs: Math.max(200, init.jitterWindowMs) });
-      } catch (err) {
-        lastErr = err;
-        await writer.close().catch(() => undefined);
+      if (!opened.ok) {
         await reservation?.release();
         for (const q of ports) init.ports.release(q);
-        continue; // a port was taken by someone else: try the next ones
+        if (opened.stage === 'bind') {
+          lastErr = opened.error;
+          continue;
+        }
+        throw opened.stage === 'worker' ? opened.error : startError(opened.error);
       }
+      const media = opened.handle;
       const labels = init.offer.streams.map((s) => {
         const k = audio.indexOf(s);
-        return k < 0 ? undefined : configs[k]!.label;
+        return k < 0 ? undefined : streams[k]!.label;
       });
-      const rec = new SrsRecording(init, files, receiver, writer, ports, answerPorts, labels, startedAtMs);
+      const rec = new SrsRecording(init, files, media, ports, answerPorts, labels, startedAtMs);
       early.rec = rec;
       rec.#reservation = reservation;
       rec.#answerSdp = answer.sdp;
       rec.#crypto = answer.streams.map((st) => st.crypto);
       rec.#metadata = metadata;
       try {
-        await files.markOpen({ callId: init.callId, sampleRate: writer.sampleRate, channels: 2 });
+        await files.markOpen({ callId: init.callId, sampleRate: media.sampleRate, channels: 2 });
         if (init.metadataXml !== undefined) await files.appendMetadata(init.metadataXml);
         if (early.writeError !== undefined) throw early.writeError;
+        if (early.failure !== undefined) throw early.failure;
       } catch (err) {
         // the INVITE is refused: the files are finalised (summary with the failure) and the ports released
-        const disk = diskFailureOf(err);
+        const disk = isAppError(err, 'SRS_MEDIA_WORKER_FAILED') ? workerFailure(err) : diskFailureOf(err);
         rec.#diskFailure ??= disk;
         await rec.close(disk ? 'disk-error' : 'error');
         throw startError(err);
       }
       rec.#applyDirections(init.offer);
-      rec.#log.info({ ports, labels: configs.map((c) => c.label) }, 'recording started');
+      rec.#log.info({ ports, labels: streams.map((c) => c.label) }, 'recording started');
       return rec;
     }
     throw new AppError('SRS_NO_RTP_PORTS', `could not bind RTP sockets: ${String(lastErr)}`);
@@ -302,8 +321,9 @@ export class SrsRecording {
     return this.#files;
   }
 
+  /** The streams' receive statistics: the last known (media workers) or current (in this thread); the final ones once closed. */
   receiverStats() {
-    return this.#receiver.stats();
+    return this.#media.stats();
   }
 
   #applyDirections(offer: RecordingSdp): void {
@@ -312,10 +332,10 @@ export class SrsRecording {
       const label = this.#labels[i];
       if (label === undefined) return;
       const active = s.direction !== 'inactive' && s.direction !== 'recvonly' && s.port !== 0;
-      this.#receiver.setActive(label, active);
+      this.#media.setActive(label, active);
       anyActive ||= active;
     });
-    const nowMs = this.#receiver.elapsedMs();
+    const nowMs = this.#media.elapsedMs();
     if (!anyActive && this.#sm.state === 'receiving') {
       this.#sm.transition('paused', 'every stream inactive');
       this.#sdpPauses.push({ startMs: Math.round(nowMs), endMs: undefined });
@@ -349,7 +369,7 @@ export class SrsRecording {
         const label = this.#labels[i];
         if (label === undefined) return;
         const pts = new Map(s.formats.filter((f) => f.encoding === 'PCMU' || f.encoding === 'PCMA').map((f) => [f.payloadType, f.encoding as G711Codec]));
-        this.#receiver.setPayloadTypes(label, pts, s.telephoneEventPayloadType);
+        this.#media.setPayloadTypes(label, pts, s.telephoneEventPayloadType);
       });
       this.#applyDirections(offer);
       this.#answerSdp = answer.sdp;
@@ -376,12 +396,15 @@ export class SrsRecording {
     return this.#diskFailure;
   }
 
-  /** A write failed: the recording is failed (once), the error logged with its errno, the owner told. */
-  #failDisk(err: unknown): void {
+  /**
+   * A write failed, or the media worker died (`worker`): the recording is failed (once), the error
+   * logged with its errno or cause, the owner told.
+   */
+  #failDisk(err: unknown, worker?: 'media-worker-failed'): void {
     if (this.#diskFailure !== undefined || this.#sm.state === 'closed') return;
-    const failure = toDiskFailure(err);
+    const failure = worker ? workerFailure(err) : toDiskFailure(err);
     this.#diskFailure = failure;
-    this.#log.error({ code: failure.code, reason: failure.reason, err }, 'recording failed: disk error');
+    this.#log.error({ code: failure.code, reason: failure.reason, err }, worker ? 'recording failed: media worker failed' : 'recording failed: disk error');
     try {
       this.#init.onDiskFailure?.(failure);
     } catch (listenerErr) {
@@ -392,24 +415,21 @@ export class SrsRecording {
   /** Finalises the WAV file and writes the summary. Idempotent: later calls get the same summary. */
   close(reason: RecordingEndReason): Promise<RecordingSummary> {
     this.#closing ??= (async () => {
-      const elapsed = this.#receiver.elapsedMs();
+      const elapsed = this.#media.elapsedMs();
       const stoppedAtMs = this.#init.clock.now();
       const last = this.#sdpPauses.at(-1);
       if (last && last.endMs === undefined) last.endMs = Math.round(elapsed);
       this.#sm.transition('closed', reason);
-      const streams = this.#receiver.stats();
-      this.#receiver.close();
+      const media = await this.#media.close(elapsed);
+      const streams = media.streams;
       for (const p of this.#ports) this.#init.ports.release(p);
       let wav: { file: string; frames: number; sampleRate: number } | undefined;
-      try {
-        const res = await this.#writer.close(Math.round(elapsed * 8));
-        wav = { file: res.path.split(/[\\/]/).pop()!, frames: res.frames, sampleRate: 8000 };
-      } catch (err) {
+      // a crashed media worker leaves the audio it wrote (header rewritten from the file size) and an error
+      if (media.wav) wav = { file: media.wav.path.split(/[\\/]/).pop()!, frames: media.wav.frames, sampleRate: 8000 };
+      if (media.error !== undefined && this.#diskFailure === undefined) {
         // a write error already failed the recording (logged then); a new one fails it now
-        if (this.#diskFailure === undefined) {
-          this.#diskFailure = toDiskFailure(err);
-          this.#log.error({ err, code: this.#diskFailure.code }, 'finalising the WAV file failed');
-        }
+        this.#diskFailure = isAppError(media.error, 'SRS_MEDIA_WORKER_FAILED') ? workerFailure(media.error) : toDiskFailure(media.error);
+        this.#log.error({ err: media.error, code: this.#diskFailure.code }, 'finalising the WAV file failed');
       }
       // the reservation made room for the summary: give it back just before writing it
       await this.#reservation?.release();

@@ -13,7 +13,8 @@ import { initialModel } from '../../unit/siprec/metadata-fixture.js';
 import { sleep, until } from '../../support/wait.js';
 
 // Component test: the SRS app against a fake drachtio-srf (SIP faked, RTP sockets real on
-// 127.0.0.1:17300-17499, this file's block).
+// 127.0.0.1:17300-17499, this file's block). The recordings' media runs in this thread (mediaWorkers 0): the
+// fake clock drives it and the first INVITE does not wait for a worker to start.
 
 class FakeDialog extends EventEmitter {
   local = { uri: '', sdp: '' };
@@ -107,7 +108,7 @@ function setup(faults: SrsFaultOptions = { mode: 'none' }, srtp = true) {
   const from = portBase;
   portBase += 20;
   let n = 0;
-  const app = new SrsApp(srf as unknown as Srf, resolveSrsOptions({ rtpPorts: { from, to: from + 19 }, recordingsDir: dir, faults, srtp }), {
+  const app = new SrsApp(srf as unknown as Srf, resolveSrsOptions({ rtpPorts: { from, to: from + 19 }, recordingsDir: dir, faults, srtp, mediaWorkers: 0 }), {
     clock,
     timers: clock,
     newRecordingId: () => `rec-${from}-${++n}`,

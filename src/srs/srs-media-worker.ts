@@ -1,0 +1,59 @@
+/**
+ * Entry of an srs media worker thread: the media sides (recording-media.ts) of the recordings the
+ * main thread opens here, driven by the commands of srs-media-protocol.ts. The worker owns their
+ * sockets and files and runs on its own clock; the main thread keeps SIP, SDP, metadata and the
+ * summaries.
+ */
+import { parentPort } from 'node:worker_threads';
+import { systemClock } from '../common/clock.js';
+import { RecordingMedia } from './recording-media.js';
+import { toWireError, type SrsMediaMessage, type SrsMediaRequest } from './srs-media-protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('srs-media-worker must run in a worker thread');
+const post = (msg: SrsMediaMessage): void => port.postMessage(msg);
+const open = new Map<string, RecordingMedia>();
+
+async function handle(msg: SrsMediaRequest): Promise<void> {
+  switch (msg.kind) {
+    case 'open': {
+      const recordingId = msg.spec.recordingId;
+      const res = await RecordingMedia.open(msg.spec, systemClock, {
+        onWriteError: (err) => post({ kind: 'write-error', recordingId, error: toWireError(err) }),
+        onFirstPacket: (label) => post({ kind: 'first-packet', recordingId, label }),
+      });
+      if (res.ok) open.set(recordingId, res.media);
+      post(res.ok ? { kind: 'opened', id: msg.id } : { kind: 'opened', id: msg.id, failure: { stage: res.stage, error: toWireError(res.error) } });
+      return;
+    }
+    case 'set-active':
+      open.get(msg.recordingId)?.setActive(msg.label, msg.active);
+      return;
+    case 'set-payload-types':
+      open.get(msg.recordingId)?.setPayloadTypes(msg.label, new Map(msg.payloadTypes), msg.telephoneEventPayloadType);
+      return;
+    case 'close': {
+      const media = open.get(msg.recordingId);
+      if (!media) {
+        post({ kind: 'closed', id: msg.id, streams: [], error: { name: 'Error', message: `no open recording ${msg.recordingId}` }, timeline: { lateSamples: 0, refusedWrites: 0, framesFlushed: 0 } });
+        return;
+      }
+      const res = await media.close(msg.elapsedMs);
+      open.delete(msg.recordingId);
+      post({
+        kind: 'closed',
+        id: msg.id,
+        streams: res.streams,
+        ...(res.wav ? { wav: res.wav } : {}),
+        ...(res.error === undefined ? {} : { error: toWireError(res.error) }),
+        timeline: res.timeline,
+      });
+      return;
+    }
+  }
+}
+
+// a handler that throws is a programmer error: the unhandled rejection ends the worker, and the
+// main thread fails its recordings (srs-media-pool.ts)
+port.on('message', (msg: SrsMediaRequest) => void handle(msg));
+post({ kind: 'ready' });
