@@ -9,13 +9,15 @@
  * (userspace, one thread, started here on 127.0.0.1; forks via subscribe requests).
  *
  * Options: --steps 100,200,400 (calls per step) --duration 5000 (ms per step) --no-rtpengine
- * --workers 1. Ports: relay 40000-47999, generator 10000-13999, rtpengine 52000-59899 and ng 59990.
+ * --workers 1 --socket-io auto (media.socketIo: auto, native or dgram; a list such as
+ * native,dgram runs the ramp once per path, side by side). Ports: relay 40000-47999, generator 10000-13999, rtpengine 52000-59899 and ng 59990.
  * Pass criteria of a step: loss < 0.01 % and p99 <= 10 ms.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MediaPlane } from '../src/media/media-plane.js';
 import type { MediaSession } from '../src/media/media-session.js';
+import { SOCKET_IO_MODES, type SocketIoMode } from '../src/media/transport/socket-io.js';
 import type { CallPorts, CallTargets, LoadgenCommand, LoadgenReply, StepReport } from './media-loadgen.js';
 import { ensureRtpengine, RtpengineUnderTest } from './media-rtpengine.js';
 import { sleep } from '../test/support/wait.js';
@@ -29,6 +31,8 @@ const STEPS = arg('steps', '50,100,150,200,250,300,400,500,600,800,1000').split(
 const DURATION = Number(arg('duration', '5000'));
 const WORKERS = Number(arg('workers', '1'));
 const WITH_RTPENGINE = !args.includes('--no-rtpengine');
+const SOCKET_IO = arg('socket-io', 'auto').split(',') as SocketIoMode[];
+for (const io of SOCKET_IO) if (!SOCKET_IO_MODES.includes(io)) throw new Error(`--socket-io: ${io} is not one of ${SOCKET_IO_MODES.join(', ')}`);
 // Below the kernel's ephemeral range (32768-60999), so outgoing sockets of other processes never take them.
 const LOADGEN_BASE = 10000;
 const MAX_CALLS = 1000;
@@ -90,11 +94,11 @@ interface RelayUnderTest {
   stop(): Promise<void>;
 }
 
-async function ourRelay(): Promise<RelayUnderTest> {
-  const plane = await MediaPlane.start({ portMin: 40000, portMax: 47999, workers: WORKERS });
+async function ourRelay(socketIo: SocketIoMode): Promise<RelayUnderTest> {
+  const plane = await MediaPlane.start({ portMin: 40000, portMax: 47999, workers: WORKERS, socketIo });
   const sessions: MediaSession[] = [];
   return {
-    name: `this media plane (${WORKERS} worker${WORKERS === 1 ? '' : 's'})`,
+    name: `this media plane (${WORKERS} worker${WORKERS === 1 ? '' : 's'}, ${plane.socketIo} socket I/O)`,
     async setupCall(_index, ports) {
       const s = await plane.createSession({ label: `bench-${_index}` });
       sessions.push(s);
@@ -171,11 +175,13 @@ async function main(): Promise<void> {
   const loadgen = new Loadgen();
   const table: Array<[string, StepResult[]]> = [];
   try {
-    const ours = await ourRelay();
-    try {
-      table.push([ours.name, await ramp(ours, loadgen)]);
-    } finally {
-      await ours.stop();
+    for (const io of SOCKET_IO) {
+      const ours = await ourRelay(io);
+      try {
+        table.push([ours.name, await ramp(ours, loadgen)]);
+      } finally {
+        await ours.stop();
+      }
     }
     if (WITH_RTPENGINE) {
       const rtp = await rtpengineRelay();
@@ -203,8 +209,10 @@ async function main(): Promise<void> {
   }
   log('');
   const sums = table.map(([name, rows]) => summary(name, rows));
-  if (sums.length === 2 && sums[0]!.perCore && sums[1]!.perCore) {
-    log(`ratio (this plane / rtpengine), recorded calls per core: ${(sums[0]!.perCore / sums[1]!.perCore).toFixed(2)}`);
+  const rtpengine = WITH_RTPENGINE && sums.length === SOCKET_IO.length + 1 ? sums[sums.length - 1] : undefined;
+  for (const [i, s] of sums.entries()) {
+    if (rtpengine === undefined || s === rtpengine || !s.perCore || !rtpengine.perCore) continue;
+    log(`ratio (${table[i]![0]} / rtpengine), recorded calls per core: ${(s.perCore / rtpengine.perCore).toFixed(2)}`);
   }
 }
 
