@@ -9,3 +9,6 @@ export { RecordingRtpReceiver, type ReceiverStreamConfig, type StreamStats, type
 export { StereoWavWriter } from './stereo-wav-writer.js';
 export { StereoTimelineBuffer } from './stereo-timeline-buffer.js';
 export { StreamTimeline } from './stream-timeline.js';
+export { SrsMediaPool, type SrsMediaPoolOptions } from './srs-media-pool.js';
+export { RecordingMedia, InThreadRecordingMedia } from './recording-media.js';
+export type { RecordingMediaBackend, RecordingMediaHandle, RecordingMediaResult, RecordingMediaSpec } from './recording-media-types.js';

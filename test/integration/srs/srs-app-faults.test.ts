@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type Srf from 'drachtio-srf';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildSiprecBody, buildSrcOffer, serializeMetadata } from '../../../src/siprec/index.js';
+import type { SrsMediaPool } from '../../../src/srs/srs-media-pool.js';
 import { SrsApp } from '../../../src/srs/srs-app.js';
 import type { SrsFaultOptions } from '../../../src/srs/srs-fault-options.js';
 import { resolveSrsOptions } from '../../../src/srs/srs-options.js';
@@ -20,10 +21,13 @@ class FakeDialog extends EventEmitter {
   local = { uri: '', sdp: '' };
   remote = { uri: '', sdp: '' };
   destroyed = 0;
+  /** The options of each destroy() (the BYE's headers). */
+  destroyOptions: Array<{ headers?: Record<string, string> } | undefined> = [];
   connected = true;
   requests: Array<{ method: string; headers: Record<string, string>; body: string }> = [];
-  destroy(): void {
+  destroy(opts?: { headers?: Record<string, string> }): void {
     this.destroyed++;
+    this.destroyOptions.push(opts);
   }
   request(opts: { method: string; headers: Record<string, string>; body: string }): Promise<{ status: number }> {
     this.requests.push(opts);
@@ -102,13 +106,13 @@ function siprecInvite(opts: { require?: boolean; direction?: 'sendonly' | 'inact
 }
 
 let portBase = 17300;
-function setup(faults: SrsFaultOptions = { mode: 'none' }, srtp = true) {
+function setup(faults: SrsFaultOptions = { mode: 'none' }, srtp = true, media: { workers: number; rtpFrom: number } = { workers: 0, rtpFrom: 0 }) {
   const srf = new FakeSrf();
   const clock = new FakeClock();
-  const from = portBase;
-  portBase += 20;
+  const from = media.workers > 0 ? media.rtpFrom : portBase;
+  if (media.workers === 0) portBase += 20;
   let n = 0;
-  const app = new SrsApp(srf as unknown as Srf, resolveSrsOptions({ rtpPorts: { from, to: from + 19 }, recordingsDir: dir, faults, srtp, mediaWorkers: 0 }), {
+  const app = new SrsApp(srf as unknown as Srf, resolveSrsOptions({ rtpPorts: { from, to: from + 19 }, recordingsDir: dir, faults, srtp, mediaWorkers: media.workers }), {
     clock,
     timers: clock,
     newRecordingId: () => `rec-${from}-${++n}`,
@@ -210,6 +214,31 @@ describe('SRS app error answers and fault modes (R-40 test support)', () => {
     expect(summary.endReason).toBe('bye-from-src');
     expect(summary.metadataDocuments).toBe(3); // INVITE, re-INVITE and the valid UPDATE; the invalid one is not stored
     await app.close();
+  });
+});
+
+describe('SRS app: its media worker dies mid-recording', () => {
+  it('MUST end the session with BYE Reason 503 naming the cause, count it under media-worker-failed, and record the next INVITE', async () => {
+    // RTP 34200-34219: block 1 of the recording server's media worker tests' 34000-34999
+    const { invite, app, srf } = setup({ mode: 'none' }, true, { workers: 1, rtpFrom: 34200 });
+    const answered = async (): Promise<FakeRes> => {
+      const res = await invite(siprecInvite());
+      await until(() => res.finalResponseSent, 'the answer to the INVITE', 5000, 5);
+      return res;
+    };
+    expect((await answered()).last).toBe(200);
+    const ended = new Promise<{ endReason: string | undefined; failure?: { reason: string } }>((resolve) => app.once('recording-ended', resolve));
+    await (app.media as SrsMediaPool).terminateWorker(0);
+    const summary = await ended;
+    expect(summary.endReason).toBe('disk-error');
+    expect(summary.failure).toMatchObject({ reason: 'media-worker-failed', code: 'SRS_MEDIA_WORKER_FAILED' });
+    expect(srf.dialogs[0]!.destroyOptions[0]?.headers?.Reason).toBe('SIP ;cause=503 ;text="media-worker-failed SRS_MEDIA_WORKER_FAILED"');
+    expect(app.failedCounts.get('media-worker-failed')).toBe(1);
+    expect(app.recordings().size).toBe(0);
+    expect((await answered()).last).toBe(200);
+    expect(app.recordings().size).toBe(1);
+    await app.close();
+    expect(app.failedCounts.get('media-worker-failed')).toBe(1);
   });
 });
 
