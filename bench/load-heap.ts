@@ -21,14 +21,22 @@
  * unless --keep-snapshots DIR is given (they are then moved there). Bounded: every wait is bounded
  * and a hard limit (the planned phases plus 3 minutes) kills SIPp and the product (exit 2).
  * Exit 0 once the report is printed, whatever it shows (it is a measurement, not a verdict).
+ *
+ * With --at-peak (bench/heap-at-peak.ts), instead of the rounds: after the warm-up snapshot, --calls
+ * calls at --rate, each --call-seconds long, and a snapshot once they are all up; the report is what
+ * one live call holds, by kind:
+ *
+ *   node --max-old-space-size=8192 --import tsx bench/load-heap.ts --at-peak --calls 300 --rate 20 --call-seconds 30
  */
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { peakReport } from './heap-at-peak.js';
 import { diffSnapshots } from './heap-snapshot-diff.js';
 import { collectFinishedRecordings, metric, scrape, type Scrape } from './load-probes.js';
-import { forceGc, killChildren, P, prepare, startCallee, startCarrier, startProduct, stopProduct, type Product, type ProductOptions } from './load-setup.js';
+import { forceGc, killChildren, P, prepare, startCallee, startCarrier, startProduct, stopProduct, type BenchFiles, type Product, type ProductOptions } from './load-setup.js';
+import type { SippProcess } from '../test/support/sipp.js';
 import { sleep } from '../test/support/wait.js';
 
 const { values } = parseArgs({
@@ -40,6 +48,7 @@ const { values } = parseArgs({
     'warmup-calls': { type: 'string', default: '300' },
     'idle-wait-seconds': { type: 'string', default: '90' },
     'keep-snapshots': { type: 'string' },
+    'at-peak': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -98,6 +107,28 @@ async function snapshot(product: Product, dir: string, label: string): Promise<s
   throw new Error(`no heap snapshot within 120 s for ${label}`);
 }
 
+/** Warm-up, idle snapshot, then the calls and a snapshot with all of them up (see --at-peak above). */
+async function atPeak(product: Product, uas: SippProcess, files: BenchFiles, snapshots: string, recordings: string): Promise<void> {
+  const warm = startCarrier(files, { rate, calls: warmupCalls, callSeconds: 2, timeoutSec: warmupCalls / rate + 60 });
+  await warm.done;
+  const s0 = await scrape(P.admin);
+  if (!s0 || !(await waitIdle(stateOf(s0).map(() => 0), idleWaitSeconds))) console.log('warm-up: the product is not idle yet');
+  const idle = await snapshot(product, snapshots, 'idle');
+  const uac = startCarrier(files, { rate, calls, callSeconds, timeoutSec: calls / rate + callSeconds + 60 });
+  // every call placed, and the last one through its announcement: all of them up
+  await sleep((calls / rate + 4) * 1000);
+  const s1 = await scrape(P.admin);
+  const up = s1 ? metric(s1, 'siprec_b2bua_active_calls') : 0;
+  const recordingsUp = s1 ? metric(s1, 'siprec_b2bua_srs_recordings') : 0;
+  console.log(`${up} calls up (${recordingsUp} recordings open) of ${calls} placed`);
+  const peak = await snapshot(product, snapshots, 'peak');
+  const result = await uac.done;
+  console.log(`${result.stats.successful}/${calls} calls ok, ${result.stats.failed} failed; ${collectFinishedRecordings(recordings).count} WAVs\n`);
+  await uas.stop(2000).catch(() => undefined);
+  await stopProduct(product);
+  console.log(peakReport(idle, peak, up));
+}
+
 async function main(): Promise<void> {
   const roundS = calls / rate + callSeconds + 60;
   const plannedS = 30 + (warmupCalls / rate + callSeconds + 60) + rounds * roundS + (rounds + 1) * 60;
@@ -130,6 +161,11 @@ async function main(): Promise<void> {
     let ok = 0;
     let failed = 0;
     let wavs = 0;
+    if (values['at-peak']) {
+      await atPeak(product, uas, files, snapshots, recordings);
+      product = undefined;
+      return;
+    }
     for (let round = 0; round <= rounds; round++) {
       const n = round === 0 ? warmupCalls : calls;
       const uac = startCarrier(files, { rate, calls: n, callSeconds, timeoutSec: n / rate + callSeconds + 60 });
