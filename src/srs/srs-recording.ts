@@ -260,6 +260,9 @@ export class SrsRecording {
         {
           onWriteError: (err) => (early.rec ? early.rec.#failDisk(err) : (early.writeError ??= err)),
           onFailure: (err) => (early.rec ? early.rec.#failDisk(err, 'media-worker-failed') : (early.failure ??= err)),
+          onFirstPacket: (label) => {
+            if (early.rec) early.rec.#log.debug({ label }, 'first RTP packet of a stream');
+          },
         },
       );
       if (!opened.ok) {
@@ -455,7 +458,7 @@ export class SrsRecording {
       if (empty.length > 0 && summary.durationMs > 0) {
         this.#log.warn({ labels: empty.map((s) => s.label), reasons: empty.map((s) => s.silentReason ?? 'unknown') }, 'recording closed with an empty channel');
       }
-      this.#log.info({ reason, frames: wav?.frames }, 'recording closed');
+      this.#log.info({ reason, frames: wav?.frames, timeline: media.timeline }, 'recording closed');
       return summary;
     })();
     return this.#closing;
