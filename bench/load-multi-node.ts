@@ -62,7 +62,7 @@ import { startPostgresCluster, type PostgresCluster } from '../test/support/post
 import { spawnProduct, writeDemoProvisioning } from '../test/support/product-process.js';
 import { assertSippInstalled, buildSippArgs, parseSippStats, type SippOptions, type SippStats } from '../test/support/sipp.js';
 import { sleep } from '../test/support/wait.js';
-import { counters, cpuSeconds, diff, machineCpu, mediaLosses, metric, parseMetrics, rssMb, treeCpuSeconds, wavFiles, type Counters, type Scrape } from './load-probes.js';
+import { counters, cpuSeconds, diff, machineCpu, loopDelayP99, mediaLosses, metric, parseMetrics, rssMb, treeCpuSeconds, wavFiles, type Counters, type Scrape } from './load-probes.js';
 import { atExit, prepare, track, untrack, USER_NUMBER, type BenchFiles } from './load-setup.js';
 
 const execFileAsync = promisify(execFile);
@@ -309,7 +309,7 @@ async function runStep(bed: Bed, rate: number, o: MultiNodeOptions): Promise<Ste
       active.forEach((a, k) => (peakPerNode[k] = Math.max(peakPerNode[k]!, a)));
       peakCalls = Math.max(peakCalls, active.reduce((a, b) => a + b, 0));
       admitted.push({ t: Date.now(), n: polled.reduce((a, s, k) => a + metric(s!, 'siprec_b2bua_calls_total') - calls0[k]!, 0) });
-      for (const s of polled) lagP99 = Math.max(lagP99, metric(s!, 'siprec_b2bua_nodejs_eventloop_lag_p99_seconds'));
+      for (const s of polled) lagP99 = Math.max(lagP99, loopDelayP99(s!));
     }
     peakRss = Math.max(peakRss, nodes.reduce((a, n) => a + rssMb(n.pid), 0));
     if (uac.pid !== undefined) uacCpu = Math.max(uacCpu, cpuSeconds(uac.pid));

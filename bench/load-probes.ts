@@ -97,6 +97,14 @@ function readProc(path: string): string {
   }
 }
 
+/**
+ * The product's event-loop delay p99 beyond the 10 ms sampling timer since the previous scrape
+ * (docs/observability.md "Metrics"); prom-client's lag p99 would read 10 ms more.
+ */
+export function loopDelayP99(s: Scrape): number {
+  return metric(s, 'siprec_b2bua_eventloop_delay_seconds', { quantile: '0.99' });
+}
+
 /** One scrape: `name{labels}` -> value (labels as written by prom-client, sorted as exposed). */
 export type Scrape = Map<string, number>;
 

@@ -162,7 +162,7 @@ async function read(product: Product): Promise<Figures | undefined> {
     srsTransactions: m('srs_sip_transactions'),
     recFailed: m('recording_events_total', { event: 'failed' }),
     rejected: m('calls_rejected_total'),
-    lagP99Ms: m('nodejs_eventloop_lag_p99_seconds') * 1000,
+    lagP99Ms: m('eventloop_delay_seconds', { quantile: '0.99' }) * 1000,
     cpuS,
     mainCpuS,
   };
