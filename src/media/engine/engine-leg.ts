@@ -26,6 +26,8 @@ export const FRAME_MS = 20;
 export interface EngineServices {
   clock: Clock;
   timers: Timers;
+  /** The worker's one shared frame timer (common/coalesced-timers.ts): every 20 ms frame pacer uses it. */
+  frameTimers: Timers;
   endpoints: RtpEndpointFactory;
   scratch: ScratchRing;
 }

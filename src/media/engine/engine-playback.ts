@@ -44,6 +44,8 @@ export type PlaybackLeg = Pick<
 export interface PlaybackContext {
   clock: Clock;
   timers: Timers;
+  /** The worker's shared frame timer, for the 20 ms pacers of prompts and tones. */
+  frameTimers: Timers;
   scratch: ScratchRing;
   /** Both legs of the session (the reminder plays to both). */
   legs: readonly [PlaybackLeg, PlaybackLeg];
@@ -108,7 +110,7 @@ export class EnginePlayback {
       frames,
       startedAt: 0,
       ended: false,
-      pacer: new FramePacer(this.#ctx.clock, this.#ctx.timers, (i) => this.#playbackFrame(leg, pb, i), FRAME_MS),
+      pacer: new FramePacer(this.#ctx.clock, this.#ctx.frameTimers, (i) => this.#playbackFrame(leg, pb, i), FRAME_MS),
     };
     leg.playback = pb;
     pb.pacer.start();
@@ -189,7 +191,7 @@ export class EnginePlayback {
     leg.overlay = pcm;
     leg.overlayOffset = 0;
     if (leg.overlayPacer === undefined) {
-      const pacer = new FramePacer(this.#ctx.clock, this.#ctx.timers, () => this.#overlayTick(leg), FRAME_MS);
+      const pacer = new FramePacer(this.#ctx.clock, this.#ctx.frameTimers, () => this.#overlayTick(leg), FRAME_MS);
       leg.overlayPacer = pacer;
       pacer.start();
     }

@@ -99,13 +99,14 @@ export class EngineSession {
     this.#forks = new ForkSet({
       clock: ctx.clock,
       timers: ctx.timers,
+      frameTimers: ctx.frameTimers,
       endpoints: ctx.endpoints,
       scratch: ctx.scratch,
       legs,
       bufferMs: options.forkBufferMs ?? DEFAULT_FORK_BUFFER_MS,
       bufferEnded: (notice) => emit({ type: 'forkBuffer', ...notice }),
     });
-    this.#playback = new EnginePlayback({ clock: ctx.clock, timers: ctx.timers, scratch: ctx.scratch, legs, emit, promptFrames: (key, codec) => ctx.promptFrames(key, codec) });
+    this.#playback = new EnginePlayback({ clock: ctx.clock, timers: ctx.timers, frameTimers: ctx.frameTimers, scratch: ctx.scratch, legs, emit, promptFrames: (key, codec) => ctx.promptFrames(key, codec) });
     this.#silence = new SilenceWatch({ clock: ctx.clock, timers: ctx.timers, legs, emit });
     this.#wire(this.a, this.b);
     this.#wire(this.b, this.a);

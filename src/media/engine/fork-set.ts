@@ -287,7 +287,7 @@ export class ForkSet {
     for (const s of fork.streams) {
       s.rewriter.breakEpoch();
       if (withSilence && s.silencePt >= 0) {
-        const pacer = new FramePacer(this.#ctx.clock, this.#ctx.timers, (i) => this.#silenceFrame(s, i), FRAME_MS);
+        const pacer = new FramePacer(this.#ctx.clock, this.#ctx.frameTimers, (i) => this.#silenceFrame(s, i), FRAME_MS);
         s.silencePacer = pacer;
         pacer.start();
       }

@@ -11,6 +11,7 @@ import type { G711Codec } from '../audio/g711.js';
 import type { MediaTotals } from '../media-session-types.js';
 import { addMediaTotals, emptyMediaTotals } from '../media-totals.js';
 import { cutFrames } from '../audio/prompt-library.js';
+import { CoalescedTimers } from '../../common/coalesced-timers.js';
 import { ScratchRing } from '../processors/scratch-ring.js';
 import { udpEndpointFactory, type RtpEndpointFactory } from '../transport/udp-endpoint.js';
 import type { EngineErrorData, EngineEvent, EngineMessage, EngineRequest } from './engine-protocol.js';
@@ -39,9 +40,12 @@ export class MediaEngine {
 
   constructor(post: (msg: EngineMessage) => void, options: MediaEngineOptions = {}) {
     this.#post = post;
+    const clock = options.clock ?? systemClock;
+    const timers = options.timers ?? systemTimers;
     this.#ctx = {
-      clock: options.clock ?? systemClock,
-      timers: options.timers ?? systemTimers,
+      clock,
+      timers,
+      frameTimers: new CoalescedTimers(clock, timers),
       endpoints: options.endpoints ?? udpEndpointFactory,
       scratch: new ScratchRing(),
       emit: (id: string, event: EngineEvent) => this.#post({ kind: 'event', id, event }),

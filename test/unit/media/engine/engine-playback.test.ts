@@ -3,6 +3,7 @@
  * frames every 20 ms with their events, a tone mixed into what a leg hears or sent on its own,
  * the reminder at its delay and interval (R-18, R-19).
  */
+import { CoalescedTimers } from '../../../../src/common/coalesced-timers.js';
 import { describe, expect, it } from 'vitest';
 import { encodeG711 } from '../../../../src/media/audio/g711.js';
 import { Leg } from '../../../../src/media/engine/engine-leg.js';
@@ -29,6 +30,7 @@ function setUp() {
   const playback = new EnginePlayback({
     clock,
     timers: clock,
+    frameTimers: new CoalescedTimers(clock, clock),
     scratch: new ScratchRing(),
     legs: [a, b],
     emit: (e) => events.push(e),
