@@ -33,8 +33,11 @@ export class RecordingMedia implements RecordingMediaHandle {
     this.#writer = writer;
   }
 
-  /** Opens the file and the sockets of `spec` on `clock` (the thread's own). Never rejects. */
-  static async open(spec: RecordingMediaSpec, clock: Clock, listener: RecordingMediaListener): Promise<{ ok: true; media: RecordingMedia } | Extract<RecordingMediaOpenResult, { ok: false }>> {
+  /**
+   * Opens the file and the sockets of `spec` on `clock` (the thread's own); the recording timeline
+   * starts at `startMonotonic` on that clock (default: once the sockets are bound). Never rejects.
+   */
+  static async open(spec: RecordingMediaSpec, clock: Clock, listener: RecordingMediaListener, startMonotonic?: number): Promise<{ ok: true; media: RecordingMedia } | Extract<RecordingMediaOpenResult, { ok: false }>> {
     let writer: StereoWavWriter;
     try {
       writer = await StereoWavWriter.create(spec.wavPath, { windowSamples: spec.windowSamples, onWriteError: (err) => listener.onWriteError(err) });
@@ -62,7 +65,14 @@ export class RecordingMedia implements RecordingMediaHandle {
     }
     let receiver: RecordingRtpReceiver;
     try {
-      receiver = await RecordingRtpReceiver.open({ address: spec.address, streams: configs, sink: writer, clock, reanchorMs: spec.reanchorMs });
+      receiver = await RecordingRtpReceiver.open({
+        address: spec.address,
+        streams: configs,
+        sink: writer,
+        clock,
+        reanchorMs: spec.reanchorMs,
+        ...(startMonotonic === undefined ? {} : { startMonotonic }),
+      });
     } catch (error) {
       await writer.close().catch(() => undefined);
       return { ok: false, stage: 'bind', error };

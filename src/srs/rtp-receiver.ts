@@ -95,19 +95,20 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
   readonly #sink: SampleSink;
   #closed = false;
 
-  private constructor(clock: Clock, sink: SampleSink) {
+  private constructor(clock: Clock, sink: SampleSink, startMonotonic: number | undefined) {
     super();
     this.#clock = clock;
-    this.#startMono = clock.monotonic();
+    this.#startMono = startMonotonic ?? clock.monotonic();
     this.#sink = sink;
   }
 
   /**
    * Binds every stream's RTP and RTCP sockets on `address`. Rejects (after closing what was
-   * bound) when a port is taken, so the caller can retry with other ports.
+   * bound) when a port is taken, so the caller can retry with other ports. The recording timeline
+   * starts at `startMonotonic` on `clock` (default: now).
    */
-  static async open(options: { address: string; streams: readonly ReceiverStreamConfig[]; sink: SampleSink; clock: Clock; reanchorMs?: number }): Promise<RecordingRtpReceiver> {
-    const r = new RecordingRtpReceiver(options.clock, options.sink);
+  static async open(options: { address: string; streams: readonly ReceiverStreamConfig[]; sink: SampleSink; clock: Clock; reanchorMs?: number; startMonotonic?: number }): Promise<RecordingRtpReceiver> {
+    const r = new RecordingRtpReceiver(options.clock, options.sink, options.startMonotonic);
     try {
       for (const cfg of options.streams) {
         const rtp = await bindUdp(options.address, cfg.port);

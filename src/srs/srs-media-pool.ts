@@ -134,7 +134,7 @@ class WorkerRecordingMedia implements RecordingMediaHandle {
   readonly #spec: RecordingMediaSpec;
   readonly #listener: RecordingMediaListener;
   readonly #clock: Clock;
-  #startMono: number;
+  readonly #startMono: number;
   #stats: StreamStats[] = [];
   #closing: Promise<RecordingMediaResult> | undefined;
   #failure: Error | undefined;
@@ -152,10 +152,6 @@ class WorkerRecordingMedia implements RecordingMediaHandle {
     return this.#clock.monotonic() - this.#startMono;
   }
 
-  /** The worker opened the file and the sockets: the timeline starts about now. */
-  opened(): void {
-    this.#startMono = this.#clock.monotonic();
-  }
 
   setActive(label: string, active: boolean): void {
     if (!this.#closing) this.#slot.post({ kind: 'set-active', recordingId: this.#spec.recordingId, label, active });
@@ -281,22 +277,24 @@ export class SrsMediaPool implements RecordingMediaBackend {
 
   async open(spec: RecordingMediaSpec, listener: RecordingMediaListener): Promise<RecordingMediaOpenResult> {
     if (this.#closed) return { ok: false, stage: 'worker', error: new AppError('CLOSED', 'srs media workers closed') };
+    // The recording timeline starts now, on both threads (a worker still starting does not shift it):
+    // the handle notes the signalling clock, the worker gets the instant in the threads' common time base.
+    const originMs = performance.timeOrigin + performance.now();
     const slot = this.#pick();
+    const handle = new WorkerRecordingMedia(slot, spec, listener, this.#clock);
     try {
       await slot.ready;
     } catch (err) {
       return { ok: false, stage: 'worker', error: workerFailed(err as Error) };
     }
-    const handle = new WorkerRecordingMedia(slot, spec, listener, this.#clock);
     // registered before the open so that a write error or a death during it reaches the handle
     slot.recordings.set(spec.recordingId, handle);
-    const reply = await slot.request((id) => ({ kind: 'open', id, spec }));
+    const reply = await slot.request((id) => ({ kind: 'open', id, spec, originMs }));
     if (reply?.kind !== 'opened' || reply.failure) {
       slot.recordings.delete(spec.recordingId);
       if (reply?.kind === 'opened' && reply.failure) return { ok: false, stage: reply.failure.stage, error: fromWireError(reply.failure.error) };
       return { ok: false, stage: 'worker', error: workerFailed(slot.failure) };
     }
-    handle.opened();
     return { ok: true, handle };
   }
 

@@ -22,7 +22,8 @@ export interface WireError {
 }
 
 export type SrsMediaRequest =
-  | { kind: 'open'; id: number; spec: RecordingMediaSpec }
+  /** `originMs`: when the main thread asked, as performance.timeOrigin + performance.now() (comparable across threads): the recording timeline's start. */
+  | { kind: 'open'; id: number; spec: RecordingMediaSpec; originMs: number }
   | { kind: 'set-active'; recordingId: string; label: string; active: boolean }
   | { kind: 'set-payload-types'; recordingId: string; label: string; payloadTypes: Array<[number, G711Codec]>; telephoneEventPayloadType?: number }
   | { kind: 'close'; id: number; recordingId: string; elapsedMs: number };

@@ -18,10 +18,17 @@ async function handle(msg: SrsMediaRequest): Promise<void> {
   switch (msg.kind) {
     case 'open': {
       const recordingId = msg.spec.recordingId;
-      const res = await RecordingMedia.open(msg.spec, systemClock, {
-        onWriteError: (err) => post({ kind: 'write-error', recordingId, error: toWireError(err) }),
-        onFirstPacket: (label) => post({ kind: 'first-packet', recordingId, label }),
-      });
+      // the timeline starts when the main thread asked (its origin on this thread's monotonic clock, systemClock = performance.now())
+      const startMonotonic = msg.originMs - performance.timeOrigin;
+      const res = await RecordingMedia.open(
+        msg.spec,
+        systemClock,
+        {
+          onWriteError: (err) => post({ kind: 'write-error', recordingId, error: toWireError(err) }),
+          onFirstPacket: (label) => post({ kind: 'first-packet', recordingId, label }),
+        },
+        startMonotonic,
+      );
       if (res.ok) open.set(recordingId, res.media);
       post(res.ok ? { kind: 'opened', id: msg.id } : { kind: 'opened', id: msg.id, failure: { stage: res.stage, error: toWireError(res.error) } });
       return;
