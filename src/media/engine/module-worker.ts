@@ -11,6 +11,15 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
+/**
+ * The young generation of a worker's heap, MB. Media and recording workers allocate little per
+ * packet, but V8 grows a new isolate's young generation to its default cap (32 MB) under any steady
+ * allocation, and never gives it back: with one worker per core plus the recording server's, that
+ * was most of the RSS the load benchmark counted per call (docs/benchmarks.md). 4 MB keeps
+ * scavenges cheap and rare (a few a second at full load) and the memory flat.
+ */
+export const WORKER_YOUNG_GENERATION_MB = 4;
+
 /** The ESM entry of tsx's register API (its package exports map, `import` condition). */
 function tsxEsmApiUrl(): string {
   const req = createRequire(import.meta.url);
@@ -26,10 +35,11 @@ function tsxEsmApiUrl(): string {
  * worker_threads' workerData.
  */
 export function startModuleWorker(callerUrl: string, basename: string, name: string, workerData?: unknown): Worker {
+  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
   const entry = new URL(`./${basename}${callerUrl.endsWith('.ts') ? '.ts' : '.js'}`, callerUrl);
   if (entry.pathname.endsWith('.ts')) {
     const code = `import(${JSON.stringify(tsxEsmApiUrl())}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
-    return new Worker(code, { eval: true, name, workerData });
+    return new Worker(code, { eval: true, name, workerData, resourceLimits });
   }
-  return new Worker(entry, { name, workerData });
+  return new Worker(entry, { name, workerData, resourceLimits });
 }
