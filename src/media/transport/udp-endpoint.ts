@@ -2,7 +2,11 @@ import dgram from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 
-/** Receives one datagram. `buf` is owned by the callee from here on (Node hands a fresh buffer). */
+/**
+ * Receives one datagram. `buf` is valid only during the call: the native batched endpoints
+ * (batch-udp-endpoint.ts) hand a view of their receive arena, overwritten by the next batch. The
+ * callee may rewrite it in place and send it; whatever keeps it beyond the call copies it.
+ */
 export type DatagramHandler = (buf: Buffer, address: string, port: number) => void;
 
 /**
@@ -23,7 +27,7 @@ export interface RtpEndpoint {
   close(): void;
 }
 
-/** Opens endpoints; the only user of node:dgram in the product. */
+/** Opens endpoints: node:dgram here (the fallback), or the native batched I/O (batch-udp-endpoint.ts). */
 export interface RtpEndpointFactory {
   open(address: string, rtpPort: number): Promise<RtpEndpoint>;
 }
