@@ -1,7 +1,10 @@
 /**
- * siprec_b2bua_eventloop_delay_seconds: the event-loop delay beyond the 10 ms sampling timer
- * (docs/observability.md "Metrics"), where prom-client's lag percentiles include the timer's period.
+ * Process figures of our own beside prom-client's defaults (docs/observability.md "Metrics"):
+ * siprec_b2bua_eventloop_delay_seconds, the event-loop delay beyond the 10 ms sampling timer (where
+ * prom-client's lag percentiles include the timer's period), and process_open_fds counted off the
+ * event loop.
  */
+import { closeSync, openSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { sleep } from '../../support/wait.js';
@@ -34,6 +37,21 @@ describe('event-loop delay gauge', () => {
       expect(p50).toBeGreaterThanOrEqual(0);
       expect(p50).toBeLessThan(value(quiet, 'siprec_b2bua_nodejs_eventloop_lag_p50_seconds'));
     } finally {
+      m.close();
+    }
+  });
+
+  it('MUST count open file descriptors, sockets and files alike, in process_open_fds', async () => {
+    const m = createMetrics({}, {});
+    const fds: number[] = [];
+    try {
+      const before = value(await m.registry.metrics(), 'siprec_b2bua_process_open_fds');
+      for (let i = 0; i < 40; i++) fds.push(openSync('package.json', 'r'));
+      const after = value(await m.registry.metrics(), 'siprec_b2bua_process_open_fds');
+      expect(after - before).toBeGreaterThanOrEqual(40);
+      expect(m.registry.getMetricsAsArray().filter((x) => x.name === 'siprec_b2bua_process_open_fds')).toHaveLength(1);
+    } finally {
+      for (const fd of fds) closeSync(fd);
       m.close();
     }
   });
