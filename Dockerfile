@@ -5,7 +5,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json ./
+# the native batched UDP addon (native/udp-batch) is built by npm ci's install step
+COPY package.json package-lock.json binding.gyp ./
+COPY native ./native
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY src ./src
