@@ -49,6 +49,8 @@ class MediaWorkerSlot {
   #nextId = 1;
   #failure: Error | undefined;
   #ending = false;
+  /** The pool closed while recordings were open here: end the worker once the last one is closed. */
+  #endWhenIdle = false;
   readonly #onDeath: (slot: MediaWorkerSlot, err: Error) => void;
 
   constructor(index: number, onDeath: (slot: MediaWorkerSlot, err: Error) => void) {
@@ -125,6 +127,18 @@ class MediaWorkerSlot {
     this.#ending = true;
     await this.worker.terminate();
   }
+
+  /** Ends the worker now when nothing is open on it, else once its last recording is closed. */
+  async endWhenIdle(): Promise<void> {
+    this.#endWhenIdle = true;
+    if (this.recordings.size === 0) await this.end();
+  }
+
+  /** A recording left this worker (closed, or its open failed). */
+  release(recordingId: string): void {
+    this.recordings.delete(recordingId);
+    if (this.#endWhenIdle && this.recordings.size === 0) void this.end();
+  }
 }
 
 /** The main thread's handle on a recording's media side in a worker. */
@@ -192,7 +206,7 @@ class WorkerRecordingMedia implements RecordingMediaHandle {
   close(elapsedMs: number): Promise<RecordingMediaResult> {
     this.#closing ??= (async () => {
       const reply = await this.#slot.request((id) => ({ kind: 'close', id, recordingId: this.#spec.recordingId, elapsedMs }));
-      this.#slot.recordings.delete(this.#spec.recordingId);
+      this.#slot.release(this.#spec.recordingId);
       if (reply?.kind === 'closed') {
         this.#stats = reply.streams;
         return {
@@ -276,7 +290,7 @@ export class SrsMediaPool implements RecordingMediaBackend {
   }
 
   async open(spec: RecordingMediaSpec, listener: RecordingMediaListener): Promise<RecordingMediaOpenResult> {
-    if (this.#closed) return { ok: false, stage: 'worker', error: new AppError('CLOSED', 'srs media workers closed') };
+    if (this.#closed) return { ok: false, stage: 'worker', error: new AppError('SRS_MEDIA_WORKER_FAILED', 'shutting down') };
     // The recording timeline starts now, on both threads (a worker still starting does not shift it):
     // the handle notes the signalling clock, the worker gets the instant in the threads' common time base.
     const originMs = performance.timeOrigin + performance.now();
@@ -291,7 +305,7 @@ export class SrsMediaPool implements RecordingMediaBackend {
     slot.recordings.set(spec.recordingId, handle);
     const reply = await slot.request((id) => ({ kind: 'open', id, spec, originMs }));
     if (reply?.kind !== 'opened' || reply.failure) {
-      slot.recordings.delete(spec.recordingId);
+      slot.release(spec.recordingId);
       if (reply?.kind === 'opened' && reply.failure) return { ok: false, stage: reply.failure.stage, error: fromWireError(reply.failure.error) };
       return { ok: false, stage: 'worker', error: workerFailed(slot.failure) };
     }
@@ -306,9 +320,14 @@ export class SrsMediaPool implements RecordingMediaBackend {
     await this.#slots[index]?.worker.terminate();
   }
 
+  /**
+   * Refuses new recordings (stage 'worker', 503) and ends the workers: at once those with nothing
+   * open, the others once their last recording is closed (a recording still being set up during a
+   * shutdown finalises its files). Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#slots.map((s) => s?.end()));
+    await Promise.all(this.#slots.map((s) => s?.endWhenIdle()));
   }
 }

@@ -199,6 +199,25 @@ describe('SRS media worker', () => {
     }
   });
 
+  it('MUST let a recording open when the workers are closed finalise its files, and refuse new recordings with 503', async () => {
+    const dir = join(root, 'closing');
+    const { pool: workers } = pool();
+    const ports = rtpPorts(2);
+    const rec = await SrsRecording.start(init('rec-closing', workers, ports, dir));
+    const src = await senders();
+    await src.send(40, [rec]);
+    await workers.close();
+    const summary = await rec.close('shutdown');
+    src.close();
+    expect(summary.failure).toBeUndefined();
+    expect(summary.streams.map((s) => s.packets)).toEqual([40, 40]);
+    expect(summary.wav!.frames).toBeGreaterThan(0);
+    const err = await SrsRecording.start(init('rec-after-close', workers, ports, dir)).catch((e: unknown) => e);
+    expect(isAppError(err, 'SRS_MEDIA_WORKER_FAILED')).toBe(true);
+    expect((err as { sipStatus: number }).sipStatus).toBe(503);
+    expect(ports.inUse).toBe(0);
+  });
+
   it('MUST fail every recording open on a worker that dies, with the cause, log it once at error, and record the next one on a new worker', async () => {
     const dir = join(root, 'crash');
     const { pool: workers, lines } = pool();
