@@ -12,7 +12,7 @@
 // per-env instance data lists them) and is closed by an async cleanup hook when that env (a
 // worker) is torn down, so the uv handle is closed on its own loop before the loop goes away.
 //
-// Linux only (epoll, recvmmsg, sendmmsg, IP_RECVERR); binding.gyp builds nothing elsewhere.
+// Linux only (epoll, recvmmsg, sendmmsg); binding.gyp builds nothing elsewhere.
 
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -281,10 +281,15 @@ void UpdateRef(Set* set) {
 
 // ------------------------------------------------------------------ receive
 
-// ICMP errors for datagrams this socket sent (IP_RECVERR): one failure each, and reading the queue
-// clears the socket's pending error.
-void DrainErrors(Set* set, int index) {
+// A pending socket error: read and dropped, so that level-triggered epoll does not report it again.
+// IP_RECVERR is off, as on node:dgram's sockets: an ICMP port unreachable for a datagram we sent
+// (RTCP to a party that takes none, RTP in flight at a call's end) is not an error of ours, and an
+// unconnected socket does not see it; this only clears what the kernel may still set.
+void ClearErrors(Set* set, int index) {
   int fd = set->sockets[index].fd;
+  int err = 0;
+  socklen_t len = sizeof(err);
+  getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
   for (int i = 0; i < kMaxErrqueue; i++) {
     char data[64];
     char control[512];
@@ -296,7 +301,6 @@ void DrainErrors(Set* set, int index) {
     msg.msg_control = control;
     msg.msg_controllen = sizeof(control);
     if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
-    RecordFailure(set, index);
   }
 }
 
@@ -359,7 +363,7 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
   for (int i = 0; i < n; i++) {
     int index = static_cast<int>(ready[i].data.u32);
     if (index < 0 || static_cast<size_t>(index) >= set->sockets.size() || set->sockets[index].fd < 0) continue;
-    if ((ready[i].events & EPOLLERR) != 0) DrainErrors(set, index);
+    if ((ready[i].events & EPOLLERR) != 0) ClearErrors(set, index);
     // a socket left ready (arena full) stays readable: level-triggered epoll reports it again, after
     // the others (the ready list rotates), on the loop's next turn
     if ((ready[i].events & EPOLLIN) != 0 && count < set->recv_slots) count += Receive(set, index, count);
@@ -664,9 +668,6 @@ napi_value OpenSocket(napi_env env, napi_callback_info info) {
   int on = 1;
   if (family == 6) {
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
-  } else {
-    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
   }
   if (buffer_bytes > 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof(buffer_bytes));
