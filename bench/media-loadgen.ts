@@ -5,8 +5,13 @@
  * Every payload carries (call, direction, counter, send time), so any socket can attribute a packet
  * and measure its latency through the relay under test. Packets are spread evenly over the 20 ms
  * period (each stream has its own phase), as real calls are.
+ *
+ * Its sockets use the product's native batched UDP endpoints when the addon is built (`io` of the
+ * bind command: 'native'; each socket is then an RTP/RTCP pair, so a call takes 8 ports), else
+ * node:dgram (4 ports a call): a generator on dgram gives out before a native relay does.
  */
 import dgram from 'node:dgram';
+import { batchUdpEndpointFactory } from '../src/media/transport/batch-udp-endpoint.js';
 import { rtpPayloadOffset, writeRtpHeader } from '../src/media/rtp/rtp-header.js';
 
 export interface CallPorts {
@@ -23,7 +28,7 @@ export interface CallTargets {
 }
 
 export type LoadgenCommand =
-  | { op: 'bind'; count: number; basePort: number }
+  | { op: 'bind'; count: number; basePort: number; io: GeneratorIo }
   | { op: 'run'; targets: CallTargets[]; durationMs: number }
   | { op: 'exit' };
 
@@ -40,17 +45,26 @@ export interface StepReport {
   cpuPercent: number;
 }
 
+/** The generator's own sockets: the native batched endpoints or node:dgram. */
+export type GeneratorIo = 'native' | 'dgram';
+
 export type LoadgenReply = { op: 'bound'; ports: CallPorts[] } | { op: 'report'; report: StepReport } | { op: 'error'; message: string };
 
 const HIST_RES = 0.01; // ms per bucket
 const HIST_SIZE = 200_000; // up to 2 s
 const MAGIC = 0x5a;
 
+/** One generator socket: sends to the relay on 127.0.0.1, counts what it receives. */
+interface GenSocket {
+  send(pkt: Buffer, port: number): void;
+  close(): void;
+}
+
 interface CallSockets {
-  a: dgram.Socket;
-  b: dgram.Socket;
-  f1: dgram.Socket;
-  f2: dgram.Socket;
+  a: GenSocket;
+  b: GenSocket;
+  f1: GenSocket;
+  f2: GenSocket;
 }
 
 const calls: CallSockets[] = [];
@@ -92,6 +106,17 @@ function onMessage(kind: 0 | 1) {
   };
 }
 
+async function bindNative(port: number, kind: 0 | 1): Promise<GenSocket> {
+  const ep = await batchUdpEndpointFactory.open('127.0.0.1', port);
+  ep.onRtp = onMessage(kind);
+  return { send: (pkt, to) => ep.sendRtp(pkt, pkt.length, to, '127.0.0.1'), close: () => ep.close() };
+}
+
+async function bindDgram(port: number, kind: 0 | 1): Promise<GenSocket> {
+  const s = await bind(port, kind);
+  return { send: (pkt, to) => s.send(pkt, to, '127.0.0.1'), close: () => s.close() };
+}
+
 function bind(port: number, kind: 0 | 1): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     // synchronous lookup for IP literals: the send then leaves before send() returns (no tick later),
@@ -112,13 +137,15 @@ function bind(port: number, kind: 0 | 1): Promise<dgram.Socket> {
   });
 }
 
-async function bindCalls(count: number, basePort: number): Promise<CallPorts[]> {
+async function bindCalls(count: number, basePort: number, io: GeneratorIo): Promise<CallPorts[]> {
+  const open = io === 'native' ? bindNative : bindDgram;
+  const step = io === 'native' ? 2 : 1; // a native endpoint is an RTP/RTCP pair
   while (calls.length < count) {
     const i = calls.length;
-    const p = basePort + i * 4;
-    const [a, b, f1, f2] = await Promise.all([bind(p, 0), bind(p + 1, 0), bind(p + 2, 1), bind(p + 3, 1)]);
+    const p = basePort + i * 4 * step;
+    const [a, b, f1, f2] = await Promise.all([open(p, 0), open(p + step, 0), open(p + 2 * step, 1), open(p + 3 * step, 1)]);
     calls.push({ a, b, f1, f2 });
-    ports.push({ a: p, b: p + 1, f1: p + 2, f2: p + 3 });
+    ports.push({ a: p, b: p + step, f1: p + 2 * step, f2: p + 3 * step });
   }
   return ports.slice(0, count);
 }
@@ -213,7 +240,7 @@ function run(targets: CallTargets[], durationMs: number): Promise<StepReport> {
         pkt.writeDoubleLE(performance.now(), 12 + 13);
         const sock = dir === 0 ? calls[call]!.a : calls[call]!.b;
         const t = targets[call]!;
-        sock.send(pkt, dir === 0 ? t.toA : t.toB, '127.0.0.1');
+        sock.send(pkt, dir === 0 ? t.toA : t.toB);
         sent++;
         cursor++;
       }
@@ -256,7 +283,7 @@ process.on('message', (msg: LoadgenCommand) => {
     return;
   }
   if (msg.op === 'bind') {
-    bindCalls(msg.count, msg.basePort).then(
+    bindCalls(msg.count, msg.basePort, msg.io).then(
       (p) => reply({ op: 'bound', ports: p }),
       (err: Error) => reply({ op: 'error', message: err.message }),
     );
