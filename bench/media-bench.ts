@@ -20,14 +20,14 @@
  * generator on CPU 1, so the relay has one core of its own and the generator never takes it:
  * the largest passing N is then the recorded calls one core carries, for each relay alike.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { MediaPlane } from '../src/media/media-plane.js';
 import type { MediaSession } from '../src/media/media-session.js';
 import { SOCKET_IO_MODES, type SocketIoMode } from '../src/media/transport/socket-io.js';
 import { nativeSocketIoError } from '../src/media/transport/batch-udp-endpoint.js';
-import type { CallPorts, CallTargets, GeneratorIo, LoadgenCommand, LoadgenReply, StepReport } from './media-loadgen.js';
+import { Loadgen } from './media-loadgen-driver.js';
+import type { CallPorts, CallTargets, GeneratorIo, StepReport } from './media-loadgen.js';
 import { ensureRtpengine, RtpengineUnderTest } from './media-rtpengine.js';
 import { sleep } from '../test/support/wait.js';
 
@@ -67,48 +67,6 @@ interface StepResult extends StepReport {
   relayCpuPercent: number;
   loss: number;
   pass: boolean;
-}
-
-class Loadgen {
-  readonly #child: ChildProcess;
-  #waiting: ((r: LoadgenReply) => void) | undefined;
-
-  constructor() {
-    const entry = fileURLToPath(new URL('./media-loadgen.ts', import.meta.url));
-    this.#child = fork(entry, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-    this.#child.on('message', (m: LoadgenReply) => {
-      const w = this.#waiting;
-      this.#waiting = undefined;
-      w?.(m);
-    });
-  }
-
-  get pid(): number {
-    return this.#child.pid ?? 0;
-  }
-
-  request(cmd: LoadgenCommand): Promise<LoadgenReply> {
-    return new Promise((resolve) => {
-      this.#waiting = resolve;
-      this.#child.send(cmd);
-    });
-  }
-
-  async bind(count: number): Promise<CallPorts[]> {
-    const r = await this.request({ op: 'bind', count, basePort: LOADGEN_BASE, io: GENERATOR_IO });
-    if (r.op !== 'bound') throw new Error(`loadgen bind: ${JSON.stringify(r)}`);
-    return r.ports;
-  }
-
-  async run(targets: CallTargets[], durationMs: number): Promise<StepReport> {
-    const r = await this.request({ op: 'run', targets, durationMs });
-    if (r.op !== 'report') throw new Error(`loadgen run: ${JSON.stringify(r)}`);
-    return r.report;
-  }
-
-  exit(): void {
-    this.#child.send({ op: 'exit' } satisfies LoadgenCommand);
-  }
 }
 
 interface RelayUnderTest {
@@ -215,7 +173,7 @@ async function main(): Promise<void> {
     `bench:media: steps ${STEPS.join(',')} calls, ${DURATION} ms each; pass = loss < 0.01 % and p99.9 < ${P999_LIMIT_MS} ms; ` +
       `generator on ${GENERATOR_IO} sockets; ${PIN ? 'relay pinned to CPU 0, generator to CPU 1' : 'nothing pinned'}`,
   );
-  const loadgen = new Loadgen();
+  const loadgen = new Loadgen(LOADGEN_BASE, GENERATOR_IO);
   if (PIN && !pinTo(loadgen.pid, 1)) log('taskset failed: the generator runs unpinned');
   const table: Array<[string, StepResult[]]> = [];
   try {

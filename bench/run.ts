@@ -4,6 +4,7 @@
  *
  *   engine  bench/engine-bench.ts  SIP engine vs drachtio-server anchors (UAS and B2BUA ramps)
  *   media   bench/media-bench.ts   media plane vs rtpengine, recorded calls side by side
+ *   media-alloc bench/media-alloc.ts  bytes the packet path allocates per packet, per socket I/O path
  *   load    bench/load-bench.ts    the whole product under SIPp load (ramp; --soak-minutes N: soak; --nodes 1,2,3: several nodes behind Kamailio)
  *   heap    bench/load-heap.ts     heap snapshots across rounds of calls (per-call leak check)
  *   connections bench/connection-flood.ts  TCP connections a flood holds while the carrier still calls
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 const BENCHES: Record<string, { file: string; nodeArgs: string[] }> = {
   engine: { file: 'engine-bench.ts', nodeArgs: [] },
   media: { file: 'media-bench.ts', nodeArgs: [] },
+  'media-alloc': { file: 'media-alloc.ts', nodeArgs: [] },
   load: { file: 'load-bench.ts', nodeArgs: [] },
   heap: { file: 'load-heap.ts', nodeArgs: ['--max-old-space-size=8192'] },
   connections: { file: 'connection-flood.ts', nodeArgs: [] },

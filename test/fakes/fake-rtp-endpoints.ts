@@ -15,6 +15,8 @@ export class FakeRtpEndpoint implements RtpEndpoint {
   readonly rtcpPort: number;
   onRtp: DatagramHandler = () => {};
   onRtcp: DatagramHandler = () => {};
+  /** sendRtp/sendRtcp keep a copy, as the native endpoints do. */
+  readonly copiesOnSend = true;
   readonly sent: SentDatagram[] = [];
   sendErrors = 0;
   closed = false;

@@ -27,7 +27,7 @@ import { SrtpProtector } from '../processors/fork-srtp.js';
 import { FramePacer } from '../processors/prompt-pacer.js';
 import { RewriteResult, StreamRewriter } from '../processors/relay-rewriter.js';
 import { writeSdesCname, writeSenderReport } from '../rtp/rtcp.js';
-import { setRtpPayloadType } from '../rtp/rtp-header.js';
+import { RTP_HEADER_SIZE, setRtpPayloadType } from '../rtp/rtp-header.js';
 import { addTs } from '../rtp/wrap-math.js';
 import type { RtpEndpoint } from '../transport/udp-endpoint.js';
 import {
@@ -109,6 +109,8 @@ export function forkIdOf(forkId: unknown): string {
 
 export class ForkSet {
   readonly #ctx: ForkContext;
+  /** The party's RTP header while a fork's header is written over a received packet (#forkPacket). */
+  readonly #savedHeader = new Uint8Array(RTP_HEADER_SIZE);
   /** Every fork by id, stopped ones included (their state stays readable in stats). */
   readonly #forks = new Map<string, Fork>();
   /** Forks that are not stopped, in creation order: the only thing the packet path walks. */
@@ -146,6 +148,15 @@ export class ForkSet {
   #forkPacket(stream: ForkStream, buf: Buffer, len: number, pt: number, now: number): void {
     if (stream.ptMap[pt]! < 0) {
       stream.stats.codecDropped++;
+      return;
+    }
+    if (stream.endpoint.copiesOnSend && stream.protector === undefined && len >= RTP_HEADER_SIZE) {
+      // the endpoint copies as it sends: the fork's header is written over the received packet,
+      // sent, and the party's header put back for the next fork and the relay (no payload copy)
+      const saved = this.#savedHeader;
+      for (let i = 0; i < RTP_HEADER_SIZE; i++) saved[i] = buf[i]!;
+      this.#rewriteAndSend(stream, buf, len, pt, now);
+      for (let i = 0; i < RTP_HEADER_SIZE; i++) buf[i] = saved[i]!;
       return;
     }
     const copy = this.#ctx.scratch.take(len, stream.endpoint.rtpSendQueueCount() > 0);

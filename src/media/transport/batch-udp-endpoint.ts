@@ -311,6 +311,8 @@ class BatchSocketSet {
 class BatchRtpEndpoint implements RtpEndpoint {
   onRtp: DatagramHandler = noop;
   onRtcp: DatagramHandler = noop;
+  /** A send copies the datagram into the send arena. */
+  readonly copiesOnSend = true;
   sendErrors = 0;
   readonly #set: BatchSocketSet;
   readonly #rtpIndex: number;

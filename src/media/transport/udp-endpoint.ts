@@ -19,6 +19,12 @@ export interface RtpEndpoint {
   readonly rtcpPort: number;
   onRtp: DatagramHandler;
   onRtcp: DatagramHandler;
+  /**
+   * Whether a send copies the datagram before it returns, so the caller may change or reuse the
+   * buffer at once (the native endpoints copy into their send arena). node:dgram may queue the
+   * caller's buffer instead: false.
+   */
+  readonly copiesOnSend: boolean;
   sendRtp(buf: Uint8Array, length: number, port: number, address: string): void;
   sendRtcp(buf: Uint8Array, length: number, port: number, address: string): void;
   /** Datagrams queued in the kernel-facing send queue (0 when every send left synchronously). */
@@ -71,6 +77,7 @@ function bindSocket(address: string, port: number): Promise<dgram.Socket> {
 class UdpRtpEndpoint implements RtpEndpoint {
   onRtp: DatagramHandler = noop;
   onRtcp: DatagramHandler = noop;
+  readonly copiesOnSend = false;
   sendErrors = 0;
   #closed = false;
 

@@ -92,6 +92,28 @@ describe('media session: several independent forks (one per recording, R-30)', (
     }
   });
 
+  it('MUST relay each packet with its own header after the forks wrote theirs over it (the endpoints copy on send, so no fork copies the payload)', async () => {
+    const { plane, session, talk, streams, endpoints } = await setUp();
+    try {
+      talk(30);
+      const relayedToB = rtpTo(endpoints.get(session.local.b.rtpPort), B_PORT);
+      const relayedToA = rtpTo(endpoints.get(session.local.a.rtpPort), A_PORT);
+      expect(relayedToB).toHaveLength(30);
+      expect(relayedToA).toHaveLength(30);
+      const forkSsrcs = new Set([0x1111, 0x2222, 0x3333, 0x4444]);
+      for (const [relayed, payload] of [[relayedToB, 0x11], [relayedToA, 0x22]] as const) {
+        expect(relayed.every((p) => p[12] === payload && rtpPayloadType(p) === 0)).toBe(true);
+        expect(new Set(relayed.map(rtpSsrc)).size).toBe(1);
+        expect(forkSsrcs.has(rtpSsrc(relayed[0]!))).toBe(false);
+        expect(continuous(relayed)).toBe(true);
+      }
+      // the second recording's PCMU 96 stays on its own streams
+      expect(new Set(streams.user2[0]().map(rtpPayloadType))).toEqual(new Set([96]));
+    } finally {
+      await plane.close();
+    }
+  });
+
   it('MUST keep recording the other user while one fork is paused (R-18 applies per recording), and resume continuously', async () => {
     const { plane, session, talk, streams } = await setUp();
     try {
