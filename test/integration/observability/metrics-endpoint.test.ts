@@ -31,7 +31,8 @@ describe('observability through the running application', () => {
       sip: { contacts: [`sip:127.0.0.1:${SIP_PORT};transport=udp,tcp`] },
       drachtio: { port: 35022 },
       admin: { port: 0, token: TOKEN },
-      media: { portMin: 35200, portMax: 35299 },
+      // two media workers, as on a 2-core machine by default (media.workers = cores)
+      media: { portMin: 35200, portMax: 35299, workers: 2 },
       store: { sqlitePath: join(dir, 'settings.db') },
       srs: { enabled: false },
       events: { file: join(dir, 'events', 'recording-events.jsonl') },
@@ -83,7 +84,7 @@ describe('observability through the running application', () => {
       await sleep(150);
       const text = await scrape();
       expect(sampleValue(text, `${P}media_sessions`)).toBe(1);
-      expect(sampleValue(text, `${P}media_workers`, { state: 'running' })).toBe(1);
+      expect(sampleValue(text, `${P}media_workers`, { state: 'running' })).toBe(2);
       expect(sampleValue(text, `${P}rtp_packets_total`, { direction: 'in' })).toBe(20);
       expect(sampleValue(text, `${P}rtp_packets_total`, { direction: 'out' })).toBe(20);
       expect(sampleValue(text, `${P}rtp_dropped_total`, { reason: 'malformed' })).toBe(1);
