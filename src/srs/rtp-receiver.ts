@@ -1,16 +1,20 @@
-import { createSocket, type Socket } from 'node:dgram';
 import type { Clock } from '../common/clock.js';
 import { TypedEmitter } from '../common/typed-emitter.js';
-import { decodeG711, type G711Codec } from '../media/audio/g711.js';
+import { decodeTable, type G711Codec } from '../media/audio/g711.js';
 import { looksLikeRtcp, rtpPayloadEnd, rtpPayloadOffset, rtpPayloadType, rtpSsrc, rtpTimestamp } from '../media/rtp/rtp-header.js';
+import { endpointFactoryFor, resolveSocketIo } from '../media/transport/socket-io.js';
+import type { RtpEndpoint, RtpEndpointFactory } from '../media/transport/udp-endpoint.js';
 import type { RtpDecryptor } from './srtp-receive.js';
 import { StreamTimeline } from './stream-timeline.js';
 
 /**
- * The RTP side of one recording at the reference SRS: one UDP socket per recorded stream (label),
+ * The RTP side of one recording at the reference SRS: one RTP endpoint per recorded stream (label),
  * RTCP accepted and counted on port + 1 (or muxed on the RTP port), G.711 decoded by payload type
  * to 8 kHz linear and placed on the recording timeline (StreamTimeline) into a sink (the stereo
- * WAV writer). The packet path never throws: bad packets are counted and dropped.
+ * WAV writer). The packet path never throws: bad packets are counted and dropped. The endpoints
+ * are the media plane's (src/media/transport): the native batched ones when the addon is built, so
+ * a wake reads every stream's datagrams with one call into JavaScript; a received datagram is only
+ * read during its handler (decoded into a scratch the sink copies from), nothing keeps it.
  *
  * RTP/SAVP streams carry a decryptor (SDES-SRTP, R-42); packets failing authentication are
  * counted and dropped.
@@ -59,8 +63,7 @@ export type RtpReceiverEvents = {
 
 interface StreamState {
   config: ReceiverStreamConfig;
-  rtp: Socket;
-  rtcp: Socket;
+  endpoint: RtpEndpoint;
   timeline: StreamTimeline;
   active: boolean;
   pts: Map<number, G711Codec>;
@@ -72,20 +75,24 @@ const STATIC_PTS: ReadonlyArray<[number, G711Codec]> = [
   [8, 'PCMA'],
 ];
 
-function bindUdp(address: string, port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4' });
-    const onError = (err: Error): void => {
-      s.close();
-      reject(err);
-    };
-    s.once('error', onError);
-    s.bind(port, address, () => {
-      s.off('error', onError);
-      s.on('error', () => undefined); // ICMP errors etc. on a receive-only socket are not fatal
-      resolve(s);
-    });
-  });
+let defaultEndpoints: RtpEndpointFactory | undefined;
+
+/** The socket I/O of this thread's receivers: native when the addon loads, else node:dgram. */
+function receiverEndpoints(): RtpEndpointFactory {
+  defaultEndpoints ??= endpointFactoryFor(resolveSocketIo('auto').path);
+  return defaultEndpoints;
+}
+
+/** Decoded samples of one packet, by payload length: the sink copies them at once, so one per length serves every stream. */
+const scratchByLength = new Map<number, Int16Array>();
+
+function decodeInto(codec: G711Codec, packet: Uint8Array, start: number, end: number): Int16Array {
+  const n = end - start;
+  let out = scratchByLength.get(n);
+  if (out === undefined) scratchByLength.set(n, (out = new Int16Array(n)));
+  const table = decodeTable(codec);
+  for (let i = 0; i < n; i++) out[i] = table[packet[start + i]!]!;
+  return out;
 }
 
 export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
@@ -107,22 +114,25 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
    * bound) when a port is taken, so the caller can retry with other ports. The recording timeline
    * starts at `startMonotonic` on `clock` (default: now).
    */
-  static async open(options: { address: string; streams: readonly ReceiverStreamConfig[]; sink: SampleSink; clock: Clock; reanchorMs?: number; startMonotonic?: number }): Promise<RecordingRtpReceiver> {
+  static async open(options: {
+    address: string;
+    streams: readonly ReceiverStreamConfig[];
+    sink: SampleSink;
+    clock: Clock;
+    reanchorMs?: number;
+    startMonotonic?: number;
+    /** Default: the native batched endpoints when the addon is built, else node:dgram. */
+    endpoints?: RtpEndpointFactory;
+  }): Promise<RecordingRtpReceiver> {
     const r = new RecordingRtpReceiver(options.clock, options.sink, options.startMonotonic);
+    const endpoints = options.endpoints ?? receiverEndpoints();
     try {
       for (const cfg of options.streams) {
-        const rtp = await bindUdp(options.address, cfg.port);
-        let rtcp: Socket;
-        try {
-          rtcp = await bindUdp(options.address, cfg.port + 1);
-        } catch (err) {
-          rtp.close();
-          throw err;
-        }
+        // RTP on the port, RTCP on port + 1; a port taken by another process rejects with its code (EADDRINUSE)
+        const endpoint = await endpoints.open(options.address, cfg.port);
         const state: StreamState = {
           config: cfg,
-          rtp,
-          rtcp,
+          endpoint,
           timeline: new StreamTimeline(options.reanchorMs === undefined ? {} : { reanchorMs: options.reanchorMs }),
           active: true,
           pts: new Map([...STATIC_PTS, ...(cfg.payloadTypes ?? [])]),
@@ -143,10 +153,10 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
           },
         };
         r.#streams.set(cfg.label, state);
-        rtp.on('message', (msg, rinfo) => r.#onRtp(state, msg, rinfo.address, rinfo.port));
-        rtcp.on('message', () => {
+        endpoint.onRtp = (msg, address, port) => r.#onRtp(state, msg, address, port);
+        endpoint.onRtcp = () => {
           state.stats.rtcpPackets++;
-        });
+        };
       }
     } catch (err) {
       r.close();
@@ -228,7 +238,7 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
       return;
     }
     const ssrc = rtpSsrc(msg);
-    const pcm = decodeG711(codec, msg.subarray(payloadOffset, rtpPayloadEnd(msg)));
+    const pcm = decodeInto(codec, msg, payloadOffset, rtpPayloadEnd(msg));
     const pos = s.timeline.position(ssrc, rtpTimestamp(msg), this.elapsedMs());
     this.#sink.put(s.config.channel, pos, pcm);
     const first = s.stats.packets === 0;
@@ -237,7 +247,8 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
     s.stats.samples += pcm.length;
     s.stats.ssrc = ssrc;
     s.stats.codec = codec;
-    s.stats.remote = { address, port };
+    const remote = s.stats.remote;
+    if (remote === undefined || remote.port !== port || remote.address !== address) s.stats.remote = { address, port };
     if (first) this.emit('media', s.config.label);
   }
 
@@ -245,9 +256,6 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of this.#streams.values()) {
-      s.rtp.close();
-      s.rtcp.close();
-    }
+    for (const s of this.#streams.values()) s.endpoint.close();
   }
 }
