@@ -13,7 +13,10 @@
  * native,dgram runs the ramp once per path, side by side) --generator-io native|dgram (the
  * generator's own sockets; native when the addon is built) --p999-limit 5 (ms) --pin yes|no.
  * Ports: relay 40000-47999, generator 10000-17999, rtpengine 52000-59899 and ng 59990.
- * Pass criteria of a step: loss < 0.01 % and p99.9 < --p999-limit ms.
+ * Pass criteria of a step: loss < 0.01 % and p99.9 < --p999-limit ms. The ramp goes on past a step
+ * over the latency limit (it still measures CPU at that load) and stops at the first loss; the
+ * largest passing N is the last step before the first failure. The ratio lines compare the largest
+ * passing N, N / CPU there, and CPU per call at the largest load both relays carried without loss.
  *
  * Pinning (--pin yes, the default on a machine with 2 cores or more and taskset): the relay under
  * test (this process and its media worker, or rtpengine with all its threads) runs on CPU 0 and the
@@ -133,7 +136,8 @@ async function ramp(relay: RelayUnderTest, loadgen: Loadgen): Promise<StepResult
         `p50/p99/p99.9 ${fmt(report.latencyMs.p50)}/${fmt(report.latencyMs.p99)}/${fmt(report.latencyMs.p999)} ms, ` +
         `relay CPU ${relayCpuPercent.toFixed(0)} %, generator CPU ${report.cpuPercent.toFixed(0)} % (sent ${report.sent}, relayed ${report.relayed}, forked ${report.forked}, dup ${report.duplicates}, other ${report.unknown}) ${pass ? "PASS" : "FAIL"}`,
     );
-    if (!pass) break;
+    // a step over the latency limit still measures CPU at that load: go on until the relay loses packets
+    if (loss >= 0.0001) break;
   }
   return results;
 }
@@ -147,7 +151,9 @@ interface Summary {
 }
 
 function summary(name: string, results: StepResult[]): Summary {
-  const passing = results.filter((r) => r.pass);
+  // the steps up to the first that failed
+  const firstFail = results.findIndex((r) => !r.pass);
+  const passing = firstFail < 0 ? results : results.slice(0, firstFail);
   const best = passing[passing.length - 1];
   const perCore = best && best.relayCpuPercent > 0 ? best.calls / (best.relayCpuPercent / 100) : undefined;
   log(
@@ -158,6 +164,21 @@ function summary(name: string, results: StepResult[]): Summary {
       : `${name}: no step passed`,
   );
   return { best, perCore };
+}
+
+/**
+ * Relay CPU per call at the same load: the largest N both relays ran (passed or not), as
+ * N / CPU share, ours over rtpengine's. The latency limit does not enter it.
+ */
+function equalLoadLine(name: string, ours: StepResult[], rtpengine: StepResult[]): string {
+  const common = ours.filter((r) => r.loss < 0.0001 && rtpengine.some((x) => x.calls === r.calls && x.loss < 0.0001)).at(-1);
+  if (common === undefined || common.relayCpuPercent <= 0) return `at equal load (${name} / rtpengine): no common step without loss`;
+  const theirs = rtpengine.find((x) => x.calls === common.calls)!;
+  const ratio = theirs.relayCpuPercent / common.relayCpuPercent;
+  return (
+    `at equal load, ${common.calls} recorded calls without loss: ${name} ${common.relayCpuPercent.toFixed(0)} % CPU (p99.9 ${fmt(common.latencyMs.p999)} ms), ` +
+    `rtpengine ${theirs.relayCpuPercent.toFixed(0)} % (p99.9 ${fmt(theirs.latencyMs.p999)} ms): recorded calls per core x${ratio.toFixed(2)}`
+  );
 }
 
 /** Ours against rtpengine, from the same run: largest passing N (per pinned core) and N / CPU. */
@@ -215,6 +236,7 @@ async function main(): Promise<void> {
   for (const [i, s] of sums.entries()) {
     if (rtpengine === undefined || s === rtpengine) continue;
     log(ratioLine(table[i]![0], s, rtpengine));
+    log(equalLoadLine(table[i]![0], table[i]![1], table[table.length - 1]![1]));
   }
 }
 
