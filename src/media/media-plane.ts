@@ -173,6 +173,7 @@ export class MediaPlane {
       ...sum,
       workers: this.#slots.length,
       workersFailed: this.#slots.filter((s) => s.failed).length,
+      socketIo: this.socketIo,
       portsInUse: this.#ports.inUse,
       portCapacity: this.#ports.capacity,
     };

@@ -376,6 +376,8 @@ export interface MediaPlaneStats extends MediaTotals {
   /** Media workers (engines) started, and how many of them failed. */
   workers: number;
   workersFailed: number;
+  /** The workers' socket I/O (media.socketIo resolved at start: 'native' or 'dgram'). */
+  socketIo: 'native' | 'dgram';
   /** RTP/RTCP port pairs in use and the range's capacity. */
   portsInUse: number;
   portCapacity: number;

@@ -122,6 +122,8 @@ export interface MediaFigures {
   silentLegs: Record<'hijack' | 'payload-type' | 'foreign-ssrc' | 'malformed' | 'unlatched' | 'none-received', number>;
   workers: number;
   workersFailed: number;
+  /** The media workers' socket I/O: 'native' (batched addon) or 'dgram'. */
+  socketIo?: 'native' | 'dgram';
   portsInUse: number;
   portCapacity: number;
 }

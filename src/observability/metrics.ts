@@ -366,6 +366,9 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
       [{ state: 'failed' }, s.media.workersFailed],
     ],
   );
+  gauge('media_socket_io', "The media workers' socket I/O: 1 for the path in use (native: batched recvmmsg/sendmmsg addon; dgram: node:dgram).", ['path'], (s) =>
+    s.media?.socketIo === undefined ? undefined : [[{ path: s.media.socketIo }, 1]],
+  );
 
   // recording event log
   total('recording_event_log_total', 'Recording event log entries, by sink (file, webhook) and outcome (written, delivered, dropped, failed, retried).', ['sink', 'outcome'], (s) =>

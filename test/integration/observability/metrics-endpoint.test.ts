@@ -85,6 +85,8 @@ describe('observability through the running application', () => {
       const text = await scrape();
       expect(sampleValue(text, `${P}media_sessions`)).toBe(1);
       expect(sampleValue(text, `${P}media_workers`, { state: 'running' })).toBe(2);
+      // the test command builds the batched UDP addon: auto takes it
+      expect(sampleValue(text, `${P}media_socket_io`, { path: 'native' })).toBe(1);
       expect(sampleValue(text, `${P}rtp_packets_total`, { direction: 'in' })).toBe(20);
       expect(sampleValue(text, `${P}rtp_packets_total`, { direction: 'out' })).toBe(20);
       expect(sampleValue(text, `${P}rtp_dropped_total`, { reason: 'malformed' })).toBe(1);

@@ -44,6 +44,7 @@ function mediaFigures(over: Partial<MediaFigures> = {}): MediaFigures {
     silentLegs: { hijack: 33, 'payload-type': 34, 'foreign-ssrc': 0, malformed: 0, unlatched: 0, 'none-received': 35 },
     workers: 2,
     workersFailed: 1,
+    socketIo: 'dgram',
     portsInUse: 8,
     portCapacity: 5000,
     ...over,
@@ -104,6 +105,8 @@ describe('metrics registry', () => {
     expect(sampleValue(text, `${P}media_ports_capacity`)).toBe(5000);
     expect(sampleValue(text, `${P}media_workers`, { state: 'running' })).toBe(1);
     expect(sampleValue(text, `${P}media_workers`, { state: 'failed' })).toBe(1);
+    expect(sampleValue(text, `${P}media_socket_io`, { path: 'dgram' })).toBe(1);
+    expect(text).not.toContain(`${P}media_socket_io{path="native"}`);
   });
 
   it('counts what the call layer reports through CallMetrics: calls by direction, endings, recordings, failovers, announcements by kind', async () => {
