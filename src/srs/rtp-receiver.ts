@@ -12,7 +12,7 @@ import { StreamTimeline } from './stream-timeline.js';
  * RTCP accepted and counted on port + 1 (or muxed on the RTP port), G.711 decoded by payload type
  * to 8 kHz linear and placed on the recording timeline (StreamTimeline) into a sink (the stereo
  * WAV writer). The packet path never throws: bad packets are counted and dropped. The endpoints
- * are the media plane's (src/media/transport), node:dgram by default; a received datagram is only
+ * are the media plane's (src/media/transport), node:dgram for now; a received datagram is only
  * read during its handler (decoded into a scratch the sink copies from), nothing keeps it.
  *
  * RTP/SAVP streams carry a decryptor (SDES-SRTP, R-42); packets failing authentication are
@@ -76,9 +76,9 @@ const STATIC_PTS: ReadonlyArray<[number, G711Codec]> = [
 
 /**
  * The receivers' socket I/O: node:dgram. The native batched endpoints cost about a third less CPU
- * here, but with them the recording of a call under CPU starvation had party audio inside its
- * pause (test/integration/recording-e2e/outbound-recording.test.ts, 2 runs in 3 on a loaded
- * machine; never with dgram): until that is understood, they are only used when asked for.
+ * here, but together with the recording server's media worker a call recorded under CPU
+ * starvation had party audio inside its pause (docs/siprec.md "Where the media runs"): until that is
+ * understood, the receivers stay on dgram (one line to change here).
  */
 const defaultEndpoints: RtpEndpointFactory = endpointFactoryFor(resolveSocketIo('dgram').path);
 
@@ -120,15 +120,12 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
     clock: Clock;
     reanchorMs?: number;
     startMonotonic?: number;
-    /** Default: node:dgram (see defaultEndpoints). */
-    endpoints?: RtpEndpointFactory;
   }): Promise<RecordingRtpReceiver> {
     const r = new RecordingRtpReceiver(options.clock, options.sink, options.startMonotonic);
-    const endpoints = options.endpoints ?? defaultEndpoints;
     try {
       for (const cfg of options.streams) {
         // RTP on the port, RTCP on port + 1; a port taken by another process rejects with its code (EADDRINUSE)
-        const endpoint = await endpoints.open(options.address, cfg.port);
+        const endpoint = await defaultEndpoints.open(options.address, cfg.port);
         const state: StreamState = {
           config: cfg,
           endpoint,
