@@ -4,8 +4,9 @@
 // sockets in one epoll instance, watched by one uv_poll_t on the epoll fd. When the epoll fd is
 // readable the set drains every ready socket with recvmmsg(2) into a receive arena shared with
 // JavaScript (an ArrayBuffer of fixed-size slots) and records, per datagram, the socket, the
-// source address and the length in a metadata Int32Array; then it makes ONE call into JavaScript
-// for the whole wake. Sends are queued by JavaScript into a send arena + metadata and written with
+// source address, the length and (for sockets opened with receive times) how long it waited since
+// the kernel received it, in a metadata Int32Array; then it makes ONE call into JavaScript for the
+// whole wake. Sends are queued by JavaScript into a send arena + metadata and written with
 // sendmmsg(2), one call per socket per flush.
 //
 // Thread safety: no process-wide state. Every set belongs to the napi_env that created it (the
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,7 +38,9 @@ namespace udp_batch {
 
 // Receive metadata, one record of int32 per datagram (slot i of the arena holds datagram i):
 //   [0] socket index  [1] source port  [2] family (4|6)  [3..6] address words  [7] length (-1: truncated)
-constexpr int kRecvStride = 8;
+//   [8] age: microseconds from the kernel's receive timestamp (SO_TIMESTAMPNS) to this wake, -1 when
+//       the socket was opened without receive times or the kernel gave none
+constexpr int kRecvStride = 9;
 // Send metadata, one record per queued datagram:
 //   [0] socket index  [1] port  [2] family (4|6)  [3..6] address words  [7] arena offset  [8] length
 constexpr int kSendStride = 9;
@@ -49,7 +53,11 @@ constexpr int kMaxErrqueue = 64;
 struct Socket {
   int fd = -1;
   int family = 0;
+  bool receive_times = false;
 };
+
+// Control space of one received datagram: its SCM_TIMESTAMPNS.
+constexpr size_t kControlBytes = CMSG_SPACE(sizeof(timespec));
 
 struct Instance;
 
@@ -96,6 +104,7 @@ struct Set {
   mmsghdr msgs[kMaxMsgs];
   iovec iovs[kMaxMsgs];
   sockaddr_storage addrs[kMaxMsgs];
+  alignas(cmsghdr) uint8_t controls[kMaxMsgs][kControlBytes];
 };
 
 struct Instance {
@@ -309,6 +318,7 @@ size_t Receive(Set* set, int index, size_t first) {
   size_t room = set->recv_slots - first;
   int n = static_cast<int>(std::min<size_t>(room, kMaxMsgs));
   if (n <= 0) return 0;
+  const bool times = set->sockets[index].receive_times;
   for (int j = 0; j < n; j++) {
     set->iovs[j].iov_base = set->recv_arena + (first + j) * set->slot_size;
     set->iovs[j].iov_len = set->slot_size;
@@ -318,6 +328,10 @@ size_t Receive(Set* set, int index, size_t first) {
     h.msg_iovlen = 1;
     h.msg_name = &set->addrs[j];
     h.msg_namelen = sizeof(sockaddr_storage);
+    if (times) {
+      h.msg_control = set->controls[j];
+      h.msg_controllen = kControlBytes;
+    }
     set->msgs[j].msg_len = 0;
   }
   int got;
@@ -325,6 +339,8 @@ size_t Receive(Set* set, int index, size_t first) {
     got = recvmmsg(set->sockets[index].fd, set->msgs, n, MSG_DONTWAIT, nullptr);
   } while (got < 0 && errno == EINTR);
   if (got <= 0) return 0;  // EAGAIN, or a pending ICMP error (read from the error queue)
+  timespec now = {0, 0};
+  if (times) clock_gettime(CLOCK_REALTIME, &now);  // after the read: every stamp is older
   for (int j = 0; j < got; j++) {
     int32_t* rec = set->recv_meta + (first + j) * kRecvStride;
     const msghdr& h = set->msgs[j].msg_hdr;
@@ -343,6 +359,18 @@ size_t Receive(Set* set, int index, size_t first) {
       rec[4] = rec[5] = rec[6] = 0;
     }
     rec[7] = (h.msg_flags & MSG_TRUNC) != 0 ? -1 : static_cast<int32_t>(set->msgs[j].msg_len);
+    rec[8] = -1;
+    if (times) {
+      for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+        timespec ts;
+        memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+        int64_t age = (static_cast<int64_t>(now.tv_sec) - ts.tv_sec) * 1000000 + (now.tv_nsec - ts.tv_nsec) / 1000;
+        // a clock step between the stamp and now: an age outside [0, ~35 min] is unknown
+        rec[8] = age >= 0 && age <= INT32_MAX ? static_cast<int32_t>(age) : -1;
+        break;
+      }
+    }
   }
   return static_cast<size_t>(got);
 }
@@ -639,11 +667,12 @@ napi_value CreateSet(napi_env env, napi_callback_info info) {
   return external;
 }
 
-// openSocket(set, address, port, bufferBytes) -> socket index; throws a system error (code
-// EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...) like dgram's bind.
+// openSocket(set, address, port, bufferBytes, receiveTimes) -> socket index; throws a system error
+// (code EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...) like dgram's bind. receiveTimes: the kernel
+// stamps each datagram (SO_TIMESTAMPNS) and the receive metadata carries its age.
 napi_value OpenSocket(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  if (!GetArgs(env, info, 4, argv)) return nullptr;
+  napi_value argv[5];
+  if (!GetArgs(env, info, 5, argv)) return nullptr;
   Set* set = GetSet(env, argv[0]);
   if (set == nullptr) return nullptr;
   char address[64];
@@ -654,6 +683,8 @@ napi_value OpenSocket(napi_env env, napi_callback_info info) {
   }
   int port = GetInt(env, argv[2]);
   int buffer_bytes = GetInt(env, argv[3]);
+  bool receive_times = false;
+  napi_get_value_bool(env, argv[4], &receive_times);
   int32_t words[4];
   int family = ParseAddress(address, words);
   if (family == 0 || port < 0 || port > 65535) {
@@ -672,6 +703,9 @@ napi_value OpenSocket(napi_env env, napi_callback_info info) {
   if (buffer_bytes > 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof(buffer_bytes));
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof(buffer_bytes));
+  }
+  if (receive_times) {
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
   }
   sockaddr_storage ss;
   socklen_t slen = 0;
@@ -719,6 +753,7 @@ napi_value OpenSocket(napi_env env, napi_callback_info info) {
   }
   set->sockets[index].fd = fd;
   set->sockets[index].family = family;
+  set->sockets[index].receive_times = receive_times;
   set->open_sockets++;
   UpdateRef(set);
   return Int(env, index);

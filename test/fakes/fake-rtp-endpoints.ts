@@ -17,6 +17,8 @@ export class FakeRtpEndpoint implements RtpEndpoint {
   onRtcp: DatagramHandler = () => {};
   /** sendRtp/sendRtcp keep a copy, as the native endpoints do. */
   readonly copiesOnSend = true;
+  /** Set by a test before deliver() to play a datagram read late. */
+  receiveAgeMs = 0;
   readonly sent: SentDatagram[] = [];
   sendErrors = 0;
   closed = false;

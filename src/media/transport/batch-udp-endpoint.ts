@@ -10,14 +10,17 @@
  *   once, exactly as after dgram's synchronous send: scratch-ring slots and tone buffers may be
  *   reused at once) and queue it; the queue is written with sendmmsg, one call per socket, at the
  *   end of the receive batch, or, for sends made outside a batch (timers, commands), once at the
- *   end of the loop turn (setImmediate).
+ *   end of the loop turn (setImmediate);
+ * - receive times: an endpoint opened with `receiveTimes` has the kernel stamp each datagram
+ *   (SO_TIMESTAMPNS); `receiveAgeMs` then says how long the datagram being delivered waited, so a
+ *   thread that was starved and reads a burst late still knows when each packet arrived.
  *
  * Send failures (send buffer full, an ICMP error for an earlier datagram: IP_RECVERR) are counted
  * in `sendErrors`, never thrown. Destinations must be IP literals (SDP gives literals; a host name
  * is counted as a send error).
  */
 import { createRequire } from 'node:module';
-import type { DatagramHandler, RtpEndpoint, RtpEndpointFactory } from './udp-endpoint.js';
+import type { DatagramHandler, RtpEndpoint, RtpEndpointFactory, RtpEndpointOptions } from './udp-endpoint.js';
 
 /** The addon's API (native/udp-batch/udp-batch.cc). */
 interface UdpBatchAddon {
@@ -33,7 +36,7 @@ interface UdpBatchAddon {
     scratch: Int32Array,
     onBatch: (count: number, failures: number) => void,
   ): object;
-  openSocket(set: object, address: string, port: number, bufferBytes: number): number;
+  openSocket(set: object, address: string, port: number, bufferBytes: number, receiveTimes: boolean): number;
   localPort(set: object, index: number): number;
   closeSocket(set: object, index: number): void;
   flush(set: object, count: number): number;
@@ -141,6 +144,8 @@ class BatchSocketSet {
   #inBatch = false;
   #flushScheduled = false;
   readonly stats: BatchSocketStats = { batches: 0, received: 0, truncated: 0, flushes: 0, queued: 0 };
+  /** The receive age of the datagram being delivered (ms; 0 outside a delivery or when unknown). */
+  receiveAgeMs = 0;
 
   constructor(addon: UdpBatchAddon) {
     this.#addon = addon;
@@ -154,8 +159,8 @@ class BatchSocketSet {
   }
 
   /** Binds one socket (throws dgram-like system errors: `code` EADDRINUSE, EACCES, ...). */
-  openSocket(address: string, port: number): number {
-    return this.#addon.openSocket(this.#set, address, port, SOCKET_BUFFER_BYTES);
+  openSocket(address: string, port: number, receiveTimes: boolean): number {
+    return this.#addon.openSocket(this.#set, address, port, SOCKET_BUFFER_BYTES, receiveTimes);
   }
 
   attach(index: number, endpoint: BatchRtpEndpoint, rtcp: boolean): void {
@@ -262,6 +267,8 @@ class BatchSocketSet {
         const start = i * SLOT_SIZE;
         const buf = this.#recvArena.subarray(start, start + length);
         this.stats.received++;
+        const age = meta[m + 8]!;
+        this.receiveAgeMs = age > 0 ? age / 1000 : 0;
         try {
           if (slot.rtcp) slot.endpoint.onRtcp(buf, address, meta[m + 1]!);
           else slot.endpoint.onRtp(buf, address, meta[m + 1]!);
@@ -273,6 +280,7 @@ class BatchSocketSet {
       }
     } finally {
       this.#inBatch = false;
+      this.receiveAgeMs = 0;
       this.flush();
     }
     if (thrown !== undefined) throw thrown;
@@ -346,6 +354,10 @@ class BatchRtpEndpoint implements RtpEndpoint {
     this.#set.send(this, this.#rtcpIndex, this.#rtcpDest, buf, length, port, address);
   }
 
+  get receiveAgeMs(): number {
+    return this.#set.receiveAgeMs;
+  }
+
   /** Always 0: a send copies the datagram into the send arena, so the caller's buffer is free at once. */
   rtpSendQueueCount(): number {
     return 0;
@@ -384,12 +396,13 @@ export function batchSocketStats(): BatchSocketStats | undefined {
  * (tests): the endpoint reports the ports it got.
  */
 export const batchUdpEndpointFactory: RtpEndpointFactory = {
-  async open(address: string, rtpPort: number): Promise<RtpEndpoint> {
+  async open(address: string, rtpPort: number, options?: RtpEndpointOptions): Promise<RtpEndpoint> {
     const set = socketSet();
-    const rtp = set.openSocket(address, rtpPort);
+    const receiveTimes = options?.receiveTimes === true;
+    const rtp = set.openSocket(address, rtpPort, receiveTimes);
     let rtcp: number;
     try {
-      rtcp = set.openSocket(address, rtpPort === 0 ? 0 : rtpPort + 1);
+      rtcp = set.openSocket(address, rtpPort === 0 ? 0 : rtpPort + 1, receiveTimes);
     } catch (err) {
       set.closeSocket(rtp);
       throw err;

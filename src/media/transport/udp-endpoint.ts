@@ -25,6 +25,12 @@ export interface RtpEndpoint {
    * caller's buffer instead: false.
    */
   readonly copiesOnSend: boolean;
+  /**
+   * During onRtp/onRtcp: how long, in ms, the datagram being delivered waited between the kernel
+   * receiving it and this call (a starved thread reads a burst late; its packets keep their true
+   * arrival). Known only on endpoints opened with `receiveTimes` on the native I/O; else 0.
+   */
+  readonly receiveAgeMs: number;
   sendRtp(buf: Uint8Array, length: number, port: number, address: string): void;
   sendRtcp(buf: Uint8Array, length: number, port: number, address: string): void;
   /** Datagrams queued in the kernel-facing send queue (0 when every send left synchronously). */
@@ -35,7 +41,12 @@ export interface RtpEndpoint {
 
 /** Opens endpoints: node:dgram here (the fallback), or the native batched I/O (batch-udp-endpoint.ts). */
 export interface RtpEndpointFactory {
-  open(address: string, rtpPort: number): Promise<RtpEndpoint>;
+  open(address: string, rtpPort: number, options?: RtpEndpointOptions): Promise<RtpEndpoint>;
+}
+
+export interface RtpEndpointOptions {
+  /** Ask the kernel for each datagram's receive time (receiveAgeMs); the native I/O only. */
+  readonly receiveTimes?: boolean;
 }
 
 const noop: DatagramHandler = () => {};
@@ -78,6 +89,8 @@ class UdpRtpEndpoint implements RtpEndpoint {
   onRtp: DatagramHandler = noop;
   onRtcp: DatagramHandler = noop;
   readonly copiesOnSend = false;
+  /** node:dgram gives no receive time. */
+  readonly receiveAgeMs = 0;
   sendErrors = 0;
   #closed = false;
 

@@ -107,6 +107,36 @@ describe('native batched UDP endpoints (docs/media.md "Batched socket I/O")', ()
     expect(got.rtp[1]!.data).toEqual(Buffer.alloc(30, 0x22));
   });
 
+  it('receive times: an endpoint opened with them says how long each datagram waited before this thread read it; others say 0', async () => {
+    const timed = await batchUdpEndpointFactory.open('127.0.0.1', block.take(2)[0]!, { receiveTimes: true });
+    opened.push(timed);
+    const plain = await open();
+    const ages: Array<[string, number]> = [];
+    timed.onRtp = () => ages.push(['timed rtp', timed.receiveAgeMs]);
+    timed.onRtcp = () => ages.push(['timed rtcp', timed.receiveAgeMs]);
+    plain.onRtp = () => ages.push(['plain', plain.receiveAgeMs]);
+    // a bound dgram socket with a synchronous lookup sends at once (the native endpoints would send at the end of the turn)
+    const lookup = (address: string, _o: unknown, cb: (err: null, address: string, family: number) => void): void => cb(null, address, 4);
+    const peer = dgram.createSocket({ type: 'udp4', lookup: lookup as unknown as dgram.SocketOptions['lookup'] });
+    sockets.push(peer);
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    peer.send(rtp(1, 1, Buffer.from('x')), timed.rtpPort, '127.0.0.1');
+    peer.send(Buffer.from([0x81, 201, 0, 1, 9, 9, 9, 9]), timed.rtcpPort, '127.0.0.1');
+    peer.send(rtp(1, 2, Buffer.from('y')), plain.rtpPort, '127.0.0.1');
+    const busyUntil = performance.now() + 120;
+    while (performance.now() < busyUntil) {
+      // this thread is starved: the datagrams wait in the kernel
+    }
+    await until(() => ages.length === 3, 'three datagrams');
+    const byName = Object.fromEntries(ages);
+    expect(byName['timed rtp']).toBeGreaterThan(100);
+    expect(byName['timed rtp']).toBeLessThan(1000);
+    expect(byName['timed rtcp']).toBeGreaterThan(100);
+    expect(byName['plain']).toBe(0);
+    // only during the delivery
+    expect(timed.receiveAgeMs).toBe(0);
+  });
+
   it('works with node:dgram peers both ways', async () => {
     const ep = await open();
     const got = record(ep);
@@ -220,7 +250,7 @@ describe('native batched UDP endpoints (docs/media.md "Batched socket I/O")', ()
       const addon = require(workerData.addonPath);
       const set = addon.createSet(Buffer.alloc(2048 * 4), 2048, new Int32Array(32), Buffer.alloc(4096),
         new Int32Array(9 * 16), new Int32Array(16), new Int32Array(5), () => {});
-      addon.openSocket(set, '127.0.0.1', workerData.port, 0);
+      addon.openSocket(set, '127.0.0.1', workerData.port, 0, false);
       parentPort.postMessage('bound');`;
     const workers = ports.map((port) => new Worker(code, { eval: true, workerData: { addonPath, port } }));
     await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
