@@ -193,10 +193,9 @@ export interface Config {
     /** [SRS_HTTP_TOKEN] unset by default: bearer token that API requires (RFC 6750). */
     readonly httpToken: string | undefined;
     /**
-     * [SRS_MEDIA_WORKERS] default 0, 0 to 16: worker threads that receive the recordings' RTP and
+     * [SRS_MEDIA_WORKERS] default 1, 0 to 16: worker threads that receive the recordings' RTP and
      * write their WAV files (src/srs/srs-media-pool.ts), so the main event loop keeps signalling
-     * only; 0 = on the main thread. Default 0 while a fault is open: with a worker, a recording made
-     * under CPU starvation had party audio inside its pause (docs/siprec.md "Where the media runs").
+     * only; 0 = on the main thread.
      */
     readonly mediaWorkers: number;
   };

@@ -24,7 +24,7 @@
  *   --http-port n               recordings read API on this port, 0 = off (default srs.httpPort, 0)
  *   --http-host h / --http-token t  its address and bearer token (default srs.httpHost / srs.httpToken)
  *   --media-workers n           worker threads receiving the RTP and writing the WAVs, 0 = main thread
- *                               (default srs.mediaWorkers, 0)
+ *                               (default srs.mediaWorkers, 1)
  *
  * The defaults of the TLS, retention and HTTP flags come from the product configuration
  * (CONFIG_FILE and the environment, src/config: SRS_RETENTION_DAYS, SRS_HTTP_PORT, ...); the flags win.

@@ -57,6 +57,8 @@ export interface RecordingMediaResult {
   wav?: WavWriteResult;
   /** The write error that failed the file (the first one, or the close's own). */
   error?: unknown;
+  /** How far the WAV starts before the recording's start (RecordingRtpReceiver.originShiftMs). */
+  originShiftMs: number;
   /** The WAV timeline's own figures (late samples dropped, refused writes, frames flushed). */
   timeline: TimelineBufferStats;
 }

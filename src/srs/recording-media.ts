@@ -107,10 +107,11 @@ export class RecordingMedia implements RecordingMediaHandle {
       this.#finalStats = streams;
       this.#receiver.close();
       try {
-        const wav = await this.#writer.close(Math.round(elapsedMs * 8));
-        return { streams, wav, timeline: { ...this.#writer.stats } };
+        const originShiftMs = this.#receiver.originShiftMs;
+        const wav = await this.#writer.close(Math.round((elapsedMs + originShiftMs) * 8));
+        return { streams, wav, originShiftMs, timeline: { ...this.#writer.stats } };
       } catch (error) {
-        return { streams, error, timeline: { ...this.#writer.stats } };
+        return { streams, error, originShiftMs: this.#receiver.originShiftMs, timeline: { ...this.#writer.stats } };
       }
     })();
     return this.#closing;

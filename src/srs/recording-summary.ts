@@ -61,7 +61,11 @@ export interface RecordingSummary {
   pauses: Array<{ start: string; end: string | undefined }>;
   sdpPauses: Array<{ startMs: number; endMs: number | undefined }>;
   metadataDocuments: number;
-  wav: { file: string; frames: number; durationMs: number; channels: 2; sampleRate: number } | undefined;
+  /**
+   * `startedAt`: the wall time of the WAV's first sample. The recording's `startedAt`, or earlier when
+   * the SRC sent audio from before the session (a start buffer), placed by its RTP timestamps.
+   */
+  wav: { file: string; frames: number; durationMs: number; channels: 2; sampleRate: number; startedAt: string } | undefined;
   /** Set when a disk fault failed the recording: errno code (ENOSPC, EIO...), reason and message. */
   failure?: { code: string; reason: string; message: string };
   recovery?: RecordingRecovery;
@@ -77,7 +81,8 @@ export interface SummaryInput {
   metadataDocuments: number;
   streams: readonly StreamStats[];
   sdpPauses: ReadonlyArray<{ startMs: number; endMs: number | undefined }>;
-  wav: { file: string; frames: number; sampleRate: number } | undefined;
+  /** `startedAtMs`: the wall time of the first sample, when it is not the recording's start. */
+  wav: { file: string; frames: number; sampleRate: number; startedAtMs?: number } | undefined;
   /** The disk fault that failed the recording, if any. */
   failure?: { code: string; reason: string; message: string } | undefined;
   recovery?: RecordingRecovery;
@@ -145,7 +150,16 @@ export function buildRecordingSummary(input: SummaryInput): RecordingSummary {
     pauses: (session?.pauses ?? []).map((p) => ({ start: iso(p.start)!, end: iso(p.end) })),
     sdpPauses: input.sdpPauses.map((p) => ({ ...p })),
     metadataDocuments: input.metadataDocuments,
-    wav: input.wav ? { ...input.wav, durationMs: Math.round((input.wav.frames * 1000) / input.wav.sampleRate), channels: 2 } : undefined,
+    wav: input.wav
+      ? {
+          file: input.wav.file,
+          frames: input.wav.frames,
+          durationMs: Math.round((input.wav.frames * 1000) / input.wav.sampleRate),
+          channels: 2,
+          sampleRate: input.wav.sampleRate,
+          startedAt: iso(input.wav.startedAtMs ?? input.startedAtMs)!,
+        }
+      : undefined,
     ...(input.failure ? { failure: { ...input.failure } } : {}),
     ...(input.recovery ? { recovery: { ...input.recovery } } : {}),
   };

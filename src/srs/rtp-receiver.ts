@@ -5,15 +5,17 @@ import { looksLikeRtcp, rtpPayloadEnd, rtpPayloadOffset, rtpPayloadType, rtpSsrc
 import { endpointFactoryFor, resolveSocketIo } from '../media/transport/socket-io.js';
 import type { RtpEndpoint, RtpEndpointFactory } from '../media/transport/udp-endpoint.js';
 import type { RtpDecryptor } from './srtp-receive.js';
-import { StreamTimeline } from './stream-timeline.js';
+import { StartAligner, StreamTimeline } from './stream-timeline.js';
 
 /**
  * The RTP side of one recording at the reference SRS: one RTP endpoint per recorded stream (label),
  * RTCP accepted and counted on port + 1 (or muxed on the RTP port), G.711 decoded by payload type
  * to 8 kHz linear and placed on the recording timeline (StreamTimeline) into a sink (the stereo
- * WAV writer). The packet path never throws: bad packets are counted and dropped. The endpoints
- * are the media plane's (src/media/transport), node:dgram for now; a received datagram is only
- * read during its handler (decoded into a scratch the sink copies from), nothing keeps it.
+ * WAV writer) by the kernel's receive time where known; a stream's first packets are held briefly
+ * so that a start buffer sent in a burst lands where it was said (StartAligner). The packet path
+ * never throws: bad packets are counted and dropped. The endpoints are the media plane's
+ * (src/media/transport); a received datagram is only read during its handler (decoded into a
+ * scratch the sink copies from), nothing keeps it but the start window's copies.
  *
  * RTP/SAVP streams carry a decryptor (SDES-SRTP, R-42); packets failing authentication are
  * counted and dropped.
@@ -64,6 +66,8 @@ interface StreamState {
   config: ReceiverStreamConfig;
   endpoint: RtpEndpoint;
   timeline: StreamTimeline;
+  /** The stream's first packets (and the first after a resume), held to find where it starts. */
+  start: StartAligner<Int16Array>;
   active: boolean;
   pts: Map<number, G711Codec>;
   stats: StreamStats;
@@ -75,12 +79,10 @@ const STATIC_PTS: ReadonlyArray<[number, G711Codec]> = [
 ];
 
 /**
- * The receivers' socket I/O: node:dgram. The native batched endpoints cost about a third less CPU
- * here, but together with the recording server's media worker a call recorded under CPU
- * starvation had party audio inside its pause (docs/siprec.md "Where the media runs"): until that is
- * understood, the receivers stay on dgram (one line to change here).
+ * The receivers' socket I/O: the native batched endpoints when the addon is built (about a third
+ * less CPU than node:dgram, and the kernel's receive time of every packet), else node:dgram.
  */
-const defaultEndpoints: RtpEndpointFactory = endpointFactoryFor(resolveSocketIo('dgram').path);
+const defaultEndpoints: RtpEndpointFactory = endpointFactoryFor(resolveSocketIo('auto').path);
 
 /** Decoded samples of one packet, by payload length: the sink copies them at once, so one per length serves every stream. */
 const scratchByLength = new Map<number, Int16Array>();
@@ -99,6 +101,12 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
   readonly #clock: Clock;
   readonly #startMono: number;
   readonly #sink: SampleSink;
+  /** Streams holding start packets. */
+  #holding = 0;
+  /** How far the WAV starts before the recording's start (audio the SRC kept from before it). */
+  #originShiftMs = 0;
+  /** Something was placed: the WAV's start is fixed. */
+  #placed = false;
   #closed = false;
 
   private constructor(clock: Clock, sink: SampleSink, startMonotonic: number | undefined) {
@@ -125,11 +133,12 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
     try {
       for (const cfg of options.streams) {
         // RTP on the port, RTCP on port + 1; a port taken by another process rejects with its code (EADDRINUSE)
-        const endpoint = await defaultEndpoints.open(options.address, cfg.port);
+        const endpoint = await defaultEndpoints.open(options.address, cfg.port, { receiveTimes: true });
         const state: StreamState = {
           config: cfg,
           endpoint,
           timeline: new StreamTimeline(options.reanchorMs === undefined ? {} : { reanchorMs: options.reanchorMs }),
+          start: new StartAligner(),
           active: true,
           pts: new Map([...STATIC_PTS, ...(cfg.payloadTypes ?? [])]),
           stats: {
@@ -171,11 +180,24 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
     return this.#clock.monotonic() - this.#startMono;
   }
 
+  /**
+   * How far the WAV starts before the recording's start: a stream's first packets carried audio
+   * from before it (an SRC's start buffer, sent in a burst), placed by their RTP timestamps. Fixed
+   * once anything was placed; its sample 0 is at the recording's start minus this.
+   */
+  get originShiftMs(): number {
+    return this.#originShiftMs;
+  }
+
   /** Pause (false) or resume (true) a stream; on resume the timeline re-anchors on arrival. */
   setActive(label: string, active: boolean): void {
     const s = this.#streams.get(label);
     if (!s) return;
-    if (active && !s.active) s.timeline.reset();
+    if (active && !s.active) {
+      s.timeline.reset();
+      s.start.arm();
+    }
+    if (!active && s.start.holding) this.#releaseAll();
     s.active = active;
   }
 
@@ -235,8 +257,19 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
     }
     const ssrc = rtpSsrc(msg);
     const pcm = decodeInto(codec, msg, payloadOffset, rtpPayloadEnd(msg));
-    const pos = s.timeline.position(ssrc, rtpTimestamp(msg), this.elapsedMs());
-    this.#sink.put(s.config.channel, pos, pcm);
+    // placed by when the kernel received it (a starved thread reads a burst late), where known
+    const receivedMs = this.elapsedMs() - s.endpoint.receiveAgeMs;
+    // a release may move the WAV's start: arrival on it after that
+    if (this.#holding > 0 && this.#expired(receivedMs + this.#originShiftMs)) this.#releaseAll();
+    const arrivalMs = receivedMs + this.#originShiftMs;
+    if (s.start.accepts(ssrc, arrivalMs)) {
+      if (!s.start.holding) this.#holding++;
+      s.start.hold(ssrc, rtpTimestamp(msg), arrivalMs, pcm.slice());
+    } else {
+      if (s.start.holding) this.#releaseAll();
+      this.#placed = true;
+      this.#sink.put(s.config.channel, s.timeline.position(ssrc, rtpTimestamp(msg), arrivalMs), pcm);
+    }
     const first = s.stats.packets === 0;
     s.stats.packets++;
     s.stats.bytes += msg.length;
@@ -248,9 +281,41 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
     if (first) this.emit('media', s.config.label);
   }
 
-  /** Closes every socket. Idempotent. */
+  #expired(nowMs: number): boolean {
+    for (const s of this.#streams.values()) if (s.start.expired(nowMs)) return true;
+    return false;
+  }
+
+  /**
+   * Places every stream's held start packets, merged in timeline order (so that one stream's burst
+   * does not push the WAV's flush past the other's). Before anything was placed, audio from before
+   * the recording's start moves the WAV's start earlier; after that, what precedes it is dropped
+   * (counted as late samples).
+   */
+  #releaseAll(): void {
+    const holding = [...this.#streams.values()].filter((s) => s.start.holding);
+    this.#holding = 0;
+    if (holding.length === 0) return;
+    if (!this.#placed) {
+      const earliest = Math.min(...holding.map((s) => s.start.startMs()));
+      if (earliest < 0) {
+        this.#originShiftMs -= earliest;
+        for (const s of holding) s.start.shift(-earliest);
+      }
+    }
+    const writes: Array<{ channel: 0 | 1; position: number; pcm: Int16Array }> = [];
+    for (const s of holding) {
+      s.start.release((ssrc, ts, arrivalMs, pcm) => writes.push({ channel: s.config.channel, position: s.timeline.position(ssrc, ts, arrivalMs), pcm }));
+    }
+    writes.sort((a, b) => a.position - b.position);
+    this.#placed = true;
+    for (const w of writes) this.#sink.put(w.channel, w.position, w.pcm);
+  }
+
+  /** Places what is still held and closes every socket. Idempotent. */
   close(): void {
     if (this.#closed) return;
+    this.#releaseAll();
     this.#closed = true;
     for (const s of this.#streams.values()) s.endpoint.close();
   }

@@ -213,18 +213,20 @@ class WorkerRecordingMedia implements RecordingMediaHandle {
           streams: reply.streams,
           ...(reply.wav ? { wav: reply.wav } : {}),
           ...(reply.error === undefined ? {} : { error: fromWireError(reply.error) }),
+          originShiftMs: reply.originShiftMs,
           timeline: reply.timeline,
         };
       }
-      // the worker died: its statistics are lost; the WAV keeps what it wrote, with a header to match
+      // the worker died: its statistics (and where the WAV starts) are lost; the WAV keeps what it
+      // wrote, with a header to match
       const error = this.#failure ?? workerFailed(this.#slot.failure);
       try {
         const repaired = await repairWavFile(this.#spec.wavPath, { sampleRate: this.sampleRate, channels: 2 });
-        if (repaired) return { streams: [], wav: { path: this.#spec.wavPath, frames: repaired.frames, dataBytes: repaired.recovery.dataBytes }, error, timeline: NO_TIMELINE };
+        if (repaired) return { streams: [], wav: { path: this.#spec.wavPath, frames: repaired.frames, dataBytes: repaired.recovery.dataBytes }, error, originShiftMs: 0, timeline: NO_TIMELINE };
       } catch {
         // the file cannot be read back: the summary has no wav, the failure says why
       }
-      return { streams: [], error, timeline: NO_TIMELINE };
+      return { streams: [], error, originShiftMs: 0, timeline: NO_TIMELINE };
     })();
     return this.#closing;
   }

@@ -31,7 +31,7 @@ export type SrsMediaRequest =
 export type SrsMediaMessage =
   | { kind: 'ready' }
   | { kind: 'opened'; id: number; failure?: { stage: RecordingMediaOpenStage; error: WireError } }
-  | { kind: 'closed'; id: number; streams: StreamStats[]; wav?: WavWriteResult; error?: WireError; timeline: TimelineBufferStats }
+  | { kind: 'closed'; id: number; streams: StreamStats[]; wav?: WavWriteResult; error?: WireError; originShiftMs: number; timeline: TimelineBufferStats }
   | { kind: 'write-error'; recordingId: string; error: WireError }
   | { kind: 'first-packet'; recordingId: string; label: string };
 

@@ -42,7 +42,7 @@ async function handle(msg: SrsMediaRequest): Promise<void> {
     case 'close': {
       const media = open.get(msg.recordingId);
       if (!media) {
-        post({ kind: 'closed', id: msg.id, streams: [], error: { name: 'Error', message: `no open recording ${msg.recordingId}` }, timeline: { lateSamples: 0, refusedWrites: 0, framesFlushed: 0 } });
+        post({ kind: 'closed', id: msg.id, streams: [], error: { name: 'Error', message: `no open recording ${msg.recordingId}` }, originShiftMs: 0, timeline: { lateSamples: 0, refusedWrites: 0, framesFlushed: 0 } });
         return;
       }
       const res = await media.close(msg.elapsedMs);
@@ -53,6 +53,7 @@ async function handle(msg: SrsMediaRequest): Promise<void> {
         streams: res.streams,
         ...(res.wav ? { wav: res.wav } : {}),
         ...(res.error === undefined ? {} : { error: toWireError(res.error) }),
+        originShiftMs: res.originShiftMs,
         timeline: res.timeline,
       });
       return;

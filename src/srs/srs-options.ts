@@ -58,7 +58,7 @@ const DEFAULTS: SrsOptions = {
   acceptCodecs: ['PCMU', 'PCMA'],
   srtp: true,
   jitterWindowMs: 500,
-  mediaWorkers: 0,
+  mediaWorkers: 1,
   validateMetadata: true,
   faults: { mode: 'none' },
 };

@@ -426,9 +426,9 @@ export class SrsRecording {
       const media = await this.#media.close(elapsed);
       const streams = media.streams;
       for (const p of this.#ports) this.#init.ports.release(p);
-      let wav: { file: string; frames: number; sampleRate: number } | undefined;
+      let wav: { file: string; frames: number; sampleRate: number; startedAtMs: number } | undefined;
       // a crashed media worker leaves the audio it wrote (header rewritten from the file size) and an error
-      if (media.wav) wav = { file: media.wav.path.split(/[\\/]/).pop()!, frames: media.wav.frames, sampleRate: 8000 };
+      if (media.wav) wav = { file: media.wav.path.split(/[\\/]/).pop()!, frames: media.wav.frames, sampleRate: 8000, startedAtMs: this.startedAtMs - Math.round(media.originShiftMs) };
       if (media.error !== undefined && this.#diskFailure === undefined) {
         // a write error already failed the recording (logged then); a new one fails it now
         this.#diskFailure = isAppError(media.error, 'SRS_MEDIA_WORKER_FAILED') ? workerFailure(media.error) : toDiskFailure(media.error);

@@ -62,3 +62,89 @@ export class StreamTimeline {
     this.#anchorPos = pos;
   }
 }
+
+/**
+ * Where a stream's first packets go. An SRC that kept what was said before the recording server
+ * answered (a start buffer, as this product's forks keep from the answer) sends it in one burst when
+ * its fork starts: anchored on the burst's arrival, the whole stream would sit late on the timeline
+ * by the buffer's length. So the packets of a stream's first `windowMs` (from its first packet) are
+ * held, then placed from the earliest start their RTP timestamps allow: the smallest arrival minus
+ * timestamp distance from the first packet among them (startMs). A stream that starts live gets the
+ * time of its least-delayed packet. Pure: arrival times in.
+ */
+export class StartAligner<T> {
+  readonly #windowMs: number;
+  readonly #maxPackets: number;
+  readonly #msPerTick: number;
+  #armed = true;
+  #ssrc = 0;
+  #fromMs = 0;
+  #firstTs = 0;
+  readonly #held: Array<{ ts: number; arrivalMs: number; item: T }> = [];
+
+  constructor(options: { windowMs?: number; maxPackets?: number; sampleRate?: number } = {}) {
+    this.#windowMs = options.windowMs ?? 60;
+    this.#maxPackets = options.maxPackets ?? 3000;
+    this.#msPerTick = 1000 / (options.sampleRate ?? 8000);
+  }
+
+  /** The next packet starts a new window (the stream's start, or a resume after a pause). */
+  arm(): void {
+    this.#armed = true;
+  }
+
+  /** Packets are held (release them when the window is over). */
+  get holding(): boolean {
+    return this.#held.length > 0;
+  }
+
+  /** Whether a packet goes into the window (then `hold` it); false: release, then place it as usual. */
+  accepts(ssrc: number, arrivalMs: number): boolean {
+    if (this.#held.length === 0) return this.#armed;
+    return ssrc === this.#ssrc && arrivalMs < this.#fromMs + this.#windowMs && this.#held.length < this.#maxPackets;
+  }
+
+  hold(ssrc: number, ts: number, arrivalMs: number, item: T): void {
+    if (this.#held.length === 0) {
+      this.#armed = false;
+      this.#ssrc = ssrc;
+      this.#fromMs = arrivalMs;
+      this.#firstTs = ts;
+    }
+    this.#held.push({ ts, arrivalMs, item });
+  }
+
+  /** The recording's origin moved `ms` earlier: every held arrival is `ms` later on it. */
+  shift(ms: number): void {
+    this.#fromMs += ms;
+    for (const p of this.#held) p.arrivalMs += ms;
+  }
+
+  /** Where the held packets start: the earliest time their arrivals and RTP timestamps allow (may be < 0). */
+  startMs(): number {
+    let start = Number.POSITIVE_INFINITY;
+    let earliest = 0;
+    for (const p of this.#held) {
+      const offsetMs = ((p.ts - this.#firstTs) | 0) * this.#msPerTick;
+      start = Math.min(start, p.arrivalMs - offsetMs);
+      earliest = Math.min(earliest, offsetMs);
+    }
+    // a reordered start: the earliest timestamp, not the first packet's, is the stream's first sample
+    return start + earliest;
+  }
+
+  /** The window ends at `nowMs` (a packet of any stream arrived then). */
+  expired(nowMs: number): boolean {
+    return this.#held.length > 0 && nowMs >= this.#fromMs + this.#windowMs;
+  }
+
+  /** Hands out the held packets in arrival order, each with the arrival time it is placed by (from startMs()). */
+  release(place: (ssrc: number, ts: number, arrivalMs: number, item: T) => void): void {
+    const held = this.#held;
+    let earliest = 0;
+    for (const p of held) earliest = Math.min(earliest, ((p.ts - this.#firstTs) | 0) * this.#msPerTick);
+    const firstMs = this.startMs() - earliest;
+    for (const p of held) place(this.#ssrc, p.ts, firstMs + ((p.ts - this.#firstTs) | 0) * this.#msPerTick, p.item);
+    held.length = 0;
+  }
+}

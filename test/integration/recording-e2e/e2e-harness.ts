@@ -578,5 +578,5 @@ export function fullWindows(report: WindowReport[]): WindowReport[] {
 
 /** Milliseconds into the WAV of a performance.now() instant. */
 export function wavMsOf(summary: RecordingSummary, perf: number): number {
-  return wallOf(perf) - Date.parse(summary.startedAt);
+  return wallOf(perf) - Date.parse(summary.wav?.startedAt ?? summary.startedAt);
 }

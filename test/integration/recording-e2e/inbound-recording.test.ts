@@ -91,8 +91,8 @@ describe('inbound PSTN call recorded end to end', () => {
     // the pause is in the metadata and is silence on both channels
     expect(summary.pauses).toHaveLength(1);
     const pause = summary.pauses[0]!;
-    const pauseFrom = Date.parse(pause.start) - Date.parse(summary.startedAt);
-    const pauseTo = Date.parse(pause.end!) - Date.parse(summary.startedAt);
+    const pauseFrom = Date.parse(pause.start) - Date.parse(summary.wav!.startedAt);
+    const pauseTo = Date.parse(pause.end!) - Date.parse(summary.wav!.startedAt);
     expect(pauseTo - pauseFrom).toBeGreaterThan(1000);
     for (const report of [ch1, ch2]) {
       const inside = report.filter((w) => w.startMs > pauseFrom + 200 && w.startMs + 200 < pauseTo - 200);

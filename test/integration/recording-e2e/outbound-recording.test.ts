@@ -108,8 +108,8 @@ describe('outbound PSTN call recorded end to end', () => {
 
     // the pause is silence on both channels
     expect(summary.pauses).toHaveLength(1);
-    const pauseFrom = Date.parse(summary.pauses[0]!.start) - Date.parse(summary.startedAt);
-    const pauseTo = Date.parse(summary.pauses[0]!.end!) - Date.parse(summary.startedAt);
+    const pauseFrom = Date.parse(summary.pauses[0]!.start) - Date.parse(summary.wav!.startedAt);
+    const pauseTo = Date.parse(summary.pauses[0]!.end!) - Date.parse(summary.wav!.startedAt);
     for (const report of [ch1, ch2]) {
       const inside = report.filter((w) => w.startMs > pauseFrom + 200 && w.startMs + 200 < pauseTo - 200);
       expect(inside.length).toBeGreaterThan(3);

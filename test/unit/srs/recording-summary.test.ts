@@ -30,7 +30,7 @@ describe('buildRecordingSummary', () => {
       metadataDocuments: 4,
       streams: [stream('1', 100), stream('2', 90)],
       sdpPauses: [{ startMs: 1000, endMs: 2000 }],
-      wav: { file: 'r1.wav', frames: 480_000, sampleRate: 8000 },
+      wav: { file: 'r1.wav', frames: 480_000, sampleRate: 8000, startedAtMs: T0 - 1250 },
     });
     expect(s.durationMs).toBe(60_000);
     expect(s.participants.map((p) => p.aor)).toEqual(['sip:+4930123456@trunk.carrier.example', 'sip:alice@pbx.acme.example', 'sip:bob@pbx.acme.example']);
@@ -38,7 +38,9 @@ describe('buildRecordingSummary', () => {
     expect(s.announcements.map((a) => a.kind)).toEqual(['compliance', 'start', 'pause', 'resume', 'reminder-tone']);
     expect(s.announcements[0]!.start).toBe('2025-03-04T10:15:02.300Z');
     expect(s.pauses).toEqual([{ start: '2025-03-04T10:16:02.120Z', end: '2025-03-04T10:16:32.120Z' }]);
-    expect(s.wav).toEqual({ file: 'r1.wav', frames: 480_000, sampleRate: 8000, durationMs: 60_000, channels: 2 });
+    // the WAV starts 1.25 s before the recording: audio the SRC kept from before it
+    expect(s.startedAt).toBe(new Date(T0).toISOString());
+    expect(s.wav).toEqual({ file: 'r1.wav', frames: 480_000, sampleRate: 8000, durationMs: 60_000, channels: 2, startedAt: new Date(T0 - 1250).toISOString() });
     expect(s.call?.direction).toBe('inbound');
   });
 
@@ -55,6 +57,7 @@ describe('buildRecordingSummary', () => {
       sdpPauses: [],
       wav: { file: 'r2.wav', frames: 240_000, sampleRate: 8000 },
     });
+    expect(s.wav?.startedAt).toBe(s.startedAt);
     expect(s.streams.map((x) => [x.label, x.empty, x.silentReason])).toEqual([
       ['1', false, undefined],
       ['2', true, 'hijack'],
