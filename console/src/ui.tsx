@@ -135,8 +135,8 @@ export function FormStatus({ errors, saved }: { errors: FieldErrors; saved: stri
   );
 }
 
-/** Loads once per key; `reload()` fetches again. */
-export function useLoad<T>(load: () => Promise<T>, key: unknown[]): { data: T | undefined; error: string | null; reload: () => void } {
+/** Loads once per key; `reload()` fetches again; `set()` takes data the caller already has (a PUT's answer). */
+export function useLoad<T>(load: () => Promise<T>, key: unknown[]): { data: T | undefined; error: string | null; reload: () => void; set: (data: T) => void } {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<string | null>(null);
   const [n, setN] = useState(0);
@@ -150,5 +150,5 @@ export function useLoad<T>(load: () => Promise<T>, key: unknown[]): { data: T | 
       live = false;
     };
   }, [...key, n]);
-  return { data, error, reload: () => setN((x) => x + 1) };
+  return { data, error, reload: () => setN((x) => x + 1), set: setData };
 }

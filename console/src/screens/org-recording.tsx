@@ -50,14 +50,15 @@ export function OrgRecording({ orgId }: { orgId: string }) {
   const put = async (confirm: boolean) => {
     setSaved(null);
     try {
-      await api('PUT', `${base}/service-settings`, {
+      // the answer is the saved settings: taken at once, so no later fetch overwrites what is edited after "Saved."
+      const now = await api<ServiceSettings>('PUT', `${base}/service-settings`, {
         providerId: providerId === '' ? null : providerId,
         compliance: { ...compliance, delaySeconds: Number(delayText) },
         ...(confirm ? { confirmRemoveForAllUsers: true } : {}),
       });
       setErrors({});
+      settings.set(now);
       setSaved('Saved.');
-      settings.reload();
     } catch (err) {
       setErrors(errorsFrom(err, FIELD_OF));
     }

@@ -105,47 +105,50 @@ describe('web console in chromium', () => {
 
   it('call recording: the 1-60 s delay rule shows before submit; the terms dialog lists what is shared; turning recording off asks for confirmation', async () => {
     const before = (await bearer('GET', '/v1/orgs/demo/service-settings')).body;
-    await bearer('POST', '/v1/orgs/demo/providers', { id: 'acme-rec', name: 'Acme Recording', profile: 'custom', recordingServers: [{ uri: 'sip:rec@192.0.2.10' }], sharedData: ['firstName', 'email'] });
-    await go('recording');
-    const delay = page.getByLabel('Delay (seconds)');
-    await delay.fill('61');
-    await page.getByRole('button', { name: 'Save' }).click();
-    const error = page.locator('#' + (await delay.getAttribute('aria-describedby'))!.split(' ').find((i) => i.endsWith('-error'))!);
-    await expect.poll(() => error.textContent()).toContain('from 1 to 60');
-    expect((await bearer('GET', '/v1/orgs/demo/service-settings')).body.compliance, 'nothing sent').toEqual(before.compliance);
-    await accessible('call recording with an error');
-    await shot('call-recording');
-    await delay.fill('7');
+    try {
+      await bearer('POST', '/v1/orgs/demo/providers', { id: 'acme-rec', name: 'Acme Recording', profile: 'custom', recordingServers: [{ uri: 'sip:rec@192.0.2.10' }], sharedData: ['firstName', 'email'] });
+      await go('recording');
+      const delay = page.getByLabel('Delay (seconds)');
+      await delay.fill('61');
+      await page.getByRole('button', { name: 'Save' }).click();
+      const error = page.locator('#' + (await delay.getAttribute('aria-describedby'))!.split(' ').find((i) => i.endsWith('-error'))!);
+      await expect.poll(() => error.textContent()).toContain('from 1 to 60');
+      expect((await bearer('GET', '/v1/orgs/demo/service-settings')).body.compliance, 'nothing sent').toEqual(before.compliance);
+      await accessible('call recording with an error');
+      await shot('call-recording');
+      await delay.fill('7');
 
-    await page.getByLabel('Provider', { exact: true }).selectOption('acme-rec');
-    await page.getByRole('button', { name: 'Save' }).click();
-    const terms = page.getByRole('dialog', { name: /Terms of use: Acme Recording/ });
-    await terms.waitFor();
-    expect(await terms.locator('ul.shared li').allTextContents()).toEqual(['First name', 'Email address']);
-    await accessible('terms dialog');
-    await terms.getByLabel('Accepted by (your name)').fill('Pat Admin');
-    await terms.getByRole('button', { name: 'Accept and save' }).click();
-    await page.getByText('Saved.').waitFor();
-    const after = (await bearer('GET', '/v1/orgs/demo/service-settings')).body;
-    expect(after.providerId).toBe('acme-rec');
-    expect(after.compliance.delaySeconds).toBe(7);
-    expect((await bearer('GET', '/v1/orgs/demo/providers/acme-rec/terms')).body.acceptedBy).toBe('Pat Admin');
+      await page.getByLabel('Provider', { exact: true }).selectOption('acme-rec');
+      await page.getByRole('button', { name: 'Save' }).click();
+      const terms = page.getByRole('dialog', { name: /Terms of use: Acme Recording/ });
+      await terms.waitFor();
+      expect(await terms.locator('ul.shared li').allTextContents()).toEqual(['First name', 'Email address']);
+      await accessible('terms dialog');
+      await terms.getByLabel('Accepted by (your name)').fill('Pat Admin');
+      await terms.getByRole('button', { name: 'Accept and save' }).click();
+      await page.getByText('Saved.').waitFor();
+      const after = (await bearer('GET', '/v1/orgs/demo/service-settings')).body;
+      expect(after.providerId).toBe('acme-rec');
+      expect(after.compliance.delaySeconds).toBe(7);
+      expect((await bearer('GET', '/v1/orgs/demo/providers/acme-rec/terms')).body.acceptedBy).toBe('Pat Admin');
 
-    await page.getByLabel('Provider', { exact: true }).selectOption('');
-    await page.getByRole('button', { name: 'Save' }).click();
-    const confirm = page.getByRole('dialog', { name: 'Turn call recording off for everyone?' });
-    await confirm.waitFor();
-    expect(await confirm.getByRole('button', { name: 'Turn recording off' }).isDisabled(), 'needs the explicit confirmation').toBe(true);
-    await page.keyboard.press('Escape');
-    await confirm.waitFor({ state: 'hidden' });
-    expect((await bearer('GET', '/v1/orgs/demo/service-settings')).body.providerId, 'Escape changes nothing').toBe('acme-rec');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await confirm.waitFor();
-    await confirm.getByLabel('I understand that recording stops for all users').check();
-    await confirm.getByRole('button', { name: 'Turn recording off' }).click();
-    await expect.poll(async () => (await bearer('GET', '/v1/orgs/demo/service-settings')).body.providerId, { message: 'confirmed: off for everyone' }).toBeNull();
-    // back to the demo's own provider (the live call below records through it)
-    expect((await bearer('PUT', '/v1/orgs/demo/service-settings', { providerId: before.providerId })).status).toBe(200);
+      await page.getByLabel('Provider', { exact: true }).selectOption('');
+      await page.getByRole('button', { name: 'Save' }).click();
+      const confirm = page.getByRole('dialog', { name: 'Turn call recording off for everyone?' });
+      await confirm.waitFor();
+      expect(await confirm.getByRole('button', { name: 'Turn recording off' }).isDisabled(), 'needs the explicit confirmation').toBe(true);
+      await page.keyboard.press('Escape');
+      await confirm.waitFor({ state: 'hidden' });
+      expect((await bearer('GET', '/v1/orgs/demo/service-settings')).body.providerId, 'Escape changes nothing').toBe('acme-rec');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await confirm.waitFor();
+      await confirm.getByLabel('I understand that recording stops for all users').check();
+      await confirm.getByRole('button', { name: 'Turn recording off' }).click();
+      await expect.poll(async () => (await bearer('GET', '/v1/orgs/demo/service-settings')).body.providerId, { message: 'confirmed: off for everyone' }).toBeNull();
+    } finally {
+      // back to the demo's own provider, also when a step above failed (the live call below records through it)
+      expect((await bearer('PUT', '/v1/orgs/demo/service-settings', { providerId: before.providerId })).status).toBe(200);
+    }
   }, 40_000);
 
   it('locations: a location overrides the provider and inherits again', async () => {
