@@ -10,7 +10,7 @@
  * audio by timestamp has. With the default window it keeps bursts of up to 500 ms whole.
  *
  * Real product call layer, real SIPREC client, the reference recording server with the fault mode
- * `slow-answer`, SIPp parties and RTP peers sending a tone each. Ports: 43200-43499 (this file's own
+ * `slow-answer`, SIPp parties and RTP peers sending a tone each. Ports: 18200-18499 (this file's own
  * range, not the folder's e2e blocks).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,7 +40,7 @@ const SLOW_MS = 700;
 const TALK_MS = 3000;
 const WINDOW_MS = 200;
 
-const block = portBlock({ from: 43200, to: 43499 }, 0, 300);
+const block = portBlock({ from: 18200, to: 18499 }, 0, 300);
 const trunkPort = block.next();
 const pbxPort = block.next();
 const dir = mkdtempSync(join(tmpdir(), 'e2e-fork-buffer-'));
