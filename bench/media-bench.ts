@@ -184,7 +184,7 @@ function equalLoadLines(name: string, ours: StepResult[], rtpengine: StepResult[
     lines.push(
       `at equal load, ${common.calls} recorded calls (no loss, both below ${UNSATURATED} % CPU): ${name} ${common.relayCpuPercent.toFixed(0)} % CPU ` +
         `(p99.9 ${fmt(common.latencyMs.p999)} ms), rtpengine ${theirs.relayCpuPercent.toFixed(0)} % (p99.9 ${fmt(theirs.latencyMs.p999)} ms): ` +
-        `CPU per call x${(theirs.relayCpuPercent / common.relayCpuPercent).toFixed(2)} in our favour`,
+        `recorded calls per CPU x${(theirs.relayCpuPercent / common.relayCpuPercent).toFixed(2)} rtpengine's (above 1: ours spends less CPU per call)`,
     );
   }
   const most = (rs: StepResult[]): number => rs.filter((r) => r.loss < 0.0001).at(-1)?.calls ?? 0;

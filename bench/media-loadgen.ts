@@ -8,7 +8,9 @@
  *
  * Its sockets use the product's native batched UDP endpoints when the addon is built (`io` of the
  * bind command: 'native'; each socket is then an RTP/RTCP pair, so a call takes 8 ports), else
- * node:dgram (4 ports a call): a generator on dgram gives out before a native relay does.
+ * node:dgram (4 ports a call): a generator on dgram gives out before a native relay does. On the
+ * native endpoints a packet's latency ends at the kernel's receive time (receiveTimes), so the
+ * generator's own event-loop delays (its send ticks, its collections) are not charged to the relay.
  */
 import dgram from 'node:dgram';
 import { batchUdpEndpointFactory } from '../src/media/transport/batch-udp-endpoint.js';
@@ -80,9 +82,10 @@ let seen: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
 let rounds = 0;
 let duplicates = 0;
 
-function onMessage(kind: 0 | 1) {
+/** `receiveAgeMs`: how long the datagram being delivered waited in the kernel (0: unknown, dgram). */
+function onMessage(kind: 0 | 1, receiveAgeMs: () => number) {
   return (buf: Buffer): void => {
-    const now = performance.now();
+    const now = performance.now() - receiveAgeMs();
     const off = rtpPayloadOffset(buf);
     if (off < 0 || buf.length < off + 22 || buf[off] !== MAGIC || buf[off + 21] !== (runId & 0xff)) {
       unknown++;
@@ -107,8 +110,8 @@ function onMessage(kind: 0 | 1) {
 }
 
 async function bindNative(port: number, kind: 0 | 1): Promise<GenSocket> {
-  const ep = await batchUdpEndpointFactory.open('127.0.0.1', port);
-  ep.onRtp = onMessage(kind);
+  const ep = await batchUdpEndpointFactory.open('127.0.0.1', port, { receiveTimes: true });
+  ep.onRtp = onMessage(kind, () => ep.receiveAgeMs);
   return { send: (pkt, to) => ep.sendRtp(pkt, pkt.length, to, '127.0.0.1'), close: () => ep.close() };
 }
 
@@ -131,7 +134,7 @@ function bind(port: number, kind: 0 | 1): Promise<dgram.Socket> {
       } catch {
         // default
       }
-      s.on('message', onMessage(kind));
+      s.on('message', onMessage(kind, () => 0));
       resolve(s);
     });
   });
