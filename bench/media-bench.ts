@@ -11,7 +11,9 @@
  * Options: --steps 100,200,400 (calls per step) --duration 5000 (ms per step) --no-rtpengine
  * --workers 1 --socket-io auto (media.socketIo: auto, native or dgram; a list such as
  * native,dgram runs the ramp once per path, side by side) --generator-io native|dgram (the
- * generator's own sockets; native when the addon is built) --p999-limit 5 (ms) --pin yes|no.
+ * generator's own sockets; native when the addon is built) --p999-limit 5 (ms) --pin yes|no
+ * --relay-nice 0 (the relays' nice value: ours as media.workerNice on its worker threads, every
+ * thread of rtpengine's alike).
  * Ports: relay 40000-47999, generator 10000-17999, rtpengine 52000-59899 and ng 59990.
  * Pass criteria of a step: loss < 0.01 % and p99.9 < --p999-limit ms. The ramp goes on past a step
  * over the latency limit (it still measures CPU at that load) and stops at the first loss; the
@@ -24,7 +26,8 @@
  * the largest passing N is then the recorded calls one core carries, for each relay alike.
  */
 import { execFileSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { readdirSync } from 'node:fs';
+import { availableParallelism, setPriority } from 'node:os';
 import { MediaPlane } from '../src/media/media-plane.js';
 import type { MediaSession } from '../src/media/media-session.js';
 import { SOCKET_IO_MODES, type SocketIoMode } from '../src/media/transport/socket-io.js';
@@ -49,6 +52,13 @@ const GENERATOR_IO = arg('generator-io', nativeSocketIoError() === undefined ? '
 if (GENERATOR_IO !== 'native' && GENERATOR_IO !== 'dgram') throw new Error(`--generator-io: ${String(GENERATOR_IO)} is not native or dgram`);
 const P999_LIMIT_MS = Number(arg('p999-limit', '5'));
 const PIN = arg('pin', 'yes') === 'yes' && availableParallelism() >= 2;
+const RELAY_NICE = Number(arg('relay-nice', '0'));
+if (!Number.isInteger(RELAY_NICE) || RELAY_NICE < -20 || RELAY_NICE > 19) throw new Error(`--relay-nice: ${String(RELAY_NICE)} is not a nice value from -20 to 19`);
+
+/** Every thread of `pid` to nice `nice` (Linux: the nice value is per thread). */
+function reniceAll(pid: number, nice: number): void {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) setPriority(Number(tid), nice);
+}
 
 /** taskset every thread of `pid` onto one CPU; false when taskset is missing or refused. */
 function pinTo(pid: number, cpu: number): boolean {
@@ -80,11 +90,11 @@ interface RelayUnderTest {
 }
 
 async function ourRelay(socketIo: SocketIoMode): Promise<RelayUnderTest> {
-  const plane = await MediaPlane.start({ portMin: 40000, portMax: 47999, workers: WORKERS, socketIo });
+  const plane = await MediaPlane.start({ portMin: 40000, portMax: 47999, workers: WORKERS, socketIo, workerNice: RELAY_NICE });
   if (PIN && !pinTo(process.pid, 0)) log('taskset failed: this media plane runs unpinned');
   const sessions: MediaSession[] = [];
   return {
-    name: `this media plane (${WORKERS} worker${WORKERS === 1 ? '' : 's'}, ${plane.socketIo} socket I/O)`,
+    name: `this media plane (${WORKERS} worker${WORKERS === 1 ? '' : 's'}, ${plane.socketIo} socket I/O${RELAY_NICE === 0 ? '' : `, nice ${RELAY_NICE}`})`,
     async setupCall(_index, ports) {
       const s = await plane.createSession({ label: `bench-${_index}` });
       sessions.push(s);
@@ -108,6 +118,7 @@ async function rtpengineRelay(): Promise<RelayUnderTest | undefined> {
   if (!bin) return undefined;
   const r = await RtpengineUnderTest.start(bin, { ngPort: 59990, portMin: 52000, portMax: 59899 });
   if (PIN && !pinTo(r.pid, 0)) log('taskset failed: rtpengine runs unpinned');
+  if (RELAY_NICE !== 0) reniceAll(r.pid, RELAY_NICE);
   return {
     name: 'rtpengine-daemon (userspace, 1 thread)',
     setupCall: (i, p) => r.setupCall(i, p),

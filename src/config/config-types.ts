@@ -146,6 +146,12 @@ export interface Config {
      * did not build); 'dgram': node:dgram, one call per datagram; 'auto': native when built, else dgram.
      */
     readonly socketIo: 'auto' | 'native' | 'dgram';
+    /**
+     * [MEDIA_WORKER_NICE] default 0, -20 to 19: the scheduling nice value of each media worker
+     * thread (docs/media.md "Worker priority"), as rtpengine's --priority. Below 0 needs
+     * CAP_SYS_NICE; refused, the workers run at normal priority and one warn line says so.
+     */
+    readonly workerNice: number;
   };
   readonly srs: {
     /** [SRS_ENABLED] default true: run the reference recording server in-process (the default provider). */

@@ -30,6 +30,7 @@ export const DEFAULT_CONFIG: Config = {
     forkBufferMs: 3000,
     workers: availableParallelism(),
     socketIo: 'auto',
+    workerNice: 0,
   },
   srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings', minFreeMb: 200, startupCheck: 'refuse',
     retentionDays: 0, retentionByOrg: {}, retentionIntervalSeconds: 3600, httpPort: 0, httpHost: '127.0.0.1', httpToken: undefined, mediaWorkers: 1 },
@@ -141,6 +142,7 @@ function inputFromEnv(env: Env): ConfigInput {
       forkBufferMs: num('MEDIA_FORK_BUFFER_MS'),
       workers: num('MEDIA_WORKERS'),
       socketIo: str('MEDIA_SOCKET_IO') as Config['media']['socketIo'] | undefined,
+      workerNice: num('MEDIA_WORKER_NICE'),
     }),
     srs: drop({
       enabled: bool('SRS_ENABLED'),
@@ -312,6 +314,9 @@ export function buildConfig(input: ConfigInput): Config {
   }
   if (!Number.isInteger(config.media.workers) || config.media.workers < 1 || config.media.workers > 64) {
     problems.push(`media.workers must be a whole number of media worker threads from 1 to 64 (got ${String(config.media.workers)})`);
+  }
+  if (!Number.isInteger(config.media.workerNice) || config.media.workerNice < -20 || config.media.workerNice > 19) {
+    problems.push(`media.workerNice must be a whole nice value from -20 to 19 (got ${String(config.media.workerNice)})`);
   }
   if (!['auto', 'native', 'dgram'].includes(config.media.socketIo)) {
     problems.push(`media.socketIo must be auto, native or dgram (got ${String(config.media.socketIo)})`);

@@ -33,6 +33,12 @@ export interface MediaPlaneOptions {
    * Default 'auto'. `engine.endpoints` of an in-thread engine overrides it.
    */
   socketIo?: SocketIoMode;
+  /**
+   * Nice value of each worker thread (config media.workerNice; docs/media.md "Worker priority").
+   * Default 0 (unchanged). A value the system refuses (below 0 without CAP_SYS_NICE) leaves the
+   * workers at normal priority and is logged once at warn.
+   */
+  workerNice?: number;
   /** How many other ports to try when a bind fails (a port held by another process). Default 8. */
   bindRetries?: number;
   /** How long stats() waits for a worker's totals before using its last known ones. Default 1000 ms. */
@@ -115,9 +121,16 @@ export class MediaPlane {
     const workers = options.workers ?? 1;
     options.logger?.info({ socketIo: io.path, fallbackReason: io.fallbackReason, workers }, `media socket I/O: ${io.path === 'native' ? 'native (recvmmsg/sendmmsg batches)' : 'node:dgram'}`);
     if (workers === 0) plane.#addSlot(new InThreadEngineLink({ ...options.engine, endpoints: options.engine?.endpoints ?? endpointFactoryFor(io.path) }));
-    for (let i = 0; i < workers; i++) plane.#addSlot(new WorkerEngineLink(`media-${i}`, { socketIo: io.path }));
+    const nice = options.workerNice ?? 0;
+    for (let i = 0; i < workers; i++) plane.#addSlot(new WorkerEngineLink(`media-${i}`, { socketIo: io.path, nice }));
     try {
       await Promise.all(plane.#slots.map((s) => s.link.ready()));
+      const refused = plane.#slots.map((s) => s.link.priorityError).find((e) => e !== undefined);
+      if (refused !== undefined) {
+        options.logger?.warn({ nice, code: refused }, `media workers run at normal priority: nice ${nice} was refused (${refused}); a negative value needs CAP_SYS_NICE`);
+      } else if (nice !== 0 && workers > 0) {
+        options.logger?.info({ nice, workers }, `media workers run at nice ${nice}`);
+      }
       if (options.prompts) await plane.#registerPrompts(options.prompts);
     } catch (err) {
       await plane.close();

@@ -16,6 +16,8 @@ export interface EngineLink {
   post(msg: EngineRequest): void;
   /** Resolves once the engine accepts commands. */
   ready(): Promise<void>;
+  /** Why the worker could not take its nice value (an errno code), once ready; undefined when it did or had none to take. */
+  readonly priorityError?: string | undefined;
   /** Stop the engine (after a shutdown command); idempotent. */
   terminate(): Promise<void>;
 }
@@ -54,12 +56,14 @@ export class WorkerEngineLink implements EngineLink {
   readonly #worker: Worker;
   readonly #ready: Promise<void>;
   #terminated = false;
+  priorityError: string | undefined;
 
   constructor(name: string, data: MediaWorkerData) {
     this.#worker = startModuleWorker(import.meta.url, 'media-worker', name, data);
     this.#ready = new Promise<void>((resolve, reject) => {
       const onMessage = (msg: EngineMessage): void => {
         if (msg.kind === 'ready') {
+          this.priorityError = msg.priorityError;
           this.#worker.off('error', onError);
           resolve();
           return;

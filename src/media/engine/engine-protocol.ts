@@ -83,7 +83,7 @@ export type EngineMessage =
   | { kind: 'reply'; req: number; ok: true; value?: unknown }
   | { kind: 'reply'; req: number; ok: false; error: EngineErrorData }
   | { kind: 'event'; id: string; event: EngineEvent }
-  | { kind: 'ready' };
+  | { kind: 'ready'; priorityError?: string };
 
 /** Reply values by op. */
 export interface CreateSessionReply {

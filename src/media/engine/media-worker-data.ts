@@ -4,4 +4,6 @@ import type { SocketIoPath } from '../transport/socket-io.js';
 export interface MediaWorkerData {
   /** The socket I/O the plane resolved from media.socketIo ('auto' already decided). */
   socketIo: SocketIoPath;
+  /** The nice value the worker thread sets for itself (media.workerNice); 0 or absent leaves it. */
+  nice?: number;
 }

@@ -1,8 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PromptLibrary } from '../../../src/media/audio/prompt-library.js';
 import { MediaPlane } from '../../../src/media/media-plane.js';
 import type { MediaSession } from '../../../src/media/media-session.js';
 import { FakeSrsMedia } from '../../fakes/fake-srs-media.js';
+import { captureLogger } from '../../support/capture-logger.js';
 import { goertzelPower } from '../../support/goertzel.js';
 import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
 import { SOCKET_IO_PATHS, socketIoPortBlock } from '../../support/socket-io.js';
@@ -103,4 +107,54 @@ describe.each(SOCKET_IO_PATHS)('media plane with a worker thread (sockets off th
     expect(session.state).toBe('closed');
     expect(plane.portUsage.inUse).toBe(0);
   });
+});
+
+/** Nice value of every thread of this process, by thread id (/proc/self/task/<tid>/stat field 19). */
+function threadNices(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      out.set(tid, Number(fields[16]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+describe('media.workerNice (docs/media.md "Worker priority")', () => {
+  it('each media worker thread takes the nice value; the signalling thread and the others keep theirs', async () => {
+    const before = threadNices();
+    const { logger, lines } = captureLogger('info');
+    // no session is created: no port of the range is bound
+    const plane = await MediaPlane.start({ portMin: 9000, portMax: 9009, workers: 2, workerNice: 7, logger });
+    try {
+      const after = threadNices();
+      const changed = [...after].filter(([tid, nice]) => nice === 7 && before.get(tid) !== 7);
+      expect(changed).toHaveLength(2);
+      expect(after.get(String(process.pid))).toBe(before.get(String(process.pid)));
+      for (const [tid, nice] of before) if (after.has(tid)) expect(after.get(tid), `thread ${tid}`).toBe(nice);
+      expect(lines.find((l) => l.msg === 'media workers run at nice 7')).toMatchObject({ level: 30, nice: 7, workers: 2 });
+    } finally {
+      await plane.close();
+    }
+  });
+
+  it('a refused value (below 0 without CAP_SYS_NICE) leaves the workers at normal priority and says so once at warn', () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const code = `
+      import { MediaPlane } from '${root}src/media/media-plane.ts';
+      import { captureLogger } from '${root}test/support/capture-logger.ts';
+      const { logger, lines } = captureLogger('info');
+      const plane = await MediaPlane.start({ portMin: 9000, portMax: 9009, workers: 2, workerNice: -5, logger });
+      await plane.close();
+      console.log(JSON.stringify(lines.filter((l) => /nice|priority/.test(String(l.msg)))));`;
+    // the same process without the capability to raise priority (setpriv, util-linux)
+    const run = spawnSync('setpriv', ['--inh-caps=-sys_nice', '--bounding-set=-sys_nice', process.execPath, '--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Array<Record<string, unknown>>;
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 40, nice: -5, code: 'EACCES', msg: 'media workers run at normal priority: nice -5 was refused (EACCES); a negative value needs CAP_SYS_NICE' });
+  }, 60_000);
 });
