@@ -129,9 +129,11 @@ describe('native batched UDP endpoints (docs/media.md "Batched socket I/O")', ()
     }
     await until(() => ages.length === 3, 'three datagrams');
     const byName = Object.fromEntries(ages);
-    expect(byName['timed rtp']).toBeGreaterThan(100);
-    expect(byName['timed rtp']).toBeLessThan(1000);
-    expect(byName['timed rtcp']).toBeGreaterThan(100);
+    const seen = JSON.stringify(ages);
+    // at least the 120 ms this thread was busy; milliseconds, not microseconds (a loaded machine may add seconds)
+    expect(byName['timed rtp'], seen).toBeGreaterThan(100);
+    expect(byName['timed rtp'], seen).toBeLessThan(10_000);
+    expect(byName['timed rtcp'], seen).toBeGreaterThan(100);
     expect(byName['plain']).toBe(0);
     // only during the delivery
     expect(timed.receiveAgeMs).toBe(0);
