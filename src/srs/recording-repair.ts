@@ -1,9 +1,9 @@
-import { open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { encodeWavHeader } from '../media/audio/wav.js';
 import type { Logger } from '../observability/logger.js';
 import type { RecordingMetadataModel } from '../siprec/metadata-types.js';
-import { OPEN_JOURNAL_SUFFIX, recordingPaths, type OpenRecordingJournal } from './recording-store.js';
+import { OPEN_JOURNAL_SUFFIX, recordingPaths, writeFileAtomically, type OpenRecordingJournal } from './recording-store.js';
 import { buildRecordingSummary, type RecordingRecovery, type RecordingSummary } from './recording-summary.js';
 import { checkMetadata, mergePartial } from './srs-recording.js';
 
@@ -159,7 +159,7 @@ async function repairOne(dir: string, recordingId: string, names: readonly strin
     wav: wav && { file: wav.file, frames: wav.frames, sampleRate: wav.sampleRate },
     recovery: { repairedAt: new Date(now).toISOString(), ...(wav?.recovery ?? { headerDataBytes: 0, dataBytes: 0, droppedBytes: 0 }) },
   });
-  await writeFile(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFileAtomically(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
   await rm(paths.journal, { force: true });
   o.logger.warn(
     {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { RecordingFileNames } from '../siprec/recording-id-header.js';
 
@@ -21,6 +21,18 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Suffix of the journal of an open recording. */
 export const OPEN_JOURNAL_SUFFIX = '.open';
+
+/**
+ * Writes `text` to `path` so that a reader sees the old file or the whole new one, never a part:
+ * into `path.tmp`, then renamed over it. A crash before the rename leaves the `.tmp` file (written
+ * again on the next attempt); the recording's journal, removed only after, makes the start-up
+ * repair write the summary again.
+ */
+export async function writeFileAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
 
 /** Stands for this process in the journals it writes: a restarted process never takes its predecessor's journals for its own. */
 export const THIS_PROCESS_OWNER = randomUUID();
@@ -136,7 +148,7 @@ export class RecordingStore {
       },
       async writeSummary(summary: unknown): Promise<void> {
         await chain;
-        await writeFile(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
+        await writeFileAtomically(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
         await rm(paths.journal, { force: true });
       },
     };

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,26 @@ describe('RecordingStore', () => {
     expect(files.metadataCount).toBe(2);
     await files.writeSummary({ ok: true });
     expect(JSON.parse(readFileSync(files.summaryPath, 'utf8'))).toEqual({ ok: true });
+  });
+
+  it('writes the summary whole or not at all: a reader that sees the file name reads complete JSON (written beside it, then renamed)', async () => {
+    const store = new RecordingStore(root);
+    const files = await store.create('rec-2', Date.UTC(2025, 2, 5));
+    const big = { streams: Array.from({ length: 5000 }, (_, i) => ({ label: String(i), packets: i })) };
+    const seen: string[] = [];
+    // read the summary each time the folder changes, while it is being written
+    const watcher = watch(files.dir, (_event, name) => {
+      if (name === 'rec-2.json' && existsSync(files.summaryPath)) seen.push(readFileSync(files.summaryPath, 'utf8'));
+    });
+    try {
+      await files.writeSummary(big);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      watcher.close();
+    }
+    for (const text of seen) expect(JSON.parse(text)).toEqual(big);
+    expect(JSON.parse(readFileSync(files.summaryPath, 'utf8'))).toEqual(big);
+    expect(readdirSync(files.dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
   it('refuses recording ids that are not safe file names', async () => {
