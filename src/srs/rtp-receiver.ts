@@ -189,7 +189,7 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
     return this.#originShiftMs;
   }
 
-  /** Pause (false) or resume (true) a stream; on resume the timeline re-anchors on arrival. */
+  /** Pause (false) or resume (true) a stream; on resume its start is aligned again (StartAligner). */
   setActive(label: string, active: boolean): void {
     const s = this.#streams.get(label);
     if (!s) return;
