@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RecordingStore } from '../../../src/srs/recording-store.js';
+import { sleep } from '../../support/wait.js';
 
 const root = mkdtempSync(join(tmpdir(), 'srs-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -35,7 +36,7 @@ describe('RecordingStore', () => {
     });
     try {
       await files.writeSummary(big);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     } finally {
       watcher.close();
     }
