@@ -1,12 +1,11 @@
 import { failoverMarks, type Mark, type RecordingEvent } from './failover-marks';
+import { timelineClock, type ClockSummary } from './timeline-clock';
 
 export type { RecordingEvent };
 
 /** The parts of the recording summary (src/srs/recording-summary.ts) the timeline shows. */
-export interface Summary {
-  startedAt: string;
+export interface Summary extends ClockSummary {
   stoppedAt?: string;
-  durationMs: number;
   endReason?: string;
   participants: { id: string; aor?: string; name?: string; associatedAt?: string; disassociatedAt?: string }[];
   announcements: { kind: string; target: string; result: string; reason?: string; language?: string; start?: string; end?: string }[];
@@ -15,11 +14,12 @@ export interface Summary {
   metadataDocuments: number;
 }
 
-/** Every event of the recording on one line, from its start: announcements, tones, pauses, participants, media problems, failovers. */
+/**
+ * Every event of the recording on one line, at the player's time (from the WAV's first sample):
+ * announcements, tones, pauses, participants, media problems, failovers.
+ */
 export function Timeline({ summary, events = [] }: { summary: Summary; events?: readonly RecordingEvent[] }) {
-  const t0 = Date.parse(summary.startedAt);
-  const total = Math.max(summary.durationMs, 1);
-  const at = (iso: string | undefined) => (iso ? Date.parse(iso) - t0 : undefined);
+  const { at, endAt, total } = timelineClock(summary);
   const marks: Mark[] = [];
   for (const a of summary.announcements) {
     const s = at(a.start);
@@ -36,8 +36,8 @@ export function Timeline({ summary, events = [] }: { summary: Summary; events?: 
     if (l !== undefined) marks.push({ at: l, kind: 'participant', text: `${who} left` });
   }
   for (const m of summary.mediaProblems) marks.push({ at: at(m.since) ?? 0, kind: 'problem', text: `${m.kind} on stream ${m.label}: ${m.reason}` });
-  marks.push(...failoverMarks(events, (iso) => Date.parse(iso) - t0));
-  marks.push({ at: summary.durationMs, kind: 'end', text: `ended: ${summary.endReason ?? 'unknown'}` });
+  marks.push(...failoverMarks(events, (iso) => at(iso)!));
+  marks.push({ at: endAt, kind: 'end', text: `ended: ${summary.endReason ?? 'unknown'}` });
   marks.sort((a, b) => a.at - b.at);
   const pct = (ms: number) => `${Math.min(100, Math.max(0, (ms / total) * 100)).toFixed(2)}%`;
   return (

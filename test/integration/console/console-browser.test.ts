@@ -294,6 +294,12 @@ describe('web console in chromium', () => {
     const timeline = page.getByRole('region', { name: 'Timeline' });
     await timeline.waitFor();
     expect(await timeline.locator('li.ev-pause').count(), 'the pause made from the page').toBeGreaterThanOrEqual(1);
+    // events sit at the player's time: from the WAV's first sample (summary wav.startedAt), which
+    // precedes the recording's start by the audio the fork kept from the answer
+    const summary = (await bearer('GET', `/v1/recordings/${listed[0]!.recordingId}`)).body;
+    const pauseAt = (Date.parse(summary.pauses[0].start) - Date.parse(summary.wav.startedAt)) / 1000;
+    const shown = Number((await timeline.locator('li.ev-pause time').first().textContent())!.replace(' s', ''));
+    expect(Math.abs(shown - pauseAt), `pause shown at ${shown} s, ${pauseAt} s into the WAV`).toBeLessThanOrEqual(0.051);
     await accessible('recordings');
     await shot('recordings');
     expect(pageErrors).toEqual([]);
