@@ -68,7 +68,17 @@ export interface RecordingSummary {
   wav: { file: string; frames: number; durationMs: number; channels: 2; sampleRate: number; startedAt: string } | undefined;
   /** Set when a disk fault failed the recording: errno code (ENOSPC, EIO...), reason and message. */
   failure?: { code: string; reason: string; message: string };
+  /**
+   * Audio received but not in the WAV, when there was any: `lateMs` arrived after its place in the
+   * file had been written (dropped), `refusedWrites` packets the timeline could not take.
+   */
+  lostAudio?: LostAudio;
   recovery?: RecordingRecovery;
+}
+
+export interface LostAudio {
+  lateMs: number;
+  refusedWrites: number;
 }
 
 export interface SummaryInput {
@@ -85,6 +95,8 @@ export interface SummaryInput {
   wav: { file: string; frames: number; sampleRate: number; startedAtMs?: number } | undefined;
   /** The disk fault that failed the recording, if any. */
   failure?: { code: string; reason: string; message: string } | undefined;
+  /** Audio received but not written (omitted from the summary when there is none). */
+  lostAudio?: LostAudio | undefined;
   recovery?: RecordingRecovery;
 }
 
@@ -161,6 +173,7 @@ export function buildRecordingSummary(input: SummaryInput): RecordingSummary {
         }
       : undefined,
     ...(input.failure ? { failure: { ...input.failure } } : {}),
+    ...(input.lostAudio && (input.lostAudio.lateMs > 0 || input.lostAudio.refusedWrites > 0) ? { lostAudio: { ...input.lostAudio } } : {}),
     ...(input.recovery ? { recovery: { ...input.recovery } } : {}),
   };
 }

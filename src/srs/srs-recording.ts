@@ -434,6 +434,11 @@ export class SrsRecording {
         this.#diskFailure = isAppError(media.error, 'SRS_MEDIA_WORKER_FAILED') ? workerFailure(media.error) : toDiskFailure(media.error);
         this.#log.error({ err: media.error, code: this.#diskFailure.code }, 'finalising the WAV file failed');
       }
+      // audio that reached the server but not the file: never silent (warn, and marked in the summary)
+      const lostAudio = { lateMs: Math.round(media.timeline.lateSamples / 8), refusedWrites: media.timeline.refusedWrites };
+      if (lostAudio.lateMs > 0 || lostAudio.refusedWrites > 0) {
+        this.#log.warn(lostAudio, 'recording lost audio: packets arrived after their place in the WAV was written, or could not be placed');
+      }
       // the reservation made room for the summary: give it back just before writing it
       await this.#reservation?.release();
       const summary = buildRecordingSummary({
@@ -448,6 +453,7 @@ export class SrsRecording {
         sdpPauses: this.#sdpPauses,
         wav,
         failure: this.#diskFailure,
+        lostAudio,
       });
       try {
         await this.#files.writeSummary(summary);

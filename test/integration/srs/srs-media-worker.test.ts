@@ -20,7 +20,7 @@ import { buildSrcOffer, parseRecordingSdp, parseSrsAnswer } from '../../../src/s
 import type { DiskFailure } from '../../../src/srs/disk-guard.js';
 import { RecordingDiskGuard } from '../../../src/srs/disk-guard.js';
 import { InThreadRecordingMedia } from '../../../src/srs/recording-media.js';
-import type { RecordingMediaBackend } from '../../../src/srs/recording-media-types.js';
+import type { RecordingMediaBackend, RecordingMediaHandle } from '../../../src/srs/recording-media-types.js';
 import { RecordingStore } from '../../../src/srs/recording-store.js';
 import { SrsMediaPool } from '../../../src/srs/srs-media-pool.js';
 import { SrsRecording, type SrsRecordingInit } from '../../../src/srs/srs-recording.js';
@@ -122,6 +122,9 @@ describe('SRS media worker', () => {
     src.close();
     expect(ports.inUse).toBe(0);
     expect(w.failure).toBeUndefined();
+    // nothing arrived after its place in the WAV was written
+    expect(w.lostAudio).toBeUndefined();
+    expect(t.lostAudio).toBeUndefined();
     // the same statistics (except the ports)
     const strip = (s: SrsRecording) => s.receiverStats().map(({ port: _port, ...rest }) => rest);
     expect(strip(inWorker)).toEqual(strip(inThread));
@@ -141,6 +144,44 @@ describe('SRS media worker', () => {
     }
     expect(goertzelPower(fromFirstSound(channel(wavW.data, 0), 2400), 500)).toBeGreaterThan(0.05);
     expect(goertzelPower(fromFirstSound(channel(wavW.data, 1), 2400), 1300)).toBeGreaterThan(0.05);
+  });
+
+  it('MUST say when a recording lost audio it received (late for its place in the WAV, or refused by the timeline): one warn line and the summary\'s lostAudio', async () => {
+    const dir = join(root, 'lost');
+    const log = captureLogger('warn');
+    // the media side reports, at close, 100 ms of late samples and 2 refused writes
+    const inThread = new InThreadRecordingMedia(systemClock);
+    const reporting: RecordingMediaBackend = {
+      start: () => inThread.start(),
+      close: () => inThread.close(),
+      async open(spec, listener) {
+        const res = await inThread.open(spec, listener);
+        if (!res.ok) return res;
+        const real = res.handle;
+        const handle: RecordingMediaHandle = {
+          sampleRate: real.sampleRate,
+          elapsedMs: () => real.elapsedMs(),
+          setActive: (label, active) => real.setActive(label, active),
+          setPayloadTypes: (label, pts, te) => real.setPayloadTypes(label, pts, te),
+          stats: () => real.stats(),
+          close: async (elapsedMs) => {
+            const r = await real.close(elapsedMs);
+            return { ...r, timeline: { ...r.timeline, lateSamples: r.timeline.lateSamples + 800, refusedWrites: r.timeline.refusedWrites + 2 } };
+          },
+        };
+        return { ok: true, handle };
+      },
+    };
+    const rec = await SrsRecording.start(init('rec-lost', reporting, rtpPorts(2), dir, { logger: log.logger }));
+    const src = await senders();
+    await src.send(10, [rec]);
+    const summary = await rec.close('bye-from-src');
+    src.close();
+    expect(summary.lostAudio).toEqual({ lateMs: 100, refusedWrites: 2 });
+    const warns = log.lines.filter((l) => String(l.msg).startsWith('recording lost audio'));
+    expect(warns).toHaveLength(1);
+    expect(warns[0]).toMatchObject({ level: 40, lateMs: 100, refusedWrites: 2, srsRecordingId: 'rec-lost' });
+    expect(JSON.parse(readFileSync(rec.files.summaryPath, 'utf8')).lostAudio).toEqual({ lateMs: 100, refusedWrites: 2 });
   });
 
   it('MUST answer 503 SRS_NO_RTP_PORTS when the worker cannot bind the ports, and leave nothing open', async () => {

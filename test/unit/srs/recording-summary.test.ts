@@ -56,7 +56,10 @@ describe('buildRecordingSummary', () => {
       streams: [stream('1', 1400), stream('2', 0)],
       sdpPauses: [],
       wav: { file: 'r2.wav', frames: 240_000, sampleRate: 8000 },
+      lostAudio: { lateMs: 0, refusedWrites: 0 },
     });
+    // nothing lost: no lostAudio
+    expect(s.lostAudio).toBeUndefined();
     expect(s.wav?.startedAt).toBe(s.startedAt);
     expect(s.streams.map((x) => [x.label, x.empty, x.silentReason])).toEqual([
       ['1', false, undefined],
