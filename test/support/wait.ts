@@ -7,8 +7,12 @@
  * audio is recorded; leave a quiet gap to prove nothing arrives).
  *
  * Defaults: timeout 5000 ms, poll step 20 ms. A timeout throws
- * `timed out after <timeoutMs> ms waiting for <what>`.
+ * `timed out after <timeoutMs> ms waiting for <what>`; `what` may be a function, called at the
+ * timeout, when the message should describe the state at that moment (output so far, processes).
  */
+
+/** What a wait is for: a fixed text, or one made at the timeout. */
+export type WaitingFor = string | (() => string);
 
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
@@ -21,7 +25,7 @@ export function sleep(ms: number): Promise<void> {
  * The check runs once more at the deadline, so a condition that becomes true during the last
  * step still counts. An exception thrown by `check` propagates at once.
  */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000, stepMs = 20): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what: WaitingFor, timeoutMs = 5000, stepMs = 20): Promise<void> {
   await untilValue(async () => ((await check()) ? true : undefined), what, timeoutMs, stepMs);
 }
 
@@ -30,13 +34,13 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
  * `undefined`; throws `timed out after <timeoutMs> ms waiting for <what>` if none came by `timeoutMs`.
  * The probe runs once more at the deadline. An exception thrown by `probe` propagates at once.
  */
-export async function untilValue<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 5000, stepMs = 20): Promise<T> {
+export async function untilValue<T>(probe: () => T | undefined | Promise<T | undefined>, what: WaitingFor, timeoutMs = 5000, stepMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
     const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(Math.min(stepMs, left));
   }
 }
