@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseSnapshot, totals } from './heap-snapshot-diff.js';
+import { chargeToOwners } from './heap-owners.js';
 
 interface RawStrings {
   snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
@@ -45,8 +46,10 @@ const kB = (bytes: number): string => (bytes / 1024).toFixed(2);
 export function peakReport(idlePath: string, peakPath: string, concurrentCalls: number, top = 25): string {
   const idleText = readFileSync(idlePath, 'utf8');
   const peakText = readFileSync(peakPath, 'utf8');
-  const t0 = totals(parseSnapshot(idleText));
-  const t1 = totals(parseSnapshot(peakText));
+  const idleSnapshot = parseSnapshot(idleText);
+  const peakSnapshot = parseSnapshot(peakText);
+  const t0 = totals(idleSnapshot);
+  const t1 = totals(peakSnapshot);
   const rows = [...t1].map(([kind, v]) => ({ kind, count: v.count - (t0.get(kind)?.count ?? 0), size: v.size - (t0.get(kind)?.size ?? 0) }));
   rows.sort((a, b) => b.size - a.size);
   const growth = rows.reduce((s, r) => s + r.size, 0);
@@ -57,6 +60,9 @@ export function peakReport(idlePath: string, peakPath: string, concurrentCalls: 
     '|---|---|---|',
     ...rows.slice(0, top).map((r) => `| ${r.kind} | ${kB(r.size / concurrentCalls)} | ${(r.count / concurrentCalls).toFixed(1)} |`),
   ];
+  const owners = chargeToOwners(peakSnapshot, new Set(idleSnapshot.ids));
+  out.push('', '| held by (nearest dominating owner) | kB per call | owners per call |', '|---|---|---|');
+  for (const o of owners.slice(0, top)) out.push(`| ${o.owner} | ${kB(o.bytes / concurrentCalls)} | ${(o.instances / concurrentCalls).toFixed(2)} |`);
   const s0 = stringsAndBuffers(idleText);
   const s1 = stringsAndBuffers(peakText);
   const strings = [...s1.strings].map(([k, v]) => [k, v - (s0.strings.get(k) ?? 0)] as const).sort((a, b) => b[1] - a[1]);

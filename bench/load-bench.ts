@@ -36,7 +36,8 @@
  * Multi-node mode (bench/load-multi-node.ts) instead when --nodes is given: --nodes 1,2,3 (node counts,
  *        in order), with --rates, --call-seconds, --step-seconds, --max-minutes, --fork-gap-limit and
  *        --product-log-level as in the ramp: PostgreSQL + Kamailio + N nodes in network namespaces (root).
- * Both modes: --product-log FILE (the product's whole output, appended), --product-log-level L (warn).
+ * Both modes: --product-log FILE (the product's whole output, appended), --product-log-level L (warn),
+ *        --product-node-args="..." (more node options for the product, split at spaces, e.g. =--trace-gc).
  * Besides the product, the two SIPp instances (with rtp_stream) run on the same 2 cores.
  * Ports (bench/load-setup.ts; outside 5xxx, 8080, 9022 and the engine tests' 16xxx): SIP 9160,
  * admin 9180, engine link 9122, media 20000-27999, recording server 9190 + RTP 28000-29999, SIPp
@@ -82,6 +83,7 @@ const { values } = parseArgs({
     // both modes
     'product-log': { type: 'string' },
     'product-log-level': { type: 'string', default: 'warn' },
+    'product-node-args': { type: 'string' },
   },
   strict: true,
 });
@@ -106,6 +108,7 @@ const soakMode = values['soak-minutes'] !== undefined;
 const callSeconds = num('call-seconds', values['call-seconds'], soakMode ? SOAK_DEFAULTS.callSeconds : 8);
 const stepSeconds = num('step-seconds', values['step-seconds'], 20);
 const deadline = Date.now() + num('max-minutes', values['max-minutes'], 10) * 60_000;
+const productNodeArgs = values['product-node-args']?.split(' ').filter(Boolean);
 const forkGapLimit = num('fork-gap-limit', values['fork-gap-limit'], 1) / 100;
 
 /** Calls admitted per second between the first scrape that saw an admitted call and the first that saw them all. */
@@ -253,7 +256,7 @@ async function ramp(): Promise<void> {
   }, deadline - Date.now() + 60_000);
   hard.unref();
   try {
-    product = await startProduct(dir, files.provisioning, { logLevel: values['product-log-level'], logFile: values['product-log'] });
+    product = await startProduct(dir, files.provisioning, { logLevel: values['product-log-level'], logFile: values['product-log'], nodeArgs: productNodeArgs });
     await sleep(1000);
     const baseRss = rssMb(product.pid);
     uas = await startCallee(files, Math.ceil((deadline - Date.now()) / 1000) + 30);
@@ -328,6 +331,7 @@ const run = values.nodes !== undefined
       gc: values.gc !== 'no',
       productLogLevel: values['product-log-level'],
       productLogFile: values['product-log'],
+      productNodeArgs,
     }).then((pass) => {
       process.exitCode = pass ? 0 : 1;
     })

@@ -108,7 +108,7 @@ async function snapshot(product: Product, dir: string, label: string): Promise<s
 }
 
 /** Warm-up, idle snapshot, then the calls and a snapshot with all of them up (see --at-peak above). */
-async function atPeak(product: Product, uas: SippProcess, files: BenchFiles, snapshots: string, recordings: string): Promise<void> {
+async function atPeak(product: Product, uas: SippProcess, files: BenchFiles, snapshots: string, recordings: string): Promise<string[]> {
   const warm = startCarrier(files, { rate, calls: warmupCalls, callSeconds: 2, timeoutSec: warmupCalls / rate + 60 });
   await warm.done;
   const s0 = await scrape(P.admin);
@@ -127,6 +127,16 @@ async function atPeak(product: Product, uas: SippProcess, files: BenchFiles, sna
   await uas.stop(2000).catch(() => undefined);
   await stopProduct(product);
   console.log(peakReport(idle, peak, up));
+  return [idle, peak];
+}
+
+/** --keep-snapshots DIR: moves the snapshots there (they are deleted with the temporary directory otherwise). */
+function keepSnapshots(paths: string[], snapshots: string): void {
+  const keep = values['keep-snapshots'];
+  if (!keep) return;
+  mkdirSync(keep, { recursive: true });
+  for (const p of paths) renameSync(p, join(keep, p.slice(snapshots.length + 1)));
+  console.log(`\nsnapshots kept in ${keep}`);
 }
 
 async function main(): Promise<void> {
@@ -162,7 +172,7 @@ async function main(): Promise<void> {
     let failed = 0;
     let wavs = 0;
     if (values['at-peak']) {
-      await atPeak(product, uas, files, snapshots, recordings);
+      keepSnapshots(await atPeak(product, uas, files, snapshots, recordings), snapshots);
       product = undefined;
       return;
     }
@@ -185,11 +195,7 @@ async function main(): Promise<void> {
     product = undefined;
     console.log(`calls ok ${ok}, failed ${failed}; WAVs ${wavs}\n`);
     console.log(diffSnapshots(paths, { labels: paths.map((_, k) => (k === 0 ? 'S0 (warm-up)' : `S${k} (+${k * calls} calls)`)) }));
-    if (values['keep-snapshots']) {
-      mkdirSync(values['keep-snapshots'], { recursive: true });
-      for (const p of paths) renameSync(p, join(values['keep-snapshots'], p.slice(snapshots.length + 1)));
-      console.log(`\nsnapshots kept in ${values['keep-snapshots']}`);
-    }
+    keepSnapshots(paths, snapshots);
   } finally {
     clearTimeout(hard);
     if (product) await stopProduct(product);

@@ -181,12 +181,14 @@ export interface ProductOptions {
    * makes the product write a V8 heap snapshot there (bench/load-heap.ts). Benchmark only. Default: none.
    */
   heapSnapshotDir?: string | undefined;
+  /** More node options for the product (`--product-node-args`, e.g. --trace-gc), before the entry point. */
+  nodeArgs?: string[] | undefined;
 }
 
 export async function startProduct(dir: string, provisioning: string, options: ProductOptions = {}): Promise<Product> {
   const gcArgs = options.exposeGc ? ['--expose-gc', '--import', join(ROOT, 'bench', 'gc-on-signal.ts')] : [];
   const snapshotArgs = options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${options.heapSnapshotDir}`] : [];
-  const child = spawnProduct({ dir, ports: P, provisioningFile: provisioning, logLevel: options.logLevel ?? 'warn', nodeArgs: [...gcArgs, ...snapshotArgs] });
+  const child = spawnProduct({ dir, ports: P, provisioningFile: provisioning, logLevel: options.logLevel ?? 'warn', nodeArgs: [...gcArgs, ...snapshotArgs, ...(options.nodeArgs ?? [])] });
   track(child.pid);
   child.once('exit', () => untrack(child.pid));
   let log = '';

@@ -76,6 +76,8 @@ export interface SoakOptions {
   /** Product log level and file (ProductOptions). Default 'warn', no file. */
   productLogLevel?: string;
   productLogFile?: string;
+  /** More node options for the product (--product-node-args). */
+  productNodeArgs?: string[];
 }
 
 /** One reading of the product: /proc figures and the scrape. */
@@ -266,7 +268,7 @@ export async function runSoak(o: SoakOptions): Promise<boolean> {
 
   const dir = mkdtempSync(join(tmpdir(), 'load-soak-'));
   const recordingsDir = join(dir, 'recordings');
-  const gcOpts: ProductOptions = { exposeGc: o.gc, logLevel: o.productLogLevel, logFile: o.productLogFile };
+  const gcOpts: ProductOptions = { exposeGc: o.gc, logLevel: o.productLogLevel, logFile: o.productLogFile, nodeArgs: o.productNodeArgs };
   let product: Product | undefined;
   let uas: SippProcess | undefined;
   const wavs = { count: 0, seconds: 0 };
