@@ -12,7 +12,8 @@
  * it prints calls attempted/ok/failed, achieved CPS, peak concurrent calls (active_calls gauge),
  * product CPU % (/proc/<pid>/stat, all threads; 100 % = one core; in brackets the main thread,
  * which runs the engine, the call app, the admin API and the reference recording server, while
- * the media plane relays in its worker threads), recorded calls per core (WAV audio seconds per product
+ * the media plane relays in its worker threads, and the share of the step it waited on the run
+ * queue, /proc/<pid>/task/<pid>/schedstat), recorded calls per core (WAV audio seconds per product
  * CPU-second), SIPp's CPU %, peak RSS and RSS per concurrent
  * call, the worst event-loop delay p99 over the step's scrapes (siprec_b2bua_eventloop_delay_seconds:
  * the delay beyond the 10 ms sampling timer, reset at each scrape, so each value covers about one
@@ -36,6 +37,9 @@
  * Multi-node mode (bench/load-multi-node.ts) instead when --nodes is given: --nodes 1,2,3 (node counts,
  *        in order), with --rates, --call-seconds, --step-seconds, --max-minutes, --fork-gap-limit and
  *        --product-log-level as in the ramp: PostgreSQL + Kamailio + N nodes in network namespaces (root).
+ * Ramp only: --srs in-process|external (in-process): external runs the reference recording server as
+ *        a process of its own (src/srs/main.ts with its own engine on the same ports) and the product
+ *        with SRS_ENABLED=false, production's shape; its CPU is added to the product's, its RSS is not.
  * Both modes: --product-log FILE (the product's whole output, appended), --product-log-level L (warn),
  *        --product-node-args="..." (more node options for the product, split at spaces, e.g. =--trace-gc).
  * Besides the product, the two SIPp instances (with rtp_stream) run on the same 2 cores.
@@ -48,8 +52,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SippProcess, SippResult } from '../test/support/sipp.js';
-import { counters, cpuSeconds, diff, mainThreadCpuSeconds, loopDelayP99, mediaLosses, metric, rssMb, scrape, wavFiles, type Counters, type Scrape } from './load-probes.js';
-import { P, prepare, startCallee, startCarrier, startProduct, stopProduct, type BenchFiles, type Product } from './load-setup.js';
+import { counters, cpuSeconds, diff, mainThreadCpuSeconds, mainThreadWaitSeconds, loopDelayP99, mediaLosses, metric, rssMb, scrape, wavFiles, type Counters, type Scrape } from './load-probes.js';
+import { P, prepare, startCallee, startCarrier, startExternalSrs, startProduct, stopProduct, type BenchFiles, type Product } from './load-setup.js';
 import { runMultiNode } from './load-multi-node.js';
 import { runSoak, SOAK_DEFAULTS } from './load-soak.js';
 import { sleep } from '../test/support/wait.js';
@@ -84,6 +88,7 @@ const { values } = parseArgs({
     'product-log': { type: 'string' },
     'product-log-level': { type: 'string', default: 'warn' },
     'product-node-args': { type: 'string' },
+    srs: { type: 'string', default: 'in-process' },
   },
   strict: true,
 });
@@ -109,6 +114,11 @@ const callSeconds = num('call-seconds', values['call-seconds'], soakMode ? SOAK_
 const stepSeconds = num('step-seconds', values['step-seconds'], 20);
 const deadline = Date.now() + num('max-minutes', values['max-minutes'], 10) * 60_000;
 const productNodeArgs = values['product-node-args']?.split(' ').filter(Boolean);
+if (values.srs !== 'in-process' && values.srs !== 'external') {
+  console.error(`--srs: expected in-process or external, got '${values.srs}'`);
+  process.exit(2);
+}
+const externalSrs = values.srs === 'external';
 const forkGapLimit = num('fork-gap-limit', values['fork-gap-limit'], 1) / 100;
 
 /** Calls admitted per second between the first scrape that saw an admitted call and the first that saw them all. */
@@ -131,6 +141,8 @@ interface Step {
   /** Recorded call-seconds (WAV audio) per product CPU-second: the concurrent recorded calls one busy core carries. */
   callsPerCore: number;
   mainCpuPct: number;
+  /** Share of the step's wall time the main thread spent runnable but not running (run-queue wait). */
+  mainWaitPct: number;
   sippCpuPct: number;
   peakRssMb: number;
   rssPerCallKb: number;
@@ -145,13 +157,16 @@ interface Step {
   sipp?: SippResult;
 }
 
-async function runStep(rate: number, product: Product, files: BenchFiles, recordingsDir: string, baseRssMb: number, uasPid: number): Promise<Step> {
+async function runStep(rate: number, product: Product, srs: Product | undefined, files: BenchFiles, recordingsDir: string, baseRssMb: number, uasPid: number): Promise<Step> {
   const calls = Math.max(1, Math.round(rate * stepSeconds));
   const before = await scrape(P.admin);
   if (!before) throw new Error('metrics scrape failed before the step');
   const wav0 = wavFiles(recordingsDir);
-  const cpu0 = cpuSeconds(product.pid);
+  // with --srs external, the recording server process's CPU counts with the product's (recorded calls per core)
+  const productCpu = (): number => cpuSeconds(product.pid) + (srs ? cpuSeconds(srs.pid) : 0);
+  const cpu0 = productCpu();
   const main0 = mainThreadCpuSeconds(product.pid);
+  const wait0 = mainThreadWaitSeconds(product.pid);
   const uasCpu0 = cpuSeconds(uasPid);
   let uacCpu = 0;
   let uasCpu = uasCpu0;
@@ -178,8 +193,9 @@ async function runStep(rate: number, product: Product, files: BenchFiles, record
   }
   const sipp = await done;
   const wallS = (Date.now() - t0) / 1000;
-  const cpuPct = (100 * (cpuSeconds(product.pid) - cpu0)) / wallS;
+  const cpuPct = (100 * (productCpu() - cpu0)) / wallS;
   const mainCpuPct = (100 * (mainThreadCpuSeconds(product.pid) - main0)) / wallS;
+  const mainWaitPct = (100 * (mainThreadWaitSeconds(product.pid) - wait0)) / wallS;
   // both sampled while running (a process that has exited has no /proc entry): a floor
   const sippCpuPct = (100 * (uacCpu + Math.max(uasCpu, cpuSeconds(uasPid)) - uasCpu0)) / wallS;
   // let the product finish the last BYEs and the recording server close its files
@@ -214,6 +230,7 @@ async function runStep(rate: number, product: Product, files: BenchFiles, record
     cpuPct,
     callsPerCore: cpuPct > 0 ? (wav1.seconds - wav0.seconds) / ((cpuPct / 100) * wallS) : 0,
     mainCpuPct,
+    mainWaitPct,
     sippCpuPct,
     peakRssMb: peakRss,
     rssPerCallKb: peakCalls > 0 ? ((peakRss - baseRssMb) * 1024) / peakCalls : 0,
@@ -230,12 +247,12 @@ async function runStep(rate: number, product: Product, files: BenchFiles, record
 }
 
 const HEADER =
-  '| rate (calls/s) | attempted / ok / failed | CPS | peak concurrent calls | product CPU % (main thread) | recorded calls per core | SIPp CPU % | peak RSS | RSS per call (above idle) | event-loop delay p99 (worst) | RTP in / out / forked / dropped | relay loss % | not forked % | WAVs (audio s) | clean |';
+  '| rate (calls/s) | attempted / ok / failed | CPS | peak concurrent calls | product CPU % (main thread, its run-queue wait) | recorded calls per core | SIPp CPU % | peak RSS | RSS per call (above idle) | event-loop delay p99 (worst) | RTP in / out / forked / dropped | relay loss % | not forked % | WAVs (audio s) | clean |';
 
 function row(s: Step): string {
   const r = s.rtp;
   return (
-    `| ${s.rate} | ${s.attempted} / ${s.ok} / ${s.failed} | ${s.cps.toFixed(1)} | ${s.peakCalls} | ${s.cpuPct.toFixed(0)} (${s.mainCpuPct.toFixed(0)}) | ${s.callsPerCore.toFixed(0)} | ${s.sippCpuPct.toFixed(0)} | ${s.peakRssMb.toFixed(0)} MB | ` +
+    `| ${s.rate} | ${s.attempted} / ${s.ok} / ${s.failed} | ${s.cps.toFixed(1)} | ${s.peakCalls} | ${s.cpuPct.toFixed(0)} (${s.mainCpuPct.toFixed(0)}, ${s.mainWaitPct.toFixed(0)}) | ${s.callsPerCore.toFixed(0)} | ${s.sippCpuPct.toFixed(0)} | ${s.peakRssMb.toFixed(0)} MB | ` +
     `${s.rssPerCallKb.toFixed(0)} kB | ${s.lagP99Ms.toFixed(1)} ms | ${r.in} / ${r.out} / ${r.forked} / ${r.dropped} | ${s.relayLossPct.toFixed(4)} | ` +
     `${s.forkGapPct.toFixed(2)} | ${s.wavs} (${s.wavSeconds.toFixed(0)}) | ${s.clean ? 'yes' : `no: ${s.why.join('; ')}`} |`
   );
@@ -246,21 +263,32 @@ async function ramp(): Promise<void> {
   const files = prepare(dir);
   const recordingsDir = join(dir, 'recordings');
   let product: Product | undefined;
+  let srs: Product | undefined;
   let uas: SippProcess | undefined;
   const steps: Step[] = [];
   const hard = setTimeout(() => {
     console.error('max-minutes reached: stopping');
     uas?.stop(1000).catch(() => undefined);
     product?.child.kill('SIGKILL');
+    srs?.child.kill('SIGKILL');
     process.exit(2);
   }, deadline - Date.now() + 60_000);
   hard.unref();
   try {
-    product = await startProduct(dir, files.provisioning, { logLevel: values['product-log-level'], logFile: values['product-log'], nodeArgs: productNodeArgs });
+    if (externalSrs) srs = await startExternalSrs(recordingsDir, values['product-log-level']);
+    product = await startProduct(dir, files.provisioning, {
+      logLevel: values['product-log-level'],
+      logFile: values['product-log'],
+      nodeArgs: productNodeArgs,
+      env: externalSrs ? { SRS_ENABLED: 'false' } : undefined,
+    });
     await sleep(1000);
     const baseRss = rssMb(product.pid);
     uas = await startCallee(files, Math.ceil((deadline - Date.now()) / 1000) + 30);
-    console.log(`whole product: calls of ${callSeconds} s after answer, ${stepSeconds} s of new calls per step, idle RSS ${baseRss.toFixed(0)} MB`);
+    console.log(
+      `whole product: calls of ${callSeconds} s after answer, ${stepSeconds} s of new calls per step, idle RSS ${baseRss.toFixed(0)} MB` +
+        (srs ? `; recording server in a process of its own (pid ${srs.pid}): its CPU counts in product CPU %, not its RSS` : ''),
+    );
     console.log(HEADER);
     console.log(`|${'---|'.repeat(15)}`);
     for (const rate of rates) {
@@ -268,12 +296,12 @@ async function ramp(): Promise<void> {
         console.log(`(max-minutes: rate ${rate} not run)`);
         break;
       }
-      const s = await runStep(rate, product, files, recordingsDir, baseRss, uas.pid ?? 0);
+      const s = await runStep(rate, product, srs, files, recordingsDir, baseRss, uas.pid ?? 0);
       steps.push(s);
       console.log(row(s));
       if (!s.clean) {
         console.log(`\nfirst unclean step at ${rate} calls/s:\n${s.sipp?.describe() ?? ''}`);
-        const errs = product.problems();
+        const errs = [...product.problems(), ...(srs?.problems() ?? [])];
         if (errs.length) console.log(`product warnings/errors (last 20 of ${errs.length}):\n${errs.slice(-20).join('\n')}`);
         break;
       }
@@ -292,6 +320,7 @@ async function ramp(): Promise<void> {
     clearTimeout(hard);
     if (uas) await uas.stop(2000).catch(() => undefined);
     if (product) await stopProduct(product);
+    if (srs) await stopProduct(srs);
     rmSync(dir, { recursive: true, force: true });
   }
 }

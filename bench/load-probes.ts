@@ -20,6 +20,17 @@ export function mainThreadCpuSeconds(pid: number): number {
   return parseCpu(readProc(`/proc/${pid}/task/${pid}/stat`));
 }
 
+/**
+ * Seconds the product's main thread waited on the run queue: runnable but not running, because
+ * other threads (media workers, V8's GC helpers, SIPp) held both cores (/proc/<pid>/task/<pid>/schedstat,
+ * second field, ns; needs schedstats in the kernel, 0 without). Every such wait adds to the
+ * event-loop delay, whatever the thread itself costs.
+ */
+export function mainThreadWaitSeconds(pid: number): number {
+  const fields = readProc(`/proc/${pid}/task/${pid}/schedstat`).split(' ');
+  return fields.length >= 2 ? Number(fields[1]) / 1e9 : 0;
+}
+
 function parseCpu(stat: string): number {
   if (!stat) return 0;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

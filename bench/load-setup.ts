@@ -13,7 +13,8 @@
  * process exits or is interrupted, and the temporary directories are removed, so nothing outlives
  * a run.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { createWriteStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -183,12 +184,14 @@ export interface ProductOptions {
   heapSnapshotDir?: string | undefined;
   /** More node options for the product (`--product-node-args`, e.g. --trace-gc), before the entry point. */
   nodeArgs?: string[] | undefined;
+  /** More environment overrides (SRS_ENABLED=false with an external recording server). */
+  env?: Record<string, string> | undefined;
 }
 
 export async function startProduct(dir: string, provisioning: string, options: ProductOptions = {}): Promise<Product> {
   const gcArgs = options.exposeGc ? ['--expose-gc', '--import', join(ROOT, 'bench', 'gc-on-signal.ts')] : [];
   const snapshotArgs = options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${options.heapSnapshotDir}`] : [];
-  const child = spawnProduct({ dir, ports: P, provisioningFile: provisioning, logLevel: options.logLevel ?? 'warn', nodeArgs: [...gcArgs, ...snapshotArgs, ...(options.nodeArgs ?? [])] });
+  const child = spawnProduct({ dir, ports: P, provisioningFile: provisioning, logLevel: options.logLevel ?? 'warn', nodeArgs: [...gcArgs, ...snapshotArgs, ...(options.nodeArgs ?? [])], ...(options.env ? { env: options.env } : {}) });
   track(child.pid);
   child.once('exit', () => untrack(child.pid));
   let log = '';
@@ -217,6 +220,46 @@ export async function startProduct(dir: string, provisioning: string, options: P
     await sleep(200);
   }
   throw new Error(`product not ready within 20 s\n${log.slice(-5000)}`);
+}
+
+/**
+ * The reference recording server as a process of its own, the shape production has (an external
+ * recording server; the product then runs with SRS_ENABLED=false): `node --import tsx
+ * src/srs/main.ts` with its own embedded engine on the recording server's SIP port and RTP range
+ * (P.srs, P.srsRtpMin-Max), WAVs into `recordingsDir`, LOG_LEVEL `logLevel`. Ready once its SIP
+ * port answers an OPTIONS (any status).
+ */
+export async function startExternalSrs(recordingsDir: string, logLevel = 'warn'): Promise<Product> {
+  const argv = ['--import', 'tsx', 'src/srs/main.ts', '--engine', `sip:127.0.0.1:${P.srs};transport=udp,tcp`, '--drachtio', '127.0.0.1:0',
+    '--rtp-ports', `${P.srsRtpMin}-${P.srsRtpMax}`, '--recordings-dir', recordingsDir];
+  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CONFIG_FILE: 'config/embedded.yaml', LOG_LEVEL: logLevel } });
+  track(child.pid);
+  child.once('exit', () => untrack(child.pid));
+  let log = '';
+  const onData = (d: Buffer): void => {
+    log = (log + d.toString()).slice(-50_000);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const srs: Product = { child, pid: child.pid!, log: () => log, problems: () => log.split('\n').filter((l) => /"level":(40|50|60)/.test(l)) };
+  const probe = createSocket('udp4');
+  let answered = false;
+  probe.on('message', () => (answered = true));
+  try {
+    const end = Date.now() + 20_000;
+    for (let n = 1; Date.now() < end; n++) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`recording server exited before ready\n${log.slice(-5000)}`);
+      const options =
+        `OPTIONS sip:srs@127.0.0.1:${P.srs} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-bench-${n}\r\nMax-Forwards: 70\r\n` +
+        `From: <sip:bench@127.0.0.1>;tag=bench\r\nTo: <sip:srs@127.0.0.1>\r\nCall-ID: bench-srs-ready-${n}\r\nCSeq: ${n} OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+      probe.send(options, P.srs, '127.0.0.1');
+      await sleep(300);
+      if (answered) return srs;
+    }
+    throw new Error(`recording server not ready within 20 s\n${log.slice(-5000)}`);
+  } finally {
+    probe.close();
+  }
 }
 
 /** SIGTERM (the product drains, then closes), SIGKILL after 8 s. */
