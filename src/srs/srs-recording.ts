@@ -6,8 +6,9 @@ import { StateMachine, type TransitionTable } from '../common/state-machine.js';
 import type { G711Codec } from '../media/audio/g711.js';
 import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
-import { parseMetadata } from '../siprec/metadata-parser.js';
-import { validateMetadata } from '../siprec/metadata-validator.js';
+import { metadataFromElement } from '../siprec/metadata-parser.js';
+import { validateMetadataElement } from '../siprec/metadata-validator.js';
+import { parseXml, type XmlElement } from '../siprec/xml-parser.js';
 import type { RecordingMetadataModel } from '../siprec/metadata-types.js';
 import type { RecordingSdp } from '../siprec/recording-sdp.js';
 import { buildSrsAnswer } from '../siprec/srs-answer.js';
@@ -85,13 +86,24 @@ function startError(err: unknown): unknown {
   return disk ? new AppError('SRS_DISK_ERROR', `${disk.code}: ${disk.message}`, { cause: err }) : err;
 }
 
-/** Validates (when asked) and parses a metadata document; throws SIPREC_METADATA_INVALID / SIPREC_XML_MALFORMED. */
+/**
+ * Parses a metadata document once, validates it (when asked) and builds its model; throws
+ * SIPREC_METADATA_INVALID (with validation, malformed XML too, as an issue at '/') or
+ * SIPREC_XML_MALFORMED (without).
+ */
 export function checkMetadata(xml: string, validate: boolean): RecordingMetadataModel {
+  let root: XmlElement;
+  try {
+    root = parseXml(xml);
+  } catch (err) {
+    if (validate && isAppError(err, 'SIPREC_XML_MALFORMED')) throw new AppError('SIPREC_METADATA_INVALID', `/: ${err.message}`, { cause: err });
+    throw err;
+  }
   if (validate) {
-    const issues = validateMetadata(xml, { dialect: 'broadworks' });
+    const issues = validateMetadataElement(root, { dialect: 'broadworks' });
     if (issues.length > 0) throw new AppError('SIPREC_METADATA_INVALID', issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join('; '));
   }
-  return parseMetadata(xml);
+  return metadataFromElement(root);
 }
 
 /** Applies a partial document (RFC 7865 section 6.1 datamode partial) onto the last complete one. */

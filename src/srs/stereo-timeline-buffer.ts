@@ -10,6 +10,10 @@
  *   committed            (committed + capacity)
  *   |<- window ->|   newest write
  *   [ flushed... | pending samples, both channels, zero = silence ]
+ *
+ * Each channel is a ring of `capacity` samples (position p at p mod capacity): a flush reads the
+ * frames it hands out and clears their slots, nothing else moves. Per recording that is
+ * 4 x capacity bytes, 32 kB with the defaults, for as long as the recording lasts.
  */
 import { endianness } from 'node:os';
 
@@ -18,8 +22,9 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 
 export interface StereoTimelineBufferOptions {
   /**
-   * Pending capacity per channel in samples; default window + flush + 8000, at least 16000 (2 s at
-   * 8 kHz: 64 kB per recording for both channels). A write longer than half of it is refused.
+   * Pending capacity per channel in samples; default window + flush (8000 = 1 s at 8 kHz: 32 kB
+   * per recording for both channels). A write longer than half of it is refused (with the defaults
+   * 500 ms: no RTP packet carries that much).
    */
   capacity?: number;
   /** How far behind the newest write frames are kept for late packets; default 4000 (500 ms). */
@@ -51,7 +56,7 @@ export class StereoTimelineBuffer {
   constructor(onFrames: (interleaved: Buffer) => void, options: StereoTimelineBufferOptions = {}) {
     const window = options.windowSamples ?? 4000;
     const flush = options.flushSamples ?? 4000;
-    this.#capacity = options.capacity ?? Math.max(16000, window + flush + 8000);
+    this.#capacity = options.capacity ?? window + flush;
     this.#window = Math.min(window, this.#capacity);
     this.#flushAt = Math.min(this.#window + flush, this.#capacity);
     this.#ch = [new Int16Array(this.#capacity), new Int16Array(this.#capacity)];
@@ -83,7 +88,11 @@ export class StereoTimelineBuffer {
     const end = pos + data.length;
     // Keep `window` frames behind the newest write, but never flush past this write's start.
     if (end - this.#committed > this.#flushAt) this.#flushTo(Math.min(pos, end - this.#window));
-    this.#ch[channel].set(data, pos - this.#committed);
+    const ring = this.#ch[channel];
+    const at = pos % this.#capacity;
+    const first = Math.min(data.length, this.#capacity - at);
+    ring.set(first === data.length ? data : data.subarray(0, first), at);
+    if (first < data.length) ring.set(data.subarray(first), 0);
     if (end > this.#maxEnd) this.#maxEnd = end;
   }
 
@@ -93,27 +102,28 @@ export class StereoTimelineBuffer {
   }
 
   #flushTo(target: number): void {
+    const cap = this.#capacity;
+    const [l, r] = this.#ch;
     while (this.#committed < target) {
-      const k = Math.min(target - this.#committed, this.#capacity);
-      const [l, r] = this.#ch;
+      // one batch per contiguous run of the ring
+      const from = this.#committed % cap;
+      const k = Math.min(target - this.#committed, cap - from);
       const out = Buffer.allocUnsafe(k * 4);
       if (LITTLE_ENDIAN && out.byteOffset % 2 === 0) {
         // interleave through a sample view of the output: no per-sample call
         const lr = new Int16Array(out.buffer, out.byteOffset, k * 2);
         for (let i = 0, j = 0; i < k; i++, j += 2) {
-          lr[j] = l[i]!;
-          lr[j + 1] = r[i]!;
+          lr[j] = l[from + i]!;
+          lr[j + 1] = r[from + i]!;
         }
       } else {
         for (let i = 0; i < k; i++) {
-          out.writeInt16LE(l[i]!, i * 4);
-          out.writeInt16LE(r[i]!, i * 4 + 2);
+          out.writeInt16LE(l[from + i]!, i * 4);
+          out.writeInt16LE(r[from + i]!, i * 4 + 2);
         }
       }
-      l.copyWithin(0, k);
-      r.copyWithin(0, k);
-      l.fill(0, this.#capacity - k);
-      r.fill(0, this.#capacity - k);
+      l.fill(0, from, from + k);
+      r.fill(0, from, from + k);
       this.#committed += k;
       this.stats.framesFlushed += k;
       this.#onFrames(out);

@@ -87,10 +87,11 @@ describe('disk faults are failures (disk-guard)', () => {
       } finally {
         closeSync(fd);
       }
-      const second = new Int16Array(8000).fill(1000);
-      for (let k = 0; k < 4; k++) {
-        writer.put(0, k * 8000, second);
-        writer.put(1, k * 8000, second);
+      // 4 s of audio in 20 ms packets, as the receivers put it
+      const packet = new Int16Array(160).fill(1000);
+      for (let k = 0; k < 200; k++) {
+        writer.put(0, k * 160, packet);
+        writer.put(1, k * 160, packet);
       }
       await until(() => seen.length > 0, 'the write error', 1000);
       expect(seen).toHaveLength(1);

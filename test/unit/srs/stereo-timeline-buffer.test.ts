@@ -72,4 +72,29 @@ describe('StereoTimelineBuffer', () => {
     buf.finish();
     expect(frames()).toHaveLength(maxEnd);
   });
+
+  it('keeps every sample in place across the ring boundary: writes that wrap, gaps reused as silence', () => {
+    // capacity 8 and 3-sample writes: every few writes straddle the end of the ring
+    const { buf, frames } = collect({ capacity: 8, windowSamples: 2, flushSamples: 3 });
+    const expected: Array<[number, number]> = [];
+    for (let p = 0; p < 60; p += 3) {
+      const left = Int16Array.from([p, p + 1, p + 2]);
+      buf.put(0, p, left);
+      // the right channel skips every fourth write: silence there, even where the slot held audio before
+      if (p % 12 !== 9) buf.put(1, p, left.map((v) => -v));
+      for (let i = 0; i < 3; i++) expected.push([p + i, p % 12 === 9 || p + i === 0 ? 0 : -(p + i)]);
+    }
+    buf.finish();
+    expect(frames()).toEqual(expected);
+  });
+
+  it('refuses a write longer than half the capacity (default capacity: window + flush, 1 s at 8 kHz)', () => {
+    const { buf, frames } = collect();
+    buf.put(0, 0, new Int16Array(4001).fill(1));
+    buf.put(0, 0, new Int16Array(4000).fill(2));
+    expect(buf.stats.refusedWrites).toBe(1);
+    buf.finish();
+    expect(frames()).toHaveLength(4000);
+    expect(frames()[3999]).toEqual([2, 0]);
+  });
 });
