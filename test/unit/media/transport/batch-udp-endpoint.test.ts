@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,24 @@ function rtp(seq: number, ssrc: number, payload: Buffer): Buffer {
   b.writeUInt32BE(ssrc >>> 0, 8);
   payload.copy(b, 12);
   return b;
+}
+
+/**
+ * Blocks this thread (no event-loop turn) until each 127.0.0.1 UDP port has bytes in its receive
+ * queue (/proc/net/udp rx_queue), or throws after `timeoutMs`.
+ */
+function waitQueuedSync(ports: number[], timeoutMs: number): void {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const queued = new Set<number>();
+    for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 5 || !f[1]!.startsWith('0100007F:')) continue;
+      if (Number.parseInt(f[4]!.split(':')[1]!, 16) > 0) queued.add(Number.parseInt(f[1]!.split(':')[1]!, 16));
+    }
+    if (ports.every((p) => queued.has(p))) return;
+    if (performance.now() > deadline) throw new Error(`datagrams not queued within ${timeoutMs} ms on ${ports.filter((p) => !queued.has(p)).join(', ')}`);
+  }
 }
 
 describe('native batched UDP endpoints (docs/media.md "Batched socket I/O")', () => {
@@ -123,6 +142,10 @@ describe('native batched UDP endpoints (docs/media.md "Batched socket I/O")', ()
     peer.send(rtp(1, 1, Buffer.from('x')), timed.rtpPort, '127.0.0.1');
     peer.send(Buffer.from([0x81, 201, 0, 1, 9, 9, 9, 9]), timed.rtcpPort, '127.0.0.1');
     peer.send(rtp(1, 2, Buffer.from('y')), plain.rtpPort, '127.0.0.1');
+    // The kernel stamps a datagram when it queues it on the socket, which on a loaded machine can
+    // come later than the send (loopback delivery deferred to ksoftirqd): wait, without yielding
+    // to the event loop, until all three are queued, then keep the thread busy.
+    waitQueuedSync([timed.rtpPort, timed.rtcpPort, plain.rtpPort], 5000);
     const busyUntil = performance.now() + 120;
     while (performance.now() < busyUntil) {
       // this thread is starved: the datagrams wait in the kernel
