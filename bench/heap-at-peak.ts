@@ -4,9 +4,10 @@
  * (each --call-seconds long), and the difference per concurrent call: by kind (constructor, closure,
  * string, array role, ArrayBuffer backing store), the biggest ArrayBuffer sizes, and the string
  * groups by their first characters (a SIP message kept whole by a header value sliced from it shows
- * here). V8 runs a full GC before each snapshot, so this is live memory, not garbage; the snapshot
- * stalls the product for a few seconds, so calls of that moment may fail (a measurement, not a load
- * step). Media workers and the recording server's worker have heaps of their own, not in it.
+ * here), and what holds it: each new object charged to the nearest named-class object that
+ * dominates it (bench/heap-owners.ts). V8 runs a full GC before each snapshot, so this is live
+ * memory, not garbage; the snapshot stalls the product for a few seconds, so calls of that moment
+ * may fail (a measurement, not a load step). Media workers and the recording server's worker have heaps of their own, not in it.
  */
 import { readFileSync } from 'node:fs';
 import { parseSnapshot, totals } from './heap-snapshot-diff.js';

@@ -109,24 +109,24 @@ export interface OwnerCharge {
 export function chargeToOwners(s: Snapshot, before: ReadonlySet<number>): OwnerCharge[] {
   const idom = dominators(s);
   const n = s.kinds.length;
-  // owner of each node: itself if it is one, else its dominator's (dominators come first in reverse postorder)
+  // owner[x]: the nearest owner at or above x in the dominator tree (-2: none), filled on demand
   const owner = new Int32Array(n).fill(-1);
-  const byPost: number[] = [];
-  // reverse postorder = any order where idom precedes: walk each node up to a resolved ancestor
+  const path: number[] = [];
   const resolve = (i: number): number => {
     let x = i;
     while (owner[x] === -1 && x !== 0 && idom[x] !== -1) {
-      byPost.push(x);
+      path.push(x);
       x = idom[x]!;
     }
     let o = owner[x] !== -1 ? owner[x]! : ownerName(s.kinds[x]!) ? x : -2;
     owner[x] = o;
-    for (let k = byPost.length - 1; k >= 0; k--) {
-      const y = byPost[k]!;
+    // back down the path: each node takes the nearest owner above it, or itself if it is one
+    for (let k = path.length - 1; k >= 0; k--) {
+      const y = path[k]!;
       if (ownerName(s.kinds[y]!)) o = y;
       owner[y] = o;
     }
-    byPost.length = 0;
+    path.length = 0;
     return owner[i]!;
   };
   const charges = new Map<string, OwnerCharge>();
