@@ -101,8 +101,6 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
   readonly #clock: Clock;
   readonly #startMono: number;
   readonly #sink: SampleSink;
-  /** Streams holding start packets. */
-  #holding = 0;
   /** How far the WAV starts before the recording's start (audio the SRC kept from before it). */
   #originShiftMs = 0;
   /** Something was placed: the WAV's start is fixed. */
@@ -260,10 +258,9 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
     // placed by when the kernel received it (a starved thread reads a burst late), where known
     const receivedMs = this.elapsedMs() - s.endpoint.receiveAgeMs;
     // a release may move the WAV's start: arrival on it after that
-    if (this.#holding > 0 && this.#expired(receivedMs + this.#originShiftMs)) this.#releaseAll();
+    if (this.#expired(receivedMs + this.#originShiftMs)) this.#releaseAll();
     const arrivalMs = receivedMs + this.#originShiftMs;
     if (s.start.accepts(ssrc, arrivalMs)) {
-      if (!s.start.holding) this.#holding++;
       s.start.hold(ssrc, rtpTimestamp(msg), arrivalMs, pcm.slice());
     } else {
       if (s.start.holding) this.#releaseAll();
@@ -281,6 +278,7 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
     if (first) this.emit('media', s.config.label);
   }
 
+  /** Some stream's start window is over at `nowMs` (false while nothing is held). */
   #expired(nowMs: number): boolean {
     for (const s of this.#streams.values()) if (s.start.expired(nowMs)) return true;
     return false;
@@ -294,7 +292,6 @@ export class RecordingRtpReceiver extends TypedEmitter<RtpReceiverEvents> {
    */
   #releaseAll(): void {
     const holding = [...this.#streams.values()].filter((s) => s.start.holding);
-    this.#holding = 0;
     if (holding.length === 0) return;
     if (!this.#placed) {
       const earliest = Math.min(...holding.map((s) => s.start.startMs()));

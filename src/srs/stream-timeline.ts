@@ -122,15 +122,29 @@ export class StartAligner<T> {
 
   /** Where the held packets start: the earliest time their arrivals and RTP timestamps allow (may be < 0). */
   startMs(): number {
-    let start = Number.POSITIVE_INFINITY;
-    let earliest = 0;
-    for (const p of this.#held) {
-      const offsetMs = ((p.ts - this.#firstTs) | 0) * this.#msPerTick;
-      start = Math.min(start, p.arrivalMs - offsetMs);
-      earliest = Math.min(earliest, offsetMs);
-    }
+    const { firstMs, earliestOffsetMs } = this.#bounds();
     // a reordered start: the earliest timestamp, not the first packet's, is the stream's first sample
-    return start + earliest;
+    return firstMs + earliestOffsetMs;
+  }
+
+  /**
+   * firstMs: where the first held packet goes (the smallest arrival minus its timestamp distance
+   * from that packet); earliestOffsetMs: how far before it the earliest timestamp lies (<= 0).
+   */
+  #bounds(): { firstMs: number; earliestOffsetMs: number } {
+    let firstMs = Number.POSITIVE_INFINITY;
+    let earliestOffsetMs = 0;
+    for (const p of this.#held) {
+      const offsetMs = this.#offsetMs(p.ts);
+      firstMs = Math.min(firstMs, p.arrivalMs - offsetMs);
+      earliestOffsetMs = Math.min(earliestOffsetMs, offsetMs);
+    }
+    return { firstMs, earliestOffsetMs };
+  }
+
+  /** A timestamp's distance from the first held packet's, ms (wrapping). */
+  #offsetMs(ts: number): number {
+    return ((ts - this.#firstTs) | 0) * this.#msPerTick;
   }
 
   /** The window ends at `nowMs` (a packet of any stream arrived then). */
@@ -140,11 +154,8 @@ export class StartAligner<T> {
 
   /** Hands out the held packets in arrival order, each with the arrival time it is placed by (from startMs()). */
   release(place: (ssrc: number, ts: number, arrivalMs: number, item: T) => void): void {
-    const held = this.#held;
-    let earliest = 0;
-    for (const p of held) earliest = Math.min(earliest, ((p.ts - this.#firstTs) | 0) * this.#msPerTick);
-    const firstMs = this.startMs() - earliest;
-    for (const p of held) place(this.#ssrc, p.ts, firstMs + ((p.ts - this.#firstTs) | 0) * this.#msPerTick, p.item);
-    held.length = 0;
+    const { firstMs } = this.#bounds();
+    for (const p of this.#held) place(this.#ssrc, p.ts, firstMs + this.#offsetMs(p.ts), p.item);
+    this.#held.length = 0;
   }
 }
