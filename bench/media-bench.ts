@@ -9,11 +9,15 @@
  * (userspace, one thread, started here on 127.0.0.1; forks via subscribe requests).
  *
  * Options: --steps 100,200,400 (calls per step) --duration 5000 (ms per step) --no-rtpengine
+ * --warmup 3000 (ms of the first step's load before the first measured step, unmeasured: each
+ * relay is measured warm, our JIT-compiled packet path like rtpengine's machine code)
  * --workers 1 --socket-io auto (media.socketIo: auto, native or dgram; a list such as
  * native,dgram runs the ramp once per path, side by side) --generator-io native|dgram (the
  * generator's own sockets; native when the addon is built) --p999-limit 5 (ms) --pin yes|no
  * --relay-nice 0 (the relays' nice value: ours as media.workerNice on its worker threads, every
- * thread of rtpengine's alike).
+ * thread of rtpengine's alike) --generator-nice -20 (the generator's nice value, so that the
+ * machine's other processes do not delay its sends and the latency measures the relay; a value the
+ * system refuses leaves it at 0, with a line saying so).
  * Ports: relay 40000-47999, generator 10000-17999, rtpengine 52000-59899 and ng 59990.
  * Pass criteria of a step: loss < 0.01 % and p99.9 < --p999-limit ms. The ramp goes on past a step
  * over the latency limit (it still measures CPU at that load) and stops at the first loss; the
@@ -44,6 +48,7 @@ function arg(name: string, dflt: string): string {
 }
 const STEPS = arg('steps', '100,200,300,400,500,600,700,800,900,1000').split(',').map(Number);
 const DURATION = Number(arg('duration', '5000'));
+const WARMUP = Number(arg('warmup', '3000'));
 const WORKERS = Number(arg('workers', '1'));
 const WITH_RTPENGINE = !args.includes('--no-rtpengine');
 const SOCKET_IO = arg('socket-io', 'auto').split(',') as SocketIoMode[];
@@ -54,6 +59,8 @@ const P999_LIMIT_MS = Number(arg('p999-limit', '5'));
 const PIN = arg('pin', 'yes') === 'yes' && availableParallelism() >= 2;
 const RELAY_NICE = Number(arg('relay-nice', '0'));
 if (!Number.isInteger(RELAY_NICE) || RELAY_NICE < -20 || RELAY_NICE > 19) throw new Error(`--relay-nice: ${String(RELAY_NICE)} is not a nice value from -20 to 19`);
+const GENERATOR_NICE = Number(arg('generator-nice', '-20'));
+if (!Number.isInteger(GENERATOR_NICE) || GENERATOR_NICE < -20 || GENERATOR_NICE > 19) throw new Error(`--generator-nice: ${String(GENERATOR_NICE)} is not a nice value from -20 to 19`);
 
 /** Every thread of `pid` to nice `nice` (Linux: the nice value is per thread). */
 function reniceAll(pid: number, nice: number): void {
@@ -135,6 +142,7 @@ async function ramp(relay: RelayUnderTest, loadgen: Loadgen): Promise<StepResult
     const ports = await loadgen.bind(n);
     while (targets.length < n) targets.push(await relay.setupCall(targets.length, ports[targets.length]!));
     await sleep(300);
+    if (n === STEPS[0] && WARMUP > 0) await loadgen.run(targets.slice(0, n), WARMUP);
     const cpu0 = relay.cpuSeconds();
     const report = await loadgen.run(targets.slice(0, n), DURATION);
     const relayCpuPercent = ((relay.cpuSeconds() - cpu0) / (DURATION / 1000)) * 100;
@@ -147,6 +155,10 @@ async function ramp(relay: RelayUnderTest, loadgen: Loadgen): Promise<StepResult
         `p50/p99/p99.9 ${fmt(report.latencyMs.p50)}/${fmt(report.latencyMs.p99)}/${fmt(report.latencyMs.p999)} ms, ` +
         `relay CPU ${relayCpuPercent.toFixed(0)} %, generator CPU ${report.cpuPercent.toFixed(0)} % (sent ${report.sent}, relayed ${report.relayed}, forked ${report.forked}, dup ${report.duplicates}, other ${report.unknown}) ${pass ? "PASS" : "FAIL"}`,
     );
+    if (!pass) {
+      const worst = report.worstWindows.filter((w) => w.maxMs >= P999_LIMIT_MS);
+      if (worst.length > 0) log(`    worst 100 ms windows (send time into the step: max latency, packets over 5 ms): ${worst.map((w) => `${(w.atMs / 1000).toFixed(1)} s: ${fmt(w.maxMs)} ms, ${w.over5ms}`).join('; ')}`);
+    }
     // a step over the latency limit still measures CPU at that load: go on until the relay loses packets
     if (loss >= 0.0001) break;
   }
@@ -215,10 +227,16 @@ function ratioLine(name: string, ours: Summary, rtpengine: Summary): string {
 async function main(): Promise<void> {
   log(
     `bench:media: steps ${STEPS.join(',')} calls, ${DURATION} ms each; pass = loss < 0.01 % and p99.9 < ${P999_LIMIT_MS} ms; ` +
-      `generator on ${GENERATOR_IO} sockets; ${PIN ? 'relay pinned to CPU 0, generator to CPU 1' : 'nothing pinned'}`,
+      `generator on ${GENERATOR_IO} sockets at nice ${GENERATOR_NICE}; ${PIN ? 'relay pinned to CPU 0, generator to CPU 1' : 'nothing pinned'}`,
   );
   const loadgen = new Loadgen(LOADGEN_BASE, GENERATOR_IO);
+  await loadgen.bind(0); // its threads are up once it answers
   if (PIN && !pinTo(loadgen.pid, 1)) log('taskset failed: the generator runs unpinned');
+  try {
+    reniceAll(loadgen.pid, GENERATOR_NICE);
+  } catch (err) {
+    log(`the generator runs at nice 0: nice ${GENERATOR_NICE} refused (${(err as Error).message})`);
+  }
   const table: Array<[string, StepResult[]]> = [];
   try {
     for (const io of SOCKET_IO) {

@@ -44,6 +44,8 @@ export interface StepReport {
   /** Packets received twice on the same path. */
   duplicates: number;
   latencyMs: { p50: number; p99: number; p999: number; max: number };
+  /** The worst 100 ms windows of send time: where in the step the tail is (stalls), worst first. */
+  worstWindows: { atMs: number; maxMs: number; over5ms: number }[];
   cpuPercent: number;
 }
 
@@ -55,6 +57,8 @@ export type LoadgenReply = { op: 'bound'; ports: CallPorts[] } | { op: 'report';
 const HIST_RES = 0.01; // ms per bucket
 const HIST_SIZE = 200_000; // up to 2 s
 const MAGIC = 0x5a;
+/** Send-time window (ms) of the stall report. */
+const WINDOW_MS = 100;
 
 /** One generator socket: sends to the relay on 127.0.0.1, counts what it receives. */
 interface GenSocket {
@@ -81,6 +85,10 @@ let runId = 0;
 let seen: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
 let rounds = 0;
 let duplicates = 0;
+/** Per send-time window: the largest latency and how many packets took more than 5 ms. */
+let windowMax = new Float64Array(0);
+let windowOver = new Uint32Array(0);
+let runT0 = 0;
 
 /** `receiveAgeMs`: how long the datagram being delivered waited in the kernel (0: unknown, dgram). */
 function onMessage(kind: 0 | 1, receiveAgeMs: () => number) {
@@ -102,6 +110,11 @@ function onMessage(kind: 0 | 1, receiveAgeMs: () => number) {
     map[bit >> 3] = map[bit >> 3]! | (1 << (bit & 7));
     const sentAt = buf.readDoubleLE(off + 9 + 4);
     const lat = now - sentAt;
+    const w = Math.floor((sentAt - runT0) / WINDOW_MS);
+    if (w >= 0 && w < windowMax.length) {
+      if (lat > windowMax[w]!) windowMax[w] = lat;
+      if (lat > 5) windowOver[w]!++;
+    }
     const bucket = Math.min(HIST_SIZE - 1, Math.max(0, Math.floor(lat / HIST_RES)));
     hist[bucket]!++;
     if (kind === 0) relayed++;
@@ -163,6 +176,13 @@ function percentile(q: number, total: number): number {
   return HIST_SIZE * HIST_RES;
 }
 
+/** The `count` send-time windows with the largest latency, worst first. */
+function worstWindows(count: number): StepReport['worstWindows'] {
+  return Array.from(windowMax, (maxMs, w) => ({ atMs: w * WINDOW_MS, maxMs, over5ms: windowOver[w]! }))
+    .sort((x, y) => y.maxMs - x.maxMs)
+    .slice(0, count);
+}
+
 let streamSeq = new Uint16Array(0);
 let streamSsrc = new Uint32Array(0);
 let streamTs = new Uint32Array(0);
@@ -219,6 +239,9 @@ function run(targets: CallTargets[], durationMs: number): Promise<StepReport> {
   let sent = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now() + 5;
+  runT0 = t0;
+  windowMax = new Float64Array(Math.ceil(durationMs / WINDOW_MS) + 1);
+  windowOver = new Uint32Array(windowMax.length);
   let cursor = 0; // global packet index in the virtual schedule
   const total = rounds * streams;
   return new Promise((resolve) => {
@@ -265,6 +288,7 @@ function run(targets: CallTargets[], durationMs: number): Promise<StepReport> {
           unknown,
           duplicates,
           latencyMs: { p50: percentile(0.5, n), p99: percentile(0.99, n), p999: percentile(0.999, n), max: percentile(1, n) },
+          worstWindows: worstWindows(5),
           cpuPercent: ((cpu.user + cpu.system) / 1000 / wall) * 100,
         });
       }, 500);

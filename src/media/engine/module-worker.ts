@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -19,6 +20,23 @@ import { Worker } from 'node:worker_threads';
  * scavenges cheap and rare (a few a second at full load) and the memory flat.
  */
 export const WORKER_YOUNG_GENERATION_MB = 4;
+
+let memoryReducerOff = false;
+
+/**
+ * V8's memory reducer off for the isolates created from now on: the workers. It takes an isolate
+ * that allocates little for an idle one and shrinks its heap with full, compacting collections,
+ * up to three after each regular one. A media worker allocates almost nothing per packet, so it
+ * always looks idle, and each of those collections stopped its packets for 8-33 ms
+ * (docs/benchmarks.md, "Media plane"). A worker's heap is small and steady; there is nothing to
+ * give back. The flag is read when an isolate's heap is set up: the main thread, already running,
+ * keeps its reducer, which returns memory after a burst of calls.
+ */
+function turnMemoryReducerOff(): void {
+  if (memoryReducerOff) return;
+  setFlagsFromString('--no-memory-reducer');
+  memoryReducerOff = true;
+}
 
 /** The ESM entry of tsx's register API (its package exports map, `import` condition). */
 function tsxEsmApiUrl(): string {
@@ -35,6 +53,7 @@ function tsxEsmApiUrl(): string {
  * worker_threads' workerData.
  */
 export function startModuleWorker(callerUrl: string, basename: string, name: string, workerData?: unknown): Worker {
+  turnMemoryReducerOff();
   const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
   const entry = new URL(`./${basename}${callerUrl.endsWith('.ts') ? '.ts' : '.js'}`, callerUrl);
   if (entry.pathname.endsWith('.ts')) {
