@@ -27,6 +27,7 @@ import type {
 import { BALANCER_SOURCE_HEADER, effectiveSource, type BalancerHeaderIgnored } from './balancer-source.js';
 import { rebindDialogSocket } from './dialog-socket.js';
 import { onDialogEnded } from './dialog-ended.js';
+import { dropPendingInviteListeners } from './settled-invite.js';
 
 type SrfRequest = Srf.SrfRequest;
 type SrfResponse = Srf.SrfResponse;
@@ -104,6 +105,7 @@ export class SrfLeg extends TypedEmitter<LegEvents> implements Leg {
     this.recordAware = recordAware;
     this.#log = log;
     this.onListenerError = (err, event) => log.error({ err, event, side }, 'leg listener failed');
+    dropPendingInviteListeners(dialog);
     onDialogEnded(dialog, (_req: unknown, reason?: unknown) => {
       this.#gone = true;
       this.emit('bye', typeof reason === 'string' ? reason : 'BYE');

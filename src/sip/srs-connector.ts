@@ -20,6 +20,7 @@ import {
 } from '../siprec/client/srs-connector-types.js';
 import { rebindDialogSocket } from './dialog-socket.js';
 import { onDialogEnded } from './dialog-ended.js';
+import { dropPendingInviteListeners } from './settled-invite.js';
 
 /**
  * The drachtio-srf implementation of SrsConnector (src/siprec/client/srs-connector-types.ts): the
@@ -163,6 +164,7 @@ class DrachtioSrsDialog extends TypedEmitter<SrsDialogEvents> implements SrsDial
   constructor(dialog: UacDialog, log: Logger) {
     super();
     this.#dialog = dialog;
+    dropPendingInviteListeners(dialog);
     this.callId = dialog.sip.callId;
     this.#log = log.child({ siprecCallId: this.callId });
     this.localTag = dialog.sip.localTag;

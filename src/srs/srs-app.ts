@@ -10,6 +10,7 @@ import { isDraftEraSrcContact } from '../siprec/metadata-broadworks-headers.js';
 import { parseRecordingSdp } from '../siprec/recording-sdp.js';
 import { RECORDING_ID_HEADER } from '../siprec/recording-id-header.js';
 import { onDialogEnded } from '../sip/dialog-ended.js';
+import { dropPendingInviteListeners } from '../sip/settled-invite.js';
 import { DEFAULT_BYE_AFTER_MS, DEFAULT_REJECT_STATUS, DEFAULT_SLOW_ANSWER_MS } from './srs-fault-options.js';
 import type { SrsOptions } from './srs-options.js';
 import { PortAllocator } from '../media/transport/port-allocator.js';
@@ -300,6 +301,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
       // the recording id the files are named by, for the SRC's view of the call (docs/siprec.md)
       const headers = { 'Content-Type': 'application/sdp', [RECORDING_ID_HEADER]: recording.recordingId };
       dialog = await this.#srf.createUAS(req, res, { localSdp: recording.answerSdp, headers });
+      dropPendingInviteListeners(dialog);
     } catch (err) {
       this.#log.info({ err }, 'INVITE ended before the dialog was established');
       await this.#finish(recording, 'error');

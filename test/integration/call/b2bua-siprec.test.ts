@@ -14,6 +14,8 @@ import { makeSnapshot } from '../../unit/policy/snapshot-builder.js';
 import { sleep, until } from '../../support/wait.js';
 
 const block = portBlock({ from: 25000, to: 29999 }, 2, 1000);
+/** The app's srf, for a look at its dialogs. */
+let appSrf: { _dialogs?: Map<string, { req?: { listenerCount(event: string): number } }> } | undefined;
 const tb = useCallTestbed(block, {
   parties: ['srs'],
   trusted: ['pbx'],
@@ -25,7 +27,10 @@ const tb = useCallTestbed(block, {
     return { ...s, providers: s.providers.map((p) => (p.id === 'srs' ? { ...p, recordingServers: [{ uri: `sip:srs@127.0.0.1:${srsPort}` }] } : p)) };
   },
   timeoutSec: 25,
-  recording: (srf) => siprecRecordingFactory({ connector: new DrachtioSrsConnector(srf), clock: systemClock, timers: systemTimers }),
+  recording: (srf) => {
+    appSrf = srf as unknown as typeof appSrf;
+    return siprecRecordingFactory({ connector: new DrachtioSrsConnector(srf), clock: systemClock, timers: systemTimers });
+  },
 });
 
 describe('recorded call with the SIPREC client', () => {
@@ -35,6 +40,11 @@ describe('recorded call with the SIPREC client', () => {
     const { uac, uas, toB, userRtp: user } = await tb.inboundCall({ toUser: '+15550002001', callMs: 4000, tones: { callerHz: 1000, userHz: 1500, ms: 9000 } });
     // wait for the answer (the compliance prompt plays first), then pause and resume by DTMF
     await until(() => tb.h.manager.list()[0]?.state === 'connected', 'the call to connect', 8000);
+    // the caller's, the callee's and the recording server's dialogs: their INVITEs keep no
+    // listener of the pending INVITE (each captured the call's whole set-up: settled-invite.ts)
+    const dialogs = () => [...(appSrf?._dialogs?.values() ?? [])];
+    await until(() => dialogs().length >= 3, 'three dialogs', 5000);
+    for (const d of dialogs()) for (const event of ['response', 'update', 'cancel']) expect(d.req?.listenerCount(event), event).toBe(0);
     await sleep(800);
     await user.sendDtmf('*', 100, toB);
     await user.sendDtmf('3', 100, toB);
