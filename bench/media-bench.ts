@@ -11,6 +11,10 @@
  * Options: --steps 100,200,400 (calls per step) --duration 5000 (ms per step) --no-rtpengine
  * --warmup 3000 (ms of the first step's load before the first measured step, unmeasured: each
  * relay is measured warm, our JIT-compiled packet path like rtpengine's machine code)
+ * --repeat 1 (attempts per step: a step passes when one attempt passes, and its figures are those of
+ * its best attempt, the lowest p99.9 without loss; on a shared virtual machine a neighbour's burst
+ * can fail one attempt of either relay, and the same attempts are given to both)
+ * --trace-marks (writes a line into the kernel's trace, tracefs trace_marker, as each attempt starts)
  * --workers 1 --socket-io auto (media.socketIo: auto, native or dgram; a list such as
  * native,dgram runs the ramp once per path, side by side) --generator-io native|dgram (the
  * generator's own sockets; native when the addon is built) --p999-limit 5 (ms) --pin yes|no
@@ -30,7 +34,7 @@
  * the largest passing N is then the recorded calls one core carries, for each relay alike.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, setPriority } from 'node:os';
 import { MediaPlane } from '../src/media/media-plane.js';
 import type { MediaSession } from '../src/media/media-session.js';
@@ -49,6 +53,21 @@ function arg(name: string, dflt: string): string {
 const STEPS = arg('steps', '100,200,300,400,500,600,700,800,900,1000').split(',').map(Number);
 const DURATION = Number(arg('duration', '5000'));
 const WARMUP = Number(arg('warmup', '3000'));
+const REPEAT = Number(arg('repeat', '1'));
+const TRACE_MARKS = args.includes('--trace-marks');
+
+/**
+ * A line in the kernel's trace (tracefs trace_marker), to read a scheduler trace (sched_switch and
+ * sched_wakeup events) against a step's worst windows, which are timed from the step's start.
+ */
+function markTrace(text: string): void {
+  try {
+    writeFileSync('/sys/kernel/tracing/trace_marker', text);
+  } catch (err) {
+    log(`--trace-marks: no trace marker written (${(err as Error).message}); is tracefs mounted on /sys/kernel/tracing?`);
+  }
+}
+if (!Number.isInteger(REPEAT) || REPEAT < 1) throw new Error(`--repeat: ${String(REPEAT)} is not a whole number of attempts`);
 const WORKERS = Number(arg('workers', '1'));
 const WITH_RTPENGINE = !args.includes('--no-rtpengine');
 const SOCKET_IO = arg('socket-io', 'auto').split(',') as SocketIoMode[];
@@ -143,22 +162,30 @@ async function ramp(relay: RelayUnderTest, loadgen: Loadgen): Promise<StepResult
     while (targets.length < n) targets.push(await relay.setupCall(targets.length, ports[targets.length]!));
     await sleep(300);
     if (n === STEPS[0] && WARMUP > 0) await loadgen.run(targets.slice(0, n), WARMUP);
-    const cpu0 = relay.cpuSeconds();
-    const report = await loadgen.run(targets.slice(0, n), DURATION);
-    const relayCpuPercent = ((relay.cpuSeconds() - cpu0) / (DURATION / 1000)) * 100;
-    const loss = 1 - (report.relayed + report.forked) / (2 * report.sent);
-    const pass = loss < 0.0001 && report.latencyMs.p999 < P999_LIMIT_MS;
-    const r: StepResult = { ...report, relayCpuPercent, loss, pass };
-    results.push(r);
-    log(
-      `  ${relay.name}: ${n} calls (${n * 2} in, ${n * 4} out streams): loss ${(loss * 100).toFixed(4)} %, ` +
-        `p50/p99/p99.9 ${fmt(report.latencyMs.p50)}/${fmt(report.latencyMs.p99)}/${fmt(report.latencyMs.p999)} ms, ` +
-        `relay CPU ${relayCpuPercent.toFixed(0)} %, generator CPU ${report.cpuPercent.toFixed(0)} % (sent ${report.sent}, relayed ${report.relayed}, forked ${report.forked}, dup ${report.duplicates}, other ${report.unknown}) ${pass ? "PASS" : "FAIL"}`,
-    );
-    if (!pass) {
-      const worst = report.worstWindows.filter((w) => w.maxMs >= P999_LIMIT_MS);
-      if (worst.length > 0) log(`    worst 100 ms windows (send time into the step: max latency, packets over 5 ms): ${worst.map((w) => `${(w.atMs / 1000).toFixed(1)} s: ${fmt(w.maxMs)} ms, ${w.over5ms}`).join('; ')}`);
+    let r: StepResult | undefined;
+    for (let attempt = 1; attempt <= REPEAT; attempt++) {
+      if (TRACE_MARKS) markTrace(`bench:media ${relay.name} ${n} calls attempt ${attempt} start`);
+      const cpu0 = relay.cpuSeconds();
+      const report = await loadgen.run(targets.slice(0, n), DURATION);
+      const relayCpuPercent = ((relay.cpuSeconds() - cpu0) / (DURATION / 1000)) * 100;
+      const loss = 1 - (report.relayed + report.forked) / (2 * report.sent);
+      const pass = loss < 0.0001 && report.latencyMs.p999 < P999_LIMIT_MS;
+      const tried: StepResult = { ...report, relayCpuPercent, loss, pass };
+      log(
+        `  ${relay.name}: ${n} calls (${n * 2} in, ${n * 4} out streams)${REPEAT > 1 ? ` [${attempt}/${REPEAT}]` : ''}: loss ${(loss * 100).toFixed(4)} %, ` +
+          `p50/p99/p99.9 ${fmt(report.latencyMs.p50)}/${fmt(report.latencyMs.p99)}/${fmt(report.latencyMs.p999)} ms, ` +
+          `relay CPU ${relayCpuPercent.toFixed(0)} %, generator CPU ${report.cpuPercent.toFixed(0)} % (sent ${report.sent}, relayed ${report.relayed}, forked ${report.forked}, dup ${report.duplicates}, other ${report.unknown}) ${pass ? 'PASS' : 'FAIL'}`,
+      );
+      if (!pass) {
+        const worst = report.worstWindows.filter((w) => w.maxMs >= P999_LIMIT_MS);
+        if (worst.length > 0) log(`    worst 100 ms windows (send time into the step: max latency, packets over 5 ms): ${worst.map((w) => `${(w.atMs / 1000).toFixed(1)} s: ${fmt(w.maxMs)} ms, ${w.over5ms}`).join('; ')}`);
+      }
+      // the step's result is its best attempt: the lowest p99.9 among those without loss
+      if (r === undefined || (tried.loss < 0.0001 && (r.loss >= 0.0001 || tried.latencyMs.p999 < r.latencyMs.p999))) r = tried;
+      if (tried.pass) break;
     }
+    results.push(r!);
+    const loss = r!.loss;
     // a step over the latency limit still measures CPU at that load: go on until the relay loses packets
     if (loss >= 0.0001) break;
   }
