@@ -58,6 +58,8 @@ interface EngineSlot {
   failed: boolean;
   /** The worker's last totals reply (kept so counters survive a failed or slow worker). */
   lastTotals: MediaTotals | undefined;
+  /** Its thread's V8 heap, total bytes, as of its last answer (only for an engine in a thread of its own). */
+  lastHeapBytes: number | undefined;
 }
 
 interface Pending {
@@ -140,7 +142,7 @@ export class MediaPlane {
   }
 
   #addSlot(link: EngineLink): void {
-    const slot: EngineSlot = { link, sessions: 0, failed: false, lastTotals: undefined };
+    const slot: EngineSlot = { link, sessions: 0, failed: false, lastTotals: undefined, lastHeapBytes: undefined };
     link.onMessage = (msg) => this.#onMessage(msg);
     link.onFailure = (err) => this.#onEngineFailure(slot, err);
     this.#slots.push(slot);
@@ -189,10 +191,18 @@ export class MediaPlane {
       socketIo: this.socketIo,
       portsInUse: this.#ports.inUse,
       portCapacity: this.#ports.capacity,
+      workerHeapBytes: this.#workerHeapBytes(),
     };
   }
 
-  /** Ask every live worker for its totals (one request each, bounded by statsTimeoutMs). */
+  /** The running workers' heaps summed; undefined when no engine runs in a thread of its own. */
+  #workerHeapBytes(): number | undefined {
+    const own = this.#slots.filter((s) => s.link.ownThread && !s.failed);
+    if (own.length === 0) return undefined;
+    return own.reduce((sum, s) => sum + (s.lastHeapBytes ?? 0), 0);
+  }
+
+  /** Ask every live worker for its totals and its heap (bounded by statsTimeoutMs). */
   async #refreshTotals(): Promise<void> {
     await Promise.all(
       this.#slots.map(async (slot) => {
@@ -202,8 +212,12 @@ export class MediaPlane {
           timer = setTimeout(() => resolve(undefined), this.#statsTimeoutMs);
         });
         try {
+          // a worker that fails mid-request rejects both; the heap's rejection is not waited on then
+          const heap = slot.link.ownThread ? this.#request<number>(slot, { op: 'heap' }).catch(() => undefined) : undefined;
           const reply = await Promise.race([this.#request<MediaTotals>(slot, { op: 'totals' }), timeout]);
           if (reply !== undefined) slot.lastTotals = reply;
+          const heapBytes = heap === undefined ? undefined : await Promise.race([heap, timeout]);
+          if (heapBytes !== undefined) slot.lastHeapBytes = heapBytes;
         } catch {
           // a worker that fails mid-request keeps its last totals
         } finally {

@@ -381,4 +381,10 @@ export interface MediaPlaneStats extends MediaTotals {
   /** RTP/RTCP port pairs in use and the range's capacity. */
   portsInUse: number;
   portCapacity: number;
+  /**
+   * The V8 heaps of the media worker threads (total: live and headroom), summed over the running
+   * workers, as of their last answer; undefined without workers (the engine then runs on the
+   * caller's thread, whose heap Node reports itself).
+   */
+  workerHeapBytes: number | undefined;
 }

@@ -126,6 +126,8 @@ export interface MediaFigures {
   socketIo?: 'native' | 'dgram';
   portsInUse: number;
   portCapacity: number;
+  /** The media worker threads' V8 heaps (total bytes, summed); absent without worker threads. */
+  workerHeapBytes?: number | undefined;
 }
 
 /** What metrics read of the recording event log (src/observability/recording-events.ts). */

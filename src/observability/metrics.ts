@@ -366,6 +366,12 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
       [{ state: 'failed' }, s.media.workersFailed],
     ],
   );
+  gauge(
+    'media_worker_heap_bytes',
+    "V8 heap of the media worker threads (total: live objects and headroom), summed; the main thread's is nodejs_heap_size_total_bytes. Absent without worker threads.",
+    [],
+    (s) => one(s.media?.workerHeapBytes),
+  );
   gauge('media_socket_io', "The media workers' socket I/O: 1 for the path in use (native: batched recvmmsg/sendmmsg addon; dgram: node:dgram).", ['path'], (s) =>
     s.media?.socketIo === undefined ? undefined : [[{ path: s.media.socketIo }, 1]],
   );

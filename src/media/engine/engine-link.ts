@@ -16,6 +16,8 @@ export interface EngineLink {
   post(msg: EngineRequest): void;
   /** Resolves once the engine accepts commands. */
   ready(): Promise<void>;
+  /** True when the engine runs in a thread of its own (its heap is not the caller's). */
+  readonly ownThread: boolean;
   /** Why the worker could not take its nice value (an errno code), once ready; undefined when it did or had none to take. */
   readonly priorityError?: string | undefined;
   /** Stop the engine (after a shutdown command); idempotent. */
@@ -26,6 +28,7 @@ export interface EngineLink {
 export class InThreadEngineLink implements EngineLink {
   onMessage: (msg: EngineMessage) => void = () => {};
   onFailure: (err: Error) => void = () => {};
+  readonly ownThread = false;
   readonly engine: MediaEngine;
 
   constructor(options: MediaEngineOptions = {}) {
@@ -51,6 +54,7 @@ export class InThreadEngineLink implements EngineLink {
  * TypeScript runner, the `.js` entry in compiled builds).
  */
 export class WorkerEngineLink implements EngineLink {
+  readonly ownThread = true;
   onMessage: (msg: EngineMessage) => void = () => {};
   onFailure: (err: Error) => void = () => {};
   readonly #worker: Worker;

@@ -49,6 +49,8 @@ export type EngineCommand =
   | { op: 'stats'; id: string }
   /** Aggregate counters of the engine (reply MediaTotals). */
   | { op: 'totals' }
+  /** The V8 heap of the engine's thread, total bytes (live and headroom; reply a number). */
+  | { op: 'heap' }
   | { op: 'closeSession'; id: string }
   | { op: 'shutdown' };
 

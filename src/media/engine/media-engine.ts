@@ -5,6 +5,7 @@
  * either place. Prompts are registered once per engine (PCM); their G.711 frames are cut once per
  * codec on first use and shared by every session.
  */
+import { getHeapStatistics } from 'node:v8';
 import { systemClock, systemTimers, type Clock, type Timers } from '../../common/clock.js';
 import { AppError, isAppError } from '../../common/errors.js';
 import type { G711Codec } from '../audio/g711.js';
@@ -155,6 +156,8 @@ export class MediaEngine {
         return this.#session(msg.id).stats();
       case 'totals':
         return this.totals();
+      case 'heap':
+        return getHeapStatistics().total_heap_size;
       case 'closeSession': {
         const s = this.#sessions.get(msg.id);
         this.#sessions.delete(msg.id);

@@ -85,6 +85,10 @@ describe('observability through the running application', () => {
       const text = await scrape();
       expect(sampleValue(text, `${P}media_sessions`)).toBe(1);
       expect(sampleValue(text, `${P}media_workers`, { state: 'running' })).toBe(2);
+      // each worker answers with its own V8 heap: a few MB, not the main thread's
+      const workerHeap = sampleValue(text, `${P}media_worker_heap_bytes`) ?? 0;
+      expect(workerHeap).toBeGreaterThan(2 * 2 ** 20);
+      expect(workerHeap).toBeLessThan(2 * 200 * 2 ** 20);
       // the test command builds the batched UDP addon: auto takes it
       expect(sampleValue(text, `${P}media_socket_io`, { path: 'native' })).toBe(1);
       expect(sampleValue(text, `${P}rtp_packets_total`, { direction: 'in' })).toBe(20);

@@ -52,6 +52,8 @@ describe('MediaPlane.stats() aggregate counters', () => {
       fromA(5);
       let s = await plane.stats();
       expect(s.forksActive).toBe(1);
+      // the engine runs on this thread: no worker heap to report (Node reports this thread's own)
+      expect(s.workerHeapBytes).toBeUndefined();
       await session.pauseFork();
       fromA(4);
       s = await plane.stats();

@@ -47,6 +47,7 @@ function mediaFigures(over: Partial<MediaFigures> = {}): MediaFigures {
     socketIo: 'dgram',
     portsInUse: 8,
     portCapacity: 5000,
+    workerHeapBytes: 12_345_678,
     ...over,
   };
 }
@@ -105,6 +106,7 @@ describe('metrics registry', () => {
     expect(sampleValue(text, `${P}media_ports_capacity`)).toBe(5000);
     expect(sampleValue(text, `${P}media_workers`, { state: 'running' })).toBe(1);
     expect(sampleValue(text, `${P}media_workers`, { state: 'failed' })).toBe(1);
+    expect(sampleValue(text, `${P}media_worker_heap_bytes`)).toBe(12_345_678);
     expect(sampleValue(text, `${P}media_socket_io`, { path: 'dgram' })).toBe(1);
     expect(text).not.toContain(`${P}media_socket_io{path="native"}`);
   });
