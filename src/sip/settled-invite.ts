@@ -5,8 +5,8 @@
  * the offer and its headers, the promise callbacks, the leg. Once the INVITE has its final response
  * none of them can fire again: srf forgets a client transaction at its final response (no later
  * 'response' or 'update' reaches the request), and it stops routing a CANCEL to a server INVITE
- * once the final response is sent. Dropped when the dialog exists, they free about 10 kB per call
- * (docs/benchmarks.md, "what holds a call's memory").
+ * once the final response is sent. Dropped when the dialog exists, they free about 12 kB per call
+ * (docs/benchmarks.md, "Goals not met").
  */
 
 /** Events of a pending INVITE; none fires after the final response. */
