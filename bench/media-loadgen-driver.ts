@@ -42,8 +42,9 @@ export class Loadgen {
     return r.ports;
   }
 
-  async run(targets: CallTargets[], durationMs: number): Promise<StepReport> {
-    const r = await this.request({ op: 'run', targets, durationMs });
+  /** One step; `latencyLimitMs` is the limit its worst windows count packets over. */
+  async run(targets: CallTargets[], durationMs: number, latencyLimitMs = 5): Promise<StepReport> {
+    const r = await this.request({ op: 'run', targets, durationMs, latencyLimitMs });
     if (r.op !== 'report') throw new Error(`loadgen run: ${JSON.stringify(r)}`);
     return r.report;
   }

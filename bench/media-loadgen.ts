@@ -31,7 +31,7 @@ export interface CallTargets {
 
 export type LoadgenCommand =
   | { op: 'bind'; count: number; basePort: number; io: GeneratorIo }
-  | { op: 'run'; targets: CallTargets[]; durationMs: number }
+  | { op: 'run'; targets: CallTargets[]; durationMs: number; latencyLimitMs: number }
   | { op: 'exit' };
 
 export interface StepReport {
@@ -44,8 +44,8 @@ export interface StepReport {
   /** Packets received twice on the same path. */
   duplicates: number;
   latencyMs: { p50: number; p99: number; p999: number; max: number };
-  /** The worst 100 ms windows of send time: where in the step the tail is (stalls), worst first. */
-  worstWindows: { atMs: number; maxMs: number; over5ms: number }[];
+  /** The worst 100 ms windows of send time: where in the step the tail is (stalls), worst first; `overLimit`: packets over the latency limit. */
+  worstWindows: { atMs: number; maxMs: number; overLimit: number }[];
   cpuPercent: number;
 }
 
@@ -85,10 +85,11 @@ let runId = 0;
 let seen: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
 let rounds = 0;
 let duplicates = 0;
-/** Per send-time window: the largest latency and how many packets took more than 5 ms. */
+/** Per send-time window: the largest latency and how many packets took longer than the run's latency limit. */
 let windowMax = new Float64Array(0);
 let windowOver = new Uint32Array(0);
 let runT0 = 0;
+let latencyLimitMs = 5;
 
 /** `receiveAgeMs`: how long the datagram being delivered waited in the kernel (0: unknown, dgram). */
 function onMessage(kind: 0 | 1, receiveAgeMs: () => number) {
@@ -113,7 +114,7 @@ function onMessage(kind: 0 | 1, receiveAgeMs: () => number) {
     const w = Math.floor((sentAt - runT0) / WINDOW_MS);
     if (w >= 0 && w < windowMax.length) {
       if (lat > windowMax[w]!) windowMax[w] = lat;
-      if (lat > 5) windowOver[w]!++;
+      if (lat > latencyLimitMs) windowOver[w]!++;
     }
     const bucket = Math.min(HIST_SIZE - 1, Math.max(0, Math.floor(lat / HIST_RES)));
     hist[bucket]!++;
@@ -178,7 +179,7 @@ function percentile(q: number, total: number): number {
 
 /** The `count` send-time windows with the largest latency, worst first. */
 function worstWindows(count: number): StepReport['worstWindows'] {
-  return Array.from(windowMax, (maxMs, w) => ({ atMs: w * WINDOW_MS, maxMs, over5ms: windowOver[w]! }))
+  return Array.from(windowMax, (maxMs, w) => ({ atMs: w * WINDOW_MS, maxMs, overLimit: windowOver[w]! }))
     .sort((x, y) => y.maxMs - x.maxMs)
     .slice(0, count);
 }
@@ -207,7 +208,8 @@ function growStreamState(streams: number): void {
   streamTs = ts;
 }
 
-function run(targets: CallTargets[], durationMs: number): Promise<StepReport> {
+function run(targets: CallTargets[], durationMs: number, limitMs: number): Promise<StepReport> {
+  latencyLimitMs = limitMs;
   hist = new Uint32Array(HIST_SIZE);
   relayed = 0;
   forked = 0;
@@ -315,7 +317,7 @@ process.on('message', (msg: LoadgenCommand) => {
       (err: Error) => reply({ op: 'error', message: err.message }),
     );
   } else if (msg.op === 'run') {
-    void run(msg.targets, msg.durationMs).then((report) => reply({ op: 'report', report }));
+    void run(msg.targets, msg.durationMs, msg.latencyLimitMs).then((report) => reply({ op: 'report', report }));
   }
 });
 // end if the bench dies
