@@ -16,7 +16,8 @@
  * can fail one attempt of either relay, and the same attempts are given to both)
  * --trace-marks (writes a line into the kernel's trace, tracefs trace_marker, as each attempt starts)
  * --workers 1 --socket-io auto (media.socketIo: auto, native or dgram; a list such as
- * native,dgram runs the ramp once per path, side by side) --generator-io native|dgram (the
+ * native,dgram runs the ramp once per path, side by side) --io-uring auto (media.ioUring on the
+ * native path: auto or off; auto,off runs the native ramp once each way, side by side) --generator-io native|dgram (the
  * generator's own sockets; native when the addon is built) --p999-limit 5 (ms) --pin yes|no
  * --relay-nice 0 (the relays' nice value: ours as media.workerNice on its worker threads, every
  * thread of rtpengine's alike) --generator-nice -20 (the generator's nice value, so that the
@@ -38,7 +39,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, setPriority } from 'node:os';
 import { MediaPlane } from '../src/media/media-plane.js';
 import type { MediaSession } from '../src/media/media-session.js';
-import { SOCKET_IO_MODES, type SocketIoMode } from '../src/media/transport/socket-io.js';
+import { IO_URING_MODES, SOCKET_IO_MODES, type IoUringMode, type SocketIoMode } from '../src/media/transport/socket-io.js';
 import { nativeSocketIoError } from '../src/media/transport/batch-udp-endpoint.js';
 import { Loadgen } from './media-loadgen-driver.js';
 import type { CallPorts, CallTargets, GeneratorIo, StepReport } from './media-loadgen.js';
@@ -72,6 +73,16 @@ const WORKERS = Number(arg('workers', '1'));
 const WITH_RTPENGINE = !args.includes('--no-rtpengine');
 const SOCKET_IO = arg('socket-io', 'auto').split(',') as SocketIoMode[];
 for (const io of SOCKET_IO) if (!SOCKET_IO_MODES.includes(io)) throw new Error(`--socket-io: ${io} is not one of ${SOCKET_IO_MODES.join(', ')}`);
+const IO_URING = arg('io-uring', 'auto').split(',') as IoUringMode[];
+for (const m of IO_URING) if (!IO_URING_MODES.includes(m)) throw new Error(`--io-uring: ${m} is not one of ${IO_URING_MODES.join(', ')}`);
+/** Our relays, one ramp each: every socket I/O, and on the native path every io_uring mode. */
+interface OurRelay {
+  socketIo: SocketIoMode;
+  ioUring: IoUringMode;
+}
+const OUR_RELAYS: OurRelay[] = SOCKET_IO.flatMap((socketIo): OurRelay[] =>
+  socketIo === 'dgram' ? [{ socketIo, ioUring: 'auto' }] : IO_URING.map((ioUring) => ({ socketIo, ioUring })),
+);
 const GENERATOR_IO = arg('generator-io', nativeSocketIoError() === undefined ? 'native' : 'dgram') as GeneratorIo;
 if (GENERATOR_IO !== 'native' && GENERATOR_IO !== 'dgram') throw new Error(`--generator-io: ${String(GENERATOR_IO)} is not native or dgram`);
 const P999_LIMIT_MS = Number(arg('p999-limit', '5'));
@@ -117,12 +128,13 @@ interface RelayUnderTest {
   stop(): Promise<void>;
 }
 
-async function ourRelay(socketIo: SocketIoMode): Promise<RelayUnderTest> {
-  const plane = await MediaPlane.start({ portMin: 40000, portMax: 47999, workers: WORKERS, socketIo, workerNice: RELAY_NICE });
+async function ourRelay(socketIo: SocketIoMode, ioUring: IoUringMode): Promise<RelayUnderTest> {
+  const plane = await MediaPlane.start({ portMin: 40000, portMax: 47999, workers: WORKERS, socketIo, ioUring, workerNice: RELAY_NICE });
   if (PIN && !pinTo(process.pid, 0)) log('taskset failed: this media plane runs unpinned');
   const sessions: MediaSession[] = [];
+  const io = plane.socketIo === 'native' ? `native socket I/O, ${plane.kernelIo ?? 'in-thread'}` : 'dgram socket I/O';
   return {
-    name: `this media plane (${WORKERS} worker${WORKERS === 1 ? '' : 's'}, ${plane.socketIo} socket I/O${RELAY_NICE === 0 ? '' : `, nice ${RELAY_NICE}`})`,
+    name: `this media plane (${WORKERS} worker${WORKERS === 1 ? '' : 's'}, ${io}${RELAY_NICE === 0 ? '' : `, nice ${RELAY_NICE}`})`,
     async setupCall(_index, ports) {
       const s = await plane.createSession({ label: `bench-${_index}` });
       sessions.push(s);
@@ -268,8 +280,8 @@ async function main(): Promise<void> {
   }
   const table: Array<[string, StepResult[]]> = [];
   try {
-    for (const io of SOCKET_IO) {
-      const ours = await ourRelay(io);
+    for (const { socketIo, ioUring } of OUR_RELAYS) {
+      const ours = await ourRelay(socketIo, ioUring);
       try {
         table.push([ours.name, await ramp(ours, loadgen)]);
       } finally {
@@ -302,7 +314,7 @@ async function main(): Promise<void> {
   }
   log('');
   const sums = table.map(([name, rows]) => summary(name, rows));
-  const rtpengine = WITH_RTPENGINE && sums.length === SOCKET_IO.length + 1 ? sums[sums.length - 1] : undefined;
+  const rtpengine = WITH_RTPENGINE && sums.length === OUR_RELAYS.length + 1 ? sums[sums.length - 1] : undefined;
   for (const [i, s] of sums.entries()) {
     if (rtpengine === undefined || s === rtpengine) continue;
     log(ratioLine(table[i]![0], s, rtpengine));

@@ -2,18 +2,19 @@
 //
 // One "set" per JavaScript thread (the media worker's engine) holds all of that thread's RTP/RTCP
 // sockets in one epoll instance, watched by one uv_poll_t on the epoll fd. When the epoll fd is
-// readable the set drains every ready socket with recvmmsg(2) into a receive arena shared with
-// JavaScript (an ArrayBuffer of fixed-size slots) and records, per datagram, the socket, the
-// source address, the length and (for sockets opened with receive times) how long it waited since
-// the kernel received it, in a metadata Int32Array; then it makes ONE call into JavaScript for the
-// whole wake. Sends are queued by JavaScript into a send arena + metadata and written with
-// sendmmsg(2), one call per socket per flush.
+// readable the set reads every ready socket into a receive arena shared with JavaScript (an
+// ArrayBuffer of fixed-size slots) and records, per datagram, the socket, the source address, the
+// length, the slot and (for sockets opened with receive times) how long it waited since the kernel
+// received it, in a metadata Int32Array; then it makes ONE call into JavaScript for the whole wake.
+// Sends are queued by JavaScript into a send arena + metadata and written at the end of the batch.
+// Reads and writes go through the set's io_uring, all sockets' in one io_uring_enter, or, without
+// a ring, with recvmmsg(2) and sendmmsg(2), one call per socket.
 //
 // Thread safety: no process-wide state. Every set belongs to the napi_env that created it (the
 // per-env instance data lists them) and is closed by an async cleanup hook when that env (a
 // worker) is torn down, so the uv handle is closed on its own loop before the loop goes away.
 //
-// Linux only (epoll, recvmmsg, sendmmsg); binding.gyp builds nothing elsewhere.
+// Linux only (epoll, io_uring, recvmmsg, sendmmsg); binding.gyp builds nothing elsewhere.
 
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -25,8 +26,11 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/io_uring.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,7 +44,8 @@ namespace udp_batch {
 //   [0] socket index  [1] source port  [2] family (4|6)  [3..6] address words  [7] length (-1: truncated)
 //   [8] age: microseconds from the kernel's receive timestamp (SO_TIMESTAMPNS) to this wake, -1 when
 //       the socket was opened without receive times or the kernel gave none
-constexpr int kRecvStride = 9;
+//   [9] the arena slot holding the datagram (records are in delivery order; slots may skip)
+constexpr int kRecvStride = 10;
 // Send metadata, one record per queued datagram:
 //   [0] socket index  [1] port  [2] family (4|6)  [3..6] address words  [7] arena offset  [8] length
 constexpr int kSendStride = 9;
@@ -58,6 +63,146 @@ struct Socket {
 
 // Control space of one received datagram: its SCM_TIMESTAMPNS.
 constexpr size_t kControlBytes = CMSG_SPACE(sizeof(timespec));
+
+// ------------------------------------------------------------------ io_uring
+
+// One submission/completion ring per set (io_uring(7), set up with raw system calls: no liburing).
+// A flush puts every queued datagram of every socket into the ring as one IORING_OP_SENDMSG each
+// and submits them with ONE io_uring_enter, which also waits for their completions; a wake does the
+// same with IORING_OP_RECVMSG for the ready sockets (ReceiveRing). UDP reads and sends with
+// MSG_DONTWAIT on non-blocking sockets complete inline, during that call, in submission order (so
+// per socket in queue order): a read with nothing there and a send into a full buffer complete with
+// -EAGAIN, as recvmmsg and sendmmsg would fail, and are handled the same way. Without a ring (kernel
+// older than 5.18, io_uring disabled by sysctl or refused by a seccomp filter, as in Docker's
+// default profile), recvmmsg and sendmmsg per socket do the work.
+constexpr unsigned kRingEntries = 256;
+
+struct Ring {
+  int fd = -1;
+  unsigned sq_entries = 0;
+  unsigned* sq_tail = nullptr;
+  unsigned* sq_mask = nullptr;
+  unsigned* cq_head = nullptr;
+  unsigned* cq_tail = nullptr;
+  unsigned* cq_mask = nullptr;
+  io_uring_sqe* sqes = nullptr;
+  io_uring_cqe* cqes = nullptr;
+  void* sq_ptr = nullptr;
+  size_t sq_len = 0;
+  void* cq_ptr = nullptr;
+  size_t cq_len = 0;
+  size_t sqes_len = 0;
+};
+
+void RingClose(Ring* r) {
+  if (r->sqes != nullptr) munmap(r->sqes, r->sqes_len);
+  if (r->cq_ptr != nullptr && r->cq_ptr != r->sq_ptr) munmap(r->cq_ptr, r->cq_len);
+  if (r->sq_ptr != nullptr) munmap(r->sq_ptr, r->sq_len);
+  if (r->fd >= 0) close(r->fd);
+  *r = Ring();
+}
+
+// Sets the ring up; returns 0 or the errno that refused it (the ring is then left closed).
+int RingSetup(Ring* r) {
+  io_uring_params p;
+  int fd = -1;
+  // SUBMIT_ALL (5.18): an SQE that fails to prepare completes with its error and the rest are still
+  // submitted, so the ring never keeps unsubmitted entries. SINGLE_ISSUER and COOP_TASKRUN are
+  // hints (one thread submits; no interrupt for task work) a kernel may not know.
+  const unsigned flag_sets[2] = {IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
+                                 IORING_SETUP_SUBMIT_ALL};
+  int err = 0;
+  for (unsigned flags : flag_sets) {
+    memset(&p, 0, sizeof(p));
+    p.flags = flags;
+    fd = static_cast<int>(syscall(__NR_io_uring_setup, kRingEntries, &p));
+    if (fd >= 0) break;
+    err = errno;
+    if (err != EINVAL) return err;
+  }
+  if (fd < 0) return err;
+  r->fd = fd;
+  r->sq_entries = p.sq_entries;
+  r->sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+  r->cq_len = p.cq_off.cqes + p.cq_entries * sizeof(io_uring_cqe);
+  const bool single = (p.features & IORING_FEAT_SINGLE_MMAP) != 0;
+  if (single) r->sq_len = r->cq_len = std::max(r->sq_len, r->cq_len);
+  void* sq = mmap(nullptr, r->sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+  if (sq == MAP_FAILED) {
+    err = errno;
+    RingClose(r);
+    return err;
+  }
+  r->sq_ptr = sq;
+  void* cq = sq;
+  if (!single) {
+    cq = mmap(nullptr, r->cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_CQ_RING);
+    if (cq == MAP_FAILED) {
+      err = errno;
+      RingClose(r);
+      return err;
+    }
+  }
+  r->cq_ptr = cq;
+  r->sqes_len = p.sq_entries * sizeof(io_uring_sqe);
+  void* sqes = mmap(nullptr, r->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+  if (sqes == MAP_FAILED) {
+    err = errno;
+    RingClose(r);
+    return err;
+  }
+  r->sqes = static_cast<io_uring_sqe*>(sqes);
+  uint8_t* sqb = static_cast<uint8_t*>(sq);
+  uint8_t* cqb = static_cast<uint8_t*>(cq);
+  r->sq_tail = reinterpret_cast<unsigned*>(sqb + p.sq_off.tail);
+  r->sq_mask = reinterpret_cast<unsigned*>(sqb + p.sq_off.ring_mask);
+  unsigned* array = reinterpret_cast<unsigned*>(sqb + p.sq_off.array);
+  for (unsigned i = 0; i < p.sq_entries; i++) array[i] = i;  // slot i of the ring is SQE i
+  r->cq_head = reinterpret_cast<unsigned*>(cqb + p.cq_off.head);
+  r->cq_tail = reinterpret_cast<unsigned*>(cqb + p.cq_off.tail);
+  r->cq_mask = reinterpret_cast<unsigned*>(cqb + p.cq_off.ring_mask);
+  r->cqes = reinterpret_cast<io_uring_cqe*>(cqb + p.cq_off.cqes);
+  return 0;
+}
+
+// The next free SQE (the caller never queues more than sq_entries before RingSubmitAndWait).
+io_uring_sqe* RingNext(Ring* r, unsigned* tail) {
+  io_uring_sqe* sqe = &r->sqes[*tail & *r->sq_mask];
+  memset(sqe, 0, sizeof(*sqe));
+  (*tail)++;
+  return sqe;
+}
+
+// Publishes SQEs up to `tail` (n of them), submits them and waits for their n completions, handing
+// each (user_data, res) to `done`. Returns false when the ring failed (the caller falls back);
+// `reaped` then says how many completions were handed over before it did.
+template <typename Done>
+bool RingSubmitAndWait(Ring* r, unsigned tail, unsigned n, Done done, unsigned* reaped_out) {
+  __atomic_store_n(r->sq_tail, tail, __ATOMIC_RELEASE);
+  unsigned to_submit = n;
+  unsigned reaped = 0;
+  *reaped_out = 0;
+  while (reaped < n) {
+    unsigned head = *r->cq_head;
+    unsigned ctail = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
+    while (head != ctail && reaped < n) {
+      const io_uring_cqe& c = r->cqes[head & *r->cq_mask];
+      done(c.user_data, c.res);
+      head++;
+      reaped++;
+    }
+    __atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
+    *reaped_out = reaped;
+    if (reaped == n) break;
+    long rc = syscall(__NR_io_uring_enter, r->fd, to_submit, n - reaped, IORING_ENTER_GETEVENTS, nullptr, 0);
+    if (rc < 0) {
+      if (errno == EINTR || errno == EAGAIN || errno == EBUSY) continue;
+      return false;
+    }
+    to_submit -= std::min(to_submit, static_cast<unsigned>(rc));
+  }
+  return true;
+}
 
 struct Instance;
 
@@ -100,6 +245,22 @@ struct Set {
   std::vector<int> next;
   std::vector<int> touched;
   uint32_t flush_epoch = 0;
+
+  Ring ring;
+  int ring_error = 0;  // why there is no ring (errno), 0 when there is one or it was not asked for
+  bool ring_asked = false;
+  // per queued datagram of a ring flush: its message, buffer and destination
+  std::vector<msghdr> ring_msgs;
+  std::vector<iovec> ring_iovs;
+  std::vector<sockaddr_storage> ring_addrs;
+  std::vector<int> ring_socks;
+  // per receive slot of a ring read: its message, buffer, source, control data, result and socket
+  std::vector<msghdr> ring_rmsgs;
+  std::vector<iovec> ring_riovs;
+  std::vector<sockaddr_storage> ring_raddrs;
+  std::vector<uint8_t> ring_rcontrols;
+  std::vector<int> ring_rres;
+  std::vector<int> ring_rsock;
 
   mmsghdr msgs[kMaxMsgs];
   iovec iovs[kMaxMsgs];
@@ -313,14 +474,49 @@ void ClearErrors(Set* set, int index) {
   }
 }
 
-// Reads up to the arena's free slots from one socket; returns how many slots it used.
-size_t Receive(Set* set, int index, size_t first) {
-  size_t room = set->recv_slots - first;
+// Writes receive record `record` for the datagram in arena slot `slot`, read from socket `index`
+// with header `h` (its source address and control data); `now`: this wake's time, for the age of a
+// datagram the kernel stamped (nullptr: the socket takes no receive times).
+void WriteRecord(Set* set, size_t record, size_t slot, int index, const msghdr& h, int length, bool truncated, const timespec* now) {
+  int32_t* rec = set->recv_meta + record * kRecvStride;
+  rec[0] = index;
+  const sockaddr* sa = static_cast<const sockaddr*>(h.msg_name);
+  if (sa->sa_family == AF_INET6) {
+    const sockaddr_in6* sin6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    rec[1] = ntohs(sin6->sin6_port);
+    rec[2] = 6;
+    memcpy(rec + 3, &sin6->sin6_addr, 16);
+  } else {
+    const sockaddr_in* sin = reinterpret_cast<const sockaddr_in*>(sa);
+    rec[1] = ntohs(sin->sin_port);
+    rec[2] = 4;
+    rec[3] = static_cast<int32_t>(ntohl(sin->sin_addr.s_addr));
+    rec[4] = rec[5] = rec[6] = 0;
+  }
+  rec[7] = truncated ? -1 : length;
+  rec[8] = -1;
+  rec[9] = static_cast<int32_t>(slot);
+  if (now == nullptr) return;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec ts;
+    memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+    int64_t age = (static_cast<int64_t>(now->tv_sec) - ts.tv_sec) * 1000000 + (now->tv_nsec - ts.tv_nsec) / 1000;
+    // a clock step between the stamp and now: an age outside [0, ~35 min] is unknown
+    rec[8] = age >= 0 && age <= INT32_MAX ? static_cast<int32_t>(age) : -1;
+    break;
+  }
+}
+
+// Reads up to the arena's free slots from one socket with recvmmsg into slots `slot`... as records
+// `record`...; returns how many it read.
+size_t Receive(Set* set, int index, size_t record, size_t slot) {
+  size_t room = set->recv_slots - slot;
   int n = static_cast<int>(std::min<size_t>(room, kMaxMsgs));
   if (n <= 0) return 0;
   const bool times = set->sockets[index].receive_times;
   for (int j = 0; j < n; j++) {
-    set->iovs[j].iov_base = set->recv_arena + (first + j) * set->slot_size;
+    set->iovs[j].iov_base = set->recv_arena + (slot + j) * set->slot_size;
     set->iovs[j].iov_len = set->slot_size;
     msghdr& h = set->msgs[j].msg_hdr;
     memset(&h, 0, sizeof(h));
@@ -342,35 +538,8 @@ size_t Receive(Set* set, int index, size_t first) {
   timespec now = {0, 0};
   if (times) clock_gettime(CLOCK_REALTIME, &now);  // after the read: every stamp is older
   for (int j = 0; j < got; j++) {
-    int32_t* rec = set->recv_meta + (first + j) * kRecvStride;
     const msghdr& h = set->msgs[j].msg_hdr;
-    rec[0] = index;
-    const sockaddr* sa = reinterpret_cast<const sockaddr*>(&set->addrs[j]);
-    if (sa->sa_family == AF_INET6) {
-      const sockaddr_in6* sin6 = reinterpret_cast<const sockaddr_in6*>(sa);
-      rec[1] = ntohs(sin6->sin6_port);
-      rec[2] = 6;
-      memcpy(rec + 3, &sin6->sin6_addr, 16);
-    } else {
-      const sockaddr_in* sin = reinterpret_cast<const sockaddr_in*>(sa);
-      rec[1] = ntohs(sin->sin_port);
-      rec[2] = 4;
-      rec[3] = static_cast<int32_t>(ntohl(sin->sin_addr.s_addr));
-      rec[4] = rec[5] = rec[6] = 0;
-    }
-    rec[7] = (h.msg_flags & MSG_TRUNC) != 0 ? -1 : static_cast<int32_t>(set->msgs[j].msg_len);
-    rec[8] = -1;
-    if (times) {
-      for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
-        timespec ts;
-        memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-        int64_t age = (static_cast<int64_t>(now.tv_sec) - ts.tv_sec) * 1000000 + (now.tv_nsec - ts.tv_nsec) / 1000;
-        // a clock step between the stamp and now: an age outside [0, ~35 min] is unknown
-        rec[8] = age >= 0 && age <= INT32_MAX ? static_cast<int32_t>(age) : -1;
-        break;
-      }
-    }
+    WriteRecord(set, record + j, slot + j, index, h, static_cast<int>(set->msgs[j].msg_len), (h.msg_flags & MSG_TRUNC) != 0, times ? &now : nullptr);
   }
   return static_cast<size_t>(got);
 }
@@ -378,6 +547,89 @@ size_t Receive(Set* set, int index, size_t first) {
 void ReleaseDeferred(Set* set) {
   for (int i : set->deferred_free) set->free_slots.push_back(i);
   set->deferred_free.clear();
+}
+
+// The ring's receive: the ready sockets' reads go into the ring, one IORING_OP_RECVMSG per datagram,
+// and ONE io_uring_enter runs them all (each completes inline: the data is there, or -EAGAIN). A
+// socket gets two reads when the arena has room for two per ready socket, else one; a socket whose
+// reads all returned a datagram may hold more (a burst, a flood) and is drained at once with
+// recvmmsg into the free slots, as without a ring. Returns the records written, in order per socket.
+// false: the ring failed (closed; the caller reads without it).
+bool ReceiveRing(Set* set, const int* ready, int n, size_t* count_out) {
+  Ring* r = &set->ring;
+  size_t room = std::min<size_t>(set->recv_slots, r->sq_entries);
+  if (set->ring_rmsgs.size() < room) {
+    set->ring_rmsgs.resize(room);
+    set->ring_riovs.resize(room);
+    set->ring_raddrs.resize(room);
+    set->ring_rcontrols.resize(room * kControlBytes);
+    set->ring_rres.resize(room);
+    set->ring_rsock.resize(room);
+  }
+  const size_t per = static_cast<size_t>(n) * 2 <= room ? 2 : 1;
+  unsigned tail = *r->sq_tail;
+  size_t slots = 0;
+  for (int i = 0; i < n && slots + per <= room; i++) {
+    int index = ready[i];
+    const bool times = set->sockets[index].receive_times;
+    for (size_t k = 0; k < per; k++, slots++) {
+      set->ring_riovs[slots].iov_base = set->recv_arena + slots * set->slot_size;
+      set->ring_riovs[slots].iov_len = set->slot_size;
+      msghdr& h = set->ring_rmsgs[slots];
+      memset(&h, 0, sizeof(h));
+      h.msg_iov = &set->ring_riovs[slots];
+      h.msg_iovlen = 1;
+      h.msg_name = &set->ring_raddrs[slots];
+      h.msg_namelen = sizeof(sockaddr_storage);
+      if (times) {
+        h.msg_control = &set->ring_rcontrols[slots * kControlBytes];
+        h.msg_controllen = kControlBytes;
+      }
+      set->ring_rsock[slots] = index;
+      io_uring_sqe* sqe = RingNext(r, &tail);
+      sqe->opcode = IORING_OP_RECVMSG;
+      sqe->fd = set->sockets[index].fd;
+      sqe->addr = reinterpret_cast<uint64_t>(&h);
+      sqe->len = 1;
+      // MSG_TRUNC: a datagram larger than the slot completes with its whole length (then dropped)
+      sqe->msg_flags = MSG_DONTWAIT | MSG_TRUNC;
+      sqe->user_data = slots;
+    }
+  }
+  if (slots == 0) {
+    *count_out = 0;
+    return true;
+  }
+  std::vector<int>& res = set->ring_rres;
+  unsigned reaped = 0;
+  if (!RingSubmitAndWait(r, tail, static_cast<unsigned>(slots), [&res](uint64_t slot, int result) { res[slot] = result; }, &reaped)) {
+    set->ring_error = errno != 0 ? errno : EIO;
+    RingClose(r);
+    return false;
+  }
+  timespec now = {0, 0};
+  clock_gettime(CLOCK_REALTIME, &now);  // after the reads: every stamp is older
+  size_t count = 0;
+  size_t next_slot = slots;
+  for (size_t first = 0; first < slots; first += per) {
+    int index = set->ring_rsock[first];
+    const bool times = set->sockets[index].receive_times;
+    size_t got = 0;
+    for (size_t k = first; k < first + per; k++) {
+      if (res[k] < 0) continue;  // -EAGAIN: nothing (more) to read; a pending ICMP error was read
+      const msghdr& h = set->ring_rmsgs[k];
+      const bool truncated = static_cast<size_t>(res[k]) > set->slot_size || (h.msg_flags & MSG_TRUNC) != 0;
+      WriteRecord(set, count++, k, index, h, res[k], truncated, times ? &now : nullptr);
+      got++;
+    }
+    if (got == per && next_slot < set->recv_slots) {
+      size_t more = Receive(set, index, count, next_slot);
+      count += more;
+      next_slot += more;
+    }
+  }
+  *count_out = count;
+  return true;
 }
 
 void OnReadable(uv_poll_t* handle, int status, int events) {
@@ -388,13 +640,18 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
   if (n <= 0) return;
   size_t count = 0;
   set->failure_count = 0;
+  int readable[kMaxEvents];
+  int nreadable = 0;
   for (int i = 0; i < n; i++) {
     int index = static_cast<int>(ready[i].data.u32);
     if (index < 0 || static_cast<size_t>(index) >= set->sockets.size() || set->sockets[index].fd < 0) continue;
     if ((ready[i].events & EPOLLERR) != 0) ClearErrors(set, index);
-    // a socket left ready (arena full) stays readable: level-triggered epoll reports it again, after
-    // the others (the ready list rotates), on the loop's next turn
-    if ((ready[i].events & EPOLLIN) != 0 && count < set->recv_slots) count += Receive(set, index, count);
+    if ((ready[i].events & EPOLLIN) != 0) readable[nreadable++] = index;
+  }
+  // a socket left ready (arena full) stays readable: level-triggered epoll reports it again, after
+  // the others (the ready list rotates), on the loop's next turn
+  if (set->ring.fd < 0 || !ReceiveRing(set, readable, nreadable, &count)) {
+    for (int i = 0; i < nreadable && count < set->recv_slots; i++) count += Receive(set, readable[i], count, count);
   }
   if (count == 0 && set->failure_count == 0) return;
 
@@ -423,10 +680,80 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
 
 // Sends queued datagrams [0, count): grouped by socket (order kept per socket), one sendmmsg per
 // socket and up to kMaxMsgs datagrams. Returns the failures written to the failures array.
+// The ring's flush: one SENDMSG per datagram, in queue order, up to sq_entries per io_uring_enter.
+// false when the ring failed (it is then closed and the set goes on with sendmmsg).
+bool FlushRing(Set* set, size_t count) {
+  Ring* r = &set->ring;
+  size_t nsock = set->sockets.size();
+  if (set->ring_msgs.size() < r->sq_entries) {
+    set->ring_msgs.resize(r->sq_entries);
+    set->ring_iovs.resize(r->sq_entries);
+    set->ring_addrs.resize(r->sq_entries);
+    set->ring_socks.resize(r->sq_entries);
+  }
+  auto done = [set](uint64_t s, int res) {
+    if (res < 0) RecordFailure(set, static_cast<int>(s));
+  };
+  size_t i = 0;
+  while (i < count) {
+    unsigned tail = *r->sq_tail;
+    unsigned n = 0;
+    for (; i < count && n < r->sq_entries; i++) {
+      const int32_t* rec = set->send_meta + i * kSendStride;
+      int s = rec[0];
+      if (s < 0 || static_cast<size_t>(s) >= nsock || set->sockets[s].fd < 0) {
+        if (s >= 0 && static_cast<size_t>(s) < nsock) RecordFailure(set, s);
+        continue;
+      }
+      int32_t off = rec[7];
+      int32_t len = rec[8];
+      socklen_t alen = 0;
+      if (off < 0 || len < 0 || static_cast<size_t>(off) + static_cast<size_t>(len) > set->send_arena_len ||
+          !BuildSockaddr(set->sockets[s].family, rec, &set->ring_addrs[n], &alen)) {
+        RecordFailure(set, s);
+        continue;
+      }
+      set->ring_iovs[n].iov_base = set->send_arena + off;
+      set->ring_iovs[n].iov_len = static_cast<size_t>(len);
+      msghdr& h = set->ring_msgs[n];
+      memset(&h, 0, sizeof(h));
+      h.msg_name = &set->ring_addrs[n];
+      h.msg_namelen = alen;
+      h.msg_iov = &set->ring_iovs[n];
+      h.msg_iovlen = 1;
+      io_uring_sqe* sqe = RingNext(r, &tail);
+      sqe->opcode = IORING_OP_SENDMSG;
+      sqe->fd = set->sockets[s].fd;
+      sqe->addr = reinterpret_cast<uint64_t>(&h);
+      sqe->len = 1;
+      sqe->msg_flags = MSG_DONTWAIT;
+      sqe->user_data = static_cast<uint64_t>(s);
+      set->ring_socks[n] = s;
+      n++;
+    }
+    if (n == 0) continue;
+    unsigned reaped = 0;
+    if (!RingSubmitAndWait(r, tail, n, done, &reaped)) {
+      // the ring failed (cannot happen with valid SQEs; a kernel error): it is closed, the set goes
+      // on with sendmmsg, and every datagram it did not confirm is counted as a send failure
+      set->ring_error = errno != 0 ? errno : EIO;
+      RingClose(r);
+      for (unsigned j = reaped; j < n; j++) RecordFailure(set, set->ring_socks[j]);
+      for (size_t j = i; j < count; j++) RecordFailure(set, set->send_meta[j * kSendStride]);
+      return false;
+    }
+  }
+  return true;
+}
+
 size_t Flush(Set* set, size_t count) {
   set->failure_count = 0;
   if (count > set->send_max) count = set->send_max;
   if (count == 0) return 0;
+  if (set->ring.fd >= 0) {
+    FlushRing(set, count);
+    return set->failure_count;
+  }
   size_t nsock = set->sockets.size();
   if (set->stamp.size() < nsock) {
     set->stamp.resize(nsock, 0);
@@ -544,6 +871,7 @@ void CloseSet(Set* set, bool from_cleanup) {
   for (size_t i = 0; i < set->sockets.size(); i++) CloseFd(set, static_cast<int>(i));
   if (set->epfd >= 0) close(set->epfd);
   set->epfd = -1;
+  RingClose(&set->ring);
   if (!from_cleanup) DeleteRefs(set);
   if (set->poll != nullptr) {
     uv_poll_stop(set->poll);
@@ -584,10 +912,11 @@ Instance* GetInstance(napi_env env) {
 
 // ------------------------------------------------------------------ JavaScript API
 
-// createSet(recvArena, slotSize, recvMeta, sendArena, sendMeta, failures, scratch, onBatch)
+// createSet(recvArena, slotSize, recvMeta, sendArena, sendMeta, failures, scratch, onBatch, ioUring)
+// ioUring: read and send through an io_uring when the kernel gives one (ioUringError says whether it did).
 napi_value CreateSet(napi_env env, napi_callback_info info) {
-  napi_value argv[8];
-  if (!GetArgs(env, info, 8, argv)) return nullptr;
+  napi_value argv[9];
+  if (!GetArgs(env, info, 9, argv)) return nullptr;
   Set* set = new Set();
   set->env = env;
   uint8_t* d = nullptr;
@@ -659,6 +988,10 @@ napi_value CreateSet(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   uv_unref(reinterpret_cast<uv_handle_t*>(set->poll));
+  bool want_ring = false;
+  napi_get_value_bool(env, argv[8], &want_ring);
+  set->ring_asked = want_ring;
+  if (want_ring) set->ring_error = RingSetup(&set->ring);
   set->instance = GetInstance(env);
   set->instance->sets.push_back(set);
   napi_add_async_cleanup_hook(env, OnEnvCleanup, set, &set->cleanup);
@@ -838,6 +1171,21 @@ napi_value FormatAddress(napi_env env, napi_callback_info info) {
 }
 
 // closeSet(set): closes every socket and stops watching; the set cannot be used after it
+// ioUringError(set) -> '' when the set reads and sends through its io_uring, 'off' when it was not asked
+// to, else the error code that refused or ended the ring (ENOSYS, EPERM, ...).
+napi_value IoUringError(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!GetArgs(env, info, 1, argv)) return nullptr;
+  Set* set = GetSet(env, argv[0]);
+  if (set == nullptr) return nullptr;
+  const char* text = "";
+  if (!set->ring_asked) text = "off";
+  else if (set->ring.fd < 0) text = uv_err_name(uv_translate_sys_error(set->ring_error != 0 ? set->ring_error : EIO));
+  napi_value v;
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
 napi_value CloseSetJs(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!GetArgs(env, info, 1, argv)) return nullptr;
@@ -854,7 +1202,7 @@ napi_value Init(napi_env env, napi_value exports) {
   } fns[] = {
       {"createSet", CreateSet},   {"openSocket", OpenSocket},       {"localPort", LocalPort},
       {"closeSocket", CloseSocket}, {"flush", FlushJs},             {"parseAddress", ParseAddressJs},
-      {"formatAddress", FormatAddress}, {"closeSet", CloseSetJs},
+      {"formatAddress", FormatAddress}, {"closeSet", CloseSetJs},      {"ioUringError", IoUringError},
   };
   for (auto& f : fns) {
     napi_value v;

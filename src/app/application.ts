@@ -139,6 +139,7 @@ export async function startApplication(config: Config, logger: Logger): Promise<
       forkBufferMs: config.media.forkBufferMs,
       workers: config.media.workers,
       socketIo: config.media.socketIo,
+      ioUring: config.media.ioUring,
       workerNice: config.media.workerNice,
       prompts,
       logger: logger.child({ component: 'media' }),

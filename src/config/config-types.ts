@@ -147,6 +147,13 @@ export interface Config {
      */
     readonly socketIo: 'auto' | 'native' | 'dgram';
     /**
+     * [MEDIA_IO_URING] default 'auto': with native socket I/O, each media worker reads and sends
+     * through an io_uring, one system call per wake or flush for all its sockets (docs/media.md
+     * "Batched socket I/O"); the kernel refusing it (old kernel, sysctl, a seccomp profile) leaves
+     * recvmmsg/sendmmsg, one call per socket, with one info line saying why. 'off': those always.
+     */
+    readonly ioUring: 'auto' | 'off';
+    /**
      * [MEDIA_WORKER_NICE] default 0, -20 to 19: the scheduling nice value of each media worker
      * thread (docs/media.md "Worker priority"), as rtpengine's --priority. Below 0 needs
      * CAP_SYS_NICE; refused, the workers run at normal priority and one warn line says so.

@@ -30,6 +30,7 @@ export const DEFAULT_CONFIG: Config = {
     forkBufferMs: 3000,
     workers: availableParallelism(),
     socketIo: 'auto',
+    ioUring: 'auto',
     workerNice: 0,
   },
   srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings', minFreeMb: 200, startupCheck: 'refuse',
@@ -142,6 +143,7 @@ function inputFromEnv(env: Env): ConfigInput {
       forkBufferMs: num('MEDIA_FORK_BUFFER_MS'),
       workers: num('MEDIA_WORKERS'),
       socketIo: str('MEDIA_SOCKET_IO') as Config['media']['socketIo'] | undefined,
+      ioUring: str('MEDIA_IO_URING') as Config['media']['ioUring'] | undefined,
       workerNice: num('MEDIA_WORKER_NICE'),
     }),
     srs: drop({
@@ -320,6 +322,9 @@ export function buildConfig(input: ConfigInput): Config {
   }
   if (!['auto', 'native', 'dgram'].includes(config.media.socketIo)) {
     problems.push(`media.socketIo must be auto, native or dgram (got ${String(config.media.socketIo)})`);
+  }
+  if (!['auto', 'off'].includes(config.media.ioUring)) {
+    problems.push(`media.ioUring must be auto or off (got ${String(config.media.ioUring)})`);
   }
   for (const key of ['maxConnections', 'maxConnectionsPerSource'] as const) {
     if (!Number.isInteger(config.sip[key]) || config.sip[key] < 0) problems.push(`sip.${key} must be a whole number >= 0 (0 = ${key === 'maxConnections' ? 'from the file-descriptor budget' : 'no cap'})`);

@@ -10,7 +10,8 @@ import { MediaSession, type SessionHost } from './media-session.js';
 import { DEFAULT_FORK_BUFFER_MS, MAX_FORK_BUFFER_MS, type ForkBufferNotice, type MediaPlaneStats, type MediaSessionOptions, type MediaTotals } from './media-session-types.js';
 import { addMediaTotals, emptyMediaTotals } from './media-totals.js';
 import { PortAllocator } from './transport/port-allocator.js';
-import { endpointFactoryFor, resolveSocketIo, type SocketIoMode, type SocketIoPath } from './transport/socket-io.js';
+import { setBatchIoUring } from './transport/batch-udp-endpoint.js';
+import { endpointFactoryFor, resolveSocketIo, type IoUringMode, type SocketIoMode, type SocketIoPath } from './transport/socket-io.js';
 
 export interface MediaPlaneOptions {
   /** Address bound for RTP and written into SDP. Default '127.0.0.1'. */
@@ -39,6 +40,12 @@ export interface MediaPlaneOptions {
    * workers at normal priority and is logged once at warn.
    */
   workerNice?: number;
+  /**
+   * Native socket I/O only (config media.ioUring; docs/media.md "Batched socket I/O"): 'auto' (the
+   * default) reads and sends through an io_uring per worker when the kernel gives one, 'off' with
+   * recvmmsg/sendmmsg per socket.
+   */
+  ioUring?: IoUringMode;
   /** How many other ports to try when a bind fails (a port held by another process). Default 8. */
   bindRetries?: number;
   /** How long stats() waits for a worker's totals before using its last known ones. Default 1000 ms. */
@@ -92,6 +99,12 @@ export class MediaPlane {
   readonly address: string;
   /** The socket I/O the engines use (media.socketIo resolved at start). */
   socketIo: SocketIoPath = 'dgram';
+  /**
+   * How the native sockets read and send, resolved at start: 'io_uring' or 'recvmmsg/sendmmsg'
+   * (media.ioUring 'off', or the kernel refused the ring: logged once), undefined on the
+   * dgram path and for an in-thread engine.
+   */
+  kernelIo: 'io_uring' | 'recvmmsg/sendmmsg' | undefined;
   readonly #ports: PortAllocator;
   readonly #slots: EngineSlot[] = [];
   readonly #pending = new Map<number, Pending>();
@@ -122,9 +135,13 @@ export class MediaPlane {
     plane.socketIo = io.path;
     const workers = options.workers ?? 1;
     options.logger?.info({ socketIo: io.path, fallbackReason: io.fallbackReason, workers }, `media socket I/O: ${io.path === 'native' ? 'native (recvmmsg/sendmmsg batches)' : 'node:dgram'}`);
-    if (workers === 0) plane.#addSlot(new InThreadEngineLink({ ...options.engine, endpoints: options.engine?.endpoints ?? endpointFactoryFor(io.path) }));
+    const ioUring = options.ioUring !== 'off';
+    if (workers === 0) {
+      if (io.path === 'native') setBatchIoUring(ioUring);
+      plane.#addSlot(new InThreadEngineLink({ ...options.engine, endpoints: options.engine?.endpoints ?? endpointFactoryFor(io.path) }));
+    }
     const nice = options.workerNice ?? 0;
-    for (let i = 0; i < workers; i++) plane.#addSlot(new WorkerEngineLink(`media-${i}`, { socketIo: io.path, nice }));
+    for (let i = 0; i < workers; i++) plane.#addSlot(new WorkerEngineLink(`media-${i}`, { socketIo: io.path, nice, ioUring }));
     try {
       await Promise.all(plane.#slots.map((s) => s.link.ready()));
       const refused = plane.#slots.map((s) => s.link.priorityError).find((e) => e !== undefined);
@@ -133,12 +150,25 @@ export class MediaPlane {
       } else if (nice !== 0 && workers > 0) {
         options.logger?.info({ nice, workers }, `media workers run at nice ${nice}`);
       }
+      if (io.path === 'native' && workers > 0) plane.#logSendPath(options.logger);
       if (options.prompts) await plane.#registerPrompts(options.prompts);
     } catch (err) {
       await plane.close();
       throw new AppError('MEDIA_WORKER_FAILED', 'media worker did not start', { cause: err });
     }
     return plane;
+  }
+
+  /** Which way the workers' native sockets send (each worker reports its ring); one log line. */
+  #logSendPath(logger: Logger | undefined): void {
+    const states = this.#slots.map((s) => s.link.ioUring ?? 'off');
+    const refused = states.find((s) => s !== '' && s !== 'off');
+    this.kernelIo = states.every((s) => s === '') ? 'io_uring' : 'recvmmsg/sendmmsg';
+    if (refused !== undefined) {
+      logger?.info({ ioUring: refused }, `media workers use recvmmsg/sendmmsg: the kernel refused io_uring (${refused})`);
+    } else {
+      logger?.info({ ioUring: this.kernelIo === 'io_uring' ? 'on' : 'off' }, `media workers use ${this.kernelIo}`);
+    }
   }
 
   #addSlot(link: EngineLink): void {

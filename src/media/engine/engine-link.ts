@@ -20,6 +20,11 @@ export interface EngineLink {
   readonly ownThread: boolean;
   /** Why the worker could not take its nice value (an errno code), once ready; undefined when it did or had none to take. */
   readonly priorityError?: string | undefined;
+  /**
+   * How the worker's native sockets read and send, once ready: '' through an io_uring, 'off' when not asked
+   * to, else the errno code that refused the ring; undefined on the dgram path.
+   */
+  readonly ioUring?: string | undefined;
   /** Stop the engine (after a shutdown command); idempotent. */
   terminate(): Promise<void>;
 }
@@ -61,6 +66,7 @@ export class WorkerEngineLink implements EngineLink {
   readonly #ready: Promise<void>;
   #terminated = false;
   priorityError: string | undefined;
+  ioUring: string | undefined;
 
   constructor(name: string, data: MediaWorkerData) {
     this.#worker = startModuleWorker(import.meta.url, 'media-worker', name, data);
@@ -68,6 +74,7 @@ export class WorkerEngineLink implements EngineLink {
       const onMessage = (msg: EngineMessage): void => {
         if (msg.kind === 'ready') {
           this.priorityError = msg.priorityError;
+          this.ioUring = msg.ioUring;
           this.#worker.off('error', onError);
           resolve();
           return;

@@ -85,7 +85,7 @@ export type EngineMessage =
   | { kind: 'reply'; req: number; ok: true; value?: unknown }
   | { kind: 'reply'; req: number; ok: false; error: EngineErrorData }
   | { kind: 'event'; id: string; event: EngineEvent }
-  | { kind: 'ready'; priorityError?: string };
+  | { kind: 'ready'; priorityError?: string; ioUring?: string };
 
 /** Reply values by op. */
 export interface CreateSessionReply {

@@ -6,4 +6,6 @@ export interface MediaWorkerData {
   socketIo: SocketIoPath;
   /** The nice value the worker thread sets for itself (media.workerNice); 0 or absent leaves it. */
   nice?: number;
+  /** Native sockets read and send through an io_uring when the kernel gives one (media.ioUring 'auto'); absent: true. */
+  ioUring?: boolean;
 }

@@ -4,6 +4,7 @@
  */
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { batchIoUringState, setBatchIoUring } from '../transport/batch-udp-endpoint.js';
 import { endpointFactoryFor } from '../transport/socket-io.js';
 import type { EngineMessage, EngineRequest } from './engine-protocol.js';
 import { MediaEngine } from './media-engine.js';
@@ -25,6 +26,12 @@ if (data?.nice !== undefined && data.nice !== 0) {
     priorityError = e.info?.code ?? e.code ?? String(err);
   }
 }
+// media.ioUring: the native socket set is made now, so the ready message says how it sends
+let ioUring: string | undefined;
+if (data?.socketIo === 'native') {
+  setBatchIoUring(data.ioUring !== false);
+  ioUring = batchIoUringState();
+}
 const engine = new MediaEngine((msg: EngineMessage) => port.postMessage(msg), { endpoints });
 port.on('message', (msg: EngineRequest) => engine.handle(msg));
-port.postMessage({ kind: 'ready', ...(priorityError === undefined ? {} : { priorityError }) } satisfies EngineMessage);
+port.postMessage({ kind: 'ready', ...(priorityError === undefined ? {} : { priorityError }), ...(ioUring === undefined ? {} : { ioUring }) } satisfies EngineMessage);

@@ -3,14 +3,16 @@
  * I/O"): the same RtpEndpoint interface as the node:dgram endpoints (udp-endpoint.ts), with
  *
  * - receive: one epoll set per thread (one per media worker) holds every socket of the thread; a
- *   wake drains the ready sockets with recvmmsg into a receive arena and calls `onBatch` once; each
+ *   wake reads the ready sockets into a receive arena (through the set's io_uring, every socket's
+ *   reads in one system call, or with recvmmsg per socket) and calls `onBatch` once; each
  *   datagram reaches its endpoint's onRtp/onRtcp as a view of the arena, valid only during that
  *   call (whoever keeps a packet copies it: the fork start buffer does);
  * - send: sendRtp/sendRtcp copy the datagram into a send arena (so the caller's buffer is free at
  *   once, exactly as after dgram's synchronous send: scratch-ring slots and tone buffers may be
- *   reused at once) and queue it; the queue is written with sendmmsg, one call per socket, at the
- *   end of the receive batch, or, for sends made outside a batch (timers, commands), once at the
- *   end of the loop turn (setImmediate);
+ *   reused at once) and queue it; the queue is written at the end of the receive batch, or, for
+ *   sends made outside a batch (timers, commands), once at the end of the loop turn (setImmediate):
+ *   through the set's io_uring, every socket's datagrams in one system call, or, without a ring,
+ *   with sendmmsg, one call per socket;
  * - receive times: an endpoint opened with `receiveTimes` has the kernel stamp each datagram
  *   (SO_TIMESTAMPNS); `receiveAgeMs` then says how long the datagram being delivered waited, so a
  *   thread that was starved and reads a burst late still knows when each packet arrived.
@@ -35,6 +37,7 @@ interface UdpBatchAddon {
     failures: Int32Array,
     scratch: Int32Array,
     onBatch: (count: number, failures: number) => void,
+    ioUring: boolean,
   ): object;
   openSocket(set: object, address: string, port: number, bufferBytes: number, receiveTimes: boolean): number;
   localPort(set: object, index: number): number;
@@ -43,6 +46,7 @@ interface UdpBatchAddon {
   parseAddress(set: object, text: string): number;
   formatAddress(family: number, a0: number, a1: number, a2: number, a3: number): string;
   closeSet(set: object): void;
+  ioUringError(set: object): string;
 }
 
 /** Where the build puts the addon, relative to this file (src/ or dist/ are equally deep). */
@@ -115,7 +119,7 @@ export interface BatchSocketStats {
   received: number;
   /** Datagrams larger than a receive slot (dropped). */
   truncated: number;
-  /** sendmmsg flushes (each is one call per socket it touched). */
+  /** Flushes (each one io_uring_enter per 256 datagrams, or one sendmmsg per socket it touched). */
   flushes: number;
   /** Datagrams handed to the kernel queue by the flushes (including failed ones). */
   queued: number;
@@ -147,7 +151,7 @@ class BatchSocketSet {
   /** The receive age of the datagram being delivered (ms; 0 outside a delivery or when unknown). */
   receiveAgeMs = 0;
 
-  constructor(addon: UdpBatchAddon) {
+  constructor(addon: UdpBatchAddon, ioUring: boolean) {
     this.#addon = addon;
     this.#rs = addon.recvStride;
     this.#ss = addon.sendStride;
@@ -155,12 +159,18 @@ class BatchSocketSet {
     this.#sendMeta = new Int32Array(SEND_MAX * this.#ss);
     this.#set = addon.createSet(this.#recvArena, SLOT_SIZE, this.#recvMeta, this.#sendArena, this.#sendMeta, this.#failures, this.#scratch, (count, failures) =>
       this.#onBatch(count, failures),
+      ioUring,
     );
   }
 
   /** Binds one socket (throws dgram-like system errors: `code` EADDRINUSE, EACCES, ...). */
   openSocket(address: string, port: number, receiveTimes: boolean): number {
     return this.#addon.openSocket(this.#set, address, port, SOCKET_BUFFER_BYTES, receiveTimes);
+  }
+
+  /** '' when the set reads and sends through its io_uring, 'off' when not asked to, else why the kernel refused it. */
+  ioUringError(): string {
+    return this.#addon.ioUringError(this.#set);
   }
 
   attach(index: number, endpoint: BatchRtpEndpoint, rtcp: boolean): void {
@@ -226,7 +236,7 @@ class BatchSocketSet {
     if (this.#sendCount > 0) this.flush();
   };
 
-  /** Write everything queued (sendmmsg per socket); count the failures on their endpoints. */
+  /** Write everything queued; count the failures on their endpoints. */
   flush(): void {
     const count = this.#sendCount;
     this.#sendCount = 0;
@@ -264,7 +274,7 @@ class BatchSocketSet {
         const slot = this.#sockets[meta[m]!];
         if (slot === undefined) continue; // closed earlier in this batch
         const address = this.#source(slot, m);
-        const start = i * SLOT_SIZE;
+        const start = meta[m + 9]! * SLOT_SIZE;
         const buf = this.#recvArena.subarray(start, start + length);
         this.stats.received++;
         const age = meta[m + 8]!;
@@ -373,20 +383,41 @@ class BatchRtpEndpoint implements RtpEndpoint {
   }
 }
 
-let threadSet: BatchSocketSet | undefined;
+/** This thread's socket sets: the one asked for an io_uring and the one without (a worker uses one). */
+const threadSets = new Map<boolean, BatchSocketSet>();
+let ioUringWanted = true;
 
-function socketSet(): BatchSocketSet {
-  if (threadSet === undefined) {
-    const l = load();
-    if ('error' in l) throw l.error;
-    threadSet = new BatchSocketSet(l.addon);
-  }
-  return threadSet;
+/**
+ * Whether this thread's next endpoints go in the socket set that reads and sends through an
+ * io_uring (media.ioUring; docs/media.md "Batched socket I/O") or the one that uses recvmmsg and
+ * sendmmsg. A media worker sets it once, before its first open.
+ */
+export function setBatchIoUring(wanted: boolean): void {
+  ioUringWanted = wanted;
 }
 
-/** This thread's batch counters (undefined before the first native endpoint opened). */
+/**
+ * Creates this thread's socket set when there is none, and says how it reads and sends: '' through
+ * an io_uring, 'off' when not asked to, else the error code that refused the ring (ENOSYS, EPERM, ...).
+ */
+export function batchIoUringState(): string {
+  return socketSet().ioUringError();
+}
+
+function socketSet(): BatchSocketSet {
+  let set = threadSets.get(ioUringWanted);
+  if (set === undefined) {
+    const l = load();
+    if ('error' in l) throw l.error;
+    set = new BatchSocketSet(l.addon, ioUringWanted);
+    threadSets.set(ioUringWanted, set);
+  }
+  return set;
+}
+
+/** The batch counters of this thread's current socket set (undefined before its first native endpoint opened). */
 export function batchSocketStats(): BatchSocketStats | undefined {
-  return threadSet?.stats;
+  return threadSets.get(ioUringWanted)?.stats;
 }
 
 /**

@@ -14,6 +14,15 @@ export type SocketIoPath = 'native' | 'dgram';
 
 export const SOCKET_IO_MODES: readonly SocketIoMode[] = ['auto', 'native', 'dgram'];
 
+/**
+ * How the native path reads and sends (config media.ioUring, MEDIA_IO_URING): 'auto' through an
+ * io_uring per worker when the kernel gives one (one system call per wake or flush for all its
+ * sockets), 'off' with recvmmsg/sendmmsg per socket.
+ */
+export type IoUringMode = 'auto' | 'off';
+
+export const IO_URING_MODES: readonly IoUringMode[] = ['auto', 'off'];
+
 export interface SocketIoChoice {
   path: SocketIoPath;
   /** Why 'auto' fell back to dgram (the addon's load error). */

@@ -7,6 +7,7 @@ import { MediaPlane } from '../../../src/media/media-plane.js';
 import type { MediaSession } from '../../../src/media/media-session.js';
 import { FakeSrsMedia } from '../../fakes/fake-srs-media.js';
 import { captureLogger } from '../../support/capture-logger.js';
+import { withoutIoUring } from '../../support/seccomp.js';
 import { goertzelPower } from '../../support/goertzel.js';
 import { MEDIA_CORE_PORTS } from '../../support/media-ports.js';
 import { SOCKET_IO_PATHS, socketIoPortBlock } from '../../support/socket-io.js';
@@ -156,5 +157,44 @@ describe('media.workerNice (docs/media.md "Worker priority")', () => {
     const lines = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Array<Record<string, unknown>>;
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 40, nice: -5, code: 'EACCES', msg: 'media workers run at normal priority: nice -5 was refused (EACCES); a negative value needs CAP_SYS_NICE' });
+  }, 60_000);
+});
+
+describe('media.ioUring (docs/media.md "Batched socket I/O")', () => {
+  it('native workers read and send through io_uring by default, with recvmmsg/sendmmsg when it is off, and say which once', async () => {
+    for (const [ioUring, kernelIo] of [
+      ['auto', 'io_uring'],
+      ['off', 'recvmmsg/sendmmsg'],
+    ] as const) {
+      const { logger, lines } = captureLogger('info');
+      // no session is created: no port of the range is bound
+      const plane = await MediaPlane.start({ portMin: 9000, portMax: 9009, workers: 2, socketIo: 'native', ioUring, logger });
+      try {
+        expect(plane.kernelIo).toBe(kernelIo);
+        const said = lines.filter((l) => l.ioUring !== undefined);
+        expect(said).toHaveLength(1);
+        expect(said[0]).toMatchObject({ level: 30, ioUring: ioUring === 'auto' ? 'on' : 'off', msg: `media workers use ${kernelIo}` });
+      } finally {
+        await plane.close();
+      }
+    }
+  });
+
+  it('a kernel or container that refuses io_uring (seccomp, as in a default Docker container) leaves recvmmsg/sendmmsg, said once with the error', () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const code = `
+      import { MediaPlane } from '${root}src/media/media-plane.ts';
+      import { captureLogger } from '${root}test/support/capture-logger.ts';
+      const { logger, lines } = captureLogger('info');
+      const plane = await MediaPlane.start({ portMin: 9000, portMax: 9009, workers: 2, socketIo: 'native', logger });
+      await plane.close();
+      console.log(JSON.stringify({ kernelIo: plane.kernelIo, lines: lines.filter((l) => l.ioUring !== undefined) }));`;
+    const [cmd, ...args] = withoutIoUring([process.execPath, '--import', 'tsx', '--input-type=module', '-e', code]);
+    const run = spawnSync(cmd!, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { kernelIo: string; lines: Array<Record<string, unknown>> };
+    expect(out.kernelIo).toBe('recvmmsg/sendmmsg');
+    expect(out.lines).toHaveLength(1);
+    expect(out.lines[0]).toMatchObject({ level: 30, ioUring: 'EPERM', msg: 'media workers use recvmmsg/sendmmsg: the kernel refused io_uring (EPERM)' });
   }, 60_000);
 });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { batchSocketStats, batchUdpEndpointFactory, nativeSocketIoError } from '../../../../src/media/transport/batch-udp-endpoint.js';
+import { batchIoUringState, batchSocketStats, batchUdpEndpointFactory, nativeSocketIoError, setBatchIoUring } from '../../../../src/media/transport/batch-udp-endpoint.js';
 import { resolveSocketIo } from '../../../../src/media/transport/socket-io.js';
 import type { RtpEndpoint } from '../../../../src/media/transport/udp-endpoint.js';
 import { portBlock } from '../../../support/ports.js';
@@ -71,8 +71,18 @@ function waitQueuedSync(ports: number[], timeoutMs: number): void {
   }
 }
 
-describe('native batched UDP endpoints (docs/media.md "Batched socket I/O")', () => {
-  const block = portBlock(SOCKET_IO_TEST_PORTS, 0, 100);
+/**
+ * Both ways the native set calls the kernel: an io_uring (one system call per wake or flush, the
+ * default where the kernel gives one, as here) and recvmmsg/sendmmsg per socket (media.ioUring off,
+ * or a kernel that refuses io_uring). Each has its own socket set in this thread and port block.
+ */
+const KERNEL_IO = [
+  { via: 'io_uring', ring: true, portBlockIndex: 0 },
+  { via: 'recvmmsg/sendmmsg', ring: false, portBlockIndex: 9 },
+] as const;
+
+describe.each(KERNEL_IO)('native batched UDP endpoints, through $via (docs/media.md "Batched socket I/O")', ({ via, ring, portBlockIndex }) => {
+  const block = portBlock(SOCKET_IO_TEST_PORTS, portBlockIndex, 100);
   const opened: RtpEndpoint[] = [];
   const sockets: dgram.Socket[] = [];
   let v6 = false;
@@ -85,6 +95,7 @@ describe('native batched UDP endpoints (docs/media.md "Batched socket I/O")', ()
 
   beforeAll(async () => {
     v6 = await ipv6Loopback();
+    setBatchIoUring(ring);
   });
 
   afterEach(() => {
@@ -99,6 +110,10 @@ describe('native batched UDP endpoints (docs/media.md "Batched socket I/O")', ()
     expect(resolveSocketIo('dgram')).toEqual({ path: 'dgram' });
   });
 
+  it(`MUST read and send through ${via} (this kernel gives io_uring: a refusal fails here, as it would fall back silently)`, () => {
+    expect(batchIoUringState()).toBe(ring ? '' : 'off');
+  });
+
   it('sends and receives RTP on the RTP port and RTCP on RTP + 1, with the source address and port', async () => {
     const a = await open();
     const b = await open();
@@ -111,6 +126,24 @@ describe('native batched UDP endpoints (docs/media.md "Batched socket I/O")', ()
     expect(b.rtcpPort).toBe(b.rtpPort + 1);
     expect(a.sendErrors).toBe(0);
     expect(a.rtpSendQueueCount()).toBe(0);
+  });
+
+  it('MUST drop and count a datagram larger than a receive slot (2048 bytes), and deliver the ones around it', async () => {
+    const b = await open();
+    const got = record(b);
+    const peer = await dgramSocket(block.take(2)[0]!);
+    sockets.push(peer);
+    const before = batchSocketStats()!.truncated;
+    const send = (buf: Buffer): Promise<void> => new Promise((resolve, reject) => peer.send(buf, b.rtpPort, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+    await send(rtp(1, 5, Buffer.alloc(100, 1)));
+    await send(rtp(2, 5, Buffer.alloc(3000, 2)));
+    await send(rtp(3, 5, Buffer.alloc(2036, 3)));
+    await until(() => got.rtp.length === 2, 'the two datagrams that fit');
+    expect(got.rtp.map((p) => [p.data.readUInt16BE(2), p.data.length])).toEqual([
+      [1, 112],
+      [3, 2048],
+    ]);
+    expect(batchSocketStats()!.truncated - before).toBe(1);
   });
 
   it('sends only the first `length` bytes, and a buffer reused at once after the send still goes out as it was', async () => {
@@ -274,10 +307,10 @@ describe('native batched UDP endpoints (docs/media.md "Batched socket I/O")', ()
       const { parentPort, workerData } = require('node:worker_threads');
       const addon = require(workerData.addonPath);
       const set = addon.createSet(Buffer.alloc(2048 * 4), 2048, new Int32Array(32), Buffer.alloc(4096),
-        new Int32Array(9 * 16), new Int32Array(16), new Int32Array(5), () => {});
+        new Int32Array(9 * 16), new Int32Array(16), new Int32Array(5), () => {}, workerData.ring);
       addon.openSocket(set, '127.0.0.1', workerData.port, 0, false);
       parentPort.postMessage('bound');`;
-    const workers = ports.map((port) => new Worker(code, { eval: true, workerData: { addonPath, port } }));
+    const workers = ports.map((port) => new Worker(code, { eval: true, workerData: { addonPath, port, ring } }));
     await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
     // bound in the worker: the main thread cannot have it
     await expect(batchUdpEndpointFactory.open('127.0.0.1', ports[0]!)).rejects.toMatchObject({ code: 'EADDRINUSE' });
