@@ -136,6 +136,12 @@ class BatchSocketSet {
   readonly #rs: number;
   readonly #ss: number;
   readonly #recvArena = Buffer.allocUnsafeSlow(RECV_SLOTS * SLOT_SIZE);
+  /**
+   * The view handed out for each receive slot, kept while the slot's datagrams keep its length (a
+   * stream's packets usually do): a steady stream allocates no view per packet. Handing out the
+   * same view again is safe because a view is valid only during its handler call anyway.
+   */
+  readonly #views: Array<Buffer | undefined> = new Array<Buffer | undefined>(RECV_SLOTS).fill(undefined);
   readonly #recvMeta: Int32Array;
   readonly #sendArena = Buffer.allocUnsafeSlow(SEND_ARENA_BYTES);
   readonly #sendMeta: Int32Array;
@@ -274,8 +280,13 @@ class BatchSocketSet {
         const slot = this.#sockets[meta[m]!];
         if (slot === undefined) continue; // closed earlier in this batch
         const address = this.#source(slot, m);
-        const start = meta[m + 9]! * SLOT_SIZE;
-        const buf = this.#recvArena.subarray(start, start + length);
+        const slotIndex = meta[m + 9]!;
+        let buf = this.#views[slotIndex];
+        if (buf === undefined || buf.length !== length) {
+          const start = slotIndex * SLOT_SIZE;
+          buf = this.#recvArena.subarray(start, start + length);
+          this.#views[slotIndex] = buf;
+        }
         this.stats.received++;
         const age = meta[m + 8]!;
         this.receiveAgeMs = age > 0 ? age / 1000 : 0;
