@@ -508,6 +508,22 @@ void WriteRecord(Set* set, size_t record, size_t slot, int index, const msghdr& 
   }
 }
 
+// Points a read's header at arena slot `slot`, the source address storage and, for a socket with
+// receive times, the control space for its timestamp.
+void PrepareRead(Set* set, size_t slot, msghdr* h, iovec* iov, sockaddr_storage* addr, uint8_t* control) {
+  iov->iov_base = set->recv_arena + slot * set->slot_size;
+  iov->iov_len = set->slot_size;
+  memset(h, 0, sizeof(*h));
+  h->msg_iov = iov;
+  h->msg_iovlen = 1;
+  h->msg_name = addr;
+  h->msg_namelen = sizeof(sockaddr_storage);
+  if (control != nullptr) {
+    h->msg_control = control;
+    h->msg_controllen = kControlBytes;
+  }
+}
+
 // Reads up to the arena's free slots from one socket with recvmmsg into slots `slot`... as records
 // `record`...; returns how many it read.
 size_t Receive(Set* set, int index, size_t record, size_t slot) {
@@ -516,18 +532,7 @@ size_t Receive(Set* set, int index, size_t record, size_t slot) {
   if (n <= 0) return 0;
   const bool times = set->sockets[index].receive_times;
   for (int j = 0; j < n; j++) {
-    set->iovs[j].iov_base = set->recv_arena + (slot + j) * set->slot_size;
-    set->iovs[j].iov_len = set->slot_size;
-    msghdr& h = set->msgs[j].msg_hdr;
-    memset(&h, 0, sizeof(h));
-    h.msg_iov = &set->iovs[j];
-    h.msg_iovlen = 1;
-    h.msg_name = &set->addrs[j];
-    h.msg_namelen = sizeof(sockaddr_storage);
-    if (times) {
-      h.msg_control = set->controls[j];
-      h.msg_controllen = kControlBytes;
-    }
+    PrepareRead(set, slot + j, &set->msgs[j].msg_hdr, &set->iovs[j], &set->addrs[j], times ? set->controls[j] : nullptr);
     set->msgs[j].msg_len = 0;
   }
   int got;
@@ -573,18 +578,8 @@ bool ReceiveRing(Set* set, const int* ready, int n, size_t* count_out) {
     int index = ready[i];
     const bool times = set->sockets[index].receive_times;
     for (size_t k = 0; k < per; k++, slots++) {
-      set->ring_riovs[slots].iov_base = set->recv_arena + slots * set->slot_size;
-      set->ring_riovs[slots].iov_len = set->slot_size;
       msghdr& h = set->ring_rmsgs[slots];
-      memset(&h, 0, sizeof(h));
-      h.msg_iov = &set->ring_riovs[slots];
-      h.msg_iovlen = 1;
-      h.msg_name = &set->ring_raddrs[slots];
-      h.msg_namelen = sizeof(sockaddr_storage);
-      if (times) {
-        h.msg_control = &set->ring_rcontrols[slots * kControlBytes];
-        h.msg_controllen = kControlBytes;
-      }
+      PrepareRead(set, slots, &h, &set->ring_riovs[slots], &set->ring_raddrs[slots], times ? &set->ring_rcontrols[slots * kControlBytes] : nullptr);
       set->ring_rsock[slots] = index;
       io_uring_sqe* sqe = RingNext(r, &tail);
       sqe->opcode = IORING_OP_RECVMSG;
