@@ -142,7 +142,7 @@ export interface Config {
     readonly workers: number;
     /**
      * [MEDIA_SOCKET_IO] default 'auto': how the media workers do socket I/O (docs/media.md "Batched
-     * socket I/O"). 'native': the batched recvmmsg/sendmmsg addon built by npm ci (start fails if it
+     * socket I/O"). 'native': the batched socket I/O addon built by npm ci (start fails if it
      * did not build); 'dgram': node:dgram, one call per datagram; 'auto': native when built, else dgram.
      */
     readonly socketIo: 'auto' | 'native' | 'dgram';

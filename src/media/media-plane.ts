@@ -134,7 +134,7 @@ export class MediaPlane {
     const plane = new MediaPlane(options);
     plane.socketIo = io.path;
     const workers = options.workers ?? 1;
-    options.logger?.info({ socketIo: io.path, fallbackReason: io.fallbackReason, workers }, `media socket I/O: ${io.path === 'native' ? 'native (recvmmsg/sendmmsg batches)' : 'node:dgram'}`);
+    options.logger?.info({ socketIo: io.path, fallbackReason: io.fallbackReason, workers }, `media socket I/O: ${io.path === 'native' ? 'native (batched)' : 'node:dgram'}`);
     const ioUring = options.ioUring !== 'off';
     if (workers === 0) {
       if (io.path === 'native') setBatchIoUring(ioUring);

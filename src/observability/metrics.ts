@@ -372,7 +372,7 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
     [],
     (s) => one(s.media?.workerHeapBytes),
   );
-  gauge('media_socket_io', "The media workers' socket I/O: 1 for the path in use (native: batched recvmmsg/sendmmsg addon; dgram: node:dgram).", ['path'], (s) =>
+  gauge('media_socket_io', "The media workers' socket I/O: 1 for the path in use (native: the batched socket I/O addon, io_uring or recvmmsg/sendmmsg; dgram: node:dgram).", ['path'], (s) =>
     s.media?.socketIo === undefined ? undefined : [[{ path: s.media.socketIo }, 1]],
   );
 

@@ -1,7 +1,7 @@
 /**
  * Which socket I/O the media plane uses (config media.socketIo, MEDIA_SOCKET_IO; docs/media.md
  * "Batched socket I/O"):
- * - 'native': the batched recvmmsg/sendmmsg addon (batch-udp-endpoint.ts);
+ * - 'native': the batched socket I/O addon, io_uring or recvmmsg/sendmmsg (batch-udp-endpoint.ts);
  * - 'dgram': node:dgram, one event and one send call per datagram (udp-endpoint.ts);
  * - 'auto' (default): native when the addon is built and loads, else dgram.
  */
