@@ -77,6 +77,18 @@ constexpr size_t kControlBytes = CMSG_SPACE(sizeof(timespec));
 // default profile), recvmmsg and sendmmsg per socket do the work.
 constexpr unsigned kRingEntries = 256;
 
+// Setup flags newer than some build hosts' kernel headers (values from the kernel's ABI; a kernel
+// that does not know them refuses the setup with EINVAL and the set goes on without a ring).
+#ifndef IORING_SETUP_SUBMIT_ALL
+#define IORING_SETUP_SUBMIT_ALL (1U << 7)
+#endif
+#ifndef IORING_SETUP_COOP_TASKRUN
+#define IORING_SETUP_COOP_TASKRUN (1U << 8)
+#endif
+#ifndef IORING_SETUP_SINGLE_ISSUER
+#define IORING_SETUP_SINGLE_ISSUER (1U << 12)
+#endif
+
 struct Ring {
   int fd = -1;
   unsigned sq_entries = 0;
