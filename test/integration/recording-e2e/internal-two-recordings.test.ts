@@ -190,16 +190,18 @@ describe('an internal call between two recorded users (npm start, in-process ref
     // both voices in each recording, each user on channel 2 of their own (R-30)
     const aliceWav = readWav(alice.wav);
     const bobWav = readWav(bob.wav);
-    for (const [wav, own, other] of [
-      [aliceWav, ALICE_HZ, BOB_HZ],
-      [bobWav, BOB_HZ, ALICE_HZ],
+    for (const [who, wav, own, other] of [
+      ['alice', aliceWav, ALICE_HZ, BOB_HZ],
+      ['bob', bobWav, BOB_HZ, ALICE_HZ],
     ] as const) {
+      // on failure: whose recording, and what its summary says of each stream
+      const said = `${who}'s recording, summary streams ${JSON.stringify(byUser.get(who === 'alice' ? ALICE : BOB)!.summary.streams)}`;
       expect(wav.channels).toBe(2);
       const label1 = wav.samples(0);
       const label2 = wav.samples(1);
       expect(label2.length, 'at least 6 s recorded').toBeGreaterThan(6 * 8000);
-      expect(goertzelPower(label2, own)).toBeGreaterThan(10 * goertzelPower(label2, other));
-      expect(goertzelPower(label1, other)).toBeGreaterThan(10 * goertzelPower(label1, own));
+      expect(goertzelPower(label2, own), `label 2 of ${said}`).toBeGreaterThan(10 * goertzelPower(label2, other));
+      expect(goertzelPower(label1, other), `label 1 of ${said}`).toBeGreaterThan(10 * goertzelPower(label1, own));
     }
 
     // bob's pause window: silence in his recording, both voices in alice's
