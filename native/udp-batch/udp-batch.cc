@@ -687,11 +687,39 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
 
 // Sends queued datagrams [0, count): grouped by socket (order kept per socket), one sendmmsg per
 // socket and up to kMaxMsgs datagrams. Returns the failures written to the failures array.
+// The socket of queued datagram `rec`, or -1 when it names none that is open (counted on the
+// socket's slot when the index is one).
+int SendSocket(Set* set, const int32_t* rec) {
+  int s = rec[0];
+  size_t nsock = set->sockets.size();
+  if (s >= 0 && static_cast<size_t>(s) < nsock && set->sockets[s].fd >= 0) return s;
+  if (s >= 0 && static_cast<size_t>(s) < nsock) RecordFailure(set, s);
+  return -1;
+}
+
+// Points a send's header at queued datagram `rec` in the send arena and its destination; false
+// when the record is out of the arena or its address does not fit the socket's family.
+bool PrepareSend(Set* set, const int32_t* rec, int family, msghdr* h, iovec* iov, sockaddr_storage* addr) {
+  int32_t off = rec[7];
+  int32_t len = rec[8];
+  socklen_t alen = 0;
+  if (off < 0 || len < 0 || static_cast<size_t>(off) + static_cast<size_t>(len) > set->send_arena_len || !BuildSockaddr(family, rec, addr, &alen)) {
+    return false;
+  }
+  iov->iov_base = set->send_arena + off;
+  iov->iov_len = static_cast<size_t>(len);
+  memset(h, 0, sizeof(*h));
+  h->msg_name = addr;
+  h->msg_namelen = alen;
+  h->msg_iov = iov;
+  h->msg_iovlen = 1;
+  return true;
+}
+
 // The ring's flush: one SENDMSG per datagram, in queue order, up to sq_entries per io_uring_enter.
 // false when the ring failed (it is then closed and the set goes on with sendmmsg).
 bool FlushRing(Set* set, size_t count) {
   Ring* r = &set->ring;
-  size_t nsock = set->sockets.size();
   if (set->ring_msgs.size() < r->sq_entries) {
     set->ring_msgs.resize(r->sq_entries);
     set->ring_iovs.resize(r->sq_entries);
@@ -707,27 +735,13 @@ bool FlushRing(Set* set, size_t count) {
     unsigned n = 0;
     for (; i < count && n < r->sq_entries; i++) {
       const int32_t* rec = set->send_meta + i * kSendStride;
-      int s = rec[0];
-      if (s < 0 || static_cast<size_t>(s) >= nsock || set->sockets[s].fd < 0) {
-        if (s >= 0 && static_cast<size_t>(s) < nsock) RecordFailure(set, s);
-        continue;
-      }
-      int32_t off = rec[7];
-      int32_t len = rec[8];
-      socklen_t alen = 0;
-      if (off < 0 || len < 0 || static_cast<size_t>(off) + static_cast<size_t>(len) > set->send_arena_len ||
-          !BuildSockaddr(set->sockets[s].family, rec, &set->ring_addrs[n], &alen)) {
+      int s = SendSocket(set, rec);
+      if (s < 0) continue;
+      msghdr& h = set->ring_msgs[n];
+      if (!PrepareSend(set, rec, set->sockets[s].family, &h, &set->ring_iovs[n], &set->ring_addrs[n])) {
         RecordFailure(set, s);
         continue;
       }
-      set->ring_iovs[n].iov_base = set->send_arena + off;
-      set->ring_iovs[n].iov_len = static_cast<size_t>(len);
-      msghdr& h = set->ring_msgs[n];
-      memset(&h, 0, sizeof(h));
-      h.msg_name = &set->ring_addrs[n];
-      h.msg_namelen = alen;
-      h.msg_iov = &set->ring_iovs[n];
-      h.msg_iovlen = 1;
       io_uring_sqe* sqe = RingNext(r, &tail);
       sqe->opcode = IORING_OP_SENDMSG;
       sqe->fd = set->sockets[s].fd;
@@ -775,12 +789,8 @@ size_t Flush(Set* set, size_t count) {
   }
   set->touched.clear();
   for (size_t i = 0; i < count; i++) {
-    int32_t* rec = set->send_meta + i * kSendStride;
-    int s = rec[0];
-    if (s < 0 || static_cast<size_t>(s) >= nsock || set->sockets[s].fd < 0) {
-      if (s >= 0 && static_cast<size_t>(s) < nsock) RecordFailure(set, s);
-      continue;
-    }
+    int s = SendSocket(set, set->send_meta + i * kSendStride);
+    if (s < 0) continue;
     set->next[i] = -1;
     if (set->stamp[s] != epoch) {
       set->stamp[s] = epoch;
@@ -798,23 +808,8 @@ size_t Flush(Set* set, size_t count) {
       int k = 0;
       while (at >= 0 && k < kMaxMsgs) {
         const int32_t* rec = set->send_meta + static_cast<size_t>(at) * kSendStride;
-        int32_t off = rec[7];
-        int32_t len = rec[8];
-        socklen_t alen = 0;
-        if (off < 0 || len < 0 || static_cast<size_t>(off) + static_cast<size_t>(len) > set->send_arena_len ||
-            !BuildSockaddr(sock.family, rec, &set->addrs[k], &alen)) {
-          RecordFailure(set, s);
-        } else {
-          set->iovs[k].iov_base = set->send_arena + off;
-          set->iovs[k].iov_len = static_cast<size_t>(len);
-          msghdr& h = set->msgs[k].msg_hdr;
-          memset(&h, 0, sizeof(h));
-          h.msg_name = &set->addrs[k];
-          h.msg_namelen = alen;
-          h.msg_iov = &set->iovs[k];
-          h.msg_iovlen = 1;
-          k++;
-        }
+        if (PrepareSend(set, rec, sock.family, &set->msgs[k].msg_hdr, &set->iovs[k], &set->addrs[k])) k++;
+        else RecordFailure(set, s);
         at = set->next[at];
       }
       int pos = 0;

@@ -150,7 +150,7 @@ export class MediaPlane {
       } else if (nice !== 0 && workers > 0) {
         options.logger?.info({ nice, workers }, `media workers run at nice ${nice}`);
       }
-      if (io.path === 'native' && workers > 0) plane.#logSendPath(options.logger);
+      if (io.path === 'native' && workers > 0) plane.#logKernelIo(options.logger);
       if (options.prompts) await plane.#registerPrompts(options.prompts);
     } catch (err) {
       await plane.close();
@@ -160,7 +160,7 @@ export class MediaPlane {
   }
 
   /** Which way the workers' native sockets send (each worker reports its ring); one log line. */
-  #logSendPath(logger: Logger | undefined): void {
+  #logKernelIo(logger: Logger | undefined): void {
     const states = this.#slots.map((s) => s.link.ioUring ?? 'off');
     const refused = states.find((s) => s !== '' && s !== 'off');
     this.kernelIo = states.every((s) => s === '') ? 'io_uring' : 'recvmmsg/sendmmsg';

@@ -124,6 +124,26 @@ function threadNices(): Map<string, number> {
   return out;
 }
 
+/**
+ * Starts and closes a plane of 2 workers (extra options `options`, a source literal) in a child
+ * process run through `wrapper` (a command that execs the rest: setpriv, a seccomp filter), and
+ * returns its `kernelIo` and the log lines whose message matches `said`.
+ */
+function planeInChildProcess(wrapper: string[], options: string, said: RegExp): { kernelIo: string | undefined; lines: Array<Record<string, unknown>> } {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const code = `
+    import { MediaPlane } from '${root}src/media/media-plane.ts';
+    import { captureLogger } from '${root}test/support/capture-logger.ts';
+    const { logger, lines } = captureLogger('info');
+    const plane = await MediaPlane.start({ portMin: 9000, portMax: 9009, workers: 2, logger, ...${options} });
+    await plane.close();
+    console.log(JSON.stringify({ kernelIo: plane.kernelIo, lines: lines.filter((l) => ${said.toString()}.test(String(l.msg))) }));`;
+  const [cmd, ...args] = [...wrapper, process.execPath, '--import', 'tsx', '--input-type=module', '-e', code];
+  const run = spawnSync(cmd!, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  expect(run.status, run.stderr).toBe(0);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { kernelIo: string | undefined; lines: Array<Record<string, unknown>> };
+}
+
 describe('media.workerNice (docs/media.md "Worker priority")', () => {
   it('each media worker thread takes the nice value; the signalling thread and the others keep theirs', async () => {
     const before = threadNices();
@@ -143,18 +163,8 @@ describe('media.workerNice (docs/media.md "Worker priority")', () => {
   });
 
   it('a refused value (below 0 without CAP_SYS_NICE) leaves the workers at normal priority and says so once at warn', () => {
-    const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const code = `
-      import { MediaPlane } from '${root}src/media/media-plane.ts';
-      import { captureLogger } from '${root}test/support/capture-logger.ts';
-      const { logger, lines } = captureLogger('info');
-      const plane = await MediaPlane.start({ portMin: 9000, portMax: 9009, workers: 2, workerNice: -5, logger });
-      await plane.close();
-      console.log(JSON.stringify(lines.filter((l) => /nice|priority/.test(String(l.msg)))));`;
     // the same process without the capability to raise priority (setpriv, util-linux)
-    const run = spawnSync('setpriv', ['--inh-caps=-sys_nice', '--bounding-set=-sys_nice', process.execPath, '--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-    expect(run.status, run.stderr).toBe(0);
-    const lines = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Array<Record<string, unknown>>;
+    const { lines } = planeInChildProcess(['setpriv', '--inh-caps=-sys_nice', '--bounding-set=-sys_nice'], '{ workerNice: -5 }', /nice|priority/);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 40, nice: -5, code: 'EACCES', msg: 'media workers run at normal priority: nice -5 was refused (EACCES); a negative value needs CAP_SYS_NICE' });
   }, 60_000);
@@ -181,18 +191,7 @@ describe('media.ioUring (docs/media.md "Batched socket I/O")', () => {
   });
 
   it('a kernel or container that refuses io_uring (seccomp, as in a default Docker container) leaves recvmmsg/sendmmsg, said once with the error', () => {
-    const root = fileURLToPath(new URL('../../../', import.meta.url));
-    const code = `
-      import { MediaPlane } from '${root}src/media/media-plane.ts';
-      import { captureLogger } from '${root}test/support/capture-logger.ts';
-      const { logger, lines } = captureLogger('info');
-      const plane = await MediaPlane.start({ portMin: 9000, portMax: 9009, workers: 2, socketIo: 'native', logger });
-      await plane.close();
-      console.log(JSON.stringify({ kernelIo: plane.kernelIo, lines: lines.filter((l) => l.ioUring !== undefined) }));`;
-    const [cmd, ...args] = withoutIoUring([process.execPath, '--import', 'tsx', '--input-type=module', '-e', code]);
-    const run = spawnSync(cmd!, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
-    expect(run.status, run.stderr).toBe(0);
-    const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { kernelIo: string; lines: Array<Record<string, unknown>> };
+    const out = planeInChildProcess(withoutIoUring([]), "{ socketIo: 'native' }", /io_uring/);
     expect(out.kernelIo).toBe('recvmmsg/sendmmsg');
     expect(out.lines).toHaveLength(1);
     expect(out.lines[0]).toMatchObject({ level: 30, ioUring: 'EPERM', msg: 'media workers use recvmmsg/sendmmsg: the kernel refused io_uring (EPERM)' });
