@@ -20,6 +20,29 @@ import { endianness } from 'node:os';
 /** The WAV is little endian: on such a host the samples are copied as they are. */
 const LITTLE_ENDIAN = endianness() === 'LE';
 
+/**
+ * Rings of finished buffers, all silent again (a finish clears every slot it hands out), for the
+ * next buffers of this thread with the same capacity: with a new recording every few tens of
+ * milliseconds at load, a new pair each time was 1 MB/s of garbage in the recording server's
+ * worker. At most SPARE_RINGS are kept.
+ */
+const spareRings: Int16Array[] = [];
+const SPARE_RINGS = 64;
+
+function takeRing(capacity: number): Int16Array {
+  for (let i = spareRings.length - 1; i >= 0; i--) {
+    const ring = spareRings[i]!;
+    if (ring.length === capacity) {
+      spareRings.splice(i, 1);
+      return ring;
+    }
+  }
+  return new Int16Array(capacity);
+}
+
+/** The window and the flush size when not given (500 ms each at 8 kHz). */
+export const TIMELINE_DEFAULTS = Object.freeze({ windowSamples: 4000, flushSamples: 4000 });
+
 export interface StereoTimelineBufferOptions {
   /**
    * Pending capacity per channel in samples; default window + flush (8000 = 1 s at 8 kHz: 32 kB
@@ -31,6 +54,12 @@ export interface StereoTimelineBufferOptions {
   windowSamples?: number;
   /** Frames beyond the window gathered before they are handed out; default 4000 (500 ms). */
   flushSamples?: number;
+  /**
+   * Where a flush interleaves its frames: a buffer of exactly `bytes` bytes, at an even offset,
+   * that `onFrames` then owns. Default a new buffer per flush; the WAV writer lends buffers it
+   * takes back once they are on disk, so a recording does not leave a dead buffer per flush.
+   */
+  frameBuffer?: (bytes: number) => Buffer;
 }
 
 export interface TimelineBufferStats {
@@ -49,18 +78,22 @@ export class StereoTimelineBuffer {
   readonly #flushAt: number;
   readonly #ch: [Int16Array, Int16Array];
   readonly #onFrames: (interleaved: Buffer) => void;
+  readonly #frameBuffer: (bytes: number) => Buffer;
   #committed = 0;
   #maxEnd = 0;
+  /** finish() ran: the rings went back to the spares, later writes are refused. */
+  #finished = false;
   readonly stats: TimelineBufferStats = { lateSamples: 0, refusedWrites: 0, framesFlushed: 0 };
 
   constructor(onFrames: (interleaved: Buffer) => void, options: StereoTimelineBufferOptions = {}) {
-    const window = options.windowSamples ?? 4000;
-    const flush = options.flushSamples ?? 4000;
+    const window = options.windowSamples ?? TIMELINE_DEFAULTS.windowSamples;
+    const flush = options.flushSamples ?? TIMELINE_DEFAULTS.flushSamples;
     this.#capacity = options.capacity ?? window + flush;
     this.#window = Math.min(window, this.#capacity);
     this.#flushAt = Math.min(this.#window + flush, this.#capacity);
-    this.#ch = [new Int16Array(this.#capacity), new Int16Array(this.#capacity)];
+    this.#ch = [takeRing(this.#capacity), takeRing(this.#capacity)];
     this.#onFrames = onFrames;
+    this.#frameBuffer = options.frameBuffer ?? ((bytes) => Buffer.allocUnsafe(bytes));
   }
 
   /** End of the furthest write (frames), i.e. the recording length so far. */
@@ -69,7 +102,7 @@ export class StereoTimelineBuffer {
   }
 
   put(channel: 0 | 1, position: number, pcm: Int16Array): void {
-    if (!Number.isInteger(position) || pcm.length > this.#capacity / 2) {
+    if (this.#finished || !Number.isInteger(position) || pcm.length > this.#capacity / 2) {
       this.stats.refusedWrites++;
       return;
     }
@@ -96,9 +129,15 @@ export class StereoTimelineBuffer {
     if (end > this.#maxEnd) this.#maxEnd = end;
   }
 
-  /** Flushes everything up to max(furthest write, minFrames); call once at the end. */
+  /**
+   * Flushes everything up to max(furthest write, minFrames); call once at the end. The rings, all
+   * silent again, go back to the spares; later writes are refused.
+   */
   finish(minFrames = 0): void {
+    if (this.#finished) return;
     this.#flushTo(Math.max(this.#maxEnd, minFrames));
+    this.#finished = true;
+    for (const ring of this.#ch) if (spareRings.length < SPARE_RINGS) spareRings.push(ring);
   }
 
   #flushTo(target: number): void {
@@ -108,7 +147,7 @@ export class StereoTimelineBuffer {
       // one batch per contiguous run of the ring
       const from = this.#committed % cap;
       const k = Math.min(target - this.#committed, cap - from);
-      const out = Buffer.allocUnsafe(k * 4);
+      const out = this.#frameBuffer(k * 4);
       if (LITTLE_ENDIAN && out.byteOffset % 2 === 0) {
         // interleave through a sample view of the output: no per-sample call
         const lr = new Int16Array(out.buffer, out.byteOffset, k * 2);

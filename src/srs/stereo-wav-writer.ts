@@ -1,6 +1,21 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { encodeWavHeader } from '../media/audio/wav.js';
-import { StereoTimelineBuffer, type StereoTimelineBufferOptions, type TimelineBufferStats } from './stereo-timeline-buffer.js';
+import { StereoTimelineBuffer, TIMELINE_DEFAULTS, type StereoTimelineBufferOptions, type TimelineBufferStats } from './stereo-timeline-buffer.js';
+
+/**
+ * Frame buffers back from disk, shared by the writers of this thread (a flush takes one, its write
+ * gives it back). Recordings flush every half second and a write takes well under that, so a few
+ * serve hundreds of recordings; more than SPARE_BUFFERS are left to the garbage collector.
+ */
+const spare: ArrayBufferLike[] = [];
+const SPARE_BUFFERS = 16;
+
+/**
+ * Samples a flush may hand out beyond `flushSamples`: the packet that triggered it (1,000 samples
+ * cover packets up to 125 ms at 8 kHz). A lent buffer has room for both, so the spares fit the
+ * next flush.
+ */
+const FLUSH_SLACK_SAMPLES = 1000;
 
 /**
  * Streams a 2-channel 16-bit 8 kHz WAV file to disk (channel 1 = label 1, channel 2 = label 2):
@@ -11,9 +26,11 @@ import { StereoTimelineBuffer, type StereoTimelineBufferOptions, type TimelineBu
  * once more on close(), followed by fdatasync. No periodic fdatasync: after a power loss the
  * header may disagree with what the file system kept, and the start-up repair
  * (recording-repair.ts) recomputes it from the file size. close() is idempotent; put() after close
- * is ignored (the packet path never throws).
+ * is ignored (the packet path never throws). The frames go to disk from buffers the writers of a
+ * thread share and take back once written, not from a new buffer per flush, which left a dead
+ * 16 kB buffer per recording every half second for the recording server's worker to collect.
  */
-export interface StereoWavWriterOptions extends StereoTimelineBufferOptions {
+export interface StereoWavWriterOptions extends Omit<StereoTimelineBufferOptions, 'frameBuffer'> {
   /** Default 8000 Hz. */
   sampleRate?: number;
   /** Audio written between two header rewrites, ms of audio. Default 1000. */
@@ -43,6 +60,8 @@ export class StereoWavWriter {
   #headerDataBytes = 0;
   readonly #onWriteError: ((err: unknown) => void) | undefined;
   #dataBytes = 0;
+  /** Size of a new frame buffer: one flush and its slack. */
+  readonly #frameBufferBytes: number;
   #chain: Promise<void> = Promise.resolve();
   #writeError: unknown;
   #closing: Promise<WavWriteResult> | undefined;
@@ -54,7 +73,8 @@ export class StereoWavWriter {
     this.#headerBytes = headerBytes;
     this.#headerEveryBytes = Math.max(4, Math.round(((options.headerUpdateMs ?? 1000) * this.sampleRate) / 1000) * 4);
     this.#onWriteError = options.onWriteError;
-    this.#buffer = new StereoTimelineBuffer((frames) => this.#append(frames), options);
+    this.#frameBufferBytes = 4 * ((options.flushSamples ?? TIMELINE_DEFAULTS.flushSamples) + FLUSH_SLACK_SAMPLES);
+    this.#buffer = new StereoTimelineBuffer((frames) => this.#append(frames), { ...options, frameBuffer: (bytes) => this.#lend(bytes) });
   }
 
   static async create(path: string, options: StereoWavWriterOptions = {}): Promise<StereoWavWriter> {
@@ -79,10 +99,17 @@ export class StereoWavWriter {
     this.#buffer.put(channel, position, pcm);
   }
 
+  /** A frame buffer of `bytes` bytes: a view of a spare one when it is large enough. */
+  #lend(bytes: number): Buffer {
+    const back = spare.pop();
+    const memory = back !== undefined && back.byteLength >= bytes ? back : new ArrayBuffer(Math.max(bytes, this.#frameBufferBytes));
+    return Buffer.from(memory, 0, bytes);
+  }
+
   #append(frames: Buffer): void {
     const at = this.#headerBytes + this.#dataBytes;
     this.#dataBytes += frames.length;
-    this.#queueWrite(frames, at);
+    this.#queueWrite(frames, at, true);
     if (this.#dataBytes - this.#headerDataBytes >= this.#headerEveryBytes) {
       // the header rewrite follows the frames it counts in the queue, so it never claims unwritten bytes
       this.#headerDataBytes = this.#dataBytes;
@@ -90,15 +117,19 @@ export class StereoWavWriter {
     }
   }
 
-  /** Queues a positional write; the first error stops every later one. */
-  #queueWrite(buf: Buffer, at: number): void {
+  /**
+   * Queues a positional write; the first error stops every later one. A lent frame buffer
+   * (`frames`) comes back to the spares once written or skipped.
+   */
+  #queueWrite(buf: Buffer, at: number, frames = false): void {
     this.#chain = this.#chain.then(async () => {
-      if (this.#writeError) return;
       try {
-        await this.#fh.write(buf, 0, buf.length, at);
+        if (!this.#writeError) await this.#fh.write(buf, 0, buf.length, at);
       } catch (err) {
         this.#writeError = err;
         this.#onWriteError?.(err);
+      } finally {
+        if (frames && spare.length < SPARE_BUFFERS) spare.push(buf.buffer);
       }
     });
   }

@@ -97,4 +97,24 @@ describe('StereoTimelineBuffer', () => {
     expect(frames()).toHaveLength(4000);
     expect(frames()[3999]).toEqual([2, 0]);
   });
+
+  it('hands the rings of a finished buffer to the next one silent, and refuses writes after its finish', () => {
+    // capacity 16: a finished buffer's rings go to the next buffer of the same capacity
+    const first = collect({ capacity: 16, windowSamples: 4, flushSamples: 4 });
+    for (let p = 0; p < 40; p += 4) {
+      first.buf.put(0, p, new Int16Array(4).fill(7));
+      first.buf.put(1, p, new Int16Array(4).fill(-7));
+    }
+    first.buf.finish();
+    first.buf.put(0, 40, new Int16Array(4).fill(9));
+    expect(first.buf.stats.refusedWrites).toBe(1);
+    const second = collect({ capacity: 16, windowSamples: 4, flushSamples: 4 });
+    second.buf.put(0, 5, Int16Array.from([1, 2]));
+    second.buf.finish(40);
+    const expected: Array<[number, number]> = Array.from({ length: 40 }, (_, i): [number, number] => [i === 5 ? 1 : i === 6 ? 2 : 0, 0]);
+    expect(second.frames()).toEqual(expected);
+    // the first buffer's later write did not reach the rings the second one took
+    first.buf.finish();
+    expect(first.frames()).toHaveLength(40);
+  });
 });
