@@ -1,7 +1,7 @@
 /**
  * Whole-product load benchmark (`npm run bench:load`): SIPp places recorded inbound PSTN calls with
  * RTP through everything `npm start` runs (embedded engine + call app + media plane + in-process
- * reference recording server), one process: node --import tsx src/app/main.ts with
+ * reference recording server), one process: the build, node dist/app/main.js, with
  * CONFIG_FILE=config/embedded.yaml and environment overrides only (as the run-command test does).
  *
  *   SIPp UAC (pack/pstn-caller.xml, the carrier, rtp_stream 600 Hz) -> product -> SIPp UAS

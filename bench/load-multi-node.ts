@@ -59,7 +59,7 @@ import {
 import { Netns, requireNetns } from '../test/support/netns.js';
 import { portBlock } from '../test/support/ports.js';
 import { startPostgresCluster, type PostgresCluster } from '../test/support/postgres-cluster.js';
-import { spawnProduct, writeDemoProvisioning } from '../test/support/product-process.js';
+import { buildProduct, spawnProduct, writeDemoProvisioning } from '../test/support/product-process.js';
 import { assertSippInstalled, buildSippArgs, parseSippStats, type SippOptions, type SippStats } from '../test/support/sipp.js';
 import { sleep } from '../test/support/wait.js';
 import { counters, cpuSeconds, diff, machineCpu, loopDelayP99, mediaLosses, metric, parseMetrics, rssMb, treeCpuSeconds, wavFiles, type Counters, type Scrape } from './load-probes.js';
@@ -416,6 +416,8 @@ export async function runMultiNode(o: MultiNodeOptions): Promise<boolean> {
   requireNetns();
   assertSippInstalled();
   assertKamailioInstalled();
+  // every node runs the product's build, as npm start runs it
+  buildProduct();
   const maxNodes = Math.max(...o.nodeCounts);
   const dir = mkdtempSync(join(tmpdir(), 'load-multi-node-'));
   const files = prepare(dir);

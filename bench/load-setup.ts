@@ -2,7 +2,7 @@
  * Set-up shared by the whole-product load benchmark's modes (bench/load-bench.ts ramp,
  * bench/load-soak.ts soak) and the heap-growth check (bench/load-heap.ts): the fixed ports, the
  * temporary directory with tone files, scenario and provisioning copies, starting/stopping the
- * product (test/support/product-process.ts spawnProduct: `node --import tsx src/app/main.ts` with
+ * product (test/support/product-process.ts spawnProduct: the build, `node dist/app/main.js` with
  * CONFIG_FILE=config/embedded.yaml and environment overrides only), and the two SIPp roles.
  *
  * Ports: SIP/admin/engine-link/recording-server/SIPp in 9120-9191 (outside the engine tests'
@@ -18,7 +18,7 @@ import { createSocket } from 'node:dgram';
 import { createWriteStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnProduct } from '../test/support/product-process.js';
+import { buildProduct, spawnProduct } from '../test/support/product-process.js';
 import { startSipp, type SippProcess } from '../test/support/sipp.js';
 import { scrape } from './load-probes.js';
 import { sleep } from '../test/support/wait.js';
@@ -188,8 +188,14 @@ export interface ProductOptions {
   env?: Record<string, string> | undefined;
 }
 
+let built = false;
+
 export async function startProduct(dir: string, provisioning: string, options: ProductOptions = {}): Promise<Product> {
-  const gcArgs = options.exposeGc ? ['--expose-gc', '--import', join(ROOT, 'bench', 'gc-on-signal.ts')] : [];
+  // the product runs from its build, as npm start runs it: built once per benchmark run
+  if (!built) buildProduct();
+  built = true;
+  // the GC hook is TypeScript: tsx loads it (the product itself runs compiled)
+  const gcArgs = options.exposeGc ? ['--expose-gc', '--import', 'tsx', '--import', join(ROOT, 'bench', 'gc-on-signal.ts')] : [];
   const snapshotArgs = options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${options.heapSnapshotDir}`] : [];
   const child = spawnProduct({ dir, ports: P, provisioningFile: provisioning, logLevel: options.logLevel ?? 'warn', nodeArgs: [...gcArgs, ...snapshotArgs, ...(options.nodeArgs ?? [])], ...(options.env ? { env: options.env } : {}) });
   track(child.pid);

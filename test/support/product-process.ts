@@ -1,6 +1,6 @@
 /**
- * The whole product as a child process, the way `npm start` runs it (package.json "start":
- * `node --import tsx src/app/main.ts` with CONFIG_FILE=config/embedded.yaml), for integration tests
+ * The whole product as a child process, the way `npm start` runs it (package.json "start": the
+ * build, then `node dist/app/main.js` with CONFIG_FILE=config/embedded.yaml), for integration tests
  * that drive it from outside: only ports and directories are overridden, by environment variables,
  * as a user would (README "Configuration"). Also the SIPp pack runner (sipp-scenarios/pack/, run
  * from a folder holding audio/), the tone files, a copy of config/demo-provisioning.yaml moved to
@@ -97,7 +97,7 @@ export interface ProductSpawnOptions {
   logLevel?: string;
   /** More environment overrides (e.g. CALLS_MAX_CONCURRENT). */
   env?: Record<string, string>;
-  /** node options placed after `--import tsx` (e.g. --expose-gc). Default none. */
+  /** node options placed before the entry point (e.g. --expose-gc). Default none. */
   nodeArgs?: readonly string[];
   /**
    * A command the product runs under, e.g. `['ip', 'netns', 'exec', ns]` (test/support/netns.ts);
@@ -107,14 +107,25 @@ export interface ProductSpawnOptions {
 }
 
 /**
- * Spawns the product as `npm start` runs it (`node --import tsx [nodeArgs] src/app/main.ts`, cwd the
- * repository, CONFIG_FILE=config/embedded.yaml) with ports, directories and `env` overridden by
+ * Builds the product as `npm start` does (`npm run build`: the compiled JavaScript in dist/,
+ * incremental, so unchanged sources are not written again); throws with tsc's output when it
+ * fails. vitest's global setup (build-product.ts) and the load benchmark call it once before
+ * they spawn the product.
+ */
+export function buildProduct(): void {
+  const run = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+  if (run.status !== 0) throw new Error(`npm run build failed (${run.status ?? run.signal}):\n${run.stdout}${run.stderr}`);
+}
+
+/**
+ * Spawns the product as `npm start` runs it (`node [nodeArgs] dist/app/main.js`, built by
+ * buildProduct, cwd the repository, CONFIG_FILE=config/embedded.yaml) with ports, directories and `env` overridden by
  * environment variables only; stdin ignored, stdout and stderr piped. Does not wait for readiness:
  * the caller reads the output and kills the process (startProductProcess, bench/load-setup.ts).
  */
 export function spawnProduct(o: ProductSpawnOptions): ChildProcessByStdio<null, Readable, Readable> {
   const p = o.ports;
-  const argv = [...(o.commandPrefix ?? []), process.execPath, '--import', 'tsx', ...(o.nodeArgs ?? []), 'src/app/main.ts'];
+  const argv = [...(o.commandPrefix ?? []), process.execPath, ...(o.nodeArgs ?? []), 'dist/app/main.js'];
   return spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -50,7 +50,7 @@ function tree(root: number): Proc[] {
 /** Processes under `root` whose command line names the product's entry point. */
 function productsUnder(root: number): number[] {
   return tree(root)
-    .filter((p) => p.pid !== root && p.argv.includes('src/app/main.ts'))
+    .filter((p) => p.pid !== root && p.argv.includes('dist/app/main.js'))
     .map((p) => p.pid);
 }
 

@@ -1,5 +1,5 @@
 /**
- * The README's run command, end to end: `npm start` (node --import tsx src/app/main.ts with
+ * The README's run command, end to end: `npm start` (the build, then node dist/app/main.js with
  * CONFIG_FILE=config/embedded.yaml) as a child process, the SIPp pack's PSTN caller and user callee
  * (sipp-scenarios/pack/, both streaming tone files with rtp_stream) through it, and the recording
  * the in-process reference recording server writes: a 2-channel WAV plus metadata.
@@ -66,7 +66,7 @@ beforeAll(async () => {
   // exactly what `npm start` runs (package.json "start"), with environment overrides only
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   expect(pkg.scripts.start).toContain('config/embedded.yaml');
-  expect(pkg.scripts.start).toContain('node --import tsx src/app/main.ts');
+  expect(pkg.scripts.start).toMatch(/^npm run -s build && .*exec node dist\/app\/main\.js$/);
   app = await startProductProcess({ dir, ports: P, provisioningFile, logLevel: 'info' });
 }, 30_000);
 
