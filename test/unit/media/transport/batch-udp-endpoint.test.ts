@@ -163,15 +163,34 @@ describe.each(KERNEL_IO)('native batched UDP endpoints, through $via (docs/media
     const timed = await batchUdpEndpointFactory.open('127.0.0.1', block.take(2)[0]!, { receiveTimes: true });
     opened.push(timed);
     const plain = await open();
-    const ages: Array<[string, number]> = [];
-    timed.onRtp = () => ages.push(['timed rtp', timed.receiveAgeMs]);
-    timed.onRtcp = () => ages.push(['timed rtcp', timed.receiveAgeMs]);
-    plain.onRtp = () => ages.push(['plain', plain.receiveAgeMs]);
     // a bound dgram socket with a synchronous lookup sends at once (the native endpoints would send at the end of the turn)
     const lookup = (address: string, _o: unknown, cb: (err: null, address: string, family: number) => void): void => cb(null, address, 4);
     const peer = dgram.createSocket({ type: 'udp4', lookup: lookup as unknown as dgram.SocketOptions['lookup'] });
     sockets.push(peer);
     await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    // Linux turns arrival stamping on for the whole host from a deferred work item once the first
+    // socket asks for it (net_enable_timestamp): until then a datagram is stamped when it is read.
+    // Probe until a datagram that waited 30 ms says so.
+    let probeAge = 0;
+    for (let k = 0; k < 50 && probeAge < 20; k++) {
+      let read = false;
+      timed.onRtp = () => {
+        read = true;
+        probeAge = timed.receiveAgeMs;
+      };
+      peer.send(rtp(1, 100 + k, Buffer.from('p')), timed.rtpPort, '127.0.0.1');
+      waitQueuedSync([timed.rtpPort], 5000);
+      const until30 = performance.now() + 30;
+      while (performance.now() < until30) {
+        // the probe waits in the kernel
+      }
+      await until(() => read, 'the probe datagram');
+    }
+    expect(probeAge, 'arrival stamping never came on').toBeGreaterThanOrEqual(20);
+    const ages: Array<[string, number]> = [];
+    timed.onRtp = () => ages.push(['timed rtp', timed.receiveAgeMs]);
+    timed.onRtcp = () => ages.push(['timed rtcp', timed.receiveAgeMs]);
+    plain.onRtp = () => ages.push(['plain', plain.receiveAgeMs]);
     peer.send(rtp(1, 1, Buffer.from('x')), timed.rtpPort, '127.0.0.1');
     peer.send(Buffer.from([0x81, 201, 0, 1, 9, 9, 9, 9]), timed.rtcpPort, '127.0.0.1');
     peer.send(rtp(1, 2, Buffer.from('y')), plain.rtpPort, '127.0.0.1');
