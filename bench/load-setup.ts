@@ -169,7 +169,7 @@ export interface Product {
 
 export interface ProductOptions {
   /**
-   * Start node with --expose-gc and preload bench/gc-on-signal.ts, so that SIGUSR2 runs a full
+   * Start node with --expose-gc and preload bench/gc-on-signal.mjs, so that SIGUSR2 runs a full
    * garbage collection in the product (forceGc below). Benchmark only. Default false.
    */
   exposeGc?: boolean;
@@ -194,8 +194,7 @@ export async function startProduct(dir: string, provisioning: string, options: P
   // the product runs from its build, as npm start runs it: built once per benchmark run
   if (!built) buildProduct();
   built = true;
-  // the GC hook is TypeScript: tsx loads it (the product itself runs compiled)
-  const gcArgs = options.exposeGc ? ['--expose-gc', '--import', 'tsx', '--import', join(ROOT, 'bench', 'gc-on-signal.ts')] : [];
+  const gcArgs = options.exposeGc ? ['--expose-gc', '--import', join(ROOT, 'bench', 'gc-on-signal.mjs')] : [];
   const snapshotArgs = options.heapSnapshotDir ? ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${options.heapSnapshotDir}`] : [];
   const child = spawnProduct({ dir, ports: P, provisioningFile: provisioning, logLevel: options.logLevel ?? 'warn', nodeArgs: [...gcArgs, ...snapshotArgs, ...(options.nodeArgs ?? [])], ...(options.env ? { env: options.env } : {}) });
   track(child.pid);

@@ -30,7 +30,7 @@
  * in its arenas, one per thread, and V8 does not hand back grown spaces at once, so RSS only
  * approaches the baseline; the warm-up runs at the same rate so the high-water mark is mostly
  * reached before the baseline). The forced GC needs node --expose-gc: the product is started with
- * it and a preload (bench/gc-on-signal.ts) that collects on SIGUSR2; benchmark only, `--gc no`
+ * it and a preload (bench/gc-on-signal.mjs) that collects on SIGUSR2; benchmark only, `--gc no`
  * turns it off (the memory figures are then noisier).
  *
  * Bounded: a hard limit (every phase's length plus 3 minutes) kills SIPp and the product and exits

@@ -468,7 +468,7 @@ async function drain(timeoutMs = 20_000): Promise<{ ms: number; figures: Record<
   }
 }
 
-/** VmRSS of the product, bytes, after two full GCs (node --expose-gc plus bench/gc-on-signal.ts: SIGUSR2 runs gc()). */
+/** VmRSS of the product, bytes, after two full GCs (node --expose-gc plus bench/gc-on-signal.mjs: SIGUSR2 runs gc()). */
 async function productRss(pid: number): Promise<number> {
   for (let i = 0; i < 2; i++) {
     process.kill(pid, 'SIGUSR2');
@@ -558,7 +558,7 @@ beforeAll(async () => {
     provisioningFile,
     logLevel: 'info',
     // test-only: a full GC on SIGUSR2, so RSS is compared after a collection (as bench/load-soak.ts does)
-    nodeArgs: ['--expose-gc', '--import', join(ROOT, 'bench', 'gc-on-signal.ts')],
+    nodeArgs: ['--expose-gc', '--import', join(ROOT, 'bench', 'gc-on-signal.mjs')],
     env: { CALLS_MAX_CONCURRENT: String(MAX_CALLS), CALLS_TRUSTED_SOURCES: `${HOST}:${TRUSTED_UDP}`, CALLS_RING_TIMEOUT_MS: '5000' },
     onLine: onProductLine,
   });

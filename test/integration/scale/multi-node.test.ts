@@ -52,7 +52,7 @@ import {
   writeDemoProvisioning,
   type ProductProcess,
 } from '../../support/product-process.js';
-import { sleep, until } from '../../support/wait.js';
+import { sleep, until, untilValue } from '../../support/wait.js';
 import { assertSippInstalled, buildSippArgs, findMessages, parseSippMessages, type SippMessage } from '../../support/sipp.js';
 
 const execFileAsync = promisify(execFile);
@@ -311,7 +311,9 @@ describe('three nodes behind Kamailio sharing one PostgreSQL settings database',
     sippRuns.push(run.child);
     const r = await run.done;
     expect(r.code, r.describe).toBe(0);
-    expect(logged(1, 'INVITE refused').at(-1)).toMatchObject({ status: 403, source: `${STRANGER}:5300` });
+    // the log line comes through node 1's output pipe, which may be read after SIPp has its 403
+    const refused = await untilValue(() => logged(1, 'INVITE refused').at(-1), "node 1's 'INVITE refused' line");
+    expect(refused).toMatchObject({ status: 403, source: `${STRANGER}:5300` });
     const metrics = (await admin(1, 'GET', '/v1/metrics', undefined, 'text')).text;
     expect(metrics).toMatch(/^siprec_b2bua_balancer_source_ignored_total\{reason="untrusted-sender"\} 1$/m);
   }, 30_000);
