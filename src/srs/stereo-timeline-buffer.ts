@@ -40,9 +40,6 @@ function takeRing(capacity: number): Int16Array {
   return new Int16Array(capacity);
 }
 
-/** The window and the flush size when not given (500 ms each at 8 kHz). */
-export const TIMELINE_DEFAULTS = Object.freeze({ windowSamples: 4000, flushSamples: 4000 });
-
 export interface StereoTimelineBufferOptions {
   /**
    * Pending capacity per channel in samples; default window + flush (8000 = 1 s at 8 kHz: 32 kB
@@ -86,14 +83,22 @@ export class StereoTimelineBuffer {
   readonly stats: TimelineBufferStats = { lateSamples: 0, refusedWrites: 0, framesFlushed: 0 };
 
   constructor(onFrames: (interleaved: Buffer) => void, options: StereoTimelineBufferOptions = {}) {
-    const window = options.windowSamples ?? TIMELINE_DEFAULTS.windowSamples;
-    const flush = options.flushSamples ?? TIMELINE_DEFAULTS.flushSamples;
+    const window = options.windowSamples ?? 4000;
+    const flush = options.flushSamples ?? 4000;
     this.#capacity = options.capacity ?? window + flush;
     this.#window = Math.min(window, this.#capacity);
     this.#flushAt = Math.min(this.#window + flush, this.#capacity);
     this.#ch = [takeRing(this.#capacity), takeRing(this.#capacity)];
     this.#onFrames = onFrames;
     this.#frameBuffer = options.frameBuffer ?? ((bytes) => Buffer.allocUnsafe(bytes));
+  }
+
+  /**
+   * Frames a flush usually hands out: what gathers beyond the window before it runs. One may hand
+   * out a packet's worth more (the write that triggered it), or, after a gap, up to the capacity.
+   */
+  get flushFrames(): number {
+    return this.#flushAt - this.#window;
   }
 
   /** End of the furthest write (frames), i.e. the recording length so far. */

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { encodeWavHeader } from '../media/audio/wav.js';
-import { StereoTimelineBuffer, TIMELINE_DEFAULTS, type StereoTimelineBufferOptions, type TimelineBufferStats } from './stereo-timeline-buffer.js';
+import { StereoTimelineBuffer, type StereoTimelineBufferOptions, type TimelineBufferStats } from './stereo-timeline-buffer.js';
 
 /**
  * Frame buffers back from disk, shared by the writers of this thread (a flush takes one, its write
@@ -11,9 +11,9 @@ const spare: ArrayBufferLike[] = [];
 const SPARE_BUFFERS = 16;
 
 /**
- * Samples a flush may hand out beyond `flushSamples`: the packet that triggered it (1,000 samples
- * cover packets up to 125 ms at 8 kHz). A lent buffer has room for both, so the spares fit the
- * next flush.
+ * Frames a flush may hand out beyond the timeline's usual flush: the packet that triggered it
+ * (1,000 frames cover packets up to 125 ms at 8 kHz). A new buffer has room for both, so the
+ * spares fit the next flush.
  */
 const FLUSH_SLACK_SAMPLES = 1000;
 
@@ -60,8 +60,6 @@ export class StereoWavWriter {
   #headerDataBytes = 0;
   readonly #onWriteError: ((err: unknown) => void) | undefined;
   #dataBytes = 0;
-  /** Size of a new frame buffer: one flush and its slack. */
-  readonly #frameBufferBytes: number;
   #chain: Promise<void> = Promise.resolve();
   #writeError: unknown;
   #closing: Promise<WavWriteResult> | undefined;
@@ -73,7 +71,6 @@ export class StereoWavWriter {
     this.#headerBytes = headerBytes;
     this.#headerEveryBytes = Math.max(4, Math.round(((options.headerUpdateMs ?? 1000) * this.sampleRate) / 1000) * 4);
     this.#onWriteError = options.onWriteError;
-    this.#frameBufferBytes = 4 * ((options.flushSamples ?? TIMELINE_DEFAULTS.flushSamples) + FLUSH_SLACK_SAMPLES);
     this.#buffer = new StereoTimelineBuffer((frames) => this.#append(frames), { ...options, frameBuffer: (bytes) => this.#lend(bytes) });
   }
 
@@ -102,7 +99,7 @@ export class StereoWavWriter {
   /** A frame buffer of `bytes` bytes: a view of a spare one when it is large enough. */
   #lend(bytes: number): Buffer {
     const back = spare.pop();
-    const memory = back !== undefined && back.byteLength >= bytes ? back : new ArrayBuffer(Math.max(bytes, this.#frameBufferBytes));
+    const memory = back !== undefined && back.byteLength >= bytes ? back : new ArrayBuffer(Math.max(bytes, 4 * (this.#buffer.flushFrames + FLUSH_SLACK_SAMPLES)));
     return Buffer.from(memory, 0, bytes);
   }
 

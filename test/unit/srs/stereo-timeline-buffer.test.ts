@@ -93,6 +93,8 @@ describe('StereoTimelineBuffer', () => {
     buf.put(0, 0, new Int16Array(4001).fill(1));
     buf.put(0, 0, new Int16Array(4000).fill(2));
     expect(buf.stats.refusedWrites).toBe(1);
+    // a flush usually hands out what gathers beyond the 500 ms window: 500 ms
+    expect(buf.flushFrames).toBe(4000);
     buf.finish();
     expect(frames()).toHaveLength(4000);
     expect(frames()[3999]).toEqual([2, 0]);
