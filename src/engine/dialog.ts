@@ -10,6 +10,7 @@
  * REFER and ends with a NOTIFY `Subscription-State: terminated` or when the subscription expires.
  */
 import type { TimerHandle } from '../common/clock.js';
+import { ownString } from '../common/own-string.js';
 import { StateMachine, type TransitionTable } from '../common/state-machine.js';
 import type { Flow, NatFlowMode } from './nat-flow.js';
 import type { ServerTransaction } from './server-transaction.js';
@@ -36,19 +37,17 @@ export class Dialog {
   usage: DialogUsage = 'invite';
   /** Subscription dialogs: ends the dialog when the subscription was not refreshed in time. */
   expiryTimer: TimerHandle | undefined;
-  /** Remote tag ('' while a UAC dialog has no To-tag yet). */
-  remoteTag = '';
-  /** Our From (uac) / To (uas) header value including our tag. */
-  localParty = '';
-  /** The peer's From (uas) / To (uac) header value including its tag. */
-  remoteParty = '';
+  // The values cut from a message are kept as copies (common/own-string.ts): a dialog lives for the
+  // call, and a substring would keep the whole message it came from.
+  #remoteTag = '';
+  #localParty = '';
+  #remoteParty = '';
+  #remoteTarget = '';
+  #routeSet: readonly string[] = [];
+  #localContact = '';
   localCseq = 0;
   remoteCseq = -1;
-  remoteTarget = '';
-  /** Route set, in the order the Route header lists it. */
-  routeSet: string[] = [];
   protocol: SipProtocol = 'udp';
-  localContact = '';
   appId: number | undefined;
   /** UAC: CSeq of the last INVITE we sent and whether its final response was 2xx. */
   inviteCseq = 0;
@@ -80,12 +79,66 @@ export class Dialog {
   /** The first request sent to the flow instead of the Contact was logged (once per dialog). */
   flowLogged = false;
 
+  readonly id: string;
+  readonly callId: string;
+  readonly localTag: string;
+
   constructor(
-    readonly id: string,
+    id: string,
     readonly role: DialogRole,
-    readonly callId: string,
-    readonly localTag: string,
-  ) {}
+    callId: string,
+    localTag: string,
+  ) {
+    this.id = ownString(id);
+    this.callId = ownString(callId);
+    this.localTag = ownString(localTag);
+  }
+
+  /** Remote tag ('' while a UAC dialog has no To-tag yet). */
+  get remoteTag(): string {
+    return this.#remoteTag;
+  }
+  set remoteTag(v: string) {
+    this.#remoteTag = ownString(v);
+  }
+
+  /** Our From (uac) / To (uas) header value including our tag. */
+  get localParty(): string {
+    return this.#localParty;
+  }
+  set localParty(v: string) {
+    this.#localParty = ownString(v);
+  }
+
+  /** The peer's From (uas) / To (uac) header value including its tag. */
+  get remoteParty(): string {
+    return this.#remoteParty;
+  }
+  set remoteParty(v: string) {
+    this.#remoteParty = ownString(v);
+  }
+
+  get remoteTarget(): string {
+    return this.#remoteTarget;
+  }
+  set remoteTarget(v: string) {
+    this.#remoteTarget = ownString(v);
+  }
+
+  /** Route set, in the order the Route header lists it. */
+  get routeSet(): readonly string[] {
+    return this.#routeSet;
+  }
+  set routeSet(v: readonly string[]) {
+    this.#routeSet = v.map(ownString);
+  }
+
+  get localContact(): string {
+    return this.#localContact;
+  }
+  set localContact(v: string) {
+    this.#localContact = ownString(v);
+  }
 
   get state(): DialogState {
     return this.#sm.state;

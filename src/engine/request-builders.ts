@@ -55,7 +55,7 @@ export interface DialogView {
   callId: string;
   localParty: string;
   remoteParty: string;
-  routeSet: string[];
+  routeSet: readonly string[];
   localContact: string;
 }
 

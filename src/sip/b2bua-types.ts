@@ -79,6 +79,7 @@ export interface InboundInvite {
   readonly sdp: string;
   /** RFC 7866 section 6.5: `Supported: record-aware`. */
   readonly recordAware: boolean;
+  /** Header value (case-insensitive), undefined when absent; read it before the final response (the INVITE is let go then). */
   header(name: string): string | undefined;
   /** 180/183, with SDP for early media. Ignored once a final response went out. */
   progress(status: 180 | 183, sdp?: string): void;

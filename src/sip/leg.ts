@@ -11,6 +11,7 @@
  * srf then emits 'cancel' on the request.
  */
 import type Srf from 'drachtio-srf';
+import { ownOptional, ownString } from '../common/own-string.js';
 import { TypedEmitter } from '../common/typed-emitter.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import type {
@@ -27,7 +28,7 @@ import type {
 import { BALANCER_SOURCE_HEADER, effectiveSource, type BalancerHeaderIgnored } from './balancer-source.js';
 import { rebindDialogSocket } from './dialog-socket.js';
 import { onDialogEnded } from './dialog-ended.js';
-import { dropPendingInviteListeners } from './settled-invite.js';
+import { settleDialog } from './settled-invite.js';
 
 type SrfRequest = Srf.SrfRequest;
 type SrfResponse = Srf.SrfResponse;
@@ -99,13 +100,13 @@ export class SrfLeg extends TypedEmitter<LegEvents> implements Leg {
     super();
     this.side = side;
     this.#dialog = dialog;
+    settleDialog(dialog);
     this.callId = dialog.sip.callId;
     this.localTag = dialog.sip.localTag;
     this.remoteTag = dialog.sip.remoteTag;
     this.recordAware = recordAware;
     this.#log = log;
     this.onListenerError = (err, event) => log.error({ err, event, side }, 'leg listener failed');
-    dropPendingInviteListeners(dialog);
     onDialogEnded(dialog, (_req: unknown, reason?: unknown) => {
       this.#gone = true;
       this.emit('bye', typeof reason === 'string' ? reason : 'BYE');
@@ -182,6 +183,11 @@ export class SrfLeg extends TypedEmitter<LegEvents> implements Leg {
   }
 }
 
+/**
+ * An INVITE waiting for its final response. Once it has one, the request and response objects are
+ * let go (they hold the whole message and its frame, about 4 kB, for nothing): header() then
+ * answers undefined. The values kept for the call are copies (common/own-string.ts).
+ */
 class SrfInboundInvite implements InboundInvite {
   readonly callId: string;
   readonly from: string;
@@ -193,19 +199,18 @@ class SrfInboundInvite implements InboundInvite {
   readonly recordAware: boolean;
   #final = false;
   readonly #srf: Srf;
-  readonly #req: SrfRequest;
-  readonly #res: SrfResponse;
+  /** Until the final response. */
+  #pending: { req: SrfRequest; res: SrfResponse } | undefined;
   readonly #log: Logger;
 
   constructor(srf: Srf, req: SrfRequest, res: SrfResponse, log: Logger, source: { address: string; port: number }) {
     this.#srf = srf;
-    this.#req = req;
-    this.#res = res;
+    this.#pending = { req, res };
     this.#log = log;
-    this.callId = getHeader(req, 'Call-ID') ?? '';
-    this.from = getHeader(req, 'From') ?? '';
-    this.to = getHeader(req, 'To') ?? '';
-    this.requestUri = req.uri ?? '';
+    this.callId = ownString(getHeader(req, 'Call-ID') ?? '');
+    this.from = ownString(getHeader(req, 'From') ?? '');
+    this.to = ownString(getHeader(req, 'To') ?? '');
+    this.requestUri = ownString(req.uri ?? '');
     // the carrier's address, from a trusted balancer's X-Balancer-Source when one is in front (balancer-source.ts)
     this.sourceAddress = source.address;
     this.sourcePort = source.port;
@@ -214,32 +219,40 @@ class SrfInboundInvite implements InboundInvite {
   }
 
   header(name: string): string | undefined {
-    return getHeader(this.#req, name);
+    return this.#pending ? ownOptional(getHeader(this.#pending.req, name)) : undefined;
   }
 
   progress(status: 180 | 183, sdp?: string): void {
-    if (this.#final || (this.#req as unknown as { canceled?: boolean }).canceled) return;
-    this.#res.send(status, sdp === undefined ? {} : { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
+    const p = this.#pending;
+    if (this.#final || !p || (p.req as unknown as { canceled?: boolean }).canceled) return;
+    p.res.send(status, sdp === undefined ? {} : { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
   }
 
   reject(status: number, reason?: string, headers?: SipHeaders): void {
-    if (this.#final) return;
+    const p = this.#pending;
+    if (this.#final || !p) return;
     this.#final = true;
-    if ((this.#req as unknown as { canceled?: boolean }).canceled) return;
+    this.#pending = undefined;
+    if ((p.req as unknown as { canceled?: boolean }).canceled) return;
     const opts = { headers: { ...headers } };
-    if (reason) this.#res.send(status, reason, opts);
-    else this.#res.send(status, opts);
+    if (reason) p.res.send(status, reason, opts);
+    else p.res.send(status, opts);
   }
 
   async answer(sdp: string, headers?: SipHeaders): Promise<Leg> {
-    if (this.#final) throw new Error('INVITE already answered');
+    const p = this.#pending;
+    if (this.#final || !p) throw new Error('INVITE already answered');
     this.#final = true;
-    const dialog = await this.#srf.createUAS(this.#req, this.#res, { localSdp: sdp, headers: { ...headers } });
-    return new SrfLeg('a', dialog, this.recordAware, this.#log);
+    try {
+      const dialog = await this.#srf.createUAS(p.req, p.res, { localSdp: sdp, headers: { ...headers } });
+      return new SrfLeg('a', dialog, this.recordAware, this.#log);
+    } finally {
+      this.#pending = undefined;
+    }
   }
 
   onCancel(fn: () => void): void {
-    this.#req.on('cancel', () => {
+    this.#pending?.req.on('cancel', () => {
       this.#final = true;
       fn();
     });

@@ -1,4 +1,5 @@
 import type Srf from 'drachtio-srf';
+import { ownString } from '../common/own-string.js';
 import { TypedEmitter } from '../common/typed-emitter.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { parseSiprecBody } from '../siprec/multipart.js';
@@ -20,7 +21,7 @@ import {
 } from '../siprec/client/srs-connector-types.js';
 import { rebindDialogSocket } from './dialog-socket.js';
 import { onDialogEnded } from './dialog-ended.js';
-import { dropPendingInviteListeners } from './settled-invite.js';
+import { settleDialog } from './settled-invite.js';
 
 /**
  * The drachtio-srf implementation of SrsConnector (src/siprec/client/srs-connector-types.ts): the
@@ -141,11 +142,12 @@ export class DrachtioSrsConnector implements SrsConnector {
 function answerFacts(res: AnyRes | undefined, contact: string | undefined): SrsAnswerFacts {
   const id = res?.get(RECORDING_ID_HEADER);
   const source = res?.source_address ? `${res.source_address}:${res.source_port ?? ''}` : undefined;
+  // copies: kept for the recording's life, they must not keep the 200's frame (common/own-string.ts)
   return {
     status: res?.status ?? 200,
-    ...(contact ? { contact } : {}),
-    ...(source ? { source } : {}),
-    ...(typeof id === 'string' && id !== '' ? { srsRecordingId: id.trim() } : {}),
+    ...(contact ? { contact: ownString(contact) } : {}),
+    ...(source ? { source: ownString(source) } : {}),
+    ...(typeof id === 'string' && id !== '' ? { srsRecordingId: ownString(id.trim()) } : {}),
   };
 }
 
@@ -164,14 +166,19 @@ class DrachtioSrsDialog extends TypedEmitter<SrsDialogEvents> implements SrsDial
   constructor(dialog: UacDialog, log: Logger) {
     super();
     this.#dialog = dialog;
-    dropPendingInviteListeners(dialog);
+    const res = (dialog as unknown as { res?: AnyRes }).res;
+    this.answerSdp = sdpOfBody(res?.get('Content-Type'), dialog.remote.sdp) ?? dialog.remote.sdp ?? '';
+    this.answer = answerFacts(res, dialog.remote.uri);
+    // srf keeps the INVITE's whole multipart body as the dialog's local SDP (and would answer a
+    // refresh re-INVITE with it as application/sdp): the SDP part alone is what that is
+    const sent = (dialog as unknown as { req?: AnyRes }).req;
+    const localSdp = sdpOfBody(sent?.get('Content-Type'), dialog.local.sdp);
+    if (localSdp !== undefined && localSdp !== dialog.local.sdp) dialog.local.sdp = ownString(localSdp);
+    settleDialog(dialog);
     this.callId = dialog.sip.callId;
     this.#log = log.child({ siprecCallId: this.callId });
     this.localTag = dialog.sip.localTag;
     this.remoteTag = dialog.sip.remoteTag;
-    const res = (dialog as unknown as { res?: AnyRes }).res;
-    this.answerSdp = sdpOfBody(res?.get('Content-Type'), dialog.remote.sdp) ?? dialog.remote.sdp ?? '';
-    this.answer = answerFacts(res, dialog.remote.uri);
     dialog.on('modify', (req, res) => this.#inbound('INVITE', req, res));
     dialog.on('update', (req, res) => this.#inbound('UPDATE', req, res));
     onDialogEnded(dialog, (req: unknown, reason?: unknown) => {

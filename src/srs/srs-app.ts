@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Srf from 'drachtio-srf';
 import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from '../common/clock.js';
 import { AppError, isAppError } from '../common/errors.js';
+import { ownString } from '../common/own-string.js';
 import { TypedEmitter } from '../common/typed-emitter.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { buildSnapshotRequest } from '../siprec/metadata-request.js';
@@ -10,7 +11,7 @@ import { isDraftEraSrcContact } from '../siprec/metadata-broadworks-headers.js';
 import { parseRecordingSdp } from '../siprec/recording-sdp.js';
 import { RECORDING_ID_HEADER } from '../siprec/recording-id-header.js';
 import { onDialogEnded } from '../sip/dialog-ended.js';
-import { dropPendingInviteListeners } from '../sip/settled-invite.js';
+import { settleDialog } from '../sip/settled-invite.js';
 import { DEFAULT_BYE_AFTER_MS, DEFAULT_REJECT_STATUS, DEFAULT_SLOW_ANSWER_MS } from './srs-fault-options.js';
 import type { SrsOptions } from './srs-options.js';
 import { PortAllocator } from '../media/transport/port-allocator.js';
@@ -88,6 +89,14 @@ function hasSiprecTag(req: SrfRequest): boolean {
 }
 
 /** A Warning header value (RFC 3261 section 20.43) carrying a refusal's cause. */
+/**
+ * srf keeps the last offer's whole multipart body (SDP and metadata) as the dialog's remote SDP for
+ * the recording's life; the SDP part alone, copied, is what that is (the metadata is stored).
+ */
+function keepSdpPart(dialog: SrfDialog, sdp: string | undefined): void {
+  if (sdp !== undefined) dialog.remote.sdp = ownString(sdp);
+}
+
 function warning(text: string): Record<string, string> {
   return { Warning: `399 srs "${text.replace(/["\\\r\n]/g, ' ')}"` };
 }
@@ -247,7 +256,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
       const recordingId = this.#newId();
       recording = await SrsRecording.start({
         recordingId,
-        callId: req.get('Call-ID'),
+        callId: ownString(req.get('Call-ID')),
         offer,
         metadataXml: body.metadata,
         store: this.store,
@@ -301,7 +310,8 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
       // the recording id the files are named by, for the SRC's view of the call (docs/siprec.md)
       const headers = { 'Content-Type': 'application/sdp', [RECORDING_ID_HEADER]: recording.recordingId };
       dialog = await this.#srf.createUAS(req, res, { localSdp: recording.answerSdp, headers });
-      dropPendingInviteListeners(dialog);
+      settleDialog(dialog);
+      keepSdpPart(dialog, body.sdp);
     } catch (err) {
       this.#log.info({ err }, 'INVITE ended before the dialog was established');
       await this.#finish(recording, 'error');
@@ -354,6 +364,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
       const offer = body.sdp === undefined ? undefined : parseRecordingSdp(body.sdp);
       const answer = await recording.update(offer, body.metadata);
       dialog.local.sdp = answer;
+      keepSdpPart(dialog, body.sdp);
       res.send(200, { body: answer, headers: { 'Content-Type': 'application/sdp' } });
       this.emit('recording-updated', recording);
     } catch (err) {

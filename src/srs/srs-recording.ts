@@ -103,8 +103,12 @@ export function checkMetadata(xml: string, validate: boolean): RecordingMetadata
     const issues = validateMetadataElement(root, { dialect: 'broadworks' });
     if (issues.length > 0) throw new AppError('SIPREC_METADATA_INVALID', issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join('; '));
   }
-  return metadataFromElement(root);
+  // a copy: the model's values would otherwise be substrings of the INVITE's body, kept for the recording's life
+  return structuredClone(metadataFromElement(root));
 }
+
+/** What a recording keeps of its start: not the offer nor the metadata document, whose strings would keep the INVITE's body. */
+type KeptInit = Omit<SrsRecordingInit, 'offer' | 'metadataXml'>;
 
 /** Applies a partial document (RFC 7865 section 6.1 datamode partial) onto the last complete one. */
 export function mergePartial(base: RecordingMetadataModel, partial: RecordingMetadataModel): RecordingMetadataModel {
@@ -152,7 +156,7 @@ export class SrsRecording {
   readonly callId: string;
   readonly startedAtMs: number;
   readonly #sm: StateMachine<SrsRecordingState>;
-  readonly #init: SrsRecordingInit;
+  readonly #init: KeptInit;
   readonly #files: RecordingFiles;
   readonly #media: RecordingMediaHandle;
   readonly #ports: number[];
@@ -171,7 +175,8 @@ export class SrsRecording {
   #diskFailure: DiskFailure | undefined;
 
   private constructor(init: SrsRecordingInit, files: RecordingFiles, media: RecordingMediaHandle, ports: number[], answerPorts: number[], labels: Array<string | undefined>, startedAtMs: number) {
-    this.#init = init;
+    const { offer: _offer, metadataXml: _metadata, ...kept } = init;
+    this.#init = kept;
     this.recordingId = init.recordingId;
     this.callId = init.callId;
     this.#files = files;

@@ -25,10 +25,16 @@ function fakeSrf() {
   return { srf: srf as unknown as Srf, calls };
 }
 
+const OFFER = ANSWER.replace(/recvonly/g, 'sendonly');
+/** The SIPREC INVITE the fake dialog was created by, as srf keeps it: its body is the dialog's local SDP. */
+const SENT = buildSiprecBody({ sdp: OFFER, metadata: '<recording/>', boundary: 'sent' });
+
 function fakeDialog(headers: Record<string, string> = { 'Content-Type': 'application/sdp' }, body = ANSWER) {
   const d = new EventEmitter() as EventEmitter & Record<string, unknown>;
   d.sip = { callId: 'c1', localTag: 'l1', remoteTag: 'r1' };
+  d.local = { sdp: SENT.body };
   d.remote = { sdp: body };
+  d.req = Object.assign(new EventEmitter(), { method: 'INVITE', socket: undefined, get: (n: string) => (n === 'Content-Type' ? SENT.contentType : undefined) });
   d.res = { get: (n: string) => headers[n] };
   d.destroy = vi.fn((_opts: unknown, cb: (err?: unknown) => void) => cb());
   d.request = vi.fn(async () => ({ status: 200, reason: 'OK', body: ANSWER, get: (n: string) => (n === 'Content-Type' ? 'application/sdp' : undefined) }));
@@ -97,6 +103,9 @@ describe('DrachtioSrsConnector (drachtio-srf implementation of SrsConnector)', (
     const dialog: SrsDialog = await p.result;
     expect(dialog.answerSdp).toBe(ANSWER);
     expect(dialog.callId).toBe('c1');
+    // srf's dialog keeps the SDP part of the multipart INVITE as its local SDP, and not the INVITE itself
+    expect(raw.local).toEqual({ sdp: OFFER });
+    expect(raw.req).toEqual({ method: 'INVITE', socket: undefined });
 
     const res = await dialog.modify({ contentType: 'multipart/mixed;boundary=z', body: 'B' }, { Contact: '<sip:src@localhost>;+sip.src' });
     expect(raw.request).toHaveBeenCalledWith({ method: 'INVITE', headers: { Contact: '<sip:src@localhost>;+sip.src', 'Content-Type': 'multipart/mixed;boundary=z' }, body: 'B' });
