@@ -214,7 +214,7 @@ class SrfInboundInvite implements InboundInvite {
     // the carrier's address, from a trusted balancer's X-Balancer-Source when one is in front (balancer-source.ts)
     this.sourceAddress = source.address;
     this.sourcePort = source.port;
-    this.sdp = req.body ?? '';
+    this.sdp = ownString(req.body ?? '');
     this.recordAware = advertisesRecordAware(getHeader(req, 'Supported'));
   }
 

@@ -10,7 +10,7 @@
  * response is sent; its Dialog reads only the INVITE's method (`dialogType`), its link socket
  * (`socket`, where in-dialog requests go; dialog-socket.ts re-points it after a reconnect) and the
  * response's dialog id (`id`). settleDialog keeps exactly those, drops the listeners, and copies
- * the dialog's own identifiers (Call-ID, tags, URIs, Contact) so that nothing pins the frames: about
+ * the dialog's own identifiers (Call-ID, tags, URIs, Contact, SDPs) so that nothing pins the frames: about
  * 30 kB per recorded call (docs/benchmarks.md, "Goals not met"). Callers read what they need from
  * `dialog.res` (Supported, the recording id) before settling.
  */
@@ -29,8 +29,8 @@ interface SettlingDialog {
   req?: PendingRequest;
   res?: { stackDialogId?: unknown };
   sip?: { callId?: string; localTag?: string; remoteTag?: string };
-  local?: { uri?: string; contact?: string };
-  remote?: { uri?: string };
+  local?: { uri?: string; sdp?: string; contact?: string };
+  remote?: { uri?: string; sdp?: string };
 }
 
 /** The INVITE as a settled dialog still reads it. */
@@ -61,7 +61,11 @@ export function settleDialog(dialog: object): void {
   if (d.sip) d.sip = { callId: ownOptional(d.sip.callId), localTag: ownOptional(d.sip.localTag), remoteTag: ownOptional(d.sip.remoteTag) };
   if (d.local) {
     d.local.uri = ownOptional(d.local.uri);
+    d.local.sdp = ownOptional(d.local.sdp);
     d.local.contact = ownOptional(d.local.contact);
   }
-  if (d.remote) d.remote.uri = ownOptional(d.remote.uri);
+  if (d.remote) {
+    d.remote.uri = ownOptional(d.remote.uri);
+    d.remote.sdp = ownOptional(d.remote.sdp);
+  }
 }

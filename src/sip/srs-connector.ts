@@ -167,7 +167,7 @@ class DrachtioSrsDialog extends TypedEmitter<SrsDialogEvents> implements SrsDial
     super();
     this.#dialog = dialog;
     const res = (dialog as unknown as { res?: AnyRes }).res;
-    this.answerSdp = sdpOfBody(res?.get('Content-Type'), dialog.remote.sdp) ?? dialog.remote.sdp ?? '';
+    this.answerSdp = ownString(sdpOfBody(res?.get('Content-Type'), dialog.remote.sdp) ?? dialog.remote.sdp ?? '');
     this.answer = answerFacts(res, dialog.remote.uri);
     // srf keeps the INVITE's whole multipart body as the dialog's local SDP (and would answer a
     // refresh re-INVITE with it as application/sdp): the SDP part alone is what that is
