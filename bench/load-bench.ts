@@ -16,7 +16,8 @@
  * queue, /proc/<pid>/task/<pid>/schedstat), recorded calls per core (WAV audio seconds per product
  * CPU-second), SIPp's CPU %, peak RSS and RSS per concurrent call (split, at the peak, into the
  * main thread's V8 heap with its headroom, the media workers' V8 heaps, the main thread's external
- * memory such as Buffers, and the rest: the recording server's worker, malloc, code), the worst event-loop delay p99 over the step's scrapes (siprec_b2bua_eventloop_delay_seconds:
+ * memory such as Buffers, the recording server's media worker's V8 heap and its ArrayBuffers, and
+ * the rest: malloc, code, thread stacks, pages V8 keeps for reuse), the worst event-loop delay p99 over the step's scrapes (siprec_b2bua_eventloop_delay_seconds:
  * the delay beyond the 10 ms sampling timer, reset at each scrape, so each value covers about one
  * poll period; prom-client's lag p99, which the anchor's 36.6 ms was, reads 10 ms more), RTP counters from GET /v1/metrics and
  * the WAV files written. A step is clean with 0 failed calls, every call ok, no recording failure,
@@ -60,6 +61,14 @@ import { runSoak, SOAK_DEFAULTS } from './load-soak.js';
 import { sleep } from '../test/support/wait.js';
 
 const LOSS_LIMIT = 0.0001; // 0.01 %
+/** The parts the RSS per call is split into (gauges of GET /v1/metrics; an absent one reads 0). */
+const MEMORY_PARTS = [
+  'siprec_b2bua_nodejs_heap_size_total_bytes',
+  'siprec_b2bua_media_worker_heap_bytes',
+  'siprec_b2bua_nodejs_external_memory_bytes',
+  'siprec_b2bua_srs_worker_heap_bytes',
+  'siprec_b2bua_srs_worker_array_buffer_bytes',
+];
 
 /**
  * What the whole product carried before the media and recording-server work of the efficiency
@@ -147,10 +156,12 @@ interface Step {
   sippCpuPct: number;
   peakRssMb: number;
   rssPerCallKb: number;
-  /** Of the RSS per call, at the peak: the main thread's V8 heap (live and headroom), the media workers' heaps, the main thread's external memory (Buffers, ArrayBuffers). */
-  mainHeapPerCallKb: number;
-  workerHeapPerCallKb: number;
-  externalPerCallKb: number;
+  /**
+   * Of the RSS per call, at the peak: the main thread's V8 heap (live and headroom), the media
+   * workers' heaps, the main thread's external memory (Buffers, ArrayBuffers), the recording
+   * server's media workers' heaps and their ArrayBuffers (MEMORY_PARTS order).
+   */
+  memoryPartsPerCallKb: number[];
   lagP99Ms: number;
   rtp: Counters;
   relayLossPct: number;
@@ -181,13 +192,9 @@ async function runStep(rate: number, product: Product, srs: Product | undefined,
   const done = uac.done.finally(() => (finished = true));
   let peakCalls = 0;
   let peakRss = 0;
-  // the main thread's heap and external memory at the sample with the peak RSS, against idle
-  const heapOf = (x: Scrape): number => metric(x, 'siprec_b2bua_nodejs_heap_size_total_bytes');
-  const externalOf = (x: Scrape): number => metric(x, 'siprec_b2bua_nodejs_external_memory_bytes');
-  const workerHeapOf = (x: Scrape): number => metric(x, 'siprec_b2bua_media_worker_heap_bytes');
-  let heapAtPeak = heapOf(before);
-  let workerHeapAtPeak = workerHeapOf(before);
-  let externalAtPeak = externalOf(before);
+  // the memory parts at the sample with the peak RSS, against idle
+  const partsOf = (x: Scrape): number[] => MEMORY_PARTS.map((name) => metric(x, name));
+  let partsAtPeak = partsOf(before);
   let lagP99 = 0;
   const calls0 = metric(before, 'siprec_b2bua_calls_total');
   const admitted: { t: number; n: number }[] = [];
@@ -199,11 +206,7 @@ async function runStep(rate: number, product: Product, srs: Product | undefined,
       lagP99 = Math.max(lagP99, loopDelayP99(s));
     }
     const rss = rssMb(product.pid);
-    if (rss > peakRss && s) {
-      heapAtPeak = heapOf(s);
-      workerHeapAtPeak = workerHeapOf(s);
-      externalAtPeak = externalOf(s);
-    }
+    if (rss > peakRss && s) partsAtPeak = partsOf(s);
     peakRss = Math.max(peakRss, rss);
     if (uac.pid !== undefined) uacCpu = Math.max(uacCpu, cpuSeconds(uac.pid));
     uasCpu = Math.max(uasCpu, cpuSeconds(uasPid));
@@ -252,9 +255,7 @@ async function runStep(rate: number, product: Product, srs: Product | undefined,
     sippCpuPct,
     peakRssMb: peakRss,
     rssPerCallKb: peakCalls > 0 ? ((peakRss - baseRssMb) * 1024) / peakCalls : 0,
-    mainHeapPerCallKb: peakCalls > 0 ? (heapAtPeak - heapOf(before)) / 1024 / peakCalls : 0,
-    workerHeapPerCallKb: peakCalls > 0 ? (workerHeapAtPeak - workerHeapOf(before)) / 1024 / peakCalls : 0,
-    externalPerCallKb: peakCalls > 0 ? (externalAtPeak - externalOf(before)) / 1024 / peakCalls : 0,
+    memoryPartsPerCallKb: partsOf(before).map((idle, i) => (peakCalls > 0 ? (partsAtPeak[i]! - idle) / 1024 / peakCalls : 0)),
     lagP99Ms: lagP99 * 1000,
     rtp,
     relayLossPct: relayLoss * 100,
@@ -268,13 +269,13 @@ async function runStep(rate: number, product: Product, srs: Product | undefined,
 }
 
 const HEADER =
-  '| rate (calls/s) | attempted / ok / failed | CPS | peak concurrent calls | product CPU % (main thread, its run-queue wait) | recorded calls per core | SIPp CPU % | peak RSS | RSS per call (above idle: main heap, media worker heaps, main external memory, the rest) | event-loop delay p99 (worst) | RTP in / out / forked / dropped | relay loss % | not forked % | WAVs (audio s) | clean |';
+  '| rate (calls/s) | attempted / ok / failed | CPS | peak concurrent calls | product CPU % (main thread, its run-queue wait) | recorded calls per core | SIPp CPU % | peak RSS | RSS per call (above idle: main heap, media worker heaps, main external memory, recording server worker heap, its ArrayBuffers, the rest) | event-loop delay p99 (worst) | RTP in / out / forked / dropped | relay loss % | not forked % | WAVs (audio s) | clean |';
 
 function row(s: Step): string {
   const r = s.rtp;
   return (
     `| ${s.rate} | ${s.attempted} / ${s.ok} / ${s.failed} | ${s.cps.toFixed(1)} | ${s.peakCalls} | ${s.cpuPct.toFixed(0)} (${s.mainCpuPct.toFixed(0)}, ${s.mainWaitPct.toFixed(0)}) | ${s.callsPerCore.toFixed(0)} | ${s.sippCpuPct.toFixed(0)} | ${s.peakRssMb.toFixed(0)} MB | ` +
-    `${s.rssPerCallKb.toFixed(0)} kB (${s.mainHeapPerCallKb.toFixed(0)}, ${s.workerHeapPerCallKb.toFixed(0)}, ${s.externalPerCallKb.toFixed(0)}, ${(s.rssPerCallKb - s.mainHeapPerCallKb - s.workerHeapPerCallKb - s.externalPerCallKb).toFixed(0)}) | ${s.lagP99Ms.toFixed(1)} ms | ${r.in} / ${r.out} / ${r.forked} / ${r.dropped} | ${s.relayLossPct.toFixed(4)} | ` +
+    `${s.rssPerCallKb.toFixed(0)} kB (${[...s.memoryPartsPerCallKb, s.rssPerCallKb - s.memoryPartsPerCallKb.reduce((a, b) => a + b, 0)].map((kb) => kb.toFixed(0)).join(', ')}) | ${s.lagP99Ms.toFixed(1)} ms | ${r.in} / ${r.out} / ${r.forked} / ${r.dropped} | ${s.relayLossPct.toFixed(4)} | ` +
     `${s.forkGapPct.toFixed(2)} | ${s.wavs} (${s.wavSeconds.toFixed(0)}) | ${s.clean ? 'yes' : `no: ${s.why.join('; ')}`} |`
   );
 }

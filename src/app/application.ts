@@ -428,9 +428,11 @@ function startRetention(config: Config, repository: PolicyRepository, app: SrsAp
 }
 
 /** What metrics read of the reference recording server (siprec_b2bua_srs_* gauges). */
-function srsFigures(srs: { engine: Engine; app: SrsApp }, retention: RecordingRetention | undefined): SrsFigures {
+async function srsFigures(srs: { engine: Engine; app: SrsApp }, retention: RecordingRetention | undefined): Promise<SrsFigures> {
   const e = srs.engine.stats();
+  const memory = await srs.app.workerMemory();
   return {
+    ...(memory ? { workerHeapBytes: memory.heapBytes, workerArrayBufferBytes: memory.arrayBufferBytes } : {}),
     recordingsActive: srs.app.recordings().size,
     recordingsFailed: Object.fromEntries(srs.app.failedCounts),
     recordingsRecovered: srs.app.recoveredCounts.repaired,

@@ -165,6 +165,9 @@ export interface SrsFigures {
   /** Recordings the retention clean-up deleted, and files it could not delete (RecordingRetention); absent: no clean-up. */
   retentionDeleted?: number;
   retentionFailures?: number;
+  /** Its media workers' V8 heaps and ArrayBuffers, summed (SrsApp.workerMemory); absent: media in the main thread. */
+  workerHeapBytes?: number;
+  workerArrayBufferBytes?: number;
   /** Its engine's dialogs and transactions (EngineStats). */
   activeDialogs: number;
   activeServerTransactions: number;
@@ -218,7 +221,7 @@ export interface MetricsSources {
   calls?: CallStatsSource;
   eventLog?: () => EventLogFigures;
   /** The in-process reference recording server; undefined (metrics left out) when it is not running. */
-  srs?: () => SrsFigures | undefined;
+  srs?: () => SrsFigures | undefined | Promise<SrsFigures | undefined>;
   /** The settings store's cache and change listener. */
   settingsStore?: () => SettingsStoreFigures;
   /** The live-call registry (only with several nodes on one database); undefined = metrics left out. */

@@ -410,6 +410,8 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
   );
   total('srs_retention_deleted_total', 'Recordings the reference recording server deleted because they were older than the retention of their organisation (R-08).', [], (s) => one(s.srs?.retentionDeleted));
   total('srs_retention_failures_total', 'Recording files the retention clean-up could not delete (each logged at warn; tried again at the next run).', [], (s) => one(s.srs?.retentionFailures));
+  gauge('srs_worker_heap_bytes', "The reference recording server's media workers' V8 heaps (live objects and headroom), summed.", [], (s) => one(s.srs?.workerHeapBytes));
+  gauge('srs_worker_array_buffer_bytes', "The reference recording server's media workers' ArrayBuffers (recording timelines, WAV frame buffers, received packets), summed.", [], (s) => one(s.srs?.workerArrayBufferBytes));
   gauge('srs_sip_dialogs', "Active SIP dialogs in the reference recording server's engine.", [], (s) => one(s.srs?.activeDialogs));
   gauge('srs_sip_transactions', "Active SIP transactions in the reference recording server's engine, by role.", ['role'], (s) =>
     s.srs && [

@@ -22,7 +22,7 @@ import type { RecordingEndReason, RecordingSummary } from './recording-summary.j
 import { SrsRecording } from './srs-recording.js';
 import { InThreadRecordingMedia } from './recording-media.js';
 import type { RecordingMediaBackend } from './recording-media-types.js';
-import { SrsMediaPool } from './srs-media-pool.js';
+import { SrsMediaPool, type SrsWorkerMemory } from './srs-media-pool.js';
 
 /**
  * The reference recording server as an unmodified drachtio-srf application (RFC 7866 SRS role).
@@ -181,6 +181,14 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
       this.#log.error({ recordingsDir: this.options.recordingsDir, cause }, 'recordings directory is not writable: every recording is refused (srs.startupCheck degraded)');
       this.#diskGuard.markUnwritable(cause);
     }
+  }
+
+  /**
+   * The media workers' own memory, summed (srs_worker_heap_bytes, srs_worker_array_buffer_bytes);
+   * undefined when the media runs in this thread (srs.mediaWorkers 0) or no worker runs yet.
+   */
+  async workerMemory(): Promise<SrsWorkerMemory | undefined> {
+    return this.#media instanceof SrsMediaPool ? this.#media.memory() : undefined;
   }
 
   /** Recordings failed or refused because of the disk, by reason (siprec_b2bua_srs_recordings_failed_total). */

@@ -39,6 +39,12 @@ export interface SrsMediaPoolOptions {
 
 const NO_TIMELINE = { lateSamples: 0, refusedWrites: 0, framesFlushed: 0 };
 
+/** An srs media worker's own memory (or the sum over the workers). */
+export interface SrsWorkerMemory {
+  heapBytes: number;
+  arrayBufferBytes: number;
+}
+
 /** One worker thread and what is open on it. */
 class MediaWorkerSlot {
   readonly index: number;
@@ -97,7 +103,8 @@ class MediaWorkerSlot {
   #onMessage(msg: SrsMediaMessage): void {
     switch (msg.kind) {
       case 'opened':
-      case 'closed': {
+      case 'closed':
+      case 'memory': {
         const reply = this.#replies.get(msg.id);
         this.#replies.delete(msg.id);
         reply?.(msg);
@@ -132,6 +139,20 @@ class MediaWorkerSlot {
   async endWhenIdle(): Promise<void> {
     this.#endWhenIdle = true;
     if (this.recordings.size === 0) await this.end();
+  }
+
+  /** What the worker answered last to a memory request. */
+  lastMemory: SrsWorkerMemory | undefined;
+
+  /** Asks the worker for its memory; waits at most `timeoutMs` (a busy worker keeps its last answer). */
+  async refreshMemory(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    const reply = await Promise.race([this.request((id) => ({ kind: 'memory', id })), timeout]);
+    clearTimeout(timer);
+    if (reply?.kind === 'memory') this.lastMemory = { heapBytes: reply.heapBytes, arrayBufferBytes: reply.arrayBufferBytes };
   }
 
   /** A recording left this worker (closed, or its open failed). */
@@ -258,6 +279,21 @@ export class SrsMediaPool implements RecordingMediaBackend {
   /** Recordings open per worker slot (0 for a slot without a worker). */
   load(): number[] {
     return this.#slots.map((s) => s?.recordings.size ?? 0);
+  }
+
+  /**
+   * The running workers' own memory, summed: V8 heaps (live and headroom) and ArrayBuffers. A worker
+   * that does not answer within `timeoutMs` (busy) counts with what it answered last; undefined
+   * before any worker runs.
+   */
+  async memory(timeoutMs = 1000): Promise<SrsWorkerMemory | undefined> {
+    const live = this.#slots.filter((s): s is MediaWorkerSlot => s !== undefined && !s.failure);
+    if (live.length === 0) return undefined;
+    await Promise.all(live.map((slot) => slot.refreshMemory(timeoutMs)));
+    return live.reduce<SrsWorkerMemory>(
+      (sum, s) => ({ heapBytes: sum.heapBytes + (s.lastMemory?.heapBytes ?? 0), arrayBufferBytes: sum.arrayBufferBytes + (s.lastMemory?.arrayBufferBytes ?? 0) }),
+      { heapBytes: 0, arrayBufferBytes: 0 },
+    );
   }
 
   /** Starts every worker not running yet (the first recording then finds its worker ready). */

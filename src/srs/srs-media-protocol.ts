@@ -10,8 +10,8 @@ import type { WavWriteResult } from './stereo-wav-writer.js';
  * the reply repeats. Errors cross as plain objects (WireError) keeping the errno `code`, so that
  * the main thread maps them exactly as it would a local error (disk-guard.ts: ENOSPC = disk-full).
  *
- *   main -> worker   open, set-active, set-payload-types, close
- *   worker -> main   ready, opened, closed, write-error, first-packet
+ *   main -> worker   open, set-active, set-payload-types, close, memory
+ *   worker -> main   ready, opened, closed, write-error, first-packet, memory
  */
 export interface WireError {
   name: string;
@@ -26,14 +26,18 @@ export type SrsMediaRequest =
   | { kind: 'open'; id: number; spec: RecordingMediaSpec; originMs: number }
   | { kind: 'set-active'; recordingId: string; label: string; active: boolean }
   | { kind: 'set-payload-types'; recordingId: string; label: string; payloadTypes: Array<[number, G711Codec]>; telephoneEventPayloadType?: number }
-  | { kind: 'close'; id: number; recordingId: string; elapsedMs: number };
+  | { kind: 'close'; id: number; recordingId: string; elapsedMs: number }
+  /** The worker's own memory (metrics: srs_worker_heap_bytes, srs_worker_array_buffer_bytes). */
+  | { kind: 'memory'; id: number };
 
 export type SrsMediaMessage =
   | { kind: 'ready' }
   | { kind: 'opened'; id: number; failure?: { stage: RecordingMediaOpenStage; error: WireError } }
   | { kind: 'closed'; id: number; streams: StreamStats[]; wav?: WavWriteResult; error?: WireError; originShiftMs: number; timeline: TimelineBufferStats }
   | { kind: 'write-error'; recordingId: string; error: WireError }
-  | { kind: 'first-packet'; recordingId: string; label: string };
+  | { kind: 'first-packet'; recordingId: string; label: string }
+  /** The worker's V8 heap (total, live and headroom) and its ArrayBuffers (timelines, WAV frame buffers, sockets' packets). */
+  | { kind: 'memory'; id: number; heapBytes: number; arrayBufferBytes: number };
 
 /** An error as it crosses the port (name, message, errno fields). */
 export function toWireError(err: unknown): WireError {

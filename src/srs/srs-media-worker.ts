@@ -4,6 +4,7 @@
  * sockets and files and runs on its own clock; the main thread keeps SIP, SDP, metadata and the
  * summaries.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { systemClock } from '../common/clock.js';
 import { RecordingMedia } from './recording-media.js';
@@ -38,6 +39,9 @@ async function handle(msg: SrsMediaRequest): Promise<void> {
       return;
     case 'set-payload-types':
       open.get(msg.recordingId)?.setPayloadTypes(msg.label, new Map(msg.payloadTypes), msg.telephoneEventPayloadType);
+      return;
+    case 'memory':
+      post({ kind: 'memory', id: msg.id, heapBytes: getHeapStatistics().total_heap_size, arrayBufferBytes: process.memoryUsage().arrayBuffers });
       return;
     case 'close': {
       const media = open.get(msg.recordingId);

@@ -184,6 +184,24 @@ describe('SRS media worker', () => {
     expect(JSON.parse(readFileSync(rec.files.summaryPath, 'utf8')).lostAudio).toEqual({ lateMs: 100, refusedWrites: 2 });
   });
 
+  it("MUST report the workers' own heap and ArrayBuffers: nothing before a worker runs, each open recording's timeline while it is open", async () => {
+    const dir = join(root, 'memory');
+    const { pool: workers } = pool();
+    expect(await workers.memory()).toBeUndefined();
+    workers.start();
+    await until(async () => (await workers.memory()) !== undefined, 'the worker to answer', 5000);
+    const idle = (await workers.memory())!;
+    // a worker's heap is a few MB of its own, not the main thread's
+    expect(idle.heapBytes).toBeGreaterThan(1 * 2 ** 20);
+    expect(idle.heapBytes).toBeLessThan(100 * 2 ** 20);
+    const ports = rtpPorts(8);
+    const recs = await Promise.all(['m1', 'm2', 'm3', 'm4'].map((id) => SrsRecording.start(init(id, workers, ports, dir))));
+    const open = (await workers.memory())!;
+    // each open recording holds a 1 s two-channel timeline (32 kB) in the worker
+    expect(open.arrayBufferBytes - idle.arrayBufferBytes).toBeGreaterThanOrEqual(4 * 32 * 1024);
+    await Promise.all(recs.map((r) => r.close('bye-from-src')));
+  });
+
   it('MUST answer 503 SRS_NO_RTP_PORTS when the worker cannot bind the ports, and leave nothing open', async () => {
     const { pool: workers } = pool();
     const ports = rtpPorts(2);

@@ -22,6 +22,20 @@ describe('metrics registry: in-process reference recording server', () => {
     m.close();
   });
 
+  it("exposes the media workers' heaps and ArrayBuffers, read asynchronously, and leaves them out when the media runs in the main thread", async () => {
+    let figures: SrsFigures = { recordingsActive: 1, recordingsRecovered: 0, recordingRepairsFailed: 0, activeDialogs: 1, activeServerTransactions: 0, activeClientTransactions: 0, workerHeapBytes: 12_000_000, workerArrayBufferBytes: 3_500_000 };
+    const m = createMetrics({ srs: async () => figures }, { defaultMetrics: false });
+    let text = await m.scrape();
+    expect(parsePrometheusText(text).types.get(`${P}srs_worker_heap_bytes`)).toBe('gauge');
+    expect(sampleValue(text, `${P}srs_worker_heap_bytes`)).toBe(12_000_000);
+    expect(sampleValue(text, `${P}srs_worker_array_buffer_bytes`)).toBe(3_500_000);
+    figures = { recordingsActive: 1, recordingsRecovered: 0, recordingRepairsFailed: 0, activeDialogs: 1, activeServerTransactions: 0, activeClientTransactions: 0 };
+    text = await m.scrape();
+    expect(sampleValue(text, `${P}srs_worker_heap_bytes`)).toBeUndefined();
+    expect(sampleValue(text, `${P}srs_worker_array_buffer_bytes`)).toBeUndefined();
+    m.close();
+  });
+
   it('counts the recordings a crash left open that start-up repaired, and those it could not, by outcome', async () => {
     const figures: SrsFigures = { recordingsActive: 0, recordingsRecovered: 2, recordingRepairsFailed: 1, activeDialogs: 0, activeServerTransactions: 0, activeClientTransactions: 0 };
     const m = createMetrics({ srs: () => figures }, { defaultMetrics: false });
