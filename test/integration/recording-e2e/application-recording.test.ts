@@ -28,6 +28,7 @@ import {
   windows,
   type CallDriver,
 } from './e2e-harness.js';
+import { sampleValue } from '../../support/prometheus-text.js';
 import { sleep, until } from '../../support/wait.js';
 
 const block = e2eBlock(5);
@@ -93,6 +94,10 @@ describe('the application records a call end to end', () => {
       expect(await control(callId, 'pause')).toBeLessThan(300);
       await sleep(2000);
       expect(await control(callId, 'resume')).toBeLessThan(300);
+      // the recording server's media worker reports its own memory: its heap, and the open recording's timeline (32 kB) among its ArrayBuffers
+      const metrics = await (await fetch(`${app.adminUrl}/v1/metrics`)).text();
+      expect(sampleValue(metrics, 'siprec_b2bua_srs_worker_heap_bytes')).toBeGreaterThan(2 ** 20);
+      expect(sampleValue(metrics, 'siprec_b2bua_srs_worker_array_buffer_bytes')).toBeGreaterThanOrEqual(32 * 1024);
       await run.partiesOk();
       await until(() => summaries.length === 1, 'the recording to end', 5000);
     } finally {
