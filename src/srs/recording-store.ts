@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { RecordingFileNames } from '../siprec/recording-id-header.js';
 
@@ -140,7 +140,8 @@ export class RecordingStore {
         const path = paths.metadata(n);
         const p = chain.then(async () => {
           await writeFile(path, xml);
-          await writeFile(paths.latestMetadata, xml);
+          // one request to the thread pool (the copy in the kernel) instead of open, write, close
+          await copyFile(path, paths.latestMetadata);
           return path;
         });
         chain = p.catch(() => undefined);
@@ -149,7 +150,9 @@ export class RecordingStore {
       async writeSummary(summary: unknown): Promise<void> {
         await chain;
         await writeFileAtomically(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
-        await rm(paths.journal, { force: true });
+        await unlink(paths.journal).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
       },
     };
     this.#created.set(recordingId, files);

@@ -14,11 +14,12 @@ describe('RecordingStore', () => {
     const files = await store.create('rec-1', Date.UTC(2025, 2, 4, 23, 59, 59));
     expect(files.dir).toBe(join(root, '2025-03-04'));
     expect(files.wavPath).toBe(join(root, '2025-03-04', 'rec-1.wav'));
-    const p1 = files.appendMetadata('<a/>');
+    // the latest document replaces a longer one whole
+    const p1 = files.appendMetadata('<a>the first, longer document</a>');
     const p2 = files.appendMetadata('<b/>');
     expect(await p1).toBe(join(files.dir, 'rec-1.metadata.1.xml'));
     expect(await p2).toBe(join(files.dir, 'rec-1.metadata.2.xml'));
-    expect(readFileSync(join(files.dir, 'rec-1.metadata.1.xml'), 'utf8')).toBe('<a/>');
+    expect(readFileSync(join(files.dir, 'rec-1.metadata.1.xml'), 'utf8')).toBe('<a>the first, longer document</a>');
     expect(readFileSync(join(files.dir, 'rec-1.metadata.xml'), 'utf8')).toBe('<b/>');
     expect(files.metadataCount).toBe(2);
     await files.writeSummary({ ok: true });
