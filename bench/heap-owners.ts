@@ -7,7 +7,7 @@
  * closure. An object is dominated by X when every path from the GC roots to it passes through X,
  * so freeing X frees it: the charge is what dropping that owner would give back.
  */
-import type { Snapshot } from './heap-snapshot-diff.js';
+import { NOT_FOLLOWED, type Snapshot } from './heap-snapshot-diff.js';
 
 /** Constructors that hold things without saying whose they are: charged to their own owner. */
 const NOT_OWNERS = new Set([
@@ -105,7 +105,11 @@ export interface OwnerCharge {
   instances: number;
 }
 
-/** Charges each object of `s` whose id is not in `before` to its nearest dominating owner; largest first. */
+/**
+ * Charges each object of `s` whose id is not in `before` to its nearest dominating owner; largest
+ * first. Embedder nodes (a native histogram, ...) get new ids in every snapshot and would all read
+ * as new: they are left out (their growth shows in the kind totals).
+ */
 export function chargeToOwners(s: Snapshot, before: ReadonlySet<number>): OwnerCharge[] {
   const idom = dominators(s);
   const n = s.kinds.length;
@@ -131,7 +135,7 @@ export function chargeToOwners(s: Snapshot, before: ReadonlySet<number>): OwnerC
   };
   const charges = new Map<string, OwnerCharge>();
   for (let i = 0; i < n; i++) {
-    if (idom[i] === -1 || before.has(s.ids[i]!)) continue;
+    if (idom[i] === -1 || before.has(s.ids[i]!) || NOT_FOLLOWED.test(s.kinds[i]!)) continue;
     const o = resolve(i);
     const name = o >= 0 ? ownerName(s.kinds[o]!)! : '(no owner)';
     const c = charges.get(name) ?? { owner: name, bytes: 0, instances: 0 };

@@ -61,7 +61,7 @@ export function kindOf(type: string, name: string): string {
 }
 
 /** Embedder (native, synthetic) nodes get new ids in every snapshot, so only V8 heap objects can be followed across snapshots. */
-const NOT_FOLLOWED = /^(native|synthetic):/;
+export const NOT_FOLLOWED = /^(native|synthetic):/;
 
 /** Parses snapshot JSON text (node_fields and edge_fields read from its meta, so field order may vary). */
 export function parseSnapshot(text: string): Snapshot {
