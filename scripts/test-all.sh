@@ -44,6 +44,16 @@ npm run -s lint
 # SIPp opens many sockets in the load-shaped tests.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+# The tests' fixed ports (test/support/ports.ts, 14000-49999) are probed before use, but a socket
+# the kernel gives a port of its own choosing (an HTTP client, SIPp, a product running beside the
+# suite) may take one between the probe and the bind. Where this may be set (root), the kernel
+# keeps its own choice off the part of its ephemeral range (32768-60999) the tests use, for the
+# run only: the previous setting is put back at exit.
+reserved=/proc/sys/net/ipv4/ip_local_reserved_ports
+if [ -w "$reserved" ] && previous=$(cat "$reserved") && echo "${previous:+$previous,}32768-49999" > "$reserved" 2>/dev/null; then
+  trap 'echo "$previous" > "$reserved"' EXIT
+fi
+
 mkdir -p test-results
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=$?
