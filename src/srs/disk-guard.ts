@@ -1,6 +1,7 @@
 import { mkdir, readdir, statfs, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AppError } from '../common/errors.js';
+import { runFileOps, type FileOpsRunner } from './file-ops.js';
 
 /**
  * The reference SRS's view of its disk (docs/hardening.md "Disk faults"):
@@ -149,9 +150,9 @@ export class RecordingDiskGuard {
     return { reason: 'low-free-space', detail: `${Math.floor(free)} MB free in ${this.dir}, under srs.minFreeMb ${this.minFreeMb} MB` };
   }
 
-  /** Sets SUMMARY_RESERVE_BYTES aside in a file at `path`; throws the errno error (ENOSPC). */
-  reserve(path: string): Promise<SpaceReservation> {
-    return SpaceReservation.take(path);
+  /** Sets SUMMARY_RESERVE_BYTES aside in a file at `path`, written by `run` (file-ops.ts); throws the errno error (ENOSPC). */
+  reserve(path: string, run: FileOpsRunner = runFileOps): Promise<SpaceReservation> {
+    return SpaceReservation.take(path, SUMMARY_RESERVE_BYTES, run);
   }
 }
 
@@ -165,25 +166,28 @@ export const SUMMARY_RESERVE_BYTES = 64 * 1024;
  */
 export class SpaceReservation {
   readonly path: string;
+  readonly #run: FileOpsRunner;
   #released = false;
 
-  private constructor(path: string) {
+  private constructor(path: string, run: FileOpsRunner) {
     this.path = path;
+    this.#run = run;
   }
 
-  static async take(path: string, bytes = SUMMARY_RESERVE_BYTES): Promise<SpaceReservation> {
+  /** `run`: where the file is written and later removed (file-ops.ts; default this thread). */
+  static async take(path: string, bytes = SUMMARY_RESERVE_BYTES, run: FileOpsRunner = runFileOps): Promise<SpaceReservation> {
     try {
-      await writeFile(path, Buffer.alloc(bytes));
+      await run([{ op: 'zeros', path, bytes }]);
     } catch (err) {
-      await unlink(path).catch(() => undefined);
+      await run([{ op: 'unlink', path }]).catch(() => undefined);
       throw err;
     }
-    return new SpaceReservation(path);
+    return new SpaceReservation(path, run);
   }
 
   async release(): Promise<void> {
     if (this.#released) return;
     this.#released = true;
-    await unlink(this.path).catch(() => undefined);
+    await this.#run([{ op: 'unlink', path: this.path }]).catch(() => undefined);
   }
 }

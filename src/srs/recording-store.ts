@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { RecordingFileNames } from '../siprec/recording-id-header.js';
+import { atomicWriteOps, runFileOps, type FileOp, type FileOpsRunner } from './file-ops.js';
 
 /**
  * Where the reference SRS keeps a recording:
@@ -29,9 +30,7 @@ export const OPEN_JOURNAL_SUFFIX = '.open';
  * repair write the summary again.
  */
 export async function writeFileAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  await runFileOps(atomicWriteOps(path, text));
 }
 
 /** Stands for this process in the journals it writes: a restarted process never takes its predecessor's journals for its own. */
@@ -88,6 +87,12 @@ export class RecordingStore {
   /** Recordings created by this store, most recent last (bounded by LOCATE_LIMIT). */
   readonly #created = new Map<string, RecordingFiles>();
 
+  /**
+   * Where a recording's journal, metadata and summary are written (file-ops.ts): this thread by
+   * default; the recording server points it at its media worker.
+   */
+  runOps: FileOpsRunner = runFileOps;
+
   constructor(rootDir: string, owner: string = THIS_PROCESS_OWNER) {
     this.rootDir = rootDir;
     this.owner = owner;
@@ -123,6 +128,7 @@ export class RecordingStore {
     let chain: Promise<unknown> = Promise.resolve();
     const paths = recordingPaths(dir, recordingId);
     const owner = this.owner;
+    const run = (ops: FileOp[]): Promise<void> => this.runOps(ops);
     const files: RecordingFiles = {
       recordingId,
       dir,
@@ -133,15 +139,17 @@ export class RecordingStore {
       },
       async markOpen(facts): Promise<void> {
         const journal: OpenRecordingJournal = { recordingId, callId: facts.callId, startedAtMs, sampleRate: facts.sampleRate, channels: facts.channels, wav: `${recordingId}.wav`, owner, pid: process.pid };
-        await writeFile(paths.journal, `${JSON.stringify(journal)}\n`);
+        await run([{ op: 'write', path: paths.journal, text: `${JSON.stringify(journal)}\n` }]);
       },
       appendMetadata(xml: string): Promise<string> {
         const n = ++count;
         const path = paths.metadata(n);
         const p = chain.then(async () => {
-          await writeFile(path, xml);
-          // one request to the thread pool (the copy in the kernel) instead of open, write, close
-          await copyFile(path, paths.latestMetadata);
+          // the latest is a copy of the numbered one: one step (the copy in the kernel), not open, write, close
+          await run([
+            { op: 'write', path, text: xml },
+            { op: 'copy', from: path, to: paths.latestMetadata },
+          ]);
           return path;
         });
         chain = p.catch(() => undefined);
@@ -149,10 +157,7 @@ export class RecordingStore {
       },
       async writeSummary(summary: unknown): Promise<void> {
         await chain;
-        await writeFileAtomically(paths.summary, `${JSON.stringify(summary, null, 2)}\n`);
-        await unlink(paths.journal).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ENOENT') throw err;
-        });
+        await run([...atomicWriteOps(paths.summary, `${JSON.stringify(summary, null, 2)}\n`), { op: 'unlink', path: paths.journal }]);
       },
     };
     this.#created.set(recordingId, files);

@@ -140,6 +140,8 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
     this.#media = options.mediaWorkers > 0 ? new SrsMediaPool({ workers: options.mediaWorkers, clock: this.#clock, logger: this.#log }) : new InThreadRecordingMedia(this.#clock);
     this.#newId = deps.newRecordingId ?? (() => randomUUID());
     this.store = new RecordingStore(options.recordingsDir);
+    // the recordings' small files are written where their audio is, off the signalling thread
+    if (this.#media instanceof SrsMediaPool) this.store.runOps = this.#media.fileOps;
     this.#diskGuard = new RecordingDiskGuard(options.recordingsDir, options.minFreeMb);
     this.onListenerError = (err, event) => this.#log.error({ err, event }, 'listener failed');
   }
@@ -277,7 +279,7 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
         clock: this.#clock,
         logger: this.#log,
         media: this.#media,
-        reserveSpace: (path) => this.#diskGuard.reserve(path),
+        reserveSpace: (path) => this.#diskGuard.reserve(path, this.store.runOps),
         onDiskFailure: () => this.#onDiskFailure(recordingId),
       });
     } catch (err) {

@@ -4,6 +4,7 @@ import { AppError } from '../common/errors.js';
 import type { G711Codec } from '../media/audio/g711.js';
 import { startModuleWorker } from '../media/engine/module-worker.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
+import { runFileOps, type FileOpsRunner } from './file-ops.js';
 import type { StreamStats } from './rtp-receiver.js';
 import { repairWavFile } from './recording-repair.js';
 import type {
@@ -104,7 +105,8 @@ class MediaWorkerSlot {
     switch (msg.kind) {
       case 'opened':
       case 'closed':
-      case 'memory': {
+      case 'memory':
+      case 'files-done': {
         const reply = this.#replies.get(msg.id);
         this.#replies.delete(msg.id);
         reply?.(msg);
@@ -295,6 +297,28 @@ export class SrsMediaPool implements RecordingMediaBackend {
       { heapBytes: 0, arrayBufferBytes: 0 },
     );
   }
+
+  /**
+   * Runs a recording's small file steps (file-ops.ts) in the least loaded worker: one message from
+   * this thread instead of a thread-pool request per step. Rejects with the first failed step's
+   * error (errno code kept). Without a running worker (closed, or it died during the steps) they
+   * run here, so a journal, metadata document or summary is never lost to a worker.
+   */
+  readonly fileOps: FileOpsRunner = async (ops) => {
+    const slot = this.#closed ? undefined : this.#pick();
+    if (slot) {
+      const ready = await slot.ready.then(
+        () => true,
+        () => false,
+      );
+      const reply = ready ? await slot.request((id) => ({ kind: 'files', id, ops: [...ops] })) : undefined;
+      if (reply?.kind === 'files-done') {
+        if (reply.error) throw fromWireError(reply.error);
+        return;
+      }
+    }
+    await runFileOps(ops);
+  };
 
   /** Starts every worker not running yet (the first recording then finds its worker ready). */
   start(): void {

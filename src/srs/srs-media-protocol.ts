@@ -1,4 +1,5 @@
 import type { G711Codec } from '../media/audio/g711.js';
+import type { FileOp } from './file-ops.js';
 import type { StreamStats } from './rtp-receiver.js';
 import type { RecordingMediaOpenStage, RecordingMediaSpec } from './recording-media-types.js';
 import type { TimelineBufferStats } from './stereo-timeline-buffer.js';
@@ -10,8 +11,8 @@ import type { WavWriteResult } from './stereo-wav-writer.js';
  * the reply repeats. Errors cross as plain objects (WireError) keeping the errno `code`, so that
  * the main thread maps them exactly as it would a local error (disk-guard.ts: ENOSPC = disk-full).
  *
- *   main -> worker   open, set-active, set-payload-types, close, memory
- *   worker -> main   ready, opened, closed, write-error, first-packet, memory
+ *   main -> worker   open, set-active, set-payload-types, close, memory, files
+ *   worker -> main   ready, opened, closed, write-error, first-packet, memory, files-done
  */
 export interface WireError {
   name: string;
@@ -28,7 +29,9 @@ export type SrsMediaRequest =
   | { kind: 'set-payload-types'; recordingId: string; label: string; payloadTypes: Array<[number, G711Codec]>; telephoneEventPayloadType?: number }
   | { kind: 'close'; id: number; recordingId: string; elapsedMs: number }
   /** The worker's own memory (metrics: srs_worker_heap_bytes, srs_worker_array_buffer_bytes). */
-  | { kind: 'memory'; id: number };
+  | { kind: 'memory'; id: number }
+  /** A recording's small file steps, run in order (file-ops.ts). */
+  | { kind: 'files'; id: number; ops: FileOp[] };
 
 export type SrsMediaMessage =
   | { kind: 'ready' }
@@ -37,7 +40,9 @@ export type SrsMediaMessage =
   | { kind: 'write-error'; recordingId: string; error: WireError }
   | { kind: 'first-packet'; recordingId: string; label: string }
   /** The worker's V8 heap (total, live and headroom) and its ArrayBuffers (timelines, WAV frame buffers, sockets' packets). */
-  | { kind: 'memory'; id: number; heapBytes: number; arrayBufferBytes: number };
+  | { kind: 'memory'; id: number; heapBytes: number; arrayBufferBytes: number }
+  /** The steps ran; `error`: the first that failed (the rest did not run). */
+  | { kind: 'files-done'; id: number; error?: WireError };
 
 /** An error as it crosses the port (name, message, errno fields). */
 export function toWireError(err: unknown): WireError {

@@ -1,12 +1,13 @@
 /**
  * Entry of an srs media worker thread: the media sides (recording-media.ts) of the recordings the
  * main thread opens here, driven by the commands of srs-media-protocol.ts. The worker owns their
- * sockets and files and runs on its own clock; the main thread keeps SIP, SDP, metadata and the
- * summaries.
+ * sockets and WAV files and runs on its own clock, and writes the recordings' small files the main
+ * thread hands it (file-ops.ts); the main thread keeps SIP, SDP, metadata and the summaries.
  */
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { systemClock } from '../common/clock.js';
+import { runFileOps } from './file-ops.js';
 import { RecordingMedia } from './recording-media.js';
 import { toWireError, type SrsMediaMessage, type SrsMediaRequest } from './srs-media-protocol.js';
 
@@ -39,6 +40,14 @@ async function handle(msg: SrsMediaRequest): Promise<void> {
       return;
     case 'set-payload-types':
       open.get(msg.recordingId)?.setPayloadTypes(msg.label, new Map(msg.payloadTypes), msg.telephoneEventPayloadType);
+      return;
+    case 'files':
+      try {
+        await runFileOps(msg.ops);
+        post({ kind: 'files-done', id: msg.id });
+      } catch (err) {
+        post({ kind: 'files-done', id: msg.id, error: toWireError(err) });
+      }
       return;
     case 'memory':
       post({ kind: 'memory', id: msg.id, heapBytes: getHeapStatistics().total_heap_size, arrayBufferBytes: process.memoryUsage().arrayBuffers });

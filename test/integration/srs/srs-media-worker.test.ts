@@ -202,6 +202,27 @@ describe('SRS media worker', () => {
     await Promise.all(recs.map((r) => r.close('bye-from-src')));
   });
 
+  it("MUST run a recording's file steps in the worker, reject with the failed step's errno, and run them in this thread once the workers are closed", async () => {
+    const dir = join(root, 'file-ops');
+    mkdirSync(dir, { recursive: true });
+    const { pool: workers } = pool();
+    const a = join(dir, 'a.xml');
+    await workers.fileOps([
+      { op: 'write', path: a, text: '<a/>' },
+      { op: 'copy', from: a, to: join(dir, 'latest.xml') },
+    ]);
+    expect(readFileSync(join(dir, 'latest.xml'), 'utf8')).toBe('<a/>');
+    // a worker runs them (the steps started it), and their error crossed the port: its errno code
+    // kept, not the path a local fs error carries
+    expect(await workers.memory()).toBeDefined();
+    const err = (await workers.fileOps([{ op: 'write', path: join(dir, 'missing', 'x'), text: 'x' }]).catch((e: unknown) => e)) as NodeJS.ErrnoException;
+    expect(err.code).toBe('ENOENT');
+    expect(err.path).toBeUndefined();
+    await workers.close();
+    await workers.fileOps([{ op: 'write', path: join(dir, 'after-close.xml'), text: '<b/>' }]);
+    expect(readFileSync(join(dir, 'after-close.xml'), 'utf8')).toBe('<b/>');
+  });
+
   it('MUST answer 503 SRS_NO_RTP_PORTS when the worker cannot bind the ports, and leave nothing open', async () => {
     const { pool: workers } = pool();
     const ports = rtpPorts(2);

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../src/common/errors.js';
 import { buildRecordingSummary } from '../../../src/srs/recording-summary.js';
-import { RecordingDiskGuard, SpaceReservation, checkRecordingsDir, diskFailureOf, toDiskFailure } from '../../../src/srs/disk-guard.js';
+import { RecordingDiskGuard, SUMMARY_RESERVE_BYTES, SpaceReservation, checkRecordingsDir, diskFailureOf, toDiskFailure } from '../../../src/srs/disk-guard.js';
+import { runFileOps, type FileOpsRunner } from '../../../src/srs/file-ops.js';
 import { StereoWavWriter } from '../../../src/srs/stereo-wav-writer.js';
 import { until } from '../../support/wait.js';
 
@@ -68,6 +69,20 @@ describe('disk faults are failures (disk-guard)', () => {
     await r.release();
     expect(existsSync(r.path)).toBe(false);
     await expect(SpaceReservation.take(join(dir, 'missing-folder', 'x'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('MUST write and remove the reservation through the runner it is given (the recording server hands it to its media worker)', async () => {
+    const guard = new RecordingDiskGuard(dir, 0);
+    const steps: string[] = [];
+    const run: FileOpsRunner = async (ops) => {
+      steps.push(...ops.map((o) => ('bytes' in o ? `${o.op} ${o.bytes}` : o.op)));
+      await runFileOps(ops);
+    };
+    const r = await guard.reserve(join(dir, 'rec-2.reserve'), run);
+    expect(statSync(r.path).size).toBe(SUMMARY_RESERVE_BYTES);
+    await r.release();
+    expect(steps).toEqual([`zeros ${SUMMARY_RESERVE_BYTES}`, 'unlink']);
+    expect(existsSync(r.path)).toBe(false);
   });
 
   it('MUST report a WAV write failure (ENOSPC on a full tmpfs) as it happens, once, and close() MUST reject with it', async () => {

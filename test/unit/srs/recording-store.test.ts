@@ -26,6 +26,23 @@ describe('RecordingStore', () => {
     expect(JSON.parse(readFileSync(files.summaryPath, 'utf8'))).toEqual({ ok: true });
   });
 
+  it("hands each step's files to its runner as one list: the journal, each metadata document with its copy as the latest, the summary with the journal's removal", async () => {
+    const store = new RecordingStore(root);
+    const lists: string[][] = [];
+    store.runOps = async (ops) => {
+      lists.push(ops.map((o) => ('path' in o ? `${o.op} ${o.path.split('/').pop()}` : `${o.op} ${o.from.split('/').pop()} ${o.to.split('/').pop()}`)));
+    };
+    const files = await store.create('rec-ops', Date.UTC(2025, 2, 6));
+    await files.markOpen({ callId: 'c', sampleRate: 8000, channels: 2 });
+    await files.appendMetadata('<a/>');
+    await files.writeSummary({ ok: true });
+    expect(lists).toEqual([
+      ['write rec-ops.open'],
+      ['write rec-ops.metadata.1.xml', 'copy rec-ops.metadata.1.xml rec-ops.metadata.xml'],
+      ['write rec-ops.json.tmp', 'rename rec-ops.json.tmp rec-ops.json', 'unlink rec-ops.open'],
+    ]);
+  });
+
   it('writes the summary whole or not at all: a reader that sees the file name reads complete JSON (written beside it, then renamed)', async () => {
     const store = new RecordingStore(root);
     const files = await store.create('rec-2', Date.UTC(2025, 2, 5));
