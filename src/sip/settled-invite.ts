@@ -57,7 +57,10 @@ export function settleDialog(dialog: object): void {
   if (req.method !== 'INVITE') return;
   const settledReq: SettledRequest = { method: 'INVITE', socket: req.socket };
   d.req = settledReq;
-  if (d.res) d.res = { stackDialogId: ownOptional(d.res.stackDialogId as string | undefined) } satisfies SettledResponse as typeof d.res;
+  if (d.res) {
+    const settledRes: SettledResponse = { stackDialogId: ownOptional(d.res.stackDialogId as string | undefined) };
+    d.res = settledRes;
+  }
   if (d.sip) d.sip = { callId: ownOptional(d.sip.callId), localTag: ownOptional(d.sip.localTag), remoteTag: ownOptional(d.sip.remoteTag) };
   if (d.local) {
     d.local.uri = ownOptional(d.local.uri);

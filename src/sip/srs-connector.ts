@@ -173,8 +173,8 @@ class DrachtioSrsDialog extends TypedEmitter<SrsDialogEvents> implements SrsDial
     // refresh re-INVITE with it as application/sdp): the SDP part alone is what that is
     const sent = (dialog as unknown as { req?: AnyRes }).req;
     const localSdp = sdpOfBody(sent?.get('Content-Type'), dialog.local.sdp);
-    if (localSdp !== undefined && localSdp !== dialog.local.sdp) dialog.local.sdp = ownString(localSdp);
-    settleDialog(dialog);
+    if (localSdp !== undefined) dialog.local.sdp = localSdp;
+    settleDialog(dialog); // copies the SDPs, tags and URIs it keeps
     this.callId = dialog.sip.callId;
     this.#log = log.child({ siprecCallId: this.callId });
     this.localTag = dialog.sip.localTag;

@@ -320,8 +320,8 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
       // the recording id the files are named by, for the SRC's view of the call (docs/siprec.md)
       const headers = { 'Content-Type': 'application/sdp', [RECORDING_ID_HEADER]: recording.recordingId };
       dialog = await this.#srf.createUAS(req, res, { localSdp: recording.answerSdp, headers });
+      keepSdpPart(dialog, body.sdp); // first: settling then copies the SDP part, not the whole body
       settleDialog(dialog);
-      keepSdpPart(dialog, body.sdp);
     } catch (err) {
       this.#log.info({ err }, 'INVITE ended before the dialog was established');
       await this.#finish(recording, 'error');

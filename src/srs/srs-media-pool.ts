@@ -302,7 +302,8 @@ export class SrsMediaPool implements RecordingMediaBackend {
    * Runs a recording's small file steps (file-ops.ts) in the least loaded worker: one message from
    * this thread instead of a thread-pool request per step. Rejects with the first failed step's
    * error (errno code kept). Without a running worker (closed, or it died during the steps) they
-   * run here, so a journal, metadata document or summary is never lost to a worker.
+   * run here, so a journal, metadata document or summary is never lost to a worker; a list run
+   * again from its start after a partial run ends the same (each write precedes its rename).
    */
   readonly fileOps: FileOpsRunner = async (ops) => {
     const slot = this.#closed ? undefined : this.#pick();
