@@ -21,7 +21,9 @@
  * the delay beyond the 10 ms sampling timer, reset at each scrape, so each value covers about one
  * poll period; prom-client's lag p99, which the anchor's 36.6 ms was, reads 10 ms more), RTP counters from GET /v1/metrics and
  * the WAV files written. A step is clean with 0 failed calls, every call ok, no recording failure,
- * one WAV per call and an estimated RTP loss < 0.01 %. The ramp stops at the first unclean step.
+ * one WAV per call, an estimated RTP loss < 0.01 % and calls admitted at >= 90 % of the offered
+ * rate (below it the product's set-up falls behind: calls wait, last longer and pile up, so the
+ * concurrent calls overstate what it carries). The ramp stops at the first unclean step.
  *
  * RTP loss estimate from the product's counters (it cannot see packets the kernel dropped before
  * it read them): relay loss = 1 - (out - generated) / (in - withheld - dropped), judged against
@@ -46,7 +48,7 @@
  *        --product-node-args="..." (more node options for the product, split at spaces, e.g. =--trace-gc).
  * Besides the product, the two SIPp instances (with rtp_stream) run on the same 2 cores.
  * Ports (bench/load-setup.ts; outside 5xxx, 8080, 9022 and the engine tests' 16xxx): SIP 9160,
- * admin 9180, engine link 9122, media 20000-27999, recording server 9190 + RTP 28000-29999, SIPp
+ * admin 9180, engine link 9122, media 20000-27999, recording server 9190 + RTP 28000-31999, SIPp
  * carrier 9150 (control 9151, RTP from 10000), SIPp callee 9170 (control 9171, RTP from 12000).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,6 +63,8 @@ import { runSoak, SOAK_DEFAULTS } from './load-soak.js';
 import { sleep } from '../test/support/wait.js';
 
 const LOSS_LIMIT = 0.0001; // 0.01 %
+/** A step is unclean when the product admitted calls slower than this share of the offered rate. */
+const ADMIT_LIMIT = 0.9;
 /** The parts the RSS per call is split into (gauges of GET /v1/metrics; an absent one reads 0). */
 const MEMORY_PARTS = [
   'siprec_b2bua_nodejs_heap_size_total_bytes',
@@ -74,7 +78,7 @@ const MEMORY_PARTS = [
  * What the whole product carried before the media and recording-server work of the efficiency
  * issue (docs/benchmarks.md "Whole product"): the highest clean step of the ramp on this machine class.
  */
-const ANCHOR = { what: '30 calls/s of 8 s: 295 concurrent recorded calls, 511 kB RSS per call', concurrentCalls: 295, rssPerCallKb: 511 };
+const ANCHOR = { what: '30 calls/s of 8 s: 29.5 calls/s admitted, 295 concurrent recorded calls, 511 kB RSS per call', admittedCps: 29.5, concurrentCalls: 295, rssPerCallKb: 511 };
 
 const { values } = parseArgs({
   options: {
@@ -241,12 +245,14 @@ async function runStep(rate: number, product: Product, srs: Product | undefined,
   if (relayLoss >= LOSS_LIMIT) why.push(`relay loss ${(relayLoss * 100).toFixed(4)} %`);
   if (forkGap >= forkGapLimit) why.push(`${(forkGap * 100).toFixed(2)} % of received audio not forked to the recording server`);
   if (rtp.sendErrors > 0) why.push(`${rtp.sendErrors} RTP send errors`);
+  const cps = admissionRate(admitted);
+  if (cps < rate * ADMIT_LIMIT) why.push(`${cps.toFixed(1)} calls/s admitted of ${rate} offered (set-up fell behind)`);
   return {
     rate,
     attempted: sipp.stats.created,
     ok,
     failed,
-    cps: admissionRate(admitted),
+    cps,
     peakCalls,
     cpuPct,
     callsPerCore: cpuPct > 0 ? (wav1.seconds - wav0.seconds) / ((cpuPct / 100) * wallS) : 0,
@@ -335,6 +341,7 @@ async function ramp(): Promise<void> {
         ? `\nhighest clean step: ${best.rate} calls/s (${best.cps.toFixed(1)} CPS achieved), ${best.peakCalls} concurrent recorded calls, ` +
             `product CPU ${best.cpuPct.toFixed(0)} %, ${best.callsPerCore.toFixed(0)} recorded calls per core, ${best.rssPerCallKb.toFixed(0)} kB RSS per call, event-loop delay p99 ${best.lagP99Ms.toFixed(1)} ms\n` +
             `against the anchor (${ANCHOR.what}): concurrent recorded calls x${(best.peakCalls / ANCHOR.concurrentCalls).toFixed(2)}, ` +
+            `calls admitted per second x${(best.cps / ANCHOR.admittedCps).toFixed(2)}, ` +
             `RSS per call x${(best.rssPerCallKb / ANCHOR.rssPerCallKb).toFixed(2)} (goals: >= x2 and <= 100 kB)`
         : '\nno clean step',
     );

@@ -7,7 +7,7 @@
  *
  * Ports: SIP/admin/engine-link/recording-server/SIPp in 9120-9191 (outside the engine tests'
  * 16xxx range, 5xxx, 8080 and 9022, so neither a running `npm start` nor the test suite clashes);
- * media 20000-27999, recording server RTP 28000-29999, SIPp RTP 10000 (carrier) and 12000 (callee).
+ * media 20000-27999, recording server RTP 28000-31999, SIPp RTP 10000 (carrier) and 12000 (callee).
  *
  * Every child process started here is tracked and killed (SIGKILL, by pid) when the benchmark
  * process exits or is interrupted, and the temporary directories are removed, so nothing outlives
@@ -35,7 +35,7 @@ export const P = {
   mediaMax: 27999,
   srs: 9190,
   srsRtpMin: 28000,
-  srsRtpMax: 29999,
+  srsRtpMax: 31999,
   carrier: 9150,
   carrierControl: 9151,
   carrierMedia: 10000,

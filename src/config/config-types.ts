@@ -170,7 +170,7 @@ export interface Config {
     readonly sipUri: string;
     /** [SRS_RTP_PORT_MIN] default 50000. */
     readonly rtpPortMin: number;
-    /** [SRS_RTP_PORT_MAX] default 50999. */
+    /** [SRS_RTP_PORT_MAX] default 54999 (1,250 recordings of two streams, as many as the default media range carries calls). */
     readonly rtpPortMax: number;
     /** [RECORDINGS_DIR] default 'recordings'. */
     readonly recordingsDir: string;

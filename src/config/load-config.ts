@@ -33,7 +33,7 @@ export const DEFAULT_CONFIG: Config = {
     ioUring: 'auto',
     workerNice: 0,
   },
-  srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 50999, recordingsDir: 'recordings', minFreeMb: 200, startupCheck: 'refuse',
+  srs: { enabled: true, sipUri: 'sip:srs@127.0.0.1:5090', rtpPortMin: 50000, rtpPortMax: 54999, recordingsDir: 'recordings', minFreeMb: 200, startupCheck: 'refuse',
     retentionDays: 0, retentionByOrg: {}, retentionIntervalSeconds: 3600, httpPort: 0, httpHost: '127.0.0.1', httpToken: undefined, mediaWorkers: 1 },
   events: { file: undefined, webhookUrl: undefined, webhookToken: undefined, queueSize: 1000 },
   calls: {
