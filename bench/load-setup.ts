@@ -267,13 +267,13 @@ export async function startExternalSrs(recordingsDir: string, logLevel = 'warn')
   }
 }
 
-/** SIGTERM (the product drains, then closes), SIGKILL after 8 s. */
+/** SIGTERM (the product drains, then closes), SIGKILL after 30 s (a product started with --cpu-prof writes its threads' profiles at exit). */
 export async function stopProduct(p: Product): Promise<void> {
   const c = p.child;
   if (c.exitCode !== null || c.signalCode !== null) return;
   const exited = new Promise<void>((r) => c.once('exit', () => r()));
   c.kill('SIGTERM');
-  const t = setTimeout(() => c.kill('SIGKILL'), 8000);
+  const t = setTimeout(() => c.kill('SIGKILL'), 30_000);
   await exited;
   clearTimeout(t);
 }

@@ -12,8 +12,8 @@ import type {
 /**
  * Building and mutating the RecordingMetadataModel the call layer keeps for one recording session.
  * Every id and time is passed in (no uuid(), no Date). Each function mutates the model in place;
- * `snapshotMetadata()` gives an immutable copy to serialise and send (RFC 7866 section 6: complete
- * snapshots on every update).
+ * each offer serialises the whole model as it is then (RFC 7866 section 6: complete snapshots on
+ * every update), synchronously, so no copy is taken.
  *
  * Stream convention (R-30): label '1' = what the PSTN/other party says, label '2' = what the user
  * says. The other party sends stream 1 and receives stream 2; the user the opposite.
@@ -189,11 +189,6 @@ export function finaliseRecordingMetadata(model: RecordingMetadataModel, at: num
   for (const a of model.sessionRecordingAssocs) a.disassociateTime ??= at;
   for (const a of model.participantSessionAssocs) a.disassociateTime ??= at;
   for (const a of model.participantStreamAssocs) a.disassociateTime ??= at;
-}
-
-/** A deep copy to serialise/send while the live model keeps changing. */
-export function snapshotMetadata(model: RecordingMetadataModel): RecordingMetadataModel {
-  return structuredClone(model);
 }
 
 /** The participant currently sending the stream with `label`, if any. */

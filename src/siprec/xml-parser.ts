@@ -51,6 +51,16 @@ function fail(detail: string): never {
 
 const NAME_RE = /^[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?$/;
 
+/** XML white space (section 2.3 S): space, tab, CR, LF; per character code, not a regex per character. */
+function isXmlSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+/** A character a name is read over: ASCII letters, digits, `_ . : -` (NAME_RE then checks the shape). */
+function isNameChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x3a) || c === 0x5f || c === 0x2e || c === 0x2d;
+}
+
 class Parser {
   #s: string;
   #i = 0;
@@ -72,7 +82,7 @@ class Parser {
   /** Skips whitespace, comments and processing instructions between top-level constructs. */
   #skipMisc(): void {
     for (;;) {
-      while (this.#i < this.#s.length && /\s/.test(this.#s[this.#i]!)) this.#i++;
+      this.#skipWs();
       if (this.#s.startsWith('<?', this.#i)) {
         const end = this.#s.indexOf('?>', this.#i + 2);
         if (end < 0) fail('unterminated processing instruction');
@@ -87,14 +97,14 @@ class Parser {
 
   #readName(): string {
     const start = this.#i;
-    while (this.#i < this.#s.length && /[\w.:-]/.test(this.#s[this.#i]!)) this.#i++;
+    while (this.#i < this.#s.length && isNameChar(this.#s.charCodeAt(this.#i))) this.#i++;
     const name = this.#s.slice(start, this.#i);
     if (!NAME_RE.test(name)) fail(`bad name '${name}' at offset ${start}`);
     return name;
   }
 
   #skipWs(): void {
-    while (this.#i < this.#s.length && /\s/.test(this.#s[this.#i]!)) this.#i++;
+    while (this.#i < this.#s.length && isXmlSpace(this.#s.charCodeAt(this.#i))) this.#i++;
   }
 
   #parseElement(scope: ReadonlyMap<string, string>, depth: number): XmlElement {

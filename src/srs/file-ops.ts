@@ -1,5 +1,5 @@
 /**
- * The small file steps of a recording (its journal, metadata documents, summary) as a list that
+ * The small file steps of a recording (its folder, journal, metadata documents, summary) as a list that
  * runs in order, in this thread or in the recording server's media worker (srs-media-pool.ts,
  * `fileOps`). Each step done from the main thread is a request to libuv's thread pool (three for a
  * write: open, write, close), about 0.14 ms of the signalling thread each on a busy machine; a
@@ -7,9 +7,11 @@
  * (docs/benchmarks.md, "Goals not met"). The first step that fails ends the list and its error
  * (errno `code` kept) is the list's: a disk fault maps as it would in this thread (disk-guard.ts).
  */
-import { copyFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 
 export type FileOp =
+  /** A folder and its missing parents; one that is there is not an error. */
+  | { op: 'mkdir'; path: string }
   /** The whole file, created or replaced (not atomic on its own: see atomicWriteOps). */
   | { op: 'write'; path: string; text: string }
   /** `to` replaced by a copy of `from`. */
@@ -27,6 +29,9 @@ export type FileOpsRunner = (ops: readonly FileOp[]) => Promise<void>;
 export async function runFileOps(ops: readonly FileOp[]): Promise<void> {
   for (const step of ops) {
     switch (step.op) {
+      case 'mkdir':
+        await mkdir(step.path, { recursive: true });
+        break;
       case 'write':
         await writeFile(step.path, step.text);
         break;

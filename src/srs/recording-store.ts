@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { RecordingFileNames } from '../siprec/recording-id-header.js';
 import { atomicWriteOps, runFileOps, type FileOp, type FileOpsRunner } from './file-ops.js';
@@ -123,7 +122,7 @@ export class RecordingStore {
   async create(recordingId: string, startedAtMs: number): Promise<RecordingFiles> {
     if (!SAFE_ID.test(recordingId)) throw new RangeError(`unsafe recording id '${recordingId}'`);
     const dir = this.dayDir(startedAtMs);
-    await mkdir(dir, { recursive: true });
+    await this.runOps([{ op: 'mkdir', path: dir }]);
     let count = 0;
     let chain: Promise<unknown> = Promise.resolve();
     const paths = recordingPaths(dir, recordingId);

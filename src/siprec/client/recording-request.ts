@@ -1,5 +1,4 @@
 import { serializeMetadata } from '../metadata-serializer.js';
-import { snapshotMetadata } from '../metadata-model.js';
 import type { MetadataDialect, RecordingMetadataModel } from '../metadata-types.js';
 import { buildSiprecBody, chooseBoundary, RS_METADATA_CONTENT_TYPE, RS_METADATA_LEGACY_CONTENT_TYPE, RS_METADATA_REQUEST_CONTENT_TYPE, SDP_CONTENT_TYPE } from '../multipart.js';
 import { buildSrcOffer, type SrcOfferStream } from '../src-offer.js';
@@ -53,7 +52,8 @@ export interface RecordingBodyInput extends RecordingOfferInput {
 /** The multipart/mixed body: SDP offer + complete metadata snapshot (RFC 7866 section 9.1). */
 export function buildRecordingBody(input: RecordingBodyInput): SrsBody {
   const sdp = buildRecordingSdp(input);
-  const xml = serializeMetadata(snapshotMetadata(input.metadata), { dialect: input.dialect });
+  // serialised at once, so the live model is read as it is now (no copy needed)
+  const xml = serializeMetadata(input.metadata, { dialect: input.dialect });
   const boundary = chooseBoundary(input.boundarySeed, [{ body: sdp }, { body: xml }]);
   const built = buildSiprecBody({
     sdp,

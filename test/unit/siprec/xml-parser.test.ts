@@ -33,4 +33,13 @@ describe('parseXml', () => {
     expect(malformed('')).toBe(true);
     expect(malformed('<a>')).toBe(true);
   });
+
+  it('takes XML white space (space, tab, CR, LF) between names and attributes, and no other space character', () => {
+    const root = parseXml('\r\n\t<a\tk="1"\r\n  j = "2"\n><b\t/></a\r\n>\n');
+    expect([...root.attrs]).toEqual([['k', '1'], ['j', '2']]);
+    expect(root.children[0]).toMatchObject({ name: 'b' });
+    expect(malformed('<a\u00a0k="1"/>')).toBe(true);
+    expect(malformed('\u2003<a/>')).toBe(true);
+    expect(malformed('<a k="1"\u00a0/>')).toBe(true);
+  });
 });

@@ -28,6 +28,14 @@ describe('runFileOps', () => {
     expect(existsSync(a)).toBe(false);
   });
 
+  it('MUST make a folder with its missing parents, and take one that is already there', async () => {
+    const deep = join(dir, '2026', '12', '08');
+    await runFileOps([{ op: 'mkdir', path: deep }, { op: 'write', path: join(deep, 'j'), text: 'x' }, { op: 'mkdir', path: deep }]);
+    expect(readFileSync(join(deep, 'j'), 'utf8')).toBe('x');
+    const err = (await runFileOps([{ op: 'mkdir', path: join(dir, 's.json', 'below-a-file') }]).catch((e: unknown) => e)) as NodeJS.ErrnoException;
+    expect(err.code).toBe('ENOTDIR');
+  });
+
   it('MUST stop at the first step that fails and reject with its errno error', async () => {
     const after = join(dir, 'after.txt');
     const err = (await runFileOps([

@@ -26,7 +26,7 @@ describe('RecordingStore', () => {
     expect(JSON.parse(readFileSync(files.summaryPath, 'utf8'))).toEqual({ ok: true });
   });
 
-  it("hands each step's files to its runner as one list: the journal, each metadata document with its copy as the latest, the summary with the journal's removal", async () => {
+  it("hands each step's files to its runner as one list: the day's folder, the journal, each metadata document with its copy as the latest, the summary with the journal's removal", async () => {
     const store = new RecordingStore(root);
     const lists: string[][] = [];
     store.runOps = async (ops) => {
@@ -37,6 +37,7 @@ describe('RecordingStore', () => {
     await files.appendMetadata('<a/>');
     await files.writeSummary({ ok: true });
     expect(lists).toEqual([
+      ['mkdir 2025-03-06'],
       ['write rec-ops.open'],
       ['write rec-ops.metadata.1.xml', 'copy rec-ops.metadata.1.xml rec-ops.metadata.xml'],
       ['write rec-ops.json.tmp', 'rename rec-ops.json.tmp rec-ops.json', 'unlink rec-ops.open'],
