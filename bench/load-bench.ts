@@ -177,7 +177,16 @@ interface Step {
   sipp?: SippResult;
 }
 
-async function runStep(rate: number, product: Product, srs: Product | undefined, files: BenchFiles, recordingsDir: string, baseRssMb: number, uasPid: number): Promise<Step> {
+/** The memory parts (MEMORY_PARTS order) in a scrape. */
+const partsOf = (x: Scrape): number[] => MEMORY_PARTS.map((name) => metric(x, name));
+
+/** The idle process every step's memory is counted above: its RSS and its memory parts, read once before the first step. */
+interface Idle {
+  rssMb: number;
+  parts: number[];
+}
+
+async function runStep(rate: number, product: Product, srs: Product | undefined, files: BenchFiles, recordingsDir: string, idle: Idle, uasPid: number): Promise<Step> {
   const calls = Math.max(1, Math.round(rate * stepSeconds));
   const before = await scrape(P.admin);
   if (!before) throw new Error('metrics scrape failed before the step');
@@ -196,9 +205,8 @@ async function runStep(rate: number, product: Product, srs: Product | undefined,
   const done = uac.done.finally(() => (finished = true));
   let peakCalls = 0;
   let peakRss = 0;
-  // the memory parts at the sample with the peak RSS, against idle
-  const partsOf = (x: Scrape): number[] => MEMORY_PARTS.map((name) => metric(x, name));
-  let partsAtPeak = partsOf(before);
+  // the memory parts at the sample with the peak RSS, counted above the idle process as the RSS is
+  let partsAtPeak = idle.parts;
   let lagP99 = 0;
   const calls0 = metric(before, 'siprec_b2bua_calls_total');
   const admitted: { t: number; n: number }[] = [];
@@ -260,8 +268,8 @@ async function runStep(rate: number, product: Product, srs: Product | undefined,
     mainWaitPct,
     sippCpuPct,
     peakRssMb: peakRss,
-    rssPerCallKb: peakCalls > 0 ? ((peakRss - baseRssMb) * 1024) / peakCalls : 0,
-    memoryPartsPerCallKb: partsOf(before).map((idle, i) => (peakCalls > 0 ? (partsAtPeak[i]! - idle) / 1024 / peakCalls : 0)),
+    rssPerCallKb: peakCalls > 0 ? ((peakRss - idle.rssMb) * 1024) / peakCalls : 0,
+    memoryPartsPerCallKb: idle.parts.map((base, i) => (peakCalls > 0 ? (partsAtPeak[i]! - base) / 1024 / peakCalls : 0)),
     lagP99Ms: lagP99 * 1000,
     rtp,
     relayLossPct: relayLoss * 100,
@@ -311,10 +319,12 @@ async function ramp(): Promise<void> {
       env: externalSrs ? { SRS_ENABLED: 'false' } : undefined,
     });
     await sleep(1000);
-    const baseRss = rssMb(product.pid);
+    const idleScrape = await scrape(P.admin);
+    if (!idleScrape) throw new Error('metrics scrape of the idle product failed');
+    const idle: Idle = { rssMb: rssMb(product.pid), parts: partsOf(idleScrape) };
     uas = await startCallee(files, Math.ceil((deadline - Date.now()) / 1000) + 30);
     console.log(
-      `whole product: calls of ${callSeconds} s after answer, ${stepSeconds} s of new calls per step, idle RSS ${baseRss.toFixed(0)} MB` +
+      `whole product: calls of ${callSeconds} s after answer, ${stepSeconds} s of new calls per step, idle RSS ${idle.rssMb.toFixed(0)} MB` +
         (srs ? `; recording server in a process of its own (pid ${srs.pid}): its CPU counts in product CPU %, not its RSS` : ''),
     );
     console.log(HEADER);
@@ -324,7 +334,7 @@ async function ramp(): Promise<void> {
         console.log(`(max-minutes: rate ${rate} not run)`);
         break;
       }
-      const s = await runStep(rate, product, srs, files, recordingsDir, baseRss, uas.pid ?? 0);
+      const s = await runStep(rate, product, srs, files, recordingsDir, idle, uas.pid ?? 0);
       steps.push(s);
       console.log(row(s));
       if (!s.clean) {
