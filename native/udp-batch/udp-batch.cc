@@ -51,6 +51,12 @@ constexpr int kRecvStride = 10;
 constexpr int kSendStride = 9;
 // At most this many datagrams per recvmmsg/sendmmsg call (one socket at a time).
 constexpr int kMaxMsgs = 64;
+// At most this many datagrams read from one socket per wake; the rest wait for the next wake
+// (level-triggered: the socket is reported again). A thread that fell behind then reads its
+// sockets' backlogs in turns of 320 ms of 20 ms audio, so the two streams of a recording reach it
+// interleaved much as they were sent (the recording server places packets by arrival and keeps
+// 500 ms for late ones), and one flooded socket does not hold the others back.
+constexpr int kMaxRecvPerSocket = 16;
 constexpr int kMaxEvents = 256;
 // Error-queue entries read per socket and wake (each is one ICMP error for a datagram we sent).
 constexpr int kMaxErrqueue = 64;
@@ -536,11 +542,11 @@ void PrepareRead(Set* set, size_t slot, msghdr* h, iovec* iov, sockaddr_storage*
   }
 }
 
-// Reads up to the arena's free slots from one socket with recvmmsg into slots `slot`... as records
-// `record`...; returns how many it read.
-size_t Receive(Set* set, int index, size_t record, size_t slot) {
+// Reads up to `limit` datagrams (and the arena's free slots) from one socket with recvmmsg into
+// slots `slot`... as records `record`...; returns how many it read.
+size_t Receive(Set* set, int index, size_t record, size_t slot, size_t limit = kMaxRecvPerSocket) {
   size_t room = set->recv_slots - slot;
-  int n = static_cast<int>(std::min<size_t>(room, kMaxMsgs));
+  int n = static_cast<int>(std::min({room, limit, static_cast<size_t>(kMaxMsgs)}));
   if (n <= 0) return 0;
   const bool times = set->sockets[index].receive_times;
   for (int j = 0; j < n; j++) {
@@ -569,8 +575,9 @@ void ReleaseDeferred(Set* set) {
 // The ring's receive: the ready sockets' reads go into the ring, one IORING_OP_RECVMSG per datagram,
 // and ONE io_uring_enter runs them all (each completes inline: the data is there, or -EAGAIN). A
 // socket gets two reads when the arena has room for two per ready socket, else one; a socket whose
-// reads all returned a datagram may hold more (a burst, a flood) and is drained at once with
-// recvmmsg into the free slots, as without a ring. Returns the records written, in order per socket.
+// reads all returned a datagram may hold more (a burst, a flood) and is read on with recvmmsg into
+// the free slots, up to kMaxRecvPerSocket in all, as without a ring. Returns the records written,
+// in order per socket.
 // false: the ring failed (closed; the caller reads without it).
 bool ReceiveRing(Set* set, const int* ready, int n, size_t* count_out) {
   Ring* r = &set->ring;
@@ -630,7 +637,7 @@ bool ReceiveRing(Set* set, const int* ready, int n, size_t* count_out) {
       got++;
     }
     if (got == per && next_slot < set->recv_slots) {
-      size_t more = Receive(set, index, count, next_slot);
+      size_t more = Receive(set, index, count, next_slot, kMaxRecvPerSocket - per);
       count += more;
       next_slot += more;
     }

@@ -242,6 +242,36 @@ describe.each(KERNEL_IO)('native batched UDP endpoints, through $via (docs/media
     expect(got.rtcp[0]).toEqual({ data: Buffer.from([0x81, 200, 0, 0]), address: '::1', port: a.rtcpPort });
   });
 
+  it('MUST read a backlog in turns of at most 16 datagrams per socket: two sockets with 40 queued each reach this thread interleaved, not one after the other', async () => {
+    const a = await open();
+    const b = await open();
+    const order: string[] = [];
+    a.onRtp = () => order.push('a');
+    b.onRtp = () => order.push('b');
+    const lookup = (address: string, _o: unknown, cb: (err: null, address: string, family: number) => void): void => cb(null, address, 4);
+    const peer = dgram.createSocket({ type: 'udp4', lookup: lookup as unknown as dgram.SocketOptions['lookup'] });
+    sockets.push(peer);
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    // both backlogs queued while this thread reads nothing (as a starved worker's sockets are)
+    for (let seq = 0; seq < 40; seq++) peer.send(rtp(seq, 1, Buffer.from('a')), a.rtpPort, '127.0.0.1');
+    for (let seq = 0; seq < 40; seq++) peer.send(rtp(seq, 2, Buffer.from('b')), b.rtpPort, '127.0.0.1');
+    waitQueuedSync([a.rtpPort, b.rtpPort], 5000);
+    const busyUntil = performance.now() + 50;
+    while (performance.now() < busyUntil) {
+      // loopback delivery of the rest finishes while this thread reads nothing
+    }
+    await until(() => order.length === 80, '80 datagrams');
+    // the longest run from one socket while the other still had datagrams waiting
+    let longest = 0;
+    let run = 0;
+    for (let i = 0; i < order.length; i++) {
+      run = i > 0 && order[i] === order[i - 1] ? run + 1 : 1;
+      const otherLeft = order.slice(i + 1).some((x) => x !== order[i]);
+      if (otherLeft) longest = Math.max(longest, run);
+    }
+    expect(longest, order.join('')).toBeLessThanOrEqual(16);
+  });
+
   it('delivers many datagrams across many endpoints, intact and in order per source, in far fewer wakes than datagrams', async () => {
     const senders = await Promise.all(Array.from({ length: 6 }, () => open()));
     const receivers = await Promise.all(Array.from({ length: 12 }, () => open()));
