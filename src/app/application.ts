@@ -435,6 +435,8 @@ async function srsFigures(srs: { engine: Engine; app: SrsApp }, retention: Recor
     ...(memory ? { workerHeapBytes: memory.heapBytes, workerArrayBufferBytes: memory.arrayBufferBytes } : {}),
     recordingsActive: srs.app.recordings().size,
     recordingsFailed: Object.fromEntries(srs.app.failedCounts),
+    recordingsEmptyChannel: srs.app.incompleteCounts.emptyChannel,
+    recordingsLostAudio: srs.app.incompleteCounts.lostAudio,
     recordingsRecovered: srs.app.recoveredCounts.repaired,
     recordingRepairsFailed: srs.app.recoveredCounts.failed,
     activeDialogs: e.activeDialogs,

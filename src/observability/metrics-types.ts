@@ -160,6 +160,9 @@ export interface SrsFigures {
   /** Recordings a crash left open that start-up repaired, and those it could not (SrsApp.recoveredCounts). */
   recordingsRecovered: number;
   recordingRepairsFailed: number;
+  /** Recordings closed with an empty channel, and recordings that lost audio (SrsApp.incompleteCounts); absent: not counted. */
+  recordingsEmptyChannel?: number;
+  recordingsLostAudio?: number;
   /** Recordings failed or refused because of the disk, by reason (SrsApp.failedCounts); absent: not counted. */
   recordingsFailed?: Readonly<Record<string, number>>;
   /** Recordings the retention clean-up deleted, and files it could not delete (RecordingRetention); absent: no clean-up. */

@@ -408,6 +408,18 @@ export function createMetrics(sources: MetricsSources = {}, options: MetricsOpti
       return [...reasons].map((reason): [Record<string, string>, number] => [{ reason }, failed[reason] ?? 0]);
     },
   );
+  total(
+    'srs_recordings_incomplete_total',
+    'Recordings the reference recording server closed incomplete, by reason: empty-channel (a stream received nothing), lost-audio (packets that arrived after their place in the WAV was written, or could not be placed); each is logged at warn and marked in its summary.',
+    ['reason'],
+    (s) =>
+      s.srs?.recordingsEmptyChannel === undefined
+        ? undefined
+        : [
+            [{ reason: 'empty-channel' }, s.srs.recordingsEmptyChannel],
+            [{ reason: 'lost-audio' }, s.srs.recordingsLostAudio ?? 0],
+          ],
+  );
   total('srs_retention_deleted_total', 'Recordings the reference recording server deleted because they were older than the retention of their organisation (R-08).', [], (s) => one(s.srs?.retentionDeleted));
   total('srs_retention_failures_total', 'Recording files the retention clean-up could not delete (each logged at warn; tried again at the next run).', [], (s) => one(s.srs?.retentionFailures));
   gauge('srs_worker_heap_bytes', "The reference recording server's media workers' V8 heaps (live objects and headroom), summed.", [], (s) => one(s.srs?.workerHeapBytes));

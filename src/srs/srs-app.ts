@@ -123,6 +123,8 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
   readonly #diskGuard: RecordingDiskGuard;
   readonly #failed = new Map<DiskFailureReason, number>();
   readonly #counted = new WeakSet<SrsRecording>();
+  readonly #incomplete = { emptyChannel: 0, lostAudio: 0 };
+  readonly #incompleteCounted = new WeakSet<SrsRecording>();
   /** The last disk refusal's reason (warn once per change, info when recordings are admitted again). */
   #lastRefusal: DiskFailureReason | undefined;
   /** The start-up repair (attach()). */
@@ -191,6 +193,15 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
    */
   async workerMemory(): Promise<SrsWorkerMemory | undefined> {
     return this.#media instanceof SrsMediaPool ? this.#media.memory() : undefined;
+  }
+
+  /**
+   * Recordings closed with a channel that received nothing, and recordings that lost audio (packets
+   * placed too late or not at all), each logged at warn and marked in its summary
+   * (siprec_b2bua_srs_recordings_incomplete_total).
+   */
+  get incompleteCounts(): { readonly emptyChannel: number; readonly lostAudio: number } {
+    return this.#incomplete;
   }
 
   /** Recordings failed or refused because of the disk, by reason (siprec_b2bua_srs_recordings_failed_total). */
@@ -391,13 +402,21 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
     return summary;
   }
 
-  /** Closes a recording (files finalised); one that a disk fault failed is counted once, here. */
+  /**
+   * Closes a recording (files finalised); one that a disk fault failed is counted once, here, and
+   * so is one that closed with an empty channel or lost audio (its summary says so).
+   */
   async #finish(recording: SrsRecording, reason: RecordingEndReason): Promise<RecordingSummary> {
     const summary = await recording.close(reason);
     const failure = recording.diskFailure;
     if (failure && !this.#counted.has(recording)) {
       this.#counted.add(recording);
       this.#countFailure(failure.reason, `${failure.code}: ${failure.message}`);
+    }
+    if (!this.#incompleteCounted.has(recording)) {
+      this.#incompleteCounted.add(recording);
+      if (summary.durationMs > 0 && summary.streams.some((st) => st.empty)) this.#incomplete.emptyChannel++;
+      if (summary.lostAudio) this.#incomplete.lostAudio++;
     }
     return summary;
   }

@@ -127,6 +127,29 @@ describe('reference SRS behind the engine, driven by SIPp as SIPREC client', () 
     expect(summary.streams.every((s) => s.packets > 50)).toBe(true);
   });
 
+  it('counts a recording closed with a channel that received nothing (srs_recordings_incomplete_total), and not one with both', async () => {
+    const before = { ...app.incompleteCounts };
+    const ended = nextEnded();
+    // SIPp sends label 1 only: label 2 stays empty
+    const res = await runSipp({ scenario: scenario('srs-client-basic'), remote: harness.target, service: 'srs', timeoutSec: 15, ...sippPorts() });
+    expect(res.exitCode, res.describe()).toBe(0);
+    const summary = await ended;
+    expect(summary.streams.map((st) => [st.label, st.empty])).toEqual([
+      ['1', false],
+      ['2', true],
+    ]);
+    expect(app.incompleteCounts).toEqual({ emptyChannel: before.emptyChannel + 1, lostAudio: before.lostAudio });
+
+    const fed: Promise<void>[] = [];
+    app.once('recording-started', (rec) => fed.push(feedLabel2(rec, 2500)));
+    const bothEnded = nextEnded();
+    const both = await runSipp({ scenario: scenario('srs-client-basic'), remote: harness.target, service: 'srs', timeoutSec: 15, ...sippPorts() });
+    expect(both.exitCode, both.describe()).toBe(0);
+    expect((await bothEnded).streams.every((st) => !st.empty)).toBe(true);
+    await Promise.all(fed);
+    expect(app.incompleteCounts.emptyChannel).toBe(before.emptyChannel + 1);
+  });
+
   it('answers 420 to an INVITE without Require: siprec', async () => {
     const rejected = new Promise<number>((resolve) => app.once('rejected', (status) => resolve(status)));
     const res = await runSipp({ scenario: scenario('srs-client-no-require'), remote: harness.target, service: 'srs', timeoutSec: 10, ...sippPorts() });

@@ -46,6 +46,16 @@ describe('metrics registry: in-process reference recording server', () => {
     m.close();
   });
 
+  it('counts the recordings closed incomplete, by reason: an empty channel, lost audio', async () => {
+    const figures: SrsFigures = { recordingsActive: 0, recordingsRecovered: 0, recordingRepairsFailed: 0, activeDialogs: 0, activeServerTransactions: 0, activeClientTransactions: 0, recordingsEmptyChannel: 3, recordingsLostAudio: 2 };
+    const m = createMetrics({ srs: () => figures }, { defaultMetrics: false });
+    const text = await m.scrape();
+    expect(parsePrometheusText(text).types.get(`${P}srs_recordings_incomplete_total`)).toBe('counter');
+    expect(sampleValue(text, `${P}srs_recordings_incomplete_total`, { reason: 'empty-channel' })).toBe(3);
+    expect(sampleValue(text, `${P}srs_recordings_incomplete_total`, { reason: 'lost-audio' })).toBe(2);
+    m.close();
+  });
+
   it('leaves the recording server metrics out while the source reports no server (SRS disabled or not started yet)', async () => {
     const m = createMetrics({ srs: () => undefined }, { defaultMetrics: false });
     const text = await m.scrape();
