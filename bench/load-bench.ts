@@ -21,7 +21,7 @@
  * the delay beyond the 10 ms sampling timer, reset at each scrape, so each value covers about one
  * poll period; prom-client's lag p99, which the anchor's 36.6 ms was, reads 10 ms more), RTP counters from GET /v1/metrics and
  * the WAV files written. A step is clean with 0 failed calls, every call ok, no recording failure,
- * one WAV per call, an estimated RTP loss < 0.01 % and calls admitted at >= 90 % of the offered
+ * no leg without audio, no recording with an empty channel or lost audio, one WAV per call, an estimated RTP loss < 0.01 % and calls admitted at >= 90 % of the offered
  * rate (below it the product's set-up falls behind: calls wait, last longer and pile up, so the
  * concurrent calls overstate what it carries). The ramp stops at the first unclean step.
  *
@@ -249,6 +249,9 @@ async function runStep(rate: number, product: Product, srs: Product | undefined,
   if (ok !== calls) why.push(`${ok}/${calls} calls ok (sipp exit ${sipp.exitCode}${sipp.killed ? ', killed' : ''})`);
   if (rtp.recFailed > 0) why.push(`${rtp.recFailed} recording failures`);
   if (rtp.rejected > 0) why.push(`${rtp.rejected} INVITEs rejected`);
+  if (rtp.silentLegs > 0) why.push(`${rtp.silentLegs} legs without audio`);
+  if (rtp.emptyChannel > 0) why.push(`${rtp.emptyChannel} recordings with an empty channel`);
+  if (rtp.lostAudio > 0) why.push(`${rtp.lostAudio} recordings that lost audio`);
   if (wav1.count - wav0.count !== ok) why.push(`${wav1.count - wav0.count} WAVs for ${ok} calls`);
   if (relayLoss >= LOSS_LIMIT) why.push(`relay loss ${(relayLoss * 100).toFixed(4)} %`);
   if (forkGap >= forkGapLimit) why.push(`${(forkGap * 100).toFixed(2)} % of received audio not forked to the recording server`);

@@ -177,6 +177,11 @@ export interface Counters {
   recFailed: number;
   recStarted: number;
   rejected: number;
+  /** Answered legs that delivered no audio while the other did (an empty recording channel). */
+  silentLegs: number;
+  /** Recordings the in-process recording server closed with an empty channel, or with audio lost. */
+  emptyChannel: number;
+  lostAudio: number;
   /** Live-call registry writes that failed, and full rewrites of the node's calls (several nodes only). */
   registryWriteFailures: number;
   registryResyncs: number;
@@ -195,6 +200,9 @@ export function counters(s: Scrape): Counters {
     recFailed: metric(s, 'siprec_b2bua_recording_events_total', { event: 'failed' }),
     recStarted: metric(s, 'siprec_b2bua_recording_events_total', { event: 'started' }),
     rejected: metric(s, 'siprec_b2bua_calls_rejected_total'),
+    silentLegs: metric(s, 'siprec_b2bua_media_silent_legs_total'),
+    emptyChannel: metric(s, 'siprec_b2bua_srs_recordings_incomplete_total', { reason: 'empty-channel' }),
+    lostAudio: metric(s, 'siprec_b2bua_srs_recordings_incomplete_total', { reason: 'lost-audio' }),
     registryWriteFailures: metric(s, 'siprec_b2bua_live_call_registry_write_failures_total'),
     registryResyncs: metric(s, 'siprec_b2bua_live_call_registry_resyncs_total'),
   };
