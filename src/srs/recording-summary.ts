@@ -102,6 +102,11 @@ export interface SummaryInput {
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : formatXsDateTime(ms));
 
+/** The streams of a recording that received nothing, when it lasted at all (a recording refused at once has no empty channel). */
+export function emptyStreams(summary: RecordingSummary): RecordingSummary['streams'] {
+  return summary.durationMs > 0 ? summary.streams.filter((st) => st.empty) : [];
+}
+
 export function buildRecordingSummary(input: SummaryInput): RecordingSummary {
   const m = input.metadata;
   const session = m?.sessions[0];

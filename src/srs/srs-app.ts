@@ -18,7 +18,7 @@ import { PortAllocator } from '../media/transport/port-allocator.js';
 import { repairOnStart, type RepairReport } from './recording-repair.js';
 import { RecordingStore } from './recording-store.js';
 import { RecordingDiskGuard, checkRecordingsDir, toDiskFailure, type DiskFailureReason } from './disk-guard.js';
-import type { RecordingEndReason, RecordingSummary } from './recording-summary.js';
+import { emptyStreams, type RecordingEndReason, type RecordingSummary } from './recording-summary.js';
 import { SrsRecording } from './srs-recording.js';
 import { InThreadRecordingMedia } from './recording-media.js';
 import type { RecordingMediaBackend } from './recording-media-types.js';
@@ -124,7 +124,6 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
   readonly #failed = new Map<DiskFailureReason, number>();
   readonly #counted = new WeakSet<SrsRecording>();
   readonly #incomplete = { emptyChannel: 0, lostAudio: 0 };
-  readonly #incompleteCounted = new WeakSet<SrsRecording>();
   /** The last disk refusal's reason (warn once per change, info when recordings are admitted again). */
   #lastRefusal: DiskFailureReason | undefined;
   /** The start-up repair (attach()). */
@@ -408,16 +407,12 @@ export class SrsApp extends TypedEmitter<SrsAppEvents> {
    */
   async #finish(recording: SrsRecording, reason: RecordingEndReason): Promise<RecordingSummary> {
     const summary = await recording.close(reason);
+    if (this.#counted.has(recording)) return summary;
+    this.#counted.add(recording);
     const failure = recording.diskFailure;
-    if (failure && !this.#counted.has(recording)) {
-      this.#counted.add(recording);
-      this.#countFailure(failure.reason, `${failure.code}: ${failure.message}`);
-    }
-    if (!this.#incompleteCounted.has(recording)) {
-      this.#incompleteCounted.add(recording);
-      if (summary.durationMs > 0 && summary.streams.some((st) => st.empty)) this.#incomplete.emptyChannel++;
-      if (summary.lostAudio) this.#incomplete.lostAudio++;
-    }
+    if (failure) this.#countFailure(failure.reason, `${failure.code}: ${failure.message}`);
+    if (emptyStreams(summary).length > 0) this.#incomplete.emptyChannel++;
+    if (summary.lostAudio) this.#incomplete.lostAudio++;
     return summary;
   }
 

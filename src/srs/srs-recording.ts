@@ -14,7 +14,7 @@ import type { RecordingSdp } from '../siprec/recording-sdp.js';
 import { buildSrsAnswer } from '../siprec/srs-answer.js';
 import type { PortAllocator } from '../media/transport/port-allocator.js';
 import type { RecordingFiles, RecordingStore } from './recording-store.js';
-import { buildRecordingSummary, type RecordingEndReason, type RecordingSummary } from './recording-summary.js';
+import { buildRecordingSummary, emptyStreams, type RecordingEndReason, type RecordingSummary } from './recording-summary.js';
 import { RESERVE_SUFFIX, diskFailureOf, toDiskFailure, type DiskFailure, type SpaceReservation } from './disk-guard.js';
 import { SDES_SUITE, formatSdesKeyParams, parseSdesKeyParams, type SdesKey } from './srtp-receive.js';
 import { InThreadRecordingMedia } from './recording-media.js';
@@ -477,8 +477,8 @@ export class SrsRecording {
       } catch (err) {
         this.#log.error({ err, endReason: reason, failure: this.#diskFailure?.code }, 'writing the summary failed');
       }
-      const empty = summary.streams.filter((s) => s.empty);
-      if (empty.length > 0 && summary.durationMs > 0) {
+      const empty = emptyStreams(summary);
+      if (empty.length > 0) {
         this.#log.warn({ labels: empty.map((s) => s.label), reasons: empty.map((s) => s.silentReason ?? 'unknown') }, 'recording closed with an empty channel');
       }
       this.#log.info({ reason, frames: wav?.frames, timeline: media.timeline }, 'recording closed');
